@@ -1,0 +1,584 @@
+/* cli.c - scan, gate, validate, checklist, probes, rules. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "report.h"
+
+#define DEFAULT_CHECKLIST "fisc-api-2018"
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	tk_stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Names of the registered probes, for rule validation. */
+static const char **probe_names(void)
+{
+	static const char *names[TK_MAX_PROBES + 1];
+	size_t i;
+	for (i = 0; tk_probes[i] && i < TK_MAX_PROBES; i++)
+		names[i] = tk_probes[i]->name;
+	names[i] = NULL;
+	return names;
+}
+
+static void scan_usage(FILE *f, bool gate)
+{
+	fprintf(f,
+		"usage: tenken %s --config FILE --out DIR [--checklist ID] [--tailoring FILE]\n"
+		"       [--format json[,...]] [--lang ja|en]%s [--quiet] [--verbose]\n"
+		"\n"
+		"%s"
+		"  -c, --config FILE      partner config (JSON)\n"
+		"  -o, --out DIR          output directory (created); report.json is written there\n"
+		"  -l, --checklist ID     fisc-api-2018 or cashless-card-2019 (default: the config's,\n"
+		"                         else fisc-api-2018)\n"
+		"  -t, --tailoring FILE   the bank's tailoring: disable rules, change parameters,\n"
+		"                         mark items not applicable, add the bank's own items\n"
+		"  -f, --format LIST      report formats, comma-separated (default: json)\n"
+		"      --lang ja|en       language of titles and remediation (default: ja)\n"
+		"%s"
+		"  -q, --quiet            no summary on stdout\n"
+		"  -v, --verbose          log progress to stderr\n"
+		"\n"
+		"exit codes:\n"
+		"%s",
+		gate ? "gate" : "scan", gate ? " [--allow-incomplete]" : "",
+		gate ? "The pre-go-live gate: scans, writes the report, and sets the exit code\n"
+		       "from the verdict.\n\n"
+		     : "Runs the probes the config enables and writes the report.\n\n",
+		gate ? "      --allow-incomplete exit 0/1 by the verdict even if a probe errored\n" : "",
+		gate ? "  0  no checklist item fails (every probe completed)\n"
+		       "  1  at least one checklist item fails\n"
+		       "  2  usage or config error (nothing was scanned)\n"
+		       "  3  the scan could not complete (a probe errored or timed out) and\n"
+		       "     nothing failed; --allow-incomplete turns this into 0\n"
+		       "  4  tenken itself failed (e.g. cannot write the report)\n"
+		     : "  0  the scan completed, whatever it found\n"
+		       "  2  usage or config error (nothing was scanned)\n"
+		       "  3  the scan could not complete (a probe errored or timed out);\n"
+		       "     the report is written with complete: false\n"
+		       "  4  tenken itself failed (e.g. cannot write the report)\n");
+}
+
+/* Load data, checklist, rules, tailoring for a checklist id. */
+struct loaded {
+	struct tk_dataset data;
+	struct tk_checklist *checklist;
+	struct tk_ruleset *rules;
+	struct tk_tailoring *tailoring;
+};
+
+static void loaded_free(struct loaded *l)
+{
+	tk_tailoring_free(l->tailoring);
+	tk_ruleset_free(l->rules);
+	tk_checklist_free(l->checklist);
+	tk_dataset_close(&l->data);
+	memset(l, 0, sizeof(*l));
+}
+
+static int load_all(struct loaded *l, const char *checklist, const char *tailoring, struct tk_err *err)
+{
+	int rc;
+	memset(l, 0, sizeof(*l));
+	if ((rc = tk_dataset_open(&l->data, err)) ||
+	    (rc = tk_checklist_load(&l->data, checklist, &l->checklist, err)) ||
+	    (rc = tk_ruleset_load(&l->data, probe_names(), &l->rules, err)))
+		return rc;
+	if (tailoring) {
+		if ((rc = tk_tailoring_load(tailoring, &l->tailoring, err)) ||
+		    (rc = tk_tailoring_apply(l->tailoring, l->rules, l->checklist, err)))
+			return rc;
+	}
+	return TK_OK;
+}
+
+static size_t utf8_prefix(const char *s, size_t max_chars)
+{
+	size_t i = 0, chars = 0;
+	while (s[i] && chars < max_chars) {
+		unsigned char c = (unsigned char)s[i];
+		i += c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		chars++;
+	}
+	return i;
+}
+
+static void print_items(const cJSON *report)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "items"))
+	{
+		const char *goal = cJSON_GetObjectItemCaseSensitive(it, "goal")->valuestring;
+		const char *st = cJSON_GetObjectItemCaseSensitive(it, "status")->valuestring;
+		const cJSON *f;
+		char no[32], rules[256] = "";
+		size_t l = 0, cut = utf8_prefix(goal, 28);
+		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), no, sizeof(no));
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(it, "findings"))
+		{
+			if (l < sizeof(rules) - 2)
+				l += (size_t)snprintf(rules + l, sizeof(rules) - l, "%s%s", l ? " " : "", f->valuestring);
+		}
+		printf("  %3s  %-14s %.*s%s%s%s\n", no, st, (int)cut, goal, goal[cut] ? "…" : "", l ? "  <- " : "",
+		       rules);
+	}
+}
+
+static void print_summary(const cJSON *report, const char *out_dir)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "summary"), "items");
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(report, "gate");
+	printf("tenken: %s / %s: %d items: %d fail, %d pass, %d incomplete, %d manual, %d not applicable; "
+	       "verdict %s; complete %s\n",
+	       cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "partner"), "id")->valuestring,
+	       cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id")->valuestring,
+	       cJSON_GetObjectItemCaseSensitive(s, "total")->valueint, cJSON_GetObjectItemCaseSensitive(s, "fail")->valueint,
+	       cJSON_GetObjectItemCaseSensitive(s, "pass")->valueint,
+	       cJSON_GetObjectItemCaseSensitive(s, "incomplete")->valueint,
+	       cJSON_GetObjectItemCaseSensitive(s, "manual")->valueint,
+	       cJSON_GetObjectItemCaseSensitive(s, "not_applicable")->valueint,
+	       cJSON_GetObjectItemCaseSensitive(g, "verdict")->valuestring,
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete")) ? "yes" : "no");
+	printf("tenken: report written to %s/report.json\n", out_dir);
+}
+
+int tk_cli_scan_run(const struct tk_scan_opts *o)
+{
+	struct tk_config *cfg = NULL;
+	struct loaded l;
+	struct tk_err err = {0};
+	struct tk_report_input in;
+	struct tk_render_opts ro;
+	cJSON *report = NULL;
+	const char *checklist;
+	int rc, exit_code = TK_EXIT_ERROR;
+	size_t i;
+
+	memset(&l, 0, sizeof(l));
+	if ((rc = tk_formats_validate(o->formats, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		return TK_EXIT_USAGE;
+	}
+	if ((rc = tk_config_load(o->config, tk_probes, &cfg, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		return rc == TK_ERR_NOMEM ? TK_EXIT_ERROR : TK_EXIT_USAGE;
+	}
+	checklist = o->checklist ? o->checklist : cfg->checklist ? cfg->checklist : DEFAULT_CHECKLIST;
+	if ((rc = load_all(&l, checklist, o->tailoring, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		exit_code = rc == TK_ERR_NOMEM ? TK_EXIT_ERROR : TK_EXIT_USAGE;
+		goto out;
+	}
+	if ((rc = tk_mkdirs(o->out_dir, 0755, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		exit_code = TK_EXIT_ERROR;
+		goto out;
+	}
+	install_signals();
+	memset(&in, 0, sizeof(in));
+	in.started = time(NULL);
+	for (i = 0; i < cfg->nruns; i++)
+		tk_log(TK_LOG_INFO, "probe %s: starting (timeout %d s)", cfg->runs[i].probe->name,
+		       cfg->runs[i].timeout_ms / 1000);
+	if ((rc = tk_run_probes(cfg->runs, cfg->nruns, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		goto out;
+	}
+	for (i = 0; i < cfg->nruns; i++) {
+		if (cfg->runs[i].status != TK_PROBE_OK)
+			tk_log(TK_LOG_WARN, "probe %s: %s: %s", cfg->runs[i].probe->name,
+			       tk_probe_status_name(cfg->runs[i].status), cfg->runs[i].error);
+		else
+			tk_log(TK_LOG_INFO, "probe %s: done in %lld ms, %d observations", cfg->runs[i].probe->name,
+			       (long long)cfg->runs[i].duration_ms, cJSON_GetArraySize(cfg->runs[i].observations));
+	}
+	in.finished = time(NULL);
+	in.partner = cJSON_GetObjectItemCaseSensitive(cfg->doc, "partner");
+	in.config_file = cfg->file;
+	in.config_sha256 = cfg->sha256;
+	in.checklist = l.checklist;
+	in.rules = l.rules;
+	in.tailoring = l.tailoring;
+	in.data = &l.data;
+	in.runs = cfg->runs;
+	in.nruns = cfg->nruns;
+	in.interrupted = tk_stop_requested != 0;
+	in.lang = o->lang;
+	in.mode = o->gate ? "gate" : "scan";
+	if ((rc = tk_report_build(&in, &report, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		goto out;
+	}
+	memset(&ro, 0, sizeof(ro));
+	ro.lang = o->lang;
+	if ((rc = tk_render_formats(report, o->formats, o->out_dir, &ro, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		goto out;
+	}
+	if (!o->quiet) {
+		if (o->print_items)
+			print_items(report);
+		print_summary(report, o->out_dir);
+	}
+	{
+		const cJSON *g = cJSON_GetObjectItemCaseSensitive(report, "gate");
+		const char *verdict = cJSON_GetObjectItemCaseSensitive(g, "verdict")->valuestring;
+		bool complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete"));
+		if (o->gate) {
+			if (strcmp(verdict, "fail") == 0)
+				exit_code = TK_EXIT_FAIL;
+			else if (!complete && !o->allow_incomplete)
+				exit_code = TK_EXIT_INCOMPLETE;
+			else
+				exit_code = TK_EXIT_OK;
+		} else {
+			exit_code = complete ? TK_EXIT_OK : TK_EXIT_INCOMPLETE;
+		}
+	}
+out:
+	cJSON_Delete(report);
+	loaded_free(&l);
+	tk_config_free(cfg);
+	return exit_code;
+}
+
+static const struct option scan_long[] = {
+	{"config", required_argument, NULL, 'c'},   {"out", required_argument, NULL, 'o'},
+	{"checklist", required_argument, NULL, 'l'}, {"tailoring", required_argument, NULL, 't'},
+	{"format", required_argument, NULL, 'f'},   {"lang", required_argument, NULL, 'L'},
+	{"allow-incomplete", no_argument, NULL, 'A'}, {"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0}};
+
+int tk_cmd_scan(int argc, char **argv, bool gate)
+{
+	struct tk_scan_opts o;
+	int c;
+	memset(&o, 0, sizeof(o));
+	o.gate = gate;
+	o.formats = "json";
+	o.lang = "ja";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:o:l:t:f:qvh", scan_long, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config = optarg; break;
+		case 'o': o.out_dir = optarg; break;
+		case 'l': o.checklist = optarg; break;
+		case 't': o.tailoring = optarg; break;
+		case 'f': o.formats = optarg; break;
+		case 'L': o.lang = optarg; break;
+		case 'A':
+			if (!gate) {
+				fputs("tenken: --allow-incomplete is a gate option\n", stderr);
+				return TK_EXIT_USAGE;
+			}
+			o.allow_incomplete = true;
+			break;
+		case 'q': o.quiet = true; break;
+		case 'v': tk_log_set_level(TK_LOG_INFO); break;
+		case 'h': scan_usage(stdout, gate); return TK_EXIT_OK;
+		default: scan_usage(stderr, gate); return TK_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tenken: unexpected argument \"%s\"\n", argv[optind]);
+		return TK_EXIT_USAGE;
+	}
+	if (!o.config || !o.out_dir) {
+		fprintf(stderr, "tenken: %s needs --config FILE and --out DIR\n", gate ? "gate" : "scan");
+		scan_usage(stderr, gate);
+		return TK_EXIT_USAGE;
+	}
+	if (strcmp(o.lang, "ja") != 0 && strcmp(o.lang, "en") != 0) {
+		fputs("tenken: --lang must be ja or en\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	return tk_cli_scan_run(&o);
+}
+
+int tk_cmd_validate(int argc, char **argv)
+{
+	static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
+					   {"tailoring", required_argument, NULL, 't'},
+					   {"checklist", required_argument, NULL, 'l'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
+	const char *config = NULL, *tailoring = NULL, *checklist = NULL;
+	struct tk_config *cfg = NULL;
+	struct tk_err err = {0};
+	struct loaded l;
+	int c, rc;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:t:l:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 't': tailoring = optarg; break;
+		case 'l': checklist = optarg; break;
+		case 'h':
+			puts("usage: tenken validate --config FILE [--tailoring FILE] [--checklist ID]\n\n"
+			     "Checks a partner config (every probe section) and optionally a tailoring\n"
+			     "file, without scanning. Exit 0 when valid, 2 with a message naming the\n"
+			     "file and JSON path otherwise.");
+			return TK_EXIT_OK;
+		default: return TK_EXIT_USAGE;
+		}
+	}
+	if (!config) {
+		fputs("tenken: validate needs --config FILE\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	if ((rc = tk_config_load(config, tk_probes, &cfg, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		return TK_EXIT_USAGE;
+	}
+	if (!checklist)
+		checklist = cfg->checklist ? cfg->checklist : DEFAULT_CHECKLIST;
+	if ((rc = load_all(&l, checklist, tailoring, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		loaded_free(&l);
+		tk_config_free(cfg);
+		return TK_EXIT_USAGE;
+	}
+	printf("%s: valid (partner %s, checklist %s, %zu probe%s:", config, cfg->partner_id, checklist, cfg->nruns,
+	       cfg->nruns == 1 ? "" : "s");
+	for (size_t i = 0; i < cfg->nruns; i++)
+		printf(" %s", cfg->runs[i].probe->name);
+	printf(")\n");
+	loaded_free(&l);
+	tk_config_free(cfg);
+	return TK_EXIT_OK;
+}
+
+static void print_wrapped_json(const cJSON *j)
+{
+	char *s = cJSON_Print(j);
+	if (s) {
+		puts(s);
+		free(s);
+	}
+}
+
+int tk_cmd_checklist(int argc, char **argv)
+{
+	struct tk_dataset ds;
+	struct tk_err err = {0};
+	const char *format = "text";
+	int rc = TK_EXIT_OK, c;
+	static const struct option lo[] = {{"format", required_argument, NULL, 'f'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+		if (c == 'f')
+			format = optarg;
+		else if (c == 'h') {
+			puts("usage: tenken checklist list [--format text|json]\n"
+			     "       tenken checklist show ID [--format text|json]\n\n"
+			     "The checklists tenken knows, transcribed from the source documents, and\n"
+			     "their items (no, chapter, goal, party, English glosses, related standards).");
+			return TK_EXIT_OK;
+		} else
+			return TK_EXIT_USAGE;
+	}
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+		fputs("tenken: --format must be text or json\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	if (optind >= argc || (strcmp(argv[optind], "list") != 0 && strcmp(argv[optind], "show") != 0)) {
+		fputs("usage: tenken checklist list | show ID [--format text|json]\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	if (tk_dataset_open(&ds, &err)) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		return TK_EXIT_ERROR;
+	}
+	if (strcmp(argv[optind], "list") == 0) {
+		char **ids = tk_checklist_ids(&ds);
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; ids && ids[i]; i++) {
+			struct tk_checklist *cl = NULL;
+			const cJSON *title;
+			if (tk_checklist_load(&ds, ids[i], &cl, &err)) {
+				fprintf(stderr, "tenken: %s\n", err.msg);
+				rc = TK_EXIT_ERROR;
+				continue;
+			}
+			title = cJSON_GetObjectItemCaseSensitive(cl->doc, "title");
+			if (strcmp(format, "json") == 0) {
+				cJSON *o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "id", cl->id);
+				cJSON_AddItemToObject(o, "title", cJSON_Duplicate(title, true));
+				cJSON_AddNumberToObject(o, "items",
+							cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cl->doc, "items")));
+				cJSON_AddItemToArray(arr, o);
+			} else {
+				printf("%-20s %2d items  %s\n", cl->id,
+				       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cl->doc, "items")),
+				       cJSON_GetObjectItemCaseSensitive(title, "ja")->valuestring);
+			}
+			tk_checklist_free(cl);
+		}
+		if (strcmp(format, "json") == 0)
+			print_wrapped_json(arr);
+		cJSON_Delete(arr);
+		tk_strv_free(ids);
+	} else {
+		struct tk_checklist *cl = NULL;
+		const cJSON *it;
+		if (optind + 1 >= argc) {
+			fputs("tenken: checklist show needs an ID (see `tenken checklist list`)\n", stderr);
+			rc = TK_EXIT_USAGE;
+		} else if (tk_checklist_load(&ds, argv[optind + 1], &cl, &err)) {
+			fprintf(stderr, "tenken: %s\n", err.msg);
+			rc = TK_EXIT_USAGE;
+		} else if (strcmp(format, "json") == 0) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "id", cl->id);
+			cJSON_AddItemToObject(o, "title", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cl->doc, "title"), true));
+			cJSON_AddItemToObject(o, "source", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cl->doc, "source"), true));
+			cJSON_AddStringToObject(o, "sha256", cl->sha256);
+			cJSON_AddItemToObject(o, "items", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cl->doc, "items"), true));
+			print_wrapped_json(o);
+			cJSON_Delete(o);
+		} else {
+			printf("%s  %s\n", cl->id,
+			       cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cl->doc, "title"), "ja")->valuestring);
+			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cl->doc, "items"))
+			{
+				char no[32];
+				tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), no, sizeof(no));
+				printf("%3s [%s] (%s) %s\n     %s\n", no,
+				       cJSON_GetObjectItemCaseSensitive(it, "chapter")->valuestring,
+				       cJSON_GetObjectItemCaseSensitive(it, "party")->valuestring,
+				       cJSON_GetObjectItemCaseSensitive(it, "goal")->valuestring,
+				       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "goal_en"))
+					       ? cJSON_GetObjectItemCaseSensitive(it, "goal_en")->valuestring
+					       : "");
+			}
+		}
+		tk_checklist_free(cl);
+	}
+	tk_dataset_close(&ds);
+	return rc;
+}
+
+int tk_cmd_probes(int argc, char **argv)
+{
+	size_t i;
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		puts("usage: tenken probes\n\nLists the registered probes: the config section name and what it checks.");
+		return TK_EXIT_OK;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "tenken: probes takes no arguments\n");
+		return TK_EXIT_USAGE;
+	}
+	for (i = 0; tk_probes[i]; i++)
+		printf("%-10s %s\n", tk_probes[i]->name, tk_probes[i]->summary);
+	return TK_EXIT_OK;
+}
+
+int tk_cmd_rules(int argc, char **argv)
+{
+	static const struct option lo[] = {{"checklist", required_argument, NULL, 'l'},
+					   {"format", required_argument, NULL, 'f'},
+					   {"tailoring", required_argument, NULL, 't'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
+	const char *checklist = NULL, *format = "text", *tailoring = NULL;
+	struct loaded l;
+	struct tk_err err = {0};
+	int c;
+	size_t i;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:f:t:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'l': checklist = optarg; break;
+		case 'f': format = optarg; break;
+		case 't': tailoring = optarg; break;
+		case 'h':
+			puts("usage: tenken rules [--checklist ID] [--tailoring FILE] [--format text|json]\n\n"
+			     "Lists every rule: id, probe, severity, and the checklist items it maps to\n"
+			     "(for one checklist with --checklist, else for all).");
+			return TK_EXIT_OK;
+		default: return TK_EXIT_USAGE;
+		}
+	}
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+		fputs("tenken: --format must be text or json\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	if (load_all(&l, checklist ? checklist : DEFAULT_CHECKLIST, tailoring, &err)) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		loaded_free(&l);
+		return TK_EXIT_USAGE;
+	}
+	if (strcmp(format, "json") == 0) {
+		cJSON *arr = cJSON_CreateArray();
+		for (i = 0; i < l.rules->n; i++) {
+			const struct tk_rule *r = &l.rules->rules[i];
+			cJSON *o = cJSON_Duplicate(r->json, true);
+			cJSON_ReplaceItemInObjectCaseSensitive(o, "params", cJSON_Duplicate(r->params, true));
+			cJSON_ReplaceItemInObjectCaseSensitive(o, "items", cJSON_Duplicate(r->items, true));
+			cJSON_AddBoolToObject(o, "enabled", r->enabled);
+			if (checklist) {
+				cJSON *only = cJSON_CreateObject();
+				cJSON_AddItemToObject(only, checklist,
+						      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->items, checklist), true));
+				cJSON_ReplaceItemInObjectCaseSensitive(o, "items", only);
+			}
+			cJSON_AddItemToArray(arr, o);
+		}
+		print_wrapped_json(arr);
+		cJSON_Delete(arr);
+	} else {
+		printf("%-28s %-8s %-8s %-6s %s\n", "RULE", "PROBE", "SEVERITY", "EFFECT", "ITEMS");
+		for (i = 0; i < l.rules->n; i++) {
+			const struct tk_rule *r = &l.rules->rules[i];
+			const cJSON *cl;
+			char items[512] = "";
+			size_t n = 0;
+			cJSON_ArrayForEach(cl, r->items)
+			{
+				const cJSON *no;
+				if (checklist && strcmp(cl->string, checklist) != 0)
+					continue;
+				n += (size_t)snprintf(items + n, sizeof(items) - n, "%s%s:", n ? "  " : "", cl->string);
+				cJSON_ArrayForEach(no, cl)
+				{
+					char s[32];
+					tk_item_no_str(no, s, sizeof(s));
+					if (n < sizeof(items) - 40)
+						n += (size_t)snprintf(items + n, sizeof(items) - n, "%s%s",
+								      no == cl->child ? "" : ",", s);
+				}
+			}
+			printf("%-28s %-8s %-8s %-6s %s%s\n", r->id, r->probe, r->severity,
+			       r->effect == TK_EFFECT_WARN ? "warn" : "fail", items, r->enabled ? "" : "  (disabled)");
+		}
+	}
+	loaded_free(&l);
+	return TK_EXIT_OK;
+}

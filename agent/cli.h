@@ -1,0 +1,30 @@
+/* cli.h - subcommands of the tenken binary. */
+#ifndef TK_CLI_H
+#define TK_CLI_H
+
+#include <stdbool.h>
+
+struct tk_scan_opts {
+	const char *config;
+	const char *out_dir;
+	const char *checklist;     /* overrides the config's */
+	const char *tailoring;
+	const char *formats;       /* "json,html,..." */
+	const char *lang;
+	bool gate;
+	bool allow_incomplete;
+	bool quiet;
+	bool print_items;          /* per-item summary on stdout (demo) */
+};
+
+/* Run a scan or gate; returns the process exit code. */
+int tk_cli_scan_run(const struct tk_scan_opts *o);
+
+int tk_cmd_scan(int argc, char **argv, bool gate);
+int tk_cmd_checklist(int argc, char **argv);
+int tk_cmd_probes(int argc, char **argv);
+int tk_cmd_rules(int argc, char **argv);
+int tk_cmd_validate(int argc, char **argv);
+int tk_cmd_demo(int argc, char **argv);
+
+#endif

@@ -1,0 +1,70 @@
+/* main.c - tenken: continuous compliance scanning of bank API partners. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "report.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: tenken COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Checks a bank API partner (API接続先) against FISC's API接続チェックリスト (2018)\n"
+	      "or the card-industry variant, with evidence from live probes.\n"
+	      "\n"
+	      "commands:\n"
+	      "  scan       run the probes a partner config enables and write reports\n"
+	      "  gate       the pre-go-live gate: a scan whose exit code is the verdict\n"
+	      "  validate   check a partner config (and tailoring) without scanning\n"
+	      "  checklist  list the checklists, or show one's items\n"
+	      "  probes     list the registered probes\n"
+	      "  rules      list the rules and the checklist items each maps to\n"
+	      "  demo       start a demo partner on loopback, scan it, print the result\n"
+	      "  version    print the version\n"
+	      "\n"
+	      "Run 'tenken COMMAND --help' for a command's options.\n"
+	      "exit codes: 0 ok/pass, 1 gate failed, 2 usage or config error,\n"
+	      "            3 scan incomplete, 4 internal error\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+	if (argc < 2) {
+		usage(stderr);
+		return TK_EXIT_USAGE;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fputs("tenken: cannot initialise libcurl\n", stderr);
+		return TK_EXIT_ERROR;
+	}
+	if (strcmp(argv[1], "scan") == 0)
+		rc = tk_cmd_scan(argc - 1, argv + 1, false);
+	else if (strcmp(argv[1], "gate") == 0)
+		rc = tk_cmd_scan(argc - 1, argv + 1, true);
+	else if (strcmp(argv[1], "validate") == 0)
+		rc = tk_cmd_validate(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "checklist") == 0)
+		rc = tk_cmd_checklist(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "probes") == 0)
+		rc = tk_cmd_probes(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "rules") == 0)
+		rc = tk_cmd_rules(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "demo") == 0)
+		rc = tk_cmd_demo(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("tenken %s\n", TENKEN_VERSION);
+		rc = 0;
+	} else if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		rc = 0;
+	} else {
+		fprintf(stderr, "tenken: unknown command \"%s\"\n\n", argv[1]);
+		usage(stderr);
+		rc = TK_EXIT_USAGE;
+	}
+	curl_global_cleanup();
+	return rc;
+}

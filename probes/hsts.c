@@ -1,0 +1,651 @@
+/*
+ * hsts.c - probe "hsts": does each HTTPS URL send a valid Strict-Transport-
+ * Security header (RFC 6797), and does plain HTTP redirect to HTTPS?
+ *
+ * Config:  {"urls": ["https://api.acme.test:9443/"], "resolve": {"api.acme.test": "127.0.0.1"},
+ *           "ca_file": "ca.pem", "check_http_redirect": true, "http_port": 80,
+ *           "request_timeout_s": 10}
+ * Emits one observation of kind "hsts" per URL (or an error observation).
+ */
+#include "hsts.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+
+#define HSTS_MAX_HEADER_BYTES (64 * 1024)
+#define HSTS_MAX_AGE_CAP 9007199254740992ULL /* 2^53: exact in JSON numbers */
+
+/* ---- RFC 6797 parser ---- */
+
+static bool is_tchar(unsigned char c)
+{
+	return isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static void skip_lws(const char *s, size_t len, size_t *i)
+{
+	while (*i < len && (s[*i] == ' ' || s[*i] == '\t'))
+		(*i)++;
+}
+
+static bool set_invalid(struct tk_hsts *out, const char *why)
+{
+	out->valid = false;
+	snprintf(out->why, sizeof(out->why), "%s", why);
+	return false;
+}
+
+void tk_hsts_parse(const char *s, size_t len, struct tk_hsts *out)
+{
+	size_t i = 0;
+	bool seen_max_age = false, seen_sub = false, seen_preload = false;
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		char name[64], value[128];
+		size_t nlen = 0, vlen = 0;
+		bool has_value = false, quoted = false;
+		skip_lws(s, len, &i);
+		if (i >= len)
+			break;
+		if (s[i] == ';') { /* empty directive */
+			i++;
+			continue;
+		}
+		while (i < len && is_tchar((unsigned char)s[i])) {
+			if (nlen + 1 >= sizeof(name)) {
+				set_invalid(out, "directive name too long");
+				return;
+			}
+			name[nlen++] = (char)tolower((unsigned char)s[i++]);
+		}
+		name[nlen] = '\0';
+		if (nlen == 0) {
+			set_invalid(out, "expected a directive name");
+			return;
+		}
+		skip_lws(s, len, &i);
+		if (i < len && s[i] == '=') {
+			has_value = true;
+			i++;
+			skip_lws(s, len, &i);
+			if (i < len && s[i] == '"') {
+				quoted = true;
+				i++;
+				while (i < len && s[i] != '"') {
+					if (s[i] == '\\' && i + 1 < len)
+						i++;
+					if (vlen + 1 >= sizeof(value)) {
+						set_invalid(out, "directive value too long");
+						return;
+					}
+					value[vlen++] = s[i++];
+				}
+				if (i >= len) {
+					set_invalid(out, "unterminated quoted-string");
+					return;
+				}
+				i++; /* closing quote */
+			} else {
+				while (i < len && is_tchar((unsigned char)s[i])) {
+					if (vlen + 1 >= sizeof(value)) {
+						set_invalid(out, "directive value too long");
+						return;
+					}
+					value[vlen++] = s[i++];
+				}
+			}
+			value[vlen] = '\0';
+			skip_lws(s, len, &i);
+		}
+		if (i < len && s[i] != ';') {
+			set_invalid(out, "unexpected character after a directive");
+			return;
+		}
+		if (strcmp(name, "max-age") == 0) {
+			size_t k;
+			unsigned long long v = 0;
+			if (seen_max_age) {
+				set_invalid(out, "max-age appears more than once");
+				return;
+			}
+			seen_max_age = true;
+			if (!has_value || vlen == 0) {
+				set_invalid(out, "max-age without a value");
+				return;
+			}
+			for (k = 0; k < vlen; k++) {
+				if (!isdigit((unsigned char)value[k])) {
+					set_invalid(out, "max-age is not a number of seconds");
+					return;
+				}
+				v = v > HSTS_MAX_AGE_CAP / 10 ? HSTS_MAX_AGE_CAP : v * 10 + (unsigned)(value[k] - '0');
+				if (v > HSTS_MAX_AGE_CAP)
+					v = HSTS_MAX_AGE_CAP;
+			}
+			(void)quoted;
+			out->max_age = v;
+		} else if (strcmp(name, "includesubdomains") == 0) {
+			if (seen_sub) {
+				set_invalid(out, "includeSubDomains appears more than once");
+				return;
+			}
+			if (has_value) {
+				set_invalid(out, "includeSubDomains takes no value");
+				return;
+			}
+			seen_sub = true;
+			out->include_subdomains = true;
+		} else if (strcmp(name, "preload") == 0) {
+			/* Not in RFC 6797 (an unknown directive there); recorded for the preload list. */
+			if (!seen_preload && !has_value)
+				out->preload = true;
+			seen_preload = true;
+		}
+		/* other directives: ignored (RFC 6797 6.1) */
+		if (i < len && s[i] == ';')
+			i++;
+	}
+	if (!seen_max_age) {
+		set_invalid(out, "no max-age directive");
+		out->include_subdomains = out->preload = false;
+		return;
+	}
+	out->valid = true;
+}
+
+/* ---- probe ---- */
+
+struct hsts_cfg {
+	char **urls;
+	size_t nurls;
+	struct curl_slist *resolve; /* "host:port:addr" entries */
+	char **resolve_names;
+	char **resolve_addrs;
+	size_t nresolve;
+	char *ca_file;
+	bool check_http;
+	long http_port;
+	long timeout_ms;
+};
+
+struct hsts_xfer {
+	const char *url;       /* borrowed */
+	bool https;            /* the HTTPS fetch, or the plain-HTTP redirect check */
+	size_t idx;            /* index into urls */
+	CURL *easy;
+	bool insecure_retry;   /* second try without verification */
+	struct tk_buf headers; /* raw header block of the last response */
+	bool headers_done;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static void hsts_free(void *state)
+{
+	struct hsts_cfg *c = state;
+	if (!c)
+		return;
+	tk_strv_free(c->urls);
+	tk_strv_free(c->resolve_names);
+	tk_strv_free(c->resolve_addrs);
+	curl_slist_free_all(c->resolve);
+	free(c->ca_file);
+	free(c);
+}
+
+/* Split an http(s) URL into scheme, host (no brackets) and port. */
+static int url_parts(const char *url, bool *https, char *host, size_t hsize, long *port)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *p = NULL, *sch = NULL;
+	int rc = TK_ERR_PARSE;
+	if (!u)
+		return TK_ERR_NOMEM;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		goto out;
+	if (curl_url_get(u, CURLUPART_SCHEME, &sch, 0) != CURLUE_OK || curl_url_get(u, CURLUPART_HOST, &h, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT))
+		goto out;
+	if (strcmp(sch, "https") != 0 && strcmp(sch, "http") != 0)
+		goto out;
+	*https = strcmp(sch, "https") == 0;
+	if (h[0] == '[') {
+		size_t l = strlen(h);
+		if (l < 3 || l - 2 >= hsize)
+			goto out;
+		memcpy(host, h + 1, l - 2);
+		host[l - 2] = '\0';
+	} else if (tk_strlcpy(host, h, hsize)) {
+		goto out;
+	}
+	*port = strtol(p, NULL, 10);
+	rc = TK_OK;
+out:
+	curl_free(h);
+	curl_free(p);
+	curl_free(sch);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int add_resolve(struct hsts_cfg *c, const char *host, long port)
+{
+	size_t i;
+	for (i = 0; i < c->nresolve; i++) {
+		char entry[600];
+		struct curl_slist *n;
+		if (strcasecmp(c->resolve_names[i], host) != 0)
+			continue;
+		snprintf(entry, sizeof(entry), "%s:%ld:%s%s%s", host, port,
+			 strchr(c->resolve_addrs[i], ':') ? "[" : "", c->resolve_addrs[i],
+			 strchr(c->resolve_addrs[i], ':') ? "]" : "");
+		if (!(n = curl_slist_append(c->resolve, entry)))
+			return TK_ERR_NOMEM;
+		c->resolve = n;
+	}
+	return TK_OK;
+}
+
+static int hsts_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
+{
+	static const char *const keys[] = {"urls", "resolve", "ca_file", "check_http_redirect", "http_port",
+					   "request_timeout_s", NULL};
+	struct hsts_cfg *c = calloc(1, sizeof(*c));
+	const char *ca = NULL;
+	const cJSON *res = NULL, *e;
+	long long port = 80, tmo = 10;
+	char p[512];
+	size_t i;
+	int rc;
+	*state = NULL;
+	if (!c)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	c->check_http = true;
+	if ((rc = tk_cfg_check_keys(sec, keys, cc, cc->path, err)) ||
+	    (rc = tk_cfg_strings(sec, "urls", true, &c->urls, &c->nurls, cc, cc->path, err)) ||
+	    (rc = tk_cfg_string(sec, "ca_file", false, &ca, cc, cc->path, err)) ||
+	    (rc = tk_cfg_bool(sec, "check_http_redirect", false, &c->check_http, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "http_port", false, 1, 65535, &port, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "request_timeout_s", false, 1, 600, &tmo, cc, cc->path, err)))
+		goto fail;
+	c->http_port = (long)port;
+	c->timeout_ms = (long)tmo * 1000;
+	if (ca && !(c->ca_file = tk_cfg_resolve(cc, ca))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((res = cJSON_GetObjectItemCaseSensitive(sec, "resolve"))) {
+		size_t n = (size_t)cJSON_GetArraySize(res);
+		tk_path_key(p, sizeof(p), cc->path, "resolve");
+		if (!cJSON_IsObject(res)) {
+			rc = tk_cfg_err(err, cc, p, "expected {\"name\": \"address\"}");
+			goto fail;
+		}
+		c->resolve_names = calloc(n + 1, sizeof(char *));
+		c->resolve_addrs = calloc(n + 1, sizeof(char *));
+		if (!c->resolve_names || !c->resolve_addrs) {
+			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		cJSON_ArrayForEach(e, res)
+		{
+			char ep[600];
+			tk_path_key(ep, sizeof(ep), p, e->string);
+			if (!cJSON_IsString(e) || !*e->valuestring || strpbrk(e->valuestring, " /[]")) {
+				rc = tk_cfg_err(err, cc, ep, "expected an IP address");
+				goto fail;
+			}
+			c->resolve_names[c->nresolve] = strdup(e->string);
+			c->resolve_addrs[c->nresolve++] = strdup(e->valuestring);
+		}
+	}
+	for (i = 0; i < c->nurls; i++) {
+		char host[256];
+		bool https;
+		long uport;
+		tk_path_idx(p, sizeof(p), cc->path, 0);
+		tk_path_key(p, sizeof(p), cc->path, "urls");
+		{
+			char ip[560];
+			tk_path_idx(ip, sizeof(ip), p, i);
+			if (url_parts(c->urls[i], &https, host, sizeof(host), &uport) != TK_OK) {
+				rc = tk_cfg_err(err, cc, ip, "\"%s\" is not an http(s) URL", c->urls[i]);
+				goto fail;
+			}
+			if (!https) {
+				rc = tk_cfg_err(err, cc, ip, "HSTS is only meaningful on https:// URLs");
+				goto fail;
+			}
+		}
+		if ((rc = add_resolve(c, host, uport)) || (rc = add_resolve(c, host, c->http_port)))
+			goto fail;
+	}
+	*state = c;
+	return TK_OK;
+fail:
+	hsts_free(c);
+	return rc;
+}
+
+static int hsts_targets(const void *state, cJSON *list)
+{
+	const struct hsts_cfg *c = state;
+	size_t i;
+	for (i = 0; i < c->nurls; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(c->urls[i]));
+	return TK_OK;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+	struct hsts_xfer *x = userp;
+	size_t len = size * n;
+	/* A new response (after 1xx) starts with a status line: keep only the last. */
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
+		tk_buf_reset(&x->headers);
+	if (tk_buf_append(&x->headers, data, len) != TK_OK)
+		return 0; /* header block too large: abort the transfer */
+	if (len <= 2 && (data[0] == '\r' || data[0] == '\n'))
+		x->headers_done = true;
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+	(void)data;
+	(void)size;
+	(void)n;
+	(void)userp;
+	return 0; /* the headers are all we need: stop at the first body byte */
+}
+
+static int setup_easy(struct hsts_cfg *c, struct hsts_xfer *x, const char *url, const struct tk_runctx *ctx)
+{
+	CURL *e = curl_easy_init();
+	long tmo = tk_run_remaining_ms(ctx, (int)c->timeout_ms);
+	if (!e)
+		return TK_ERR_NOMEM;
+	x->easy = e;
+	tk_buf_reset(&x->headers);
+	x->headers_done = false;
+	x->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, tmo > 0 ? tmo : 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, tmo > 0 ? tmo : 1L);
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)1 << 20);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (c->resolve)
+		curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
+	if (c->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	if (x->insecure_retry) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	return TK_OK;
+}
+
+/* Find the value of the first header named `name` in a raw block; counts all. */
+static const char *find_header(const struct tk_buf *hb, const char *name, size_t *vlen, int *count)
+{
+	const char *p = hb->data, *end = hb->data + hb->len, *first = NULL;
+	size_t nl = strlen(name);
+	*count = 0;
+	while (p && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol ? eol : end;
+		if ((size_t)(le - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1, *ve = le;
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			if (!first) {
+				first = v;
+				*vlen = (size_t)(ve - v);
+			}
+			(*count)++;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return first;
+}
+
+struct url_result {
+	cJSON *obs;
+	bool https_done, http_done;
+};
+
+static bool transfer_ok(CURLcode res, const struct hsts_xfer *x)
+{
+	return res == CURLE_OK || (res == CURLE_WRITE_ERROR && x->headers_done);
+}
+
+static void record_https(cJSON *o, struct hsts_xfer *x, CURLcode res)
+{
+	long code = 0;
+	const char *v;
+	size_t vlen = 0;
+	int count = 0;
+	struct tk_hsts h;
+	char *esc;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	cJSON_AddNumberToObject(o, "status_code", (double)code);
+	cJSON_AddBoolToObject(o, "tls_verified", !x->insecure_retry);
+	(void)res;
+	v = find_header(&x->headers, "Strict-Transport-Security", &vlen, &count);
+	cJSON_AddNumberToObject(o, "sts_headers", count);
+	if (!v) {
+		cJSON_AddBoolToObject(o, "present", 0);
+		cJSON_AddBoolToObject(o, "valid", 0);
+		cJSON_AddBoolToObject(o, "effective", 0);
+		return;
+	}
+	esc = tk_escape_bytes(v, vlen, 256);
+	cJSON_AddStringToObject(o, "header", esc ? esc : "");
+	free(esc);
+	tk_hsts_parse(v, vlen, &h);
+	cJSON_AddBoolToObject(o, "present", 1);
+	cJSON_AddBoolToObject(o, "valid", h.valid);
+	if (!h.valid) {
+		cJSON_AddStringToObject(o, "parse_error", h.why);
+	} else {
+		cJSON_AddNumberToObject(o, "max_age", (double)h.max_age);
+		cJSON_AddBoolToObject(o, "include_subdomains", h.include_subdomains);
+		cJSON_AddBoolToObject(o, "preload", h.preload);
+	}
+	/* RFC 6797 8.1: a UA ignores STS received over a connection with TLS errors. */
+	cJSON_AddBoolToObject(o, "effective", h.valid && !x->insecure_retry && h.max_age > 0);
+}
+
+static void record_http(cJSON *o, struct hsts_xfer *x, CURLcode res)
+{
+	cJSON *r = cJSON_AddObjectToObject(o, "http");
+	long code = 0;
+	const char *lv;
+	char *loc = NULL;
+	int count = 0;
+	size_t vlen, llen = 0;
+	cJSON_AddStringToObject(r, "url", x->url);
+	if (!transfer_ok(res, x)) {
+		cJSON_AddBoolToObject(r, "reachable", 0);
+		cJSON_AddStringToObject(r, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+		/* Nothing listens on plain HTTP: nothing to redirect, nothing exposed. */
+		cJSON_AddBoolToObject(o, "http_redirects_to_https", 1);
+		return;
+	}
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	cJSON_AddBoolToObject(r, "reachable", 1);
+	cJSON_AddNumberToObject(r, "status_code", (double)code);
+	/* Read Location from the header block: the transfer stops before the body. */
+	if ((lv = find_header(&x->headers, "Location", &llen, &count))) {
+		loc = tk_escape_bytes(lv, llen, 512);
+		cJSON_AddStringToObject(r, "location", loc ? loc : "");
+	}
+	find_header(&x->headers, "Strict-Transport-Security", &vlen, &count);
+	/* RFC 6797 8.1: STS over plain HTTP is ignored; recorded so reviewers see it. */
+	cJSON_AddBoolToObject(r, "sts_sent_over_http_ignored", count > 0);
+	cJSON_AddBoolToObject(o, "http_redirects_to_https",
+			      code >= 300 && code < 400 && loc && strncasecmp(loc, "https://", 8) == 0);
+	free(loc);
+}
+
+static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
+{
+	struct hsts_cfg *c = state;
+	CURLM *multi = curl_multi_init();
+	struct hsts_xfer *xs = NULL;
+	struct url_result *res = NULL;
+	char **http_urls = NULL;
+	size_t nx = c->nurls * 2, i;
+	int running = 0, rc = TK_OK;
+
+	xs = calloc(nx, sizeof(*xs));
+	res = calloc(c->nurls, sizeof(*res));
+	http_urls = calloc(c->nurls + 1, sizeof(char *));
+	if (!multi || !xs || !res || !http_urls) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < c->nurls; i++) {
+		struct hsts_xfer *hx = &xs[2 * i], *px = &xs[2 * i + 1];
+		char host[256];
+		bool https;
+		long port;
+		res[i].obs = tk_obs_new(ctx, "hsts", c->urls[i]);
+		cJSON_AddStringToObject(res[i].obs, "url", c->urls[i]);
+		tk_buf_init(&hx->headers, HSTS_MAX_HEADER_BYTES);
+		tk_buf_init(&px->headers, HSTS_MAX_HEADER_BYTES);
+		hx->url = c->urls[i];
+		hx->https = true;
+		hx->idx = px->idx = i;
+		if (setup_easy(c, hx, hx->url, ctx) || curl_multi_add_handle(multi, hx->easy)) {
+			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		res[i].http_done = !c->check_http;
+		if (c->check_http && url_parts(c->urls[i], &https, host, sizeof(host), &port) == TK_OK) {
+			size_t l = strlen(host) + 32;
+			if (!(http_urls[i] = malloc(l))) {
+				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			snprintf(http_urls[i], l, strchr(host, ':') ? "http://[%s]:%ld/" : "http://%s:%ld/", host,
+				 c->http_port);
+			px->url = http_urls[i];
+			if (setup_easy(c, px, px->url, ctx) || curl_multi_add_handle(multi, px->easy)) {
+				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
+	for (;;) {
+		CURLMsg *m;
+		int q;
+		bool added = false;
+		curl_multi_perform(multi, &running);
+		while ((m = curl_multi_info_read(multi, &q))) {
+			struct hsts_xfer *x = NULL;
+			struct url_result *r;
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			r = &res[x->idx];
+			if (x->https) {
+				CURLcode cr = m->data.result;
+				if (!transfer_ok(cr, x) && !x->insecure_retry &&
+				    (cr == CURLE_PEER_FAILED_VERIFICATION || cr == CURLE_SSL_CACERT_BADFILE)) {
+					/* Record why, then read the header anyway, unverified. */
+					cJSON_AddStringToObject(r->obs, "tls_error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
+					curl_multi_remove_handle(multi, x->easy);
+					curl_easy_cleanup(x->easy);
+					x->easy = NULL;
+					x->insecure_retry = true;
+					if (setup_easy(c, x, x->url, ctx) == TK_OK &&
+					    curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
+						added = true;
+						continue;
+					}
+				}
+				if (!transfer_ok(cr, x)) {
+					cJSON_AddStringToObject(r->obs, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
+					cJSON_AddNumberToObject(r->obs, "curl_code", cr);
+				} else {
+					record_https(r->obs, x, cr);
+				}
+				r->https_done = true;
+			} else {
+				record_http(r->obs, x, m->data.result);
+				r->http_done = true;
+			}
+		}
+		if (running == 0 && !added)
+			break;
+		if (tk_run_cancelled(ctx)) {
+			rc = tk_seterr(err, TK_ERR_TIMEOUT, "deadline reached with %d transfers in flight", running);
+			break;
+		}
+		if (!added)
+			curl_multi_poll(multi, NULL, 0, 100, NULL);
+	}
+	for (i = 0; i < c->nurls; i++) {
+		cJSON *o = res[i].obs;
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+		res[i].obs = NULL;
+		if (!res[i].https_done) {
+			cJSON_Delete(o);
+			tk_emit_error(ctx, c->urls[i], TK_ERR_TIMEOUT, "no HTTPS response before the deadline");
+		} else if (e) {
+			const cJSON *cc = cJSON_GetObjectItemCaseSensitive(o, "curl_code");
+			int cls = cc && (cc->valueint == CURLE_OPERATION_TIMEDOUT) ? TK_ERR_TIMEOUT
+				  : cc && (cc->valueint == CURLE_SSL_CONNECT_ERROR) ? TK_ERR_TLS
+										   : TK_ERR_NET;
+			tk_emit_error(ctx, c->urls[i], cls, "%s", e->valuestring);
+			cJSON_Delete(o);
+		} else {
+			if (!res[i].http_done)
+				cJSON_AddStringToObject(o, "http_error", "no plain-HTTP response before the deadline");
+			tk_emit(ctx, o);
+		}
+	}
+out:
+	for (i = 0; xs && i < nx; i++) {
+		if (xs[i].easy) {
+			curl_multi_remove_handle(multi, xs[i].easy);
+			curl_easy_cleanup(xs[i].easy);
+		}
+		tk_buf_free(&xs[i].headers);
+	}
+	for (i = 0; res && i < c->nurls; i++)
+		cJSON_Delete(res[i].obs);
+	for (i = 0; http_urls && i < c->nurls; i++)
+		free(http_urls[i]);
+	free(http_urls);
+	free(xs);
+	free(res);
+	if (multi)
+		curl_multi_cleanup(multi);
+	return rc;
+}
+
+const struct tk_probe tk_probe_hsts = {
+	.name = "hsts",
+	.summary = "HTTPS URLs: Strict-Transport-Security by RFC 6797, and HTTP-to-HTTPS redirects",
+	.configure = hsts_configure,
+	.targets = hsts_targets,
+	.run = hsts_run,
+	.free_state = hsts_free,
+};

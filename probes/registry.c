@@ -1,0 +1,20 @@
+/* registry.c - every probe tenken has. Adding a probe touches this list only. */
+#include <string.h>
+
+#include "probe.h"
+
+extern const struct tk_probe tk_probe_hsts;
+
+const struct tk_probe *const tk_probes[] = {
+	&tk_probe_hsts,
+	NULL,
+};
+
+const struct tk_probe *tk_probe_find(const char *name)
+{
+	size_t i;
+	for (i = 0; tk_probes[i]; i++)
+		if (strcmp(tk_probes[i]->name, name) == 0)
+			return tk_probes[i];
+	return NULL;
+}

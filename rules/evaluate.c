@@ -1,0 +1,254 @@
+/*
+ * evaluate.c - observations x rules -> findings; findings x checklist -> items.
+ *
+ * A finding is one rule judged on one observation (or an error when the
+ * rule's probe could not observe the target). Item status:
+ *   not_applicable  tailored out (with its justification)
+ *   fail            any evaluated rule mapped to the item failed
+ *   incomplete      no failure, but a mapped rule's probe errored
+ *   pass            at least one mapped rule was evaluated and none failed
+ *   manual          no mapped rule was evaluated: the partner must answer
+ * A rule with effect "warn" produces "warn" findings, which count as
+ * evaluated but never fail an item.
+ */
+#include "rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *i18n(const cJSON *obj, const char *lang)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(obj, lang);
+	if (!cJSON_IsString(s))
+		s = cJSON_GetObjectItemCaseSensitive(obj, "en");
+	return cJSON_IsString(s) ? s->valuestring : "";
+}
+
+static const char *str_field(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static cJSON *evidence_of(const struct tk_rule *r, const cJSON *obs)
+{
+	cJSON *paths = cJSON_CreateArray(), *ev = cJSON_CreateObject();
+	const cJSON *p;
+	if (r->when)
+		tk_cond_paths(r->when, paths);
+	tk_cond_paths(r->fail_when, paths);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r->json, "evidence"))
+	{
+		const cJSON *q;
+		bool dup = false;
+		cJSON_ArrayForEach(q, paths) if (strcmp(q->valuestring, p->valuestring) == 0) dup = true;
+		if (!dup)
+			cJSON_AddItemToArray(paths, cJSON_CreateString(p->valuestring));
+	}
+	cJSON_ArrayForEach(p, paths)
+	{
+		const cJSON *v = tk_json_path(obs, p->valuestring);
+		cJSON_AddItemToObject(ev, p->valuestring, v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+	}
+	cJSON_Delete(paths);
+	return ev;
+}
+
+static cJSON *new_finding(const struct tk_rule *r, const char *status, const char *target, const char *lang)
+{
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "rule", r->id);
+	cJSON_AddStringToObject(f, "title", i18n(cJSON_GetObjectItemCaseSensitive(r->json, "title"), lang));
+	cJSON_AddStringToObject(f, "status", status);
+	cJSON_AddStringToObject(f, "severity", r->severity);
+	cJSON_AddStringToObject(f, "probe", r->probe);
+	cJSON_AddStringToObject(f, "target", target ? target : "");
+	cJSON_AddItemToObject(f, "items", cJSON_Duplicate(r->items, true));
+	return f;
+}
+
+static void add_judgement(cJSON *f, const struct tk_rule *r, const char *lang)
+{
+	const cJSON *rem = cJSON_GetObjectItemCaseSensitive(r->json, "remediation");
+	cJSON_AddStringToObject(f, "remediation", i18n(rem, lang));
+	cJSON_AddItemToObject(f, "remediation_i18n", cJSON_Duplicate(rem, true));
+	cJSON_AddItemToObject(f, "title_i18n",
+			      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->json, "title"), true));
+	cJSON_AddStringToObject(f, "basis", str_field(r->json, "basis"));
+	if (cJSON_GetArraySize(r->params) > 0)
+		cJSON_AddItemToObject(f, "params", cJSON_Duplicate(r->params, true));
+}
+
+/* Has this rule already got an error finding for target? */
+static bool has_error(const cJSON *findings, const char *rule, const char *target)
+{
+	const cJSON *f;
+	cJSON_ArrayForEach(f, findings)
+	{
+		if (strcmp(str_field(f, "rule"), rule) == 0 && strcmp(str_field(f, "status"), "error") == 0 &&
+		    strcmp(str_field(f, "target"), target) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int judge(const struct tk_eval_input *in, cJSON *findings)
+{
+	size_t i;
+	for (i = 0; i < in->rules->n; i++) {
+		const struct tk_rule *r = &in->rules->rules[i];
+		const cJSON *o;
+		if (!r->enabled)
+			continue;
+		cJSON_ArrayForEach(o, in->observations)
+		{
+			const char *probe = str_field(o, "probe"), *kind = str_field(o, "kind");
+			const char *target = str_field(o, "target");
+			cJSON *f;
+			if (!probe || !kind || strcmp(probe, r->probe) != 0)
+				continue;
+			if (strcmp(kind, "error") == 0) {
+				const char *fk = str_field(o, "for_kind");
+				if ((fk && strcmp(fk, r->kind) != 0) || has_error(findings, r->id, target ? target : ""))
+					continue;
+				f = new_finding(r, "error", target, in->lang);
+				cJSON *ev = cJSON_AddObjectToObject(f, "evidence");
+				cJSON_AddStringToObject(ev, "error", str_field(o, "error") ? str_field(o, "error") : "");
+				cJSON_AddStringToObject(ev, "message",
+							str_field(o, "message") ? str_field(o, "message") : "");
+				cJSON_AddItemToArray(findings, f);
+				continue;
+			}
+			if (strcmp(kind, r->kind) != 0)
+				continue;
+			if (r->when && !tk_cond_eval(r->when, o, r->params))
+				continue;
+			if (tk_cond_eval(r->fail_when, o, r->params))
+				f = new_finding(r, r->effect == TK_EFFECT_WARN ? "warn" : "fail", target, in->lang);
+			else
+				f = new_finding(r, "pass", target, in->lang);
+			cJSON_AddItemToObject(f, "evidence", evidence_of(r, o));
+			add_judgement(f, r, in->lang);
+			cJSON_AddItemToArray(findings, f);
+		}
+	}
+	return TK_OK;
+}
+
+static bool maps_to(const cJSON *items, const char *checklist, const cJSON *no)
+{
+	const cJSON *n;
+	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(items, checklist))
+	{
+		if (cJSON_IsNumber(n) && cJSON_IsNumber(no) && n->valueint == no->valueint)
+			return true;
+		if (cJSON_IsString(n) && cJSON_IsString(no) && strcmp(n->valuestring, no->valuestring) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void add_unique(cJSON *arr, const char *s)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, arr) if (strcmp(e->valuestring, s) == 0) return;
+	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
+}
+
+static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, const cJSON *findings)
+{
+	static const char *const copy[] = {"no", "chapter", "goal", "party", "chapter_en", "goal_en", "party_en",
+					   "related", "bank_item", NULL};
+	const cJSON *no = cJSON_GetObjectItemCaseSensitive(item, "no"), *f;
+	cJSON *res = cJSON_CreateObject(), *failed = cJSON_CreateArray(), *errored = cJSON_CreateArray();
+	cJSON *passed = cJSON_CreateArray(), *mapped = cJSON_CreateArray();
+	const char *na = tk_tailoring_not_applicable(in->tailoring, in->checklist->id, no);
+	const char *status;
+	size_t k, i;
+	int nfail = 0, npass = 0, nerr = 0, nwarn = 0;
+
+	for (k = 0; copy[k]; k++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, copy[k]);
+		if (v)
+			cJSON_AddItemToObject(res, copy[k], cJSON_Duplicate(v, true));
+	}
+	for (i = 0; i < in->rules->n; i++) {
+		const struct tk_rule *r = &in->rules->rules[i];
+		if (r->enabled && maps_to(r->items, in->checklist->id, no))
+			add_unique(mapped, r->id);
+	}
+	cJSON_ArrayForEach(f, findings)
+	{
+		const char *st = str_field(f, "status"), *rid = str_field(f, "rule");
+		if (!maps_to(cJSON_GetObjectItemCaseSensitive(f, "items"), in->checklist->id, no))
+			continue;
+		if (strcmp(st, "fail") == 0) {
+			nfail++;
+			add_unique(failed, rid);
+		} else if (strcmp(st, "error") == 0) {
+			nerr++;
+			add_unique(errored, rid);
+		} else {
+			if (strcmp(st, "warn") == 0)
+				nwarn++;
+			npass++;
+			add_unique(passed, rid);
+		}
+	}
+	if (na) {
+		status = "not_applicable";
+		cJSON_AddStringToObject(res, "justification", na);
+		cJSON_AddItemToObject(res, "findings", cJSON_CreateArray());
+	} else if (nfail) {
+		status = "fail";
+		cJSON_AddItemToObject(res, "findings", failed);
+		failed = NULL;
+	} else if (nerr) {
+		status = "incomplete";
+		cJSON_AddItemToObject(res, "findings", errored);
+		errored = NULL;
+	} else if (npass) {
+		status = "pass";
+		cJSON_AddItemToObject(res, "findings", passed);
+		passed = NULL;
+	} else {
+		status = "manual";
+		cJSON_AddItemToObject(res, "findings", cJSON_CreateArray());
+		cJSON_AddStringToObject(res, "reason", cJSON_GetArraySize(mapped) == 0
+							       ? "no rule covers this item: the partner's answer is needed"
+							       : "no mapped rule was evaluated (its probes were not configured): "
+								 "the partner's answer is needed");
+	}
+	cJSON_AddStringToObject(res, "status", status);
+	{
+		cJSON *c = cJSON_AddObjectToObject(res, "counts");
+		cJSON_AddNumberToObject(c, "fail", nfail);
+		cJSON_AddNumberToObject(c, "pass", npass - nwarn);
+		cJSON_AddNumberToObject(c, "warn", nwarn);
+		cJSON_AddNumberToObject(c, "error", nerr);
+	}
+	cJSON_AddItemToObject(res, "rules", mapped);
+	cJSON_Delete(failed);
+	cJSON_Delete(errored);
+	cJSON_Delete(passed);
+	return res;
+}
+
+int tk_evaluate(const struct tk_eval_input *in, cJSON **findings_out, cJSON **items_out, struct tk_err *err)
+{
+	cJSON *findings = cJSON_CreateArray(), *items = cJSON_CreateArray();
+	const cJSON *it;
+	*findings_out = *items_out = NULL;
+	if (!findings || !items) {
+		cJSON_Delete(findings);
+		cJSON_Delete(items);
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	}
+	judge(in, findings);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "items"))
+		cJSON_AddItemToArray(items, item_result(in, it, findings));
+	*findings_out = findings;
+	*items_out = items;
+	return TK_OK;
+}

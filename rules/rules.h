@@ -1,0 +1,122 @@
+/*
+ * rules.h - checklists, rules, tailoring and their evaluation.
+ *
+ * Rules never touch the network: they read observations (cJSON objects with
+ * "probe", "target", "kind" and facts) and produce findings; the checklist
+ * turns findings into a status for every item.
+ */
+#ifndef TK_RULES_H
+#define TK_RULES_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include "data.h"
+#include "tk.h"
+
+/* ---- conditions (see README "Rule conditions") ---- */
+/*
+ * Validate a condition: operators, operand types, that every {"param": p}
+ * names a parameter in params. `where` prefixes error messages (file and field).
+ */
+int tk_cond_validate(const cJSON *cond, const cJSON *params, const char *where, struct tk_err *err);
+/* Evaluate a validated condition against an observation. */
+bool tk_cond_eval(const cJSON *cond, const cJSON *obs, const cJSON *params);
+/* Append (once each) the field paths a condition reads to `paths` (array of strings). */
+void tk_cond_paths(const cJSON *cond, cJSON *paths);
+/* Look up a dotted path ("a.b.0.c") in obj; NULL when absent. */
+const cJSON *tk_json_path(const cJSON *obj, const char *path);
+
+/* ---- checklists ---- */
+struct tk_checklist {
+	char *id;
+	cJSON *doc;          /* the checklist document, owned; "items" gains tailored items */
+	char sha256[65];     /* of the data file */
+};
+
+/* Ids of the checklists in the data set, NULL-terminated, malloc'd (strings too). */
+char **tk_checklist_ids(const struct tk_dataset *ds);
+int tk_checklist_load(const struct tk_dataset *ds, const char *id, struct tk_checklist **out,
+		      struct tk_err *err);
+void tk_checklist_free(struct tk_checklist *cl);
+/* Find an item by number (a JSON number or string, as in "no"). */
+const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no);
+/* Render an item number (42 or "B-1") into buf. */
+void tk_item_no_str(const cJSON *no, char *buf, size_t size);
+
+/* ---- rules ---- */
+enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN };
+
+struct tk_rule {
+	const char *id;         /* borrowed from json */
+	const char *probe;
+	const char *kind;
+	const char *severity;
+	enum tk_effect effect;
+	bool enabled;
+	const cJSON *json;      /* the rule as loaded (borrowed from the set's docs) */
+	const cJSON *when;      /* optional: which observations the rule applies to */
+	const cJSON *fail_when;
+	cJSON *params;          /* effective parameters (defaults + tailoring), owned */
+	cJSON *items;           /* checklist id -> array of item numbers (+ tailored), owned */
+	char file[256];
+};
+
+struct tk_ruleset {
+	struct tk_rule *rules;
+	size_t n;
+	cJSON **docs;
+	size_t ndocs;
+	char sha256[65];        /* over rules/rules/ *.json */
+};
+
+/*
+ * Load every rules/rules/ *.json file. `probes` is the NULL-terminated list
+ * of known probe names; `ds` provides checklists to validate item numbers.
+ */
+int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, struct tk_ruleset **out,
+		    struct tk_err *err);
+void tk_ruleset_free(struct tk_ruleset *rs);
+struct tk_rule *tk_ruleset_find(struct tk_ruleset *rs, const char *id);
+/* Validate one rule object (exposed for tests and fuzzing). */
+int tk_rule_validate(const cJSON *rule, const char *where, const char *const *probes,
+		     const struct tk_dataset *ds, struct tk_err *err);
+
+/* ---- tailoring (a bank's changes, as data) ---- */
+struct tk_tailoring {
+	cJSON *doc;             /* owned */
+	char *file;
+	char sha256[65];
+};
+
+/* Parse and validate a tailoring file against the rules and checklist. */
+int tk_tailoring_load(const char *path, struct tk_tailoring **out, struct tk_err *err);
+/* Parse from memory (tests, fuzzing); `name` is used in messages. */
+int tk_tailoring_parse(const char *name, const char *text, size_t len, struct tk_tailoring **out,
+		       struct tk_err *err);
+void tk_tailoring_free(struct tk_tailoring *t);
+/*
+ * Apply: disable rules, override parameters/severity/effect, add the bank's
+ * own items to cl and map rules to them. Validates names against rs and cl.
+ */
+int tk_tailoring_apply(const struct tk_tailoring *t, struct tk_ruleset *rs, struct tk_checklist *cl,
+		       struct tk_err *err);
+/* The justification if the item is tailored out, else NULL. */
+const char *tk_tailoring_not_applicable(const struct tk_tailoring *t, const char *checklist,
+					const cJSON *no);
+
+/* ---- evaluation ---- */
+struct tk_eval_input {
+	const struct tk_ruleset *rules;
+	const struct tk_checklist *checklist;
+	const struct tk_tailoring *tailoring;   /* may be NULL */
+	const cJSON *observations;              /* array */
+	const char *lang;                       /* "ja" or "en": remediation/title strings */
+};
+
+/*
+ * Produce findings (array) and items (array: every checklist item with its
+ * status) - see README "Item status".
+ */
+int tk_evaluate(const struct tk_eval_input *in, cJSON **findings, cJSON **items, struct tk_err *err);
+
+#endif
