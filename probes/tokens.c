@@ -1,0 +1,892 @@
+/*
+ * tokens.c - probe "tokens": are OAuth tokens and passwords stored at rest
+ * in plaintext? Reads file trees, SQLite databases and Redis, read-only and
+ * bounded, and reports where each credential is, what kind it is, its
+ * lifetime and a fingerprint - never the value.
+ *
+ * Config: {"stores": [
+ *    {"type": "files", "path": "conf/", "include": ["*.json"], "exclude": ["*.bak"]},
+ *    {"type": "sqlite", "path": "data/app.db", "max_rows": 1000},
+ *    {"type": "redis", "address": "127.0.0.1:6379", "password_env": "REDIS_PASSWORD",
+ *     "username": "u", "tls": false, "ca_file": "ca.pem", "db": 0, "max_keys": 10000},
+ *    {"type": "aws", "account": 0}],
+ *  "bank_token_patterns": [{"name": "bank access token", "prefix": "bk_at_"},
+ *                          {"name": "bank refresh token", "pattern": "bk_rt_[A-Za-z0-9]{32}"}],
+ *  "token_keys": ["session_blob"], "password_keys": ["secret_pin"],
+ *  "max_file_bytes": 33554432, "max_total_bytes": 4294967296, "max_files": 200000,
+ *  "threads": 1, "max_listed": 200}
+ * Emits one observation of kind "token_store" per store (or an error).
+ */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "probe.h"
+#include "redisstore.h"
+#include "tokscan.h"
+
+#define TOK_MAX_DEPTH 32
+#define TOK_BINARY_SNIFF 8192
+
+enum store_type { ST_FILES, ST_SQLITE, ST_REDIS, ST_AWS };
+
+struct tok_store {
+	enum store_type type;
+	char *label;      /* target name: "files:conf/" */
+	char *path;       /* resolved path (files, sqlite) */
+	char *shown;      /* path as configured, for evidence */
+	char **include, **exclude;
+	size_t ninclude, nexclude;
+	long long max_rows;
+	struct tk_redis_cfg redis;
+	long long account;
+};
+
+struct tok_cfg {
+	struct tok_store *stores;
+	size_t nstores;
+	struct tk_tokrules rules;
+	long long max_file_bytes, max_total_bytes, max_files, threads, max_listed;
+};
+
+static void store_free(struct tok_store *s)
+{
+	free(s->label);
+	free(s->path);
+	free(s->shown);
+	tk_strv_free(s->include);
+	tk_strv_free(s->exclude);
+	tk_redis_cfg_free(&s->redis);
+}
+
+static void tok_free(void *state)
+{
+	struct tok_cfg *c = state;
+	size_t i;
+	if (!c)
+		return;
+	for (i = 0; i < c->nstores; i++)
+		store_free(&c->stores[i]);
+	free(c->stores);
+	tk_tokrules_free(&c->rules);
+	free(c);
+}
+
+/* Normalise a configured key name the way tokscan compares them. */
+static char *norm_key(const char *k)
+{
+	size_t n = strlen(k), i, o = 0;
+	char *out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		char ch = k[i];
+		if (ch == '_' || ch == '-' || ch == ' ')
+			continue;
+		out[o++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int norm_keys(char **v, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		char *k = norm_key(v[i]);
+		if (!k)
+			return TK_ERR_NOMEM;
+		free(v[i]);
+		v[i] = k;
+	}
+	return TK_OK;
+}
+
+static int configure_bank(struct tok_cfg *c, const cJSON *sec, const struct tk_cfgctx *cc, struct tk_err *err)
+{
+	static const char *const keys[] = {"name", "prefix", "pattern", NULL};
+	const cJSON *arr = NULL, *e;
+	char p[512], ep[600];
+	size_t i = 0;
+	int rc;
+	if ((rc = tk_cfg_array(sec, "bank_token_patterns", false, &arr, cc, cc->path, err)) || !arr)
+		return rc;
+	tk_path_key(p, sizeof(p), cc->path, "bank_token_patterns");
+	if (!(c->rules.bank = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*c->rules.bank))))
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	cJSON_ArrayForEach(e, arr)
+	{
+		struct tk_bank_pattern *b = &c->rules.bank[i];
+		const char *name = NULL, *prefix = NULL, *pattern = NULL;
+		tk_path_idx(ep, sizeof(ep), p, i);
+		if (!cJSON_IsObject(e))
+			return tk_cfg_err(err, cc, ep, "expected {\"name\": ..., \"prefix\": ...}");
+		if ((rc = tk_cfg_check_keys(e, keys, cc, ep, err)) ||
+		    (rc = tk_cfg_string(e, "name", true, &name, cc, ep, err)) ||
+		    (rc = tk_cfg_string(e, "prefix", false, &prefix, cc, ep, err)) ||
+		    (rc = tk_cfg_string(e, "pattern", false, &pattern, cc, ep, err)))
+			return rc;
+		if (!prefix && !pattern)
+			return tk_cfg_err(err, cc, ep, "needs \"prefix\" or \"pattern\"");
+		if (prefix && strlen(prefix) < 2)
+			return tk_cfg_err(err, cc, ep, "prefix: at least 2 characters");
+		b->name = strdup(name);
+		b->prefix = prefix ? strdup(prefix) : NULL;
+		c->rules.nbank = ++i;
+		if (!b->name || (prefix && !b->prefix))
+			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		if (pattern) {
+			if (regcomp(&b->re, pattern, REG_EXTENDED) != 0)
+				return tk_cfg_err(err, cc, ep, "pattern: not a POSIX extended regular expression");
+			b->has_re = true;
+		}
+	}
+	return TK_OK;
+}
+
+static int configure_store(struct tok_store *s, const cJSON *e, const struct tk_cfgctx *cc, const char *ep,
+			   struct tk_err *err)
+{
+	static const char *const fkeys[] = {"type", "path", "include", "exclude", NULL};
+	static const char *const skeys[] = {"type", "path", "max_rows", NULL};
+	static const char *const akeys[] = {"type", "account", NULL};
+	const char *type = NULL, *path = NULL;
+	char lab[1200];
+	int rc;
+	if (!cJSON_IsObject(e))
+		return tk_cfg_err(err, cc, ep, "expected a store object with \"type\"");
+	if ((rc = tk_cfg_string(e, "type", true, &type, cc, ep, err)))
+		return rc;
+	s->max_rows = 1000;
+	if (strcmp(type, "files") == 0) {
+		s->type = ST_FILES;
+		if ((rc = tk_cfg_check_keys(e, fkeys, cc, ep, err)) ||
+		    (rc = tk_cfg_string(e, "path", true, &path, cc, ep, err)) ||
+		    (rc = tk_cfg_strings(e, "include", false, &s->include, &s->ninclude, cc, ep, err)) ||
+		    (rc = tk_cfg_strings(e, "exclude", false, &s->exclude, &s->nexclude, cc, ep, err)))
+			return rc;
+		snprintf(lab, sizeof(lab), "files:%s", path);
+	} else if (strcmp(type, "sqlite") == 0) {
+		s->type = ST_SQLITE;
+		if ((rc = tk_cfg_check_keys(e, skeys, cc, ep, err)) ||
+		    (rc = tk_cfg_string(e, "path", true, &path, cc, ep, err)) ||
+		    (rc = tk_cfg_int(e, "max_rows", false, 1, 10000000, &s->max_rows, cc, ep, err)))
+			return rc;
+		snprintf(lab, sizeof(lab), "sqlite:%s", path);
+	} else if (strcmp(type, "redis") == 0) {
+		s->type = ST_REDIS;
+		if ((rc = tk_redis_configure(&s->redis, e, cc, ep, err)))
+			return rc;
+		snprintf(lab, sizeof(lab), "redis:%s", s->redis.address);
+	} else if (strcmp(type, "aws") == 0) {
+		s->type = ST_AWS;
+		if ((rc = tk_cfg_check_keys(e, akeys, cc, ep, err)) ||
+		    (rc = tk_cfg_int(e, "account", true, 0, 1000, &s->account, cc, ep, err)))
+			return rc;
+		snprintf(lab, sizeof(lab), "aws:account[%lld]", s->account);
+	} else {
+		char tp[640];
+		tk_path_key(tp, sizeof(tp), ep, "type");
+		return tk_cfg_err(err, cc, tp, "unknown store type \"%s\" (files, sqlite, redis, aws)", type);
+	}
+	if (path && !*path) {
+		char pp[640];
+		tk_path_key(pp, sizeof(pp), ep, "path");
+		return tk_cfg_err(err, cc, pp, "empty path");
+	}
+	if (!(s->label = strdup(lab)) || (path && (!(s->path = tk_cfg_resolve(cc, path)) || !(s->shown = strdup(path)))))
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	return TK_OK;
+}
+
+static int tok_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
+{
+	static const char *const keys[] = {"stores", "bank_token_patterns", "token_keys", "password_keys",
+					   "max_file_bytes", "max_total_bytes", "max_files", "threads",
+					   "max_listed", NULL};
+	struct tok_cfg *c = calloc(1, sizeof(*c));
+	const cJSON *stores = NULL, *e;
+	char p[512], ep[600];
+	size_t i = 0;
+	int rc;
+	*state = NULL;
+	if (!c)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	c->max_file_bytes = 32LL << 20;
+	c->max_total_bytes = 4LL << 30;
+	c->max_files = 200000;
+	c->threads = 1;
+	c->max_listed = 200;
+	if ((rc = tk_cfg_check_keys(sec, keys, cc, cc->path, err)) ||
+	    (rc = tk_cfg_array(sec, "stores", true, &stores, cc, cc->path, err)) ||
+	    (rc = tk_cfg_strings(sec, "token_keys", false, &c->rules.token_keys, &c->rules.ntoken_keys, cc,
+				 cc->path, err)) ||
+	    (rc = tk_cfg_strings(sec, "password_keys", false, &c->rules.password_keys, &c->rules.npassword_keys,
+				 cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "max_file_bytes", false, 1024, 1LL << 30, &c->max_file_bytes, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "max_total_bytes", false, 1024, 1LL << 40, &c->max_total_bytes, cc, cc->path,
+			     err)) ||
+	    (rc = tk_cfg_int(sec, "max_files", false, 1, 10000000, &c->max_files, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "threads", false, 1, 64, &c->threads, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "max_listed", false, 0, 100000, &c->max_listed, cc, cc->path, err)) ||
+	    (rc = configure_bank(c, sec, cc, err)))
+		goto fail;
+	if ((rc = norm_keys(c->rules.token_keys, c->rules.ntoken_keys)) ||
+	    (rc = norm_keys(c->rules.password_keys, c->rules.npassword_keys))) {
+		tk_seterr(err, rc, "out of memory");
+		goto fail;
+	}
+	tk_path_key(p, sizeof(p), cc->path, "stores");
+	if (!(c->stores = calloc((size_t)cJSON_GetArraySize(stores), sizeof(*c->stores)))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	cJSON_ArrayForEach(e, stores)
+	{
+		tk_path_idx(ep, sizeof(ep), p, i);
+		c->nstores = ++i;
+		if ((rc = configure_store(&c->stores[i - 1], e, cc, ep, err)))
+			goto fail;
+	}
+	*state = c;
+	return TK_OK;
+fail:
+	tok_free(c);
+	return rc;
+}
+
+static int tok_targets(const void *state, cJSON *list)
+{
+	const struct tok_cfg *c = state;
+	size_t i;
+	for (i = 0; i < c->nstores; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(c->stores[i].label));
+	return TK_OK;
+}
+
+/* ---- results of one store ---- */
+
+struct tok_res {
+	pthread_mutex_t mu;
+	long long max_listed;
+	long long plain, enc, unknown, pw_plain, pw_hashed;
+	cJSON *a_plain, *a_enc, *a_unknown, *a_pw;
+	bool listed_truncated;
+};
+
+static void res_init(struct tok_res *r, long long max_listed)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	r->max_listed = max_listed;
+	r->a_plain = cJSON_CreateArray();
+	r->a_enc = cJSON_CreateArray();
+	r->a_unknown = cJSON_CreateArray();
+	r->a_pw = cJSON_CreateArray();
+}
+
+static void res_free(struct tok_res *r)
+{
+	pthread_mutex_destroy(&r->mu);
+	cJSON_Delete(r->a_plain);
+	cJSON_Delete(r->a_enc);
+	cJSON_Delete(r->a_unknown);
+	cJSON_Delete(r->a_pw);
+}
+
+/* Record one hit found at `where` (no secret in it). Thread-safe. */
+static void res_add(struct tok_res *r, const char *where, const struct tk_hit *h)
+{
+	cJSON *arr, *o;
+	long long *cnt;
+	switch (h->cls) {
+	case TK_HIT_PLAIN_TOKEN: arr = r->a_plain; cnt = &r->plain; break;
+	case TK_HIT_ENCRYPTED: arr = r->a_enc; cnt = &r->enc; break;
+	case TK_HIT_UNKNOWN: arr = r->a_unknown; cnt = &r->unknown; break;
+	case TK_HIT_PLAIN_PASSWORD: arr = r->a_pw; cnt = &r->pw_plain; break;
+	default: arr = NULL; cnt = &r->pw_hashed; break;
+	}
+	pthread_mutex_lock(&r->mu);
+	(*cnt)++;
+	if (!arr) {
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	if (cJSON_GetArraySize(arr) >= r->max_listed) {
+		r->listed_truncated = true;
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "where", where);
+	cJSON_AddStringToObject(o, "kind", h->kind);
+	if (h->key[0])
+		cJSON_AddStringToObject(o, "key", h->key);
+	cJSON_AddStringToObject(o, "fingerprint", h->fp);
+	if (h->cls == TK_HIT_PLAIN_TOKEN) {
+		if (h->lifetime >= 0)
+			cJSON_AddNumberToObject(o, "lifetime_s", (double)h->lifetime);
+		cJSON_AddStringToObject(o, "lifetime_basis", h->lifetime_basis);
+		if (h->is_jwt) {
+			cJSON *j = cJSON_AddObjectToObject(o, "jwt");
+			cJSON_AddStringToObject(j, "alg", h->jwt.alg);
+			if (h->jwt.typ[0])
+				cJSON_AddStringToObject(j, "typ", h->jwt.typ);
+			if (h->jwt.iss[0])
+				cJSON_AddStringToObject(j, "iss", h->jwt.iss);
+			if (h->jwt.has_iat)
+				cJSON_AddNumberToObject(j, "iat", (double)h->jwt.iat);
+			if (h->jwt.has_exp)
+				cJSON_AddNumberToObject(j, "exp", (double)h->jwt.exp);
+		}
+	} else if (h->cls == TK_HIT_ENCRYPTED) {
+		cJSON_AddStringToObject(o, "envelope", tk_envelope_name(h->env.kind));
+		cJSON_AddBoolToObject(o, "heuristic", h->env.heuristic);
+		if (h->env.detail[0])
+			cJSON_AddStringToObject(o, "detail", h->env.detail);
+	}
+	cJSON_AddItemToArray(arr, o);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void res_emit(struct tok_res *r, cJSON *obs)
+{
+	cJSON_AddNumberToObject(obs, "plaintext_count", (double)r->plain);
+	cJSON_AddNumberToObject(obs, "encrypted_count", (double)r->enc);
+	cJSON_AddNumberToObject(obs, "unknown_count", (double)r->unknown);
+	cJSON_AddNumberToObject(obs, "plaintext_password_count", (double)r->pw_plain);
+	cJSON_AddNumberToObject(obs, "hashed_password_count", (double)r->pw_hashed);
+	cJSON_AddItemToObject(obs, "plaintext_tokens", r->a_plain);
+	cJSON_AddItemToObject(obs, "encrypted_values", r->a_enc);
+	cJSON_AddItemToObject(obs, "unknown_values", r->a_unknown);
+	cJSON_AddItemToObject(obs, "plaintext_passwords", r->a_pw);
+	cJSON_AddBoolToObject(obs, "listed_truncated", r->listed_truncated);
+	r->a_plain = r->a_enc = r->a_unknown = r->a_pw = NULL;
+}
+
+/* ---- files ---- */
+
+struct file_job {
+	const struct tok_cfg *c;
+	const struct tok_store *s;
+	struct tk_runctx *ctx;
+	struct tok_res *res;
+	char **files; /* relative paths */
+	size_t nfiles, cap;
+	atomic_size_t next;
+	atomic_llong bytes, scanned, binary, oversize, unreadable;
+	atomic_bool budget_hit;
+	bool walk_truncated;
+};
+
+static bool glob_any(char **pats, size_t n, const char *rel, const char *base)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (fnmatch(pats[i], base, 0) == 0 || fnmatch(pats[i], rel, 0) == 0)
+			return true;
+	return false;
+}
+
+static int add_file(struct file_job *j, const char *rel)
+{
+	if (j->nfiles == j->cap) {
+		size_t nc = j->cap ? j->cap * 2 : 256;
+		char **nf = realloc(j->files, nc * sizeof(char *));
+		if (!nf)
+			return TK_ERR_NOMEM;
+		j->files = nf;
+		j->cap = nc;
+	}
+	if (!(j->files[j->nfiles] = strdup(rel)))
+		return TK_ERR_NOMEM;
+	j->nfiles++;
+	return TK_OK;
+}
+
+static int walk_dir(struct file_job *j, const char *root, const char *rel, int depth)
+{
+	char *dir = rel[0] ? tk_path_join(root, rel) : strdup(root);
+	DIR *d;
+	struct dirent *de;
+	int rc = TK_OK;
+	if (!dir)
+		return TK_ERR_NOMEM;
+	if (depth > TOK_MAX_DEPTH || !(d = opendir(dir))) {
+		free(dir);
+		return depth == 0 ? TK_ERR_IO : TK_OK;
+	}
+	while ((de = readdir(d)) && rc == TK_OK) {
+		char relp[4096];
+		char *full;
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 || strcmp(de->d_name, ".git") == 0)
+			continue;
+		if ((long long)j->nfiles >= j->c->max_files || tk_run_cancelled(j->ctx)) {
+			j->walk_truncated = true;
+			break;
+		}
+		if (snprintf(relp, sizeof(relp), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) >= (int)sizeof(relp))
+			continue;
+		if (!(full = tk_path_join(root, relp))) {
+			rc = TK_ERR_NOMEM;
+			break;
+		}
+		if (lstat(full, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				rc = walk_dir(j, root, relp, depth + 1);
+			} else if (S_ISREG(st.st_mode)) {
+				/* symlinks are not followed: they may leave the configured tree */
+				if ((!j->s->ninclude || glob_any(j->s->include, j->s->ninclude, relp, de->d_name)) &&
+				    !glob_any(j->s->exclude, j->s->nexclude, relp, de->d_name))
+					rc = add_file(j, relp);
+			}
+		}
+		free(full);
+	}
+	closedir(d);
+	free(dir);
+	return rc;
+}
+
+struct file_hit_ctx {
+	struct tok_res *res;
+	const char *rel;
+};
+
+static void on_file_hit(void *u, const struct tk_hit *h)
+{
+	struct file_hit_ctx *fc = u;
+	char where[4200];
+	char *e = tk_escape_bytes(fc->rel, strlen(fc->rel), 4000);
+	if (h->line)
+		snprintf(where, sizeof(where), "%s:%zu", e ? e : "?", h->line);
+	else
+		snprintf(where, sizeof(where), "%s", e ? e : "?");
+	free(e);
+	res_add(fc->res, where, h);
+}
+
+static bool ends_with_ci(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcasecmp(s + a - b, suf) == 0;
+}
+
+static void scan_one_file(struct file_job *j, const char *rel, char **buf, size_t *bufcap)
+{
+	char *full = tk_path_join(j->s->path, rel);
+	struct file_hit_ctx fc = {j->res, rel};
+	struct stat st;
+	size_t want, got = 0;
+	int fd;
+	if (!full)
+		return;
+	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	free(full);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		atomic_fetch_add(&j->unreadable, 1);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	want = (size_t)st.st_size;
+	if ((long long)want > j->c->max_file_bytes) {
+		want = (size_t)j->c->max_file_bytes;
+		atomic_fetch_add(&j->oversize, 1);
+	}
+	if (atomic_fetch_add(&j->bytes, (long long)want) + (long long)want > j->c->max_total_bytes) {
+		atomic_store(&j->budget_hit, true);
+		close(fd);
+		return;
+	}
+	if (want + 1 > *bufcap) {
+		char *nb = realloc(*buf, want + 1);
+		if (!nb) {
+			close(fd);
+			return;
+		}
+		*buf = nb;
+		*bufcap = want + 1;
+	}
+	while (got < want) {
+		ssize_t n = read(fd, *buf + got, want - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	(*buf)[got] = '\0';
+	if (memchr(*buf, '\0', got < TOK_BINARY_SNIFF ? got : TOK_BINARY_SNIFF)) {
+		atomic_fetch_add(&j->binary, 1);
+		return;
+	}
+	atomic_fetch_add(&j->scanned, 1);
+	if (ends_with_ci(rel, ".json") || got > 0) {
+		if (tk_tok_scan_json(&j->c->rules, *buf, got, on_file_hit, &fc) >= 0)
+			return;
+	}
+	tk_tok_scan_text(&j->c->rules, *buf, got, on_file_hit, &fc);
+}
+
+static void *file_worker(void *arg)
+{
+	struct file_job *j = arg;
+	char *buf = NULL;
+	size_t cap = 0;
+	for (;;) {
+		size_t i = atomic_fetch_add(&j->next, 1);
+		if (i >= j->nfiles || tk_run_cancelled(j->ctx) || atomic_load(&j->budget_hit))
+			break;
+		scan_one_file(j, j->files[i], &buf, &cap);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void run_files(const struct tok_cfg *c, const struct tok_store *s, struct tk_runctx *ctx)
+{
+	struct file_job j;
+	struct tok_res res;
+	struct stat st;
+	pthread_t th[64];
+	size_t nth = 0, i;
+	cJSON *o;
+	int rc;
+	memset(&j, 0, sizeof(j));
+	j.c = c;
+	j.s = s;
+	j.ctx = ctx;
+	res_init(&res, c->max_listed);
+	j.res = &res;
+	if (stat(s->path, &st) != 0) {
+		tk_emit_error(ctx, s->label, TK_ERR_NOTFOUND, "%s: %s", s->shown, strerror(errno));
+		goto out;
+	}
+	if (S_ISREG(st.st_mode)) {
+		/* a single file: its directory is the root */
+		const char *slash = strrchr(s->shown, '/');
+		rc = add_file(&j, slash ? slash + 1 : s->shown);
+		if (rc == TK_OK) {
+			char *d = tk_dirname(s->path);
+			struct tok_store one = *s;
+			one.path = d;
+			j.s = &one;
+			file_worker(&j);
+			free(d);
+			j.s = s;
+		}
+	} else {
+		rc = walk_dir(&j, s->path, "", 0);
+		if (rc) {
+			tk_emit_error(ctx, s->label, rc, "%s: cannot read the directory tree", s->shown);
+			goto out;
+		}
+		for (i = 1; i < (size_t)c->threads && i < 64; i++)
+			if (pthread_create(&th[nth], NULL, file_worker, &j) == 0)
+				nth++;
+		file_worker(&j);
+		for (i = 0; i < nth; i++)
+			pthread_join(th[i], NULL);
+	}
+	o = tk_obs_new(ctx, "token_store", s->label);
+	cJSON_AddStringToObject(o, "store_type", "files");
+	cJSON_AddStringToObject(o, "path", s->shown);
+	cJSON_AddNumberToObject(o, "files_listed", (double)j.nfiles);
+	cJSON_AddNumberToObject(o, "files_scanned", (double)atomic_load(&j.scanned));
+	cJSON_AddNumberToObject(o, "files_skipped_binary", (double)atomic_load(&j.binary));
+	cJSON_AddNumberToObject(o, "files_truncated", (double)atomic_load(&j.oversize));
+	cJSON_AddNumberToObject(o, "files_unreadable", (double)atomic_load(&j.unreadable));
+	cJSON_AddNumberToObject(o, "bytes_scanned", (double)atomic_load(&j.bytes));
+	cJSON_AddBoolToObject(o, "complete", !j.walk_truncated && !atomic_load(&j.budget_hit) &&
+						  atomic_load(&j.next) >= j.nfiles);
+	res_emit(&res, o);
+	tk_emit(ctx, o);
+out:
+	for (i = 0; i < j.nfiles; i++)
+		free(j.files[i]);
+	free(j.files);
+	res_free(&res);
+}
+
+/* ---- SQLite ---- */
+
+struct sq_hit_ctx {
+	struct tok_res *res;
+	const char *table, *column;
+	long long rowid;
+	bool has_rowid;
+};
+
+static void on_sq_hit(void *u, const struct tk_hit *h)
+{
+	struct sq_hit_ctx *sc = u;
+	char where[600];
+	if (sc->has_rowid)
+		snprintf(where, sizeof(where), "%.250s.%.250s rowid=%lld", sc->table, sc->column, sc->rowid);
+	else
+		snprintf(where, sizeof(where), "%.250s.%.250s", sc->table, sc->column);
+	res_add(sc->res, where, h);
+}
+
+static int sq_progress(void *u)
+{
+	return tk_run_cancelled(u) ? 1 : 0;
+}
+
+/* Double quotes inside an identifier, for "ident" quoting. */
+static int quote_ident(struct tk_buf *b, const char *id)
+{
+	int rc = tk_buf_puts(b, "\"");
+	for (; *id && rc == TK_OK; id++)
+		rc = *id == '"' ? tk_buf_puts(b, "\"\"") : tk_buf_append(b, id, 1);
+	return rc ? rc : tk_buf_puts(b, "\"");
+}
+
+static long long row_expires_in(sqlite3_stmt *st, int first, int ncol)
+{
+	int k;
+	for (k = first; k < ncol; k++) {
+		const char *n = sqlite3_column_name(st, k);
+		if (n && (strcasecmp(n, "expires_in") == 0 || strcasecmp(n, "expiresin") == 0) &&
+		    sqlite3_column_type(st, k) == SQLITE_INTEGER)
+			return sqlite3_column_int64(st, k);
+	}
+	return -1;
+}
+
+static int scan_table(const struct tok_cfg *c, const struct tok_store *s, sqlite3 *db, const char *table,
+		      struct tok_res *res, long long *rows, struct tk_err *err)
+{
+	struct tk_buf q;
+	sqlite3_stmt *st = NULL;
+	int rc = TK_OK, src, attempt;
+	tk_buf_init(&q, 1 << 20);
+	for (attempt = 0; attempt < 2; attempt++) {
+		tk_buf_reset(&q);
+		if (tk_buf_puts(&q, attempt == 0 ? "SELECT rowid, * FROM " : "SELECT * FROM ") ||
+		    quote_ident(&q, table) || tk_buf_printf(&q, " LIMIT %lld", s->max_rows)) {
+			rc = tk_seterr(err, TK_ERR_LIMIT, "table name too long");
+			goto out;
+		}
+		if (sqlite3_prepare_v2(db, q.data, -1, &st, NULL) == SQLITE_OK)
+			break; /* WITHOUT ROWID tables fail the first form */
+		st = NULL;
+	}
+	if (!st) {
+		rc = tk_seterr(err, TK_ERR_PARSE, "table %.200s: %s", table, sqlite3_errmsg(db));
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		int ncol = sqlite3_column_count(st), first = attempt == 0 ? 1 : 0, k;
+		long long exp = row_expires_in(st, first, ncol);
+		struct sq_hit_ctx sc = {res, table, NULL, attempt == 0 ? sqlite3_column_int64(st, 0) : 0, attempt == 0};
+		(*rows)++;
+		for (k = first; k < ncol; k++) {
+			const char *col = sqlite3_column_name(st, k);
+			int t = sqlite3_column_type(st, k);
+			const void *v;
+			int n;
+			struct tk_hit h;
+			sc.column = col ? col : "?";
+			if (t != SQLITE_TEXT && t != SQLITE_BLOB)
+				continue;
+			v = t == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, k) : sqlite3_column_blob(st, k);
+			n = sqlite3_column_bytes(st, k);
+			if (!v || n <= 0)
+				continue;
+			if (t == SQLITE_BLOB && !tk_is_text(v, (size_t)n)) {
+				if (tk_tok_classify_bin(&c->rules, sc.column, strlen(sc.column), v, (size_t)n, &h))
+					on_sq_hit(&sc, &h);
+				continue;
+			}
+			if (tk_tok_classify(&c->rules, sc.column, strlen(sc.column), v, (size_t)n, exp, &h)) {
+				h.line = 0;
+				on_sq_hit(&sc, &h);
+			} else if (n > 16 && tk_tok_key_class(&c->rules, sc.column, strlen(sc.column)) == TK_KEY_NONE) {
+				/* free text or a JSON document in a column */
+				if (tk_tok_scan_json(&c->rules, v, (size_t)n, on_sq_hit, &sc) < 0)
+					tk_tok_scan_text(&c->rules, v, (size_t)n, on_sq_hit, &sc);
+			}
+		}
+	}
+	if (src != SQLITE_DONE)
+		rc = tk_seterr(err, src == SQLITE_INTERRUPT ? TK_ERR_CANCELLED : TK_ERR_PARSE, "table %.200s: %s",
+			       table, sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	tk_buf_free(&q);
+	return rc;
+}
+
+static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struct tk_runctx *ctx)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct tok_res res;
+	struct tk_err err = {0};
+	char hdr[16];
+	char **tables = NULL;
+	size_t ntables = 0, i;
+	long long rows = 0;
+	int fd, src, errors = 0;
+	ssize_t hn;
+	cJSON *o, *errs = cJSON_CreateArray();
+	res_init(&res, c->max_listed);
+	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		tk_emit_error(ctx, s->label, TK_ERR_NOTFOUND, "%s: %s", s->shown, strerror(errno));
+		goto out;
+	}
+	hn = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	if (hn != (ssize_t)sizeof(hdr) || memcmp(hdr, "SQLite format 3", 16) != 0) {
+		tk_emit_error(ctx, s->label, TK_ERR_PARSE,
+			      "%s: not an SQLite 3 database (header missing: truncated, another format, or an encrypted "
+			      "database such as SQLCipher)", s->shown);
+		goto out;
+	}
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		tk_emit_error(ctx, s->label, TK_ERR_IO, "%s: cannot open read-only: %s", s->shown,
+			      db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 2000);
+	sqlite3_progress_handler(db, 1000, sq_progress, ctx);
+	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'",
+			       -1, &st, NULL) != SQLITE_OK) {
+		tk_emit_error(ctx, s->label, TK_ERR_PARSE, "%s: cannot read the schema: %s", s->shown,
+			      sqlite3_errmsg(db));
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW && ntables < 10000) {
+		const unsigned char *n = sqlite3_column_text(st, 0);
+		char **nt = realloc(tables, (ntables + 2) * sizeof(char *));
+		if (!nt)
+			break;
+		tables = nt;
+		tables[ntables] = strdup(n ? (const char *)n : "");
+		tables[++ntables] = NULL;
+	}
+	if (src != SQLITE_ROW && src != SQLITE_DONE) {
+		tk_emit_error(ctx, s->label, TK_ERR_PARSE, "%s: cannot read the schema: %s", s->shown,
+			      sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	for (i = 0; i < ntables && !tk_run_cancelled(ctx); i++) {
+		if (scan_table(c, s, db, tables[i], &res, &rows, &err) != TK_OK) {
+			cJSON_AddItemToArray(errs, cJSON_CreateString(err.msg));
+			errors++;
+		}
+	}
+	if (ntables > 0 && errors == (int)ntables) {
+		tk_emit_error(ctx, s->label, TK_ERR_PARSE, "%s: no table could be read (%s)", s->shown, err.msg);
+		goto out;
+	}
+	o = tk_obs_new(ctx, "token_store", s->label);
+	cJSON_AddStringToObject(o, "store_type", "sqlite");
+	cJSON_AddStringToObject(o, "path", s->shown);
+	cJSON_AddNumberToObject(o, "tables", (double)ntables);
+	cJSON_AddNumberToObject(o, "rows_sampled", (double)rows);
+	cJSON_AddNumberToObject(o, "max_rows_per_table", (double)s->max_rows);
+	/* A readable "SQLite format 3" header means the file itself is not encrypted. */
+	cJSON_AddBoolToObject(o, "file_encrypted", 0);
+	cJSON_AddBoolToObject(o, "complete", errors == 0 && !tk_run_cancelled(ctx));
+	cJSON_AddItemToObject(o, "table_errors", errs);
+	errs = NULL;
+	res_emit(&res, o);
+	tk_emit(ctx, o);
+out:
+	cJSON_Delete(errs);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	tk_strv_free(tables);
+	res_free(&res);
+}
+
+/* ---- Redis ---- */
+
+struct rd_ctx {
+	struct tok_res *res;
+};
+
+static void on_redis_hit(void *u, const char *where, const struct tk_hit *h)
+{
+	struct rd_ctx *rc = u;
+	res_add(rc->res, where, h);
+}
+
+static void run_redis(const struct tok_cfg *c, const struct tok_store *s, struct tk_runctx *ctx)
+{
+	struct tok_res res;
+	struct tk_redis_stats stats;
+	struct rd_ctx rcx;
+	struct tk_err err = {0};
+	cJSON *o;
+	int rc;
+	res_init(&res, c->max_listed);
+	rcx.res = &res;
+	memset(&stats, 0, sizeof(stats));
+	rc = tk_redis_scan(&s->redis, &c->rules, ctx, on_redis_hit, &rcx, &stats, &err);
+	if (rc != TK_OK) {
+		tk_emit_error(ctx, s->label, rc, "%s", err.msg);
+		goto out;
+	}
+	o = tk_obs_new(ctx, "token_store", s->label);
+	cJSON_AddStringToObject(o, "store_type", "redis");
+	cJSON_AddStringToObject(o, "address", s->redis.address);
+	cJSON_AddBoolToObject(o, "tls", s->redis.tls);
+	cJSON_AddNumberToObject(o, "keys_scanned", (double)stats.keys);
+	cJSON_AddNumberToObject(o, "keys_skipped", (double)stats.skipped);
+	cJSON_AddBoolToObject(o, "complete", stats.complete);
+	res_emit(&res, o);
+	tk_emit(ctx, o);
+out:
+	res_free(&res);
+}
+
+static int tok_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
+{
+	struct tok_cfg *c = state;
+	size_t i;
+	(void)err;
+	for (i = 0; i < c->nstores; i++) {
+		const struct tok_store *s = &c->stores[i];
+		if (tk_run_cancelled(ctx)) {
+			tk_emit_error(ctx, s->label, TK_ERR_TIMEOUT, "not scanned before the deadline");
+			continue;
+		}
+		switch (s->type) {
+		case ST_FILES: run_files(c, s, ctx); break;
+		case ST_SQLITE: run_sqlite(c, s, ctx); break;
+		case ST_REDIS: run_redis(c, s, ctx); break;
+		case ST_AWS:
+			tk_emit_error(ctx, s->label, TK_ERR_UNSUPPORTED,
+				      "the aws store needs the cloud probe's AWS client, which this build does not have");
+			break;
+		}
+	}
+	return TK_OK;
+}
+
+const struct tk_probe tk_probe_tokens = {
+	.name = "tokens",
+	.summary = "Token stores (files, SQLite, Redis): OAuth tokens and passwords kept in plaintext at rest",
+	.configure = tok_configure,
+	.targets = tok_targets,
+	.run = tok_run,
+	.free_state = tok_free,
+};
