@@ -192,7 +192,7 @@ bool tk_envelope_binary(const unsigned char *b, size_t n, bool enc_hint, struct 
 		return true;
 	if (n >= 100 && b[0] == 0x01 && b[1] == 0x02 && b[2] >= 1 && b[2] <= 3 && b[3] == 0x00)
 		return found(out, TK_ENV_KMS, true, "prefix 01 02 0x 00");
-	if (n >= 5 + 12 + 16 && b[0] == 0x01 && !tk_is_text(b, n))
+	if (n >= 5 + 12 + 16 && b[0] == 0x01 && !tk_is_text(b + 5, n - 5))
 		return found(out, TK_ENV_TINK, true, "output prefix TINK");
 	if (enc_hint && n >= 28 && !tk_is_text(b, n))
 		return found(out, TK_ENV_RAW_AEAD, true, "binary under an encryption marker");
