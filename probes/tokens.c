@@ -731,14 +731,55 @@ out:
 	return rc;
 }
 
+/*
+ * SQLite reads past the end of a short file as zeros, so a truncated database
+ * opens and reads as "empty". The header says how big the file must be:
+ * page size at offset 16, page count at 28 (valid when the change counter at
+ * 24 equals the one at 92). A WAL file may hold pages the main file lacks.
+ */
+static bool sqlite_truncated(int fd, const char *path, char *why, size_t whysz)
+{
+	unsigned char h[100];
+	struct stat st;
+	unsigned long psize, pages;
+	char wal[4200];
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		snprintf(why, whysz, "shorter than the 100-byte header");
+		return true;
+	}
+	if (fstat(fd, &st) != 0)
+		return false;
+	psize = (unsigned long)h[16] << 8 | h[17];
+	if (psize == 1)
+		psize = 65536;
+	if (psize < 512 || (psize & (psize - 1))) {
+		snprintf(why, whysz, "invalid page size in the header");
+		return true;
+	}
+	if ((unsigned long long)st.st_size % psize != 0) {
+		snprintf(why, whysz, "%lld bytes is not a whole number of %lu-byte pages", (long long)st.st_size, psize);
+		return true;
+	}
+	pages = (unsigned long)h[28] << 24 | (unsigned long)h[29] << 16 | (unsigned long)h[30] << 8 | h[31];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (memcmp(h + 24, h + 92, 4) == 0 && pages > 0 &&
+	    (unsigned long long)st.st_size < (unsigned long long)pages * psize && access(wal, F_OK) != 0) {
+		snprintf(why, whysz, "%lld bytes, the header declares %lu pages of %lu bytes", (long long)st.st_size,
+			 pages, psize);
+		return true;
+	}
+	return false;
+}
+
 static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struct tk_runctx *ctx)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	struct tok_res res;
 	struct tk_err err = {0};
-	char hdr[16];
+	char hdr[16], why[160];
 	char **tables = NULL;
+	bool trunc;
 	size_t ntables = 0, i;
 	long long rows = 0;
 	int fd, src, errors = 0;
@@ -750,6 +791,12 @@ static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struc
 		goto out;
 	}
 	hn = read(fd, hdr, sizeof(hdr));
+	if (hn == (ssize_t)sizeof(hdr) && memcmp(hdr, "SQLite format 3", 16) == 0 &&
+	    (trunc = sqlite_truncated(fd, s->path, why, sizeof(why)))) {
+		close(fd);
+		tk_emit_error(ctx, s->label, TK_ERR_PARSE, "%s: truncated SQLite database: %s", s->shown, why);
+		goto out;
+	}
 	close(fd);
 	if (hn != (ssize_t)sizeof(hdr) || memcmp(hdr, "SQLite format 3", 16) != 0) {
 		tk_emit_error(ctx, s->label, TK_ERR_PARSE,
