@@ -107,7 +107,7 @@ bool tk_tok_key_enc_hint(const char *key, size_t klen)
 			return true;
 	/* "enc" only as a whole segment of the original key: enc_token, token.enc */
 	for (i = 0; i + 3 <= klen; i++) {
-		if (strncasecmp(key + i, "enc", 3) != 0)
+		if ((key[i] != 'e' && key[i] != 'E') || strncasecmp(key + i, "enc", 3) != 0)
 			continue;
 		if ((i == 0 || !isalnum((unsigned char)key[i - 1])) &&
 		    (i + 3 == klen || !isalnum((unsigned char)key[i + 3]) || isupper((unsigned char)key[i + 3])))
@@ -117,9 +117,14 @@ bool tk_tok_key_enc_hint(const char *key, size_t klen)
 	return false;
 }
 
-static bool tok_char(unsigned char c)
+static inline bool alnum_ascii(unsigned char c)
 {
-	return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static inline bool tok_char(unsigned char c)
+{
+	return alnum_ascii(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
 }
 
 /* A credential-shaped string: long enough, token alphabet, not a placeholder. */
@@ -200,20 +205,29 @@ static bool hash_like(const char *v, size_t n)
 	return false;
 }
 
-static void hit_init(struct tk_hit *h, const char *key, size_t klen, const char *v, size_t vlen)
+/* Cheap reset; the fingerprint and the key text are filled by hit_finish on a hit only. */
+static void hit_init(struct tk_hit *h)
 {
-	char *e;
-	memset(h, 0, sizeof(*h));
+	h->cls = TK_HIT_PLAIN_TOKEN;
+	h->kind[0] = h->key[0] = h->fp[0] = '\0';
 	h->lifetime = -1;
 	h->lifetime_basis = "unknown";
+	h->is_jwt = false;
+	h->line = 0;
+	memset(&h->env, 0, sizeof(h->env));
+}
+
+static bool hit_finish(struct tk_hit *h, const char *key, size_t klen, const void *v, size_t vlen)
+{
+	size_t i, o = 0;
 	tk_fingerprint(v, vlen, h->fp);
-	if (key && klen) {
-		e = tk_escape_bytes(key, klen < 60 ? klen : 60, sizeof(h->key) - 1);
-		if (e) {
-			tk_strlcpy(h->key, e, sizeof(h->key));
-			free(e);
-		}
+	/* key names are printable in practice; anything else becomes '?' */
+	for (i = 0; key && i < klen && o + 1 < sizeof(h->key); i++) {
+		unsigned char c = (unsigned char)key[i];
+		h->key[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
+	h->key[o] = '\0';
+	return true;
 }
 
 static const char *key_kind_name(enum tk_key_class kc)
@@ -295,12 +309,11 @@ bool tk_tok_classify(const struct tk_tokrules *r, const char *key, size_t klen, 
 	const char *bank = NULL;
 	unsigned char bin[8192];
 	size_t bl = 0;
-	hit_init(h, key, klen, v, vlen);
+	hit_init(h);
 	/* "Bearer <token>" under an Authorization-like key: judge the token part. */
 	if (vlen > 7 && strncasecmp(v, "Bearer ", 7) == 0) {
 		v += 7;
 		vlen -= 7;
-		tk_fingerprint(v, vlen, h->fp);
 		if (kc == TK_KEY_NONE)
 			kc = TK_KEY_ACCESS;
 	}
@@ -309,7 +322,7 @@ bool tk_tok_classify(const struct tk_tokrules *r, const char *key, size_t klen, 
 	if (tk_envelope_text(v, vlen, hint, &h->env)) {
 		h->cls = TK_HIT_ENCRYPTED;
 		snprintf(h->kind, sizeof(h->kind), "%s", kc == TK_KEY_NONE ? "encrypted value" : key_kind_name(kc));
-		return true;
+		return hit_finish(h, key, klen, v, vlen);
 	}
 	if (vlen >= 20 && v[0] == 'e' && v[1] == 'y' && tk_jwt_decode(v, vlen, &h->jwt, NULL, 0) == 0) {
 		h->cls = TK_HIT_PLAIN_TOKEN;
@@ -319,7 +332,7 @@ bool tk_tok_classify(const struct tk_tokrules *r, const char *key, size_t klen, 
 			h->lifetime = expires_in;
 			h->lifetime_basis = "expires_in";
 		}
-		return true;
+		return hit_finish(h, key, klen, v, vlen);
 	}
 	if (bank_match(r, v, vlen, &bank)) {
 		h->cls = TK_HIT_PLAIN_TOKEN;
@@ -328,7 +341,7 @@ bool tk_tok_classify(const struct tk_tokrules *r, const char *key, size_t klen, 
 		if (tk_b64_decode(v, vlen, TK_B64_ANY, bin, sizeof(bin), &bl) && bl >= 44 && !tk_is_text(bin, bl)) {
 			h->cls = TK_HIT_UNKNOWN;
 			snprintf(h->kind, sizeof(h->kind), "%s", key_kind_name(kc));
-			return true;
+			return hit_finish(h, key, klen, v, vlen);
 		}
 		h->cls = TK_HIT_PLAIN_TOKEN;
 		snprintf(h->kind, sizeof(h->kind), "%s", key_kind_name(kc));
@@ -341,7 +354,7 @@ bool tk_tok_classify(const struct tk_tokrules *r, const char *key, size_t klen, 
 			return false;
 		}
 		snprintf(h->kind, sizeof(h->kind), "password");
-		return true;
+		return hit_finish(h, key, klen, v, vlen);
 	} else {
 		return false;
 	}
@@ -349,37 +362,48 @@ bool tk_tok_classify(const struct tk_tokrules *r, const char *key, size_t klen, 
 		h->lifetime = expires_in;
 		h->lifetime_basis = "expires_in";
 	}
-	return true;
+	return hit_finish(h, key, klen, v, vlen);
 }
 
 bool tk_tok_classify_bin(const struct tk_tokrules *r, const char *key, size_t klen, const unsigned char *v,
 			 size_t vlen, struct tk_hit *h)
 {
 	enum tk_key_class kc = tk_tok_key_class(r, key, klen);
-	hit_init(h, key, klen, (const char *)v, vlen);
+	hit_init(h);
 	if (tk_envelope_binary(v, vlen, tk_tok_key_enc_hint(key, klen), &h->env)) {
 		h->cls = TK_HIT_ENCRYPTED;
 		snprintf(h->kind, sizeof(h->kind), "%s", kc == TK_KEY_NONE ? "encrypted value" : key_kind_name(kc));
-		return true;
+		return hit_finish(h, key, klen, v, vlen);
 	}
 	if (kc == TK_KEY_PASSWORD && (vlen == 16 || vlen == 20 || vlen == 32 || vlen == 48 || vlen == 64)) {
 		h->cls = TK_HIT_HASHED_PASSWORD; /* a raw digest */
 		snprintf(h->kind, sizeof(h->kind), "password");
-		return true;
+		return hit_finish(h, key, klen, v, vlen);
 	}
 	if (kc != TK_KEY_NONE && vlen >= 16) {
 		h->cls = TK_HIT_UNKNOWN;
 		snprintf(h->kind, sizeof(h->kind), "%s", key_kind_name(kc));
-		return true;
+		return hit_finish(h, key, klen, v, vlen);
 	}
 	return false;
 }
 
 /* ---- text scanning ---- */
 
-static bool key_char(unsigned char c)
+static inline bool key_char(unsigned char c)
 {
-	return isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '/';
+	return alnum_ascii(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '/';
+}
+
+static bool has_bytes(const char *s, size_t n, const char *pat, size_t pl)
+{
+	const char *p = s, *end = s + n;
+	while ((size_t)(end - p) >= pl && (p = memchr(p, pat[0], (size_t)(end - p) - pl + 1))) {
+		if (memcmp(p, pat, pl) == 0)
+			return true;
+		p++;
+	}
+	return false;
 }
 
 /* Find a number after "expires_in" on this line, or -1. */
@@ -387,6 +411,8 @@ static long long line_expires_in(const char *s, size_t n)
 {
 	static const char *const names[] = {"expires_in", "expiresIn", "expires-in"};
 	size_t i, k;
+	if (n < 10 || !has_bytes(s, n, "xpires", 6))
+		return -1;
 	for (k = 0; k < TK_ARRAY_LEN(names); k++) {
 		size_t l = strlen(names[k]);
 		for (i = 0; i + l < n; i++) {
@@ -545,7 +571,7 @@ static void scan_line(const struct tk_tokrules *r, const char *s, size_t n, size
 				inside = true;
 		if (inside)
 			continue;
-		bearer = a >= 7 && strncasecmp(s + a - 7, "Bearer ", 7) == 0;
+		bearer = a >= 7 && (s[a - 7] == 'B' || s[a - 7] == 'b') && strncasecmp(s + a - 7, "Bearer ", 7) == 0;
 		scan_run(r, s + a, b - a, line, bearer, fn, u, count);
 	}
 }
