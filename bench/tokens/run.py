@@ -71,6 +71,9 @@ def make_values(rng):
         ("dotted", lambda: ("version", "eyJ.not.a.jwt." + secrets.token_hex(6))),
         ("token-url", lambda: ("token_url", "https://auth.example.test/oauth/token")),
         ("sentence", lambda: ("description", "the access token is refreshed every hour by the worker")),
+        ("csrf", lambda: ("csrf_token", secrets.token_urlsafe(32))),
+        ("git-sha", lambda: ("commit", hashlib.sha1(os.urandom(8)).hexdigest())),
+        ("session-id", lambda: ("session_id", secrets.token_urlsafe(32))),
     ]
     return pos, enc, neg
 
