@@ -4,6 +4,7 @@
  */
 #include "redisstore.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <openssl/err.h>
@@ -112,6 +113,8 @@ static void set_timeouts(struct rconn *k)
 static int rconnect(struct rconn *k, struct tk_err *err)
 {
 	struct addrinfo hints, *ai = NULL, *a;
+	unsigned char ipbuf[16];
+	bool is_ip = inet_pton(AF_INET, k->c->host, ipbuf) == 1 || inet_pton(AF_INET6, k->c->host, ipbuf) == 1;
 	int rc;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -143,9 +146,13 @@ static int rconnect(struct rconn *k, struct tk_err *err)
 				  : SSL_CTX_set_default_verify_paths(k->sctx) != 1)
 			return tk_seterr(err, TK_ERR_TLS, "%s: cannot load the CA file", k->c->address);
 		SSL_set_verify(k->ssl, SSL_VERIFY_PEER, NULL);
-		SSL_set1_host(k->ssl, k->c->host);
+		if (is_ip)
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(k->ssl), k->c->host);
+		else
+			SSL_set1_host(k->ssl, k->c->host);
 	}
-	SSL_set_tlsext_host_name(k->ssl, k->c->host);
+	if (!is_ip) /* RFC 6066: no SNI for address literals */
+		SSL_set_tlsext_host_name(k->ssl, k->c->host);
 	SSL_set_fd(k->ssl, k->fd);
 	if (SSL_connect(k->ssl) != 1) {
 		unsigned long e = ERR_get_error();

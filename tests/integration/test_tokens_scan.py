@@ -3,7 +3,7 @@
 redis-server on loopback with a password), tokens signed and encrypted here
 with the openssl CLI, then `tenken scan`; every output and log is searched for
 every planted secret and any 8-character piece of one."""
-import base64, hashlib, hmac, json, os, secrets, shutil, socket, sqlite3, subprocess, sys, tempfile, time
+import base64, hashlib, hmac, json, os, secrets, shutil, socket, sqlite3, ssl, subprocess, sys, tempfile, time
 
 BIN = os.environ.get("TENKEN_BIN", "build/tenken")
 passed = failed = 0
@@ -134,6 +134,73 @@ def leak_check(name, texts):
                     hit = i
                     break
             check(f"{name}: no secret in {label}", hit is None, f"(a secret's piece at offset {hit})")
+
+
+def make_ca(d, name):
+    ca, cakey = os.path.join(d, name + "-ca.pem"), os.path.join(d, name + "-ca.key")
+    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", cakey,
+             "-out", ca, "-days", "1", "-subj", "/CN=" + name + " test CA"])
+    return ca, cakey
+
+
+def tls_section(tmp):
+    """Redis over TLS: verified against the test CA; a wrong CA is a TLS error."""
+    ca, cakey = make_ca(tmp, "good")
+    other, _ = make_ca(tmp, "other")
+    key, csr, crt, ext = (os.path.join(tmp, n) for n in ("srv.key", "srv.csr", "srv.pem", "ext.cnf"))
+    openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+             "-subj", "/CN=127.0.0.1"])
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    openssl(["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", cakey, "-CAcreateserial", "-out", crt, "-days", "1",
+             "-extfile", ext])
+    proc = None
+    for _ in range(10):
+        port = free_port()
+        proc = subprocess.Popen(["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+                                 "--tls-cert-file", crt, "--tls-key-file", key, "--tls-ca-cert-file", ca,
+                                 "--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", tmp],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ctx = ssl.create_default_context(cafile=ca)
+        s = None
+        for _ in range(100):
+            try:
+                s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=2), server_hostname="127.0.0.1")
+                break
+            except (OSError, ssl.SSLError):
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        if s:
+            break
+        proc.kill()
+        proc.wait()
+        proc = None
+    if not proc:
+        check("redis TLS server starts", False)
+        return
+    try:
+        tok = plant(secrets.token_urlsafe(32))
+        resp(s, "HSET", "oauth:client:9", "refresh_token", tok)
+        s.close()
+        store = {"type": "redis", "address": f"127.0.0.1:{port}", "tls": True, "ca_file": os.path.basename(ca)}
+        cfg = {"partner": {"id": "p", "name": "p"}, "probes": {"tokens": {"stores": [store]}}}
+        out = os.path.join(tmp, "out-tls")
+        r, rep = run_scan(tmp, cfg, out, {})
+        o = obs_for(rep, f"redis:127.0.0.1:{port}")
+        check("redis TLS: observed over TLS", o is not None and o["tls"] is True and o["plaintext_count"] == 1,
+              rep["observations"])
+        store["ca_file"] = os.path.basename(other)
+        r2, rep2 = run_scan(tmp, cfg, os.path.join(tmp, "out-tls2"), {})
+        e = obs_for(rep2, f"redis:127.0.0.1:{port}", "error")
+        check("redis TLS: wrong CA is a TLS error", e is not None and e["error"] == "tls", rep2["observations"])
+        texts = [("tls stdout", r.stdout.decode(errors="replace")), ("tls stderr", r.stderr.decode(errors="replace"))]
+        with open(os.path.join(out, "report.json")) as f:
+            texts.append(("tls report", f.read()))
+        leak_check("tls", texts)
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def main():
@@ -276,6 +343,7 @@ def main():
         with open(os.path.join(out2, "report.json")) as f:
             texts.append(("report2", f.read()))
         leak_check("bad password", texts)
+        tls_section(tmp)
     finally:
         if redis:
             redis.kill()
