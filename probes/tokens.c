@@ -37,6 +37,7 @@
 
 #define TOK_MAX_DEPTH 32
 #define TOK_BINARY_SNIFF 8192
+#define TOK_JSON_MAX (8 << 20)
 
 enum store_type { ST_FILES, ST_SQLITE, ST_REDIS, ST_AWS };
 
@@ -477,12 +478,6 @@ static void on_file_hit(void *u, const struct tk_hit *h)
 	res_add(fc->res, where, h);
 }
 
-static bool ends_with_ci(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && strcasecmp(s + a - b, suf) == 0;
-}
-
 static void scan_one_file(struct file_job *j, const char *rel, char **buf, size_t *bufcap)
 {
 	char *full = tk_path_join(j->s->path, rel);
@@ -534,10 +529,10 @@ static void scan_one_file(struct file_job *j, const char *rel, char **buf, size_
 		return;
 	}
 	atomic_fetch_add(&j->scanned, 1);
-	if (ends_with_ci(rel, ".json") || got > 0) {
-		if (tk_tok_scan_json(&j->c->rules, *buf, got, on_file_hit, &fc) >= 0)
-			return;
-	}
+	/* JSON is parsed (keys give context); a document past TOK_JSON_MAX is scanned as text
+	 * so that one file cannot cost ten times its size in parse tree. */
+	if (got <= TOK_JSON_MAX && tk_tok_scan_json(&j->c->rules, *buf, got, on_file_hit, &fc) >= 0)
+		return;
 	tk_tok_scan_text(&j->c->rules, *buf, got, on_file_hit, &fc);
 }
 

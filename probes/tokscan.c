@@ -301,24 +301,47 @@ static void set_jwt_kind(struct tk_hit *h, enum tk_key_class kc)
 		h->lifetime_basis = "no-exp";
 }
 
+static bool judge_password(struct tk_hit *h, const char *key, size_t klen, const char *v, size_t vlen)
+{
+	if (hash_like(v, vlen))
+		h->cls = TK_HIT_HASHED_PASSWORD;
+	else if (password_like(v, vlen))
+		h->cls = TK_HIT_PLAIN_PASSWORD;
+	else
+		return false;
+	snprintf(h->kind, sizeof(h->kind), "password");
+	return hit_finish(h, key, klen, v, vlen);
+}
+
 bool tk_tok_classify(const struct tk_tokrules *r, const char *key, size_t klen, const char *v, size_t vlen,
 		     long long expires_in, struct tk_hit *h)
 {
-	enum tk_key_class kc = tk_tok_key_class(r, key, klen);
-	bool hint = tk_tok_key_enc_hint(key, klen);
+	enum tk_key_class kc;
+	bool hint, bearer;
 	const char *bank = NULL;
 	unsigned char bin[8192];
 	size_t bl = 0;
 	hit_init(h);
+	if (vlen == 0)
+		return false;
 	/* "Bearer <token>" under an Authorization-like key: judge the token part. */
-	if (vlen > 7 && strncasecmp(v, "Bearer ", 7) == 0) {
+	bearer = vlen > 7 && strncasecmp(v, "Bearer ", 7) == 0;
+	if (bearer) {
 		v += 7;
 		vlen -= 7;
-		if (kc == TK_KEY_NONE)
-			kc = TK_KEY_ACCESS;
+	}
+	if (!bearer && (vlen < 8 || memchr(v, ' ', vlen))) {
+		/* too short or with spaces: no token or envelope, though maybe a password */
+		if (tk_tok_key_class(r, key, klen) != TK_KEY_PASSWORD)
+			return false;
+		return judge_password(h, key, klen, v, vlen);
 	}
 	if (vlen < 8)
 		return false;
+	kc = tk_tok_key_class(r, key, klen);
+	if (bearer && kc == TK_KEY_NONE)
+		kc = TK_KEY_ACCESS;
+	hint = tk_tok_key_enc_hint(key, klen);
 	if (tk_envelope_text(v, vlen, hint, &h->env)) {
 		h->cls = TK_HIT_ENCRYPTED;
 		snprintf(h->kind, sizeof(h->kind), "%s", kc == TK_KEY_NONE ? "encrypted value" : key_kind_name(kc));
@@ -346,15 +369,7 @@ bool tk_tok_classify(const struct tk_tokrules *r, const char *key, size_t klen, 
 		h->cls = TK_HIT_PLAIN_TOKEN;
 		snprintf(h->kind, sizeof(h->kind), "%s", key_kind_name(kc));
 	} else if (kc == TK_KEY_PASSWORD) {
-		if (hash_like(v, vlen)) {
-			h->cls = TK_HIT_HASHED_PASSWORD;
-		} else if (password_like(v, vlen)) {
-			h->cls = TK_HIT_PLAIN_PASSWORD;
-		} else {
-			return false;
-		}
-		snprintf(h->kind, sizeof(h->kind), "password");
-		return hit_finish(h, key, klen, v, vlen);
+		return judge_password(h, key, klen, v, vlen);
 	} else {
 		return false;
 	}

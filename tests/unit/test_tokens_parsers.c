@@ -263,6 +263,13 @@ static void test_classify_values(void **state)
 	assert_int_equal(h.cls, TK_HIT_HASHED_PASSWORD);
 	assert_true(tk_tok_classify(NULL, "pwd", 3, "correct horse battery", 21, -1, &h));
 	assert_int_equal(h.cls, TK_HIT_PLAIN_PASSWORD);
+	/* short passwords count too; short values under other keys do not */
+	assert_true(tk_tok_classify(NULL, "password", 8, "hunter2", 7, -1, &h));
+	assert_int_equal(h.cls, TK_HIT_PLAIN_PASSWORD);
+	assert_false(tk_tok_classify(NULL, "access_token", 12, "abc123", 6, -1, &h));
+	/* "Bearer <token>" judges the token part */
+	assert_true(tk_tok_classify(NULL, "Authorization", 13, "Bearer Zq8Xk2pLm4Nn7Rr1Tt5Vv", 28, -1, &h));
+	assert_int_equal(h.cls, TK_HIT_PLAIN_TOKEN);
 	/* an opaque token with a sibling lifetime */
 	assert_true(tk_tok_classify(NULL, "refresh_token", 13, "Zq8Xk2pLm4Nn7Rr1Tt5Vv", 21, 86400, &h));
 	assert_int_equal(h.cls, TK_HIT_PLAIN_TOKEN);
