@@ -429,6 +429,30 @@ struct url_result {
 	bool https_done, http_done;
 };
 
+/* The error class of a failed transfer. */
+static int curl_class(CURLcode cr)
+{
+	switch (cr) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return TK_ERR_TIMEOUT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return TK_ERR_TLS;
+	case CURLE_OUT_OF_MEMORY: /* libcurl's answer to a header line over its 100 KiB cap */
+	case CURLE_WRITE_ERROR:   /* our header callback refused more than HSTS_MAX_HEADER_BYTES */
+	case CURLE_FILESIZE_EXCEEDED:
+		return TK_ERR_LIMIT;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return TK_ERR_PROTOCOL;
+	default:
+		return TK_ERR_NET;
+	}
+}
+
 static bool transfer_ok(CURLcode res, const struct hsts_xfer *x)
 {
 	return res == CURLE_OK || (res == CURLE_WRITE_ERROR && x->headers_done);
@@ -581,7 +605,12 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 					}
 				}
 				if (!transfer_ok(cr, x)) {
-					cJSON_AddStringToObject(r->obs, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
+					if (curl_class(cr) == TK_ERR_LIMIT)
+						cJSON_AddStringToObject(r->obs, "error",
+									"the response headers exceed the limit (100 KiB per line, 64 KiB in all)");
+					else
+						cJSON_AddStringToObject(r->obs, "error",
+									x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
 					cJSON_AddNumberToObject(r->obs, "curl_code", cr);
 				} else {
 					record_https(r->obs, x, cr);
@@ -610,9 +639,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			tk_emit_error(ctx, c->urls[i], TK_ERR_TIMEOUT, "no HTTPS response before the deadline");
 		} else if (e) {
 			const cJSON *cc = cJSON_GetObjectItemCaseSensitive(o, "curl_code");
-			int cls = cc && (cc->valueint == CURLE_OPERATION_TIMEDOUT) ? TK_ERR_TIMEOUT
-				  : cc && (cc->valueint == CURLE_SSL_CONNECT_ERROR) ? TK_ERR_TLS
-										   : TK_ERR_NET;
+			int cls = curl_class(cc ? (CURLcode)cc->valueint : CURLE_OK);
 			tk_emit_error(ctx, c->urls[i], cls, "%s", e->valuestring);
 			cJSON_Delete(o);
 		} else {
