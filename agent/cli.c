@@ -12,6 +12,7 @@
 
 #include "budget.h"
 #include "config.h"
+#include "privs.h"
 #include "report.h"
 
 #define DEFAULT_CHECKLIST "fisc-api-2018"
@@ -219,6 +220,16 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 		goto out;
 	}
 	install_signals();
+	/* Privileged resources first, in this thread; then no capability is left for any probe thread. */
+	for (i = 0; i < cfg->nruns; i++) {
+		if (cfg->runs[i].probe->prepare && (rc = cfg->runs[i].probe->prepare(cfg->runs[i].state, &err))) {
+			fprintf(stderr, "tenken: probe %s: %s\n", cfg->runs[i].probe->name, err.msg);
+			exit_code = rc == TK_ERR_CONFIG ? TK_EXIT_USAGE : TK_EXIT_ERROR;
+			goto out;
+		}
+	}
+	if (tk_drop_privileges(&err) != TK_OK)
+		tk_log(TK_LOG_WARN, "%s", err.msg);
 	if (!o->budget_from_cli)
 		tk_budget_set(cfg->host_conns, cfg->host_rate);
 	memset(&in, 0, sizeof(in));
