@@ -80,6 +80,7 @@ static void scan_usage(FILE *f, bool gate)
 		"                         (single scans take these from the config's \"scan\" section)\n"
 		"  -q, --quiet            no summary on stdout\n"
 		"  -v, --verbose          log progress to stderr\n"
+		"      --syslog           also log to syslog (facility daemon); never secrets\n"
 		"\n"
 		"exit codes:\n"
 		"%s",
@@ -307,7 +308,8 @@ static const struct option scan_long[] = {
 	{"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
 	{"inventory", required_argument, NULL, 'i'}, {"parallel", required_argument, NULL, 'P'},
 	{"deadline", required_argument, NULL, 'D'}, {"host-connections", required_argument, NULL, 'H'},
-	{"host-rate", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
+	{"host-rate", required_argument, NULL, 'R'}, {"syslog", no_argument, NULL, 'S'},
+	{NULL, 0, NULL, 0}};
 
 static int int_opt(const char *name, const char *v, long long min, long long max, long long *out)
 {
@@ -332,6 +334,7 @@ int tk_cmd_scan(int argc, char **argv, bool gate)
 		long long v;
 		switch (c) {
 		case 'i': o.inventory = optarg; break;
+		case 'S': tk_log_syslog("tenken"); break;
 		case 'P':
 			if (int_opt("parallel", optarg, 1, 256, &v))
 				return TK_EXIT_USAGE;
