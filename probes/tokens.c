@@ -501,6 +501,7 @@ static void scan_one_file(struct file_job *j, const char *rel, char **buf, size_
 		atomic_fetch_add(&j->oversize, 1);
 	}
 	if (atomic_fetch_add(&j->bytes, (long long)want) + (long long)want > j->c->max_total_bytes) {
+		atomic_fetch_sub(&j->bytes, (long long)want); /* not read: keep bytes_scanned honest */
 		atomic_store(&j->budget_hit, true);
 		close(fd);
 		return;

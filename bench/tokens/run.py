@@ -17,7 +17,7 @@ never committed. Usage:
   python3 bench/tokens/run.py --tenken build/tenken [--size-mb 1024] [--runs 3]
       [--secretlint /path/to/node_modules/.bin/secretlint]
 """
-import argparse, base64, hashlib, hmac, json, os, random, secrets, shutil, statistics, subprocess, sys, time
+import argparse, resource, base64, hashlib, hmac, json, os, random, secrets, shutil, statistics, subprocess, sys, time
 
 def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
@@ -149,13 +149,19 @@ def tenken_scan(tenken, work, path, threads, max_listed=100000):
     with open(cp, "w") as f:
         json.dump(cfg, f)
     out = os.path.join(work, f"out-{threads}")
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     subprocess.run([tenken, "scan", "-c", cp, "-o", out, "-q"], check=False, stdout=subprocess.DEVNULL)
     dt = time.monotonic() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    global last_cpu
+    last_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     with open(os.path.join(out, "report.json")) as f:
         rep = json.load(f)
     obs = [o for o in rep["observations"] if o["probe"] == "tokens"][0]
     return dt, obs
+
+last_cpu = 0.0
 
 def secretlint_scan(sl, d):
     t0 = time.monotonic()
@@ -224,14 +230,16 @@ def main():
     print(f"== throughput: {nfiles} files, {total / 1e6:.0f} MB, {a.runs} runs each (median)")
     tenken_rates = {}
     for th in sorted({1, cores}):
-        times = []
+        times, cpus = [], []
         for _ in range(a.runs):
             dt, obs = tenken_scan(a.tenken, a.work, tree, th, max_listed=10)
             times.append(dt)
-        med = statistics.median(times)
+            cpus.append(last_cpu)
+        med, cpu = statistics.median(times), statistics.median(cpus)
         tenken_rates[th] = obs["bytes_scanned"] / 1e6 / med
-        print(f"tenken threads={th}: {med:.2f} s, {tenken_rates[th]:.0f} MB/s "
-              f"(plaintext tokens found {obs['plaintext_count']})")
+        print(f"tenken threads={th}: {med:.2f} s wall, {tenken_rates[th]:.0f} MB/s; CPU {cpu:.2f} s = "
+              f"{obs['bytes_scanned'] / 1e6 / cpu:.0f} MB per CPU-second (plaintext tokens found {obs['plaintext_count']})")
+    print(f"load average during the runs: {os.getloadavg()[0]:.1f} on {cores} cores (other jobs share them)")
     if a.secretlint:
         slice_dir = os.path.join(a.work, "slice")
         os.makedirs(slice_dir)

@@ -343,6 +343,15 @@ def main():
         with open(os.path.join(out2, "report.json")) as f:
             texts.append(("report2", f.read()))
         leak_check("bad password", texts)
+
+        # key budget: two keys read, the walk is reported incomplete and the warn rule fires
+        out4 = os.path.join(tmp, "out4")
+        cfg["probes"]["tokens"]["stores"][0]["max_keys"] = 2
+        r4, rep4 = run_scan(tmp, cfg, out4, {"REDIS_PASSWORD": redis_pw})
+        o = obs_for(rep4, target)
+        check("key budget honoured", o is not None and o["keys_scanned"] + o["keys_skipped"] == 2
+              and o["complete"] is False, o)
+        check("incomplete store warns", finding(rep4, "TOKENS-STORE-INCOMPLETE", target) == "warn")
         tls_section(tmp)
     finally:
         if redis:

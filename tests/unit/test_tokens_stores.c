@@ -219,6 +219,22 @@ static void test_files(void **state)
 	assert_no_leak(dump);
 	free(dump);
 	cJSON_Delete(obs);
+	/* a byte budget smaller than the tree: reported incomplete, never over budget */
+	obs = scan(dir, "{\"stores\": [{\"type\": \"files\", \"path\": \"conf/\"}], \"max_total_bytes\": 1024, "
+			"\"threads\": 2}", &err, &rc);
+	assert_int_equal(rc, TK_OK);
+	o = find_obs(obs, "files:conf/", "token_store");
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(o, "complete")));
+	assert_true(num(o, "files_scanned") < 6);
+	cJSON_Delete(obs);
+	/* a file over max_file_bytes is read up to the bound and counted */
+	obs = scan(dir, "{\"stores\": [{\"type\": \"files\", \"path\": \"conf/a.json\"}], \"max_file_bytes\": 1024}",
+		   &err, &rc);
+	assert_int_equal(rc, TK_OK);
+	o = find_obs(obs, "files:conf/a.json", "token_store");
+	assert_int_equal(num(o, "files_truncated"), 1);
+	assert_int_equal(num(o, "bytes_scanned"), 1024);
+	cJSON_Delete(obs);
 	EVP_PKEY_free(rsa);
 	tk_test_rmtree(dir);
 	free(dir);
