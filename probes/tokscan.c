@@ -578,7 +578,7 @@ static void scan_line(const struct tk_tokrules *r, const char *s, size_t n, size
 			continue;
 		}
 		a = i;
-		while (i < n && (tok_char((unsigned char)s[i]) || (s[i] == ':' && i - a < 8)))
+		while (i < n && (tok_char((unsigned char)s[i]) || (s[i] == ':' && i - a < 12)))
 			i++;
 		b = i;
 		for (k = 0; k < nused; k++)

@@ -267,6 +267,24 @@ static void test_classify_values(void **state)
 	assert_true(tk_tok_classify(NULL, "password", 8, "hunter2", 7, -1, &h));
 	assert_int_equal(h.cls, TK_HIT_PLAIN_PASSWORD);
 	assert_false(tk_tok_classify(NULL, "access_token", 12, "abc123", 6, -1, &h));
+	/* 64 random bytes under a token key: ciphertext or a random token - unknown, not plaintext */
+	{
+		unsigned char r[64];
+		char *t;
+		RAND_bytes(r, sizeof(r));
+		r[0] = 0x42;
+		r[1] = 0x00; /* not text */
+		t = tk_make_b64(r, sizeof(r), 0);
+		assert_true(tk_tok_classify(NULL, "refresh_token", 13, t, strlen(t), -1, &h));
+		assert_int_equal(h.cls, TK_HIT_UNKNOWN);
+		free(t);
+		assert_true(tk_tok_classify_bin(NULL, "access_token", 12, r, sizeof(r), &h));
+		assert_int_equal(h.cls, TK_HIT_UNKNOWN);
+		/* the same bytes under a column that says it is encrypted: raw AEAD (heuristic) */
+		assert_true(tk_tok_classify_bin(NULL, "access_token_enc", 16, r, sizeof(r), &h));
+		assert_int_equal(h.cls, TK_HIT_ENCRYPTED);
+		assert_int_equal(h.env.kind, TK_ENV_RAW_AEAD);
+	}
 	/* "Bearer <token>" judges the token part */
 	assert_true(tk_tok_classify(NULL, "Authorization", 13, "Bearer Zq8Xk2pLm4Nn7Rr1Tt5Vv", 28, -1, &h));
 	assert_int_equal(h.cls, TK_HIT_PLAIN_TOKEN);
@@ -295,10 +313,12 @@ static void test_scan_text_hits(void **state)
 		"2026-01-01 GET /cb?code=Ab3dEf6hIj9kLm2nOp5q&state=x\n"
 		"Authorization: Bearer Qw3Er5Ty7Ui9Op1As3Df5\n"
 		"password=\n"
-		"token_type=Bearer\n";
+		"token_type=Bearer\n"
+		"stored vault:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA for user 1\n";
 	(void)state;
 	collect_n = 0;
-	assert_int_equal(tk_tok_scan_text(NULL, text, sizeof(text) - 1, collect, NULL), 3);
+	assert_int_equal(tk_tok_scan_text(NULL, text, sizeof(text) - 1, collect, NULL), 4);
+	assert_int_equal(collect_lines[3], 7);
 	assert_int_equal(collect_lines[0], 2);
 	assert_int_equal(collect_lines[1], 3);
 	assert_int_equal(collect_lines[2], 4);
