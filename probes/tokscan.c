@@ -655,6 +655,20 @@ static long long obj_expires_in(const cJSON *obj)
 	return -1;
 }
 
+struct embed {
+	struct jctx *c;
+	size_t line;
+};
+
+static void on_embedded(void *u, const struct tk_hit *h)
+{
+	struct embed *e = u;
+	struct tk_hit copy = *h;
+	copy.line = e->line;
+	e->c->fn(e->c->u, &copy);
+	e->c->count++;
+}
+
 static void walk(struct jctx *c, const cJSON *node, const char *key, long long exp, int depth)
 {
 	const cJSON *ch;
@@ -666,8 +680,26 @@ static void walk(struct jctx *c, const cJSON *node, const char *key, long long e
 		if (tk_tok_classify(c->r, key, key ? strlen(key) : 0, node->valuestring, vl, exp, &h)) {
 			emit(c->fn, c->u, &h, line_of(c, node->valuestring, vl), &c->count);
 		} else if (vl > 2 && (node->valuestring[0] == '{' || strchr(node->valuestring, '\n'))) {
-			/* JSON or text embedded in a string: scan it as text, lines of this file unknown */
-			c->count += tk_tok_scan_text(c->r, node->valuestring, vl, c->fn, c->u);
+			/* JSON or text embedded in a string: scan it as text; hits get the line of the string */
+			/* the string is JSON-escaped in the file: look for the escaped form of its start */
+			char esc[160];
+			size_t k, el = 0;
+			struct embed e;
+			for (k = 0; k < vl && el + 2 < sizeof(esc) && el < 96; k++) {
+				char vc = node->valuestring[k];
+				if (vc == '"' || vc == '\\') {
+					esc[el++] = '\\';
+					esc[el++] = vc;
+				} else if (vc == '\n') {
+					esc[el++] = '\\';
+					esc[el++] = 'n';
+				} else {
+					esc[el++] = vc;
+				}
+			}
+			e.c = c;
+			e.line = line_of(c, esc, el);
+			tk_tok_scan_text(c->r, node->valuestring, vl, on_embedded, &e);
 		}
 		return;
 	}

@@ -160,8 +160,9 @@ static void test_files(void **state)
 	snprintf(text, sizeof(text),
 		 "{\n \"access_token\": \"%s\",\n \"id_token\": \"%s\",\n \"svc\": {\"refresh_token\": \"%s\"},\n"
 		 " \"cache\": [{\"refresh_token\": \"%s\", \"expires_in\": 86400}],\n"
-		 " \"encrypted_token\": \"%s\",\n \"backup_token\": \"%s\",\n \"token_type\": \"Bearer\"\n}\n",
-		 jwt_rs, jwt_short, jwt_noexp, opaque, fern, jwe);
+		 " \"encrypted_token\": \"%s\",\n \"backup_token\": \"%s\",\n \"token_type\": \"Bearer\",\n"
+		 " \"blob\": \"{\\\"refresh_token\\\": \\\"%s\\\"}\"\n}\n",
+		 jwt_rs, jwt_short, jwt_noexp, opaque, fern, jwe, rand_tok("E"));
 	free(tk_test_write(dir, "conf/a.json", text));
 	snprintf(text, sizeof(text), "oauth:\n  sealed_token: %s\n  db_password: \"%s\"\n  user_password: "
 		 "\"$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW\"\n", vault, pw);
@@ -187,9 +188,12 @@ static void test_files(void **state)
 	assert_int_equal(num(o, "files_listed"), 4);
 	assert_int_equal(num(o, "files_scanned"), 3);
 	assert_int_equal(num(o, "files_skipped_binary"), 1);
-	assert_int_equal(num(o, "plaintext_count"), 5);
+	assert_int_equal(num(o, "plaintext_count"), 6);
 	assert_int_equal(num(o, "encrypted_count"), 4);
 	assert_int_equal(num(o, "plaintext_password_count"), 1);
+	/* a JSON document inside a string member: found, with the member's line */
+	h = hit_at(o, "plaintext_tokens", "a.json:9");
+	assert_string_equal(cJSON_GetObjectItem(h, "kind")->valuestring, "refresh token");
 	assert_int_equal(num(o, "hashed_password_count"), 1);
 	h = hit_at(o, "plaintext_tokens", "a.json:2");
 	assert_string_equal(cJSON_GetObjectItem(h, "kind")->valuestring, "JWT access token");
