@@ -651,78 +651,119 @@ static int quote_ident(struct tk_buf *b, const char *id)
 	return rc ? rc : tk_buf_puts(b, "\"");
 }
 
-static long long row_expires_in(sqlite3_stmt *st, int first, int ncol)
+static bool is_expires_col(const char *n)
 {
-	int k;
-	for (k = first; k < ncol; k++) {
-		const char *n = sqlite3_column_name(st, k);
-		if (n && (strcasecmp(n, "expires_in") == 0 || strcasecmp(n, "expiresin") == 0) &&
-		    sqlite3_column_type(st, k) == SQLITE_INTEGER)
-			return sqlite3_column_int64(st, k);
-	}
-	return -1;
+	return n && (strcasecmp(n, "expires_in") == 0 || strcasecmp(n, "expiresin") == 0);
 }
 
+static void judge_cell(const struct tok_cfg *c, struct sq_hit_ctx *sc, sqlite3_stmt *st, int k, long long exp)
+{
+	int t = sqlite3_column_type(st, k), n;
+	const void *v;
+	struct tk_hit h;
+	size_t cl = strlen(sc->column);
+	if (t != SQLITE_TEXT && t != SQLITE_BLOB)
+		return;
+	v = t == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, k) : sqlite3_column_blob(st, k);
+	n = sqlite3_column_bytes(st, k);
+	if (!v || n <= 0)
+		return;
+	if (t == SQLITE_BLOB && !tk_is_text(v, (size_t)n)) {
+		if (tk_tok_classify_bin(&c->rules, sc->column, cl, v, (size_t)n, &h))
+			on_sq_hit(sc, &h);
+		return;
+	}
+	if (tk_tok_classify(&c->rules, sc->column, cl, v, (size_t)n, exp, &h)) {
+		h.line = 0;
+		on_sq_hit(sc, &h);
+	} else if (n > 16 && tk_tok_key_class(&c->rules, sc->column, cl) == TK_KEY_NONE) {
+		/* free text or a JSON document in a column */
+		if (tk_tok_scan_json(&c->rules, v, (size_t)n, on_sq_hit, sc) < 0)
+			tk_tok_scan_text(&c->rules, v, (size_t)n, on_sq_hit, sc);
+	}
+}
+
+static int prepare_q(sqlite3 *db, struct tk_buf *q, sqlite3_stmt **st)
+{
+	*st = NULL;
+	if (!q->data)
+		return TK_ERR_LIMIT;
+	return sqlite3_prepare_v2(db, q->data, -1, st, NULL) == SQLITE_OK ? TK_OK : TK_ERR_PARSE;
+}
+
+/*
+ * Sample every column on its own: up to max_rows text/blob values per column
+ * (a sparse column is not starved by rows where it is NULL), each with its
+ * rowid and the row's expires_in when the table has one.
+ */
 static int scan_table(const struct tok_cfg *c, const struct tok_store *s, sqlite3 *db, const char *table,
-		      struct tok_res *res, long long *rows, struct tk_err *err)
+		      struct tok_res *res, long long *values, struct tk_err *err)
 {
 	struct tk_buf q;
 	sqlite3_stmt *st = NULL;
-	int rc = TK_OK, src, attempt;
+	char **cols = NULL;
+	const char *expcol = NULL;
+	bool has_rowid;
+	int rc = TK_OK, src, ncol, k;
 	tk_buf_init(&q, 1 << 20);
-	for (attempt = 0; attempt < 2; attempt++) {
-		tk_buf_reset(&q);
-		if (tk_buf_puts(&q, attempt == 0 ? "SELECT rowid, * FROM " : "SELECT * FROM ") ||
-		    quote_ident(&q, table) || tk_buf_printf(&q, " LIMIT %lld", s->max_rows)) {
-			rc = tk_seterr(err, TK_ERR_LIMIT, "table name too long");
-			goto out;
-		}
-		if (sqlite3_prepare_v2(db, q.data, -1, &st, NULL) == SQLITE_OK)
-			break; /* WITHOUT ROWID tables fail the first form */
-		st = NULL;
-	}
-	if (!st) {
+	/* columns, from a zero-row query (no quoting pitfalls of PRAGMA arguments) */
+	if (tk_buf_puts(&q, "SELECT * FROM ") || quote_ident(&q, table) || tk_buf_puts(&q, " LIMIT 0") ||
+	    prepare_q(db, &q, &st)) {
 		rc = tk_seterr(err, TK_ERR_PARSE, "table %.200s: %s", table, sqlite3_errmsg(db));
 		goto out;
 	}
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		int ncol = sqlite3_column_count(st), first = attempt == 0 ? 1 : 0, k;
-		long long exp = row_expires_in(st, first, ncol);
-		struct sq_hit_ctx sc = {res, table, NULL, attempt == 0 ? sqlite3_column_int64(st, 0) : 0, attempt == 0};
-		(*rows)++;
-		for (k = first; k < ncol; k++) {
-			const char *col = sqlite3_column_name(st, k);
-			int t = sqlite3_column_type(st, k);
-			const void *v;
-			int n;
-			struct tk_hit h;
-			sc.column = col ? col : "?";
-			if (t != SQLITE_TEXT && t != SQLITE_BLOB)
-				continue;
-			v = t == SQLITE_TEXT ? (const void *)sqlite3_column_text(st, k) : sqlite3_column_blob(st, k);
-			n = sqlite3_column_bytes(st, k);
-			if (!v || n <= 0)
-				continue;
-			if (t == SQLITE_BLOB && !tk_is_text(v, (size_t)n)) {
-				if (tk_tok_classify_bin(&c->rules, sc.column, strlen(sc.column), v, (size_t)n, &h))
-					on_sq_hit(&sc, &h);
-				continue;
-			}
-			if (tk_tok_classify(&c->rules, sc.column, strlen(sc.column), v, (size_t)n, exp, &h)) {
-				h.line = 0;
-				on_sq_hit(&sc, &h);
-			} else if (n > 16 && tk_tok_key_class(&c->rules, sc.column, strlen(sc.column)) == TK_KEY_NONE) {
-				/* free text or a JSON document in a column */
-				if (tk_tok_scan_json(&c->rules, v, (size_t)n, on_sq_hit, &sc) < 0)
-					tk_tok_scan_text(&c->rules, v, (size_t)n, on_sq_hit, &sc);
-			}
-		}
+	ncol = sqlite3_column_count(st);
+	if (!(cols = calloc((size_t)ncol + 1, sizeof(char *)))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto out;
 	}
-	if (src != SQLITE_DONE)
-		rc = tk_seterr(err, src == SQLITE_INTERRUPT ? TK_ERR_CANCELLED : TK_ERR_PARSE, "table %.200s: %s",
-			       table, sqlite3_errmsg(db));
+	for (k = 0; k < ncol; k++) {
+		const char *n = sqlite3_column_name(st, k);
+		if (!(cols[k] = strdup(n ? n : "?"))) {
+			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (is_expires_col(cols[k]))
+			expcol = cols[k];
+	}
+	sqlite3_finalize(st);
+	tk_buf_reset(&q);
+	/* WITHOUT ROWID tables have no rowid */
+	has_rowid = tk_buf_puts(&q, "SELECT rowid FROM ") == TK_OK && quote_ident(&q, table) == TK_OK &&
+		    tk_buf_puts(&q, " LIMIT 0") == TK_OK && prepare_q(db, &q, &st) == TK_OK;
+	sqlite3_finalize(st);
+	st = NULL;
+	for (k = 0; k < ncol; k++) { /* the progress handler interrupts at the deadline */
+		struct sq_hit_ctx sc = {res, table, cols[k], 0, has_rowid};
+		if (cols[k] == expcol)
+			continue;
+		tk_buf_reset(&q);
+		if (tk_buf_puts(&q, has_rowid ? "SELECT rowid, " : "SELECT 0, ") || quote_ident(&q, cols[k]) ||
+		    (expcol && (tk_buf_puts(&q, ", ") || quote_ident(&q, expcol))) || tk_buf_puts(&q, " FROM ") ||
+		    quote_ident(&q, table) || tk_buf_puts(&q, " WHERE typeof(") || quote_ident(&q, cols[k]) ||
+		    tk_buf_printf(&q, ") IN ('text', 'blob') LIMIT %lld", s->max_rows) || prepare_q(db, &q, &st)) {
+			rc = tk_seterr(err, TK_ERR_PARSE, "table %.200s column %.200s: %s", table, cols[k],
+				       sqlite3_errmsg(db));
+			goto out;
+		}
+		while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+			long long exp = expcol && sqlite3_column_type(st, 2) == SQLITE_INTEGER ? sqlite3_column_int64(st, 2)
+											       : -1;
+			sc.rowid = sqlite3_column_int64(st, 0);
+			(*values)++;
+			judge_cell(c, &sc, st, 1, exp);
+		}
+		if (src != SQLITE_DONE) {
+			rc = tk_seterr(err, src == SQLITE_INTERRUPT ? TK_ERR_CANCELLED : TK_ERR_PARSE,
+				       "table %.200s column %.200s: %s", table, cols[k], sqlite3_errmsg(db));
+			goto out;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
 out:
 	sqlite3_finalize(st);
+	tk_strv_free(cols);
 	tk_buf_free(&q);
 	return rc;
 }
@@ -843,8 +884,8 @@ static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struc
 	cJSON_AddStringToObject(o, "store_type", "sqlite");
 	cJSON_AddStringToObject(o, "path", s->shown);
 	cJSON_AddNumberToObject(o, "tables", (double)ntables);
-	cJSON_AddNumberToObject(o, "rows_sampled", (double)rows);
-	cJSON_AddNumberToObject(o, "max_rows_per_table", (double)s->max_rows);
+	cJSON_AddNumberToObject(o, "values_sampled", (double)rows);
+	cJSON_AddNumberToObject(o, "max_rows_per_column", (double)s->max_rows);
 	/* A readable "SQLite format 3" header means the file itself is not encrypted. */
 	cJSON_AddBoolToObject(o, "file_encrypted", 0);
 	cJSON_AddBoolToObject(o, "complete", errors == 0 && !tk_run_cancelled(ctx));

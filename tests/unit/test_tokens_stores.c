@@ -286,7 +286,12 @@ static char *make_db(const char *dir)
 		     "CREATE TABLE vault(id INTEGER PRIMARY KEY, access_token_enc BLOB, kms BLOB, esdk BLOB,"
 		     " tink BLOB, note TEXT);"
 		     "CREATE TABLE users(login TEXT PRIMARY KEY, password TEXT, password_hash TEXT) WITHOUT ROWID;"
-		     "CREATE TABLE \"odd \"\"name\"(payload TEXT);");
+		     "CREATE TABLE \"odd \"\"name\"(payload TEXT);"
+		     "CREATE TABLE sparse(id INTEGER PRIMARY KEY, note TEXT, access_token TEXT);");
+	/* eight rows without a token, then one: per-column sampling still reaches it */
+	for (i = 0; i < 8; i++)
+		exec_sql(db, "INSERT INTO sparse(note) VALUES('nothing to see in this row')");
+	bind_text_and_step(db, "INSERT INTO sparse(access_token) VALUES(?)", rand_tok(""));
 	/* ten plaintext refresh tokens: max_rows 5 samples five */
 	for (i = 0; i < 10; i++)
 		bind_text_and_step(db, "INSERT INTO sessions(refresh_token, expires_in) VALUES(?, 2592000)",
@@ -333,8 +338,10 @@ static void test_sqlite(void **state)
 	obs = scan(dir, cfg, &err, &rc);
 	assert_int_equal(rc, TK_OK);
 	o = find_obs(obs, "sqlite:app.db", "token_store");
-	assert_int_equal(num(o, "tables"), 4);
-	assert_int_equal(num(o, "plaintext_count"), 6); /* 5 sampled refresh tokens + the JWT in JSON */
+	assert_int_equal(num(o, "tables"), 5);
+	/* 5 sampled refresh tokens + the JWT in JSON + the sparse column's token */
+	assert_int_equal(num(o, "plaintext_count"), 7);
+	hit_at(o, "plaintext_tokens", "sparse.access_token rowid=9");
 	assert_int_equal(num(o, "encrypted_count"), 4);
 	assert_int_equal(num(o, "unknown_count"), 0);
 	assert_int_equal(num(o, "plaintext_password_count"), 1);
