@@ -1,6 +1,6 @@
 /*
  * redisstore.c - read-only Redis walk for the tokens probe. Commands sent:
- * AUTH, SELECT, SCAN, TYPE, GET, HGETALL - nothing that writes.
+ * AUTH, SELECT, SCAN, TYPE, STRLEN, GET, HGETALL - nothing that writes.
  */
 #include "redisstore.h"
 
@@ -352,6 +352,17 @@ static int read_key(struct rconn *k, const struct tk_tokrules *r, const char *ke
 		goto out;
 	}
 	if (strcmp(t->str, "string") == 0) {
+		/* STRLEN first: a value over the bound is skipped, not read */
+		argv[0] = "STRLEN";
+		lens[0] = 6;
+		if ((rc = rcall(k, 2, argv, lens, &v, err)))
+			goto out;
+		if (v->type != TK_RESP_INT || v->integer > k->c->max_value_bytes) {
+			st->skipped++;
+			goto out;
+		}
+		tk_resp_free(v);
+		v = NULL;
 		argv[0] = "GET";
 		lens[0] = 3;
 		rc = rcall(k, 2, argv, lens, &v, err);

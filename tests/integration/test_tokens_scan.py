@@ -346,6 +346,15 @@ def main():
 
         # key budget: two keys read, the walk is reported incomplete and the warn rule fires
         out4 = os.path.join(tmp, "out4")
+        # strings over max_value_bytes (the JWT, the JWE) are skipped (STRLEN), the walk goes on;
+        # skipped: those two and the list; read: the two hashes and the short string
+        out5 = os.path.join(tmp, "out5")
+        cfg["probes"]["tokens"]["stores"][0]["max_value_bytes"] = 100
+        r5, rep5 = run_scan(tmp, cfg, out5, {"REDIS_PASSWORD": redis_pw})
+        o = obs_for(rep5, target)
+        check("large string skipped", o is not None and o["complete"] is True and o["keys_skipped"] == 3
+              and o["keys_scanned"] == 3, o and (o["keys_scanned"], o["keys_skipped"]))
+        del cfg["probes"]["tokens"]["stores"][0]["max_value_bytes"]
         cfg["probes"]["tokens"]["stores"][0]["max_keys"] = 2
         r4, rep4 = run_scan(tmp, cfg, out4, {"REDIS_PASSWORD": redis_pw})
         o = obs_for(rep4, target)
