@@ -416,6 +416,7 @@ int tk_redis_scan(const struct tk_redis_cfg *c, const struct tk_tokrules *r, str
 	struct rconn k;
 	struct tk_resp *rep = NULL;
 	char cursor[32] = "0";
+	const char *pw = NULL;
 	int rc;
 	memset(&k, 0, sizeof(k));
 	k.fd = -1;
@@ -423,17 +424,17 @@ int tk_redis_scan(const struct tk_redis_cfg *c, const struct tk_tokrules *r, str
 	k.ctx = ctx;
 	tk_buf_init(&k.in, (size_t)c->max_value_bytes * 2 + 65536);
 	st->complete = false;
+	if (c->password_env && (!(pw = getenv(c->password_env)) || !*pw)) {
+		/* checked before connecting: a missing secret sends nothing */
+		rc = tk_seterr(err, TK_ERR_CONFIG, "%s: environment variable %s (password_env) is not set", c->address,
+			       c->password_env);
+		goto out;
+	}
 	if ((rc = rconnect(&k, err)))
 		goto out;
 	if (c->password_env) {
-		const char *pw = getenv(c->password_env);
 		const char *argv[3];
 		int argc = 0;
-		if (!pw || !*pw) {
-			rc = tk_seterr(err, TK_ERR_CONFIG, "%s: environment variable %s (password_env) is not set",
-				       c->address, c->password_env);
-			goto out;
-		}
 		argv[argc++] = "AUTH";
 		if (c->username)
 			argv[argc++] = c->username;
