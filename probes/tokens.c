@@ -607,7 +607,7 @@ static void run_files(const struct tok_cfg *c, const struct tok_store *s, struct
 	cJSON_AddNumberToObject(o, "files_unreadable", (double)atomic_load(&j.unreadable));
 	cJSON_AddNumberToObject(o, "bytes_scanned", (double)atomic_load(&j.bytes));
 	cJSON_AddBoolToObject(o, "complete", !j.walk_truncated && !atomic_load(&j.budget_hit) &&
-						  atomic_load(&j.next) >= j.nfiles);
+						  atomic_load(&j.next) >= j.nfiles && atomic_load(&j.unreadable) == 0);
 	res_emit(&res, o);
 	tk_emit(ctx, o);
 out:

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "privs.h"
 #include "probe.h"
 #include "run.h"
 #include "tokmake.h"
@@ -446,6 +448,33 @@ static void test_config_errors(void **state)
 	assert_non_null(strstr(err.msg, "bank_token_patterns[0]"));
 }
 
+/* Runs last: as root it drops every capability (as tenken does before probes run). */
+static void test_unreadable(void **state)
+{
+	char *dir = tk_test_tmpdir(), *p;
+	struct tk_err err = {0};
+	const cJSON *o;
+	cJSON *obs;
+	int rc;
+	(void)state;
+	free(tk_test_write(dir, "a.env", "ACCESS_TOKEN=Zq8Xk2pLm4Nn7Rr1Tt5Vv9\n"));
+	p = tk_test_write(dir, "b.env", "REFRESH_TOKEN=Qw3Er5Ty7Ui9Op1As3Df5\n");
+	assert_int_equal(chmod(p, 0), 0);
+	if (geteuid() == 0)
+		assert_int_equal(tk_drop_privileges(&err), TK_OK);
+	obs = scan(dir, "{\"stores\": [{\"type\": \"files\", \"path\": \".\"}]}", &err, &rc);
+	assert_int_equal(rc, TK_OK);
+	o = find_obs(obs, "files:.", "token_store");
+	assert_int_equal(num(o, "files_unreadable"), 1);
+	assert_int_equal(num(o, "plaintext_count"), 1);
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(o, "complete")));
+	cJSON_Delete(obs);
+	chmod(p, 0600);
+	free(p);
+	tk_test_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_sqlite),
 		cmocka_unit_test(test_sqlite_broken),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_unreadable), /* last: drops capabilities */
 	};
 	RAND_bytes(key, sizeof(key));
 	return cmocka_run_group_tests(tests, NULL, NULL);
