@@ -490,8 +490,71 @@ static void scan_run(const struct tk_tokrules *r, const char *s, size_t n, size_
 	}
 }
 
-static void scan_line(const struct tk_tokrules *r, const char *s, size_t n, size_t line, tk_hit_fn fn, void *u,
-		      size_t *count)
+struct textbuf {
+	const char *buf;
+	size_t len;
+};
+
+static size_t indent_of(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+/*
+ * YAML and similar: "expires_in: N" on a neighbouring line of the same block
+ * (same indentation, at most 10 lines away, not past a less indented line).
+ */
+static long long block_expires_in(const struct textbuf *tb, const char *line, size_t n)
+{
+	size_t ind = indent_of(line, n);
+	int dir;
+	if (!tb)
+		return -1;
+	for (dir = -1; dir <= 1; dir += 2) {
+		const char *p = line;
+		int k;
+		for (k = 0; k < 10; k++) {
+			const char *ls, *le;
+			size_t ll, li;
+			if (dir < 0) {
+				if (p <= tb->buf)
+					break;
+				le = p - 1; /* the '\n' ending the previous line */
+				ls = le;
+				while (ls > tb->buf && ls[-1] != '\n')
+					ls--;
+			} else {
+				const char *nl = memchr(p, '\n', (size_t)(tb->buf + tb->len - p));
+				if (!nl)
+					break;
+				ls = nl + 1;
+				le = memchr(ls, '\n', (size_t)(tb->buf + tb->len - ls));
+				if (!le)
+					le = tb->buf + tb->len;
+			}
+			ll = (size_t)(le - ls);
+			li = indent_of(ls, ll);
+			if (li < ll) {
+				if (li < ind)
+					break; /* left the block */
+				if (li == ind && (ll - li >= 10) && (memcmp(ls + li, "expires_in", 10) == 0 ||
+								   memcmp(ls + li, "expiresIn", 9) == 0)) {
+					long long e = line_expires_in(ls, ll);
+					if (e >= 0)
+						return e;
+				}
+			}
+			p = ls;
+		}
+	}
+	return -1;
+}
+
+static void scan_line(const struct tk_tokrules *r, const struct textbuf *tb, const char *s, size_t n, size_t line,
+		      tk_hit_fn fn, void *u, size_t *count)
 {
 	struct span used[32];
 	size_t nused = 0, i = 0, k;
@@ -559,6 +622,13 @@ static void scan_line(const struct tk_tokrules *r, const char *s, size_t n, size
 		if (ve > n)
 			ve = n;
 		if (ve > vs && tk_tok_classify(r, s + ks, ke - ks, s + vs, ve - vs, exp, &h)) {
+			if (h.cls == TK_HIT_PLAIN_TOKEN && h.lifetime < 0 && !h.is_jwt) {
+				long long be = block_expires_in(tb, s, n);
+				if (be >= 0) {
+					h.lifetime = be;
+					h.lifetime_basis = "expires_in";
+				}
+			}
 			emit(fn, u, &h, line, count);
 			if (nused < TK_ARRAY_LEN(used)) {
 				used[nused].a = vs;
@@ -594,13 +664,14 @@ static void scan_line(const struct tk_tokrules *r, const char *s, size_t n, size
 size_t tk_tok_scan_text(const struct tk_tokrules *r, const char *buf, size_t len, tk_hit_fn fn, void *u)
 {
 	size_t off = 0, line = 1, count = 0;
+	struct textbuf tb = {buf, len};
 	while (off < len) {
 		const char *nl = memchr(buf + off, '\n', len - off);
 		size_t end = nl ? (size_t)(nl - buf) : len;
 		size_t ll = end - off;
 		if (ll > 1 << 20)
 			ll = 1 << 20; /* a single line this long is judged on its first MiB */
-		scan_line(r, buf + off, ll, line, fn, u, &count);
+		scan_line(r, &tb, buf + off, ll, line, fn, u, &count);
 		off = end + 1;
 		line++;
 	}

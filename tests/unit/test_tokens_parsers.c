@@ -324,6 +324,33 @@ static void test_scan_text_hits(void **state)
 	assert_int_equal(collect_lines[2], 4);
 }
 
+static long long got_lifetime[8];
+static void collect_lifetime(void *u, const struct tk_hit *h)
+{
+	(void)u;
+	if (collect_n < 8)
+		got_lifetime[collect_n] = h->lifetime;
+	collect_n++;
+}
+
+static void test_yaml_block_lifetime(void **state)
+{
+	static const char yaml[] =
+		"clients:\n"
+		"  a:\n"
+		"    access_token: Zq8Xk2pLm4Nn7Rr1Tt5Vv9\n"
+		"    expires_in: 600\n"
+		"  b:\n"
+		"    refresh_token: Qw3Er5Ty7Ui9Op1As3Df5\n"
+		"  expires_in: 900\n"          /* another block: not b's */
+		"    token_type: Bearer\n";
+	(void)state;
+	collect_n = 0;
+	assert_int_equal(tk_tok_scan_text(NULL, yaml, sizeof(yaml) - 1, collect_lifetime, NULL), 2);
+	assert_int_equal(got_lifetime[0], 600);
+	assert_int_equal(got_lifetime[1], -1);
+}
+
 /* ---- RESP ---- */
 
 static void test_resp(void **state)
@@ -380,7 +407,8 @@ int main(void)
 		cmocka_unit_test(test_jwt_rejects),        cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_envelopes_real),     cmocka_unit_test(test_envelope_lookalikes),
 		cmocka_unit_test(test_key_classes),        cmocka_unit_test(test_classify_values),
-		cmocka_unit_test(test_scan_text_hits),     cmocka_unit_test(test_resp),
+		cmocka_unit_test(test_scan_text_hits),     cmocka_unit_test(test_yaml_block_lifetime),
+		cmocka_unit_test(test_resp),
 		cmocka_unit_test(test_resp_command),
 	};
 	RAND_bytes(key, sizeof(key));
