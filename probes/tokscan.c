@@ -56,6 +56,18 @@ static bool in_list(char **list, size_t n, const char *s)
 	return false;
 }
 
+/* One pass: does the key contain a stem every credential key name below has? */
+static bool maybe_credential_key(const char *k, size_t n)
+{
+	static const char stems[][4] = {"tok", "cod", "pas", "pwd", "bea", "aut"};
+	size_t i, j;
+	for (i = 0; i + 3 <= n; i++)
+		for (j = 0; j < TK_ARRAY_LEN(stems); j++)
+			if (k[i] == stems[j][0] && k[i + 1] == stems[j][1] && k[i + 2] == stems[j][2])
+				return true;
+	return false;
+}
+
 enum tk_key_class tk_tok_key_class(const struct tk_tokrules *r, const char *key, size_t klen)
 {
 	char n[KEY_NORM_MAX], *last;
@@ -72,6 +84,8 @@ enum tk_key_class tk_tok_key_class(const struct tk_tokrules *r, const char *key,
 				last = p + 1;
 	}
 	nl = strlen(last);
+	if (!(r && (r->ntoken_keys || r->npassword_keys)) && !maybe_credential_key(last, nl))
+		return TK_KEY_NONE;
 	if (r && in_list(r->token_keys, r->ntoken_keys, last))
 		return TK_KEY_TOKEN;
 	if (r && in_list(r->password_keys, r->npassword_keys, last))
