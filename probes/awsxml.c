@@ -274,11 +274,13 @@ static int parse_elem(struct xp *x, int depth, struct tk_xml_node **out)
 			continue;
 		if (x->i + 1 < x->len && x->p[x->i + 1] == '/') {
 			char *close = NULL;
+			size_t at = x->i;
 			x->i += 2;
 			if ((rc = read_name(x, &close)))
 				goto fail;
 			if (strcmp(close, n->name) != 0) {
 				free(close);
+				x->i = at;
 				rc = fail(x, "mismatched closing tag");
 				goto fail;
 			}
@@ -308,6 +310,10 @@ int tk_xml_parse(const char *p, size_t len, struct tk_xml_node **root, struct tk
 	struct xp x = {p, len, 0, 0, err};
 	int rc, s;
 	*root = NULL;
+	if (memchr(p, '\0', len)) {
+		x.i = (size_t)((const char *)memchr(p, '\0', len) - p);
+		return fail(&x, "NUL byte (not allowed in XML)");
+	}
 	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
 		x.i = 3;
 	for (;;) {
