@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "awsxml.h"
+#include "cloudjson.h"
 
 #define AWS_MAX_CRED_FILE (256 * 1024)
 #define AWS_MAX_XML (8u << 20)
@@ -829,8 +830,10 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 	int attempt, rc = TK_OK;
 	char s3sha[100];
 	char *tokhdr = NULL, *authhdr = NULL;
+	struct tk_sockbudget sb;
 	CURL *e = NULL;
 
+	memset(&sb, 0, sizeof(sb));
 	*http_status = 0;
 	tk_aws_account_endpoint(a, service, base, sizeof(base));
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path_and_query) >= sizeof(url))
@@ -935,6 +938,7 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
 		if (a->ca_file)
 			curl_easy_setopt(e, CURLOPT_CAINFO, a->ca_file);
+		tk_sockbudget_attach(e, &sb, deadline);
 		cres = curl_easy_perform(e);
 		curl_slist_free_all(hl);
 		if (cres != CURLE_OK) {
