@@ -1077,6 +1077,8 @@ static int query_with(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		goto out;
 	}
 out:
+	if (resp.data)
+		OPENSSL_cleanse(resp.data, resp.len); /* an AssumeRole answer carries credentials */
 	tk_buf_free(&body);
 	tk_buf_free(&resp);
 	return rc;

@@ -338,7 +338,12 @@ out:
 	cJSON_Delete(j);
 	if (resp.data)
 		OPENSSL_cleanse(resp.data, resp.len);
-	free(jwt);
+	if (body.data)
+		OPENSSL_cleanse(body.data, body.len);
+	if (jwt) {
+		OPENSSL_cleanse(jwt, strlen(jwt)); /* the assertion buys a token for an hour */
+		free(jwt);
+	}
 	tk_buf_free(&body);
 	tk_buf_free(&resp);
 	return rc;
