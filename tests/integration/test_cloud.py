@@ -538,6 +538,20 @@ def main():
               and "accounts[0].credentials_file" in r.stderr, r.stderr)
         no_secrets("loose", text)
 
+        # 7b. Config errors name the file and the JSON path.
+        r, rep, text = scan(tmp, "typo", [{"provider": "aws", "endpoit": ep}], env_creds)
+        check("unknown key named by path", r.returncode == 2 and "probes.cloud.accounts[0].endpoit" in r.stderr,
+              r.stderr)
+        r, rep, text = scan(tmp, "gcp", [{"provider": "gcp"}])
+        check("unknown provider named by path", r.returncode == 2 and "accounts[0].provider" in r.stderr, r.stderr)
+        r, rep, text = scan(tmp, "noexport", [{"provider": "aws", "credential_report": "missing.csv"}])
+        check("missing export named by path", r.returncode == 2
+              and "accounts[0].credential_report: cannot read missing.csv" in r.stderr, r.stderr)
+        r, rep, text = scan(tmp, "nosecret", [{"provider": "azure", "tenant": "t", "client_id": "c",
+                                               "secret_env": "TENKEN_NO_SUCH_VAR"}])
+        check("azure: missing secret variable named", r.returncode == 2 and "TENKEN_NO_SUCH_VAR" in r.stderr,
+              r.stderr)
+
         # 8. Offline credential report.
         write(os.path.join(tmp, "cr.csv"), root_mfa_off)
         r, rep, text = scan(tmp, "offline", [{"provider": "aws", "credential_report": os.path.join(tmp, "cr.csv")}])
