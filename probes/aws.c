@@ -20,13 +20,14 @@
 
 const char *const tk_aws_account_keys[] = {"endpoint", "endpoints", "region", "credentials_file", "profile",
 					   "role_arn", "external_id", "role_session_name", "request_timeout_s",
-					   "max_retries", "ca_file", NULL};
+					   "max_retries", "ca_file", "proxy", NULL};
 
 struct tk_aws_account {
 	char *endpoint;        /* override for every service, or NULL */
 	cJSON *endpoints;      /* per-service overrides (owned) */
 	char *region;
 	char *ca_file;
+	char *proxy;           /* "" = none */
 	char *source;          /* description of the credential source */
 	char *role_arn, *external_id, *session_name;
 	struct tk_aws_creds base;
@@ -467,6 +468,7 @@ void tk_aws_account_free(struct tk_aws_account *a)
 	cJSON_Delete(a->endpoints);
 	free(a->region);
 	free(a->ca_file);
+	free(a->proxy);
 	free(a->source);
 	free(a->role_arn);
 	free(a->external_id);
@@ -498,7 +500,7 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 {
 	struct tk_aws_account *a = calloc(1, sizeof(*a));
 	const char *endpoint = NULL, *region = "us-east-1", *file = NULL, *profile = NULL, *role = NULL,
-		   *ext = NULL, *sess = "tenken-audit", *ca = NULL;
+		   *ext = NULL, *sess = "tenken-audit", *ca = NULL, *proxy = "";
 	const cJSON *eps, *e;
 	long long tmo = 20, retries = 4;
 	char p[600];
@@ -514,6 +516,7 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 	    (rc = tk_cfg_string(acct, "external_id", false, &ext, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "role_session_name", false, &sess, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "ca_file", false, &ca, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
 	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)) ||
 	    (rc = tk_cfg_int(acct, "max_retries", false, 0, 10, &retries, cc, path, err)))
 		goto fail;
@@ -522,6 +525,11 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 	tk_path_key(p, sizeof(p), path, "endpoint");
 	if (endpoint && !url_ok(endpoint)) {
 		rc = tk_cfg_err(err, cc, p, "expected an http:// or https:// URL");
+		goto fail;
+	}
+	tk_path_key(p, sizeof(p), path, "proxy");
+	if (*proxy && !url_ok(proxy) && strncmp(proxy, "socks5h://", 10) != 0) {
+		rc = tk_cfg_err(err, cc, p, "expected an http://, https:// or socks5h:// proxy URL");
 		goto fail;
 	}
 	tk_path_key(p, sizeof(p), path, "region");
@@ -553,7 +561,8 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 	}
 	if ((endpoint && !(a->endpoint = strip_slash(endpoint))) || !(a->region = strdup(region)) ||
 	    (role && !(a->role_arn = strdup(role))) || (ext && !(a->external_id = strdup(ext))) ||
-	    !(a->session_name = strdup(sess)) || (ca && !(a->ca_file = tk_cfg_resolve(cc, ca)))) {
+	    !(a->session_name = strdup(sess)) || (ca && !(a->ca_file = tk_cfg_resolve(cc, ca))) ||
+	    !(a->proxy = strdup(proxy))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -934,7 +943,7 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(left < 10000 ? left : 10000));
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(e, CURLOPT_PROXY, "");
+		curl_easy_setopt(e, CURLOPT_PROXY, a->proxy);
 		curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
 		if (a->ca_file)
 			curl_easy_setopt(e, CURLOPT_CAINFO, a->ca_file);

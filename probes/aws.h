@@ -12,7 +12,8 @@
  *   "credentials_file": AWS shared-credentials INI (refused if group/world readable)
  *   "profile":          section of that file, default "default" (or $AWS_PROFILE)
  *   "role_arn", "external_id", "role_session_name": STS AssumeRole
- *   "request_timeout_s" (default 20), "max_retries" (default 4)
+ *   "request_timeout_s" (default 20), "max_retries" (default 4), "ca_file",
+ *   "proxy" (http://, https:// or socks5h:// URL; default none, the environment is ignored)
  * Without credentials_file the keys come from AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
  * Default endpoints: iam https://iam.amazonaws.com (signed for us-east-1),

@@ -12,11 +12,12 @@
 #define AZ_MAX_PAGES 2000
 
 const char *const tk_azure_account_keys[] = {"tenant", "client_id", "secret_env", "graph_endpoint",
-					     "login_endpoint", "ca_file", "request_timeout_s", NULL};
+					     "login_endpoint", "ca_file", "proxy", "request_timeout_s", NULL};
 
 struct tk_azure_account {
 	char *tenant, *client_id, *secret_env, *secret;
 	char *graph, *login, *ca_file;
+	char *proxy;
 	int timeout_ms;
 };
 
@@ -34,6 +35,7 @@ void tk_azure_account_free(struct tk_azure_account *a)
 	free(a->graph);
 	free(a->login);
 	free(a->ca_file);
+	free(a->proxy);
 	free(a);
 }
 
@@ -56,7 +58,7 @@ int tk_azure_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const 
 {
 	struct tk_azure_account *a = calloc(1, sizeof(*a));
 	const char *tenant = NULL, *cid = NULL, *senv = NULL, *graph = "https://graph.microsoft.com",
-		   *login = "https://login.microsoftonline.com", *ca = NULL, *sv;
+		   *login = "https://login.microsoftonline.com", *ca = NULL, *sv, *proxy = "";
 	long long tmo = 30;
 	char p[700];
 	int rc;
@@ -69,6 +71,7 @@ int tk_azure_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const 
 	    (rc = tk_cfg_string(acct, "graph_endpoint", false, &graph, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "login_endpoint", false, &login, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "ca_file", false, &ca, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
 	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)))
 		goto fail;
 	tk_path_key(p, sizeof(p), path, "tenant");
@@ -95,7 +98,8 @@ int tk_azure_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const 
 	a->timeout_ms = (int)tmo * 1000;
 	if (!(a->tenant = strdup(tenant)) || !(a->client_id = strdup(cid)) || !(a->secret_env = strdup(senv)) ||
 	    !(a->secret = strdup(sv)) || !(a->graph = no_slash(graph)) || !(a->login = no_slash(login)) ||
-	    (ca && !(a->ca_file = tk_cfg_resolve(cc, ca)))) {
+	    (ca && !(a->ca_file = tk_cfg_resolve(cc, ca))) ||
+	    !(a->proxy = strdup(proxy))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -166,6 +170,7 @@ static int get_token(struct tk_azure_account *a, int timeout_ms, bool (*cancelle
 	r.body = body.data;
 	r.body_len = body.len;
 	r.ca_file = a->ca_file;
+	r.proxy = a->proxy;
 	r.timeout_ms = timeout_ms < a->timeout_ms ? timeout_ms : a->timeout_ms;
 	r.max_retries = 3;
 	r.cancelled = cancelled;
@@ -230,6 +235,7 @@ static int get_paged(struct tk_azure_account *a, const char *token, const char *
 		r.url = url;
 		r.bearer = token;
 		r.ca_file = a->ca_file;
+		r.proxy = a->proxy;
 		r.timeout_ms = left < a->timeout_ms ? left : a->timeout_ms;
 		r.max_retries = 4;
 		r.cancelled = cancelled;

@@ -420,7 +420,7 @@ int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp,
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(left < 10000 ? left : 10000));
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(e, CURLOPT_PROXY, "");
+		curl_easy_setopt(e, CURLOPT_PROXY, r->proxy ? r->proxy : "");
 		curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
 		if (r->ca_file)
 			curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);

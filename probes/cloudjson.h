@@ -65,6 +65,7 @@ struct tk_http_req {
 	const char *body;
 	size_t body_len;
 	const char *ca_file;       /* NULL: system store */
+	const char *proxy;         /* NULL or "": none */
 	int timeout_ms;
 	int max_retries;           /* 429 / 503 retried with back-off (Retry-After honoured up to 10 s) */
 	bool (*cancelled)(void *);

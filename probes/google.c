@@ -16,12 +16,13 @@
 #define GG_MAX_PAGES 2000
 
 const char *const tk_google_account_keys[] = {"service_account_file", "subject", "customer", "directory_endpoint",
-					      "token_endpoint", "ca_file", "request_timeout_s", NULL};
+					      "token_endpoint", "ca_file", "proxy", "request_timeout_s", NULL};
 
 struct tk_google_account {
 	char *client_email, *subject, *customer;
 	EVP_PKEY *key;
 	char *directory, *token_uri, *ca_file;
+	char *proxy;
 	int timeout_ms;
 };
 
@@ -36,6 +37,7 @@ void tk_google_account_free(struct tk_google_account *a)
 	free(a->directory);
 	free(a->token_uri);
 	free(a->ca_file);
+	free(a->proxy);
 	free(a);
 }
 
@@ -123,7 +125,7 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 {
 	struct tk_google_account *a = calloc(1, sizeof(*a));
 	const char *file = NULL, *subject = NULL, *customer = "my_customer", *dir = "https://admin.googleapis.com",
-		   *tok = NULL, *ca = NULL, *file_tok = NULL;
+		   *tok = NULL, *ca = NULL, *file_tok = NULL, *proxy = "";
 	long long tmo = 30;
 	cJSON *doc = NULL;
 	char p[700], *full = NULL;
@@ -137,6 +139,7 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 	    (rc = tk_cfg_string(acct, "directory_endpoint", false, &dir, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "token_endpoint", false, &tok, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "ca_file", false, &ca, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
 	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)))
 		goto fail;
 	tk_path_key(p, sizeof(p), path, "subject");
@@ -164,7 +167,8 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 	a->timeout_ms = (int)tmo * 1000;
 	if (!(a->subject = strdup(subject)) || !(a->customer = tk_aws_uri_encode(customer, false)) ||
 	    !(a->directory = no_slash(dir)) || !(a->token_uri = strdup(tok)) ||
-	    (ca && !(a->ca_file = tk_cfg_resolve(cc, ca)))) {
+	    (ca && !(a->ca_file = tk_cfg_resolve(cc, ca))) ||
+	    !(a->proxy = strdup(proxy))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -309,6 +313,7 @@ static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancell
 	r.body = body.data;
 	r.body_len = body.len;
 	r.ca_file = a->ca_file;
+	r.proxy = a->proxy;
 	r.timeout_ms = timeout_ms < a->timeout_ms ? timeout_ms : a->timeout_ms;
 	r.max_retries = 3;
 	r.cancelled = cancelled;
@@ -376,6 +381,7 @@ int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*c
 		r.url = url;
 		r.bearer = token;
 		r.ca_file = a->ca_file;
+		r.proxy = a->proxy;
 		r.timeout_ms = left < a->timeout_ms ? left : a->timeout_ms;
 		r.max_retries = 4;
 		r.cancelled = cancelled;

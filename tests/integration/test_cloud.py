@@ -120,6 +120,7 @@ class Fake:
             self.sc = sc
             self.calls = []
             self.throttled = 0
+            self.proxied = 0
             self.generate_calls = 0
             self.errors = []
 
@@ -188,6 +189,8 @@ class Handler(BaseHTTPRequestHandler):
     # ---- AWS ----
     def aws(self, body):
         sc = FAKE.sc
+        if self.path.startswith("http://"):
+            FAKE.proxied += 1
         form = dict(urllib.parse.parse_qsl(body.decode() if body else urllib.parse.urlsplit(self.path).query))
         action = form.get("Action", "")
         FAKE.log(action)
@@ -490,6 +493,14 @@ def main():
               and f.get("CLOUD-ROOT-ACCESS-KEYS", {}).get("status") == "pass", f)
         check("target from profile default", o.get("target") == "aws:default", o.get("target"))
         no_secrets("virtual", text)
+
+        # 2b. Through an HTTP proxy (the fake answers absolute-form requests; the name is never resolved).
+        FAKE.reset({"mfa": False, "report": root_mfa_off})
+        r, rep, text = scan(tmp, "proxy", [{"provider": "aws", "name": "via-proxy", "endpoint": "http://iam.proxied.test",
+                                            "proxy": ep}], env_creds)
+        check("proxy: requests reach the API through the proxy", r.returncode == 0 and FAKE.proxied > 0
+              and not FAKE.errors and obs(rep, "cloud_root").get("root_mfa_enabled") is False,
+              (FAKE.proxied, FAKE.errors, text[-600:]))
 
         # 3. Hardware MFA (no virtual device for root), not_supported root cells in mixed case.
         FAKE.reset({"mfa": True, "report": cred_report("TRUE", "FALSE", "N/A", []).replace("not_supported",
