@@ -832,7 +832,7 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		      struct tk_buf *resp, struct tk_err *err)
 {
 	char base[1024], url[4096], host[512], authz[2048], amz_date[17], ctype[300], target[300], psha[65];
-	char hostline[600], dateline[64], tokline[64];
+	char hostline[600], dateline[64];
 	const char *sign_hdrs[4] = {NULL, NULL, NULL, NULL};
 	size_t nsh = 0;
 	int64_t deadline = tk_now_ms() + timeout_ms;
@@ -904,7 +904,6 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 			}
 			snprintf(tokhdr, tl, "X-Amz-Security-Token: %s", cr->session_token);
 		}
-		(void)tokline;
 		t = curl_slist_append(hl, hostline);
 		hl = t ? t : hl;
 		t = curl_slist_append(hl, dateline);
@@ -939,7 +938,8 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, resp);
 		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
 		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)left);
+		/* request_timeout_s bounds each attempt; timeout_ms bounds them all */
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left < a->timeout_ms ? left : a->timeout_ms));
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(left < 10000 ? left : 10000));
 		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);

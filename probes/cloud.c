@@ -207,9 +207,11 @@ static int cloud_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 				goto fail;
 			if (cJSON_IsString(r))
 				derived = account_id_of_arn(r->valuestring);
-			if (!derived) {
+			if (!derived && cJSON_GetObjectItemCaseSensitive(acct, "credentials_file")) {
 				const cJSON *pr = cJSON_GetObjectItemCaseSensitive(acct, "profile");
 				derived = strdup(cJSON_IsString(pr) ? pr->valuestring : "default");
+			} else if (!derived) {
+				derived = strdup("env");
 			}
 		} else if (a->provider == P_AZURE) {
 			if ((rc = tk_azure_account_parse(acct, cc, ap, &a->az, err)))
@@ -218,7 +220,7 @@ static int cloud_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 		} else {
 			if ((rc = tk_google_account_parse(acct, cc, ap, &a->gg, err)))
 				goto fail;
-			derived = strdup(tk_google_account_subject(a->gg));
+			derived = strdup(tk_google_account_domain(a->gg));
 		}
 		snprintf(tgt, sizeof(tgt), "%s:%s", provider_name(a->provider),
 			 name ? name : exp ? base_name(exp) : derived ? derived : "account");

@@ -41,7 +41,7 @@ void tk_google_account_free(struct tk_google_account *a)
 	free(a);
 }
 
-const char *tk_google_account_subject(const struct tk_google_account *a)
+const char *tk_google_account_domain(const struct tk_google_account *a)
 {
 	const char *at = strchr(a->subject, '@');
 	return at ? at + 1 : a->subject; /* the domain names the target */

@@ -26,7 +26,8 @@ extern const char *const tk_google_account_keys[];
 int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const char *path,
 			    struct tk_google_account **out, struct tk_err *err);
 void tk_google_account_free(struct tk_google_account *a);
-const char *tk_google_account_subject(const struct tk_google_account *a);
+/* The domain of the subject (the part after '@'): names the target. */
+const char *tk_google_account_domain(const struct tk_google_account *a);
 /* Build the signed JWT assertion for time `now` (malloc'd into *jwt). */
 int tk_google_jwt(const struct tk_google_account *a, time_t now, char **jwt, struct tk_err *err);
 int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,

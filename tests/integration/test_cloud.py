@@ -491,7 +491,7 @@ def main():
               and f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "pass", f)
         check("root never used: no recent-use finding, keys pass", "CLOUD-ROOT-RECENT-USE" not in f
               and f.get("CLOUD-ROOT-ACCESS-KEYS", {}).get("status") == "pass", f)
-        check("target from profile default", o.get("target") == "aws:default", o.get("target"))
+        check("target for environment credentials", o.get("target") == "aws:env", o.get("target"))
         no_secrets("virtual", text)
 
         # 2b. Through an HTTP proxy (the fake answers absolute-form requests; the name is never resolved).
