@@ -386,7 +386,8 @@ static int aws_credential_report(struct tk_aws_account *a, struct tk_runctx *ctx
 		if (tk_run_cancelled(ctx) || tk_run_remaining_ms(ctx, 0) < delay + 1000)
 			return tk_seterr(err, TK_ERR_TIMEOUT, "iam GenerateCredentialReport: still %s at the deadline",
 					 state);
-		usleep((useconds_t)delay * 1000);
+		for (int slept = 0; slept < delay && !tk_run_cancelled(ctx); slept += 50)
+			usleep(50 * 1000);
 		delay = delay * 2 > 2000 ? 2000 : delay * 2;
 	}
 	tk_xml_free(doc);
