@@ -220,6 +220,9 @@ class Handler(BaseHTTPRequestHandler):
             if FAKE.throttled < sc.get("throttle", 0):
                 FAKE.throttled += 1
                 return self.send(400, xml_error("Throttling", "Rate exceeded"))
+            if sc.get("stall"):
+                time.sleep(sc["stall"])
+                return
             if sc.get("summary_403"):
                 return self.send(403, xml_error(
                     "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/BankAudit/tenken-audit is not "
@@ -393,10 +396,12 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def scan(tmp, name, accounts, env_extra=None):
+def scan(tmp, name, accounts, env_extra=None, timeout_s=None):
     d = os.path.join(tmp, name)
     os.makedirs(d, exist_ok=True)
     cfg = {"partner": {"id": "acme", "name": "Acme"}, "probes": {"cloud": {"accounts": accounts}}}
+    if timeout_s:
+        cfg["probes"]["cloud"]["timeout_s"] = timeout_s
     write(os.path.join(d, "partner.json"), json.dumps(cfg))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(env_extra or {})
@@ -525,6 +530,14 @@ def main():
         check("403: error names AccessDenied and the action", "AccessDenied" in e.get("message", "")
               and "GetAccountSummary" in e.get("message", "") and e.get("error") == "auth", e)
         check("403: rules report error", f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "error", f)
+
+        # 4b. A stalled endpoint: the probe deadline (timeout_s) ends the call; the scan still finishes.
+        FAKE.reset({"mfa": True, "stall": 20})
+        t0 = time.monotonic()
+        r, rep, text = scan(tmp, "stall", [{"provider": "aws", "endpoint": ep}], env_creds, timeout_s=2)
+        e = obs(rep, "error")
+        check("stalled endpoint: timeout error within the deadline", time.monotonic() - t0 < 10
+              and e.get("error") == "timeout", (time.monotonic() - t0, e, text[-600:]))
 
         # 5. A malformed body.
         FAKE.reset({"mfa": True, "malformed": True})
