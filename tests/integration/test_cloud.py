@@ -163,7 +163,10 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (ConnectionError, BrokenPipeError):
+            pass  # the client stopped reading (the oversized-body test)
 
     def body(self):
         n = int(self.headers.get("Content-Length", "0") or 0)
@@ -223,6 +226,9 @@ class Handler(BaseHTTPRequestHandler):
             if sc.get("stall"):
                 time.sleep(sc["stall"])
                 return
+            if sc.get("huge"):
+                return self.send(200, "<GetAccountSummaryResponse>" + "<x>" + "a" * (9 << 20) + "</x>"
+                                 "</GetAccountSummaryResponse>")
             if sc.get("summary_403"):
                 return self.send(403, xml_error(
                     "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/BankAudit/tenken-audit is not "
@@ -294,6 +300,10 @@ class Handler(BaseHTTPRequestHandler):
         p = self.path
         FAKE.log("graph " + p)
         if "/directoryRoles(roleTemplateId='62e90394-69f5-4237-9190-012177145e10')/members" in p:
+            if FAKE.sc.get("foreign_link"):
+                return self.send(200, json.dumps({"@odata.nextLink": "http://127.0.0.2:%d/v1.0/steal"
+                                                  % self.server.server_address[1], "value": []}),
+                                 "application/json")
             if "skiptoken" not in p:
                 page = {"@odata.context": base + "/v1.0/$metadata#directoryObjects",
                         "@odata.nextLink": base + "/v1.0/directoryRoles(roleTemplateId='62e90394-69f5-4237-9190-"
@@ -539,6 +549,12 @@ def main():
         check("stalled endpoint: timeout error within the deadline", time.monotonic() - t0 < 10
               and e.get("error") == "timeout", (time.monotonic() - t0, e, text[-600:]))
 
+        # 4c. An oversized body is cut off at the bound.
+        FAKE.reset({"mfa": True, "huge": True})
+        r, rep, text = scan(tmp, "huge", [{"provider": "aws", "endpoint": ep}], env_creds)
+        e = obs(rep, "error")
+        check("oversized body: limit error", e.get("error") == "limit" and "larger than" in e.get("message", ""), e)
+
         # 5. A malformed body.
         FAKE.reset({"mfa": True, "malformed": True})
         r, rep, text = scan(tmp, "malformed", [{"provider": "aws", "endpoint": ep}], env_creds)
@@ -606,6 +622,11 @@ def main():
         e = obs(rep, "error")
         check("azure: bad secret is an auth error with the AADSTS code", e.get("error") == "auth"
               and "invalid_client" in e.get("message", "") and "wrong" not in e.get("message", ""), e)
+        FAKE.reset({"foreign_link": True})
+        r, rep, text = scan(tmp, "azure-foreign", [az], {"AZURE_SECRET": AZ_SECRET})
+        e = obs(rep, "error")
+        check("azure: a nextLink to another origin is not followed", "not followed" in e.get("message", "")
+              and not any("steal" in c for c in FAKE.calls), (e, FAKE.calls))
         graph_export = {"members": {"value": [{"@odata.type": "#microsoft.graph.user", "id": "a",
                                                "userPrincipalName": "ga@acme.test"}]},
                         "userRegistrationDetails": [{"id": "a", "isMfaRegistered": True}]}
