@@ -154,6 +154,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    def handle(self):
+        try:
+            super().handle()
+        except ConnectionError:
+            pass  # a client that gave up (oversized body, deadline)
+
     def send(self, status, body, ctype="text/xml", extra=None):
         data = body.encode() if isinstance(body, str) else body
         self.send_response(status)
