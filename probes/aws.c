@@ -1068,14 +1068,16 @@ static int query_with(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 	if (st != 200) {
 		char msg[900], code[128];
 		tk_aws_error_describe(st, resp.data ? resp.data : "", resp.len, msg, sizeof(msg), code, sizeof(code));
-		rc = st == 401 || st == 403 || strcmp(code, "AccessDenied") == 0 || strcmp(code, "InvalidClientTokenId") == 0 ||
-				     strcmp(code, "SignatureDoesNotMatch") == 0 || strcmp(code, "ExpiredToken") == 0
-			     ? TK_ERR_AUTH
-		     : st == 404 ? TK_ERR_NOTFOUND
-		     : code[0]   ? TK_ERR_PROTOCOL
-				 : TK_ERR_PROTOCOL;
 		if (throttle_code(code) || st >= 500)
-			rc = TK_ERR_NET;
+			rc = TK_ERR_NET; /* still throttled or unavailable after the retries */
+		else if (st == 401 || st == 403 || strcmp(code, "AccessDenied") == 0 ||
+			 strcmp(code, "InvalidClientTokenId") == 0 || strcmp(code, "SignatureDoesNotMatch") == 0 ||
+			 strcmp(code, "ExpiredToken") == 0)
+			rc = TK_ERR_AUTH;
+		else if (st == 404)
+			rc = TK_ERR_NOTFOUND;
+		else
+			rc = TK_ERR_PROTOCOL;
 		tk_seterr(err, rc, "%s %s: %s", service, action, msg);
 		scrub(a, err->msg, sizeof(err->msg));
 		goto out;

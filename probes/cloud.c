@@ -458,10 +458,9 @@ static int aws_root_virtual(struct tk_aws_account *a, struct tk_runctx *ctx, int
 	return rc;
 }
 
-static const char *tri_json(cJSON *o, const char *key, enum tk_cr_val v)
+static void tri_json(cJSON *o, const char *key, enum tk_cr_val v)
 {
 	cJSON_AddStringToObject(o, key, tk_cr_val_name(v));
-	return NULL;
 }
 
 /* Facts from the credential report (root row and users) into the two observations. */
