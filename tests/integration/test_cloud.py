@@ -515,6 +515,21 @@ def main():
         check("target for environment credentials", o.get("target") == "aws:env", o.get("target"))
         no_secrets("virtual", text)
 
+        # 2a. Session credentials from the environment (AWS_SESSION_TOKEN is sent and signed).
+        FAKE.reset({"mfa": False, "report": root_mfa_off, "require_session": True})
+        sess_env = {"AWS_ACCESS_KEY_ID": SESS_AK, "AWS_SECRET_ACCESS_KEY": SESS_SK, "AWS_SESSION_TOKEN": SESS_TOKEN}
+        r, rep, text = scan(tmp, "session", [{"provider": "aws", "endpoint": ep}], sess_env)
+        check("session token from the environment", obs(rep, "cloud_root").get("root_mfa_enabled") is False
+              and not FAKE.errors, (FAKE.errors, text[-600:]))
+        no_secrets("session", text)
+
+        # 2c. Throttled beyond max_retries: an error naming Throttling.
+        FAKE.reset({"mfa": True, "throttle": 10})
+        r, rep, text = scan(tmp, "throttled", [{"provider": "aws", "endpoint": ep, "max_retries": 1}], env_creds)
+        e = obs(rep, "error")
+        check("throttling beyond max_retries: error names Throttling", "Throttling" in e.get("message", "")
+              and FAKE.count("GetAccountSummary") == 2, (e, FAKE.calls))
+
         # 2b. Through an HTTP proxy (the fake answers absolute-form requests; the name is never resolved).
         FAKE.reset({"mfa": False, "report": root_mfa_off})
         r, rep, text = scan(tmp, "proxy", [{"provider": "aws", "name": "via-proxy", "endpoint": "http://iam.proxied.test",
