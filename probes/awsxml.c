@@ -47,13 +47,19 @@ void tk_xml_free(struct tk_xml_node *n)
 
 static int text_append(struct tk_xml_node *n, const char *s, size_t len)
 {
-	char *t = realloc(n->text, n->text_len + len + 1);
-	if (!t)
-		return TK_ERR_NOMEM;
-	memcpy(t + n->text_len, s, len);
+	if (n->text_len + len + 1 > n->text_cap) {
+		size_t cap = n->text_cap ? n->text_cap : 16;
+		char *t;
+		while (cap < n->text_len + len + 1)
+			cap *= 2;
+		if (!(t = realloc(n->text, cap)))
+			return TK_ERR_NOMEM;
+		n->text = t;
+		n->text_cap = cap;
+	}
+	memcpy(n->text + n->text_len, s, len);
 	n->text_len += len;
-	t[n->text_len] = '\0';
-	n->text = t;
+	n->text[n->text_len] = '\0';
 	return TK_OK;
 }
 
@@ -236,7 +242,7 @@ static int parse_elem(struct xp *x, int depth, struct tk_xml_node **out)
 	x->i++; /* '<' */
 	if ((rc = read_name(x, &n->name)) || (rc = skip_attrs(x, &empty)))
 		goto fail;
-	if (!(n->text = strdup(""))) {
+	if (text_append(n, "", 0)) {
 		rc = tk_seterr(x->err, TK_ERR_NOMEM, "out of memory");
 		goto fail;
 	}

@@ -19,6 +19,7 @@ struct tk_xml_node {
 	char *name;                 /* local name */
 	char *text;                 /* concatenated direct text, "" when none */
 	size_t text_len;
+	size_t text_cap;            /* allocated bytes of text */
 	struct tk_xml_node *child;  /* first child */
 	struct tk_xml_node *next;   /* next sibling */
 };
