@@ -412,7 +412,7 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def scan(tmp, name, accounts, env_extra=None, timeout_s=None):
+def scan(tmp, name, accounts, env_extra=None, timeout_s=None, tailoring=None):
     d = os.path.join(tmp, name)
     os.makedirs(d, exist_ok=True)
     cfg = {"partner": {"id": "acme", "name": "Acme"}, "probes": {"cloud": {"accounts": accounts}}}
@@ -421,8 +421,11 @@ def scan(tmp, name, accounts, env_extra=None, timeout_s=None):
     write(os.path.join(d, "partner.json"), json.dumps(cfg))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(env_extra or {})
-    r = subprocess.run([TENKEN, "scan", "-c", os.path.join(d, "partner.json"), "-o", os.path.join(d, "out"),
-                        "--lang", "en", "-v"], capture_output=True, text=True, env=env, timeout=90)
+    argv = [TENKEN, "scan", "-c", os.path.join(d, "partner.json"), "-o", os.path.join(d, "out"), "--lang", "en", "-v"]
+    if tailoring:
+        write(os.path.join(d, "tailoring.json"), json.dumps(tailoring))
+        argv += ["--tailoring", os.path.join(d, "tailoring.json")]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=90)
     rep = None
     path = os.path.join(d, "out", "report.json")
     raw = ""
@@ -514,6 +517,17 @@ def main():
               and f.get("CLOUD-ROOT-ACCESS-KEYS", {}).get("status") == "pass", f)
         check("target for environment credentials", o.get("target") == "aws:env", o.get("target"))
         no_secrets("virtual", text)
+
+        # 2d. A bank's tailoring: virtual MFA fails, a 5-day window for root use.
+        FAKE.reset({"mfa": True, "report": cred_report("true", "false", iso(10), []), "vmfa_pages": [["root"]]})
+        r, rep, text = scan(tmp, "tailored", [{"provider": "aws", "endpoint": ep}], env_creds,
+                            tailoring={"name": "bank", "rules": {
+                                "CLOUD-ROOT-VIRTUAL-MFA": {"effect": "fail", "severity": "medium"},
+                                "CLOUD-ROOT-RECENT-USE": {"params": {"window_days": 5}}}})
+        f = findings(rep)
+        check("tailoring: virtual MFA fails, 10-day-old root use passes a 5-day window",
+              f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "fail"
+              and f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "pass", (f.keys(), r.stderr[-500:]))
 
         # 2a. Session credentials from the environment (AWS_SESSION_TOKEN is sent and signed).
         FAKE.reset({"mfa": False, "report": root_mfa_off, "require_session": True})
