@@ -146,6 +146,18 @@ static void serve(struct cloud_demo *d, int fd)
 	}
 	if (!eoh)
 		return;
+	/* JSON protocol (EventBridge ListRules): no rule watches root */
+	if (find_ci(req, "\r\nX-Amz-Target: AWSEvents.ListRules")) {
+		static const char rules[] = "{\"Rules\": []}";
+		char head[200];
+		int hl = snprintf(head, sizeof(head),
+				  "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %zu\r\n"
+				  "Connection: close\r\n\r\n",
+				  sizeof(rules) - 1);
+		(void)!write(fd, head, (size_t)hl);
+		(void)!write(fd, rules, sizeof(rules) - 1);
+		return;
+	}
 	/* Action=... in the form body (POST) or the query string (GET) */
 	p = strstr(eoh + 4, "Action=");
 	if (!p) {

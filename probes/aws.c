@@ -632,10 +632,11 @@ void tk_aws_account_key_fingerprint(const struct tk_aws_account *a, char out[24]
 	tk_fingerprint(c->access_key_id, strlen(c->access_key_id), out);
 }
 
-const char *tk_aws_account_endpoint(struct tk_aws_account *a, const char *service, char *buf, size_t size)
+static const char *endpoint_in(const struct tk_aws_account *a, const char *service, const char *region, char *buf,
+			       size_t size)
 {
 	const cJSON *e = a->endpoints ? cJSON_GetObjectItemCaseSensitive(a->endpoints, service) : NULL;
-	bool cn = strncmp(a->region, "cn-", 3) == 0, gov = strncmp(a->region, "us-gov-", 7) == 0;
+	bool cn = strncmp(region, "cn-", 3) == 0, gov = strncmp(region, "us-gov-", 7) == 0;
 	const char *sfx = cn ? "amazonaws.com.cn" : "amazonaws.com";
 	size_t l;
 	if (cJSON_IsString(e))
@@ -645,20 +646,25 @@ const char *tk_aws_account_endpoint(struct tk_aws_account *a, const char *servic
 	else if (strcmp(service, "iam") == 0 && !cn)
 		snprintf(buf, size, "https://iam.%s", gov ? "us-gov.amazonaws.com" : "amazonaws.com");
 	else
-		snprintf(buf, size, "https://%s.%s.%s", service, a->region, sfx);
+		snprintf(buf, size, "https://%s.%s.%s", service, region, sfx);
 	l = strlen(buf);
 	while (l > 0 && buf[l - 1] == '/')
 		buf[--l] = '\0';
 	return buf;
 }
 
-static const char *signing_region(const struct tk_aws_account *a, const char *service)
+const char *tk_aws_account_endpoint(struct tk_aws_account *a, const char *service, char *buf, size_t size)
+{
+	return endpoint_in(a, service, a->region, buf, size);
+}
+
+static const char *signing_region(const char *region, const char *service)
 {
 	if (strcmp(service, "iam") != 0)
-		return a->region;
-	if (strncmp(a->region, "cn-", 3) == 0)
+		return region;
+	if (strncmp(region, "cn-", 3) == 0)
 		return "cn-north-1";
-	if (strncmp(a->region, "us-gov-", 7) == 0)
+	if (strncmp(region, "us-gov-", 7) == 0)
 		return "us-gov-west-1";
 	return "us-east-1";
 }
@@ -826,7 +832,7 @@ static int host_of(const char *url, char *host, size_t size)
 
 static int assume_role(struct tk_aws_account *a, int timeout_ms, struct tk_err *err);
 
-static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, const char *service,
+static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, const char *region, const char *service,
 		      const char *method, const char *path_and_query, const char *content_type,
 		      const char *amz_target, const char *body, size_t body_len, int timeout_ms, long *http_status,
 		      struct tk_buf *resp, struct tk_err *err)
@@ -844,7 +850,7 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 
 	memset(&sb, 0, sizeof(sb));
 	*http_status = 0;
-	tk_aws_account_endpoint(a, service, base, sizeof(base));
+	endpoint_in(a, service, region, base, sizeof(base));
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path_and_query) >= sizeof(url))
 		return tk_seterr(err, TK_ERR_LIMIT, "%s: request URL too long", service);
 	if (host_of(url, host, sizeof(host)))
@@ -865,7 +871,7 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 	if (!(e = curl_easy_init()))
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	for (attempt = 0;; attempt++) {
-		struct tk_aws_sigv4_req sr = {method, host, path_and_query, service, signing_region(a, service),
+		struct tk_aws_sigv4_req sr = {method, host, path_and_query, service, signing_region(region, service),
 					      sign_hdrs, body, body_len, time(NULL)};
 		struct curl_slist *hl = NULL, *t;
 		char ebuf[CURL_ERROR_SIZE] = "";
@@ -1032,18 +1038,28 @@ static int ensure_creds(struct tk_aws_account *a, int timeout_ms, const struct t
 	return TK_OK;
 }
 
+int tk_aws_request_in(struct tk_aws_account *a, const char *region, const char *service, const char *method,
+		      const char *path_and_query, const char *content_type, const char *amz_target, const char *body,
+		      size_t body_len, int timeout_ms, long *http_status, struct tk_buf *resp, struct tk_err *err)
+{
+	const struct tk_aws_creds *cr;
+	int rc;
+	*http_status = 0;
+	if (region && (!*region || strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(region)))
+		return tk_seterr(err, TK_ERR_USAGE, "\"%s\" is not an AWS region name", region);
+	if ((rc = ensure_creds(a, timeout_ms, &cr, err)))
+		return rc;
+	return do_request(a, cr, region ? region : a->region, service, method, path_and_query, content_type,
+			  amz_target, body, body_len, timeout_ms, http_status, resp, err);
+}
+
 int tk_aws_request(struct tk_aws_account *a, const char *service, const char *method,
 		   const char *path_and_query, const char *content_type, const char *amz_target,
 		   const char *body, size_t body_len, int timeout_ms, long *http_status, struct tk_buf *resp,
 		   struct tk_err *err)
 {
-	const struct tk_aws_creds *cr;
-	int rc;
-	*http_status = 0;
-	if ((rc = ensure_creds(a, timeout_ms, &cr, err)))
-		return rc;
-	return do_request(a, cr, service, method, path_and_query, content_type, amz_target, body, body_len,
-			  timeout_ms, http_status, resp, err);
+	return tk_aws_request_in(a, NULL, service, method, path_and_query, content_type, amz_target, body, body_len,
+				 timeout_ms, http_status, resp, err);
 }
 
 static int query_with(struct tk_aws_account *a, const struct tk_aws_creds *cr, const char *service,
@@ -1060,7 +1076,7 @@ static int query_with(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		rc = tk_seterr(err, TK_ERR_LIMIT, "%s %s: request too large", service, action);
 		goto out;
 	}
-	if ((rc = do_request(a, cr, service, "POST", "/", "application/x-www-form-urlencoded; charset=utf-8", NULL,
+	if ((rc = do_request(a, cr, a->region, service, "POST", "/", "application/x-www-form-urlencoded; charset=utf-8", NULL,
 			     body.data, body.len, timeout_ms, &st, &resp, err))) {
 		tk_err_prefix(err, "%s", action);
 		goto out;

@@ -111,6 +111,11 @@ int tk_aws_request(struct tk_aws_account *a, const char *service, const char *me
 		   const char *body, size_t body_len, int timeout_ms, long *http_status, struct tk_buf *resp,
 		   struct tk_err *err);
 
+/* The same in another region than the account's (NULL: the account's), e.g. us-east-1 for global events. */
+int tk_aws_request_in(struct tk_aws_account *a, const char *region, const char *service, const char *method,
+		      const char *path_and_query, const char *content_type, const char *amz_target, const char *body,
+		      size_t body_len, int timeout_ms, long *http_status, struct tk_buf *resp, struct tk_err *err);
+
 /*
  * A Query-protocol call (IAM, STS): POST form "Action=...&Version=...&params"
  * (params: "" or "&Key=value..." already encoded). On HTTP 200 parses the XML

@@ -39,6 +39,7 @@ struct cloud_acct {
 	char *target;
 	char *export_file;   /* offline evidence (resolved path) */
 	char *export_shown;  /* as configured */
+	char *alert_region;  /* AWS: where EventBridge rules for root sign-in are looked for */
 	struct tk_aws_account *aws;
 	struct tk_azure_account *az;
 	struct tk_google_account *gg;
@@ -64,6 +65,7 @@ static void cloud_free(void *state)
 		free(c->a[i].target);
 		free(c->a[i].export_file);
 		free(c->a[i].export_shown);
+		free(c->a[i].alert_region);
 		tk_aws_account_free(c->a[i].aws);
 		tk_azure_account_free(c->a[i].az);
 		tk_google_account_free(c->a[i].gg);
@@ -131,6 +133,7 @@ static int cloud_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 {
 	static const char *const keys[] = {"accounts", NULL};
 	static const char *const common[] = {"provider", "name", NULL};
+	static const char *const common_aws[] = {"provider", "name", "alert_region", NULL};
 	struct cloud_cfg *c = calloc(1, sizeof(*c));
 	const cJSON *accts = NULL, *acct;
 	char p[600], ap[600];
@@ -167,7 +170,7 @@ static int cloud_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 			export_key = "credential_report";
 			rc = cJSON_GetObjectItemCaseSensitive(acct, export_key)
 				     ? offline_only(acct, export_key, cc, ap, err)
-				     : check_keys2(acct, common, tk_aws_account_keys, cc, ap, err);
+				     : check_keys2(acct, common_aws, tk_aws_account_keys, cc, ap, err);
 		} else if (strcmp(prov, "azure") == 0) {
 			a->provider = P_AZURE;
 			export_key = "graph_export";
@@ -203,8 +206,20 @@ static int cloud_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 			}
 		} else if (a->provider == P_AWS) {
 			const cJSON *r = cJSON_GetObjectItemCaseSensitive(acct, "role_arn");
-			if ((rc = tk_aws_account_parse(acct, cc, ap, &a->aws, err)))
+			const char *ar = "us-east-1";
+			if ((rc = tk_aws_account_parse(acct, cc, ap, &a->aws, err)) ||
+			    (rc = tk_cfg_string(acct, "alert_region", false, &ar, cc, ap, err)))
 				goto fail;
+			if (!*ar || strspn(ar, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(ar)) {
+				char pp[700];
+				tk_path_key(pp, sizeof(pp), ap, "alert_region");
+				rc = tk_cfg_err(err, cc, pp, "\"%s\" is not an AWS region name", ar);
+				goto fail;
+			}
+			if (!(a->alert_region = strdup(ar))) {
+				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+				goto fail;
+			}
 			if (cJSON_IsString(r))
 				derived = account_id_of_arn(r->valuestring);
 			if (!derived && cJSON_GetObjectItemCaseSensitive(acct, "credentials_file")) {
@@ -458,6 +473,98 @@ static int aws_root_virtual(struct tk_aws_account *a, struct tk_runctx *ctx, int
 	return rc;
 }
 
+/* Does an EventBridge pattern match activity by root (detail.userIdentity.type contains "Root")? */
+static bool root_pattern(const char *pattern)
+{
+	cJSON *j = cJSON_Parse(pattern);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "detail"), "userIdentity"), "type");
+	const cJSON *e;
+	bool hit = false;
+	cJSON_ArrayForEach(e, t) if (cJSON_IsString(e) && strcmp(e->valuestring, "Root") == 0) hit = true;
+	cJSON_Delete(j);
+	return hit;
+}
+
+/*
+ * Enabled EventBridge rules in a->alert_region whose pattern matches root
+ * activity (the guideline: root logins notify management). Names into `names`.
+ */
+static int aws_root_alerts(struct cloud_acct *a, struct tk_runctx *ctx, cJSON *names, struct tk_err *err)
+{
+	struct tk_buf resp;
+	char *next = NULL;
+	int pages = 0, rc = TK_OK;
+	tk_buf_init(&resp, 8u << 20);
+	for (;;) {
+		cJSON *req = cJSON_CreateObject(), *doc = NULL;
+		const cJSON *r, *nt;
+		char *body;
+		long st = 0;
+		cJSON_AddNumberToObject(req, "Limit", 100);
+		if (next)
+			cJSON_AddStringToObject(req, "NextToken", next);
+		body = cJSON_PrintUnformatted(req);
+		cJSON_Delete(req);
+		free(next);
+		next = NULL;
+		if (!body) {
+			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			break;
+		}
+		rc = tk_aws_request_in(a->aws, a->alert_region, "events", "POST", "/", "application/x-amz-json-1.1",
+				       "AWSEvents.ListRules", body, strlen(body), tk_run_remaining_ms(ctx, 60000), &st, &resp,
+				       err);
+		free(body);
+		if (rc) {
+			tk_err_prefix(err, "events ListRules");
+			break;
+		}
+		if (st != 200) {
+			char msg[900], code[128];
+			tk_aws_error_describe(st, resp.data ? resp.data : "", resp.len, msg, sizeof(msg), code, sizeof(code));
+			rc = tk_seterr(err, st == 400 || st == 403 ? TK_ERR_AUTH : TK_ERR_PROTOCOL, "events ListRules (%s): %s",
+				       a->alert_region, msg);
+			break;
+		}
+		if (!(doc = cJSON_ParseWithLength(resp.data ? resp.data : "", resp.len)) ||
+		    !cJSON_IsArray(r = cJSON_GetObjectItemCaseSensitive(doc, "Rules"))) {
+			cJSON_Delete(doc);
+			rc = tk_seterr(err, TK_ERR_PROTOCOL, "events ListRules: the response has no Rules array");
+			break;
+		}
+		{
+			const cJSON *rule;
+			cJSON_ArrayForEach(rule, r)
+			{
+				const cJSON *nm = cJSON_GetObjectItemCaseSensitive(rule, "Name"),
+					    *stt = cJSON_GetObjectItemCaseSensitive(rule, "State"),
+					    *pat = cJSON_GetObjectItemCaseSensitive(rule, "EventPattern");
+				if (cJSON_IsString(nm) && cJSON_IsString(stt) && strcmp(stt->valuestring, "ENABLED") == 0 &&
+				    cJSON_IsString(pat) && root_pattern(pat->valuestring) &&
+				    cJSON_GetArraySize(names) < CLOUD_MAX_NAMES) {
+					char *esc = tk_escape_bytes(nm->valuestring, strlen(nm->valuestring), 256);
+					cJSON_AddItemToArray(names, cJSON_CreateString(esc ? esc : ""));
+					free(esc);
+				}
+			}
+		}
+		nt = cJSON_GetObjectItemCaseSensitive(doc, "NextToken");
+		if (cJSON_IsString(nt) && *nt->valuestring && strlen(nt->valuestring) < 4096)
+			next = strdup(nt->valuestring);
+		cJSON_Delete(doc);
+		if (!next)
+			break;
+		if (++pages >= 100) {
+			rc = tk_seterr(err, TK_ERR_LIMIT, "events ListRules: more than 100 pages");
+			break;
+		}
+	}
+	free(next);
+	tk_buf_free(&resp);
+	return rc;
+}
+
 static void tri_json(cJSON *o, const char *key, enum tk_cr_val v)
 {
 	cJSON_AddStringToObject(o, key, tk_cr_val_name(v));
@@ -527,7 +634,9 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 {
 	struct aws_summary s;
-	struct tk_err err = {0}, rerr = {0}, verr = {0};
+	struct tk_err err = {0}, rerr = {0}, verr = {0}, aerr = {0};
+	cJSON *alert_names = NULL;
+	int arc;
 	struct tk_buf csv;
 	struct tk_credreport *r = NULL;
 	cJSON *root = NULL, *users = NULL;
@@ -544,6 +653,8 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 	if (!rrc && (rrc = tk_credreport_parse(csv.data ? csv.data : "", csv.len, &r, &rerr)))
 		tk_err_prefix(&rerr, "iam GetCredentialReport");
 	vrc = s.mfa_enabled == 1 ? aws_root_virtual(a->aws, ctx, &is_virtual, &pages, &verr) : TK_OK;
+	alert_names = cJSON_CreateArray();
+	arc = aws_root_alerts(a, ctx, alert_names, &aerr);
 
 	root = tk_obs_new(ctx, "cloud_root", a->target);
 	users = tk_obs_new(ctx, "cloud_users", a->target);
@@ -566,6 +677,14 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 		cJSON_AddStringToObject(root, "mfa_devices_error", verr.msg);
 	else if (pages)
 		cJSON_AddNumberToObject(root, "virtual_mfa_pages", pages);
+	cJSON_AddStringToObject(root, "root_login_alert_region", a->alert_region);
+	if (arc) {
+		cJSON_AddStringToObject(root, "root_login_alert_error", aerr.msg);
+	} else {
+		cJSON_AddBoolToObject(root, "root_login_alert", cJSON_GetArraySize(alert_names) > 0);
+		cJSON_AddItemToObject(root, "root_login_alert_rules", alert_names);
+		alert_names = NULL;
+	}
 	if (generated[0])
 		cJSON_AddStringToObject(root, "credential_report_generated", generated);
 	if (rrc) {
@@ -586,6 +705,7 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 		tk_emit(ctx, users);
 	users = NULL;
 out:
+	cJSON_Delete(alert_names);
 	cJSON_Delete(root);
 	cJSON_Delete(users);
 	tk_credreport_free(r);

@@ -200,8 +200,10 @@ class Handler(BaseHTTPRequestHandler):
         sc = FAKE.sc
         if self.path.startswith("http://"):
             FAKE.proxied += 1
-        form = dict(urllib.parse.parse_qsl(body.decode() if body else urllib.parse.urlsplit(self.path).query))
-        action = form.get("Action", "")
+        target = self.headers.get("X-Amz-Target")
+        form = {} if target else dict(urllib.parse.parse_qsl(body.decode() if body else
+                                                               urllib.parse.urlsplit(self.path).query))
+        action = target or form.get("Action", "")
         FAKE.log(action)
         secrets = {BASE_AK: BASE_SK, SESS_AK: SESS_SK}
         ok, why = sigv4_ok(self.command, self.path, self.headers, body, secrets)
@@ -225,6 +227,24 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, xml_ok("AssumeRole", res, "https://sts.amazonaws.com/doc/2011-06-15/"))
         if sc.get("require_session") and ak != SESS_AK:
             return self.send(403, xml_error("AccessDenied", "base credentials may only call sts:AssumeRole"))
+        if action == "AWSEvents.ListRules":
+            region = self.headers["Authorization"].split("Credential=")[1].split("/")[2]
+            FAKE.log("events@" + region)
+            if sc.get("events_403"):
+                return self.send(400, json.dumps({"__type": "AccessDeniedException", "Message": "User: arn:aws:sts::"
+                                                  "123456789012:assumed-role/BankAudit/x is not authorized to perform:"
+                                                  " events:ListRules"}), "application/x-amz-json-1.1")
+            req = json.loads(body or b"{}")
+            pages = sc.get("event_rules", [[]])
+            idx = int(req["NextToken"].split("-")[1]) if req.get("NextToken") else 0
+            rules = []
+            for name, state, pattern in pages[idx]:
+                rules.append({"Name": name, "Arn": "arn:aws:events:us-east-1:123456789012:rule/" + name,
+                              "State": state, "EventPattern": json.dumps(pattern), "EventBusName": "default"})
+            out = {"Rules": rules}
+            if idx + 1 < len(pages):
+                out["NextToken"] = "tok-%d" % (idx + 1)
+            return self.send(200, json.dumps(out), "application/x-amz-json-1.1")
         if action == "GetAccountSummary":
             if FAKE.throttled < sc.get("throttle", 0):
                 FAKE.throttled += 1
@@ -485,6 +505,9 @@ def main():
               f.get("CLOUD-ROOT-ACCESS-KEYS", {}).get("status") == "fail")
         check("root used 10 days ago: CLOUD-ROOT-RECENT-USE warns",
               f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "warn")
+        check("no EventBridge rule for root: CLOUD-ROOT-NO-LOGIN-ALERT warns, asked in us-east-1",
+              f.get("CLOUD-ROOT-NO-LOGIN-ALERT", {}).get("status") == "warn"
+              and FAKE.count("events@us-east-1") == 1, (f.get("CLOUD-ROOT-NO-LOGIN-ALERT"), FAKE.calls))
         o = obs(rep, "cloud_root")
         check("root no MFA: observation facts", o.get("root_mfa_enabled") is False and o.get("root_mfa_type") == "none"
               and o.get("root_last_used_days") == 10 and o.get("evidence_source") == "api"
@@ -500,9 +523,14 @@ def main():
         no_secrets("root no MFA", text)
 
         # 2. Env credentials, throttling then success, virtual MFA on page 2 of ListVirtualMFADevices.
+        root_pat = {"detail-type": ["AWS Console Sign In via CloudTrail", "AWS API Call via CloudTrail"],
+                    "detail": {"userIdentity": {"type": ["Root"]}}}
         FAKE.reset({"mfa": True, "throttle": 2,
                     "report": cred_report("true", "false", "no_information", [("bob", "true", "true")]),
-                    "vmfa_pages": [["alice"], ["root"]]})
+                    "vmfa_pages": [["alice"], ["root"]],
+                    "event_rules": [[("old-root-alert", "DISABLED", root_pat),
+                                     ("s3-alerts", "ENABLED", {"source": ["aws.s3"]})],
+                                    [("root-login-to-ceo", "ENABLED", root_pat)]]})
         r, rep, text = scan(tmp, "virtual", [{"provider": "aws", "endpoint": ep}], env_creds)
         f = findings(rep)
         o = obs(rep, "cloud_root")
@@ -516,6 +544,9 @@ def main():
         check("root never used: no recent-use finding, keys pass", "CLOUD-ROOT-RECENT-USE" not in f
               and f.get("CLOUD-ROOT-ACCESS-KEYS", {}).get("status") == "pass", f)
         check("target for environment credentials", o.get("target") == "aws:env", o.get("target"))
+        check("root alert rule found on the second ListRules page (disabled one ignored)",
+              o.get("root_login_alert") is True and o.get("root_login_alert_rules") == ["root-login-to-ceo"]
+              and f.get("CLOUD-ROOT-NO-LOGIN-ALERT", {}).get("status") == "pass", o)
         no_secrets("virtual", text)
 
         # 2d. A bank's tailoring: virtual MFA fails, a 5-day window for root use.
@@ -530,11 +561,15 @@ def main():
               and f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "pass", (f.keys(), r.stderr[-500:]))
 
         # 2a. Session credentials from the environment (AWS_SESSION_TOKEN is sent and signed).
-        FAKE.reset({"mfa": False, "report": root_mfa_off, "require_session": True})
+        FAKE.reset({"mfa": False, "report": root_mfa_off, "require_session": True, "events_403": True})
         sess_env = {"AWS_ACCESS_KEY_ID": SESS_AK, "AWS_SECRET_ACCESS_KEY": SESS_SK, "AWS_SESSION_TOKEN": SESS_TOKEN}
         r, rep, text = scan(tmp, "session", [{"provider": "aws", "endpoint": ep}], sess_env)
         check("session token from the environment", obs(rep, "cloud_root").get("root_mfa_enabled") is False
               and not FAKE.errors, (FAKE.errors, text[-600:]))
+        o = obs(rep, "cloud_root")
+        check("events:ListRules denied: recorded, not judged", "AccessDeniedException" in
+              o.get("root_login_alert_error", "") and "root_login_alert" not in o
+              and "CLOUD-ROOT-NO-LOGIN-ALERT" not in findings(rep), o)
         no_secrets("session", text)
 
         # 2c. Throttled beyond max_retries: an error naming Throttling.
@@ -556,7 +591,10 @@ def main():
         FAKE.reset({"mfa": True, "report": cred_report("TRUE", "FALSE", "N/A", []).replace("not_supported",
                                                                                              "NOT_SUPPORTED"),
                     "vmfa_pages": [["alice", "bob"]]})
-        r, rep, text = scan(tmp, "hardware", [{"provider": "aws", "endpoint": ep}], env_creds)
+        r, rep, text = scan(tmp, "hardware", [{"provider": "aws", "endpoint": ep, "alert_region": "ap-northeast-1"}],
+                            env_creds)
+        check("alert_region: ListRules signed for ap-northeast-1", FAKE.count("events@ap-northeast-1") == 1,
+              FAKE.calls)
         o = obs(rep, "cloud_root")
         f = findings(rep)
         check("hardware MFA", o.get("root_mfa_type") == "hardware" and o.get("root_password_enabled") == "not_supported"
@@ -740,6 +778,10 @@ def main():
         rc, out, err = cli("iam", "generate-credential-report")
         check("aws CLI: generate-credential-report", rc == 0 and json.loads(out or "{}").get("State") == "COMPLETE",
               out + err)
+        FAKE.sc["event_rules"] = [[("a", "ENABLED", {"source": ["aws.s3"]})], [("b", "ENABLED", {"source": ["x"]})]]
+        rc, out, err = cli("events", "list-rules")
+        check("aws CLI: events list-rules (JSON protocol, NextToken)", rc == 0
+              and [x["Name"] for x in json.loads(out or "{}").get("Rules", [])] == ["a", "b"], out + err)
         rc, out, err = cli("sts", "assume-role", "--role-arn", ROLE_ARN, "--role-session-name", "cli",
                            "--external-id", EXTERNAL_ID)
         check("aws CLI: sts assume-role", rc == 0

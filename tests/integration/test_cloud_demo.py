@@ -44,6 +44,7 @@ def main():
         check("demo root access key fails", f.get("CLOUD-ROOT-ACCESS-KEYS") == "fail", f)
         check("demo console user without MFA fails", f.get("CLOUD-CONSOLE-USER-NO-MFA") == "fail", f)
         check("demo root used 5 days ago warns", f.get("CLOUD-ROOT-RECENT-USE") == "warn", f)
+        check("demo has no root-login alert rule: warns", f.get("CLOUD-ROOT-NO-LOGIN-ALERT") == "warn", f)
         users = [o for o in rep["observations"] if o["kind"] == "cloud_users"]
         check("demo: dev-tanaka lacks MFA, ops-admin has it",
               users and users[0].get("console_users_without_mfa_names") == ["dev-tanaka"], users)
