@@ -5,9 +5,17 @@
 #include "report.h"
 
 extern const struct tk_renderer tk_renderer_json;
+extern const struct tk_renderer tk_renderer_html;
+extern const struct tk_renderer tk_renderer_csv;
+extern const struct tk_renderer tk_renderer_sarif;
+extern const struct tk_renderer tk_renderer_junit;
 
 const struct tk_renderer *const tk_renderers[] = {
 	&tk_renderer_json,
+	&tk_renderer_html,
+	&tk_renderer_csv,
+	&tk_renderer_sarif,
+	&tk_renderer_junit,
 	NULL,
 };
 
