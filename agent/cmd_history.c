@@ -19,7 +19,8 @@ static const struct option common_long[] = {
 	{"state", required_argument, NULL, 'S'}, {"format", required_argument, NULL, 'f'},
 	{"scan", required_argument, NULL, 's'},  {"out", required_argument, NULL, 'o'},
 	{"lang", required_argument, NULL, 'L'},  {"limit", required_argument, NULL, 'n'},
-	{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+	{"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0}};
 
 struct hopts {
 	const char *state, *format, *scan, *out, *lang;
@@ -35,7 +36,7 @@ static int parse(int argc, char **argv, const char *usage, int min_args, int max
 	memset(o, 0, sizeof(*o));
 	o->lang = "ja";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "S:f:s:o:L:n:h", common_long, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "S:f:s:o:L:n:vh", common_long, NULL)) != -1) {
 		switch (c) {
 		case 'S': o->state = optarg; break;
 		case 'f': o->format = optarg; break;
@@ -48,6 +49,7 @@ static int parse(int argc, char **argv, const char *usage, int min_args, int max
 				return TK_EXIT_USAGE;
 			}
 			break;
+		case 'v': tk_log_set_level(TK_LOG_INFO); break;
 		case 'h': fputs(usage, stdout); return TK_EXIT_OK;
 		default: fputs(usage, stderr); return TK_EXIT_USAGE;
 		}
@@ -357,6 +359,20 @@ int tk_cmd_verify(int argc, char **argv)
 
 /* ---- report ---- */
 
+static bool has_format(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t l = comma ? (size_t)(comma - p) : strlen(p);
+		if (l == n && strncmp(p, name, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
 int tk_cmd_report(int argc, char **argv)
 {
 	static const char usage[] =
@@ -394,7 +410,7 @@ int tk_cmd_report(int argc, char **argv)
 		goto out;
 	}
 	rc = TK_EXIT_ERROR;
-	if (got > 1 && tk_history_load(h, o.args[0], got - 1, &prev, NULL, &err))
+	if (got > 1 && has_format(o.format, "sarif") && tk_history_load(h, o.args[0], got - 1, &prev, NULL, &err))
 		tk_log(TK_LOG_WARN, "previous report unreadable: %s", err.msg);
 	if (tk_history_list(h, o.args[0], got, 365, &trend, &err) || tk_mkdirs(o.out, 0755, &err)) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
@@ -404,12 +420,25 @@ int tk_cmd_report(int argc, char **argv)
 	ro.lang = o.lang;
 	ro.history = trend;
 	ro.previous = prev;
-	if (tk_render_formats(rep, o.format, o.out, &ro, &err)) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		goto out;
+	{
+		/* every format but json is rendered; report.json is copied below */
+		char fmts[256] = "";
+		const char *p = o.format;
+		size_t n = 0;
+		while (p && *p) {
+			const char *comma = strchr(p, ',');
+			size_t l = comma ? (size_t)(comma - p) : strlen(p);
+			if (!(l == 4 && strncmp(p, "json", 4) == 0) && n + l + 2 < sizeof(fmts))
+				n += (size_t)snprintf(fmts + n, sizeof(fmts) - n, "%s%.*s", n ? "," : "", (int)l, p);
+			p = comma ? comma + 1 : NULL;
+		}
+		if (n && tk_render_formats(rep, fmts, o.out, &ro, &err)) {
+			fprintf(stderr, "tenken: %s\n", err.msg);
+			goto out;
+		}
 	}
 	/* report.json: the stored bytes, not a re-serialisation */
-	if (strstr(o.format, "json")) {
+	if (has_format(o.format, "json")) {
 		const cJSON *last = cJSON_GetArrayItem(trend, cJSON_GetArraySize(trend) - 1);
 		char *dir = NULL, *src = NULL, *text = NULL, dst[4096];
 		size_t len;

@@ -13,7 +13,8 @@
 
 #define CSV_MAX_FINDINGS_PER_CELL 200
 
-static int render_csv(const cJSON *report, const struct tk_render_opts *opts, struct tk_buf *out,
+static int render_csv_ix(const cJSON *report, const struct tk_r_index *ix, const struct tk_render_opts *opts,
+			struct tk_buf *out,
 		      struct tk_err *err)
 {
 	const char *lang = tk_r_lang(opts ? opts->lang : NULL);
@@ -43,7 +44,7 @@ static int render_csv(const cJSON *report, const struct tk_render_opts *opts, st
 		snprintf(k_goal, sizeof(k_goal), "goal%s", en);
 		snprintf(k_party, sizeof(k_party), "party%s", en);
 		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), no, sizeof(no));
-		if ((rc = tk_r_item_text(report, it, lang, CSV_MAX_FINDINGS_PER_CELL, &t)))
+		if ((rc = tk_r_item_text(ix, it, lang, CSV_MAX_FINDINGS_PER_CELL, &t)))
 			break;
 		rc = tk_r_csv(out, no);
 		rc = rc ? rc : tk_buf_puts(out, ",");
@@ -70,6 +71,18 @@ static int render_csv(const cJSON *report, const struct tk_render_opts *opts, st
 	if (rc)
 		return tk_seterr(err, rc, "checklist.csv: %s", tk_strerror(rc));
 	return TK_OK;
+}
+
+static int render_csv(const cJSON *report, const struct tk_render_opts *opts, struct tk_buf *out,
+		       struct tk_err *err)
+{
+	struct tk_r_index ix;
+	int rc;
+	if (tk_r_index_build(report, &ix))
+		return tk_seterr(err, TK_ERR_NOMEM, "checklist.csv: out of memory");
+	rc = render_csv_ix(report, &ix, opts, out, err);
+	tk_r_index_free(&ix);
+	return rc;
 }
 
 const struct tk_renderer tk_renderer_csv = {

@@ -158,7 +158,8 @@ static int cell(struct tk_buf *b, const char *s)
 	return rc ? rc : tk_buf_puts(b, "</td>");
 }
 
-static int render_html(const cJSON *report, const struct tk_render_opts *opts, struct tk_buf *out,
+static int render_html_ix(const cJSON *report, const struct tk_r_index *ix, const struct tk_render_opts *opts,
+			struct tk_buf *out,
 		       struct tk_err *err)
 {
 	const char *lang = tk_r_lang(opts ? opts->lang : NULL);
@@ -289,7 +290,7 @@ static int render_html(const cJSON *report, const struct tk_render_opts *opts, s
 		if (rc)
 			break;
 		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), no, sizeof(no));
-		if ((rc = tk_r_item_text(report, it, lang, HTML_MAX_FINDINGS_PER_CELL, &t)))
+		if ((rc = tk_r_item_text(ix, it, lang, HTML_MAX_FINDINGS_PER_CELL, &t)))
 			break;
 		rc = tk_buf_puts(out, "<tr class=\"r-");
 		rc = rc ? rc : esc(out, st);
@@ -421,6 +422,18 @@ static int render_html(const cJSON *report, const struct tk_render_opts *opts, s
 	if (rc)
 		return tk_seterr(err, rc, "report.html: %s", tk_strerror(rc));
 	return TK_OK;
+}
+
+static int render_html(const cJSON *report, const struct tk_render_opts *opts, struct tk_buf *out,
+		       struct tk_err *err)
+{
+	struct tk_r_index ix;
+	int rc;
+	if (tk_r_index_build(report, &ix))
+		return tk_seterr(err, TK_ERR_NOMEM, "report.html: out of memory");
+	rc = render_html_ix(report, &ix, opts, out, err);
+	tk_r_index_free(&ix);
+	return rc;
 }
 
 const struct tk_renderer tk_renderer_html = {

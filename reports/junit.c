@@ -18,7 +18,8 @@ static int attr(struct tk_buf *b, const char *name, const char *v)
 	return rc ? rc : tk_buf_puts(b, "\"");
 }
 
-static int render_junit(const cJSON *report, const struct tk_render_opts *opts, struct tk_buf *out,
+static int render_junit_ix(const cJSON *report, const struct tk_r_index *ix, const struct tk_render_opts *opts,
+			struct tk_buf *out,
 			struct tk_err *err)
 {
 	const char *lang = tk_r_lang(opts ? opts->lang : NULL), *cl = tk_r_checklist_id(report);
@@ -83,7 +84,7 @@ static int render_junit(const cJSON *report, const struct tk_render_opts *opts, 
 		snprintf(cls, sizeof(cls), "%s.%s", cl,
 			 strcmp(lang, "en") == 0 && *tk_r_str(it, "chapter_en") ? tk_r_str(it, "chapter_en")
 										: tk_r_str(it, "chapter"));
-		if ((rc = tk_r_item_text(report, it, lang, JUNIT_MAX_FINDINGS, &t)))
+		if ((rc = tk_r_item_text(ix, it, lang, JUNIT_MAX_FINDINGS, &t)))
 			break;
 		rc = tk_buf_puts(out, "    <testcase");
 		rc = rc ? rc : attr(out, "classname", cls);
@@ -124,6 +125,18 @@ static int render_junit(const cJSON *report, const struct tk_render_opts *opts, 
 	if (rc)
 		return tk_seterr(err, rc, "junit.xml: %s", tk_strerror(rc));
 	return TK_OK;
+}
+
+static int render_junit(const cJSON *report, const struct tk_render_opts *opts, struct tk_buf *out,
+		       struct tk_err *err)
+{
+	struct tk_r_index ix;
+	int rc;
+	if (tk_r_index_build(report, &ix))
+		return tk_seterr(err, TK_ERR_NOMEM, "junit.xml: out of memory");
+	rc = render_junit_ix(report, &ix, opts, out, err);
+	tk_r_index_free(&ix);
+	return rc;
 }
 
 const struct tk_renderer tk_renderer_junit = {

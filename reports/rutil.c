@@ -108,14 +108,30 @@ int tk_r_csv(struct tk_buf *b, const char *s)
 	return rc;
 }
 
+/* Does the checklist item number n (a JSON number or string) equal no? */
+static bool no_is(const cJSON *n, const char *no)
+{
+	if (cJSON_IsNumber(n)) {
+		long long v = 0;
+		const char *p = no;
+		if (!*p)
+			return false;
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9' || v > 100000000)
+				return false;
+			v = v * 10 + (*p - '0');
+		}
+		return (double)v == n->valuedouble;
+	}
+	return cJSON_IsString(n) && strcmp(n->valuestring, no) == 0;
+}
+
 bool tk_r_finding_maps(const cJSON *f, const char *cl, const char *no)
 {
 	const cJSON *n;
 	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), cl))
 	{
-		char s[32];
-		tk_item_no_str(n, s, sizeof(s));
-		if (strcmp(s, no) == 0)
+		if (no_is(n, no))
 			return true;
 	}
 	return false;
@@ -176,10 +192,76 @@ static char *steal_or_empty(struct tk_buf *b)
 	return s ? s : tk_strdup("");
 }
 
-int tk_r_item_text(const cJSON *report, const cJSON *item, const char *lang, size_t max_findings,
+int tk_r_index_build(const cJSON *report, struct tk_r_index *ix)
+{
+	const cJSON *f, *it, *n;
+	size_t i, j;
+	memset(ix, 0, sizeof(*ix));
+	ix->report = report;
+	ix->cl = tk_r_checklist_id(report);
+	ix->nf = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "findings"));
+	ix->nitems = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "items"));
+	ix->f = calloc(ix->nf + 1, sizeof(*ix->f));
+	ix->item_no = calloc(ix->nitems + 1, sizeof(*ix->item_no));
+	ix->by_item = calloc(ix->nitems + 1, sizeof(*ix->by_item));
+	ix->nby_item = calloc(ix->nitems + 1, sizeof(*ix->nby_item));
+	if (!ix->f || !ix->item_no || !ix->by_item || !ix->nby_item)
+		goto nomem;
+	i = 0;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "items"))
+		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), ix->item_no[i++], 32);
+	i = 0;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "findings"))
+	{
+		struct tk_r_finding *x = &ix->f[i];
+		x->f = f;
+		x->status = tk_r_str(f, "status");
+		x->rule = tk_r_str(f, "rule");
+		x->target = tk_r_str(f, "target");
+		x->basis = tk_r_str(f, "basis");
+		cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), ix->cl))
+		{
+			for (j = 0; j < ix->nitems; j++) {
+				size_t *grown;
+				if (!no_is(n, ix->item_no[j]))
+					continue;
+				grown = realloc(ix->by_item[j], (ix->nby_item[j] + 1) * sizeof(size_t));
+				if (!grown)
+					goto nomem;
+				ix->by_item[j] = grown;
+				ix->by_item[j][ix->nby_item[j]++] = i;
+				break;
+			}
+		}
+		i++;
+	}
+	return TK_OK;
+nomem:
+	tk_r_index_free(ix);
+	return TK_ERR_NOMEM;
+}
+
+void tk_r_index_free(struct tk_r_index *ix)
+{
+	size_t i;
+	if (!ix)
+		return;
+	for (i = 0; ix->by_item && i < ix->nitems; i++)
+		free(ix->by_item[i]);
+	free(ix->by_item);
+	free(ix->nby_item);
+	free(ix->item_no);
+	free(ix->f);
+	memset(ix, 0, sizeof(*ix));
+}
+
+int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *lang, size_t max_findings,
 		   struct tk_r_item_text *out)
 {
-	const char *cl = tk_r_checklist_id(report), *st = tk_r_str(item, "status");
+	const cJSON *report = ix->report;
+	const char *st = tk_r_str(item, "status");
+	size_t k, slot = ix->nitems, nmine = 0;
+	const size_t *mine = NULL;
 	bool en = strcmp(tk_r_lang(lang), "en") == 0;
 	struct tk_buf s, iss, plan, rem, rel, sec;
 	const cJSON *f, *x, *att = cJSON_GetObjectItemCaseSensitive(item, "attestation");
@@ -190,6 +272,16 @@ int tk_r_item_text(const cJSON *report, const cJSON *item, const char *lang, siz
 
 	memset(out, 0, sizeof(*out));
 	tk_item_no_str(cJSON_GetObjectItemCaseSensitive(item, "no"), no, sizeof(no));
+	for (k = 0; k < ix->nitems; k++)
+		if (strcmp(ix->item_no[k], no) == 0) {
+			slot = k;
+			break;
+		}
+	if (slot < ix->nitems) {
+		mine = ix->by_item[slot];
+		nmine = ix->nby_item[slot];
+	}
+	(void)report;
 	tk_buf_init(&s, 1 << 24);
 	tk_buf_init(&iss, 1 << 24);
 	tk_buf_init(&plan, 1 << 24);
@@ -205,11 +297,10 @@ int tk_r_item_text(const cJSON *report, const cJSON *item, const char *lang, siz
 		tk_buf_printf(&s, "%s%s", en ? "[Not applicable] " : "【対象外】", tk_r_str(item, "reason"));
 	else
 		tk_buf_printf(&s, en ? "[Automated check: %s]" : "【自動点検: %s】", tk_r_status_label(st, lang));
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "findings"))
-	{
-		const char *fs = tk_r_str(f, "status");
-		if (!tk_r_finding_maps(f, cl, no))
-			continue;
+	for (k = 0; k < nmine; k++) {
+		const struct tk_r_finding *fx = &ix->f[mine[k]];
+		const char *fs = fx->status;
+		f = fx->f;
 		if (strcmp(fs, "pass") == 0 || strcmp(fs, "warn") == 0)
 			npass++;
 		else if (strcmp(fs, "fail") == 0)
@@ -217,16 +308,15 @@ int tk_r_item_text(const cJSON *report, const cJSON *item, const char *lang, siz
 		else
 			nerr++;
 		if (nshown < max_findings) {
-			tk_buf_printf(&s, "\n- %s %s @ %s: ", tk_r_status_label(fs, lang), tk_r_str(f, "rule"),
-				      tk_r_str(f, "target"));
+			tk_buf_printf(&s, "\n- %s %s @ %s: ", tk_r_status_label(fs, lang), fx->rule, fx->target);
 			evidence_line(&s, f, 240);
 			nshown++;
 		}
 		if (strcmp(fs, "pass") != 0) {
 			if (nfaillisted < max_findings) {
 				tk_buf_printf(&iss, "%s[%s] %s %s — %s (%s)", iss.len ? "\n" : "",
-					      tk_r_status_label(fs, lang), tk_r_str(f, "rule"), tk_r_i18n(f, "title", lang),
-					      tk_r_str(f, "target"), tk_r_str(f, "severity"));
+					      tk_r_status_label(fs, lang), fx->rule, tk_r_i18n(f, "title", lang),
+					      fx->target, tk_r_str(f, "severity"));
 				if (cJSON_GetObjectItemCaseSensitive(f, "waiver"))
 					tk_buf_printf(&iss, en ? " [waived]" : "【例外承認】");
 				if (*tk_r_str(f, "error"))
@@ -234,7 +324,7 @@ int tk_r_item_text(const cJSON *report, const cJSON *item, const char *lang, siz
 				nfaillisted++;
 			}
 			if (strcmp(fs, "fail") == 0 || strcmp(fs, "warn") == 0) {
-				const char *rule = tk_r_str(f, "rule");
+				const char *rule = fx->rule;
 				if (!cJSON_GetObjectItemCaseSensitive(seen_rules, rule)) {
 					const cJSON *ri = cJSON_GetObjectItemCaseSensitive(f, "remediation_i18n");
 					const char *r = ri ? tk_r_i18n(f, "remediation_i18n", lang) : tk_r_str(f, "remediation");
@@ -290,13 +380,12 @@ int tk_r_item_text(const cJSON *report, const cJSON *item, const char *lang, siz
 	}
 	{
 		cJSON *bases = cJSON_CreateObject();
-		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "findings"))
-		{
-			const char *basis = tk_r_str(f, "basis");
-			if (!*basis || !tk_r_finding_maps(f, cl, no) || cJSON_GetObjectItemCaseSensitive(bases, tk_r_str(f, "rule")))
+		for (k = 0; k < nmine; k++) {
+			const struct tk_r_finding *fx = &ix->f[mine[k]];
+			if (!*fx->basis || cJSON_GetObjectItemCaseSensitive(bases, fx->rule))
 				continue;
-			cJSON_AddTrueToObject(bases, tk_r_str(f, "rule"));
-			tk_buf_printf(&rem, en ? "\nbasis (%s): %s" : "\n根拠 (%s): %s", tk_r_str(f, "rule"), basis);
+			cJSON_AddTrueToObject(bases, fx->rule);
+			tk_buf_printf(&rem, en ? "\nbasis (%s): %s" : "\n根拠 (%s): %s", fx->rule, fx->basis);
 		}
 		cJSON_Delete(bases);
 	}

@@ -44,7 +44,26 @@ struct tk_r_item_text {
 	char *status_text, *issues, *plan, *remarks;
 	char *related, *related_sections;   /* 関連規定, 関連規定箇所 */
 };
-int tk_r_item_text(const cJSON *report, const cJSON *item, const char *lang, size_t max_findings,
+/* An index of the report's findings by checklist item, built once per
+ * render so each item's text costs only its own findings. */
+struct tk_r_finding {
+	const cJSON *f;
+	const char *status, *rule, *target, *basis;
+};
+struct tk_r_index {
+	const cJSON *report;
+	const char *cl;
+	struct tk_r_finding *f;   /* every finding, in report order */
+	size_t nf;
+	size_t nitems;
+	char (*item_no)[32];      /* the report's items, in order */
+	size_t **by_item;         /* by_item[i]: indices into f of findings mapped to item i */
+	size_t *nby_item;
+};
+int tk_r_index_build(const cJSON *report, struct tk_r_index *ix);
+void tk_r_index_free(struct tk_r_index *ix);
+
+int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *lang, size_t max_findings,
 		   struct tk_r_item_text *out);
 void tk_r_item_text_free(struct tk_r_item_text *t);
 
