@@ -193,6 +193,11 @@ int tk_history_open(const char *state_dir, bool create, struct tk_history **out,
 		rc = tk_seterr(err, TK_ERR_NOTFOUND, "%s: no history here (no scan has been stored)", path);
 		goto fail;
 	}
+	if (create) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600); /* the index is not world-readable */
+		if (fd >= 0)
+			close(fd);
+	}
 	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), NULL) != SQLITE_OK) {
 		rc = tk_seterr(err, TK_ERR_IO, "%s: %s", path, h->db ? sqlite3_errmsg(h->db) : "cannot open");
 		goto fail;
@@ -463,6 +468,12 @@ out:
 
 /* ---- queries ---- */
 
+/* An index path must stay under the state directory. */
+static bool safe_rel(const char *rel)
+{
+	return rel && *rel && rel[0] != '/' && !strstr(rel, "..");
+}
+
 static cJSON *row_json(sqlite3_stmt *st)
 {
 	static const char *const names[] = {"pass", "fail", "incomplete", "manual", "not_applicable", "waived"};
@@ -562,6 +573,11 @@ int tk_history_load(struct tk_history *h, const char *partner, long long seq, cJ
 	}
 	if (seq_out)
 		*seq_out = sqlite3_column_int64(st, 0);
+	if (!safe_rel((const char *)sqlite3_column_text(st, 1))) {
+		sqlite3_finalize(st);
+		return tk_seterr(err, TK_ERR_VERIFY, "%s/index.sqlite: partner %s: a file path leaves the state directory",
+				 h->dir, partner);
+	}
 	snprintf(path, sizeof(path), "%s/%s", h->dir, (const char *)sqlite3_column_text(st, 1));
 	sqlite3_finalize(st);
 	if ((rc = tk_read_file(path, MAX_REPORT_BYTES, &text, &len, err)))
@@ -698,7 +714,10 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		memset(v, 0, sizeof(*v));
 		v->seq = sqlite3_column_int64(st, 0);
 		tk_strlcpy(v->sha, (const char *)sqlite3_column_text(st, 1), sizeof(v->sha));
-		snprintf(v->file, sizeof(v->file), "%s/%s", h->dir, (const char *)sqlite3_column_text(st, 2));
+		if (safe_rel((const char *)sqlite3_column_text(st, 2)))
+			snprintf(v->file, sizeof(v->file), "%s/%s", h->dir, (const char *)sqlite3_column_text(st, 2));
+		else
+			snprintf(v->file, sizeof(v->file), "%s/(unsafe path in index)", h->dir);
 		tk_strlcpy(v->run_id, (const char *)sqlite3_column_text(st, 3), sizeof(v->run_id));
 	}
 	sqlite3_finalize(st);

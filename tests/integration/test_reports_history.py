@@ -72,6 +72,7 @@ def test_history(p, tmp):
     R.check([r.returncode for r in (r1, r2, r3, r4)] == [0, 0, 0, 0], "three scans and a passing gate run")
     keyf = os.path.join(state, "key", "ed25519.pem")
     R.check(stat.S_IMODE(os.stat(keyf).st_mode) == 0o600, "the agent key was created with 0600")
+    R.check(stat.S_IMODE(os.stat(os.path.join(state, "index.sqlite")).st_mode) == 0o600, "the index is 0600")
     k = rl.run(["key", "show", "--state", state])
     rep4 = rl.load_json(os.path.join(outs[3], "report.json"))
     R.check(k.returncode == 0 and "BEGIN PUBLIC KEY" in k.stdout and
