@@ -18,6 +18,13 @@ struct tk_scan_opts {
 	const char *state_dir;     /* history; NULL: TENKEN_STATE_DIR or the XDG default */
 	const char *waivers;       /* the bank's waivers file (JSON) */
 	const char *attestation;   /* the partner's filled-in checklist CSV */
+	bool budget_from_cli;      /* inventory mode: ignore configs' politeness values */
+	/* inventory mode */
+	const char *inventory;     /* directory of partner configs */
+	int parallel;              /* partners scanned at once */
+	int deadline_s;            /* global deadline for the whole inventory */
+	int host_conns;
+	double host_rate;
 };
 
 /* Run a scan or gate; returns the process exit code. */
@@ -34,5 +41,7 @@ int tk_cmd_history(int argc, char **argv);
 int tk_cmd_diff(int argc, char **argv);
 int tk_cmd_verify(int argc, char **argv);
 int tk_cmd_report(int argc, char **argv);
+/* Scan every *.json config in o->inventory (see agent/cmd_inventory.c). */
+int tk_inventory_run(const struct tk_scan_opts *o);
 
 #endif
