@@ -151,6 +151,37 @@ static int trend_svg(struct tk_buf *b, const cJSON *history, const char *lang)
 	return rc;
 }
 
+/* The target as scanned: the scalar facts of its observations (e.g. status
+ * codes, certificate fingerprints, versions), at most 40 per observation. */
+static int observed_facts(struct tk_buf *b, const cJSON *report, const char *target, bool en)
+{
+	const cJSON *o;
+	int rc = TK_OK;
+	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(report, "observations"))
+	{
+		const cJSON *k;
+		int n = 0;
+		if (strcmp(tk_r_str(o, "target"), target) != 0)
+			continue;
+		rc = rc ? rc : tk_buf_printf(b, "<p class=\"mono\">%s ", en ? "observed:" : "観測値:");
+		cJSON_ArrayForEach(k, o)
+		{
+			char *v;
+			if (cJSON_IsObject(k) || cJSON_IsArray(k) || strcmp(k->string, "target") == 0 || n >= 40)
+				continue;
+			v = cJSON_PrintUnformatted(k);
+			rc = rc ? rc : tk_buf_puts(b, n ? "; " : "");
+			rc = rc ? rc : esc(b, k->string);
+			rc = rc ? rc : tk_buf_puts(b, "=");
+			rc = rc ? rc : esc(b, v ? v : "");
+			cJSON_free(v);
+			n++;
+		}
+		rc = rc ? rc : tk_buf_puts(b, "</p>\n");
+	}
+	return rc;
+}
+
 static int cell(struct tk_buf *b, const char *s)
 {
 	int rc = tk_buf_puts(b, "<td class=\"pre\">");
@@ -350,7 +381,9 @@ static int render_html_ix(const cJSON *report, const struct tk_r_index *ix, cons
 			const cJSON *x;
 			rc = rc ? rc : tk_buf_puts(out, "<h3 class=\"mono\">");
 			rc = rc ? rc : esc(out, *tg->string ? tg->string : "(no target)");
-			rc = rc ? rc : tk_buf_printf(out, "</h3>\n<table><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+			rc = rc ? rc : tk_buf_puts(out, "</h3>\n");
+			rc = rc ? rc : observed_facts(out, report, tg->string, en);
+			rc = rc ? rc : tk_buf_printf(out, "<table><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
 						     en ? "Rule" : "ルール", en ? "Status" : "結果", en ? "Severity" : "重要度",
 						     en ? "Items" : "項目", en ? "Evidence" : "証跡");
 			cJSON_ArrayForEach(x, tg)

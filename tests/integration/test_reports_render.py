@@ -179,6 +179,8 @@ def check_html(out, rep, lang):
     text = "".join(h.text)
     for k in (rep["run_id"], rep["tool"]["rules_sha256"], rep["checklist"]["sha256"]):
         R.check(k in text, "evidence shown: %s…" % k[:12])
+    R.check(("観測値:" if lang == "ja" else "observed:") in text and "max_age=300" in text and "sts_headers=1" in text,
+            "per-target detail shows the target as observed")
     cols = COLS_JA if lang == "ja" else COLS_EN
     R.check(all(c in text for c in cols), "checklist column headings present")
     return raw
