@@ -19,9 +19,9 @@
  * partner. Column 1 is 通番, column 5 現在の対応状況 (the answer), column 7
  * 課題への対応計画. Cells still holding tenken's own text are ignored. Each
  * answer is recorded on its item as self-declared; the claim is read from
- * the answer's wording (a heuristic: 対応済/実施済/はい/yes/implemented...
- * = implemented; 未対応/未実施/一部/いいえ/no/not... = not implemented;
- * 該当なし/対象外/N/A = not applicable) and compared with tenken's status:
+ * the answer's first words (a heuristic: 対応済/実施済/はい/yes/implemented...
+ * = implemented; 未対応/未実施/対応予定/対応中/一部/いいえ/no/not... = not
+ * implemented; 該当なし/対象外/N/A/- = not applicable; see claim_of) and compared with tenken's status:
  * "implemented" on a failing item, or "not implemented" on a passing one, is
  * flagged as a contradiction.
  */
@@ -282,17 +282,37 @@ static bool starts_with_any(const char *s, const char *const *words)
 /* "implemented" | "not_implemented" | "not_applicable" | "unclear" */
 static const char *claim_of(const char *answer)
 {
-	static const char *const no[] = {"未対応", "未実施", "未整備", "一部", "いいえ", "否", "no", "not", "partial", "×", NULL};
-	static const char *const na[] = {"該当なし", "該当しない", "対象外", "n/a", "na ", "not applicable", "-", NULL};
-	static const char *const yes[] = {"対応済", "実施済", "整備済", "導入済", "済", "はい", "実施", "対応", "yes",
-					  "implemented", "done", "compliant", "○", "◯", NULL};
-	if (starts_with_any(answer, na))
+	static const char *const no[] = {"未対応", "未実施", "未整備", "未導入", "対応予定", "対応中", "実施予定", "検討中",
+					 "計画中", "一部", "いいえ", "否", "not ", "no ", "no,", "no.", "partial",
+					 "planned", "×", NULL};
+	static const char *const na[] = {"該当なし", "該当しない", "対象外", "n/a", "not applicable", NULL};
+	static const char *const yes[] = {"対応済", "実施済", "整備済", "導入済", "済", "はい", "実施している",
+					  "対応している", "yes", "implemented", "done", "compliant", "○", "◯", NULL};
+	const char *t = answer;
+	while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+		t++;
+	if (strcmp(t, "-") == 0 || strcasecmp(t, "na") == 0)
 		return "not_applicable";
-	if (starts_with_any(answer, no))
+	if (strcasecmp(t, "no") == 0)
 		return "not_implemented";
-	if (starts_with_any(answer, yes))
+	if (starts_with_any(t, na))
+		return "not_applicable";
+	if (starts_with_any(t, no))
+		return "not_implemented";
+	if (starts_with_any(t, yes))
 		return "implemented";
 	return "unclear";
+}
+
+/* tenken's own 課題への対応計画 text: lines "RULE-ID: remediation". */
+static bool is_rule_line(const char *s)
+{
+	size_t n = 0;
+	if (!(*s >= 'A' && *s <= 'Z'))
+		return false;
+	while ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_')
+		n++;
+	return n >= 3 && s[n] == ':' && s[n + 1] == ' ';
 }
 
 static bool is_tenken_text(const char *s)
@@ -368,7 +388,7 @@ int tk_report_apply_attestation(cJSON *report, const char *file, struct tk_err *
 		st = tk_r_str(it, "status");
 		att = cJSON_CreateObject();
 		cJSON_AddStringToObject(att, "answer", answer);
-		if (*plan && !is_tenken_text(plan) && !strchr(plan, ':'))
+		if (*plan && !is_tenken_text(plan) && !is_rule_line(plan))
 			cJSON_AddStringToObject(att, "plan", plan);
 		cJSON_AddBoolToObject(att, "self_declared", true);
 		cJSON_AddStringToObject(att, "claim", claim);

@@ -303,6 +303,9 @@ def test_attestation(p, tmp):
     rows[2][4] = "未対応"
     rows[2][6] = "2027年3月までに規程を整備"
     rows[30][4] = "対応済（TLS1.2以上のみ、HSTS設定済み）"
+    rows[37][4] = "対応予定（2027年3月）"
+    rows[3][4] = "はい"
+    rows[3][6] = "2027年3月: 監査で確認予定"
     buf = io.StringIO(newline="")
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
     af = os.path.join(tmp, "answers.csv")
@@ -311,8 +314,13 @@ def test_attestation(p, tmp):
     r = scan(p, state, out, "--attestation", af, formats="json,html,csv")
     rep = rl.load_json(os.path.join(out, "report.json"))
     items = {str(i["no"]): i for i in rep["items"]}
-    R.check(r.returncode == 0 and rep["attestation"]["answers"] == 3 and rep["attestation"]["contradictions"] == 1,
-            "attestation: three answers, one contradiction (%s)" % rep.get("attestation"))
+    R.check(r.returncode == 0 and rep["attestation"]["answers"] == 5 and rep["attestation"]["contradictions"] == 1,
+            "attestation: five answers, one contradiction (%s)" % rep.get("attestation"))
+    a37 = items["37"].get("attestation", {})
+    R.check(a37.get("claim") == "not_implemented" and "contradiction" not in a37,
+            "「対応予定」 on a failing item is read as not implemented, no contradiction")
+    R.check(items["3"].get("attestation", {}).get("plan") == "2027年3月: 監査で確認予定",
+            "a partner's plan containing a colon is kept")
     a1 = items["1"].get("attestation", {})
     R.check(items["1"]["status"] == "manual" and a1.get("self_declared") is True and a1.get("claim") == "implemented",
             "a manual item takes the partner's answer, marked self-declared")
