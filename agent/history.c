@@ -613,10 +613,10 @@ static void problem(FILE *out, int *n, const char *fmt, ...)
 }
 
 /* Check one report's signature envelope; returns the number of problems. */
-static int check_sig(struct tk_history *h, const char *path, const char *label, const char *partner, long long seq,
+static int check_sig(struct tk_history *h, const char *sigpath, const char *label, const char *partner, long long seq,
 		     const char *actual_sha, const char *expect_prev, FILE *out)
 {
-	char sigpath[PATH_MAX + 8], *text = NULL;
+	char *text = NULL;
 	size_t len;
 	cJSON *env = NULL;
 	struct tk_buf msg;
@@ -626,7 +626,6 @@ static int check_sig(struct tk_history *h, const char *path, const char *label, 
 	const cJSON *seqj;
 
 	tk_buf_init(&msg, 1 << 16);
-	snprintf(sigpath, sizeof(sigpath), "%s.sig", path);
 	if (tk_read_file(sigpath, 1 << 16, &text, &len, &e) != TK_OK) {
 		problem(out, &n, "%s: signature missing: %s", label, e.msg);
 		goto out;
@@ -769,8 +768,10 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 			bool moved = false;
 			for (j = 0; j < nrows && strcmp(v->actual, v->sha) != 0; j++)
 				moved = moved || (j != i && strcmp(rows[j].sha, v->actual) == 0);
+			char sigpath[PATH_MAX + 8];
 			/* a moved report's content cannot match this position's signature: said once above */
-			problems += check_sig(h, v->file, label, partner, v->seq, moved ? NULL : v->actual, expect_prev, out);
+			snprintf(sigpath, sizeof(sigpath), "%s.sig", v->file);
+			problems += check_sig(h, sigpath, label, partner, v->seq, moved ? NULL : v->actual, expect_prev, out);
 		}
 		if (out && problems == before)
 			fprintf(out, "ok   %s %.16s…\n", label, v->actual);
@@ -807,13 +808,15 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 
 int tk_history_verify_file(struct tk_history *h, const char *path, FILE *out, struct tk_err *err)
 {
-	char *text = NULL, sha[65];
+	char *text = NULL, sha[65], sigpath[PATH_MAX + 8], stored[PATH_MAX];
 	size_t len;
 	unsigned char dg[32];
 	cJSON *rep = NULL;
 	int problems = 0, rc;
 	sqlite3_stmt *st = NULL;
 	const char *partner;
+	long long seq = 0;
+	char indexed_sha[65] = "";
 
 	if ((rc = tk_read_file(path, MAX_REPORT_BYTES, &text, &len, err)))
 		return rc;
@@ -821,23 +824,39 @@ int tk_history_verify_file(struct tk_history *h, const char *path, FILE *out, st
 	tk_hex(dg, 32, sha);
 	rep = cJSON_ParseWithLength(text, len);
 	free(text);
+	if (!rep) {
+		/* still say whether it matches its signature: an edit usually breaks the JSON too */
+		problem(out, &problems, "%s: not valid JSON", path);
+		snprintf(sigpath, sizeof(sigpath), "%s.sig", path);
+		problems += check_sig(h, sigpath, path, NULL, 0, sha, NULL, out);
+		goto out;
+	}
 	partner = jstr(cJSON_GetObjectItemCaseSensitive(rep, "partner"), "id");
-	problems += check_sig(h, path, path, *partner ? partner : NULL, 0, sha, NULL, out);
-	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256 FROM scans WHERE partner=? AND run_id=?", -1, &st, NULL) ==
-	    SQLITE_OK) {
+	stored[0] = '\0';
+	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, file FROM scans WHERE partner=? AND run_id=?", -1, &st,
+			       NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, jstr(rep, "run_id"), -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
-			if (strcmp((const char *)sqlite3_column_text(st, 1), sha) != 0)
-				problem(out, &problems, "%s: modified: differs from stored scan #%lld of %s", path,
-					(long long)sqlite3_column_int64(st, 0), partner);
-			else if (out && problems == 0)
-				fprintf(out, "ok   %s: stored scan #%lld of %s\n", path, (long long)sqlite3_column_int64(st, 0),
-					partner);
-		} else if (out)
-			fprintf(out, "note %s: run %s is not in this history's index\n", path, jstr(rep, "run_id"));
+			seq = sqlite3_column_int64(st, 0);
+			tk_strlcpy(indexed_sha, (const char *)sqlite3_column_text(st, 1), sizeof(indexed_sha));
+			if (safe_rel((const char *)sqlite3_column_text(st, 2)))
+				snprintf(stored, sizeof(stored), "%s/%s", h->dir, (const char *)sqlite3_column_text(st, 2));
+		}
 		sqlite3_finalize(st);
 	}
+	/* the signature beside the file, else (a copy such as --out's report.json) the stored one */
+	snprintf(sigpath, sizeof(sigpath), "%s.sig", path);
+	if (access(sigpath, F_OK) != 0 && stored[0])
+		snprintf(sigpath, sizeof(sigpath), "%s.sig", stored);
+	problems += check_sig(h, sigpath, path, *partner ? partner : NULL, seq, sha, NULL, out);
+	if (seq > 0 && strcmp(indexed_sha, sha) != 0)
+		problem(out, &problems, "%s: modified: differs from stored scan #%lld of %s", path, seq, partner);
+	else if (seq > 0 && out && problems == 0)
+		fprintf(out, "ok   %s: stored scan #%lld of %s, signature valid\n", path, seq, partner);
+	else if (seq == 0 && out)
+		fprintf(out, "note %s: run %s is not in this history's index\n", path, jstr(rep, "run_id"));
+out:
 	cJSON_Delete(rep);
 	return problems ? tk_seterr(err, TK_ERR_VERIFY, "%s: %d problem%s found", path, problems, problems == 1 ? "" : "s")
 			: TK_OK;

@@ -91,6 +91,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        pass  # the probe closes after the headers (and kills interrupt it): not an error here
+
 
 class Site:
     def __init__(self, name, addr, hsts, redirect):
