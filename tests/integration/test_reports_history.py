@@ -240,6 +240,37 @@ def test_kill_loop(p, tmp):
     R.check(r.returncode == 0 and verify(state, p.id).returncode == 0, "a scan after the kills stores and verifies")
 
 
+def test_concurrent(p, tmp):
+    """Eight scans at once into a fresh state dir (four partners, two each): one key, intact chains."""
+    import threading
+    state = os.path.join(tmp, "cstate")
+    res = []
+
+    def go(i):
+        cfg = json.load(open(p.config))
+        cfg["partner"]["id"] = "par%d" % (i % 4)
+        c = os.path.join(tmp, "c%d.json" % i)
+        json.dump(cfg, open(c, "w"))
+        shutil.copy(os.path.join(p.dir, "ca.pem"), tmp)
+        r = rl.run(["scan", "--config", c, "--out", os.path.join(tmp, "co%d" % i), "--state", state,
+                    "--format", "json,html", "--quiet"])
+        res.append(r.returncode)
+    ts = [threading.Thread(target=go, args=(i,)) for i in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    R.check(res == [0] * 8, "eight concurrent scans into a fresh state dir succeed (%s)" % res)
+    fps = set()
+    for i in range(8):
+        fps.add(rl.load_json(os.path.join(tmp, "co%d" % i, "report.json"))["history"]["key_fingerprint"])
+    R.check(len(fps) == 1, "they share one agent key")
+    ok = all(verify(state, "par%d" % k).returncode == 0 and
+             len(json.loads(rl.run(["history", "par%d" % k, "--state", state, "--format", "json"]).stdout)) == 2
+             for k in range(4))
+    R.check(ok, "each partner's chain holds both scans and verifies")
+
+
 def test_waivers(p, tmp):
     state = os.path.join(tmp, "wstate")
     wf = os.path.join(tmp, "waivers.json")
@@ -353,6 +384,7 @@ def main():
             state = test_history(p, tmp)
             test_tamper(state, p.id, tmp)
             test_kill_loop(p, tmp)
+            test_concurrent(p, tmp)
             test_waivers(p, tmp)
             test_attestation(p, tmp)
         r = rl.run(["verify", "nobody", "--state", os.path.join(tmp, "empty")])
