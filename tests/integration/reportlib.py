@@ -268,6 +268,22 @@ def chromium_screenshot(html_path, png_path, width=1400, height=2000):
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def chromium_pdf(html_path, pdf_path):
+    """Print a local file to PDF; returns (page count, set of MediaBox strings)."""
+    import re
+    profile = tempfile.mkdtemp(prefix="tenken-chromium-")
+    try:
+        subprocess.run([chromium_binary()] + CHROMIUM_FLAGS +
+                       ["--user-data-dir=" + profile, "--no-pdf-header-footer", "--print-to-pdf=" + pdf_path,
+                        "file://" + os.path.abspath(html_path)], capture_output=True, text=True, timeout=90)
+        data = open(pdf_path, "rb").read() if os.path.exists(pdf_path) else b""
+        boxes = {tuple(round(float(x)) for x in m.split()) for m in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", data)}
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+        return pages, boxes
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 def png_pixels(path):
     """Decode an 8-bit RGB/RGBA non-interlaced PNG: (width, height, rows of bytes, bytes per pixel)."""
     import struct

@@ -211,6 +211,8 @@ def check_chromium(out):
         if ok:
             frac, ncol = rl.png_stats(png)
             R.check(frac > 0.05 and ncol >= 8, "the rendered page is not blank (%.3f ink, %d colours)" % (frac, ncol))
+        pages, boxes = rl.chromium_pdf(os.path.join(out, "report.html"), os.path.join(d, "report.pdf"))
+        R.check(pages >= 2 and boxes == {(0, 0, 842, 595)}, "prints to A4 landscape pages (%d pages, %s)" % (pages, boxes))
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
