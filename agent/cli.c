@@ -100,7 +100,7 @@ static void scan_usage(FILE *f, bool gate)
 		       "from the verdict.\n\n"
 		     : "Runs the probes the config enables and writes the report.\n\n",
 		gate ? "      --allow-incomplete exit 0/1 by the verdict even if a probe errored\n" : "",
-		gate ? "  0  no checklist item fails (every probe completed)\n"
+		gate ? "  0  no checklist item fails (every probe completed); waived items do not fail\n"
 		       "  1  at least one checklist item fails\n"
 		       "  2  usage or config error (nothing was scanned)\n"
 		       "  3  the scan could not complete (a probe errored or timed out) and\n"
