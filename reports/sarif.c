@@ -6,7 +6,8 @@
  * relationships to the checklist items it maps to; the checklist is
  * published as a taxonomy (run.taxonomies, one taxon per item). Every
  * finding is a result: kind pass / fail / open (the probe could not
- * observe), level from severity for failures ("none" for passes),
+ * observe), level from severity for failures ("none" otherwise: SARIF
+ * allows a level only on kind fail),
  * partialFingerprints "tenken/v1" = SHA-256(rule "\n" target) (stable across
  * scans), and baselineState against the previous stored report when one is
  * given (new / unchanged / updated; failures that disappeared are emitted as
@@ -25,7 +26,7 @@ static const char *level_of(const char *status, const char *severity)
 	if (strcmp(status, "warn") == 0)
 		return "warning";
 	if (strcmp(status, "error") == 0)
-		return "note";
+		return "none"; /* SARIF 3.27.10: a level other than none requires kind fail */
 	if (strcmp(severity, "critical") == 0 || strcmp(severity, "high") == 0)
 		return "error";
 	if (strcmp(severity, "low") == 0 || strcmp(severity, "info") == 0)
