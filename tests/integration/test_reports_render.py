@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -262,6 +263,39 @@ def main():
         s4 = rl.load_json(os.path.join(p.dir, "o4", "report.sarif"))
         R.check(r.returncode == 0 and all("baselineState" not in x for x in s4["runs"][0]["results"]),
                 "a fresh state dir has no baseline")
+        # a target that cannot be observed: an error finding -> SARIF kind open, level none
+        p.break_()
+        cfg = json.load(open(p.config, encoding="utf-8"))
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+        s.close()
+        cfg["probes"]["hsts"]["urls"].append("https://api.dead.test:%d/" % dead)
+        cfg["probes"]["hsts"]["resolve"]["api.dead.test"] = "127.0.0.1"
+        dcfg = os.path.join(p.dir, "dead.json")
+        json.dump(cfg, open(dcfg, "w", encoding="utf-8"), ensure_ascii=False)
+        r = rl.run(["scan", "--config", dcfg, "--out", os.path.join(p.dir, "o6"), "--state", state, "--format",
+                    "json,sarif,csv,junit,html", "--quiet"])
+        rep6 = rl.load_json(os.path.join(p.dir, "o6", "report.json"))
+        errs = [f for f in rep6["findings"] if f["status"] == "error"]
+        R.check(errs, "an unreachable target gives error findings (exit %d)" % r.returncode)
+        s6 = check_sarif(os.path.join(p.dir, "o6"), rep6, lambda st: True)
+        opens = [x for x in s6["runs"][0]["results"] if x["kind"] == "open"]
+        R.check(len(opens) == len(errs) and all(x["level"] == "none" for x in opens),
+                "error findings are SARIF kind open with level none (%d)" % len(opens))
+        check_csv(os.path.join(p.dir, "o6"), rep6, COLS_JA)
+        check_junit(os.path.join(p.dir, "o6"), rep6)
+        # fixed site + unreachable target: items 30/37 are incomplete -> JUnit <error>, gate verdict incomplete
+        p.fix()
+        r = rl.run(["scan", "--config", dcfg, "--out", os.path.join(p.dir, "o7"), "--state", state, "--format",
+                    "json,junit,html", "--quiet"])
+        rep7 = rl.load_json(os.path.join(p.dir, "o7", "report.json"))
+        root = ET.parse(os.path.join(p.dir, "o7", "junit.xml")).getroot()
+        errs7 = sorted(c.get("name").split()[0] for c in root.iter("testcase") if c.find("error") is not None)
+        R.check(r.returncode == 3 and rep7["gate"]["verdict"] == "incomplete" and errs7 == ["30", "37"] and
+                root.get("errors") == "2", "incomplete items are JUnit <error> (%s, exit %d)" % (errs7, r.returncode))
+        R.check(not rl.validate(rep7, rl.load_json(os.path.join(rl.SRC, "docs", "report.schema.json"))),
+                "an incomplete report validates against the schema")
         r = rl.run(["scan", "--config", p.config, "--out", os.path.join(p.dir, "o5"), "--state", state,
                     "--format", "json,pdf"])
         R.check(r.returncode == 2 and "unknown format \"pdf\"" in r.stderr, "unknown format is a usage error")
