@@ -361,6 +361,23 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* Temporary files of writes a kill interrupted; we hold the partner's
+ * write lock, so no live write of this partner can be among them. */
+static void remove_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char p[PATH_MAX];
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".json.tmp.") || strstr(de->d_name, ".json.sig.tmp.")) {
+			if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) < (int)sizeof(p))
+				unlink(p);
+		}
+	closedir(d);
+}
+
 int tk_history_commit(struct tk_history *h, const char *partner, const struct tk_history_link *link,
 		      const char *bytes, size_t len, const cJSON *report, char **stored_path, struct tk_err *err)
 {
@@ -382,6 +399,7 @@ int tk_history_commit(struct tk_history *h, const char *partner, const struct tk
 	partner_dir(h, partner, dir, sizeof(dir));
 	if ((rc = tk_mkdirs(dir, 0700, err)))
 		goto out;
+	remove_leftovers(dir);
 	if (snprintf(path, sizeof(path), "%s/%08lld.json", dir, link->seq) >= (int)sizeof(path)) {
 		rc = tk_seterr(err, TK_ERR_LIMIT, "%s: path too long", dir);
 		goto out;

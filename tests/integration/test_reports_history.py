@@ -236,8 +236,13 @@ def test_kill_loop(p, tmp):
         except Exception:
             ok = False
     R.check(ok, "every stored report is intact JSON")
+    left = [n for n in os.listdir(reports_dir(state, p.id)) if ".tmp." in n]
+    print("     (%d temporary files left by the kills)" % len(left))
+    open(os.path.join(reports_dir(state, p.id), "00000999.json.tmp.Abc123"), "w").write("{")
     r = scan(p, state, out)
     R.check(r.returncode == 0 and verify(state, p.id).returncode == 0, "a scan after the kills stores and verifies")
+    left = [n for n in os.listdir(reports_dir(state, p.id)) if ".tmp." in n]
+    R.check(not left, "temporary files of interrupted writes are cleaned up by the next scan (%s)" % left[:2])
 
 
 def test_concurrent(p, tmp):
