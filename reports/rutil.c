@@ -294,7 +294,8 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 		tk_buf_puts(&s, en ? "[Needs the partner's answer] tenken has no automated check for this item."
 				   : "【要回答】自動点検の対象外です。API接続先の回答が必要です。");
 	else if (strcmp(st, "not_applicable") == 0)
-		tk_buf_printf(&s, "%s%s", en ? "[Not applicable] " : "【対象外】", tk_r_str(item, "reason"));
+		tk_buf_printf(&s, "%s%s", en ? "[Not applicable] " : "【対象外】",
+			      *tk_r_str(item, "justification") ? tk_r_str(item, "justification") : tk_r_str(item, "reason"));
 	else
 		tk_buf_printf(&s, en ? "[Automated check: %s]" : "【自動点検: %s】", tk_r_status_label(st, lang));
 	for (k = 0; k < nmine; k++) {
@@ -372,6 +373,8 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 
 	/* 備考 */
 	tk_buf_printf(&rem, "status=%s", st);
+	if (*tk_r_str(item, "reason"))
+		tk_buf_printf(&rem, "\n%s", tk_r_str(item, "reason"));
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(item, "rules")) > 0) {
 		tk_buf_puts(&rem, en ? "\nrules: " : "\nルール: ");
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "rules"))

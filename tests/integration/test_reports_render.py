@@ -263,6 +263,41 @@ def main():
         s4 = rl.load_json(os.path.join(p.dir, "o4", "report.sarif"))
         R.check(r.returncode == 0 and all("baselineState" not in x for x in s4["runs"][0]["results"]),
                 "a fresh state dir has no baseline")
+        # tailoring: item 8 not applicable; the bank's own item "B-1" (a string number) mapped to a rule
+        tf = os.path.join(p.dir, "tailoring.json")
+        json.dump({"name": "bank <tailoring>",
+                   "not_applicable": [{"checklist": "fisc-api-2018", "item": 8, "justification": "連鎖接続なし"}],
+                   "add_items": [{"checklist": "fisc-api-2018", "no": "B-1", "chapter": "銀行独自", "goal": "HSTSを有効にする",
+                                  "party": "API接続先"}],
+                   "map": [{"rule": "HSTS-MISSING", "checklist": "fisc-api-2018", "items": ["B-1"]}]},
+                  open(tf, "w", encoding="utf-8"), ensure_ascii=False)
+        ot = os.path.join(p.dir, "ot")
+        r = rl.run(["scan", "--config", p.config, "--out", ot, "--state", state, "--tailoring", tf, "--format", FORMATS,
+                    "--quiet"])
+        rept = rl.load_json(os.path.join(ot, "report.json"))
+        it = {str(i["no"]): i for i in rept["items"]}
+        R.check(r.returncode == 0 and it["8"]["status"] == "not_applicable" and it.get("B-1", {}).get("status") == "pass",
+                "tailored scan: item 8 not applicable, bank item B-1 passes (%s)" % r.stderr.strip())
+        R.check(not rl.validate(rept, rl.load_json(os.path.join(rl.SRC, "docs", "report.schema.json"))),
+                "a tailored report validates against the schema")
+        rows = list(csv.reader(io.StringIO(open(os.path.join(ot, "checklist.csv"), encoding="utf-8-sig").read(), newline="")))
+        byno = {r_[0]: r_ for r_ in rows[1:]}
+        R.check(len(rows) == 46 and all(len(r_) == 10 for r_ in rows) and byno["8"][4].startswith("【対象外】連鎖接続なし") and
+                byno["B-1"][4].startswith("【自動点検: 適合】"), "CSV: the n/a reason and the bank's own item")
+        root = ET.parse(os.path.join(ot, "junit.xml")).getroot()
+        tc = {c.get("name").split()[0]: c for c in root.iter("testcase")}
+        R.check(len(tc) == 45 and tc["8"].find("skipped").get("message").startswith("not_applicable") and
+                tc["B-1"].find("skipped") is None and tc["B-1"].find("failure") is None,
+                "JUnit: not-applicable is skipped, B-1 is a passing testcase")
+        sj = rl.load_json(os.path.join(ot, "report.sarif"))
+        taxa = {t["id"] for t in sj["runs"][0]["taxonomies"][0]["taxa"]}
+        R.check("B-1" in taxa and any(any(t["id"] == "B-1" for t in x["taxa"]) for x in sj["runs"][0]["results"]),
+                "SARIF: the bank's item is a taxon and results reference it")
+        h = HTMLCheck()
+        h.feed(open(os.path.join(ot, "report.html"), encoding="utf-8").read())
+        R.check([r_[0] for r_ in h.rows][-1] == "B-1" and any(r_[0] == "8" and "r-not_applicable" in r_[1] for r_ in h.rows),
+                "HTML: rows for the n/a item and the bank's own item")
+
         # a target that cannot be observed: an error finding -> SARIF kind open, level none
         p.break_()
         cfg = json.load(open(p.config, encoding="utf-8"))
