@@ -250,6 +250,11 @@ static int render_html_ix(const cJSON *report, const struct tk_r_index *ix, cons
 	rc = rc ? rc : meta_row(out, en ? "Checklist data SHA-256" : "チェックリスト SHA-256", tk_r_str(clj, "sha256"), true);
 	rc = rc ? rc : meta_row(out, en ? "Config SHA-256" : "設定 SHA-256",
 				tk_r_str(cJSON_GetObjectItemCaseSensitive(report, "config"), "sha256"), true);
+	if (cJSON_GetObjectItemCaseSensitive(report, "tailoring")) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(report, "tailoring");
+		snprintf(buf, sizeof(buf), "%s %s (sha256 %s)", tk_r_str(t, "name"), tk_r_str(t, "file"), tk_r_str(t, "sha256"));
+		rc = rc ? rc : meta_row(out, en ? "Tailoring" : "テーラリング", buf, true);
+	}
 	if (prev && cJSON_IsObject(prev)) {
 		snprintf(buf, sizeof(buf), "#%d %s sha256:%s", tk_r_int(prev, "seq", 0), tk_r_str(prev, "run_id"),
 			 tk_r_str(prev, "sha256"));

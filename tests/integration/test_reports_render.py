@@ -294,7 +294,10 @@ def main():
         R.check("B-1" in taxa and any(any(t["id"] == "B-1" for t in x["taxa"]) for x in sj["runs"][0]["results"]),
                 "SARIF: the bank's item is a taxon and results reference it")
         h = HTMLCheck()
-        h.feed(open(os.path.join(ot, "report.html"), encoding="utf-8").read())
+        raw_t = open(os.path.join(ot, "report.html"), encoding="utf-8").read()
+        h.feed(raw_t)
+        R.check("bank &lt;tailoring&gt;" in raw_t and rept["tailoring"]["sha256"] in raw_t,
+                "HTML names the tailoring (escaped) and its SHA-256")
         R.check([r_[0] for r_ in h.rows][-1] == "B-1" and any(r_[0] == "8" and "r-not_applicable" in r_[1] for r_ in h.rows),
                 "HTML: rows for the n/a item and the bank's own item")
 
