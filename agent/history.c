@@ -274,7 +274,7 @@ int tk_history_begin(struct tk_history *h, const char *partner, struct tk_histor
 		link->prev_seq = sqlite3_column_int64(st, 0);
 		tk_strlcpy(link->prev_sha256, (const char *)sqlite3_column_text(st, 1), sizeof(link->prev_sha256));
 		tk_strlcpy(link->prev_run_id, (const char *)sqlite3_column_text(st, 2), sizeof(link->prev_run_id));
-		snprintf(link->prev_file, sizeof(link->prev_file), "%s/%s", h->dir, (const char *)sqlite3_column_text(st, 3));
+		tk_strlcpy(link->prev_file, (const char *)sqlite3_column_text(st, 3), sizeof(link->prev_file));
 	}
 	link->seq = link->prev_seq + 1;
 	sqlite3_finalize(st);

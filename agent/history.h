@@ -42,7 +42,7 @@ struct tk_history_link {
 	long long prev_seq;        /* 0 when first */
 	char prev_sha256[65];      /* "" when first */
 	char prev_run_id[64];
-	char prev_file[512];       /* path of the previous stored report, "" when first */
+	char prev_file[512];       /* the previous stored report, relative to the state dir; "" when first */
 };
 
 /* Take the write lock and describe where the next report of partner goes. */
