@@ -230,12 +230,20 @@ class TFTPServer:
         self.sock.close()
 
 
+def pyftpdlib_python():
+    """An interpreter that has pyftpdlib (Debian python3-pyftpdlib installs it for /usr/bin/python3)."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        try:
+            if os.path.exists(py) and subprocess.run([py, "-c", "import pyftpdlib"], stdout=subprocess.DEVNULL,
+                                                     stderr=subprocess.DEVNULL, timeout=20).returncode == 0:
+                return py
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return None
+
+
 def pyftpdlib_available():
-    try:
-        import importlib.util
-        return importlib.util.find_spec("pyftpdlib") is not None
-    except Exception:
-        return False
+    return pyftpdlib_python() is not None
 
 
 class RealFTPD:
@@ -243,7 +251,7 @@ class RealFTPD:
 
     def __init__(self, addr, port, root):
         self.port = port
-        self.proc = subprocess.Popen([sys.executable, "-m", "pyftpdlib", "-i", addr, "-p", str(port), "-d", root],
+        self.proc = subprocess.Popen([pyftpdlib_python(), "-m", "pyftpdlib", "-i", addr, "-p", str(port), "-d", root],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline:
