@@ -5,10 +5,12 @@
 
 extern const struct tk_probe tk_probe_hsts;
 extern const struct tk_probe tk_probe_legacy;
+extern const struct tk_probe tk_probe_capture;
 
 const struct tk_probe *const tk_probes[] = {
 	&tk_probe_hsts,
 	&tk_probe_legacy,
+	&tk_probe_capture,
 	NULL,
 };
 
