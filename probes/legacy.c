@@ -695,10 +695,8 @@ struct lg_loop {
 
 static void conn_close(struct lg_loop *L, struct lg_conn *k)
 {
-	if (k->fd >= 0) {
-		epoll_ctl(L->ep, EPOLL_CTL_DEL, k->fd, NULL);
-		close(k->fd);
-	}
+	if (k->fd >= 0)
+		close(k->fd); /* closing the only descriptor also removes it from the epoll set */
 	k->fd = -1;
 	k->h->inflight--;
 	k->st = C_FREE;
@@ -838,6 +836,14 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 		return true;
 	}
 	if (errno == EINPROGRESS) {
+		/* On loopback and near hosts the refusal is often already there: skip the epoll round. */
+		int e = 0;
+		socklen_t el = sizeof(e);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNREFUSED) {
+			mark_closed(h, p);
+			conn_close(L, k);
+			return true;
+		}
 		k->st = C_CONNECTING;
 		k->deadline = tk_now_ms() + L->c->connect_ms;
 		ev.events = EPOLLOUT;
