@@ -244,22 +244,36 @@ static struct tk_cap_finding *add(struct tk_cap_finding *out, int max, int *coun
 	return f;
 }
 
-static bool ci_prefix(const uint8_t *p, size_t n, const char *pre)
+static inline uint8_t lc(uint8_t c)
 {
-	size_t k, l = strlen(pre);
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+static bool ci_prefix_n(const uint8_t *p, size_t n, const char *pre, size_t l)
+{
+	size_t k;
 	if (n < l)
 		return false;
 	for (k = 0; k < l; k++)
-		if (tolower(p[k]) != tolower((unsigned char)pre[k]))
+		if (lc(p[k]) != lc((uint8_t)pre[k]))
 			return false;
 	return true;
+}
+
+static bool ci_prefix(const uint8_t *p, size_t n, const char *pre)
+{
+	return ci_prefix_n(p, n, pre, strlen(pre));
 }
 
 static const uint8_t *ci_find(const uint8_t *p, size_t n, const char *needle)
 {
 	size_t l = strlen(needle), i;
-	for (i = 0; l && i + l <= n; i++)
-		if (ci_prefix(p + i, n - i, needle))
+	uint8_t f0;
+	if (l == 0 || n < l)
+		return NULL;
+	f0 = lc((uint8_t)needle[0]);
+	for (i = 0; i + l <= n; i++)
+		if (lc(p[i]) == f0 && ci_prefix_n(p + i, n - i, needle, l))
 			return p + i;
 	return NULL;
 }
@@ -390,11 +404,12 @@ static void token_param(const uint8_t *p, size_t n, const char *name, const char
 			struct tk_cap_finding *out, int max, int *count)
 {
 	size_t nl = strlen(name), i;
+	uint8_t f0 = lc((uint8_t)name[0]);
 	for (i = 0; i + nl <= n; i++) {
 		const uint8_t *v;
 		size_t vl = 0;
 		struct tk_cap_finding *f;
-		if (!ci_prefix(p + i, n - i, name) || (i > 0 && (isalnum(p[i - 1]) || p[i - 1] == '_')))
+		if (lc(p[i]) != f0 || !ci_prefix_n(p + i, n - i, name, nl) || (i > 0 && (isalnum(p[i - 1]) || p[i - 1] == '_')))
 			continue;
 		v = p + i + nl;
 		while (i + nl + vl < n && !strchr("& \r\n\"';,#", v[vl]) && v[vl] != 0)

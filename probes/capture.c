@@ -232,10 +232,39 @@ static void flow_report(struct cap_state *S, struct flow *f)
 	}
 }
 
+/* Double the table (up to twice max_flows) when it is half full. */
+static void flow_grow(struct cap_state *S)
+{
+	size_t ncap = S->cap * 2, i, j;
+	struct flow *nf;
+	if (S->nflows * 2 < S->cap || ncap > (size_t)S->cfg->max_flows * 2)
+		return;
+	if (!(nf = calloc(ncap, sizeof(*nf))))
+		return;
+	for (i = 0; i < S->cap; i++) {
+		struct flow *f = &S->flows[i];
+		uint64_t h;
+		if (!f->used)
+			continue;
+		h = flow_hash(f->af, f->cli, f->srv, f->cport, f->sport);
+		for (j = 0; j < ncap; j++)
+			if (!nf[(h + j) & (ncap - 1)].used) {
+				nf[(h + j) & (ncap - 1)] = *f;
+				break;
+			}
+	}
+	free(S->flows);
+	S->flows = nf;
+	S->cap = ncap;
+}
+
 static struct flow *flow_get(struct cap_state *S, const struct tk_cap_pkt *p, int *dir)
 {
-	uint64_t h = flow_hash(p->af, p->src, p->dst, p->sport, p->dport);
-	size_t i, mask = S->cap - 1;
+	uint64_t h;
+	size_t i, mask;
+	flow_grow(S);
+	h = flow_hash(p->af, p->src, p->dst, p->sport, p->dport);
+	mask = S->cap - 1;
 	for (i = 0; i < S->cap; i++) {
 		struct flow *f = &S->flows[(h + i) & mask];
 		if (!f->used) {
@@ -359,9 +388,7 @@ static int state_init(struct cap_state *S, struct cap_cfg *c, struct tk_runctx *
 	S->cfg = c;
 	S->ctx = ctx;
 	S->target = target;
-	S->cap = 64;
-	while (S->cap < (size_t)c->max_flows * 2)
-		S->cap <<= 1;
+	S->cap = 1024;
 	S->flows = calloc(S->cap, sizeof(*S->flows));
 	S->protocols = cJSON_CreateArray();
 	return S->flows && S->protocols ? TK_OK : TK_ERR_NOMEM;

@@ -146,8 +146,8 @@ def bench_many(tk, work):
           % (len(hosts), dt, n, "< 10 s OK" if dt < 10 else ">= 10 s: MISSED"))
 
 
-def bench_capture(tk, work, npackets):
-    path = os.path.join(work, "big.pcap")
+def gen_capture(path, npackets):
+    """Ethernet capture: HTTP flows (some with access_token=), FTP logins; handshake and FIN each."""
     rng = random.Random(1)
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, G.LT_ETHERNET))
@@ -168,6 +168,11 @@ def bench_capture(tk, work, npackets):
                 fr = G.link(G.LT_ETHERNET, p)
                 f.write(struct.pack("<IIII", 1795400000 + n // 1000, n % 1000 * 1000, len(fr), len(fr)) + fr)
                 n += 1
+
+
+def bench_capture(tk, work, npackets):
+    path = os.path.join(work, "big.pcap")
+    gen_capture(path, npackets)
     size = os.path.getsize(path)
     tt, td = [], []
     for _ in range(3):
