@@ -139,6 +139,36 @@ def main():
             it = {i["no"]: i["status"] for i in rep["items"]}
             R.check(it.get(30) == "fail" and it.get(36) == "fail" and it.get(27) == "fail", "FISC 30, 36 and 27 fail")
 
+        # Live capture on lo with a BPF filter, for a few seconds.
+        LH = "127.0.0.8"
+        ftp = L.TCPServer(LH, L.ftp_handler_factory(False, False))
+
+        def client():
+            time.sleep(1.0)
+            c = ftplib.FTP()
+            c.connect(LH, ftp.port, timeout=5)
+            try:
+                c.login("carol", "s3cr3t-pw")
+            except ftplib.error_perm:
+                pass
+            c.quit()
+        import threading
+        th = threading.Thread(target=client)
+        th.start()
+        cfg = write_json(os.path.join(work, "livecfg.json"), {"partner": {"id": "cap", "name": "cap"}, "probes": {
+            "capture": {"interface": "lo", "filter": "tcp and host %s" % LH, "seconds": 3}}})
+        rc, so, se = run_tenken("scan", "--config", cfg, "--out", os.path.join(work, "liveout"))
+        th.join()
+        ftp.stop()
+        rep = read_json(os.path.join(work, "liveout", "report.json"))
+        lo = [o for o in rep["observations"] if o["target"] == "interface:lo"]
+        if os.geteuid() == 0:
+            R.check(any(o.get("what") == "ftp-password" and o.get("fingerprint") == fp(b"s3cr3t-pw") for o in lo) and
+                    any(o["kind"] == "capture_file" and o["source_kind"] == "interface" for o in lo),
+                    "live capture on lo (filter, 3 s) sees the FTP login: %s" % [o.get("what", o["kind"]) for o in lo])
+        else:
+            R.check(lo and lo[0]["kind"] == "error", "live capture without permission is an error observation")
+
         # Hand-built files.
         files = {}
         c = G.Conv("10.0.0.1", "10.0.0.2", 40000, 2121).syn().s(b"220 ftp\r\n").c(b"USER bob\r\n").s(b"331 pw\r\n")

@@ -159,6 +159,48 @@ def main():
         item27 = [i for i in rep["items"] if i["no"] == 27]
         R.check(item27 and item27[0]["status"] == "fail", "FISC item 27 fails")
 
+        # Politeness: per-host rate and per-host concurrency are honoured.
+        E = "127.0.0.9"
+        closed20 = []
+        while len(closed20) < 20:
+            p = free_port(E)
+            if p not in closed20:
+                closed20.append(p)
+        cfg = write_json(os.path.join(work, "rate.json"), {"partner": {"id": "r", "name": "r"}, "probes": {"legacy": {
+            "hosts": [E], "ports": closed20, "per_host_rate": 10, "connect_timeout_ms": 1000}}})
+        t0 = time.time()
+        rc, so, se = run_tenken("scan", "--config", cfg, "--out", os.path.join(work, "rate"))
+        el = time.time() - t0
+        h = [o for o in read_json(os.path.join(work, "rate", "report.json"))["observations"] if o["kind"] == "legacy_host"]
+        R.check(rc == 0 and h and h[0]["closed"] == 20 and 1.7 <= el < 6,
+                "per_host_rate 10/s: 20 closed ports take about 2 s (%.2f s)" % el)
+        peak = {"now": 0, "max": 0}
+        import threading
+        lock = threading.Lock()
+
+        def counting(c):
+            with lock:
+                peak["now"] += 1
+                peak["max"] = max(peak["max"], peak["now"])
+            try:
+                while c.recv(64):  # silent until the scanner gives up and closes
+                    pass
+            finally:
+                with lock:
+                    peak["now"] -= 1
+        cs = [L.TCPServer(E, counting) for _ in range(6)]
+        servers += cs
+        cfg = write_json(os.path.join(work, "conc.json"), {"partner": {"id": "r", "name": "r"}, "probes": {"legacy": {
+            "hosts": [E], "ports": [x.port for x in cs], "per_host_concurrency": 2, "per_host_rate": 0,
+            "banner_timeout_ms": 300}}})
+        t0 = time.time()
+        rc, so, se = run_tenken("scan", "--config", cfg, "--out", os.path.join(work, "conc"))
+        el = time.time() - t0
+        # Each silent port holds its connection for the 300 ms banner wait: 6 ports, 2 at a time
+        # is 3 rounds (>= 0.9 s); unbounded would be one round. The server-side peak lags closes.
+        R.check(rc == 0 and sum(x.conns for x in cs) == 6 and 0.85 <= el < 5 and peak["max"] <= 4,
+                "per_host_concurrency 2: 6 silent ports in 3 rounds (%.2f s, server-side peak %d)" % (el, peak["max"]))
+
         # Config errors name the file and the JSON path.
         bad = write_json(os.path.join(work, "bad.json"), {"partner": {"id": "x", "name": "x"},
                                                           "probes": {"legacy": {"hosts": [A], "ports": [21, 70000]}}})
