@@ -348,6 +348,8 @@ static enum lg_act greet(struct lg_fp *f, enum lg_ev ev, const unsigned char *rx
 		size_t n = telnet_refuse(f, rx, rxlen, out, outsize);
 		f->proto = LG_P_TELNET;
 		f->how = "telnet-iac-negotiation";
+		if (n == 0 && ev == LG_EV_DATA && rxlen < 64)
+			return LG_WAIT; /* a negotiation cut short, or only refusals so far */
 		if (n == 0 || ev == LG_EV_EOF)
 			return finish(f, LG_P_TELNET, NULL);
 		send_stage(f, S_TELNET_MORE, rxlen, n, outlen);
