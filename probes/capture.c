@@ -38,6 +38,9 @@ struct cap_cfg {
 	size_t nfiles;
 	char *iface, *filter;
 	long long seconds, max_flows, stream_bytes;
+	void *live;           /* pcap_t opened by cap_prepare (while privileged) */
+	int live_rc;          /* why it could not be opened (TK_OK: not tried or opened) */
+	char live_err[512];
 };
 
 struct flow {
@@ -73,6 +76,10 @@ static void cap_free(void *state)
 	struct cap_cfg *c = state;
 	if (!c)
 		return;
+#ifdef TK_HAVE_PCAP
+	if (c->live)
+		pcap_close(c->live);
+#endif
 	tk_strv_free(c->files);
 	tk_strv_free(c->paths);
 	free(c->iface);
@@ -482,39 +489,62 @@ static void read_file(struct cap_cfg *c, struct tk_runctx *ctx, size_t idx)
 	pcap_close(pc);
 }
 
-static void read_live(struct cap_cfg *c, struct tk_runctx *ctx)
+/*
+ * Open the live capture in the main thread, before the agent drops
+ * CAP_NET_RAW. A missing permission is not fatal: run() reports it as an
+ * error observation for the interface. A bad filter is a config error.
+ */
+static int cap_prepare(void *state, struct tk_err *err)
 {
-	char eb[PCAP_ERRBUF_SIZE] = "", target[128];
-	pcap_t *pc;
+	struct cap_cfg *c = state;
+	char eb[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
-	struct cap_state S;
-	int64_t end;
+	pcap_t *pc;
 	int r;
-	snprintf(target, sizeof(target), "interface:%s", c->iface);
+	if (!c->iface || c->live)
+		return TK_OK;
 	if (!(pc = pcap_create(c->iface, eb))) {
-		tk_emit_error(ctx, target, TK_ERR_IO, "cannot open %s: %s", c->iface, eb);
-		return;
+		c->live_rc = TK_ERR_IO;
+		snprintf(c->live_err, sizeof(c->live_err), "cannot open %s: %s", c->iface, eb);
+		return TK_OK;
 	}
 	pcap_set_snaplen(pc, 65535);
 	pcap_set_promisc(pc, 0);
 	pcap_set_timeout(pc, 100);
 	if ((r = pcap_activate(pc)) < 0) {
-		tk_emit_error(ctx, target, r == PCAP_ERROR_PERM_DENIED ? TK_ERR_UNSUPPORTED : TK_ERR_IO,
-			      "cannot capture on %s (needs CAP_NET_RAW): %s", c->iface, pcap_geterr(pc));
+		c->live_rc = r == PCAP_ERROR_PERM_DENIED || r == PCAP_ERROR ? TK_ERR_UNSUPPORTED : TK_ERR_IO;
+		snprintf(c->live_err, sizeof(c->live_err), "cannot capture on %s (needs CAP_NET_RAW): %s", c->iface,
+			 pcap_geterr(pc));
 		pcap_close(pc);
-		return;
+		return TK_OK;
 	}
 	if (c->filter) {
 		if (pcap_compile(pc, &prog, c->filter, 1, PCAP_NETMASK_UNKNOWN) < 0 || pcap_setfilter(pc, &prog) < 0) {
-			tk_emit_error(ctx, target, TK_ERR_CONFIG, "capture filter \"%s\": %s", c->filter, pcap_geterr(pc));
+			int rc = tk_seterr(err, TK_ERR_CONFIG, "capture filter \"%s\": %s", c->filter, pcap_geterr(pc));
 			pcap_close(pc);
-			return;
+			return rc;
 		}
 		pcap_freecode(&prog);
 	}
+	c->live = pc;
+	return TK_OK;
+}
+
+static void read_live(struct cap_cfg *c, struct tk_runctx *ctx)
+{
+	char eb[PCAP_ERRBUF_SIZE] = "", target[128];
+	pcap_t *pc = c->live;
+	struct cap_state S;
+	int64_t end;
+	int r = 0;
+	snprintf(target, sizeof(target), "interface:%s", c->iface);
+	if (!pc) {
+		tk_emit_error(ctx, target, c->live_rc ? c->live_rc : TK_ERR_INTERNAL, "%s",
+			      c->live_err[0] ? c->live_err : "the live capture was not prepared");
+		return;
+	}
 	pcap_setnonblock(pc, 1, eb);
 	if (state_init(&S, c, ctx, target) != TK_OK) {
-		pcap_close(pc);
 		tk_emit_error(ctx, target, TK_ERR_NOMEM, "out of memory");
 		return;
 	}
@@ -531,6 +561,7 @@ static void read_live(struct cap_cfg *c, struct tk_runctx *ctx)
 	}
 	state_finish(&S, true, "interface", r < 0 ? pcap_geterr(pc) : NULL);
 	pcap_close(pc);
+	c->live = NULL;
 }
 #endif
 
@@ -560,6 +591,9 @@ const struct tk_probe tk_probe_capture = {
 	.name = "capture",
 	.summary = "Cleartext TELNET/FTP/rlogin/rsh/rexec sessions and HTTP tokens in capture files or live traffic (libpcap)",
 	.configure = cap_configure,
+#ifdef TK_HAVE_PCAP
+	.prepare = cap_prepare,
+#endif
 	.targets = cap_targets,
 	.run = cap_run,
 	.free_state = cap_free,

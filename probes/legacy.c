@@ -5,13 +5,15 @@
  * Config: {"hosts": ["127.0.0.5", "127.0.1.0/30", "::1", "ftp.example.test"],
  *          "ports": "default" | "all" | [21, 23, "8000-8100", "69/udp"],
  *          "engine": "native" | "nmap", "try_anonymous_ftp": true,
- *          "max_concurrency": 64, "per_host_concurrency": 8, "per_host_rate": 50,
+ *          "max_concurrency": 64, "per_host_concurrency": 0, "per_host_rate": 0,
  *          "connect_timeout_ms": 2000, "banner_timeout_ms": 2500, "reply_timeout_ms": 3000,
  *          "udp_timeout_ms": 2000, "nmap_path": "nmap", "nmap_timeout_s": 300}
  *
  * Native engine: one epoll loop, non-blocking connects, many sockets in
- * flight bounded by max_concurrency, per_host_concurrency and per_host_rate
- * (new connections per second per host; 0 = unbounded); each open TCP port is
+ * flight bounded by max_concurrency, by the process-wide per-host politeness
+ * budget (budget.h: the config's "scan" section, default 8 connections and 50
+ * new connections/s per host) and, when set, by this probe's tighter
+ * per_host_concurrency and per_host_rate (0 = budget only); each open TCP port is
  * fingerprinted on the same connection (legacyfp.c); UDP ports get a TFTP
  * read request. nmap engine: nmap -sT -sV -oX - under a deadline (argv, no
  * shell), then the native fingerprint on nmap's open TCP ports.
@@ -39,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "legacyfp.h"
 #include "nmapxml.h"
 #include "probe.h"
@@ -396,8 +399,8 @@ static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **sta
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	c->try_anon = false;
 	c->maxc = 64;
-	c->per_host_c = 8;
-	c->rate = 50;
+	c->per_host_c = 0; /* 0: only the process-wide budget ("scan" section) applies */
+	c->rate = 0;
 	c->connect_ms = 2000;
 	c->banner_ms = 2500;
 	c->reply_ms = 3000;
@@ -408,7 +411,7 @@ static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **sta
 	    (rc = tk_cfg_string(sec, "engine", false, &engine, cc, cc->path, err)) ||
 	    (rc = tk_cfg_bool(sec, "try_anonymous_ftp", false, &c->try_anon, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "max_concurrency", false, 1, 16384, &c->maxc, cc, cc->path, err)) ||
-	    (rc = tk_cfg_int(sec, "per_host_concurrency", false, 1, 16384, &c->per_host_c, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "per_host_concurrency", false, 0, 16384, &c->per_host_c, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "per_host_rate", false, 0, 1000000, &c->rate, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "connect_timeout_ms", false, 50, 60000, &c->connect_ms, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "banner_timeout_ms", false, 50, 60000, &c->banner_ms, cc, cc->path, err)) ||
@@ -699,6 +702,7 @@ static void conn_close(struct lg_loop *L, struct lg_conn *k)
 		close(k->fd); /* closing the only descriptor also removes it from the epoll set */
 	k->fd = -1;
 	k->h->inflight--;
+	tk_budget_release(k->h->addr);
 	k->st = C_FREE;
 	L->active--;
 	L->freelist[L->nfree++] = (size_t)(k - L->conns);
@@ -798,8 +802,13 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 	else
 		((struct sockaddr_in6 *)&sa)->sin6_port = htons(p->port);
 	fd = socket(sa.ss_family, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return !(errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM);
+	if (fd < 0) {
+		int e = errno;
+		tk_budget_release(h->addr);
+		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+			h->nerrors++;
+		return !(e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM);
+	}
 	k = &L->conns[L->freelist[--L->nfree]];
 	memset(&k->fp, 0, sizeof(k->fp));
 	k->fd = fd;
@@ -958,7 +967,10 @@ static struct lg_host *next_host(struct lg_loop *L, int64_t now_us, bool *pendin
 		if (h->failed || h->next >= h->nports)
 			continue;
 		*pending = true;
-		if (h->inflight >= c->per_host_c || (c->rate > 0 && now_us < h->next_us))
+		if ((c->per_host_c > 0 && h->inflight >= c->per_host_c) || (c->rate > 0 && now_us < h->next_us))
+			continue;
+		/* The process-wide politeness budget (shared with every probe and partner) has the last word. */
+		if (tk_budget_try_acquire(h->addr) != TK_OK)
 			continue;
 		L->rr = (L->rr + i + 1) % c->nhosts;
 		return h;

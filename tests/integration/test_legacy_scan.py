@@ -201,6 +201,15 @@ def main():
         R.check(rc == 0 and sum(x.conns for x in cs) == 6 and 0.85 <= el < 5 and peak["max"] <= 4,
                 "per_host_concurrency 2: 6 silent ports in 3 rounds (%.2f s, server-side peak %d)" % (el, peak["max"]))
 
+        # The process-wide politeness budget ("scan" section) bounds the probe too.
+        cfg = write_json(os.path.join(work, "budget.json"), {"partner": {"id": "r", "name": "r"},
+                         "scan": {"max_connections_per_host": 2},
+                         "probes": {"legacy": {"hosts": [E], "ports": [x.port for x in cs], "banner_timeout_ms": 300}}})
+        t0 = time.time()
+        rc, so, se = run_tenken("scan", "--config", cfg, "--out", os.path.join(work, "budget"))
+        el = time.time() - t0
+        R.check(rc == 0 and 0.85 <= el < 5, "scan.max_connections_per_host 2: 6 silent ports in 3 rounds (%.2f s)" % el)
+
         # Config errors name the file and the JSON path.
         bad = write_json(os.path.join(work, "bad.json"), {"partner": {"id": "x", "name": "x"},
                                                           "probes": {"legacy": {"hosts": [A], "ports": [21, 70000]}}})
