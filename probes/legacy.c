@@ -1063,8 +1063,11 @@ static int run_loop(struct lg_cfg *c, struct tk_runctx *ctx, struct tk_err *err)
 	}
 out:
 	for (i = 0; L.conns && i < L.nconns; i++)
-		if (L.conns[i].st != C_FREE && L.conns[i].fd >= 0)
-			close(L.conns[i].fd);
+		if (L.conns[i].st != C_FREE) {
+			if (L.conns[i].fd >= 0)
+				close(L.conns[i].fd);
+			tk_budget_release(L.conns[i].h->addr);
+		}
 	for (i = 0; L.conns && i < L.nconns; i++)
 		free(L.conns[i].rx);
 	free(L.conns);

@@ -210,6 +210,19 @@ def main():
         el = time.time() - t0
         R.check(rc == 0 and 0.85 <= el < 5, "scan.max_connections_per_host 2: 6 silent ports in 3 rounds (%.2f s)" % el)
 
+        # The probe deadline cuts a slow scan short: the host gets an error, never a clean summary.
+        cfg = write_json(os.path.join(work, "dl.json"), {"partner": {"id": "r", "name": "r"},
+                         "scan": {"probe_timeout_s": 1},
+                         "probes": {"legacy": {"hosts": [E], "ports": [x.port for x in cs], "banner_timeout_ms": 5000,
+                                               "per_host_concurrency": 1}}})
+        t0 = time.time()
+        rc, so, se = run_tenken("scan", "--config", cfg, "--out", os.path.join(work, "dl"))
+        el = time.time() - t0
+        ob = read_json(os.path.join(work, "dl", "report.json"))["observations"]
+        R.check(rc == 3 and el < 4 and any(o["kind"] == "error" and o["target"] == E for o in ob) and
+                not any(o["kind"] == "legacy_host" for o in ob),
+                "deadline: incomplete host reported as error, scan exits 3 in %.1f s" % el)
+
         # Config errors name the file and the JSON path.
         bad = write_json(os.path.join(work, "bad.json"), {"partner": {"id": "x", "name": "x"},
                                                           "probes": {"legacy": {"hosts": [A], "ports": [21, 70000]}}})
