@@ -215,6 +215,7 @@ static int parse_host(struct lg_cfg *c, size_t *cap, const char *s, const struct
 			return TK_OK;
 		}
 		if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+			struct sockaddr_in6 base6;
 			uint32_t n, i;
 			if (tk_parse_ll(slash + 1, 112, 128, &bits))
 				return tk_cfg_err(err, cc, path, "\"%s\": IPv6 prefix must be /112 to /128", s);
@@ -224,8 +225,9 @@ static int parse_host(struct lg_cfg *c, size_t *cap, const char *s, const struct
 				s6->sin6_addr.s6_addr[15] = 0;
 			else
 				s6->sin6_addr.s6_addr[15] &= (unsigned char)~(n - 1);
+			base6 = *s6; /* s6 points into ss, which each iteration overwrites */
 			for (i = 0; i < n; i++) {
-				struct sockaddr_in6 x = *s6;
+				struct sockaddr_in6 x = base6;
 				unsigned v = (unsigned)x.sin6_addr.s6_addr[14] << 8 | x.sin6_addr.s6_addr[15];
 				char lbl[INET6_ADDRSTRLEN];
 				v += i;
