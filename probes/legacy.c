@@ -82,6 +82,7 @@ struct lg_host {
 	struct lg_port *nmap_ports;
 	struct lg_nmapinfo *nmap;
 	size_t nnmap;
+	bool nmap_missing;
 };
 
 struct lg_cfg {
@@ -654,6 +655,10 @@ static void emit_host(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h
 	size_t nrem;
 	if (h->failed)
 		return;
+	if (h->nmap_missing) {
+		tk_emit_error(ctx, h->label, TK_ERR_NET, "nmap did not report %s (host timeout?)", h->addr);
+		return;
+	}
 	if (h->next < h->nports || h->inflight > 0) {
 		tk_emit_error(ctx, h->label, TK_ERR_TIMEOUT,
 			      "scan stopped by the deadline: %zu of %zu ports done", h->next, h->nports);
@@ -1131,8 +1136,14 @@ static int port_spec(const struct lg_cfg *c, struct tk_buf *b)
 	return rc;
 }
 
+static bool host_in_family(const struct lg_host *h, int fam)
+{
+	return !h->failed && h->addr[0] && (strchr(h->addr, ':') ? AF_INET6 : AF_INET) == fam;
+}
+
+/* One nmap run over the hosts of one address family (nmap scans one family per run). */
 static int run_nmap(struct lg_cfg *c, const char *nmap, struct tk_runctx *ctx, struct tk_buf *outb, char *why,
-		    size_t wsize)
+		    size_t wsize, int fam)
 {
 	struct tk_buf spec;
 	char **argv = NULL;
@@ -1165,13 +1176,10 @@ static int run_nmap(struct lg_cfg *c, const char *nmap, struct tk_runctx *ctx, s
 	argv[na++] = "-";
 	argv[na++] = "-p";
 	argv[na++] = spec.data;
+	if (fam == AF_INET6)
+		argv[na++] = "-6";
 	for (i = 0; i < c->nhosts; i++)
-		if (!c->hosts[i].failed && c->hosts[i].addr[0] && strchr(c->hosts[i].addr, ':')) {
-			argv[na++] = "-6";
-			break;
-		}
-	for (i = 0; i < c->nhosts; i++)
-		if (!c->hosts[i].failed && c->hosts[i].addr[0])
+		if (host_in_family(&c->hosts[i], fam))
 			argv[na++] = c->hosts[i].addr;
 	argv[na] = NULL;
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
@@ -1245,19 +1253,23 @@ out:
 }
 
 /* Attach nmap's result to hosts: open TCP ports become the fingerprint list. */
-static int apply_nmap(struct lg_cfg *c, const struct tk_nmap_result *r)
+static int apply_nmap(struct lg_cfg *c, const struct tk_nmap_result *r, int fam)
 {
 	size_t i, j, k;
 	for (i = 0; i < c->nhosts; i++) {
 		struct lg_host *h = &c->hosts[i];
 		const struct tk_nmap_host *nh = NULL;
+		if (!host_in_family(h, fam))
+			continue;
 		for (j = 0; j < r->nhosts; j++)
 			if (strcmp(r->hosts[j].addr, h->addr) == 0)
 				nh = &r->hosts[j];
 		h->nports = 0;
 		h->ports = NULL;
-		if (!nh)
+		if (!nh) {
+			h->nmap_missing = true; /* never report a host nmap did not report as clean */
 			continue;
+		}
 		h->nmap_ports = calloc(nh->nports + 1, sizeof(*h->nmap_ports));
 		h->nmap = calloc(nh->nports + 1, sizeof(*h->nmap));
 		if (!h->nmap_ports || !h->nmap)
@@ -1336,27 +1348,55 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 				tk_log(TK_LOG_WARN, "legacy: nmap (%s) not found; using the native scanner", c->nmap_path);
 			c->use_nmap = false;
 		} else {
-			struct tk_buf out;
-			struct tk_nmap_result *r = NULL;
-			struct tk_err perr = {0};
-			tk_buf_init(&out, LG_NMAP_OUT_MAX);
-			why[0] = '\0';
-			rc = run_nmap(c, path, ctx, &out, why, sizeof(why));
-			if (rc == TK_OK && tk_nmapxml_parse(out.data ? out.data : "", out.len, &r, &perr) == TK_OK &&
-			    r->complete) {
-				if (apply_nmap(c, r) != TK_OK) {
-					tk_nmap_result_free(r);
-					tk_buf_free(&out);
-					return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			static const int fams[2] = {AF_INET, AF_INET6};
+			size_t f;
+			nmap_done = true;
+			for (f = 0; f < 2 && nmap_done; f++) {
+				struct tk_buf out;
+				struct tk_nmap_result *r = NULL;
+				struct tk_err perr = {0};
+				bool any = false;
+				for (i = 0; i < c->nhosts; i++)
+					any = any || host_in_family(&c->hosts[i], fams[f]);
+				if (!any)
+					continue;
+				tk_buf_init(&out, LG_NMAP_OUT_MAX);
+				why[0] = '\0';
+				rc = run_nmap(c, path, ctx, &out, why, sizeof(why), fams[f]);
+				if (rc == TK_OK && tk_nmapxml_parse(out.data ? out.data : "", out.len, &r, &perr) == TK_OK &&
+				    r->complete) {
+					if (apply_nmap(c, r, fams[f]) != TK_OK) {
+						tk_nmap_result_free(r);
+						tk_buf_free(&out);
+						return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+					}
+				} else {
+					tk_log(TK_LOG_WARN, "legacy: nmap failed (%s); using the native scanner",
+					       why[0] ? why : r ? "incomplete XML" : perr.msg);
+					nmap_done = false;
 				}
-				nmap_done = true;
-			} else {
-				tk_log(TK_LOG_WARN, "legacy: nmap failed (%s); using the native scanner",
-				       why[0] ? why : r ? "incomplete XML" : perr.msg);
-				c->use_nmap = false;
+				tk_nmap_result_free(r);
+				tk_buf_free(&out);
 			}
-			tk_nmap_result_free(r);
-			tk_buf_free(&out);
+			if (!nmap_done) {
+				/* Start again natively: forget whatever nmap reported. */
+				c->use_nmap = false;
+				for (i = 0; i < c->nhosts; i++) {
+					struct lg_host *h = &c->hosts[i];
+					free(h->nmap_ports);
+					free(h->nmap);
+					h->nmap_ports = NULL;
+					h->nmap = NULL;
+					h->nnmap = 0;
+					h->nmap_missing = false;
+					h->nclosed = h->nfiltered = 0;
+					cJSON_Delete(h->closed_ports);
+					cJSON_Delete(h->filtered_ports);
+					h->closed_ports = h->filtered_ports = NULL;
+					h->ports = c->ports;
+					h->nports = c->nports;
+				}
+			}
 		}
 	}
 	if (nmap_done) {

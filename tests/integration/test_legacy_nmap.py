@@ -78,6 +78,24 @@ def main():
             R.check(any(c.startswith("cpe:/a:giampaolo_rodola:pyftpdlib") for c in svcs.get(ftp_port, {}).get("cpe", [])),
                     "pyftpdlib CPE kept for the patch probe")
 
+        # IPv4 and IPv6 hosts in one section: nmap runs once per family, both are reported.
+        try:
+            tel6 = L.TCPServer("::1", L.telnet_handler)
+            servers.append(tel6)
+        except OSError:
+            tel6 = None
+        if tel6:
+            cfg3 = write_json(os.path.join(work, "p3.json"), {
+                "partner": {"id": "nmap-it", "name": "nmap"},
+                "probes": {"legacy": {"hosts": [H, "::1"], "ports": [telnet.port, tel6.port], "engine": "nmap",
+                                      "banner_timeout_ms": 800}}})
+            rc, so, se = run_tenken("scan", "--config", cfg3, "--out", os.path.join(work, "out3"))
+            rep = read_json(os.path.join(work, "out3", "report.json"))
+            got = {(o["address"], o["port"], o["engine"], o["protocol"]) for o in rep["observations"]
+                   if o.get("kind") == "legacy_service"}
+            want3 = {(H, telnet.port, "nmap", "telnet"), ("::1", tel6.port, "nmap", "telnet")}
+            R.check(rc == 0 and want3 <= got, "nmap engine over IPv4 and IPv6 hosts: %s" % sorted(got))
+
         # nmap missing: fall back to the native scanner, and say so once.
         cfg2 = write_json(os.path.join(work, "p2.json"), {
             "partner": {"id": "nmap-it", "name": "nmap"},
