@@ -421,7 +421,7 @@ static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **sta
 	    (rc = tk_cfg_int(sec, "reply_timeout_ms", false, 50, 60000, &c->reply_ms, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "udp_timeout_ms", false, 50, 60000, &c->udp_ms, cc, cc->path, err)) ||
 	    (rc = tk_cfg_string(sec, "nmap_path", false, &np, cc, cc->path, err)) ||
-	    (rc = tk_cfg_int(sec, "nmap_timeout_s", false, 5, 86400, &c->nmap_timeout_s, cc, cc->path, err)))
+	    (rc = tk_cfg_int(sec, "nmap_timeout_s", false, 1, 86400, &c->nmap_timeout_s, cc, cc->path, err)))
 		goto fail;
 	tk_path_key(p, sizeof(p), cc->path, "engine");
 	if (strcmp(engine, "nmap") == 0)

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -95,6 +96,32 @@ def main():
                    if o.get("kind") == "legacy_service"}
             want3 = {(H, telnet.port, "nmap", "telnet"), ("::1", tel6.port, "nmap", "telnet")}
             R.check(rc == 0 and want3 <= got, "nmap engine over IPv4 and IPv6 hosts: %s" % sorted(got))
+
+        # An nmap that overruns its deadline is killed; one that writes hostile or truncated XML is
+        # not believed: both fall back to the native scanner.
+        hang = os.path.join(work, "nmap-hang")
+        with open(hang, "w") as f:
+            f.write("#!%s\nimport time\ntime.sleep(120)\n" % sys.executable)
+        bad = os.path.join(work, "nmap-bad")
+        with open(bad, "w") as f:
+            f.write("#!%s\nimport sys\nsys.stdout.write('<?xml version=\"1.0\"?><nmaprun><host><address addr=\"%s\" "
+                    "addrtype=\"ipv4\"/><ports><port protocol=\"tcp\" portid=\"1\"><state state=\"open\"/>"
+                    "<service name=\"x\"><cpe>' + 'A' * 100000)\n" % (sys.executable, H))
+        os.chmod(hang, 0o755)
+        os.chmod(bad, 0o755)
+        for fake, what in ((hang, "hanging"), (bad, "truncated-XML")):
+            cfgf = write_json(os.path.join(work, "pf.json"), {
+                "partner": {"id": "nmap-it", "name": "nmap"},
+                "probes": {"legacy": {"hosts": [H], "ports": ports, "engine": "nmap", "nmap_path": fake,
+                                      "nmap_timeout_s": 2, "banner_timeout_ms": 800}}})
+            t0 = time.time()
+            rc, so, se = run_tenken("scan", "--config", cfgf, "--out", os.path.join(work, "outf"))
+            el = time.time() - t0
+            repf = read_json(os.path.join(work, "outf", "report.json"))
+            svf = {o["port"]: o for o in repf["observations"] if o.get("kind") == "legacy_service"}
+            R.check(rc == 0 and set(svf) == opened and all(o["engine"] == "native" for o in svf.values()) and
+                    el < 8 and "using the native scanner" in se,
+                    "%s nmap: native fallback in %.1f s (%s)" % (what, el, se.strip()[:120]))
 
         # nmap missing: fall back to the native scanner, and say so once.
         cfg2 = write_json(os.path.join(work, "p2.json"), {
