@@ -31,6 +31,15 @@
 
 #define CAP_MAX_FINDINGS 500
 #define CAP_S2C_BYTES 2048
+#define CAP_PEND_SEGS 4       /* segments held per direction while a gap is open */
+#define CAP_PEND_BYTES 4096   /* largest segment held */
+#define CAP_MEM_MAX ((size_t)256 << 20)
+
+struct pend {
+	uint32_t seq;
+	uint32_t len;
+	uint8_t *data;
+};
 
 struct cap_cfg {
 	char **files;      /* as configured (targets) */
@@ -53,6 +62,8 @@ struct flow {
 	uint8_t *buf[2];
 	size_t len[2];
 	bool fin[2];
+	struct pend *pend[2]; /* CAP_PEND_SEGS each, allocated at the first gap */
+	uint8_t npend[2];
 	double first_ts;
 	uint64_t packets;
 };
@@ -64,7 +75,7 @@ struct cap_state {
 	int linktype;
 	struct flow *flows;
 	size_t cap, nflows;
-	uint64_t packets, tcp, truncated, fragments, malformed, not_tcp, ooo, flows_dropped;
+	uint64_t packets, tcp, truncated, fragments, malformed, not_tcp, ooo, ooo_dropped, flows_dropped;
 	size_t mem_bytes;
 	int findings, credentials, legacy;
 	cJSON *protocols;
@@ -230,12 +241,20 @@ static void flow_report(struct cap_state *S, struct flow *f)
 		tk_emit(S->ctx, o);
 	}
 	for (i = 0; i < 2; i++) {
+		int k;
 		if (f->buf[i]) {
 			S->mem_bytes -= i == 0 ? (size_t)S->cfg->stream_bytes : CAP_S2C_BYTES;
 			free(f->buf[i]);
 			f->buf[i] = NULL;
 		}
 		f->len[i] = 0;
+		for (k = 0; k < f->npend[i]; k++) {
+			S->mem_bytes -= f->pend[i][k].len;
+			free(f->pend[i][k].data);
+		}
+		f->npend[i] = 0;
+		free(f->pend[i]);
+		f->pend[i] = NULL;
 	}
 }
 
@@ -305,11 +324,32 @@ static struct flow *flow_get(struct cap_state *S, const struct tk_cap_pkt *p, in
 	return NULL;
 }
 
+/* Append the part of segment (seq, data, n) beyond the next expected byte; advance. */
+static void append_inorder(struct cap_state *S, struct flow *f, int dir, uint32_t seq, const uint8_t *data, size_t n)
+{
+	uint32_t skip = f->next[dir] - seq;
+	size_t bound, room;
+	if (skip >= n)
+		return; /* a retransmission of bytes already seen */
+	data += skip;
+	n -= skip;
+	bound = dir == 0 ? (size_t)S->cfg->stream_bytes : CAP_S2C_BYTES;
+	if (!f->buf[dir] && f->len[dir] < bound && S->mem_bytes + bound <= CAP_MEM_MAX &&
+	    (f->buf[dir] = malloc(bound)))
+		S->mem_bytes += bound;
+	room = bound - f->len[dir];
+	if (f->buf[dir] && room > 0) {
+		size_t k = n < room ? n : room;
+		memcpy(f->buf[dir] + f->len[dir], data, k);
+		f->len[dir] += k;
+	}
+	f->next[dir] += (uint32_t)n;
+}
+
 static void on_tcp(struct cap_state *S, const struct tk_cap_pkt *p, double ts)
 {
 	int dir = 0;
 	struct flow *f = flow_get(S, p, &dir);
-	size_t room, bound;
 	const uint8_t *data = p->payload;
 	size_t n = p->plen;
 	uint32_t seq = p->seq;
@@ -341,27 +381,42 @@ static void on_tcp(struct cap_state *S, const struct tk_cap_pkt *p, double ts)
 			f->have_next[dir] = true;
 		}
 		if ((int32_t)(seq - f->next[dir]) > 0) {
-			S->ooo++; /* a gap: later bytes are dropped until the gap is filled (not buffered) */
-		} else {
-			uint32_t skip = f->next[dir] - seq;
-			if (skip < n) {
-				data += skip;
-				n -= skip;
-				bound = dir == 0 ? (size_t)S->cfg->stream_bytes : CAP_S2C_BYTES;
-				if (!f->buf[dir] && f->len[dir] < bound) {
-					if (S->mem_bytes + bound > ((size_t)256 << 20) || !(f->buf[dir] = malloc(bound)))
-						goto advance;
-					S->mem_bytes += bound;
+			/* Ahead of a gap: hold a few segments until the gap is filled. */
+			struct pend *pe;
+			S->ooo++;
+			if (f->npend[dir] >= CAP_PEND_SEGS || n > CAP_PEND_BYTES || S->mem_bytes + n > CAP_MEM_MAX ||
+			    (!f->pend[dir] && !(f->pend[dir] = calloc(CAP_PEND_SEGS, sizeof(struct pend))))) {
+				S->ooo_dropped++;
+			} else {
+				pe = &f->pend[dir][f->npend[dir]];
+				if ((pe->data = malloc(n))) {
+					memcpy(pe->data, data, n);
+					pe->seq = seq;
+					pe->len = (uint32_t)n;
+					f->npend[dir]++;
+					S->mem_bytes += n;
+				} else {
+					S->ooo_dropped++;
 				}
-				room = bound - f->len[dir];
-				if (f->buf[dir] && room > 0) {
-					size_t k = n < room ? n : room;
-					memcpy(f->buf[dir] + f->len[dir], data, k);
-					f->len[dir] += k;
-				}
-			advance:
-				f->next[dir] += (uint32_t)n;
 			}
+		} else {
+			bool progress;
+			append_inorder(S, f, dir, seq, data, n);
+			do { /* held segments the stream has now reached */
+				int k;
+				progress = false;
+				for (k = 0; k < f->npend[dir]; k++) {
+					struct pend pe = f->pend[dir][k];
+					if ((int32_t)(pe.seq - f->next[dir]) > 0)
+						continue;
+					append_inorder(S, f, dir, pe.seq, pe.data, pe.len);
+					free(pe.data);
+					S->mem_bytes -= pe.len;
+					f->pend[dir][k] = f->pend[dir][--f->npend[dir]];
+					progress = true;
+					break;
+				}
+			} while (progress);
 		}
 	}
 	if (p->flags & 0x05) { /* FIN or RST */
@@ -421,6 +476,7 @@ static void state_finish(struct cap_state *S, bool emit_summary, const char *kin
 		cJSON_AddNumberToObject(o, "ip_fragments_skipped", (double)S->fragments);
 		cJSON_AddNumberToObject(o, "malformed_packets", (double)S->malformed);
 		cJSON_AddNumberToObject(o, "out_of_order_segments", (double)S->ooo);
+		cJSON_AddNumberToObject(o, "out_of_order_dropped", (double)S->ooo_dropped);
 		cJSON_AddNumberToObject(o, "findings", S->findings);
 		cJSON_AddNumberToObject(o, "credential_findings", S->credentials);
 		cJSON_AddNumberToObject(o, "legacy_sessions", S->legacy);
