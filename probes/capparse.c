@@ -308,6 +308,9 @@ static void telnet_text(struct xb *x, const uint8_t *p, size_t n, size_t max)
 			t[o++] = p[i];
 		else if (o > 0 && t[o - 1] != ' ')
 			t[o++] = ' ';
+		/* Stop at the first prompt: what follows may be the server echoing what the user typed. */
+		if (p[i] == ':')
+			break;
 	}
 	xesc(x, t, o, max);
 }

@@ -169,6 +169,14 @@ static void test_capture_reader(void **state)
 	assert_string_equal(f[1].fingerprint, fp);
 	assert_string_equal(f[2].what, "http-access-token");
 	assert_non_null(strstr(f[2].excerpt, "GET /b?..."));
+	/* a TELNET server that echoes everything: the excerpt stops at the first prompt */
+	n = tk_cap_analyze((const uint8_t *)"alice\r\nhunter2\r\n", 16,
+			   (const uint8_t *)"\xff\xfb\x01Welcome\r\nlogin: alice\r\nPassword: hunter2\r\n$ ", 47, 2323, f, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(f[0].what, "telnet-password");
+	assert_null(strstr(f[0].excerpt, "hunter2"));
+	assert_null(strstr(f[0].excerpt, "alice"));
+	assert_non_null(strstr(f[0].excerpt, "Welcome login:"));
 	/* TLS bytes to port 443: nothing */
 	n = tk_cap_analyze((const uint8_t *)"\x16\x03\x01\x00\x05hello", 10, NULL, 0, 443, f, 8);
 	assert_int_equal(n, 0);
