@@ -9,13 +9,14 @@
  *    {"type": "sqlite", "path": "data/app.db", "max_rows": 1000},
  *    {"type": "redis", "address": "127.0.0.1:6379", "password_env": "REDIS_PASSWORD",
  *     "username": "u", "tls": false, "ca_file": "ca.pem", "db": 0, "max_keys": 10000},
- *    {"type": "aws", "account": 0}],
+ *    {"type": "aws", "account": 0}],   (probes.cloud.accounts[0], through aws.h)
  *  "bank_token_patterns": [{"name": "bank access token", "prefix": "bk_at_"},
  *                          {"name": "bank refresh token", "pattern": "bk_rt_[A-Za-z0-9]{32}"}],
  *  "token_keys": ["session_blob"], "password_keys": ["secret_pin"],
  *  "max_file_bytes": 33554432, "max_total_bytes": 4294967296, "max_files": 200000,
  *  "threads": 1, "max_listed": 200}
- * Emits one observation of kind "token_store" per store (or an error).
+ * Emits one observation of kind "token_store" per files/sqlite/redis store and one of kind
+ * "storage_encryption" per aws store (or an error observation).
  */
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -33,6 +34,7 @@
 
 #include "probe.h"
 #include "redisstore.h"
+#include "tokaws.h"
 #include "tokscan.h"
 
 #define TOK_MAX_DEPTH 32
@@ -51,6 +53,7 @@ struct tok_store {
 	long long max_rows;
 	struct tk_redis_cfg redis;
 	long long account;
+	struct tk_aws_account *aws;
 };
 
 struct tok_cfg {
@@ -68,6 +71,7 @@ static void store_free(struct tok_store *s)
 	tk_strv_free(s->include);
 	tk_strv_free(s->exclude);
 	tk_redis_cfg_free(&s->redis);
+	tk_aws_account_free(s->aws);
 }
 
 static void tok_free(void *state)
@@ -192,7 +196,8 @@ static int configure_store(struct tok_store *s, const cJSON *e, const struct tk_
 	} else if (strcmp(type, "aws") == 0) {
 		s->type = ST_AWS;
 		if ((rc = tk_cfg_check_keys(e, akeys, cc, ep, err)) ||
-		    (rc = tk_cfg_int(e, "account", true, 0, 1000, &s->account, cc, ep, err)))
+		    (rc = tk_cfg_int(e, "account", true, 0, 1000, &s->account, cc, ep, err)) ||
+		    (rc = tk_tokaws_configure(cc, s->account, ep, &s->aws, err)))
 			return rc;
 		snprintf(lab, sizeof(lab), "aws:account[%lld]", s->account);
 	} else {
@@ -942,6 +947,23 @@ out:
 	res_free(&res);
 }
 
+/* ---- AWS: encryption at rest behind the data stores ---- */
+
+static void run_aws(const struct tok_store *s, struct tk_runctx *ctx)
+{
+	cJSON *o = tk_obs_new(ctx, "storage_encryption", s->label);
+	struct tk_err err = {0};
+	int rc;
+	cJSON_AddStringToObject(o, "store_type", "aws");
+	cJSON_AddNumberToObject(o, "account", (double)s->account);
+	if ((rc = tk_tokaws_run(s->aws, ctx, o, &err)) != TK_OK) {
+		cJSON_Delete(o);
+		tk_emit_error(ctx, s->label, rc, "%s", err.msg);
+		return;
+	}
+	tk_emit(ctx, o);
+}
+
 static int tok_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 {
 	struct tok_cfg *c = state;
@@ -957,10 +979,7 @@ static int tok_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		case ST_FILES: run_files(c, s, ctx); break;
 		case ST_SQLITE: run_sqlite(c, s, ctx); break;
 		case ST_REDIS: run_redis(c, s, ctx); break;
-		case ST_AWS:
-			tk_emit_error(ctx, s->label, TK_ERR_UNSUPPORTED,
-				      "the aws store needs the cloud probe's AWS client, which this build does not have");
-			break;
+		case ST_AWS: run_aws(s, ctx); break;
 		}
 	}
 	return TK_OK;
@@ -968,7 +987,7 @@ static int tok_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 
 const struct tk_probe tk_probe_tokens = {
 	.name = "tokens",
-	.summary = "Token stores (files, SQLite, Redis): OAuth tokens and passwords kept in plaintext at rest",
+	.summary = "Token stores (files, SQLite, Redis): plaintext OAuth tokens and passwords; AWS encryption at rest",
 	.configure = tok_configure,
 	.targets = tok_targets,
 	.run = tok_run,

@@ -266,7 +266,6 @@ def main():
                    {"type": "files", "path": "conf/", "include": ["*.json", "*.env"], "exclude": ["*.bak"]},
                    {"type": "sqlite", "path": "data/app.db"},
                    {"type": "redis", "address": f"127.0.0.1:{port}", "password_env": "REDIS_PASSWORD"},
-                   {"type": "aws", "account": 0},
                    {"type": "files", "path": "clean/"},
                    {"type": "sqlite", "path": "data/broken.db"}],
                    "bank_token_patterns": [{"name": "bank access token", "prefix": "bk_at_"}]}}}
@@ -316,8 +315,6 @@ def main():
             check("redis: complete", o["complete"] is True)
         check("redis: rule fails", finding(rep, "TOKENS-PLAINTEXT-LONG-LIVED", target) == "fail")
 
-        e = obs_for(rep, "aws:account[0]", "error")
-        check("aws store reported unsupported", e is not None and e["error"] == "unsupported")
         e = obs_for(rep, "sqlite:data/broken.db", "error")
         check("truncated db: clear error", e is not None and "broken.db" in e["message"], e)
 
@@ -330,7 +327,7 @@ def main():
 
         # wrong password and missing variable: errors that name the cause, no password in them
         out2 = os.path.join(tmp, "out2")
-        cfg["probes"]["tokens"]["stores"] = [cfg["probes"]["tokens"]["stores"][2]]
+        cfg["probes"]["tokens"]["stores"] = [cfg["probes"]["tokens"]["stores"][2]]  # the redis store
         wrong = plant("wrong-" + secrets.token_hex(10))
         r2, rep2 = run_scan(tmp, cfg, out2, {"REDIS_PASSWORD": wrong})
         e = obs_for(rep2, target, "error")
