@@ -1,0 +1,911 @@
+/*
+ * vulnfeed.c - Debian tracker, OSV and NVD loaders, lookups and range
+ * matching (see vulnfeed.h).
+ */
+#include "vulnfeed.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvss.h"
+#include "dpkgver.h"
+#include "rpmver.h"
+
+#define VDB_MAX_ITEMS 20000000 /* advisories/scores/matches: a sanity bound */
+#define VDB_MAX_STR 1024       /* longest id/version/name kept */
+
+void tk_vdb_init(struct tk_vdb *db)
+{
+	memset(db, 0, sizeof(*db));
+}
+
+static void adv_free(struct tk_adv *a)
+{
+	size_t k;
+	free(a->pkg);
+	free(a->eco);
+	free(a->cve);
+	free(a->record);
+	for (k = 0; k < a->nev; k++)
+		free(a->ev[k].ver);
+	free(a->ev);
+	tk_strv_free(a->versions);
+	free(a->status);
+	free(a->urgency);
+}
+
+void tk_vdb_clear(struct tk_vdb *db)
+{
+	size_t i;
+	if (!db)
+		return;
+	for (i = 0; i < db->nadv; i++)
+		adv_free(&db->adv[i]);
+	for (i = 0; i < db->nsc; i++) {
+		free(db->sc[i].cve);
+		free(db->sc[i].source);
+		free(db->sc[i].vector);
+	}
+	for (i = 0; i < db->ncm; i++) {
+		struct tk_cpem *m = &db->cm[i];
+		free(m->cve);
+		free(m->vendor);
+		free(m->product);
+		free(m->version);
+		free(m->si);
+		free(m->se);
+		free(m->ei);
+		free(m->ee);
+	}
+	free(db->adv);
+	free(db->sc);
+	free(db->cm);
+	tk_vdb_init(db);
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t elem)
+{
+	void *np;
+	size_t nc;
+	if (n < *cap)
+		return TK_OK;
+	if (n >= VDB_MAX_ITEMS)
+		return TK_ERR_LIMIT;
+	nc = *cap ? *cap * 2 : 1024;
+	if (!(np = realloc(*p, nc * elem)))
+		return TK_ERR_NOMEM;
+	*p = np;
+	*cap = nc;
+	return TK_OK;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) && strlen(v->valuestring) <= VDB_MAX_STR ? v->valuestring : NULL;
+}
+
+static int cmpstrp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A sorted copy of a want list for bsearch. */
+struct sset {
+	const char **v;
+	size_t n;
+};
+
+static int sset_make(struct sset *s, const char *const *v, size_t n)
+{
+	s->n = n;
+	s->v = NULL;
+	if (n == 0)
+		return TK_OK;
+	if (!(s->v = malloc(n * sizeof(*s->v))))
+		return TK_ERR_NOMEM;
+	memcpy(s->v, v, n * sizeof(*s->v));
+	qsort(s->v, n, sizeof(*s->v), cmpstrp);
+	return TK_OK;
+}
+
+static bool sset_has(const struct sset *s, const char *k)
+{
+	return s->n && bsearch(&k, s->v, s->n, sizeof(*s->v), cmpstrp) != NULL;
+}
+
+/* Parse with cJSON; malformed input names the byte offset. */
+static int parse_json(const char *buf, size_t len, const char *name, cJSON **out, struct tk_err *err)
+{
+	const char *end = NULL;
+	*out = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (!*out) {
+		size_t off = end && end >= buf ? (size_t)(end - buf) : 0;
+		return tk_seterr(err, TK_ERR_PARSE, "%s: malformed JSON at byte offset %zu", name, off);
+	}
+	return TK_OK;
+}
+
+static int oom(struct tk_err *err)
+{
+	return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+}
+
+static struct tk_adv *adv_new(struct tk_vdb *db, struct tk_err *err)
+{
+	struct tk_adv *a;
+	int rc = grow((void **)&db->adv, &db->capadv, db->nadv, sizeof(*db->adv));
+	if (rc) {
+		tk_seterr(err, rc, rc == TK_ERR_LIMIT ? "too many advisories" : "out of memory");
+		return NULL;
+	}
+	a = &db->adv[db->nadv++];
+	memset(a, 0, sizeof(*a));
+	db->indexed = false;
+	return a;
+}
+
+static int adv_event(struct tk_adv *a, char type, const char *ver)
+{
+	struct tk_vev *ne;
+	if (a->nev >= TK_VDB_MAX_EVENTS)
+		return TK_ERR_LIMIT;
+	if (!(ne = realloc(a->ev, (a->nev + 1) * sizeof(*ne))))
+		return TK_ERR_NOMEM;
+	a->ev = ne;
+	ne[a->nev].type = type;
+	if (!(ne[a->nev].ver = strdup(ver)))
+		return TK_ERR_NOMEM;
+	a->nev++;
+	return TK_OK;
+}
+
+/* ---- Debian security tracker ---- */
+
+int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const char *name,
+		       const struct tk_vdb_want *want, struct tk_vdb_stats *st, struct tk_err *err)
+{
+	cJSON *root = NULL;
+	const cJSON *pkg, *cve, *rel;
+	struct sset pk = {0}, rl = {0};
+	char tag[160];
+	int rc;
+	memset(st, 0, sizeof(*st));
+	if ((rc = parse_json(buf, len, name, &root, err)))
+		return rc;
+	if (!cJSON_IsObject(root)) {
+		rc = tk_seterr(err, TK_ERR_PARSE, "%s: expected an object {package: {CVE: ...}} at the top", name);
+		goto out;
+	}
+	if (sset_make(&pk, want->pkgs, want->npkgs) || sset_make(&rl, want->releases, want->nreleases)) {
+		rc = oom(err);
+		goto out;
+	}
+	cJSON_ArrayForEach(pkg, root)
+	{
+		st->records++;
+		if (!cJSON_IsObject(pkg)) {
+			rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s: expected an object of CVEs", name, pkg->string);
+			goto out;
+		}
+		if (!want->all && !sset_has(&pk, pkg->string))
+			continue;
+		if (strlen(pkg->string) > 256)
+			continue;
+		cJSON_ArrayForEach(cve, pkg)
+		{
+			const cJSON *rels = cJSON_GetObjectItemCaseSensitive(cve, "releases");
+			if (!cJSON_IsObject(cve) || strlen(cve->string) > 64)
+				continue;
+			if (rels && !cJSON_IsObject(rels)) {
+				rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s.%.64s.releases: expected an object", name,
+					       pkg->string, cve->string);
+				goto out;
+			}
+			cJSON_ArrayForEach(rel, rels)
+			{
+				const char *status = jstr(rel, "status"), *fixed = jstr(rel, "fixed_version");
+				const char *urg = jstr(rel, "urgency");
+				struct tk_adv *a;
+				if (!want->all && !sset_has(&rl, rel->string))
+					continue;
+				if (!status || strlen(rel->string) > 64) {
+					rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s.%.64s.releases.%.64s: no status", name,
+						       pkg->string, cve->string, rel->string);
+					goto out;
+				}
+				if (!(a = adv_new(db, err))) {
+					rc = err->rc;
+					goto out;
+				}
+				snprintf(tag, sizeof(tag), "tracker:%s", rel->string);
+				a->feed = "debian-tracker";
+				a->scheme = TK_VS_DPKG;
+				a->pkg = strdup(pkg->string);
+				a->eco = strdup(tag);
+				a->cve = strdup(cve->string);
+				a->record = strdup("debian-tracker");
+				a->status = strdup(status);
+				a->urgency = urg ? strdup(urg) : NULL;
+				if (!a->pkg || !a->eco || !a->cve || !a->record || !a->status || (urg && !a->urgency)) {
+					rc = oom(err);
+					goto out;
+				}
+				if (strcmp(status, "resolved") == 0 && fixed && strcmp(fixed, "0") == 0) {
+					a->kind = TK_ADV_NOT_AFFECTED;
+				} else if (strcmp(status, "resolved") == 0 && fixed && *fixed) {
+					if ((rc = adv_event(a, 'i', "0")) || (rc = adv_event(a, 'f', fixed))) {
+						tk_seterr(err, rc, "out of memory");
+						goto out;
+					}
+				} else if (strcmp(status, "open") == 0 ||
+					   (strcmp(status, "resolved") == 0 && !(fixed && *fixed))) {
+					if ((rc = adv_event(a, 'i', "0"))) {
+						tk_seterr(err, rc, "out of memory");
+						goto out;
+					}
+				} else {
+					a->kind = TK_ADV_UNDETERMINED;
+				}
+				st->kept++;
+			}
+		}
+	}
+	rc = TK_OK;
+out:
+	free(pk.v);
+	free(rl.v);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- scores ---- */
+
+static int add_score(struct tk_vdb *db, const char *cve, const char *source, const char *vector,
+		     double published, int rank_base, struct tk_vdb_stats *st, struct tk_err *err)
+{
+	struct tk_cvss cv;
+	const char *why;
+	struct tk_score *s;
+	int rc;
+	if (!vector || !cve)
+		return TK_OK;
+	if (tk_cvss_parse(vector, strlen(vector), &cv, &why))
+		return TK_OK; /* an unscorable vector is skipped (and the CVE may end up unscored) */
+	if (cv.version == TK_CVSS_V40) {
+		if (published < 0 || published > 10)
+			return TK_OK;
+		cv.base = published;
+	}
+	if ((rc = grow((void **)&db->sc, &db->capsc, db->nsc, sizeof(*db->sc))))
+		return tk_seterr(err, rc, "too many scores");
+	s = &db->sc[db->nsc++];
+	memset(s, 0, sizeof(*s));
+	s->cve = strdup(cve);
+	s->source = strdup(source);
+	s->vector = strdup(vector);
+	s->version = (int)cv.version;
+	s->score = cv.base;
+	s->published = published;
+	/* See tk_vdb_find_scores(): NVD 3.1 > NVD 3.0 > OSV v3 > NVD 4.0 > v2; primary before secondary. */
+	switch (cv.version) {
+	case TK_CVSS_V31: s->rank = rank_base == 0 ? 0 : rank_base == 1 ? 1 : 4; break;
+	case TK_CVSS_V30: s->rank = rank_base == 0 ? 2 : rank_base == 1 ? 3 : 5; break;
+	case TK_CVSS_V40: s->rank = rank_base == 2 ? 7 : 6; break;
+	default: s->rank = rank_base == 2 ? 9 : 8; break;
+	}
+	db->indexed = false;
+	st->scores++;
+	if (!s->cve || !s->source || !s->vector)
+		return oom(err);
+	return TK_OK;
+}
+
+/* ---- OSV ---- */
+
+static bool is_cve(const char *s)
+{
+	return s && strncmp(s, "CVE-", 4) == 0 && strlen(s) < 32;
+}
+
+static time_t date_of(const char *s)
+{
+	char d[11];
+	time_t t;
+	if (!s || strlen(s) < 10)
+		return 0;
+	memcpy(d, s, 10);
+	d[10] = '\0';
+	return tk_parse_time(d, &t) == TK_OK ? t : 0;
+}
+
+static int osv_record(struct tk_vdb *db, const cJSON *r, const char *name, size_t idx, const struct sset *pk,
+		      const struct sset *ec, bool all, struct tk_vdb_stats *st, struct tk_err *err)
+{
+	const char *id = jstr(r, "id"), *cve = NULL;
+	const cJSON *al, *e, *aff, *sev;
+	char src[160];
+	int rc;
+	if (!cJSON_IsObject(r) || !id)
+		return tk_seterr(err, TK_ERR_PARSE, "%s: record %zu: not an OSV record (no \"id\")", name, idx);
+	st->records++;
+	if (is_cve(id))
+		cve = id;
+	cJSON_ArrayForEach(al, cJSON_GetObjectItemCaseSensitive(r, "aliases")) if (!cve && cJSON_IsString(al) &&
+									       is_cve(al->valuestring)) cve =
+		al->valuestring;
+	cJSON_ArrayForEach(al, cJSON_GetObjectItemCaseSensitive(r, "upstream")) if (!cve && cJSON_IsString(al) &&
+										is_cve(al->valuestring)) cve =
+		al->valuestring;
+	if (!cve)
+		cve = id;
+	snprintf(src, sizeof(src), "osv:%.100s", id);
+	cJSON_ArrayForEach(sev, cJSON_GetObjectItemCaseSensitive(r, "severity"))
+	{
+		const char *type = jstr(sev, "type"), *score = jstr(sev, "score");
+		if (type && score && strncmp(type, "CVSS_V", 6) == 0 &&
+		    (rc = add_score(db, cve, src, score, -1, 2, st, err)))
+			return rc;
+	}
+	cJSON_ArrayForEach(aff, cJSON_GetObjectItemCaseSensitive(r, "affected"))
+	{
+		const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(aff, "package"), *range, *v;
+		const char *eco = jstr(pkg, "ecosystem"), *pname = jstr(pkg, "name");
+		struct tk_adv *a;
+		size_t nver = 0;
+		if (!eco || !pname)
+			continue;
+		if (!all && (!sset_has(pk, pname) || !sset_has(ec, eco)))
+			continue;
+		if (!(a = adv_new(db, err)))
+			return err->rc;
+		a->feed = "osv";
+		a->scheme = tk_eco_scheme(eco);
+		a->pkg = strdup(pname);
+		a->eco = strdup(eco);
+		a->cve = strdup(cve);
+		a->record = strdup(id);
+		a->published = date_of(jstr(r, "published"));
+		if (!a->pkg || !a->eco || !a->cve || !a->record)
+			return oom(err);
+		cJSON_ArrayForEach(range, cJSON_GetObjectItemCaseSensitive(aff, "ranges"))
+		{
+			const char *type = jstr(range, "type");
+			if (!type || strcmp(type, "ECOSYSTEM") != 0)
+				continue; /* GIT/SEMVER ranges do not apply to distribution versions */
+			cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(range, "events"))
+			{
+				const char *ver;
+				char t = 0;
+				if ((ver = jstr(e, "introduced")))
+					t = 'i';
+				else if ((ver = jstr(e, "fixed")))
+					t = 'f';
+				else if ((ver = jstr(e, "last_affected")))
+					t = 'l';
+				else if ((ver = jstr(e, "limit")))
+					t = 'L';
+				if (!t)
+					continue;
+				if ((rc = adv_event(a, t, ver)))
+					return tk_seterr(err, rc, "%s: %s: too many range events", name, id);
+			}
+		}
+		v = cJSON_GetObjectItemCaseSensitive(aff, "versions");
+		if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0) {
+			const cJSON *x;
+			size_t cap = (size_t)cJSON_GetArraySize(v);
+			if (cap > 100000)
+				return tk_seterr(err, TK_ERR_LIMIT, "%s: %s: too many versions", name, id);
+			if (!(a->versions = calloc(cap + 1, sizeof(char *))))
+				return oom(err);
+			cJSON_ArrayForEach(x, v) if (cJSON_IsString(x) && nver < cap && strlen(x->valuestring) <= VDB_MAX_STR)
+			{
+				if (!(a->versions[nver++] = strdup(x->valuestring)))
+					return oom(err);
+			}
+			a->nversions = nver;
+		}
+		st->kept++;
+	}
+	return TK_OK;
+}
+
+int tk_vdb_load_osv(struct tk_vdb *db, const char *buf, size_t len, const char *name,
+		    const struct tk_vdb_want *want, struct tk_vdb_stats *st, struct tk_err *err)
+{
+	cJSON *root = NULL;
+	struct sset pk = {0}, ec = {0};
+	int rc;
+	memset(st, 0, sizeof(*st));
+	if ((rc = parse_json(buf, len, name, &root, err)))
+		return rc;
+	if (sset_make(&pk, want->pkgs, want->npkgs) || sset_make(&ec, want->ecos, want->necos)) {
+		rc = oom(err);
+		goto out;
+	}
+	if (cJSON_IsArray(root)) {
+		const cJSON *r;
+		size_t i = 0;
+		cJSON_ArrayForEach(r, root) if ((rc = osv_record(db, r, name, i++, &pk, &ec, want->all, st, err))) goto out;
+	} else {
+		rc = osv_record(db, root, name, 0, &pk, &ec, want->all, st, err);
+	}
+out:
+	free(pk.v);
+	free(ec.v);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- NVD ---- */
+
+/* Split "cpe:2.3:part:vendor:product:version:..." (handles "\:" escapes). */
+static int cpe_split(const char *cpe, char f[6][VDB_MAX_STR + 1])
+{
+	size_t n = 0, o = 0, i;
+	if (strncmp(cpe, "cpe:2.3:", 8) != 0)
+		return -1;
+	memset(f, 0, 6 * (VDB_MAX_STR + 1));
+	for (i = 8; cpe[i] && n < 6; i++) {
+		if (cpe[i] == '\\' && cpe[i + 1]) {
+			if (o < VDB_MAX_STR)
+				f[n][o++] = cpe[i + 1];
+			i++;
+			continue;
+		}
+		if (cpe[i] == ':') {
+			f[n][o] = '\0';
+			n++;
+			o = 0;
+			continue;
+		}
+		if (o < VDB_MAX_STR)
+			f[n][o++] = cpe[i];
+	}
+	return n >= 3 ? 0 : -1;
+}
+
+int tk_cpe_parts(const char *cpe, char *vendor, size_t vs, char *product, size_t ps, char *version, size_t ws)
+{
+	char (*f)[VDB_MAX_STR + 1] = malloc(6 * sizeof(*f));
+	int rc = -1;
+	if (f && cpe_split(cpe, f) == 0) {
+		snprintf(vendor, vs, "%s", f[1]);
+		snprintf(product, ps, "%s", f[2]);
+		snprintf(version, ws, "%s", f[3][0] ? f[3] : "*");
+		rc = 0;
+	}
+	free(f);
+	return rc;
+}
+
+static char *dupnull(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int nvd_matches(struct tk_vdb *db, const char *cve, const cJSON *nodes, const struct sset *pr, bool all,
+		       int depth, struct tk_vdb_stats *st, struct tk_err *err)
+{
+	const cJSON *node, *m;
+	char (*f)[VDB_MAX_STR + 1];
+	int rc = TK_OK;
+	if (depth > 8)
+		return TK_OK;
+	if (!(f = malloc(6 * sizeof(*f))))
+		return oom(err);
+	cJSON_ArrayForEach(node, nodes)
+	{
+		const cJSON *neg = cJSON_GetObjectItemCaseSensitive(node, "negate");
+		if (cJSON_IsTrue(neg))
+			continue;
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(node, "cpeMatch"))
+		{
+			const char *crit = jstr(m, "criteria");
+			char vp[2 * VDB_MAX_STR + 2];
+			struct tk_cpem *c;
+			if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "vulnerable")) || !crit ||
+			    cpe_split(crit, f))
+				continue;
+			snprintf(vp, sizeof(vp), "%s:%s", f[1], f[2]);
+			if (!all && !sset_has(pr, vp))
+				continue;
+			if ((rc = grow((void **)&db->cm, &db->capcm, db->ncm, sizeof(*db->cm)))) {
+				tk_seterr(err, rc, "too many CPE matches");
+				goto out;
+			}
+			c = &db->cm[db->ncm++];
+			memset(c, 0, sizeof(*c));
+			c->cve = strdup(cve);
+			c->vendor = strdup(f[1]);
+			c->product = strdup(f[2]);
+			c->version = strdup(f[3][0] ? f[3] : "*");
+			c->si = dupnull(jstr(m, "versionStartIncluding"));
+			c->se = dupnull(jstr(m, "versionStartExcluding"));
+			c->ei = dupnull(jstr(m, "versionEndIncluding"));
+			c->ee = dupnull(jstr(m, "versionEndExcluding"));
+			db->indexed = false;
+			st->kept++;
+			if (!c->cve || !c->vendor || !c->product || !c->version) {
+				rc = oom(err);
+				goto out;
+			}
+		}
+		/* nested nodes (older layouts) */
+		if ((rc = nvd_matches(db, cve, cJSON_GetObjectItemCaseSensitive(node, "children"), pr, all, depth + 1, st,
+				      err)))
+			goto out;
+	}
+out:
+	free(f);
+	return rc;
+}
+
+int tk_vdb_load_nvd(struct tk_vdb *db, const char *buf, size_t len, const char *name,
+		    const struct tk_vdb_want *want, struct tk_vdb_stats *st, struct tk_err *err)
+{
+	static const struct {
+		const char *key;
+	} keys[] = {{"cvssMetricV31"}, {"cvssMetricV30"}, {"cvssMetricV40"}, {"cvssMetricV2"}};
+	cJSON *root = NULL;
+	const cJSON *vulns, *v;
+	struct sset pr = {0};
+	int rc;
+	size_t i, k;
+	memset(st, 0, sizeof(*st));
+	if ((rc = parse_json(buf, len, name, &root, err)))
+		return rc;
+	vulns = cJSON_GetObjectItemCaseSensitive(root, "vulnerabilities");
+	if (!cJSON_IsArray(vulns)) {
+		rc = tk_seterr(err, TK_ERR_PARSE, "%s: not an NVD CVE API 2.0 response (no \"vulnerabilities\" array)",
+			       name);
+		goto out;
+	}
+	if (sset_make(&pr, want->products, want->nproducts)) {
+		rc = oom(err);
+		goto out;
+	}
+	i = 0;
+	cJSON_ArrayForEach(v, vulns)
+	{
+		const cJSON *cve = cJSON_GetObjectItemCaseSensitive(v, "cve"), *metrics, *cfg;
+		const char *id = jstr(cve, "id");
+		if (!id) {
+			rc = tk_seterr(err, TK_ERR_PARSE, "%s: vulnerabilities[%zu].cve.id: missing", name, i);
+			goto out;
+		}
+		i++;
+		st->records++;
+		metrics = cJSON_GetObjectItemCaseSensitive(cve, "metrics");
+		for (k = 0; k < TK_ARRAY_LEN(keys); k++) {
+			const cJSON *m;
+			cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(metrics, keys[k].key))
+			{
+				const cJSON *data = cJSON_GetObjectItemCaseSensitive(m, "cvssData");
+				const cJSON *bs = cJSON_GetObjectItemCaseSensitive(data, "baseScore");
+				const char *type = jstr(m, "type"), *source = jstr(m, "source");
+				char src[200];
+				snprintf(src, sizeof(src), "nvd:%.150s", source ? source : "?");
+				if ((rc = add_score(db, id, src, jstr(data, "vectorString"),
+						    cJSON_IsNumber(bs) ? bs->valuedouble : -1,
+						    type && strcmp(type, "Primary") == 0 ? 0 : 1, st, err)))
+					goto out;
+			}
+		}
+		cJSON_ArrayForEach(cfg, cJSON_GetObjectItemCaseSensitive(cve, "configurations"))
+		{
+			if ((rc = nvd_matches(db, id, cJSON_GetObjectItemCaseSensitive(cfg, "nodes"), &pr, want->all, 0,
+					      st, err)))
+				goto out;
+		}
+	}
+	rc = TK_OK;
+out:
+	free(pr.v);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- index and lookups ---- */
+
+static int adv_cmp(const void *x, const void *y)
+{
+	const struct tk_adv *a = x, *b = y;
+	int c = strcmp(a->pkg, b->pkg);
+	return c ? c : strcmp(a->cve, b->cve);
+}
+
+static int score_cmp(const void *x, const void *y)
+{
+	const struct tk_score *a = x, *b = y;
+	int c = strcmp(a->cve, b->cve);
+	if (c)
+		return c;
+	if (a->rank != b->rank)
+		return a->rank - b->rank;
+	return strcmp(a->source, b->source);
+}
+
+static int cm_cmp(const void *x, const void *y)
+{
+	const struct tk_cpem *a = x, *b = y;
+	int c = strcmp(a->vendor, b->vendor);
+	return c ? c : strcmp(a->product, b->product);
+}
+
+void tk_vdb_index(struct tk_vdb *db)
+{
+	if (db->nadv)
+		qsort(db->adv, db->nadv, sizeof(*db->adv), adv_cmp);
+	if (db->nsc)
+		qsort(db->sc, db->nsc, sizeof(*db->sc), score_cmp);
+	if (db->ncm)
+		qsort(db->cm, db->ncm, sizeof(*db->cm), cm_cmp);
+	db->indexed = true;
+}
+
+/* Lower bound over a sorted array by a key comparator. */
+#define LOWER_BOUND(arr, n, keyexpr, out)                                                            \
+	do {                                                                                         \
+		size_t lo_ = 0, hi_ = (n);                                                           \
+		while (lo_ < hi_) {                                                                  \
+			size_t mid_ = lo_ + (hi_ - lo_) / 2;                                         \
+			const __typeof__((arr)[0]) *e = &(arr)[mid_];                                \
+			if ((keyexpr) < 0)                                                           \
+				lo_ = mid_ + 1;                                                      \
+			else                                                                         \
+				hi_ = mid_;                                                          \
+		}                                                                                    \
+		(out) = lo_;                                                                         \
+	} while (0)
+
+void tk_vdb_find_pkg(const struct tk_vdb *db, const char *pkg, size_t *first, size_t *n)
+{
+	size_t lo, k;
+	LOWER_BOUND(db->adv, db->nadv, strcmp(e->pkg, pkg), lo);
+	for (k = lo; k < db->nadv && strcmp(db->adv[k].pkg, pkg) == 0; k++)
+		;
+	*first = lo;
+	*n = k - lo;
+}
+
+void tk_vdb_find_scores(const struct tk_vdb *db, const char *cve, size_t *first, size_t *n)
+{
+	size_t lo, k;
+	LOWER_BOUND(db->sc, db->nsc, strcmp(e->cve, cve), lo);
+	for (k = lo; k < db->nsc && strcmp(db->sc[k].cve, cve) == 0; k++)
+		;
+	*first = lo;
+	*n = k - lo;
+}
+
+void tk_vdb_find_cpe(const struct tk_vdb *db, const char *vendor, const char *product, size_t *first, size_t *n)
+{
+	size_t lo, k;
+	LOWER_BOUND(db->cm, db->ncm, (strcmp(e->vendor, vendor) ? strcmp(e->vendor, vendor) : strcmp(e->product, product)),
+		    lo);
+	for (k = lo; k < db->ncm && strcmp(db->cm[k].vendor, vendor) == 0 && strcmp(db->cm[k].product, product) == 0;
+	     k++)
+		;
+	*first = lo;
+	*n = k - lo;
+}
+
+/* ---- versions ---- */
+
+enum apk_cls { APK_PRE = 0, APK_END = 1, APK_REV = 2, APK_POST = 3, APK_LETTER = 4, APK_DIGIT = 5 };
+
+struct apk_tok {
+	enum apk_cls cls;
+	unsigned long long num;
+	const char *s;  /* digits, for zero-prefixed comparison */
+	size_t n;
+};
+
+/* Next token of an apk version at *p. */
+static struct apk_tok apk_next(const char **p, bool first)
+{
+	static const char *const pre[] = {"alpha", "beta", "pre", "rc", NULL};
+	static const char *const post[] = {"cvs", "svn", "git", "hg", "p", NULL};
+	struct apk_tok t = {APK_END, 0, NULL, 0};
+	const char *s = *p;
+	size_t k;
+	(void)first;
+	if (*s == '.' && s[1] >= '0' && s[1] <= '9')
+		s++;
+	if (*s >= '0' && *s <= '9') {
+		t.cls = APK_DIGIT;
+		t.s = s;
+		while (*s >= '0' && *s <= '9') {
+			if (t.num < 1000000000000000ULL)
+				t.num = t.num * 10 + (unsigned)(*s - '0');
+			s++;
+		}
+		t.n = (size_t)(s - t.s);
+	} else if ((*s >= 'a' && *s <= 'z') && !(s[1] >= 'a' && s[1] <= 'z')) {
+		t.cls = APK_LETTER;
+		t.num = (unsigned char)*s++;
+	} else if (*s == '_') {
+		s++;
+		t.cls = APK_POST;
+		t.num = 99;
+		for (k = 0; pre[k]; k++)
+			if (strncmp(s, pre[k], strlen(pre[k])) == 0) {
+				t.cls = APK_PRE;
+				t.num = k;
+				s += strlen(pre[k]);
+				break;
+			}
+		if (t.cls == APK_POST)
+			for (k = 0; post[k]; k++)
+				if (strncmp(s, post[k], strlen(post[k])) == 0) {
+					t.num = k;
+					s += strlen(post[k]);
+					break;
+				}
+		/* the suffix number becomes part of the value */
+		{
+			unsigned long long n = 0;
+			while (*s >= '0' && *s <= '9') {
+				if (n < 1000000000ULL)
+					n = n * 10 + (unsigned)(*s - '0');
+				s++;
+			}
+			t.num = t.num * 10000000000ULL + n;
+		}
+	} else if (*s == '-' && s[1] == 'r') {
+		s += 2;
+		t.cls = APK_REV;
+		while (*s >= '0' && *s <= '9') {
+			if (t.num < 1000000000000000ULL)
+				t.num = t.num * 10 + (unsigned)(*s - '0');
+			s++;
+		}
+	} else if (*s) {
+		/* unknown character: skip it and compare the rest */
+		s++;
+		*p = s;
+		return apk_next(p, first);
+	}
+	*p = s;
+	return t;
+}
+
+int tk_apk_vercmp(const char *a, const char *b)
+{
+	bool first = true;
+	int guard = 0;
+	while (guard++ < 4096) {
+		struct apk_tok x = apk_next(&a, first), y = apk_next(&b, first);
+		if (x.cls != y.cls)
+			return x.cls < y.cls ? -1 : 1;
+		if (x.cls == APK_END)
+			return 0;
+		if (x.cls == APK_DIGIT && !first && ((x.n > 1 && x.s[0] == '0') || (y.n > 1 && y.s[0] == '0'))) {
+			/* zero-prefixed components compare as decimal fractions */
+			size_t n = x.n < y.n ? x.n : y.n;
+			int c = memcmp(x.s, y.s, n);
+			if (c)
+				return c < 0 ? -1 : 1;
+			if (x.n != y.n)
+				return x.n < y.n ? -1 : 1;
+		} else if (x.num != y.num) {
+			return x.num < y.num ? -1 : 1;
+		}
+		first = false;
+	}
+	return 0;
+}
+
+int tk_vcmp(enum tk_vscheme s, const char *a, const char *b)
+{
+	switch (s) {
+	case TK_VS_DPKG: return tk_dpkgver_cmp(a, b, NULL);
+	case TK_VS_RPM: return tk_rpm_evrcmp(a, b);
+	case TK_VS_APK: return tk_apk_vercmp(a, b);
+	default: return tk_rpmvercmp(a, strlen(a), b, strlen(b));
+	}
+}
+
+enum tk_vscheme tk_eco_scheme(const char *eco)
+{
+	if (strncmp(eco, "Debian", 6) == 0 || strncmp(eco, "Ubuntu", 6) == 0 || strncmp(eco, "tracker:", 8) == 0)
+		return TK_VS_DPKG;
+	if (strncmp(eco, "Alpine", 6) == 0)
+		return TK_VS_APK;
+	if (strncmp(eco, "Red Hat", 7) == 0 || strncmp(eco, "Rocky Linux", 11) == 0 ||
+	    strncmp(eco, "AlmaLinux", 9) == 0 || strncmp(eco, "openSUSE", 8) == 0 || strncmp(eco, "SUSE", 4) == 0 ||
+	    strncmp(eco, "Mageia", 6) == 0 || strncmp(eco, "openEuler", 9) == 0)
+		return TK_VS_RPM;
+	return TK_VS_GENERIC;
+}
+
+enum tk_match tk_adv_match(const struct tk_adv *a, const char *v, const char **fixed)
+{
+	size_t k;
+	bool vuln = false, any_fixed_event = false;
+	const char *fix = NULL, *cured_by = NULL;
+	*fixed = NULL;
+	if (a->kind == TK_ADV_NOT_AFFECTED)
+		return TK_M_NOT_AFFECTED;
+	if (a->kind == TK_ADV_UNDETERMINED)
+		return TK_M_UNDETERMINED;
+	for (k = 0; k < a->nversions; k++)
+		if (tk_vcmp(a->scheme, v, a->versions[k]) == 0)
+			vuln = true;
+	/*
+	 * OSV evaluation: walk the events in version order; "introduced" at or
+	 * below v turns vulnerable on, "fixed" at or below v (or "last_affected"
+	 * below v) turns it off. The fix that would cure v is the first "fixed"
+	 * above v after the introduction that made it vulnerable.
+	 */
+	{
+		const struct tk_vev *ev[TK_VDB_MAX_EVENTS];
+		size_t n = a->nev, i, j;
+		bool rv = false;
+		for (i = 0; i < n; i++)
+			ev[i] = &a->ev[i];
+		for (i = 1; i < n; i++) { /* insertion sort by version; "0" lowest */
+			const struct tk_vev *x = ev[i];
+			for (j = i; j > 0; j--) {
+				const struct tk_vev *y = ev[j - 1];
+				int c;
+				if (strcmp(x->ver, "0") == 0 && x->type == 'i')
+					c = strcmp(y->ver, "0") == 0 && y->type == 'i' ? 0 : -1;
+				else if (strcmp(y->ver, "0") == 0 && y->type == 'i')
+					c = 1;
+				else
+					c = tk_vcmp(a->scheme, x->ver, y->ver);
+				if (c >= 0)
+					break;
+				ev[j] = y;
+			}
+			ev[j] = x;
+		}
+		for (i = 0; i < n; i++) {
+			const struct tk_vev *e = ev[i];
+			if (e->type == 'f')
+				any_fixed_event = true;
+			if (e->type == 'i') {
+				if (strcmp(e->ver, "0") == 0 || tk_vcmp(a->scheme, v, e->ver) >= 0) {
+					if (!rv)
+						fix = NULL; /* a new introduction: search its fix afresh */
+					rv = true;
+				}
+			} else if (e->type == 'f') {
+				if (tk_vcmp(a->scheme, v, e->ver) >= 0) {
+					if (rv)
+						cured_by = e->ver;
+					rv = false;
+				} else if (rv && !fix) {
+					fix = e->ver;
+				}
+			} else if (e->type == 'l') {
+				if (tk_vcmp(a->scheme, v, e->ver) > 0)
+					rv = false;
+			} else if (e->type == 'L') {
+				if (tk_vcmp(a->scheme, v, e->ver) >= 0)
+					rv = false;
+			}
+		}
+		if (rv)
+			vuln = true;
+	}
+	(void)any_fixed_event;
+	if (!vuln) {
+		*fixed = cured_by;
+		return cured_by ? TK_M_FIXED : TK_M_NOT_AFFECTED;
+	}
+	if (!fix) {
+		/* explicit version lists: the next fixed event above v, if any */
+		for (k = 0; k < a->nev; k++)
+			if (a->ev[k].type == 'f' && tk_vcmp(a->scheme, v, a->ev[k].ver) < 0 &&
+			    (!fix || tk_vcmp(a->scheme, a->ev[k].ver, fix) < 0))
+				fix = a->ev[k].ver;
+	}
+	*fixed = fix;
+	return fix ? TK_M_VULN_FIXABLE : TK_M_VULN_NOFIX;
+}
