@@ -934,7 +934,7 @@ static int host_cpes(const struct patch_cfg *c, const struct host *h, const stru
 			cJSON_AddStringToObject(o, "cpe", cpe);
 			cJSON_AddStringToObject(o, "installed", version);
 			cJSON_AddStringToObject(o, "cve", m->cve);
-			cJSON_AddStringToObject(o, "state", m->ee ? "vulnerable" : "unfixed");
+			cJSON_AddStringToObject(o, "state", m->ee ? "vulnerable" : "fix_unknown"); /* NVD names no fixed version */
 			cJSON_AddBoolToObject(o, "fix_available", m->ee != NULL);
 			if (m->ee)
 				cJSON_AddStringToObject(o, "fixed", m->ee);
