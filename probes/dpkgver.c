@@ -98,10 +98,17 @@ int tk_dpkgver_parse(const char *s, size_t len, struct tk_dpkgver *out, const ch
 	end = s + len;
 	colon = memchr(s, ':', len);
 	if (colon) {
+		/* strtol() semantics, as dpkg: an optional sign, then digits */
 		unsigned long e = 0;
-		if (colon == s)
+		bool neg = false;
+		p = s;
+		if (p < colon && (*p == '+' || *p == '-')) {
+			neg = *p == '-';
+			p++;
+		}
+		if (p == colon)
 			return *why = "epoch in version is empty", -1;
-		for (p = s; p < colon; p++) {
+		for (; p < colon; p++) {
 			if (!is_digit((unsigned char)*p))
 				return *why = "epoch in version is not number", -1;
 			if (e > (unsigned long)INT_MAX / 10 ||
@@ -109,6 +116,8 @@ int tk_dpkgver_parse(const char *s, size_t len, struct tk_dpkgver *out, const ch
 				return *why = "epoch in version is too big", -1;
 			e = e * 10 + (unsigned long)(*p - '0');
 		}
+		if (neg && e > 0)
+			return *why = "epoch in version is negative", -1;
 		out->epoch = e;
 		s = colon + 1;
 	}
@@ -124,6 +133,9 @@ int tk_dpkgver_parse(const char *s, size_t len, struct tk_dpkgver *out, const ch
 	}
 	if (out->vlen == 0)
 		return *why = "version number is empty", -1;
+	/* dpkg 1.21 (Debian 12) refuses "1.0-"; later dpkg accepts it as an empty revision */
+	if (hyphen && out->rlen == 0)
+		return *why = "revision number is empty", -1;
 	if (!is_digit((unsigned char)out->ver[0]))
 		out->warned = true;
 	for (i = 0; i < out->vlen; i++) {
