@@ -123,7 +123,12 @@ static int parse_json(const char *buf, size_t len, const char *name, cJSON **out
 	*out = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (!*out) {
 		size_t off = end && end >= buf ? (size_t)(end - buf) : 0;
-		return tk_seterr(err, TK_ERR_PARSE, "%s: malformed JSON at byte offset %zu", name, off);
+		/* cJSON reports the last byte when the input ends early */
+		if (len > 0 && off + 1 >= len && !memchr(buf, '\0', len))
+			return tk_seterr(err, TK_ERR_PARSE,
+					 "%s: malformed JSON: input ends early at byte offset %zu (truncated download?)", name,
+					 len);
+		return tk_seterr(err, TK_ERR_PARSE, "%s: malformed JSON at byte offset %zu of %zu", name, off, len);
 	}
 	return TK_OK;
 }
@@ -884,8 +889,11 @@ enum tk_match tk_adv_match(const struct tk_adv *a, const char *v, const char **f
 					fix = e->ver;
 				}
 			} else if (e->type == 'l') {
-				if (tk_vcmp(a->scheme, v, e->ver) > 0)
+				if (tk_vcmp(a->scheme, v, e->ver) > 0) {
+					if (rv)
+						cured_by = e->ver; /* past the last affected version */
 					rv = false;
+				}
 			} else if (e->type == 'L') {
 				if (tk_vcmp(a->scheme, v, e->ver) >= 0)
 					rv = false;
