@@ -592,6 +592,7 @@ static int load_feed(const struct patch_cfg *c, const struct feed_cfg *f, struct
 {
 	char **files = NULL;
 	size_t nfiles = 0, k, records = 0, kept = 0, scores = 0;
+	char shown[1200];
 	int rc;
 	if ((rc = feed_files(f->path, &files, &nfiles, err)))
 		return rc;
@@ -603,14 +604,25 @@ static int load_feed(const struct patch_cfg *c, const struct feed_cfg *f, struct
 			rc = tk_seterr(err, TK_ERR_CANCELLED, "stopped while loading %s", files[k]);
 			break;
 		}
-		if ((rc = tk_read_file(files[k], c->max_feed_bytes, &text, &len, err)))
+		/* messages name the file as the config does: "feeds/nvd/page-0002.json" */
+		if (nfiles > 1 || strcmp(files[k], f->path) != 0) {
+			const char *base = strrchr(files[k], '/');
+			size_t sl = strlen(f->shown);
+			snprintf(shown, sizeof(shown), "%s%s%s", f->shown, sl && f->shown[sl - 1] == '/' ? "" : "/",
+				 base ? base + 1 : files[k]);
+		} else {
+			snprintf(shown, sizeof(shown), "%s", f->shown);
+		}
+		if ((rc = tk_read_file(files[k], c->max_feed_bytes, &text, &len, err))) {
+			tk_err_prefix(err, "%s", shown);
 			break;
+		}
 		if (strcmp(f->format, "debian-tracker") == 0)
-			rc = tk_vdb_load_debian(db, text, len, files[k], want, &st, err);
+			rc = tk_vdb_load_debian(db, text, len, shown, want, &st, err);
 		else if (strcmp(f->format, "nvd") == 0)
-			rc = tk_vdb_load_nvd(db, text, len, files[k], want, &st, err);
+			rc = tk_vdb_load_nvd(db, text, len, shown, want, &st, err);
 		else
-			rc = tk_vdb_load_osv(db, text, len, files[k], want, &st, err);
+			rc = tk_vdb_load_osv(db, text, len, shown, want, &st, err);
 		free(text);
 		if (rc)
 			break;
@@ -959,7 +971,7 @@ static int patch_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	struct tk_vdb_want want;
 	cJSON *feedsum = cJSON_CreateArray();
 	bool feed_failed = false;
-	char feed_msg[1100] = "";
+	char feed_msg[sizeof(((struct tk_err *)0)->msg) + 32] = "";
 	int rc = TK_OK;
 
 	tk_vdb_init(&db);
@@ -1016,8 +1028,7 @@ static int patch_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		cJSON_AddItemToArray(feedsum, s);
 		if (load_feed(c, &c->feeds[i], &db, &want, ctx, s, &e)) {
 			if (!feed_failed)
-				snprintf(feed_msg, sizeof(feed_msg), "feed %s (%s): %s", c->feeds[i].shown,
-					 c->feeds[i].format, e.msg);
+				snprintf(feed_msg, sizeof(feed_msg), "%s feed: %s", c->feeds[i].format, e.msg);
 			feed_failed = true;
 			if (e.rc == TK_ERR_CANCELLED) {
 				rc = tk_seterr(err, TK_ERR_CANCELLED, "%s", e.msg);
@@ -1105,7 +1116,8 @@ static int patch_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			tk_emit(ctx, o);
 		}
 	}
-	rc = TK_OK;
+	/* A feed that did not load leaves the judgement incomplete: say so as the probe's result. */
+	rc = feed_failed ? tk_seterr(err, TK_ERR_PARSE, "%s", feed_msg) : TK_OK;
 	goto out;
 nomem:
 	rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
