@@ -50,7 +50,8 @@ struct tk_err {
 /* Record rc and a formatted message in err (may be NULL); returns rc. */
 int tk_seterr(struct tk_err *err, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int tk_vseterr(struct tk_err *err, int rc, const char *fmt, va_list ap);
+int tk_vseterr(struct tk_err *err, int rc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* Prefix the existing message with "prefix: ". */
 void tk_err_prefix(struct tk_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
