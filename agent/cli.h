@@ -33,6 +33,7 @@ int tk_cmd_probes(int argc, char **argv);
 int tk_cmd_rules(int argc, char **argv);
 int tk_cmd_validate(int argc, char **argv);
 int tk_cmd_demo(int argc, char **argv);
+int tk_cmd_feed(int argc, char **argv);
 /* Scan every *.json config in o->inventory (see agent/cmd_inventory.c). */
 int tk_inventory_run(const struct tk_scan_opts *o);
 

@@ -21,6 +21,7 @@ static void usage(FILE *f)
 	      "  probes     list the registered probes\n"
 	      "  rules      list the rules and the checklist items each maps to\n"
 	      "  demo       start a demo partner on loopback, scan it, print the result\n"
+	      "  feed       feed update: download a vulnerability feed for the patch probe\n"
 	      "  version    print the version\n"
 	      "\n"
 	      "Run 'tenken COMMAND --help' for a command's options.\n"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
 		rc = tk_cmd_rules(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "demo") == 0)
 		rc = tk_cmd_demo(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "feed") == 0)
+		rc = tk_cmd_feed(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("tenken %s\n", TENKEN_VERSION);
 		rc = 0;
