@@ -167,102 +167,414 @@ static int adv_event(struct tk_adv *a, char type, const char *ver)
 	return TK_OK;
 }
 
-/* ---- Debian security tracker ---- */
+/* ---- Debian security tracker: a streaming reader ---- */
+
+/*
+ * The tracker file is large (tens of MB, hundreds of thousands of entries)
+ * and we keep a small part of it, so it is read with a pull tokenizer over
+ * the buffer instead of a DOM: memory stays at what is kept. The grammar
+ * is JSON's (RFC 8259); errors name the byte offset.
+ */
+#define JT_MAX_DEPTH 64
+
+struct jt {
+	const char *p;
+	size_t len, i;
+	const char *name;
+	struct tk_err *err;
+};
+
+static int jt_fail(struct jt *t, const char *what)
+{
+	if (t->i >= t->len)
+		return tk_seterr(t->err, TK_ERR_PARSE,
+				 "%s: malformed JSON: input ends early at byte offset %zu (truncated?)", t->name, t->len);
+	return tk_seterr(t->err, TK_ERR_PARSE, "%s: malformed JSON at byte offset %zu of %zu: %s", t->name, t->i,
+			 t->len, what);
+}
+
+static void jt_ws(struct jt *t)
+{
+	while (t->i < t->len && (t->p[t->i] == ' ' || t->p[t->i] == '\t' || t->p[t->i] == '\n' || t->p[t->i] == '\r'))
+		t->i++;
+}
+
+static int jt_peek(struct jt *t)
+{
+	jt_ws(t);
+	return t->i < t->len ? (unsigned char)t->p[t->i] : -1;
+}
+
+static int jt_hex4(struct jt *t, unsigned *out)
+{
+	unsigned v = 0;
+	size_t k;
+	if (t->i + 4 > t->len)
+		return jt_fail(t, "bad \\u escape");
+	for (k = 0; k < 4; k++) {
+		char c = t->p[t->i + k];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return jt_fail(t, "bad \\u escape");
+	}
+	t->i += 4;
+	*out = v;
+	return TK_OK;
+}
+
+/*
+ * A string at t->i (after whitespace). Decoded into out (cap bytes incl.
+ * NUL) when out is non-NULL; *too_long set when it did not fit (the string
+ * is still consumed).
+ */
+static int jt_string(struct jt *t, char *out, size_t cap, bool *too_long)
+{
+	size_t o = 0;
+	if (too_long)
+		*too_long = false;
+	if (jt_peek(t) != '"')
+		return jt_fail(t, "expected a string");
+	t->i++;
+	for (;;) {
+		unsigned char c;
+		unsigned cp;
+		char enc[4];
+		size_t n = 0, k;
+		if (t->i >= t->len)
+			return jt_fail(t, "unterminated string");
+		c = (unsigned char)t->p[t->i++];
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return t->i--, jt_fail(t, "control character in a string");
+		if (c != '\\') {
+			enc[n++] = (char)c;
+		} else {
+			if (t->i >= t->len)
+				return jt_fail(t, "unterminated string");
+			c = (unsigned char)t->p[t->i++];
+			switch (c) {
+			case '"': case '\\': case '/': enc[n++] = (char)c; break;
+			case 'b': enc[n++] = '\b'; break;
+			case 'f': enc[n++] = '\f'; break;
+			case 'n': enc[n++] = '\n'; break;
+			case 'r': enc[n++] = '\r'; break;
+			case 't': enc[n++] = '\t'; break;
+			case 'u':
+				if (jt_hex4(t, &cp))
+					return t->err->rc;
+				if (cp >= 0xD800 && cp <= 0xDBFF && t->i + 6 <= t->len && t->p[t->i] == '\\' &&
+				    t->p[t->i + 1] == 'u') {
+					unsigned lo;
+					t->i += 2;
+					if (jt_hex4(t, &lo))
+						return t->err->rc;
+					if (lo >= 0xDC00 && lo <= 0xDFFF)
+						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				}
+				if (cp < 0x80) {
+					enc[n++] = (char)cp;
+				} else if (cp < 0x800) {
+					enc[n++] = (char)(0xC0 | (cp >> 6));
+					enc[n++] = (char)(0x80 | (cp & 0x3F));
+				} else if (cp < 0x10000) {
+					enc[n++] = (char)(0xE0 | (cp >> 12));
+					enc[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+					enc[n++] = (char)(0x80 | (cp & 0x3F));
+				} else {
+					enc[n++] = (char)(0xF0 | (cp >> 18));
+					enc[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+					enc[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+					enc[n++] = (char)(0x80 | (cp & 0x3F));
+				}
+				break;
+			default: t->i--; return jt_fail(t, "bad escape in a string");
+			}
+		}
+		if (!out)
+			continue;
+		for (k = 0; k < n; k++) {
+			if (o + 1 < cap)
+				out[o++] = enc[k];
+			else if (too_long)
+				*too_long = true;
+		}
+	}
+	if (out)
+		out[o] = '\0';
+	return TK_OK;
+}
+
+static int jt_skip(struct jt *t, int depth);
+
+/* Iterate an object: call with *first = true at '{'; returns 1 with the key decoded, 0 at '}'. */
+static int jt_member(struct jt *t, bool *first, char *key, size_t cap, bool *too_long, int *rc)
+{
+	int c;
+	*rc = TK_OK;
+	if (*first) {
+		if (jt_peek(t) != '{') {
+			*rc = jt_fail(t, "expected an object");
+			return -1;
+		}
+		t->i++;
+		if (jt_peek(t) == '}') {
+			t->i++;
+			return 0;
+		}
+		*first = false;
+	} else {
+		c = jt_peek(t);
+		if (c == '}') {
+			t->i++;
+			return 0;
+		}
+		if (c != ',') {
+			*rc = jt_fail(t, "expected ',' or '}'");
+			return -1;
+		}
+		t->i++;
+	}
+	if ((*rc = jt_string(t, key, cap, too_long)))
+		return -1;
+	if (jt_peek(t) != ':') {
+		*rc = jt_fail(t, "expected ':'");
+		return -1;
+	}
+	t->i++;
+	return 1;
+}
+
+static int jt_literal(struct jt *t, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (t->i + n > t->len || memcmp(t->p + t->i, lit, n) != 0)
+		return jt_fail(t, "invalid literal");
+	t->i += n;
+	return TK_OK;
+}
+
+static int jt_skip(struct jt *t, int depth)
+{
+	int c = jt_peek(t), rc;
+	if (depth > JT_MAX_DEPTH)
+		return jt_fail(t, "nested too deeply");
+	if (c == '"')
+		return jt_string(t, NULL, 0, NULL);
+	if (c == '{') {
+		bool first = true, tl;
+		int r;
+		while ((r = jt_member(t, &first, NULL, 0, &tl, &rc)) == 1)
+			if ((rc = jt_skip(t, depth + 1)))
+				return rc;
+		return r < 0 ? rc : TK_OK;
+	}
+	if (c == '[') {
+		t->i++;
+		if (jt_peek(t) == ']') {
+			t->i++;
+			return TK_OK;
+		}
+		for (;;) {
+			if ((rc = jt_skip(t, depth + 1)))
+				return rc;
+			c = jt_peek(t);
+			if (c == ']') {
+				t->i++;
+				return TK_OK;
+			}
+			if (c != ',')
+				return jt_fail(t, "expected ',' or ']'");
+			t->i++;
+		}
+	}
+	if (c == 't')
+		return jt_literal(t, "true");
+	if (c == 'f')
+		return jt_literal(t, "false");
+	if (c == 'n')
+		return jt_literal(t, "null");
+	if (c == '-' || (c >= '0' && c <= '9')) {
+		size_t st = t->i;
+		if (t->p[t->i] == '-')
+			t->i++;
+		if (t->i >= t->len || !(t->p[t->i] >= '0' && t->p[t->i] <= '9'))
+			return jt_fail(t, "invalid number");
+		while (t->i < t->len && ((t->p[t->i] >= '0' && t->p[t->i] <= '9') || t->p[t->i] == '.' ||
+					 t->p[t->i] == 'e' || t->p[t->i] == 'E' || t->p[t->i] == '+' || t->p[t->i] == '-'))
+			t->i++;
+		(void)st;
+		return TK_OK;
+	}
+	return jt_fail(t, "expected a value");
+}
+
+/* A string value into buf, or skip a non-string (then *is_str false). */
+static int jt_str_or_skip(struct jt *t, char *buf, size_t cap, bool *is_str, bool *too_long)
+{
+	*is_str = jt_peek(t) == '"';
+	if (*is_str)
+		return jt_string(t, buf, cap, too_long);
+	*too_long = false;
+	return jt_skip(t, 1);
+}
+
+struct trk_rel {
+	char status[32], fixed[VDB_MAX_STR + 1], urgency[64];
+	bool has_status, has_fixed, has_urgency;
+};
+
+static int trk_add(struct tk_vdb *db, const char *pkg, const char *cve, const char *rel, const struct trk_rel *r,
+		   struct tk_err *err)
+{
+	struct tk_adv *a;
+	char tag[160];
+	int rc;
+	if (!(a = adv_new(db, err)))
+		return err->rc;
+	snprintf(tag, sizeof(tag), "tracker:%s", rel);
+	a->feed = "debian-tracker";
+	a->scheme = TK_VS_DPKG;
+	a->pkg = strdup(pkg);
+	a->eco = strdup(tag);
+	a->cve = strdup(cve);
+	a->record = strdup("debian-tracker");
+	a->status = strdup(r->status);
+	a->urgency = r->has_urgency ? strdup(r->urgency) : NULL;
+	if (!a->pkg || !a->eco || !a->cve || !a->record || !a->status || (r->has_urgency && !a->urgency))
+		return oom(err);
+	if (strcmp(r->status, "resolved") == 0 && r->has_fixed && strcmp(r->fixed, "0") == 0) {
+		a->kind = TK_ADV_NOT_AFFECTED;
+	} else if (strcmp(r->status, "resolved") == 0 && r->has_fixed && r->fixed[0]) {
+		if ((rc = adv_event(a, 'i', "0")) || (rc = adv_event(a, 'f', r->fixed)))
+			return tk_seterr(err, rc, "out of memory");
+	} else if (strcmp(r->status, "open") == 0 || strcmp(r->status, "resolved") == 0) {
+		/* open, or resolved without a fixed version: no fix to compare against */
+		if ((rc = adv_event(a, 'i', "0")))
+			return tk_seterr(err, rc, "out of memory");
+	} else {
+		a->kind = TK_ADV_UNDETERMINED;
+	}
+	return TK_OK;
+}
 
 int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const char *name,
 		       const struct tk_vdb_want *want, struct tk_vdb_stats *st, struct tk_err *err)
 {
-	cJSON *root = NULL;
-	const cJSON *pkg, *cve, *rel;
+	struct jt t = {buf, len, 0, name, err};
 	struct sset pk = {0}, rl = {0};
-	char tag[160];
-	int rc;
+	char pkg[260], cve[72], rel[72], key[64];
+	bool p1 = true, tl;
+	int r1, rc = TK_OK;
 	memset(st, 0, sizeof(*st));
-	if ((rc = parse_json(buf, len, name, &root, err)))
-		return rc;
-	if (!cJSON_IsObject(root)) {
-		rc = tk_seterr(err, TK_ERR_PARSE, "%s: expected an object {package: {CVE: ...}} at the top", name);
-		goto out;
-	}
 	if (sset_make(&pk, want->pkgs, want->npkgs) || sset_make(&rl, want->releases, want->nreleases)) {
 		rc = oom(err);
 		goto out;
 	}
-	cJSON_ArrayForEach(pkg, root)
-	{
+	if (jt_peek(&t) != '{') {
+		rc = t.i < len ? tk_seterr(err, TK_ERR_PARSE, "%s: expected an object {package: {CVE: ...}} at the top", name)
+			       : jt_fail(&t, "empty");
+		goto out;
+	}
+	while ((r1 = jt_member(&t, &p1, pkg, sizeof(pkg), &tl, &rc)) == 1) {
+		bool p2 = true, keep;
+		int r2;
 		st->records++;
-		if (!cJSON_IsObject(pkg)) {
-			rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s: expected an object of CVEs", name, pkg->string);
-			goto out;
-		}
-		if (!want->all && !sset_has(&pk, pkg->string))
-			continue;
-		if (strlen(pkg->string) > 256)
-			continue;
-		cJSON_ArrayForEach(cve, pkg)
-		{
-			const cJSON *rels = cJSON_GetObjectItemCaseSensitive(cve, "releases");
-			if (!cJSON_IsObject(cve) || strlen(cve->string) > 64)
-				continue;
-			if (rels && !cJSON_IsObject(rels)) {
-				rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s.%.64s.releases: expected an object", name,
-					       pkg->string, cve->string);
+		keep = !tl && (want->all || sset_has(&pk, pkg));
+		if (!keep || jt_peek(&t) != '{') {
+			if (jt_peek(&t) != '{') {
+				rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s: expected an object of CVEs (byte offset %zu)", name,
+					       pkg, t.i);
 				goto out;
 			}
-			cJSON_ArrayForEach(rel, rels)
-			{
-				const char *status = jstr(rel, "status"), *fixed = jstr(rel, "fixed_version");
-				const char *urg = jstr(rel, "urgency");
-				struct tk_adv *a;
-				if (!want->all && !sset_has(&rl, rel->string))
-					continue;
-				if (!status || strlen(rel->string) > 64) {
-					rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s.%.64s.releases.%.64s: no status", name,
-						       pkg->string, cve->string, rel->string);
-					goto out;
-				}
-				if (!(a = adv_new(db, err))) {
-					rc = err->rc;
-					goto out;
-				}
-				snprintf(tag, sizeof(tag), "tracker:%s", rel->string);
-				a->feed = "debian-tracker";
-				a->scheme = TK_VS_DPKG;
-				a->pkg = strdup(pkg->string);
-				a->eco = strdup(tag);
-				a->cve = strdup(cve->string);
-				a->record = strdup("debian-tracker");
-				a->status = strdup(status);
-				a->urgency = urg ? strdup(urg) : NULL;
-				if (!a->pkg || !a->eco || !a->cve || !a->record || !a->status || (urg && !a->urgency)) {
-					rc = oom(err);
-					goto out;
-				}
-				if (strcmp(status, "resolved") == 0 && fixed && strcmp(fixed, "0") == 0) {
-					a->kind = TK_ADV_NOT_AFFECTED;
-				} else if (strcmp(status, "resolved") == 0 && fixed && *fixed) {
-					if ((rc = adv_event(a, 'i', "0")) || (rc = adv_event(a, 'f', fixed))) {
-						tk_seterr(err, rc, "out of memory");
-						goto out;
-					}
-				} else if (strcmp(status, "open") == 0 ||
-					   (strcmp(status, "resolved") == 0 && !(fixed && *fixed))) {
-					if ((rc = adv_event(a, 'i', "0"))) {
-						tk_seterr(err, rc, "out of memory");
-						goto out;
-					}
-				} else {
-					a->kind = TK_ADV_UNDETERMINED;
-				}
-				st->kept++;
-			}
+			if ((rc = jt_skip(&t, 1)))
+				goto out;
+			continue;
 		}
+		while ((r2 = jt_member(&t, &p2, cve, sizeof(cve), &tl, &rc)) == 1) {
+			bool p3 = true, cve_ok = !tl;
+			int r3;
+			if (jt_peek(&t) != '{') {
+				if ((rc = jt_skip(&t, 2)))
+					goto out;
+				continue;
+			}
+			while ((r3 = jt_member(&t, &p3, key, sizeof(key), &tl, &rc)) == 1) {
+				bool p4 = true;
+				int r4;
+				if (strcmp(key, "releases") != 0 || !cve_ok) {
+					if ((rc = jt_skip(&t, 3)))
+						goto out;
+					continue;
+				}
+				if (jt_peek(&t) != '{') {
+					rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s.%.64s.releases: expected an object (byte offset %zu)",
+						       name, pkg, cve, t.i);
+					goto out;
+				}
+				while ((r4 = jt_member(&t, &p4, rel, sizeof(rel), &tl, &rc)) == 1) {
+					struct trk_rel r;
+					bool p5 = true, is_str, tl2;
+					int r5;
+					if (tl || (!want->all && !sset_has(&rl, rel)) || jt_peek(&t) != '{') {
+						if ((rc = jt_skip(&t, 4)))
+							goto out;
+						continue;
+					}
+					memset(&r, 0, sizeof(r));
+					while ((r5 = jt_member(&t, &p5, key, sizeof(key), &tl, &rc)) == 1) {
+						if (strcmp(key, "status") == 0) {
+							if ((rc = jt_str_or_skip(&t, r.status, sizeof(r.status), &is_str, &tl2)))
+								goto out;
+							r.has_status = is_str && !tl2;
+						} else if (strcmp(key, "fixed_version") == 0) {
+							if ((rc = jt_str_or_skip(&t, r.fixed, sizeof(r.fixed), &is_str, &tl2)))
+								goto out;
+							r.has_fixed = is_str && !tl2;
+						} else if (strcmp(key, "urgency") == 0) {
+							if ((rc = jt_str_or_skip(&t, r.urgency, sizeof(r.urgency), &is_str, &tl2)))
+								goto out;
+							r.has_urgency = is_str && !tl2;
+						} else if ((rc = jt_skip(&t, 5))) {
+							goto out;
+						}
+					}
+					if (r5 < 0)
+						goto out;
+					if (!r.has_status) {
+						rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s.%.64s.releases.%.64s: no status", name,
+							       pkg, cve, rel);
+						goto out;
+					}
+					if ((rc = trk_add(db, pkg, cve, rel, &r, err)))
+						goto out;
+					st->kept++;
+				}
+				if (r4 < 0)
+					goto out;
+			}
+			if (r3 < 0)
+				goto out;
+		}
+		if (r2 < 0)
+			goto out;
+	}
+	if (r1 < 0)
+		goto out;
+	if (jt_peek(&t) != -1) {
+		rc = jt_fail(&t, "trailing data after the top-level object");
+		goto out;
 	}
 	rc = TK_OK;
 out:
 	free(pk.v);
 	free(rl.v);
-	cJSON_Delete(root);
 	return rc;
 }
 

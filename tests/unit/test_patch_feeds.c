@@ -216,10 +216,14 @@ static void test_tracker_filter_and_malformed(void **state)
 	assert_int_equal(tk_vdb_load_debian(&db, tracker, strlen(tracker), "t.json", &want, &st, &err), TK_OK);
 	assert_int_equal(st.kept, 2); /* only curl's two */
 	assert_int_equal(tk_vdb_load_debian(&db, bad, strlen(bad), "feeds/debian.json", &want, &st, &err), TK_ERR_PARSE);
-	/* cJSON points at the start of the value it could not finish: the string "resol... */
-	assert_string_equal(err.msg, "feeds/debian.json: malformed JSON at byte offset 68 of 73");
+	assert_string_equal(err.msg, "feeds/debian.json: malformed JSON: input ends early at byte offset 73 (truncated?)");
 	assert_int_equal(tk_vdb_load_debian(&db, "{\"a\": {\"CVE-1\": x}}", 19, "x.json", &want, &st, &err), TK_ERR_PARSE);
-	assert_non_null(strstr(err.msg, "x.json: malformed JSON at byte offset 16 of 19"));
+	assert_string_equal(err.msg, "x.json: malformed JSON at byte offset 16 of 19: expected a value");
+	assert_int_equal(tk_vdb_load_debian(&db, "{\"a\": {}} x", 11, "x.json", &want, &st, &err), TK_ERR_PARSE);
+	assert_non_null(strstr(err.msg, "offset 10 of 11: trailing data"));
+	assert_int_equal(tk_vdb_load_debian(&db, "{\"a\": {\"CVE-1\": {\"releases\": {\"bookworm\": {\"status\": \"open\" \"x\"}}}}}",
+				      strlen("{\"a\": {\"CVE-1\": {\"releases\": {\"bookworm\": {\"status\": \"open\" \"x\"}}}}}"), "x.json", &want, &st, &err), TK_ERR_PARSE);
+	assert_non_null(strstr(err.msg, "expected ',' or '}'"));
 	assert_int_equal(tk_vdb_load_debian(&db, "[1,2]", 5, "x.json", &want, &st, &err), TK_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "expected an object"));
 	tk_vdb_clear(&db);
