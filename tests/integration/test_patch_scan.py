@@ -126,6 +126,13 @@ def main():
               S("PATCH-NO-FIX", "app1/apache:http_server/CVE-2021-41773") == "warn")
         check("app1 openssl 1.1.1k (CPE) vs NVD range <1.1.1za: fails",
               S("PATCH-MISSING-SEVERE", "app1/openssl:openssl/CVE-2024-5535") == "fail")
+        # Alpine: apk installed db, origin as the source, apk version ordering (OSV Alpine ecosystem)
+        f = finding(rep, "PATCH-MISSING-SEVERE", "alp1/openssl/CVE-2024-5535")
+        check("alp1 openssl (origin of libcrypto3) 3.1.4-r1 < 3.1.6-r0 (Alpine OSV): fails",
+              f.get("status") == "fail" and f["evidence"].get("binaries") == ["libcrypto3"], f)
+        check("alp1 musl 1.2.4_git20230717-r4 >= fixed -r3: no finding",
+              not [x for x in rep["findings"] if x["target"].startswith("alp1/musl/")])
+        check("Alpine 3.19 is past end of support (2025-11-01)", S("OS-END-OF-SUPPORT", "alp1") == "fail")
         # end of support
         f = finding(rep, "OS-END-OF-SUPPORT", "old1")
         check("Debian 10 is past its end of support (LTS end 2024-06-30)",
