@@ -71,12 +71,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 		const char *v = line + 5;
 		while (*v == ' ' || *v == '\t')
 			v++;
-		snprintf(h->etag, sizeof(h->etag), "%s", v);
+		snprintf(h->etag, sizeof(h->etag), "%.511s", v);
 	} else if (strncasecmp(line, "Last-Modified:", 14) == 0) {
 		const char *v = line + 14;
 		while (*v == ' ' || *v == '\t')
 			v++;
-		snprintf(h->last_modified, sizeof(h->last_modified), "%s", v);
+		snprintf(h->last_modified, sizeof(h->last_modified), "%.127s", v);
 	}
 	return len;
 }
