@@ -12,6 +12,7 @@
 
 #include "budget.h"
 #include "config.h"
+#include "privs.h"
 #include "report.h"
 
 #define DEFAULT_CHECKLIST "fisc-api-2018"
@@ -79,6 +80,7 @@ static void scan_usage(FILE *f, bool gate)
 		"                         (single scans take these from the config's \"scan\" section)\n"
 		"  -q, --quiet            no summary on stdout\n"
 		"  -v, --verbose          log progress to stderr\n"
+		"      --syslog           also log to syslog (facility daemon); never secrets\n"
 		"\n"
 		"exit codes:\n"
 		"%s",
@@ -219,6 +221,16 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 		goto out;
 	}
 	install_signals();
+	/* Privileged resources first, in this thread; then no capability is left for any probe thread. */
+	for (i = 0; i < cfg->nruns; i++) {
+		if (cfg->runs[i].probe->prepare && (rc = cfg->runs[i].probe->prepare(cfg->runs[i].state, &err))) {
+			fprintf(stderr, "tenken: probe %s: %s\n", cfg->runs[i].probe->name, err.msg);
+			exit_code = rc == TK_ERR_CONFIG ? TK_EXIT_USAGE : TK_EXIT_ERROR;
+			goto out;
+		}
+	}
+	if (tk_drop_privileges(&err) != TK_OK)
+		tk_log(TK_LOG_WARN, "%s", err.msg);
 	if (!o->budget_from_cli)
 		tk_budget_set(cfg->host_conns, cfg->host_rate);
 	memset(&in, 0, sizeof(in));
@@ -296,7 +308,8 @@ static const struct option scan_long[] = {
 	{"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
 	{"inventory", required_argument, NULL, 'i'}, {"parallel", required_argument, NULL, 'P'},
 	{"deadline", required_argument, NULL, 'D'}, {"host-connections", required_argument, NULL, 'H'},
-	{"host-rate", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
+	{"host-rate", required_argument, NULL, 'R'}, {"syslog", no_argument, NULL, 'S'},
+	{NULL, 0, NULL, 0}};
 
 static int int_opt(const char *name, const char *v, long long min, long long max, long long *out)
 {
@@ -321,6 +334,7 @@ int tk_cmd_scan(int argc, char **argv, bool gate)
 		long long v;
 		switch (c) {
 		case 'i': o.inventory = optarg; break;
+		case 'S': tk_log_syslog("tenken"); break;
 		case 'P':
 			if (int_opt("parallel", optarg, 1, 256, &v))
 				return TK_EXIT_USAGE;

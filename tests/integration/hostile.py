@@ -22,6 +22,9 @@ class Hostile:
         self.stopping = False
         self.conns = []
         self.accepted = 0
+        self.active = 0      # connections being served now
+        self.peak = 0        # the most served at once
+        self.count_lock = threading.Lock()
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
 
@@ -36,10 +39,16 @@ class Hostile:
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     def _serve(self, c):
+        with self.count_lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
         try:
             getattr(self, "_" + self.behaviour)(c)
         except (OSError, ssl.SSLError, ValueError):
             pass
+        finally:
+            with self.count_lock:
+                self.active -= 1
 
     # accepts and never speaks
     def _silent(self, c):
@@ -97,6 +106,15 @@ class Hostile:
         s = self.context.wrap_socket(c, server_side=True)
         s.recv(4096)
         s.sendall(b"HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=63072000\r\nContent-Length: 0\r\n\r\n")
+        s.close()
+
+    # TLS, holds each request 150 ms, then a normal answer (for counting concurrency)
+    def _tls_slow_ok(self, c):
+        s = self.context.wrap_socket(c, server_side=True)
+        s.recv(4096)
+        time.sleep(0.15)
+        s.sendall(b"HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=63072000\r\nContent-Length: 0\r\n"
+                  b"Connection: close\r\n\r\n")
         s.close()
 
     def stop(self):
