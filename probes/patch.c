@@ -5,7 +5,7 @@
  *
  * Config:
  *   {"inventories": [{"host": "app1", "dpkg_status": "app1/status", "os_release": "app1/os-release",
- *                     "cpes": ["cpe:2.3:a:openssl:openssl:1.1.1k:*:*:*:*:*:*:*"]},
+ *                     "cpes": ["cpe:2.3:a:openssl:openssl:1.1.1k:*:*:*:*:*:*:*"], "nmap_xml": "app1/nmap.xml"},
  *                    {"host": "db1", "rpm_qa": "db1/rpm-qa.txt",
  *                     "os": {"id": "rocky", "version_id": "9.3"}},
  *                    {"host": "edge", "apk_installed": "edge/installed", "os_release": "edge/os-release"}],
@@ -44,6 +44,7 @@ struct inv_cfg {
 	bool os_given;
 	char **cpes;
 	size_t ncpes;
+	char *nmap_xml;      /* nmap -oX report whose application CPEs are added */
 };
 
 struct feed_cfg {
@@ -74,6 +75,7 @@ static void patch_free(void *state)
 		free(c->inv[i].path);
 		free(c->inv[i].os_release);
 		tk_strv_free(c->inv[i].cpes);
+		free(c->inv[i].nmap_xml);
 	}
 	for (i = 0; i < c->nfeeds; i++) {
 		free(c->feeds[i].format);
@@ -134,7 +136,7 @@ static int patch_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 {
 	static const char *const keys[] = {"inventories", "feeds", "as_of", "eol_table", "max_feed_mb", NULL};
 	static const char *const ikeys[] = {"host", "dpkg_status", "rpm_qa", "apk_installed", "os_release", "os",
-					    "cpes", NULL};
+					    "cpes", "nmap_xml", NULL};
 	static const char *const okeys[] = {"id", "version_id", "codename", "pretty_name", NULL};
 	static const char *const fkeys[] = {"format", "path", NULL};
 	struct patch_cfg *c = calloc(1, sizeof(*c));
@@ -174,7 +176,7 @@ static int patch_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 	cJSON_ArrayForEach(e, invs)
 	{
 		struct inv_cfg *iv = &c->inv[i];
-		const char *host = NULL, *dpkg = NULL, *rpm = NULL, *apk = NULL, *osr = NULL;
+		const char *host = NULL, *dpkg = NULL, *rpm = NULL, *apk = NULL, *osr = NULL, *nmap = NULL;
 		const cJSON *os;
 		size_t k, nsrc;
 		tk_path_idx(q, sizeof(q), p, i);
@@ -189,6 +191,7 @@ static int patch_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 		    (rc = tk_cfg_string(e, "rpm_qa", false, &rpm, cc, q, err)) ||
 		    (rc = tk_cfg_string(e, "apk_installed", false, &apk, cc, q, err)) ||
 		    (rc = tk_cfg_string(e, "os_release", false, &osr, cc, q, err)) ||
+		    (rc = tk_cfg_string(e, "nmap_xml", false, &nmap, cc, q, err)) ||
 		    (rc = tk_cfg_strings(e, "cpes", false, &iv->cpes, &iv->ncpes, cc, q, err)))
 			goto fail;
 		for (k = 0; k + 1 < i; k++)
@@ -201,14 +204,16 @@ static int patch_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 			goto fail;
 		}
 		nsrc = (dpkg != NULL) + (rpm != NULL) + (apk != NULL);
-		if (nsrc > 1 || (nsrc == 0 && iv->ncpes == 0)) {
-			rc = tk_cfg_err(err, cc, q, "give exactly one of dpkg_status, rpm_qa, apk_installed (or only cpes)");
+		if (nsrc > 1 || (nsrc == 0 && iv->ncpes == 0 && !nmap)) {
+			rc = tk_cfg_err(err, cc, q,
+					"give exactly one of dpkg_status, rpm_qa, apk_installed (or only cpes / nmap_xml)");
 			goto fail;
 		}
 		iv->kind = dpkg ? TK_INV_DPKG : rpm ? TK_INV_RPM : apk ? TK_INV_APK : TK_INV_NONE;
 		if (!(iv->host = strdup(host)) ||
 		    (nsrc && !(iv->path = tk_cfg_resolve(cc, dpkg ? dpkg : rpm ? rpm : apk))) ||
-		    (osr && !(iv->os_release = tk_cfg_resolve(cc, osr)))) {
+		    (osr && !(iv->os_release = tk_cfg_resolve(cc, osr))) ||
+		    (nmap && !(iv->nmap_xml = tk_cfg_resolve(cc, nmap)))) {
 			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 			goto fail;
 		}
@@ -318,6 +323,8 @@ struct host {
 	char release[64];   /* tracker release codename */
 	struct unit *units;
 	size_t nunits;
+	char **cpes;        /* config cpes + those of nmap_xml */
+	size_t ncpes;
 };
 
 static const char *const debian_codenames[][2] = {
@@ -400,6 +407,7 @@ static void host_clear(struct host *h)
 {
 	size_t k;
 	tk_inv_clear(&h->inv);
+	tk_strv_free(h->cpes);
 	for (k = 0; k < h->nunits; k++) {
 		free(h->units[k].name);
 		free(h->units[k].version);
@@ -499,6 +507,37 @@ static int read_host(struct host *h, size_t max, struct tk_err *err)
 			tk_seterr(err, rc, "out of memory");
 			goto out;
 		}
+	}
+	/* CPEs: the config's, then the application CPEs nmap's service detection found */
+	{
+		char **nm = NULL;
+		size_t nn = 0, k;
+		if (c->nmap_xml) {
+			free(text);
+			text = NULL;
+			if ((rc = tk_read_file(c->nmap_xml, 256 << 20, &text, &len, err)))
+				goto out;
+			if ((rc = tk_nmap_cpes(text, len, &nm, &nn, err))) {
+				tk_err_prefix(err, "%s", c->nmap_xml);
+				goto out;
+			}
+		}
+		if (!(h->cpes = calloc(c->ncpes + nn + 1, sizeof(char *)))) {
+			tk_strv_free(nm);
+			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (k = 0; k < c->ncpes; k++)
+			if ((h->cpes[h->ncpes] = strdup(c->cpes[k])))
+				h->ncpes++;
+		for (k = 0; k < nn; k++) {
+			size_t j;
+			for (j = 0; j < h->ncpes && strcmp(h->cpes[j], nm[k]) != 0; j++)
+				;
+			if (j == h->ncpes && (h->cpes[h->ncpes] = strdup(nm[k])))
+				h->ncpes++;
+		}
+		tk_strv_free(nm);
 	}
 	host_ecos(h);
 	h->ok = true;
@@ -904,14 +943,27 @@ static int host_cpes(const struct patch_cfg *c, const struct host *h, const stru
 		     struct tk_runctx *ctx)
 {
 	size_t k;
-	for (k = 0; k < h->cfg->ncpes; k++) {
-		const char *cpe = h->cfg->cpes[k];
+	for (k = 0; k < h->ncpes; k++) {
+		const char *cpe = h->cpes[k];
 		char vendor[256], product[256], version[256], target[900];
+		const char *last;
 		size_t first, n, j;
 		const cJSON *e;
 		cJSON *o;
 		if (tk_cpe_parts(cpe, vendor, sizeof(vendor), product, sizeof(product), version, sizeof(version)))
 			continue;
+		{
+			/* the same software named twice (a 2.3 name in the config, a 2.2 URI from nmap) */
+			size_t q;
+			bool dup = false;
+			for (q = 0; q < k && !dup; q++) {
+				char v2[256], p2[256], w2[256];
+				dup = tk_cpe_parts(h->cpes[q], v2, sizeof(v2), p2, sizeof(p2), w2, sizeof(w2)) == 0 &&
+				      strcmp(v2, vendor) == 0 && strcmp(p2, product) == 0 && strcmp(w2, version) == 0;
+			}
+			if (dup)
+				continue;
+		}
 		snprintf(target, sizeof(target), "%s/%s", h->cfg->host, cpe);
 		if (!(o = tk_obs_new(ctx, "patch_sw", target)))
 			return TK_ERR_NOMEM;
@@ -932,12 +984,13 @@ static int host_cpes(const struct patch_cfg *c, const struct host *h, const stru
 		if (!strcmp(version, "*") || !strcmp(version, "-"))
 			continue;
 		tk_vdb_find_cpe(db, vendor, product, &first, &n);
-		for (j = first; j < first + n; j++) {
+		for (j = first, last = NULL; j < first + n; j++) {
 			const struct tk_cpem *m = &db->cm[j];
 			if (!cpe_in_range(m, version))
 				continue;
-			if (j > first && strcmp(db->cm[j - 1].cve, m->cve) == 0 && cpe_in_range(&db->cm[j - 1], version))
-				continue;
+			if (last && strcmp(last, m->cve) == 0)
+				continue; /* matches sorted by CVE: one observation per CVE */
+			last = m->cve;
 			snprintf(target, sizeof(target), "%s/%s:%s/%s", h->cfg->host, vendor, product, m->cve);
 			if (!(o = tk_obs_new(ctx, "patch_vuln", target)))
 				return TK_ERR_NOMEM;
@@ -996,9 +1049,9 @@ static int patch_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		for (k = 0; k < hosts[i].necos; k++)
 			if (sl_add(&ec, hosts[i].ecos[k]))
 				goto nomem;
-		for (k = 0; k < c->inv[i].ncpes; k++) {
+		for (k = 0; k < hosts[i].ncpes; k++) {
 			char v[256], p[256], ver[8], **np;
-			if (tk_cpe_parts(c->inv[i].cpes[k], v, sizeof(v), p, sizeof(p), ver, sizeof(ver)))
+			if (tk_cpe_parts(hosts[i].cpes[k], v, sizeof(v), p, sizeof(p), ver, sizeof(ver)))
 				continue;
 			if (!(np = realloc(prod, (nprod + 2) * sizeof(char *))))
 				goto nomem;
@@ -1078,7 +1131,7 @@ static int patch_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 							: h->inv.kind == TK_INV_APK ? "apk"
 										    : "cpe");
 		cJSON_AddNumberToObject(o, "packages", (double)h->inv.n);
-		cJSON_AddNumberToObject(o, "cpes", (double)h->cfg->ncpes);
+		cJSON_AddNumberToObject(o, "cpes", (double)h->ncpes);
 		cJSON_AddStringToObject(o, "os", h->os.pretty[0] ? h->os.pretty : h->os.id);
 		{
 			cJSON *ea = cJSON_AddArrayToObject(o, "ecosystems");

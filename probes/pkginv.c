@@ -381,3 +381,89 @@ int tk_osrel_parse(const char *p, size_t len, struct tk_osrel *out, struct tk_er
 		return tk_seterr(err, TK_ERR_PARSE, "no ID= line");
 	return TK_OK;
 }
+
+/* ---- nmap XML: <cpe> elements ---- */
+
+int tk_nmap_cpes(const char *p, size_t len, char ***out, size_t *n, struct tk_err *err)
+{
+	char **v = NULL;
+	size_t cnt = 0, cap = 0, i = 0, k;
+	*out = NULL;
+	*n = 0;
+	if (len < 5 || (!memchr(p, '<', len > 256 ? 256 : len)))
+		return tk_seterr(err, TK_ERR_PARSE, "not an XML document");
+	while (i + 5 < len) {
+		const char *s = memchr(p + i, '<', len - i), *e;
+		char val[512];
+		size_t o = 0, j;
+		if (!s)
+			break;
+		i = (size_t)(s - p) + 1;
+		if (len - (size_t)(s - p) < 5 || memcmp(s, "<cpe>", 5) != 0)
+			continue;
+		s += 5;
+		e = NULL;
+		for (j = (size_t)(s - p); j + 6 <= len; j++)
+			if (p[j] == '<') {
+				e = p + j;
+				break;
+			}
+		if (!e || memcmp(e, "</cpe>", 6) != 0) {
+			tk_strv_free(v);
+			return tk_seterr(err, TK_ERR_PARSE, "byte offset %zu: <cpe> without </cpe>", (size_t)(s - p));
+		}
+		/* unescape the five predefined entities; anything else is kept as is */
+		for (j = 0; s + j < e && o + 1 < sizeof(val);) {
+			static const struct {
+				const char *ent;
+				char c;
+			} ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+			bool done = false;
+			if (s[j] == '&')
+				for (k = 0; k < TK_ARRAY_LEN(ents); k++) {
+					size_t el = strlen(ents[k].ent);
+					if ((size_t)(e - s) - j >= el && memcmp(s + j, ents[k].ent, el) == 0) {
+						val[o++] = ents[k].c;
+						j += el;
+						done = true;
+						break;
+					}
+				}
+			if (!done)
+				val[o++] = s[j++];
+		}
+		val[o] = '\0';
+		i = (size_t)(e - p) + 6;
+		if (strncmp(val, "cpe:/a:", 7) != 0 || has_ctl(val, o))
+			continue;
+		for (k = 0; k < cnt; k++)
+			if (strcmp(v[k], val) == 0)
+				break;
+		if (k < cnt)
+			continue;
+		if (cnt >= TK_NMAP_MAX_CPES) {
+			tk_strv_free(v);
+			return tk_seterr(err, TK_ERR_LIMIT, "more than %d CPEs", TK_NMAP_MAX_CPES);
+		}
+		if (cnt + 1 >= cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			char **nv = realloc(v, nc * sizeof(char *));
+			if (!nv) {
+				tk_strv_free(v);
+				return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			}
+			v = nv;
+			cap = nc;
+		}
+		if (!(v[cnt] = strdup(val))) {
+			tk_strv_free(v);
+			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		}
+		v[++cnt] = NULL;
+	}
+	if (!v && !(v = calloc(1, sizeof(char *))))
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	*out = v;
+	*n = cnt;
+	return TK_OK;
+}

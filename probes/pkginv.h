@@ -50,4 +50,12 @@ struct tk_osrel {
 /* Parse os-release (KEY=value, optional shell quotes). Missing ID is an error. */
 int tk_osrel_parse(const char *p, size_t len, struct tk_osrel *out, struct tk_err *err);
 
+/*
+ * The application CPEs (cpe:/a:...) of an nmap XML report (-oX), as nmap's
+ * service detection writes them: <service ...><cpe>cpe:/a:apache:http_server:2.4.49</cpe>.
+ * Deduplicated, at most TK_NMAP_MAX_CPES; *out is a NULL-terminated malloc'd vector.
+ */
+#define TK_NMAP_MAX_CPES 10000
+int tk_nmap_cpes(const char *p, size_t len, char ***out, size_t *n, struct tk_err *err);
+
 #endif

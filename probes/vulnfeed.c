@@ -760,14 +760,28 @@ out:
 /* ---- NVD ---- */
 
 /* Split "cpe:2.3:part:vendor:product:version:..." (handles "\:" escapes). */
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* CPE 2.3 formatted strings ("cpe:2.3:a:v:p:ver:...", backslash escapes) and
+ * CPE 2.2 URIs as nmap prints them ("cpe:/a:v:p:ver", percent escapes). */
 static int cpe_split(const char *cpe, char f[6][VDB_MAX_STR + 1])
 {
 	size_t n = 0, o = 0, i;
-	if (strncmp(cpe, "cpe:2.3:", 8) != 0)
+	bool uri = strncmp(cpe, "cpe:/", 5) == 0;
+	if (strncmp(cpe, "cpe:2.3:", 8) != 0 && !uri)
 		return -1;
 	memset(f, 0, 6 * (VDB_MAX_STR + 1));
-	for (i = 8; cpe[i] && n < 6; i++) {
-		if (cpe[i] == '\\' && cpe[i + 1]) {
+	for (i = uri ? 5 : 8; cpe[i] && n < 6; i++) {
+		if (uri && cpe[i] == '%' && hexval((unsigned char)cpe[i + 1]) >= 0 && hexval((unsigned char)cpe[i + 2]) >= 0) {
+			if (o < VDB_MAX_STR)
+				f[n][o++] = (char)(hexval((unsigned char)cpe[i + 1]) * 16 + hexval((unsigned char)cpe[i + 2]));
+			i += 2;
+			continue;
+		}
+		if (!uri && cpe[i] == '\\' && cpe[i + 1]) {
 			if (o < VDB_MAX_STR)
 				f[n][o++] = cpe[i + 1];
 			i++;
@@ -782,7 +796,11 @@ static int cpe_split(const char *cpe, char f[6][VDB_MAX_STR + 1])
 		if (o < VDB_MAX_STR)
 			f[n][o++] = cpe[i];
 	}
-	return n >= 3 ? 0 : -1;
+	if (uri && n < 6)
+		n++; /* the last field of a URI is not followed by ':' */
+	if (uri && f[3][0] == '\0')
+		snprintf(f[3], VDB_MAX_STR + 1, "*");
+	return n >= 3 && f[1][0] && f[2][0] ? 0 : -1;
 }
 
 int tk_cpe_parts(const char *cpe, char *vendor, size_t vs, char *product, size_t ps, char *version, size_t ws)
@@ -950,7 +968,9 @@ static int cm_cmp(const void *x, const void *y)
 {
 	const struct tk_cpem *a = x, *b = y;
 	int c = strcmp(a->vendor, b->vendor);
-	return c ? c : strcmp(a->product, b->product);
+	if (!c)
+		c = strcmp(a->product, b->product);
+	return c ? c : strcmp(a->cve, b->cve);
 }
 
 void tk_vdb_index(struct tk_vdb *db)

@@ -133,6 +133,12 @@ def main():
         check("alp1 musl 1.2.4_git20230717-r4 >= fixed -r3: no finding",
               not [x for x in rep["findings"] if x["target"].startswith("alp1/musl/")])
         check("Alpine 3.19 is past end of support (2025-11-01)", S("OS-END-OF-SUPPORT", "alp1") == "fail")
+        # CPEs from an nmap -oX report (CPE 2.2 URIs), deduplicated against the config's CPE 2.3 names
+        f = finding(rep, "PATCH-MISSING-SEVERE", "app1/openbsd:openssh/CVE-2023-38408")
+        check("nmap's cpe:/a:openbsd:openssh:8.2p1 vs NVD range <9.3: fails, fixed 9.3",
+              f.get("status") == "fail" and f["evidence"].get("fixed") == "9.3", f)
+        check("apache found both in cpes and by nmap is judged once",
+              len([x for x in rep["findings"] if x["target"] == "app1/apache:http_server/CVE-2021-41773"]) == 1)
         # end of support
         f = finding(rep, "OS-END-OF-SUPPORT", "old1")
         check("Debian 10 is past its end of support (LTS end 2024-06-30)",

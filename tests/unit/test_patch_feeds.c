@@ -329,6 +329,38 @@ static void test_nvd_scores(void **state)
 	tk_vdb_clear(&db);
 }
 
+static void test_nmap_cpes_and_uris(void **state)
+{
+	const char *x = "<?xml version=\"1.0\"?><nmaprun><host><ports>"
+			"<port protocol=\"tcp\" portid=\"22\"><service name=\"ssh\"><cpe>cpe:/a:openbsd:openssh:8.2p1</cpe>"
+			"<cpe>cpe:/o:linux:linux_kernel</cpe></service></port>"
+			"<port protocol=\"tcp\" portid=\"80\"><service name=\"http\"><cpe>cpe:/a:at%26t:web&amp;x:1.0</cpe>"
+			"<cpe>cpe:/a:openbsd:openssh:8.2p1</cpe></service></port></ports></host></nmaprun>";
+	char **v = NULL, vendor[64], product[64], version[64];
+	size_t n = 0;
+	struct tk_err err = {0};
+	(void)state;
+	assert_int_equal(tk_nmap_cpes(x, strlen(x), &v, &n, &err), TK_OK);
+	assert_int_equal(n, 2); /* the OS CPE is skipped, the duplicate merged */
+	assert_string_equal(v[0], "cpe:/a:openbsd:openssh:8.2p1");
+	assert_string_equal(v[1], "cpe:/a:at%26t:web&x:1.0");
+	assert_int_equal(tk_cpe_parts(v[1], vendor, sizeof(vendor), product, sizeof(product), version, sizeof(version)), 0);
+	assert_string_equal(vendor, "at&t");
+	assert_string_equal(product, "web&x");
+	assert_string_equal(version, "1.0");
+	tk_strv_free(v);
+	assert_int_equal(tk_cpe_parts("cpe:/a:apache:http_server", vendor, sizeof(vendor), product, sizeof(product), version,
+				      sizeof(version)), 0);
+	assert_string_equal(version, "*");
+	assert_int_equal(tk_cpe_parts("cpe:2.3:a:apache:http_server:2.4.49:*:*:*:*:*:*:*", vendor, sizeof(vendor), product,
+				      sizeof(product), version, sizeof(version)), 0);
+	assert_string_equal(version, "2.4.49");
+	assert_int_equal(tk_cpe_parts("cpe:/a:", vendor, sizeof(vendor), product, sizeof(product), version, sizeof(version)),
+			 -1);
+	assert_int_not_equal(tk_nmap_cpes("<a><cpe>cpe:/a:x:y", 18, &v, &n, &err), TK_OK);
+	assert_non_null(strstr(err.msg, "without </cpe>"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,7 +368,7 @@ int main(void)
 		cmocka_unit_test(test_rpmqa),		   cmocka_unit_test(test_apk),
 		cmocka_unit_test(test_osrelease),	   cmocka_unit_test(test_tracker_verdicts),
 		cmocka_unit_test(test_tracker_filter_and_malformed), cmocka_unit_test(test_osv_ranges),
-		cmocka_unit_test(test_nvd_scores),
+		cmocka_unit_test(test_nvd_scores),	   cmocka_unit_test(test_nmap_cpes_and_uris),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
