@@ -844,11 +844,26 @@ static int match_unit(const struct patch_cfg *c, struct host *h, const struct un
 					cJSON_AddStringToObject(o, "urgency", a->urgency);
 				cJSON_AddBoolToObject(o, "distro_unimportant",
 						      a->urgency && strncmp(a->urgency, "unimportant", 11) == 0);
-				if (a->published && bm == TK_M_VULN_FIXABLE) {
-					char d[16];
-					date_str(a->published, d);
-					cJSON_AddStringToObject(o, "fix_published", d);
-					cJSON_AddNumberToObject(o, "days_since_fix", days_between(a->published, c->as_of));
+				if (bm == TK_M_VULN_FIXABLE) {
+					/* the release date of the fix: this source's, else another's naming the same fixed version */
+					time_t pub = a->published;
+					const char *pub_from = a->record;
+					for (j = k; !pub && j < end; j++) {
+						const char *f2;
+						if (j != best && db->adv[j].published && host_has_eco(h, db->adv[j].eco) &&
+						    tk_adv_match(&db->adv[j], u->version, &f2) == TK_M_VULN_FIXABLE && f2 &&
+						    tk_vcmp(a->scheme, f2, bfix) == 0) {
+							pub = db->adv[j].published;
+							pub_from = db->adv[j].record;
+						}
+					}
+					if (pub) {
+						char d[16];
+						date_str(pub, d);
+						cJSON_AddStringToObject(o, "fix_published", d);
+						cJSON_AddStringToObject(o, "fix_published_from", pub_from);
+						cJSON_AddNumberToObject(o, "days_since_fix", days_between(pub, c->as_of));
+					}
 				}
 				add_scores(o, db, a->cve);
 				if (others)

@@ -641,37 +641,51 @@ static time_t date_of(const char *s)
 static int osv_record(struct tk_vdb *db, const cJSON *r, const char *name, size_t idx, const struct sset *pk,
 		      const struct sset *ec, bool all, struct tk_vdb_stats *st, struct tk_err *err)
 {
-	const char *id = jstr(r, "id"), *cve = NULL;
+	const char *id = jstr(r, "id"), *cves[64], *cve;
 	const cJSON *al, *e, *aff, *sev;
 	char src[160];
+	size_t ncves = 0, ci, k;
 	int rc;
 	if (!cJSON_IsObject(r) || !id)
 		return tk_seterr(err, TK_ERR_PARSE, "%s: record %zu: not an OSV record (no \"id\")", name, idx);
 	st->records++;
+	/* every CVE the record speaks for (a DSA covers several): the record id, aliases, upstream */
 	if (is_cve(id))
-		cve = id;
-	cJSON_ArrayForEach(al, cJSON_GetObjectItemCaseSensitive(r, "aliases")) if (!cve && cJSON_IsString(al) &&
-									       is_cve(al->valuestring)) cve =
-		al->valuestring;
-	cJSON_ArrayForEach(al, cJSON_GetObjectItemCaseSensitive(r, "upstream")) if (!cve && cJSON_IsString(al) &&
-										is_cve(al->valuestring)) cve =
-		al->valuestring;
-	if (!cve)
-		cve = id;
-	snprintf(src, sizeof(src), "osv:%.100s", id);
-	cJSON_ArrayForEach(sev, cJSON_GetObjectItemCaseSensitive(r, "severity"))
+		cves[ncves++] = id;
 	{
-		const char *type = jstr(sev, "type"), *score = jstr(sev, "score");
-		if (type && score && strncmp(type, "CVSS_V", 6) == 0 &&
-		    (rc = add_score(db, cve, src, score, -1, 2, st, err)))
-			return rc;
+		static const char *const lists[] = {"aliases", "upstream"};
+		for (k = 0; k < 2; k++)
+			cJSON_ArrayForEach(al, cJSON_GetObjectItemCaseSensitive(r, lists[k]))
+			{
+				size_t j;
+				if (!cJSON_IsString(al) || !is_cve(al->valuestring) || ncves >= TK_ARRAY_LEN(cves))
+					continue;
+				for (j = 0; j < ncves && strcmp(cves[j], al->valuestring) != 0; j++)
+					;
+				if (j == ncves)
+					cves[ncves++] = al->valuestring;
+			}
 	}
+	if (ncves == 0)
+		cves[ncves++] = id;
+	snprintf(src, sizeof(src), "osv:%.100s", id);
+	/* a record's severity is about one vulnerability: ambiguous when it lists several CVEs */
+	if (ncves == 1)
+		cJSON_ArrayForEach(sev, cJSON_GetObjectItemCaseSensitive(r, "severity"))
+		{
+			const char *type = jstr(sev, "type"), *score = jstr(sev, "score");
+			if (type && score && strncmp(type, "CVSS_V", 6) == 0 &&
+			    (rc = add_score(db, cves[0], src, score, -1, 2, st, err)))
+				return rc;
+		}
+	for (ci = 0; ci < ncves; ci++)
 	cJSON_ArrayForEach(aff, cJSON_GetObjectItemCaseSensitive(r, "affected"))
 	{
 		const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(aff, "package"), *range, *v;
 		const char *eco = jstr(pkg, "ecosystem"), *pname = jstr(pkg, "name");
 		struct tk_adv *a;
 		size_t nver = 0;
+		cve = cves[ci];
 		if (!eco || !pname)
 			continue;
 		if (!all && (!sset_has(pk, pname) || !sset_has(ec, eco)))

@@ -112,8 +112,8 @@ def main():
             check("no finding for %s (fixed / not affected / removed / no release data)" % t,
                   not [x for x in rep["findings"] if x["target"] == t])
         h = finding(rep, "PATCH-INVENTORY-UNJUDGED", "app1").get("evidence", {})
-        check("host summary counts: 2 fixed, 1 not affected, 4 fixable, 2 unfixed",
-              h.get("fixed") == 2 and h.get("not_affected") == 1 and h.get("vulnerable_fixable") == 4
+        check("host summary counts: 2 fixed, 1 not affected, 5 fixable, 2 unfixed",
+              h.get("fixed") == 2 and h.get("not_affected") == 1 and h.get("vulnerable_fixable") == 5
               and h.get("vulnerable_unfixed") == 2, h)
         # rpm host against OSV (Rocky) with rpm version comparison
         f = finding(rep, "PATCH-MISSING-SEVERE", "db1/openssl-libs/CVE-2024-5535")
@@ -157,20 +157,35 @@ def main():
         # grace period: db1's fix was published 2024-11-13 (Rocky OSV); 740 days before as_of
         f = finding(rep, "PATCH-MISSING-SEVERE", "db1/openssl/CVE-2024-5535")
         check("fix date and age are in the evidence", f.get("evidence", {}).get("fix_published") == "2024-11-13", f.get("evidence"))
+        # a DSA (OSV) speaks for two CVEs: both judged; its date dates the tracker's identical fix
+        f = finding(rep, "PATCH-MISSING-SEVERE", "app1/openssl/CVE-2024-5535").get("evidence", {})
+        check("tracker fix dated by the DSA naming the same fixed version",
+              f.get("fix_published") == "2024-09-03" and f.get("fix_published_from") == "DSA-5764-1", f)
+        f = finding(rep, "PATCH-UNSCORED", "app1/openssl/CVE-2024-6119")
+        check("second CVE of the DSA is judged too (no score anywhere: PATCH-UNSCORED)",
+              f.get("status") == "warn" and f["evidence"].get("record") == "DSA-5764-1", f)
+        check("the pillow fix has no known date", "fix_published" not in finding(rep, "PATCH-MISSING-SEVERE", "app1/pillow/CVE-2023-50447").get("evidence", {"fix_published": None}) or finding(rep, "PATCH-MISSING-SEVERE", "app1/pillow/CVE-2023-50447")["evidence"].get("fix_published") is None)
         tl = os.path.join(work, "tailoring.json")
-        with open(tl, "w") as fh:
-            json.dump({"name": "grace", "rules": {"PATCH-MISSING-SEVERE": {"params": {"grace_days": 1000, "min_score": 9.5}}}}, fh)
-        r3, rep3 = scan(runs, cfg, tailoring=tl)
-        check("tailored grace_days 1000 and min_score 9.5: the 740-day-old fix is within grace",
-              rep3 is not None and status_of(rep3, "PATCH-MISSING-SEVERE", "db1/openssl/CVE-2024-5535") == "pass")
-        check("... and 9.1 < 9.5 passes where the fix date is unknown",
-              rep3 is not None and status_of(rep3, "PATCH-MISSING-SEVERE", "app1/openssl/CVE-2024-5535") == "pass")
-        with open(tl, "w") as fh:
-            json.dump({"name": "grace", "rules": {"PATCH-MISSING-SEVERE": {"params": {"grace_days": 30}}}}, fh)
-        r4, rep4 = scan(runs, cfg, tailoring=tl)
-        check("grace_days 30: the fix released 740 days ago fails; unknown fix date fails (conservative)",
+
+        def tailored(params):
+            with open(tl, "w") as fh:
+                json.dump({"name": "t", "rules": {"PATCH-MISSING-SEVERE": {"params": params}}}, fh)
+            return scan(runs, cfg, tailoring=tl)[1]
+
+        rep3 = tailored({"grace_days": 1000})
+        check("grace_days 1000: fixes released 740 (db1) and 811 (app1, DSA) days ago are within grace",
+              rep3 is not None and status_of(rep3, "PATCH-MISSING-SEVERE", "db1/openssl/CVE-2024-5535") == "pass"
+              and status_of(rep3, "PATCH-MISSING-SEVERE", "app1/openssl/CVE-2024-5535") == "pass")
+        check("... a fix with an unknown release date still fails (conservative)",
+              rep3 is not None and status_of(rep3, "PATCH-MISSING-SEVERE", "app1/pillow/CVE-2023-50447") == "fail")
+        rep4 = tailored({"grace_days": 30})
+        check("grace_days 30: the old fixes fail",
               rep4 is not None and status_of(rep4, "PATCH-MISSING-SEVERE", "db1/openssl/CVE-2024-5535") == "fail"
               and status_of(rep4, "PATCH-MISSING-SEVERE", "app1/openssl/CVE-2024-5535") == "fail")
+        rep5 = tailored({"min_score": 9.5})
+        check("min_score 9.5: the 9.1 CVE passes, the 9.8 openssh one still fails",
+              rep5 is not None and status_of(rep5, "PATCH-MISSING-SEVERE", "app1/openssl/CVE-2024-5535") == "pass"
+              and status_of(rep5, "PATCH-MISSING-SEVERE", "app1/openbsd:openssh/CVE-2023-38408") == "fail")
 
         # malformed feed: clear error with offset, previous feeds still used, scan incomplete
         with open(os.path.join(work, "feeds", "nvd", "page-0002.json"), "w") as fh:
