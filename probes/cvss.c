@@ -121,8 +121,8 @@ static int split(const char *s, size_t len, const struct metric *m, size_t nm, c
 			if (i == len)
 				return *why = "trailing '/'", -1;
 		}
-		for (k = 0; k < nm; k++) {
-			if (strcmp(m[k].name, name) != 0)
+		for (k = 0; k < nm && !found; k++) {
+			if (m[k].name[0] != name[0] || strcmp(m[k].name, name) != 0)
 				continue;
 			found = true;
 			if (seen[k])

@@ -245,7 +245,23 @@ static int jt_string(struct jt *t, char *out, size_t cap, bool *too_long)
 		unsigned char c;
 		unsigned cp;
 		char enc[4];
-		size_t n = 0, k;
+		size_t n = 0, k, run = t->i;
+		/* fast path: a run of plain characters, copied at once */
+		while (run < t->len && (unsigned char)t->p[run] >= 0x20 && t->p[run] != '"' && t->p[run] != '\\')
+			run++;
+		if (run > t->i) {
+			if (out) {
+				size_t m = run - t->i;
+				if (o + m >= cap) {
+					if (too_long && m)
+						*too_long = o + m >= cap;
+					m = cap > o + 1 ? cap - o - 1 : 0;
+				}
+				memcpy(out + o, t->p + t->i, m);
+				o += m;
+			}
+			t->i = run;
+		}
 		if (t->i >= t->len)
 			return jt_fail(t, "unterminated string");
 		c = (unsigned char)t->p[t->i++];
@@ -831,64 +847,306 @@ int tk_cpe_parts(const char *cpe, char *vendor, size_t vs, char *product, size_t
 	return rc;
 }
 
-static char *dupnull(const char *s)
+/*
+ * NVD pages are read with the same pull tokenizer as the tracker: a page of
+ * 2,000 CVEs is ~20 MB of JSON of which we keep a vector and a few CPE
+ * ranges per CVE. Per CVE, scores and CPE matches are collected and added
+ * once the "cve" object ends (its "id" may come anywhere in it).
+ */
+#define NVD_MAX_PENDING 4096
+
+struct nvd_score {
+	char source[160], vector[260];
+	double bs;
+	int primary;
+};
+
+struct nvd_cpe {
+	char crit[VDB_MAX_STR + 1];
+	char r[4][128]; /* si, se, ei, ee */
+	bool has[4];
+};
+
+struct nvd_cve {
+	char id[64];
+	struct nvd_score *sc;
+	size_t nsc, capsc;
+	struct nvd_cpe *cp;
+	size_t ncp, capcp;
+};
+
+/* Iterate an array: *first true at '['; 1 when an element follows, 0 at ']'. */
+static int jt_elem(struct jt *t, bool *first, int *rc)
 {
-	return s ? strdup(s) : NULL;
+	int c;
+	*rc = TK_OK;
+	if (*first) {
+		if (jt_peek(t) != '[') {
+			*rc = jt_fail(t, "expected an array");
+			return -1;
+		}
+		t->i++;
+		*first = false;
+		if (jt_peek(t) == ']') {
+			t->i++;
+			return 0;
+		}
+		return 1;
+	}
+	c = jt_peek(t);
+	if (c == ']') {
+		t->i++;
+		return 0;
+	}
+	if (c != ',') {
+		*rc = jt_fail(t, "expected ',' or ']'");
+		return -1;
+	}
+	t->i++;
+	return 1;
 }
 
-static int nvd_matches(struct tk_vdb *db, const char *cve, const cJSON *nodes, const struct sset *pr, bool all,
-		       int depth, struct tk_vdb_stats *st, struct tk_err *err)
+static int jt_number(struct jt *t, double *out, bool *is_num)
 {
-	const cJSON *node, *m;
-	char (*f)[VDB_MAX_STR + 1];
-	int rc = TK_OK;
-	if (depth > 8)
+	size_t st;
+	char tmp[64];
+	int c = jt_peek(t);
+	*is_num = c == '-' || (c >= '0' && c <= '9');
+	if (!*is_num)
+		return jt_skip(t, 1);
+	st = t->i;
+	if (jt_skip(t, 1))
+		return t->err->rc;
+	if (t->i - st >= sizeof(tmp)) {
+		*is_num = false;
 		return TK_OK;
-	if (!(f = malloc(6 * sizeof(*f))))
-		return oom(err);
-	cJSON_ArrayForEach(node, nodes)
-	{
-		const cJSON *neg = cJSON_GetObjectItemCaseSensitive(node, "negate");
-		if (cJSON_IsTrue(neg))
+	}
+	memcpy(tmp, t->p + st, t->i - st);
+	tmp[t->i - st] = '\0';
+	*out = strtod(tmp, NULL);
+	return TK_OK;
+}
+
+/* true/false, anything else skipped as "not true". */
+static int jt_bool(struct jt *t, bool *out)
+{
+	int c = jt_peek(t);
+	*out = false;
+	if (c == 't') {
+		*out = true;
+		return jt_literal(t, "true");
+	}
+	return jt_skip(t, 1);
+}
+
+static int grow_n(void **p, size_t *cap, size_t n, size_t elem)
+{
+	void *np;
+	size_t nc;
+	if (n < *cap)
+		return TK_OK;
+	if (n >= NVD_MAX_PENDING)
+		return TK_ERR_LIMIT;
+	nc = *cap ? *cap * 2 : 8;
+	if (!(np = realloc(*p, nc * elem)))
+		return TK_ERR_NOMEM;
+	*p = np;
+	*cap = nc;
+	return TK_OK;
+}
+
+/* metrics.cvssMetricV*: [{source, type, cvssData: {vectorString, baseScore}}] */
+static int nvd_metric_list(struct jt *t, struct nvd_cve *cv)
+{
+	bool first = true;
+	int r, rc;
+	while ((r = jt_elem(t, &first, &rc)) == 1) {
+		struct nvd_score s;
+		bool m1 = true, is, tl;
+		char key[32], type[32] = "";
+		int r2;
+		memset(&s, 0, sizeof(s));
+		s.bs = -1;
+		if (jt_peek(t) != '{') {
+			if ((rc = jt_skip(t, 4)))
+				return rc;
 			continue;
-		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(node, "cpeMatch"))
-		{
-			const char *crit = jstr(m, "criteria");
-			char vp[2 * VDB_MAX_STR + 2];
-			struct tk_cpem *c;
-			if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "vulnerable")) || !crit ||
-			    cpe_split(crit, f))
-				continue;
-			snprintf(vp, sizeof(vp), "%s:%s", f[1], f[2]);
-			if (!all && !sset_has(pr, vp))
-				continue;
-			if ((rc = grow((void **)&db->cm, &db->capcm, db->ncm, sizeof(*db->cm)))) {
-				tk_seterr(err, rc, "too many CPE matches");
-				goto out;
-			}
-			c = &db->cm[db->ncm++];
-			memset(c, 0, sizeof(*c));
-			c->cve = strdup(cve);
-			c->vendor = strdup(f[1]);
-			c->product = strdup(f[2]);
-			c->version = strdup(f[3][0] ? f[3] : "*");
-			c->si = dupnull(jstr(m, "versionStartIncluding"));
-			c->se = dupnull(jstr(m, "versionStartExcluding"));
-			c->ei = dupnull(jstr(m, "versionEndIncluding"));
-			c->ee = dupnull(jstr(m, "versionEndExcluding"));
-			db->indexed = false;
-			st->kept++;
-			if (!c->cve || !c->vendor || !c->product || !c->version) {
-				rc = oom(err);
-				goto out;
+		}
+		while ((r2 = jt_member(t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
+			if (strcmp(key, "source") == 0) {
+				if ((rc = jt_str_or_skip(t, s.source, sizeof(s.source), &is, &tl)))
+					return rc;
+			} else if (strcmp(key, "type") == 0) {
+				if ((rc = jt_str_or_skip(t, type, sizeof(type), &is, &tl)))
+					return rc;
+			} else if (strcmp(key, "cvssData") == 0 && jt_peek(t) == '{') {
+				bool m2 = true;
+				int r3;
+				while ((r3 = jt_member(t, &m2, key, sizeof(key), &tl, &rc)) == 1) {
+					if (strcmp(key, "vectorString") == 0) {
+						if ((rc = jt_str_or_skip(t, s.vector, sizeof(s.vector), &is, &tl)))
+							return rc;
+						if (!is || tl)
+							s.vector[0] = '\0';
+					} else if (strcmp(key, "baseScore") == 0) {
+						if ((rc = jt_number(t, &s.bs, &is)))
+							return rc;
+						if (!is)
+							s.bs = -1;
+					} else if ((rc = jt_skip(t, 6))) {
+						return rc;
+					}
+				}
+				if (r3 < 0)
+					return rc;
+			} else if ((rc = jt_skip(t, 5))) {
+				return rc;
 			}
 		}
-		/* nested nodes (older layouts) */
-		if ((rc = nvd_matches(db, cve, cJSON_GetObjectItemCaseSensitive(node, "children"), pr, all, depth + 1, st,
-				      err)))
-			goto out;
+		if (r2 < 0)
+			return rc;
+		if (!s.vector[0])
+			continue;
+		s.primary = strcmp(type, "Primary") == 0;
+		if (!s.source[0])
+			snprintf(s.source, sizeof(s.source), "?");
+		if (grow_n((void **)&cv->sc, &cv->capsc, cv->nsc, sizeof(*cv->sc)))
+			continue; /* more metrics than anyone publishes: ignore the rest */
+		cv->sc[cv->nsc++] = s;
 	}
-out:
+	return r < 0 ? rc : TK_OK;
+}
+
+/* nodes: [{negate, cpeMatch: [{vulnerable, criteria, versionStart/End...}], children: nodes}] */
+static int nvd_nodes(struct jt *t, struct nvd_cve *cv, int depth)
+{
+	static const char *const rk[4] = {"versionStartIncluding", "versionStartExcluding", "versionEndIncluding",
+					  "versionEndExcluding"};
+	bool first = true;
+	int r, rc;
+	if (depth > 8)
+		return jt_skip(t, 8);
+	while ((r = jt_elem(t, &first, &rc)) == 1) {
+		bool m1 = true, tl, negate = false;
+		char key[40];
+		int r2;
+		size_t mark = cv->ncp;
+		if (jt_peek(t) != '{') {
+			if ((rc = jt_skip(t, 6)))
+				return rc;
+			continue;
+		}
+		while ((r2 = jt_member(t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
+			if (strcmp(key, "negate") == 0) {
+				if ((rc = jt_bool(t, &negate)))
+					return rc;
+			} else if (strcmp(key, "children") == 0 && jt_peek(t) == '[') {
+				if ((rc = nvd_nodes(t, cv, depth + 1)))
+					return rc;
+			} else if (strcmp(key, "cpeMatch") == 0 && jt_peek(t) == '[') {
+				bool f2 = true;
+				int r3;
+				while ((r3 = jt_elem(t, &f2, &rc)) == 1) {
+					struct nvd_cpe m;
+					bool m2 = true, vuln = false, is;
+					int r4;
+					size_t k;
+					memset(&m, 0, sizeof(m));
+					if (jt_peek(t) != '{') {
+						if ((rc = jt_skip(t, 8)))
+							return rc;
+						continue;
+					}
+					while ((r4 = jt_member(t, &m2, key, sizeof(key), &tl, &rc)) == 1) {
+						bool known = false;
+						if (strcmp(key, "vulnerable") == 0) {
+							if ((rc = jt_bool(t, &vuln)))
+								return rc;
+							continue;
+						}
+						if (strcmp(key, "criteria") == 0) {
+							if ((rc = jt_str_or_skip(t, m.crit, sizeof(m.crit), &is, &tl)))
+								return rc;
+							if (!is || tl)
+								m.crit[0] = '\0';
+							continue;
+						}
+						for (k = 0; k < 4; k++)
+							if (strcmp(key, rk[k]) == 0) {
+								known = true;
+								if ((rc = jt_str_or_skip(t, m.r[k], sizeof(m.r[k]), &is, &tl)))
+									return rc;
+								m.has[k] = is && !tl;
+							}
+						if (!known && (rc = jt_skip(t, 9)))
+							return rc;
+					}
+					if (r4 < 0)
+						return rc;
+					if (!vuln || !m.crit[0])
+						continue;
+					if (grow_n((void **)&cv->cp, &cv->capcp, cv->ncp, sizeof(*cv->cp)))
+						continue;
+					cv->cp[cv->ncp++] = m;
+				}
+				if (r3 < 0)
+					return rc;
+			} else if ((rc = jt_skip(t, 7))) {
+				return rc;
+			}
+		}
+		if (r2 < 0)
+			return rc;
+		if (negate)
+			cv->ncp = mark; /* a negated node's matches say "not vulnerable": drop them */
+	}
+	return r < 0 ? rc : TK_OK;
+}
+
+static int nvd_commit(struct tk_vdb *db, struct nvd_cve *cv, const struct sset *pr, bool all, struct tk_vdb_stats *st,
+		      struct tk_err *err)
+{
+	char (*f)[VDB_MAX_STR + 1] = NULL;
+	size_t k;
+	int rc = TK_OK;
+	for (k = 0; k < cv->nsc; k++) {
+		char src[200];
+		snprintf(src, sizeof(src), "nvd:%.150s", cv->sc[k].source);
+		if ((rc = add_score(db, cv->id, src, cv->sc[k].vector, cv->sc[k].bs, cv->sc[k].primary ? 0 : 1, st, err)))
+			return rc;
+	}
+	if (cv->ncp && !(f = malloc(6 * sizeof(*f))))
+		return oom(err);
+	for (k = 0; k < cv->ncp; k++) {
+		const struct nvd_cpe *m = &cv->cp[k];
+		char vp[2 * VDB_MAX_STR + 2];
+		struct tk_cpem *c;
+		if (cpe_split(m->crit, f))
+			continue;
+		snprintf(vp, sizeof(vp), "%s:%s", f[1], f[2]);
+		if (!all && !sset_has(pr, vp))
+			continue;
+		if ((rc = grow((void **)&db->cm, &db->capcm, db->ncm, sizeof(*db->cm)))) {
+			tk_seterr(err, rc, "too many CPE matches");
+			break;
+		}
+		c = &db->cm[db->ncm++];
+		memset(c, 0, sizeof(*c));
+		c->cve = strdup(cv->id);
+		c->vendor = strdup(f[1]);
+		c->product = strdup(f[2]);
+		c->version = strdup(f[3][0] ? f[3] : "*");
+		c->si = m->has[0] ? strdup(m->r[0]) : NULL;
+		c->se = m->has[1] ? strdup(m->r[1]) : NULL;
+		c->ei = m->has[2] ? strdup(m->r[2]) : NULL;
+		c->ee = m->has[3] ? strdup(m->r[3]) : NULL;
+		db->indexed = false;
+		st->kept++;
+		if (!c->cve || !c->vendor || !c->product || !c->version) {
+			rc = oom(err);
+			break;
+		}
+	}
 	free(f);
 	return rc;
 }
@@ -896,65 +1154,127 @@ out:
 int tk_vdb_load_nvd(struct tk_vdb *db, const char *buf, size_t len, const char *name,
 		    const struct tk_vdb_want *want, struct tk_vdb_stats *st, struct tk_err *err)
 {
-	static const struct {
-		const char *key;
-	} keys[] = {{"cvssMetricV31"}, {"cvssMetricV30"}, {"cvssMetricV40"}, {"cvssMetricV2"}};
-	cJSON *root = NULL;
-	const cJSON *vulns, *v;
+	struct jt t = {buf, len, 0, name, err};
 	struct sset pr = {0};
-	int rc;
-	size_t i, k;
+	struct nvd_cve cv;
+	bool top = true, seen_vulns = false, tl;
+	char key[64];
+	size_t idx = 0;
+	int r, rc = TK_OK;
 	memset(st, 0, sizeof(*st));
-	if ((rc = parse_json(buf, len, name, &root, err)))
-		return rc;
-	vulns = cJSON_GetObjectItemCaseSensitive(root, "vulnerabilities");
-	if (!cJSON_IsArray(vulns)) {
-		rc = tk_seterr(err, TK_ERR_PARSE, "%s: not an NVD CVE API 2.0 response (no \"vulnerabilities\" array)",
-			       name);
-		goto out;
-	}
+	memset(&cv, 0, sizeof(cv));
 	if (sset_make(&pr, want->products, want->nproducts)) {
 		rc = oom(err);
 		goto out;
 	}
-	i = 0;
-	cJSON_ArrayForEach(v, vulns)
-	{
-		const cJSON *cve = cJSON_GetObjectItemCaseSensitive(v, "cve"), *metrics, *cfg;
-		const char *id = jstr(cve, "id");
-		if (!id) {
-			rc = tk_seterr(err, TK_ERR_PARSE, "%s: vulnerabilities[%zu].cve.id: missing", name, i);
-			goto out;
+	if (jt_peek(&t) != '{') {
+		rc = jt_fail(&t, "expected an object");
+		goto out;
+	}
+	while ((r = jt_member(&t, &top, key, sizeof(key), &tl, &rc)) == 1) {
+		bool fa = true;
+		int ra;
+		if (strcmp(key, "vulnerabilities") != 0 || jt_peek(&t) != '[') {
+			if ((rc = jt_skip(&t, 1)))
+				goto out;
+			continue;
 		}
-		i++;
-		st->records++;
-		metrics = cJSON_GetObjectItemCaseSensitive(cve, "metrics");
-		for (k = 0; k < TK_ARRAY_LEN(keys); k++) {
-			const cJSON *m;
-			cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(metrics, keys[k].key))
-			{
-				const cJSON *data = cJSON_GetObjectItemCaseSensitive(m, "cvssData");
-				const cJSON *bs = cJSON_GetObjectItemCaseSensitive(data, "baseScore");
-				const char *type = jstr(m, "type"), *source = jstr(m, "source");
-				char src[200];
-				snprintf(src, sizeof(src), "nvd:%.150s", source ? source : "?");
-				if ((rc = add_score(db, id, src, jstr(data, "vectorString"),
-						    cJSON_IsNumber(bs) ? bs->valuedouble : -1,
-						    type && strcmp(type, "Primary") == 0 ? 0 : 1, st, err)))
+		seen_vulns = true;
+		while ((ra = jt_elem(&t, &fa, &rc)) == 1) {
+			bool m1 = true, m2;
+			int r1, r2;
+			if (jt_peek(&t) != '{') {
+				if ((rc = jt_skip(&t, 2)))
+					goto out;
+				continue;
+			}
+			while ((r1 = jt_member(&t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
+				if (strcmp(key, "cve") != 0 || jt_peek(&t) != '{') {
+					if ((rc = jt_skip(&t, 3)))
+						goto out;
+					continue;
+				}
+				cv.id[0] = '\0';
+				cv.nsc = cv.ncp = 0;
+				m2 = true;
+				while ((r2 = jt_member(&t, &m2, key, sizeof(key), &tl, &rc)) == 1) {
+					bool is;
+					if (strcmp(key, "id") == 0) {
+						if ((rc = jt_str_or_skip(&t, cv.id, sizeof(cv.id), &is, &tl)))
+							goto out;
+						if (!is || tl)
+							cv.id[0] = '\0';
+					} else if (strcmp(key, "metrics") == 0 && jt_peek(&t) == '{') {
+						bool m3 = true;
+						int r3;
+						while ((r3 = jt_member(&t, &m3, key, sizeof(key), &tl, &rc)) == 1) {
+							if (strncmp(key, "cvssMetricV", 11) == 0 && jt_peek(&t) == '[') {
+								if ((rc = nvd_metric_list(&t, &cv)))
+									goto out;
+							} else if ((rc = jt_skip(&t, 4))) {
+								goto out;
+							}
+						}
+						if (r3 < 0)
+							goto out;
+					} else if (strcmp(key, "configurations") == 0 && jt_peek(&t) == '[') {
+						bool f3 = true;
+						int r3;
+						while ((r3 = jt_elem(&t, &f3, &rc)) == 1) {
+							bool m4 = true;
+							int r4;
+							if (jt_peek(&t) != '{') {
+								if ((rc = jt_skip(&t, 4)))
+									goto out;
+								continue;
+							}
+							while ((r4 = jt_member(&t, &m4, key, sizeof(key), &tl, &rc)) == 1) {
+								if (strcmp(key, "nodes") == 0 && jt_peek(&t) == '[') {
+									if ((rc = nvd_nodes(&t, &cv, 0)))
+										goto out;
+								} else if ((rc = jt_skip(&t, 5))) {
+									goto out;
+								}
+							}
+							if (r4 < 0)
+								goto out;
+						}
+						if (r3 < 0)
+							goto out;
+					} else if ((rc = jt_skip(&t, 3))) {
+						goto out;
+					}
+				}
+				if (r2 < 0)
+					goto out;
+				if (!cv.id[0]) {
+					rc = tk_seterr(err, TK_ERR_PARSE, "%s: vulnerabilities[%zu].cve.id: missing", name, idx);
+					goto out;
+				}
+				st->records++;
+				if ((rc = nvd_commit(db, &cv, &pr, want->all, st, err)))
 					goto out;
 			}
-		}
-		cJSON_ArrayForEach(cfg, cJSON_GetObjectItemCaseSensitive(cve, "configurations"))
-		{
-			if ((rc = nvd_matches(db, id, cJSON_GetObjectItemCaseSensitive(cfg, "nodes"), &pr, want->all, 0,
-					      st, err)))
+			if (r1 < 0)
 				goto out;
+			idx++;
 		}
+		if (ra < 0)
+			goto out;
 	}
-	rc = TK_OK;
+	if (r < 0)
+		goto out;
+	if (jt_peek(&t) != -1) {
+		rc = jt_fail(&t, "trailing data after the top-level object");
+		goto out;
+	}
+	if (!seen_vulns)
+		rc = tk_seterr(err, TK_ERR_PARSE, "%s: not an NVD CVE API 2.0 response (no \"vulnerabilities\" array)",
+			       name);
 out:
+	free(cv.sc);
+	free(cv.cp);
 	free(pr.v);
-	cJSON_Delete(root);
 	return rc;
 }
 

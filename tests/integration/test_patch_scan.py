@@ -194,7 +194,7 @@ def main():
         errs = [f for f in (rep5 or {}).get("findings", []) if f["status"] == "error" and f["target"] == "app1"]
         msg = errs[0]["evidence"]["message"] if errs else ""
         check("malformed NVD page: scan exits 3 (incomplete)", r5.returncode == 3, r5.returncode)
-        check("... error names the file and the byte offset", "feeds/nvd/page-0002.json: malformed JSON at byte offset 66 of 70" in msg, msg)
+        check("... error names the file and the byte offset", "feeds/nvd/page-0002.json: malformed JSON at byte offset 65 of 70: expected a string" in msg, msg)
         check("... the failures found with the other feeds are still reported",
               rep5 is not None and status_of(rep5, "PATCH-MISSING-SEVERE", "app1/openssl/CVE-2024-5535") == "fail")
         os.unlink(os.path.join(work, "feeds", "nvd", "page-0002.json"))
