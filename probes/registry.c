@@ -4,9 +4,11 @@
 #include "probe.h"
 
 extern const struct tk_probe tk_probe_hsts;
+extern const struct tk_probe tk_probe_tls;
 
 const struct tk_probe *const tk_probes[] = {
 	&tk_probe_hsts,
+	&tk_probe_tls,
 	NULL,
 };
 
