@@ -975,7 +975,7 @@ static void grade(const cJSON *prof, const struct verres *vrs, size_t nv, const 
 		if (!vrs[i].accepted)
 			continue;
 		if (protos && !str_in(cJSON_GetObjectItemCaseSensitive(protos, "allowed"), vk)) {
-			snprintf(d, sizeof(d), "%s accepted; the profile allows it not", tk_tls_version_label(vrs[i].version));
+			snprintf(d, sizeof(d), "%s accepted; not allowed by the profile", tk_tls_version_label(vrs[i].version));
 			violation(viol, "protocols", d, verif(protos));
 			continue; /* suites of a forbidden version are moot */
 		}
