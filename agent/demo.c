@@ -15,6 +15,7 @@
 
 static const struct tk_demo_part *const demo_parts[] = {
 	&tk_demo_hsts,
+	&tk_demo_tls,
 	NULL,
 };
 

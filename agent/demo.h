@@ -22,5 +22,6 @@ struct tk_demo_part {
 };
 
 extern const struct tk_demo_part tk_demo_hsts;
+extern const struct tk_demo_part tk_demo_tls;
 
 #endif
