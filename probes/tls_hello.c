@@ -307,7 +307,7 @@ static enum tk_flight_state parse_ssl2(const uint8_t *b, size_t len, struct tk_f
 		return bad(f, "SSLv2 message type is not SERVER-HELLO", 2);
 	cert_len = rd16(b + 7);
 	specs_len = rd16(b + 9);
-	if (11 + cert_len + specs_len > hdr + rlen || specs_len % 3)
+	if (13 + cert_len + specs_len > hdr + rlen || specs_len % 3)
 		return bad(f, "SSLv2 SERVER-HELLO lengths exceed the record", 7);
 	f->hello = true;
 	f->version = (uint16_t)rd16(b + 5);

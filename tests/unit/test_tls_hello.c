@@ -329,6 +329,12 @@ static void test_parse_ssl2(void **state)
 	assert_int_equal(f->nssl2_specs, 2);
 	assert_int_equal(f->ssl2_specs[1], 0x0700C0);
 	assert_int_equal(tk_tls_parse_flight(b, sizeof(b) - 1, f), TK_FLIGHT_MORE);
+	{
+		/* found by fuzzing: cipher specs claimed right up to the record end, header not counted */
+		const uint8_t h[] = {0x80, 0x13, 0x04, 0x00, 0x15, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00,
+				     0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x40, 0xc0};
+		assert_int_equal(tk_tls_parse_flight(h, sizeof(h), f), TK_FLIGHT_BAD);
+	}
 	free(f);
 }
 
