@@ -363,7 +363,7 @@ static int read_reply(int fd, char *buf, size_t cap, int64_t deadline, int *code
 				*code = (int)v;
 				return TK_OK;
 			}
-			line = nl + 1;
+			line = nl + (*nl == '\r' ? 2 : 1);
 		}
 		if (len + 1 >= cap)
 			return TK_ERR_LIMIT;

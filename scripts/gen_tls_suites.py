@@ -24,6 +24,8 @@ for m in re.finditer(r'\["([A-Za-z0-9_\-]+)"\]\s*=\s*0x([0-9A-Fa-f]{4})', block)
     if name.endswith("-draft") or "SCSV" in name:
         continue
     name = name.split("-or-")[0]
+    # RFC 9150 integrity-only TLS 1.3 suites: nmap's draft names -> IANA names
+    name = {"TLS_AKE_WITH_NULL_SHA256": "TLS_SHA256_SHA256", "TLS_AKE_WITH_NULL_SHA384": "TLS_SHA384_SHA384"}.get(name, name)
     if code in suites:
         continue
     suites[code] = name
@@ -75,11 +77,11 @@ rows = []
 for code in sorted(suites):
     name = suites[code]
     kx, auth, enc, mac = split(name)
-    tls13 = 0x1301 <= code <= 0x13FF
+    tls13 = 0x1301 <= code <= 0x13FF or code in (0xC0B4, 0xC0B5)
     flags = []
     if tls13:
         flags.append("TK_SUITE_TLS13")
-    if enc.startswith("NULL") or name == "TLS_NULL_WITH_NULL_NULL":
+    if enc.startswith("NULL") or name == "TLS_NULL_WITH_NULL_NULL" or code in (0xC0B4, 0xC0B5):
         flags.append("TK_SUITE_NULL")
     if auth == "anon" or "anon" in name:
         flags.append("TK_SUITE_ANON")

@@ -93,8 +93,8 @@ class RawTLSServer:
     """Answers ClientHellos like a legacy server OpenSSL here cannot be: SSL 3.0 only,
     suites in its own preference order (3DES, RC4, export). ServerHello, then close."""
 
-    def __init__(self, version, suites):
-        self.version, self.suites = version, suites
+    def __init__(self, version, suites, ssl2_specs=None):
+        self.version, self.suites, self.ssl2_specs = version, suites, ssl2_specs
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
@@ -119,11 +119,24 @@ class RawTLSServer:
 
     def serve(self, c):
         data = b""
-        while len(data) < 5 or len(data) < 5 + struct.unpack(">H", data[3:5])[0]:
+
+        def need():
+            if len(data) < 5:
+                return True
+            if data[0] & 0x80:
+                return len(data) < 2 + (((data[0] & 0x7f) << 8) | data[1])
+            return len(data) < 5 + struct.unpack(">H", data[3:5])[0]
+        while need():
             chunk = c.recv(65536)
             if not chunk:
                 return
             data += chunk
+        if data[0] & 0x80 and self.ssl2_specs and data[2] == 1:
+            # SSLv2 SERVER-HELLO: no session hit, X.509 type, version 2, a fake 2-byte "certificate"
+            specs = b"".join(struct.pack(">I", x)[1:] for x in self.ssl2_specs)
+            msg = struct.pack(">BBBHHHH", 4, 0, 1, 2, 2, len(specs), 16) + b"\xde\xad" + specs + os.urandom(16)
+            c.sendall(struct.pack(">H", 0x8000 | len(msg)) + msg)
+            return
         if data[0] != 22:  # SSLv2 or junk: just close
             return
         self.hellos += 1
@@ -141,6 +154,61 @@ class RawTLSServer:
         hs = b"\x02" + struct.pack(">I", len(sh))[1:] + sh
         done = b"\x0e\x00\x00\x00"
         c.sendall(bytes([22]) + struct.pack(">HH", self.version, len(hs) + len(done)) + hs + done)
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+
+
+class StartTLSServer:
+    """A minimal SMTP (EHLO/STARTTLS) or FTP (AUTH TLS) server that upgrades to TLS with Python's ssl module."""
+
+    def __init__(self, kind, cert, key):
+        import ssl
+        self.kind = kind
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.ctx.load_cert_chain(cert, key)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.upgrades = 0
+        self.stop = False
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        try:
+            c.settimeout(3)
+            f = c.makefile("rb")
+            if self.kind == "smtp":
+                c.sendall(b"220-mx.acme.test ESMTP\r\n220 ready\r\n")
+                if not f.readline().upper().startswith(b"EHLO"):
+                    return
+                c.sendall(b"250-mx.acme.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+                if f.readline().strip().upper() != b"STARTTLS":
+                    return
+                c.sendall(b"220 go ahead\r\n")
+            else:
+                c.sendall(b"220 ftp ready\r\n")
+                if f.readline().strip().upper() != b"AUTH TLS":
+                    return
+                c.sendall(b"234 AUTH TLS ok\r\n")
+            self.upgrades += 1
+            t = self.ctx.wrap_socket(c, server_side=True)
+            t.close()
+        except OSError:
+            pass
+        finally:
+            c.close()
 
     def close(self):
         self.stop = True
@@ -198,16 +266,27 @@ def main():
             print("note: no IPv6 loopback; [::1] endpoint skipped")
         raw = RawTLSServer(0x0300, [0x000A, 0x0005, 0x0003])
         raws.append(raw)
+        raw2 = RawTLSServer(0x0300, [0x0004], ssl2_specs=[0x010080, 0x0700C0])
+        raws.append(raw2)
+        smtp = StartTLSServer("smtp", p("good.pem"), p("good.key"))
+        ftp = StartTLSServer("ftp", p("good.pem"), p("good.key"))
+        raws += [smtp, ftp]
         closed = free_port()
 
         eps = {k: "api.acme.test@127.0.0.1:%d" % v for k, v in ports.items()}
         eps["mismatch"] = "wrong.acme.test@127.0.0.1:%d" % ports["tls13"]
         eps["ssl3"] = "127.0.0.1:%d" % raw.port
         eps["closed"] = "127.0.0.1:%d" % closed
+        eps["ssl2"] = "127.0.0.1:%d" % raw2.port
         if v6:
             eps["v6"] = "[::1]:%d" % v6
+        eps["smtp"] = "api.acme.test@127.0.0.1:%d/smtp" % smtp.port
+        eps["ftp"] = "api.acme.test@127.0.0.1:%d/ftp" % ftp.port
+        epl = [v for k, v in eps.items() if k not in ("smtp", "ftp")]
+        epl.append({"host": "127.0.0.1", "port": smtp.port, "sni": "api.acme.test", "starttls": "smtp"})
+        epl.append({"host": "127.0.0.1", "port": ftp.port, "sni": "api.acme.test", "starttls": "ftp"})
         cfg = {"partner": {"id": "t", "name": "tls test"}, "checklist": "fisc-api-2018",
-               "probes": {"tls": {"endpoints": list(eps.values()), "ca_file": "ca.pem", "timeout_s": 3}}}
+               "probes": {"tls": {"endpoints": epl, "ca_file": "ca.pem", "timeout_s": 3}}}
         with open(p("partner.json"), "w") as f:
             json.dump(cfg, f)
         t0 = time.time()
@@ -217,6 +296,9 @@ def main():
         check(r.returncode in (0, 1, 3), "scan exit code %d: %s" % (r.returncode, r.stderr[-500:]))
         rep = json.load(open(p("out/report.json")))
         obs = {o["target"]: o for o in rep["observations"] if o.get("probe") == "tls"}
+        for x in rep["observations"]:
+            if x.get("kind") == "error" and os.environ.get("TK_DEBUG"):
+                print("debug:", x)
         fnd = {}
         for f in rep["findings"]:
             fnd.setdefault(f.get("target"), {})[f.get("rule")] = f.get("status")
@@ -308,6 +390,20 @@ def main():
         sc = o("ssl3").get("suite_classes", {})
         check(sc.get("3des") == 1 and sc.get("rc4") == 2 and sc.get("export") == 1, "ssl3 classes %s" % sc)
         check(st("ssl3", "TLS-WEAK-SUITES") == "fail" and st("ssl3", "TLS-LEGACY-PROTOCOL") == "fail", "ssl3 rules fail")
+        # 8b. SSL 2.0 (raw responder): one CLIENT-HELLO lists every SSLv2 cipher kind
+        check(o("ssl2").get("protocols", {}).get("ssl2") is True, "ssl2 detected %s" % o("ssl2").get("protocols"))
+        check(o("ssl2").get("suites", {}).get("ssl2", {}).get("accepted") == ["0x010080", "0x0700C0"],
+              "ssl2 specs %s" % o("ssl2").get("suites", {}).get("ssl2"))
+        check(st("ssl2", "TLS-LEGACY-PROTOCOL") == "fail", "ssl2 legacy rule fails")
+        check(o("ssl3").get("protocols", {}).get("ssl2") is False, "ssl3-only responder is not ssl2")
+        # 8c. STARTTLS (SMTP, FTP AUTH TLS)
+        for k, srv_ in (("smtp", smtp), ("ftp", ftp)):
+            check(o(k).get("starttls") == k, "%s starttls field %s" % (k, o(k).get("starttls")))
+            pr = o(k).get("protocols", {})
+            check(pr.get("tls1_2") is True and pr.get("tls1_3") is True and not pr.get("tls1_1"), "%s protocols %s" % (k, pr))
+            check(o(k).get("certificate", {}).get("verified") is True, "%s certificate verified" % k)
+            check(srv_.upgrades == o(k).get("connections"), "%s: every connection upgraded (%d vs %s)" %
+                  (k, srv_.upgrades, o(k).get("connections")))
         # 9. closed port: an error, not a clean observation
         errs = [x for x in rep["observations"] if x.get("target") == eps["closed"]]
         check(len(errs) == 1 and errs[0].get("kind") == "error", "closed port gives an error observation: %s" % errs)
