@@ -499,6 +499,10 @@ struct verres {
 	uint32_t ssl2_specs[TK_FLIGHT_MAX_SSL2_SPECS];
 	size_t nssl2;
 	bool secure_reneg;
+	/* TLS 1.3: groups learnt from HelloRetryRequests while enumerating suites */
+	uint16_t gfound[32], grem[32];
+	size_t ngfound, ngrem;
+	bool groups_done; /* every group the server has is in gfound */
 };
 
 static bool hello_is_for(const struct tk_flight *f, uint16_t v)
@@ -521,31 +525,76 @@ static void keep_raw_certs(struct scan *s)
 	}
 }
 
+/* Drop code c from list l of n entries; returns whether it was there. */
+static bool drop(uint16_t *l, size_t *n, uint16_t c)
+{
+	size_t i;
+	for (i = 0; i < *n && l[i] != c; i++)
+		;
+	if (i == *n)
+		return false;
+	memmove(l + i, l + i + 1, (*n - i - 1) * sizeof(uint16_t));
+	(*n)--;
+	return true;
+}
+
+/*
+ * Would a server that honours the client's order have picked `order`, given
+ * that hello k offered the remaining suites ascending (k even) or descending
+ * (k odd)? Then each pick is the lowest, resp. highest, remaining accepted code.
+ */
+static bool looks_client_ordered(const uint16_t *order, size_t n)
+{
+	uint16_t left[400];
+	size_t k, i, nl = n;
+	memcpy(left, order, n * sizeof(uint16_t));
+	for (k = 0; k < n; k++) {
+		uint16_t want = left[0];
+		for (i = 1; i < nl; i++)
+			if ((k % 2 == 0) ? left[i] < want : left[i] > want)
+				want = left[i];
+		if (order[k] != want)
+			return false;
+		drop(left, &nl, want);
+	}
+	return true;
+}
+
+/*
+ * Every suite version v accepts: offer all, drop the one chosen, repeat; the
+ * offer order alternates ascending/descending so that the picks themselves
+ * tell server from client preference (one extra hello only when two suites
+ * leave it open). TLS 1.3 hellos carry no key share: the HelloRetryRequest
+ * names the server's group too, which is dropped from the next offer, so the
+ * group enumeration rides along.
+ */
 static int enum_version(struct scan *s, uint16_t v, struct verres *vr)
 {
-	size_t nall, i, nrem = 0;
+	size_t nall, i, nrem = 0, ng;
 	const struct tk_suite *all = tk_suites(&nall);
-	uint16_t *rem = calloc(nall, sizeof(uint16_t));
+	const uint16_t *dg = tk_tls_default_groups(true, &ng);
+	uint16_t *rem = calloc(nall, sizeof(uint16_t)), *offer = calloc(nall, sizeof(uint16_t));
 	struct tk_hello_opts o;
-	bool follows_offer = true;
 	int rc = TK_OK;
 	memset(vr, 0, sizeof(*vr));
 	vr->version = v;
 	vr->preference = "none";
-	if (!rem)
-		return TK_ERR_NOMEM;
+	if (!rem || !offer) {
+		rc = TK_ERR_NOMEM;
+		goto out;
+	}
 	for (i = 0; i < nall; i++) {
 		bool t13 = (all[i].flags & TK_SUITE_TLS13) != 0;
 		if (all[i].code == 0x0000 || t13 != (v == TK_TLS13))
 			continue;
-		if (v == TK_SSL3 && (all[i].flags & (TK_SUITE_AEAD)) )
+		if (v == TK_SSL3 && (all[i].flags & (TK_SUITE_AEAD)))
 			continue;
 		rem[nrem++] = all[i].code;
 	}
 	memset(&o, 0, sizeof(o));
 	o.version = v;
 	o.sni = s->ep->sni;
-	o.key_share = true;
+	o.key_share = false;
 	o.status_request = true;
 	if (v == TK_SSL2) {
 		o.suites = rem;
@@ -559,11 +608,43 @@ static int enum_version(struct scan *s, uint16_t v, struct verres *vr)
 		}
 		goto out;
 	}
+	if (v == TK_TLS13) {
+		vr->ngrem = ng < TK_ARRAY_LEN(vr->grem) ? ng : TK_ARRAY_LEN(vr->grem);
+		memcpy(vr->grem, dg, vr->ngrem * sizeof(uint16_t));
+	}
 	while (nrem > 0 && vr->n < TK_ARRAY_LEN(vr->order)) {
-		o.suites = rem;
+		bool desc = vr->n % 2 == 1, reduced = v == TK_TLS13 && vr->ngrem < ng;
+		for (i = 0; i < nrem; i++)
+			offer[i] = desc ? rem[nrem - 1 - i] : rem[i];
+		o.suites = offer;
 		o.nsuites = nrem;
+		o.groups = v == TK_TLS13 && vr->ngrem ? vr->grem : NULL;
+		o.ngroups = v == TK_TLS13 ? vr->ngrem : 0;
+		if (vr->groups_done) {
+			o.groups = NULL;
+			o.ngroups = 0;
+		}
 		if ((rc = raw_hello(s, &o)))
 			goto out;
+		if (!hello_is_for(s->fl, v) && reduced && !vr->groups_done) {
+			/*
+			 * Did the suites run out, or the groups we still offer? Ask with the suites
+			 * already accepted and the same groups: a new group means the suites ran
+			 * out (and is the first step of the group enumeration anyway).
+			 */
+			struct tk_hello_opts q = o;
+			q.suites = vr->order;
+			q.nsuites = vr->n;
+			if ((rc = raw_hello(s, &q)))
+				goto out;
+			if (hello_is_for(s->fl, v) && s->fl->group && drop(vr->grem, &vr->ngrem, s->fl->group)) {
+				if (vr->ngfound < TK_ARRAY_LEN(vr->gfound))
+					vr->gfound[vr->ngfound++] = s->fl->group;
+				break;
+			}
+			vr->groups_done = true; /* every group the server has is known; offer all from here */
+			continue;
+		}
 		if (!hello_is_for(s->fl, v))
 			break;
 		vr->accepted = true;
@@ -573,51 +654,55 @@ static int enum_version(struct scan *s, uint16_t v, struct verres *vr)
 			keep_raw_certs(s);
 			s->raw_cert_request |= s->fl->cert_request;
 			s->raw_ocsp |= s->fl->ocsp_stapled;
+		} else if (s->fl->group && !vr->groups_done && drop(vr->grem, &vr->ngrem, s->fl->group) &&
+			   vr->ngfound < TK_ARRAY_LEN(vr->gfound)) {
+			vr->gfound[vr->ngfound++] = s->fl->group;
 		}
-		for (i = 0; i < nrem && rem[i] != s->fl->suite; i++)
-			;
-		if (i == nrem) { /* chose what we did not offer: stop, do not loop */
+		if (v == TK_TLS13 && vr->ngrem == 0)
+			vr->groups_done = true;
+		if (!drop(rem, &nrem, s->fl->suite)) { /* chose what we did not offer: stop, do not loop */
 			snprintf(s->err, sizeof(s->err), "%s: server chose suite 0x%04X which was not offered",
 				 tk_tls_version_label(v), s->fl->suite);
 			break;
 		}
-		/* We offer in table (code point) order: a client-preference server's picks ascend. */
-		if (vr->n > 0 && s->fl->suite < vr->order[vr->n - 1])
-			follows_offer = false;
 		vr->order[vr->n] = s->fl->suite;
 		vr->group[vr->n] = s->fl->group;
 		vr->dh_bits[vr->n] = s->fl->dh_bits;
 		vr->n++;
-		memmove(rem + i, rem + i + 1, (nrem - i - 1) * sizeof(uint16_t));
-		nrem--;
 	}
 	if (vr->n == 1) {
 		vr->preference = "single";
-	} else if (vr->n >= 2 && !follows_offer) {
-		/* The server once picked a suite we offered after one it accepts later: its own order wins. */
+	} else if (vr->n >= 2 && !looks_client_ordered(vr->order, vr->n)) {
 		vr->preference = "server";
-	} else if (vr->n >= 2) {
-		/* Offer the accepted suites in reverse of the order seen: a server that keeps its choice orders. */
-		uint16_t rev[400];
-		for (i = 0; i < vr->n; i++)
-			rev[i] = vr->order[vr->n - 1 - i];
-		o.suites = rev;
-		o.nsuites = vr->n;
+	} else if (vr->n >= 3) {
+		vr->preference = "client";
+	} else if (vr->n == 2) {
+		/* Two suites picked low-then-high fit both: offer them high-first once. */
+		uint16_t two[2] = {vr->order[1], vr->order[0]};
+		o.suites = two;
+		o.nsuites = 2;
+		o.groups = NULL;
+		o.ngroups = 0;
 		if ((rc = raw_hello(s, &o)))
 			goto out;
 		if (hello_is_for(s->fl, v) && s->fl->suite == vr->order[0])
 			vr->preference = "server";
-		else if (hello_is_for(s->fl, v) && s->fl->suite == rev[0])
+		else if (hello_is_for(s->fl, v) && s->fl->suite == vr->order[1])
 			vr->preference = "client";
 		else
 			vr->preference = "indeterminate";
 	}
 out:
 	free(rem);
+	free(offer);
 	return rc;
 }
 
-/* Groups: offer all, remove the chosen, repeat (TLS 1.3 by HelloRetryRequest; else ECDHE SKE). */
+/*
+ * Groups: offer all, remove the chosen, repeat (TLS 1.3 by HelloRetryRequest,
+ * continuing from what the suite enumeration learnt; earlier versions by the
+ * ServerKeyExchange of an ECDHE suite).
+ */
 static int enum_groups(struct scan *s, const struct verres *vr, cJSON *out)
 {
 	size_t ng, i, nrem;
@@ -633,8 +718,17 @@ static int enum_groups(struct scan *s, const struct verres *vr, cJSON *out)
 	}
 	if (ns == 0)
 		return TK_OK;
-	nrem = ng < TK_ARRAY_LEN(rem) ? ng : TK_ARRAY_LEN(rem);
-	memcpy(rem, dg, nrem * sizeof(uint16_t));
+	if (vr->version == TK_TLS13) {
+		for (i = 0; i < vr->ngfound; i++)
+			cJSON_AddItemToArray(out, cJSON_CreateString(tk_tls_group_name(vr->gfound[i])));
+		if (vr->groups_done)
+			return TK_OK;
+		nrem = vr->ngrem;
+		memcpy(rem, vr->grem, nrem * sizeof(uint16_t));
+	} else {
+		nrem = ng < TK_ARRAY_LEN(rem) ? ng : TK_ARRAY_LEN(rem);
+		memcpy(rem, dg, nrem * sizeof(uint16_t));
+	}
 	memset(&o, 0, sizeof(o));
 	o.version = vr->version;
 	o.sni = s->ep->sni;
@@ -646,15 +740,9 @@ static int enum_groups(struct scan *s, const struct verres *vr, cJSON *out)
 		o.ngroups = nrem;
 		if ((rc = raw_hello(s, &o)))
 			return rc;
-		if (!hello_is_for(s->fl, vr->version) || s->fl->group == 0)
-			break;
-		for (i = 0; i < nrem && rem[i] != s->fl->group; i++)
-			;
-		if (i == nrem)
+		if (!hello_is_for(s->fl, vr->version) || s->fl->group == 0 || !drop(rem, &nrem, s->fl->group))
 			break;
 		cJSON_AddItemToArray(out, cJSON_CreateString(tk_tls_group_name(s->fl->group)));
-		memmove(rem + i, rem + i + 1, (nrem - i - 1) * sizeof(uint16_t));
-		nrem--;
 	}
 	return TK_OK;
 }

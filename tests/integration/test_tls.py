@@ -258,6 +258,7 @@ def main():
             "expired": server("expired", cert="expired"),
             "weak": server("weak", "-cipher", "ALL:@SECLEVEL=0", cert="weak"),
             "mtls": server("mtls", "-Verify", "1", "-CAfile", p("ca.pem")),
+            "onegroup": server("onegroup", "-tls1_3", "-groups", "P-384"),
         }
         v6 = None
         try:
@@ -323,6 +324,12 @@ def main():
         check(st("tls13", "TLS-HOSTNAME-MISMATCH") == "pass", "tls13 hostname matches")
         check("x25519" in o("tls13").get("groups", []), "tls13 groups %s" % o("tls13").get("groups"))
         check(o("tls13").get("client_cert_requested") is False, "tls13 no client cert request")
+        # fewer groups than TLS 1.3 suites: the enumeration must not lose suites when the groups run out
+        check(sorted(names("onegroup", "tls1_3")) == sorted(names("tls13", "tls1_3")), "onegroup suites %s" % names("onegroup", "tls1_3"))
+        check(o("onegroup").get("groups") == ["secp384r1"], "onegroup groups %s" % o("onegroup").get("groups"))
+        g = o("tls13").get("groups", [])
+        check(g[:5] == ["x25519", "secp256r1", "x448", "secp521r1", "secp384r1"] and len(g) == 10,
+              "tls13 groups in OpenSSL's order %s" % g)
         # hostname mismatch (same server, other SNI)
         check(st("mismatch", "TLS-HOSTNAME-MISMATCH") == "fail", "mismatch detected")
         check(o("mismatch").get("certificate", {}).get("hostname_checked") == "wrong.acme.test", "mismatch checked name")
