@@ -93,7 +93,7 @@ static int tls_demo_start(struct tk_demo_env *env, cJSON *probes, void **state, 
 		cJSON_AddItemToArray(eps, cJSON_CreateString(ep));
 	}
 	cJSON_AddStringToObject(sec, "ca_file", env->ca_file);
-	cJSON_AddNumberToObject(sec, "timeout_s", 5);
+	cJSON_AddNumberToObject(sec, "connection_timeout_s", 5);
 	*state = d;
 	return TK_OK;
 fail:

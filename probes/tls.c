@@ -12,7 +12,8 @@
  *
  * Config: {"endpoints": ["127.0.0.1:8443", "api.acme.test@127.0.0.1:9443", "[::1]:8443",
  *                        {"host": "127.0.0.1", "port": 2525, "sni": "mx.acme.test", "starttls": "smtp"}],
- *          "ca_file": "ca.pem", "timeout_s": 5, "parallel": 32, "sslv2": true, "groups": true}
+ *          "ca_file": "ca.pem", "connection_timeout_s": 5, "parallel": 32, "sslv2": true, "groups": true}
+ * ("timeout_s", the whole probe's deadline, belongs to the agent.)
  * Emits one observation of kind "endpoint" per endpoint (or an error observation).
  *
  * Profile grading: the TLS profiles in rules/profiles/tls-*.json are loaded at
@@ -198,7 +199,8 @@ static int load_profiles(struct tls_cfg *c, struct tk_err *err)
 
 static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
 {
-	static const char *const keys[] = {"endpoints", "ca_file", "timeout_s", "parallel", "sslv2", "groups", NULL};
+	static const char *const keys[] = {"endpoints", "ca_file", "connection_timeout_s", "parallel", "sslv2", "groups",
+					   NULL};
 	struct tls_cfg *c = calloc(1, sizeof(*c));
 	const cJSON *arr = NULL, *e;
 	const char *ca = NULL;
@@ -213,7 +215,7 @@ static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **st
 	if ((rc = tk_cfg_check_keys(sec, keys, cc, cc->path, err)) ||
 	    (rc = tk_cfg_array(sec, "endpoints", true, &arr, cc, cc->path, err)) ||
 	    (rc = tk_cfg_string(sec, "ca_file", false, &ca, cc, cc->path, err)) ||
-	    (rc = tk_cfg_int(sec, "timeout_s", false, 1, 120, &tmo, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "connection_timeout_s", false, 1, 120, &tmo, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "parallel", false, 1, TLS_MAX_PARALLEL, &par, cc, cc->path, err)) ||
 	    (rc = tk_cfg_bool(sec, "sslv2", false, &c->sslv2, cc, cc->path, err)) ||
 	    (rc = tk_cfg_bool(sec, "groups", false, &c->groups, cc, cc->path, err)))

@@ -172,7 +172,7 @@ class Relay:
 def run_tenken(tenken, d, port, tag, ca=None, endpoints=None, timeout=600):
     eps = endpoints or ["127.0.0.1:%d" % port]
     cfg = {"partner": {"id": "bench", "name": "bench"}, "checklist": "fisc-api-2018",
-           "probes": {"tls": {"endpoints": eps, "timeout_s": 10, "parallel": 64}}}
+           "probes": {"tls": {"endpoints": eps, "timeout_s": 600, "connection_timeout_s": 10, "parallel": 64}}}
     if ca:
         cfg["probes"]["tls"]["ca_file"] = ca
     cp = os.path.join(d, "tk-%s.json" % tag)

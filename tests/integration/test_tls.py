@@ -287,7 +287,8 @@ def main():
         epl.append({"host": "127.0.0.1", "port": smtp.port, "sni": "api.acme.test", "starttls": "smtp"})
         epl.append({"host": "127.0.0.1", "port": ftp.port, "sni": "api.acme.test", "starttls": "ftp"})
         cfg = {"partner": {"id": "t", "name": "tls test"}, "checklist": "fisc-api-2018",
-               "probes": {"tls": {"endpoints": epl, "ca_file": "ca.pem", "timeout_s": 3}}}
+               "probes": {"tls": {"endpoints": epl, "ca_file": "ca.pem", "timeout_s": 60,
+                                  "connection_timeout_s": 3}}}
         with open(p("partner.json"), "w") as f:
             json.dump(cfg, f)
         t0 = time.time()
