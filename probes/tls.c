@@ -291,6 +291,8 @@ struct scan {
 	const struct tls_cfg *cfg;
 	const struct tls_ep *ep;
 	struct tk_runctx *ctx;
+	SSL_CTX *sctx;        /* shared by the workers (SSL_new is thread-safe) */
+	X509_STORE *store;    /* the trust store, loaded once per run */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	char addrstr[INET6_ADDRSTRLEN];
@@ -841,7 +843,7 @@ static int client_cert_cb(SSL *ssl, X509 **x, EVP_PKEY **k)
 /* Everything about the certificate, from an OpenSSL handshake or (fallback) the raw flight. */
 static void assess_certificate(struct scan *s, cJSON *obs, uint16_t best)
 {
-	SSL_CTX *sctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX *sctx = s->sctx;
 	SSL *ssl = NULL;
 	STACK_OF(X509) *chain = NULL, *own = NULL;
 	X509_STORE *store = NULL;
@@ -857,16 +859,10 @@ static void assess_certificate(struct scan *s, cJSON *obs, uint16_t best)
 
 	if (!sctx)
 		goto out;
-	SSL_CTX_set_security_level(sctx, 0);
-	SSL_CTX_set_min_proto_version(sctx, TLS1_VERSION);
-	SSL_CTX_set_max_proto_version(sctx, best >= TK_TLS13 ? TLS1_3_VERSION : best == TK_TLS12 ? TLS1_2_VERSION
-									: best == TK_TLS11 ? TLS1_1_VERSION : TLS1_VERSION);
-	SSL_CTX_set_cipher_list(sctx, "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
-	SSL_CTX_set_options(sctx, SSL_OP_LEGACY_SERVER_CONNECT);
-	SSL_CTX_set_verify(sctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_client_cert_cb(sctx, client_cert_cb);
 	if (best >= TK_TLS10 && open_conn(s, &fd) == TK_OK && (ssl = SSL_new(sctx))) {
 		int r;
+		SSL_set_max_proto_version(ssl, best >= TK_TLS13 ? TLS1_3_VERSION : best == TK_TLS12 ? TLS1_2_VERSION
+							: best == TK_TLS11 ? TLS1_1_VERSION : TLS1_VERSION);
 		int flags = fcntl(fd, F_GETFL);
 		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 		{
@@ -958,14 +954,10 @@ static void assess_certificate(struct scan *s, cJSON *obs, uint16_t best)
 	}
 	add_time(c, "not_after", X509_get0_notAfter(leaf));
 	/* validation */
-	store = X509_STORE_new();
+	store = s->store;
 	vctx = X509_STORE_CTX_new();
-	if (store && vctx) {
-		int ok = 0;
-		if (s->cfg->ca_file)
-			ok = X509_STORE_load_file(store, s->cfg->ca_file);
-		else
-			ok = X509_STORE_set_default_paths(store);
+	if (vctx) {
+		int ok = store != NULL;
 		cJSON_AddStringToObject(c, "trust_store", s->cfg->ca_file ? "ca_file" : "system");
 		if (ok && X509_STORE_CTX_init(vctx, store, leaf, chain)) {
 			int v;
@@ -998,11 +990,9 @@ out:
 	}
 	if (fd >= 0)
 		close(fd);
-	SSL_CTX_free(sctx);
 	if (own)
 		sk_X509_pop_free(own, X509_free);
 	X509_STORE_CTX_free(vctx);
-	X509_STORE_free(store);
 }
 
 /* ---- profiles ---- */
@@ -1149,8 +1139,18 @@ static int resolve(struct scan *s)
 	return TK_OK;
 }
 
-static void scan_endpoint(const struct tls_cfg *cfg, const struct tls_ep *ep, struct tk_runctx *ctx)
+struct pool {
+	const struct tls_cfg *cfg;
+	struct tk_runctx *ctx;
+	SSL_CTX *sctx;
+	X509_STORE *store;
+	atomic_size_t next;
+};
+
+static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 {
+	const struct tls_cfg *cfg = pl->cfg;
+	struct tk_runctx *ctx = pl->ctx;
 	static const uint16_t versions[] = {TK_SSL2, TK_SSL3, TK_TLS10, TK_TLS11, TK_TLS12, TK_TLS13};
 	struct scan s;
 	struct verres *vrs = calloc(TK_ARRAY_LEN(versions), sizeof(*vrs));
@@ -1166,6 +1166,8 @@ static void scan_endpoint(const struct tls_cfg *cfg, const struct tls_ep *ep, st
 	s.cfg = cfg;
 	s.ep = ep;
 	s.ctx = ctx;
+	s.sctx = pl->sctx;
+	s.store = pl->store;
 	s.fl = malloc(sizeof(*s.fl));
 	s.rbuf = malloc(TLS_RECV_MAX);
 	if (!vrs || !s.fl || !s.rbuf) {
@@ -1325,12 +1327,6 @@ out:
 
 /* ---- worker pool ---- */
 
-struct pool {
-	const struct tls_cfg *cfg;
-	struct tk_runctx *ctx;
-	atomic_size_t next;
-};
-
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
@@ -1342,7 +1338,7 @@ static void *worker(void *arg)
 			tk_emit_error(p->ctx, p->cfg->eps[i].label, TK_ERR_CANCELLED, "not scanned: deadline reached");
 			continue;
 		}
-		scan_endpoint(p->cfg, &p->cfg->eps[i], p->ctx);
+		scan_endpoint(p, &p->cfg->eps[i]);
 	}
 	return NULL;
 }
@@ -1357,6 +1353,28 @@ static int tls_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	p.cfg = c;
 	p.ctx = ctx;
 	atomic_init(&p.next, 0);
+	/* One client context and one trust store for every endpoint of the run. */
+	p.sctx = SSL_CTX_new(TLS_client_method());
+	p.store = X509_STORE_new();
+	if (!p.sctx || !p.store) {
+		SSL_CTX_free(p.sctx);
+		X509_STORE_free(p.store);
+		return tk_seterr(err, TK_ERR_NOMEM, "cannot create an OpenSSL context");
+	}
+	SSL_CTX_set_security_level(p.sctx, 0);
+	SSL_CTX_set_min_proto_version(p.sctx, TLS1_VERSION);
+	SSL_CTX_set_max_proto_version(p.sctx, TLS1_3_VERSION);
+	SSL_CTX_set_cipher_list(p.sctx, "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
+	SSL_CTX_set_options(p.sctx, SSL_OP_LEGACY_SERVER_CONNECT);
+	SSL_CTX_set_verify(p.sctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_client_cert_cb(p.sctx, client_cert_cb);
+	SSL_CTX_set_session_cache_mode(p.sctx, SSL_SESS_CACHE_OFF);
+	if ((c->ca_file ? X509_STORE_load_file(p.store, c->ca_file) : X509_STORE_set_default_paths(p.store)) != 1) {
+		/* Validation then reports "cannot load the trust store" per endpoint. */
+		X509_STORE_free(p.store);
+		p.store = NULL;
+		ERR_clear_error();
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (i = 0; i < n; i++) {
@@ -1370,7 +1388,8 @@ static int tls_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	(void)err;
+	SSL_CTX_free(p.sctx);
+	X509_STORE_free(p.store);
 	return TK_OK;
 }
 
