@@ -297,6 +297,7 @@ struct scan {
 	socklen_t addrlen;
 	char addrstr[INET6_ADDRSTRLEN];
 	unsigned conns;
+	unsigned timeouts;    /* hellos the server never answered within the connection timeout */
 	struct tk_flight *fl;
 	uint8_t *rbuf;
 	/* certificates of the first TLS <= 1.2 flight, for when OpenSSL cannot handshake */
@@ -474,8 +475,11 @@ static int raw_hello(struct scan *s, const struct tk_hello_opts *o)
 		ssize_t r;
 		if (got >= TLS_RECV_MAX)
 			break;
-		if (wait_fd(fd, POLLIN, deadline))
+		if (wait_fd(fd, POLLIN, deadline)) {
+			if (got == 0)
+				s->timeouts++; /* silence, not a refusal: the answer for this hello is uncertain */
 			break;
+		}
 		r = recv(fd, s->rbuf + got, TLS_RECV_MAX - got, 0);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
@@ -1196,6 +1200,13 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 			      rc == TK_ERR_CANCELLED ? "deadline reached during the scan" : s.err[0] ? s.err : tk_rc_name(rc));
 		goto out;
 	}
+	if (!any && s.timeouts > 0) {
+		/* Silence is not a refusal: without one answer, "no TLS" would be a guess. */
+		tk_emit_error(ctx, ep->label, TK_ERR_TIMEOUT,
+			      "%s:%s: %u of %u ClientHellos got no answer within the connection timeout", s.addrstr,
+			      ep->port, s.timeouts, s.conns);
+		goto out;
+	}
 	obs = tk_obs_new(ctx, "endpoint", ep->label);
 	cJSON_AddStringToObject(obs, "endpoint", ep->label);
 	cJSON_AddStringToObject(obs, "address", s.addrstr);
@@ -1315,6 +1326,7 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 	if (s.err[0])
 		cJSON_AddStringToObject(obs, "note", s.err);
 	cJSON_AddNumberToObject(obs, "connections", s.conns);
+	cJSON_AddNumberToObject(obs, "timeouts", s.timeouts);
 	cJSON_AddNumberToObject(obs, "duration_ms", (double)(tk_now_ms() - t0));
 	tk_emit(ctx, obs);
 out:

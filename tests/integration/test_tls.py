@@ -215,6 +215,55 @@ class StartTLSServer:
         self.sock.close()
 
 
+class HostileServer:
+    """mode "stall": accept, read, never answer; "http": answer any bytes with an HTTP error;
+    "flood": answer with an endless stream of bytes."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.stop = False
+        self.conns = []
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        try:
+            c.settimeout(10)
+            c.recv(65536)
+            if self.mode == "http":
+                c.sendall(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                c.close()
+            elif self.mode == "flood":
+                chunk = b"\x16\x03\x03\x40\x00" + b"\x41" * 16384
+                while not self.stop:
+                    c.sendall(chunk)
+            else:
+                time.sleep(10)
+        except OSError:
+            pass
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
 def wait_listen(port, addr="127.0.0.1", family=socket.AF_INET):
     for _ in range(100):
         try:
@@ -419,6 +468,41 @@ def main():
         if v6:
             check(o("v6").get("protocols", {}).get("tls1_3") is True, "IPv6 endpoint scanned")
         check(took < 60, "scan took %.1fs" % took)
+        # 10b. hostile peers: plaintext HTTP, a flood of bytes, and a server that never answers
+        hs = {m: HostileServer(m) for m in ("http", "flood", "stall")}
+        raws += list(hs.values())
+        hcfg = {"partner": {"id": "t", "name": "tls hostile"}, "checklist": "fisc-api-2018",
+                "probes": {"tls": {"endpoints": ["127.0.0.1:%d" % h.port for h in hs.values()],
+                                   "timeout_s": 3, "connection_timeout_s": 1, "sslv2": False}}}
+        with open(p("hostile.json"), "w") as f:
+            json.dump(hcfg, f)
+        t0 = time.time()
+        r = subprocess.run([TENKEN, "scan", "-c", p("hostile.json"), "-o", p("hout"), "--format", "json", "--quiet"],
+                           capture_output=True, text=True, timeout=60)
+        took = time.time() - t0
+        check(took < 3 + 2 + 2, "hostile scan honours the 3 s deadline (took %.1fs)" % took)
+        # the same staller with a deadline long enough for every hello to time out: still an error
+        hcfg["probes"]["tls"] = {"endpoints": ["127.0.0.1:%d" % hs["stall"].port], "timeout_s": 20,
+                                 "connection_timeout_s": 1, "sslv2": False, "groups": False}
+        with open(p("hostile2.json"), "w") as f:
+            json.dump(hcfg, f)
+        subprocess.run([TENKEN, "scan", "-c", p("hostile2.json"), "-o", p("hout2"), "--format", "json", "--quiet"],
+                       capture_output=True, text=True, timeout=60)
+        h2 = [x for x in json.load(open(p("hout2/report.json")))["observations"] if x.get("probe") == "tls"]
+        check(len(h2) == 1 and h2[0].get("kind") == "error" and h2[0].get("error") == "timeout" and
+              "no answer" in h2[0].get("message", ""), "staller within the deadline: timeout error %s" % h2)
+        hrep = json.load(open(p("hout/report.json")))
+        hobs = {x["target"]: x for x in hrep["observations"] if x.get("probe") == "tls"}
+        ho = hobs.get("127.0.0.1:%d" % hs["http"].port, {})
+        check(ho.get("kind") == "endpoint" and ho.get("tls") is False and not any(ho.get("protocols", {}).values()),
+              "plaintext HTTP: no TLS %s" % ho)
+        hf = {x.get("target"): x.get("status") for x in hrep["findings"] if x.get("rule") == "TLS-NOT-OFFERED"}
+        check(hf.get("127.0.0.1:%d" % hs["http"].port) == "fail", "plaintext HTTP fails TLS-NOT-OFFERED")
+        fo = hobs.get("127.0.0.1:%d" % hs["flood"].port, {})
+        check(fo.get("kind") == "endpoint" and fo.get("tls") is False, "flood: bounded, no TLS %s" % str(fo)[:300])
+        so = hobs.get("127.0.0.1:%d" % hs["stall"].port, {})
+        check(so.get("kind") == "error" and so.get("error") in ("cancelled", "timeout"),
+              "stalling server: an error, not 'no TLS': %s" % so)
         # 11. config errors name the JSON path
         bad = dict(cfg)
         bad["probes"] = {"tls": {"endpoints": ["127.0.0.1:1", "a@127.0.0.1:2", "127.0.0.1:70000"]}}
