@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "config.h"
+#include "privs.h"
 #include "report.h"
 
 #define DEFAULT_CHECKLIST "fisc-api-2018"
@@ -31,15 +34,22 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Names of the registered probes, for rule validation. */
-static const char **probe_names(void)
+/* Names of the registered probes, for rule validation (filled once; scans may run in threads). */
+static const char *probe_name_list[TK_MAX_PROBES + 1];
+
+static void fill_probe_names(void)
 {
-	static const char *names[TK_MAX_PROBES + 1];
 	size_t i;
 	for (i = 0; tk_probes[i] && i < TK_MAX_PROBES; i++)
-		names[i] = tk_probes[i]->name;
-	names[i] = NULL;
-	return names;
+		probe_name_list[i] = tk_probes[i]->name;
+	probe_name_list[i] = NULL;
+}
+
+static const char **probe_names(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fill_probe_names);
+	return probe_name_list;
 }
 
 static void scan_usage(FILE *f, bool gate)
@@ -47,6 +57,8 @@ static void scan_usage(FILE *f, bool gate)
 	fprintf(f,
 		"usage: tenken %s --config FILE --out DIR [--checklist ID] [--tailoring FILE]\n"
 		"       [--format json[,...]] [--lang ja|en]%s [--quiet] [--verbose]\n"
+		"       tenken %s --inventory DIR --out DIR [--parallel N] [--deadline SECONDS]\n"
+		"       [--host-connections N] [--host-rate R] [same options]\n"
 		"\n"
 		"%s"
 		"  -c, --config FILE      partner config (JSON)\n"
@@ -58,12 +70,21 @@ static void scan_usage(FILE *f, bool gate)
 		"  -f, --format LIST      report formats, comma-separated (default: json)\n"
 		"      --lang ja|en       language of titles and remediation (default: ja)\n"
 		"%s"
+		"  -i, --inventory DIR    scan every partner config (*.json) in DIR; reports go to\n"
+		"                         OUT/<partner id>/; one summary line per partner\n"
+		"      --parallel N       partners scanned at once (default 4)\n"
+		"      --deadline S       global deadline for the inventory (default: none);\n"
+		"                         partners not finished by then are reported incomplete\n"
+		"      --host-connections N  at most N connections in flight per host (default 8)\n"
+		"      --host-rate R      at most R new connections per second per host (default 50)\n"
+		"                         (single scans take these from the config's \"scan\" section)\n"
 		"  -q, --quiet            no summary on stdout\n"
 		"  -v, --verbose          log progress to stderr\n"
+		"      --syslog           also log to syslog (facility daemon); never secrets\n"
 		"\n"
 		"exit codes:\n"
 		"%s",
-		gate ? "gate" : "scan", gate ? " [--allow-incomplete]" : "",
+		gate ? "gate" : "scan", gate ? " [--allow-incomplete]" : "", gate ? "gate" : "scan",
 		gate ? "The pre-go-live gate: scans, writes the report, and sets the exit code\n"
 		       "from the verdict.\n\n"
 		     : "Runs the probes the config enables and writes the report.\n\n",
@@ -74,11 +95,14 @@ static void scan_usage(FILE *f, bool gate)
 		       "  3  the scan could not complete (a probe errored or timed out) and\n"
 		       "     nothing failed; --allow-incomplete turns this into 0\n"
 		       "  4  tenken itself failed (e.g. cannot write the report)\n"
+		       "  5  another run holds the inventory's lock\n"
+		       "  with --inventory: the worst partner's code (1 over 3 over 0)\n"
 		     : "  0  the scan completed, whatever it found\n"
 		       "  2  usage or config error (nothing was scanned)\n"
 		       "  3  the scan could not complete (a probe errored or timed out);\n"
 		       "     the report is written with complete: false\n"
-		       "  4  tenken itself failed (e.g. cannot write the report)\n");
+		       "  4  tenken itself failed (e.g. cannot write the report)\n"
+		       "  5  another run holds the inventory's lock\n");
 }
 
 /* Load data, checklist, rules, tailoring for a checklist id. */
@@ -197,6 +221,18 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 		goto out;
 	}
 	install_signals();
+	/* Privileged resources first, in this thread; then no capability is left for any probe thread. */
+	for (i = 0; i < cfg->nruns; i++) {
+		if (cfg->runs[i].probe->prepare && (rc = cfg->runs[i].probe->prepare(cfg->runs[i].state, &err))) {
+			fprintf(stderr, "tenken: probe %s: %s\n", cfg->runs[i].probe->name, err.msg);
+			exit_code = rc == TK_ERR_CONFIG ? TK_EXIT_USAGE : TK_EXIT_ERROR;
+			goto out;
+		}
+	}
+	if (tk_drop_privileges(&err) != TK_OK)
+		tk_log(TK_LOG_WARN, "%s", err.msg);
+	if (!o->budget_from_cli)
+		tk_budget_set(cfg->host_conns, cfg->host_rate);
 	memset(&in, 0, sizeof(in));
 	in.started = time(NULL);
 	for (i = 0; i < cfg->nruns; i++)
@@ -270,7 +306,19 @@ static const struct option scan_long[] = {
 	{"format", required_argument, NULL, 'f'},   {"lang", required_argument, NULL, 'L'},
 	{"allow-incomplete", no_argument, NULL, 'A'}, {"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
+	{"inventory", required_argument, NULL, 'i'}, {"parallel", required_argument, NULL, 'P'},
+	{"deadline", required_argument, NULL, 'D'}, {"host-connections", required_argument, NULL, 'H'},
+	{"host-rate", required_argument, NULL, 'R'}, {"syslog", no_argument, NULL, 'S'},
 	{NULL, 0, NULL, 0}};
+
+static int int_opt(const char *name, const char *v, long long min, long long max, long long *out)
+{
+	if (tk_parse_ll(v, min, max, out) != TK_OK) {
+		fprintf(stderr, "tenken: --%s: expected an integer from %lld to %lld, got \"%s\"\n", name, min, max, v);
+		return -1;
+	}
+	return 0;
+}
 
 int tk_cmd_scan(int argc, char **argv, bool gate)
 {
@@ -280,9 +328,33 @@ int tk_cmd_scan(int argc, char **argv, bool gate)
 	o.gate = gate;
 	o.formats = "json";
 	o.lang = "ja";
+	o.parallel = 4;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:o:l:t:f:qvh", scan_long, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:o:l:t:f:qvhi:", scan_long, NULL)) != -1) {
+		long long v;
 		switch (c) {
+		case 'i': o.inventory = optarg; break;
+		case 'S': tk_log_syslog("tenken"); break;
+		case 'P':
+			if (int_opt("parallel", optarg, 1, 256, &v))
+				return TK_EXIT_USAGE;
+			o.parallel = (int)v;
+			break;
+		case 'D':
+			if (int_opt("deadline", optarg, 1, 7 * 86400, &v))
+				return TK_EXIT_USAGE;
+			o.deadline_s = (int)v;
+			break;
+		case 'H':
+			if (int_opt("host-connections", optarg, 1, 1024, &v))
+				return TK_EXIT_USAGE;
+			o.host_conns = (int)v;
+			break;
+		case 'R':
+			if (int_opt("host-rate", optarg, 1, 100000, &v))
+				return TK_EXIT_USAGE;
+			o.host_rate = (double)v;
+			break;
 		case 'c': o.config = optarg; break;
 		case 'o': o.out_dir = optarg; break;
 		case 'l': o.checklist = optarg; break;
@@ -306,8 +378,19 @@ int tk_cmd_scan(int argc, char **argv, bool gate)
 		fprintf(stderr, "tenken: unexpected argument \"%s\"\n", argv[optind]);
 		return TK_EXIT_USAGE;
 	}
+	if (o.inventory && o.config) {
+		fputs("tenken: use --config or --inventory, not both\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	if (o.inventory && o.out_dir) {
+		if (strcmp(o.lang, "ja") != 0 && strcmp(o.lang, "en") != 0) {
+			fputs("tenken: --lang must be ja or en\n", stderr);
+			return TK_EXIT_USAGE;
+		}
+		return tk_inventory_run(&o);
+	}
 	if (!o.config || !o.out_dir) {
-		fprintf(stderr, "tenken: %s needs --config FILE and --out DIR\n", gate ? "gate" : "scan");
+		fprintf(stderr, "tenken: %s needs --config FILE (or --inventory DIR) and --out DIR\n", gate ? "gate" : "scan");
 		scan_usage(stderr, gate);
 		return TK_EXIT_USAGE;
 	}

@@ -15,6 +15,13 @@ struct tk_scan_opts {
 	bool allow_incomplete;
 	bool quiet;
 	bool print_items;          /* per-item summary on stdout (demo) */
+	bool budget_from_cli;      /* inventory mode: ignore configs' politeness values */
+	/* inventory mode */
+	const char *inventory;     /* directory of partner configs */
+	int parallel;              /* partners scanned at once */
+	int deadline_s;            /* global deadline for the whole inventory */
+	int host_conns;
+	double host_rate;
 };
 
 /* Run a scan or gate; returns the process exit code. */
@@ -26,5 +33,7 @@ int tk_cmd_probes(int argc, char **argv);
 int tk_cmd_rules(int argc, char **argv);
 int tk_cmd_validate(int argc, char **argv);
 int tk_cmd_demo(int argc, char **argv);
+/* Scan every *.json config in o->inventory (see agent/cmd_inventory.c). */
+int tk_inventory_run(const struct tk_scan_opts *o);
 
 #endif

@@ -2,7 +2,8 @@
  * config.h - the partner config:
  *   {"partner": {"id": "acme-pay", "name": "Acme Pay株式会社"},
  *    "checklist": "fisc-api-2018",
- *    "scan": {"probe_timeout_s": 300},
+ *    "scan": {"probe_timeout_s": 300, "max_connections_per_host": 8,
+ *             "connections_per_second_per_host": 50},
  *    "probes": {"<probe>": {... its section, plus an optional "timeout_s" ...}}}
  * A probe runs when its section is present; unknown keys are errors; errors
  * name the file and the JSON path.
@@ -27,6 +28,8 @@ struct tk_config {
 	struct tk_probe_run *runs; /* configured probes, registry order */
 	size_t nruns;
 	char sha256[65];          /* of the config file */
+	int host_conns;           /* scan.max_connections_per_host (0: default) */
+	double host_rate;         /* scan.connections_per_second_per_host (0: default) */
 };
 
 /* Load and validate; every probe section is configured (state allocated). */

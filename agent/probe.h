@@ -82,6 +82,12 @@ struct tk_probe {
 	/* Parse and validate this probe's section into *state. */
 	int (*configure)(const cJSON *section, const struct tk_cfgctx *cc, void **state,
 			 struct tk_err *err);
+	/*
+	 * Optional. Open privileged resources (e.g. a live capture handle) in the
+	 * main thread before the agent drops every capability and starts the probe
+	 * threads. Not called by `validate`.
+	 */
+	int (*prepare)(void *state, struct tk_err *err);
 	/* Append the targets this probe will look at (strings) to `list`. */
 	int (*targets)(const void *state, cJSON *list);
 	/*

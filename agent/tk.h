@@ -50,7 +50,8 @@ struct tk_err {
 /* Record rc and a formatted message in err (may be NULL); returns rc. */
 int tk_seterr(struct tk_err *err, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int tk_vseterr(struct tk_err *err, int rc, const char *fmt, va_list ap);
+int tk_vseterr(struct tk_err *err, int rc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* Prefix the existing message with "prefix: ". */
 void tk_err_prefix(struct tk_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -116,6 +117,8 @@ void tk_fingerprint(const void *p, size_t n, char out[24]);
 /* ---- logging (stderr; never pass secrets) ---- */
 enum tk_log_level { TK_LOG_ERROR, TK_LOG_WARN, TK_LOG_INFO, TK_LOG_DEBUG };
 void tk_log_set_level(enum tk_log_level lvl);
+/* Also send log lines to syslog (LOG_DAEMON) under `ident`. */
+void tk_log_syslog(const char *ident);
 void tk_log(enum tk_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

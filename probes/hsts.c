@@ -9,12 +9,16 @@
  */
 #include "hsts.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "probe.h"
 
 #define HSTS_MAX_HEADER_BYTES (64 * 1024)
@@ -173,7 +177,77 @@ struct hsts_cfg {
 	long timeout_ms;
 };
 
+/* Sockets libcurl opened through the politeness budget, to release on close. */
+struct sockmap {
+	const struct tk_runctx *ctx;
+	size_t n, cap;
+	struct {
+		curl_socket_t fd;
+		char host[INET6_ADDRSTRLEN];
+	} *e;
+};
+
+struct hsts_xfer;
+static struct sockmap *xfer_socks(struct hsts_xfer *x);
+static void xfer_defer(struct hsts_xfer *x);
+
+/*
+ * Take a slot of the host's politeness budget without blocking (blocking here
+ * would stall the loop that frees slots): with no slot free the transfer is
+ * marked deferred, fails to connect, and is queued again shortly after.
+ */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct hsts_xfer *x = clientp;
+	struct sockmap *m = xfer_socks(x);
+	char host[INET6_ADDRSTRLEN] = "";
+	curl_socket_t fd;
+	(void)purpose;
+	if (a->family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&a->addr)->sin_addr, host, sizeof(host));
+	else if (a->family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a->addr)->sin6_addr, host, sizeof(host));
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 16;
+		void *ne = realloc(m->e, ncap * sizeof(*m->e));
+		if (!ne)
+			return CURL_SOCKET_BAD;
+		m->e = ne;
+		m->cap = ncap;
+	}
+	if (tk_budget_try_acquire(host) != TK_OK) {
+		xfer_defer(x);
+		return CURL_SOCKET_BAD;
+	}
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd == CURL_SOCKET_BAD) {
+		tk_budget_release(host);
+		return fd;
+	}
+	m->e[m->n].fd = fd;
+	memcpy(m->e[m->n].host, host, sizeof(host));
+	m->n++;
+	return fd;
+}
+
+static int close_socket(void *clientp, curl_socket_t fd)
+{
+	struct sockmap *m = clientp;
+	size_t i;
+	for (i = 0; i < m->n; i++) {
+		if (m->e[i].fd == fd) {
+			tk_budget_release(m->e[i].host);
+			m->e[i] = m->e[--m->n];
+			break;
+		}
+	}
+	return close(fd);
+}
+
 struct hsts_xfer {
+	struct sockmap *socks; /* shared by the run's transfers */
+	bool deferred;         /* no budget slot at connect time: run again later */
+	int64_t not_before;    /* when a deferred transfer may start again */
 	const char *url;       /* borrowed */
 	bool https;            /* the HTTPS fetch, or the plain-HTTP redirect check */
 	size_t idx;            /* index into urls */
@@ -183,6 +257,16 @@ struct hsts_xfer {
 	bool headers_done;
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+static struct sockmap *xfer_socks(struct hsts_xfer *x)
+{
+	return x->socks;
+}
+
+static void xfer_defer(struct hsts_xfer *x)
+{
+	x->deferred = true;
+}
 
 static void hsts_free(void *state)
 {
@@ -363,7 +447,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
 	return 0; /* the headers are all we need: stop at the first body byte */
 }
 
-static int setup_easy(struct hsts_cfg *c, struct hsts_xfer *x, const char *url, const struct tk_runctx *ctx)
+static int setup_easy(struct hsts_cfg *c, struct hsts_xfer *x, const char *url, const struct tk_runctx *ctx,
+		      struct sockmap *socks)
 {
 	CURL *e = curl_easy_init();
 	long tmo = tk_run_remaining_ms(ctx, (int)c->timeout_ms);
@@ -387,6 +472,12 @@ static int setup_easy(struct hsts_cfg *c, struct hsts_xfer *x, const char *url, 
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)1 << 20);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	x->socks = socks;
+	x->deferred = false;
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, socks);
 	if (c->resolve)
 		curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
 	if (c->ca_file)
@@ -428,6 +519,30 @@ struct url_result {
 	cJSON *obs;
 	bool https_done, http_done;
 };
+
+/* The error class of a failed transfer. */
+static int curl_class(CURLcode cr)
+{
+	switch (cr) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return TK_ERR_TIMEOUT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return TK_ERR_TLS;
+	case CURLE_OUT_OF_MEMORY: /* libcurl's answer to a header line over its 100 KiB cap */
+	case CURLE_WRITE_ERROR:   /* our header callback refused more than HSTS_MAX_HEADER_BYTES */
+	case CURLE_FILESIZE_EXCEEDED:
+		return TK_ERR_LIMIT;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return TK_ERR_PROTOCOL;
+	default:
+		return TK_ERR_NET;
+	}
+}
 
 static bool transfer_ok(CURLcode res, const struct hsts_xfer *x)
 {
@@ -510,7 +625,8 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	struct hsts_xfer *xs = NULL;
 	struct url_result *res = NULL;
 	char **http_urls = NULL;
-	size_t nx = c->nurls * 2, i;
+	struct sockmap socks = {.ctx = ctx};
+	size_t nx = c->nurls * 2, i, waiting = 0;
 	int running = 0, rc = TK_OK;
 
 	xs = calloc(nx, sizeof(*xs));
@@ -532,7 +648,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		hx->url = c->urls[i];
 		hx->https = true;
 		hx->idx = px->idx = i;
-		if (setup_easy(c, hx, hx->url, ctx) || curl_multi_add_handle(multi, hx->easy)) {
+		if (setup_easy(c, hx, hx->url, ctx, &socks) || curl_multi_add_handle(multi, hx->easy)) {
 			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -546,7 +662,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			snprintf(http_urls[i], l, strchr(host, ':') ? "http://[%s]:%ld/" : "http://%s:%ld/", host,
 				 c->http_port);
 			px->url = http_urls[i];
-			if (setup_easy(c, px, px->url, ctx) || curl_multi_add_handle(multi, px->easy)) {
+			if (setup_easy(c, px, px->url, ctx, &socks) || curl_multi_add_handle(multi, px->easy)) {
 				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 				goto out;
 			}
@@ -556,6 +672,16 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		CURLMsg *m;
 		int q;
 		bool added = false;
+		/* Restart deferred transfers whose pause is over. */
+		for (i = 0; waiting > 0 && i < nx; i++) {
+			struct hsts_xfer *x = &xs[i];
+			if (x->easy || !x->url || !x->deferred || tk_now_ms() < x->not_before)
+				continue;
+			if (setup_easy(c, x, x->url, ctx, &socks) == TK_OK && curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
+				waiting--;
+				added = true;
+			}
+		}
 		curl_multi_perform(multi, &running);
 		while ((m = curl_multi_info_read(multi, &q))) {
 			struct hsts_xfer *x = NULL;
@@ -564,6 +690,15 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			r = &res[x->idx];
+			if (x->deferred) {
+				/* Budget full at connect time: try again in a moment. */
+				curl_multi_remove_handle(multi, x->easy);
+				curl_easy_cleanup(x->easy);
+				x->easy = NULL;
+				x->not_before = tk_now_ms() + 20;
+				waiting++;
+				continue;
+			}
 			if (x->https) {
 				CURLcode cr = m->data.result;
 				if (!transfer_ok(cr, x) && !x->insecure_retry &&
@@ -574,14 +709,19 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 					curl_easy_cleanup(x->easy);
 					x->easy = NULL;
 					x->insecure_retry = true;
-					if (setup_easy(c, x, x->url, ctx) == TK_OK &&
+					if (setup_easy(c, x, x->url, ctx, &socks) == TK_OK &&
 					    curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
 						added = true;
 						continue;
 					}
 				}
 				if (!transfer_ok(cr, x)) {
-					cJSON_AddStringToObject(r->obs, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
+					if (curl_class(cr) == TK_ERR_LIMIT)
+						cJSON_AddStringToObject(r->obs, "error",
+									"the response headers exceed the limit (100 KiB per line, 64 KiB in all)");
+					else
+						cJSON_AddStringToObject(r->obs, "error",
+									x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
 					cJSON_AddNumberToObject(r->obs, "curl_code", cr);
 				} else {
 					record_https(r->obs, x, cr);
@@ -592,14 +732,14 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 				r->http_done = true;
 			}
 		}
-		if (running == 0 && !added)
+		if (running == 0 && !added && waiting == 0)
 			break;
 		if (tk_run_cancelled(ctx)) {
 			rc = tk_seterr(err, TK_ERR_TIMEOUT, "deadline reached with %d transfers in flight", running);
 			break;
 		}
 		if (!added)
-			curl_multi_poll(multi, NULL, 0, 100, NULL);
+			curl_multi_poll(multi, NULL, 0, waiting ? 10 : 100, NULL);
 	}
 	for (i = 0; i < c->nurls; i++) {
 		cJSON *o = res[i].obs;
@@ -610,9 +750,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			tk_emit_error(ctx, c->urls[i], TK_ERR_TIMEOUT, "no HTTPS response before the deadline");
 		} else if (e) {
 			const cJSON *cc = cJSON_GetObjectItemCaseSensitive(o, "curl_code");
-			int cls = cc && (cc->valueint == CURLE_OPERATION_TIMEDOUT) ? TK_ERR_TIMEOUT
-				  : cc && (cc->valueint == CURLE_SSL_CONNECT_ERROR) ? TK_ERR_TLS
-										   : TK_ERR_NET;
+			int cls = curl_class(cc ? (CURLcode)cc->valueint : CURLE_OK);
 			tk_emit_error(ctx, c->urls[i], cls, "%s", e->valuestring);
 			cJSON_Delete(o);
 		} else {
@@ -638,6 +776,9 @@ out:
 	free(res);
 	if (multi)
 		curl_multi_cleanup(multi);
+	for (i = 0; i < socks.n; i++) /* sockets libcurl never closed through us */
+		tk_budget_release(socks.e[i].host);
+	free(socks.e);
 	return rc;
 }
 

@@ -35,8 +35,16 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 	if (!r)
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	obs = cJSON_CreateArray();
+	/* Complete means every probe finished and observed every target: an error
+	 * observation (a target that could not be observed) makes the scan incomplete. */
 	for (i = 0; i < in->nruns; i++) {
-		cJSON_ArrayForEach(it, in->runs[i].observations) cJSON_AddItemToArray(obs, cJSON_Duplicate(it, true));
+		cJSON_ArrayForEach(it, in->runs[i].observations)
+		{
+			const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, "kind");
+			if (cJSON_IsString(k) && strcmp(k->valuestring, "error") == 0)
+				complete = false;
+			cJSON_AddItemToArray(obs, cJSON_Duplicate(it, true));
+		}
 		if (in->runs[i].status != TK_PROBE_OK)
 			complete = false;
 	}

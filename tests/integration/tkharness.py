@@ -1,0 +1,153 @@
+"""Shared helpers for tenken's integration tests (python3 standard library only).
+
+Servers started here listen on loopback addresses only.
+"""
+import http.server
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+
+TENKEN = os.environ.get("TENKEN_BIN", os.path.join(os.getcwd(), "tenken"))
+SOURCE_DIR = os.environ.get("TENKEN_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+class Results:
+    """Counts checks; prints the closing 'N passed, M failed' line."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, cond, what):
+        if cond:
+            self.passed += 1
+            print("ok   " + what)
+        else:
+            self.failed += 1
+            print("FAIL " + what)
+        return cond
+
+    def run(self, fn):
+        try:
+            fn(self)
+        except Exception:
+            self.failed += 1
+            print("FAIL %s raised:" % fn.__name__)
+            traceback.print_exc()
+
+    def finish(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        sys.exit(1 if self.failed or not self.passed else 0)
+
+
+def openssl(*args, cwd=None):
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class TestCA:
+    """A throwaway CA made with the openssl CLI in a temporary directory."""
+
+    def __init__(self, workdir):
+        self.dir = workdir
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=tenken test CA", cwd=workdir)
+        self.ca_file = os.path.join(workdir, "ca.pem")
+
+    def issue(self, name, days=30):
+        key, csr, crt, ext = name + ".key", name + ".csr", name + ".pem", name + ".ext"
+        with open(os.path.join(self.dir, ext), "w") as f:
+            san = ("IP:" if name.replace(".", "").isdigit() or ":" in name else "DNS:") + name
+            f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n" % san)
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                "-out", csr, "-subj", "/CN=" + name, cwd=self.dir)
+        openssl("x509", "-req", "-in", csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", crt, "-days", str(days), "-extfile", ext, cwd=self.dir)
+        return os.path.join(self.dir, crt), os.path.join(self.dir, key)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        cfg = self.server.tk_cfg
+        self.server.tk_hits += 1
+        self.send_response(cfg.get("status", 200))
+        for k, v in cfg.get("headers", []):
+            self.send_header(k, v)
+        body = b"ok\n"
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+class HTTPServer:
+    """An HTTP or HTTPS server on a loopback address answering every GET the same way."""
+
+    def __init__(self, addr="127.0.0.1", port=0, status=200, headers=(), cert=None):
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+        class S(http.server.ThreadingHTTPServer):
+            address_family = family
+            daemon_threads = True
+
+        self.httpd = S((addr, port), _Handler)
+        self.httpd.tk_cfg = {"status": status, "headers": list(headers)}
+        self.httpd.tk_hits = 0
+        if cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert[0], cert[1])
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def hits(self):
+        return self.httpd.tk_hits
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def free_port(addr="127.0.0.1"):
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    s.bind((addr, 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def run_tenken(*args, timeout=120, env=None):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    p = subprocess.run([TENKEN] + list(args), capture_output=True, text=True, timeout=timeout, env=e)
+    return p.returncode, p.stdout, p.stderr
+
+
+def write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=1)
+    return path
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def tmpdir():
+    return tempfile.mkdtemp(prefix="tenken-it-")
+
+
+def rmtree(d):
+    shutil.rmtree(d, ignore_errors=True)

@@ -1,0 +1,296 @@
+/*
+ * test_evaluate.c - findings and item statuses (fail / pass / incomplete /
+ * manual / not_applicable), tailoring, and rule validation, on a small data
+ * set loaded through TENKEN_DATA_DIR.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rules.h"
+
+static char *dir;
+static const char *const probes[] = {"p", "q", NULL};
+
+static const char *checklist_json =
+	"{\"id\": \"t1\", \"title\": {\"ja\": \"テスト\", \"en\": \"Test\"}, \"items\": ["
+	"{\"no\": 1, \"chapter\": \"c\", \"goal\": \"g1\", \"party\": \"API接続先\"},"
+	"{\"no\": 2, \"chapter\": \"c\", \"goal\": \"g2\", \"party\": \"API接続先\"},"
+	"{\"no\": 3, \"chapter\": \"c\", \"goal\": \"g3\", \"party\": \"API接続先\"},"
+	"{\"no\": 4, \"chapter\": \"c\", \"goal\": \"g4\", \"party\": \"API接続先\"},"
+	"{\"no\": 5, \"chapter\": \"c\", \"goal\": \"g5\", \"party\": \"共通\"},"
+	"{\"no\": 6, \"chapter\": \"c\", \"goal\": \"g6\", \"party\": \"共通\"}]}";
+
+#define RULE(id, probe, kind, cond, items, extra)                                                               \
+	"{\"id\": \"" id "\", \"probe\": \"" probe "\", \"kind\": \"" kind "\", \"title\": {\"ja\": \"t\", \"en\": \"t\"}," \
+	" \"fail_when\": " cond ", \"severity\": \"high\", \"items\": {\"t1\": " items "},"                        \
+	" \"remediation\": {\"ja\": \"直す\", \"en\": \"fix it\"}, \"basis\": \"seed\"" extra "}"
+
+static const char *rules_json =
+	"{\"rules\": ["
+	RULE("A", "p", "k", "{\"path\": \"v\", \"gt\": {\"param\": \"limit\"}}", "[1]", ", \"params\": {\"limit\": 10}") ","
+	RULE("B", "p", "k", "{\"path\": \"v\", \"gt\": 1000}", "[1, 2]", "") ","
+	RULE("C", "q", "k", "{\"path\": \"v\", \"gt\": 1000}", "[3, 6]", "") ","
+	RULE("D", "p", "other", "{\"path\": \"v\", \"gt\": 1000}", "[4]", "") ","
+	RULE("W", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[6]", ", \"effect\": \"warn\"") ","
+	RULE("E", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[]", "")
+	"]}";
+
+static const char *observations_json =
+	"[{\"probe\": \"p\", \"target\": \"t1\", \"kind\": \"k\", \"v\": 50},"
+	" {\"probe\": \"q\", \"target\": \"t2\", \"kind\": \"error\", \"error\": \"timeout\", \"message\": \"no answer\"}]";
+
+static int setup(void **state)
+{
+	char p[1024];
+	(void)state;
+	dir = tk_test_tmpdir();
+	snprintf(p, sizeof(p), "%s/checklists", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/rules", dir);
+	mkdir(p, 0755);
+	free(tk_test_write(dir, "checklists/t1.json", checklist_json));
+	free(tk_test_write(dir, "rules/r.json", rules_json));
+	setenv("TENKEN_DATA_DIR", dir, 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unsetenv("TENKEN_DATA_DIR");
+	tk_test_rmtree(dir);
+	free(dir);
+	return 0;
+}
+
+struct world {
+	struct tk_dataset ds;
+	struct tk_checklist *cl;
+	struct tk_ruleset *rs;
+	struct tk_tailoring *t;
+	cJSON *findings, *items;
+};
+
+static int load(struct world *w, const char *tailoring, struct tk_err *err)
+{
+	int rc;
+	memset(w, 0, sizeof(*w));
+	assert_int_equal(tk_dataset_open(&w->ds, err), TK_OK);
+	assert_int_equal(tk_checklist_load(&w->ds, "t1", &w->cl, err), TK_OK);
+	if (tk_ruleset_load(&w->ds, probes, &w->rs, err) != TK_OK)
+		fail_msg("%s", err->msg);
+	if (tailoring) {
+		if ((rc = tk_tailoring_parse("tailor.json", tailoring, strlen(tailoring), &w->t, err)))
+			return rc;
+		if ((rc = tk_tailoring_apply(w->t, w->rs, w->cl, err)))
+			return rc;
+	}
+	return TK_OK;
+}
+
+static void evaluate(struct world *w)
+{
+	struct tk_eval_input in = {0};
+	struct tk_err err = {0};
+	cJSON *obs = tk_test_json(observations_json);
+	in.rules = w->rs;
+	in.checklist = w->cl;
+	in.tailoring = w->t;
+	in.observations = obs;
+	in.lang = "en";
+	assert_int_equal(tk_evaluate(&in, &w->findings, &w->items, &err), TK_OK);
+	cJSON_Delete(obs);
+}
+
+static void unload(struct world *w)
+{
+	cJSON_Delete(w->findings);
+	cJSON_Delete(w->items);
+	tk_tailoring_free(w->t);
+	tk_ruleset_free(w->rs);
+	tk_checklist_free(w->cl);
+	tk_dataset_close(&w->ds);
+}
+
+static const cJSON *item(const struct world *w, const char *no)
+{
+	const cJSON *it;
+	char buf[32];
+	cJSON_ArrayForEach(it, w->items)
+	{
+		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), buf, sizeof(buf));
+		if (strcmp(buf, no) == 0)
+			return it;
+	}
+	fail_msg("no item %s", no);
+	return NULL;
+}
+
+static const char *status(const struct world *w, const char *no)
+{
+	return cJSON_GetObjectItemCaseSensitive(item(w, no), "status")->valuestring;
+}
+
+static char *findings_of(const struct world *w, const char *no)
+{
+	return cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(item(w, no), "findings"));
+}
+
+static void test_item_statuses(void **state)
+{
+	struct world w;
+	struct tk_err err = {0};
+	char *s;
+	(void)state;
+	assert_int_equal(load(&w, NULL, &err), TK_OK);
+	evaluate(&w);
+	assert_int_equal(cJSON_GetArraySize(w.items), 6);
+	/* 1: A fails (50 > 10), B passes -> fail, behind it only A */
+	assert_string_equal(status(&w, "1"), "fail");
+	s = findings_of(&w, "1");
+	assert_string_equal(s, "[\"A\"]");
+	free(s);
+	/* 2: only B, which passes */
+	assert_string_equal(status(&w, "2"), "pass");
+	/* 3: C's probe q errored on its target -> incomplete */
+	assert_string_equal(status(&w, "3"), "incomplete");
+	s = findings_of(&w, "3");
+	assert_string_equal(s, "[\"C\"]");
+	free(s);
+	/* 4: D's kind was never observed -> manual with a reason */
+	assert_string_equal(status(&w, "4"), "manual");
+	assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "4"), "reason")->valuestring, "not configured"));
+	/* 5: no rule maps to it -> manual */
+	assert_string_equal(status(&w, "5"), "manual");
+	assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason")->valuestring, "no rule covers"));
+	/* 6: C errored, W warned: an error and no failure -> incomplete */
+	assert_string_equal(status(&w, "6"), "incomplete");
+	unload(&w);
+}
+
+static void test_finding_fields(void **state)
+{
+	struct world w;
+	struct tk_err err = {0};
+	const cJSON *f, *a = NULL;
+	int n = 0;
+	(void)state;
+	assert_int_equal(load(&w, NULL, &err), TK_OK);
+	evaluate(&w);
+	cJSON_ArrayForEach(f, w.findings)
+	{
+		n++;
+		if (strcmp(cJSON_GetObjectItemCaseSensitive(f, "rule")->valuestring, "A") == 0)
+			a = f;
+	}
+	/* A, B, W, E judge the one p/k observation; C gets an error finding */
+	assert_int_equal(n, 5);
+	assert_non_null(a);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "status")->valuestring, "fail");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "severity")->valuestring, "high");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "target")->valuestring, "t1");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "remediation")->valuestring, "fix it");
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "evidence"), "v")->valueint, 50);
+	assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "items"), "t1"), 0)->valueint, 1);
+	unload(&w);
+}
+
+static void test_tailoring_changes_outcomes(void **state)
+{
+	struct world w;
+	struct tk_err err = {0};
+	(void)state;
+	assert_int_equal(load(&w,
+			      "{\"name\": \"Bank X\", \"rules\": {\"A\": {\"params\": {\"limit\": 100}}},"
+			      " \"not_applicable\": [{\"checklist\": \"t1\", \"item\": 5, \"justification\": \"no mobile app\"}],"
+			      " \"add_items\": [{\"checklist\": \"t1\", \"no\": \"B-1\", \"chapter\": \"独自確認項目\", \"goal\": \"bank own\", \"party\": \"API接続先\"}],"
+			      " \"map\": [{\"rule\": \"E\", \"checklist\": \"t1\", \"items\": [\"B-1\"]}],"
+			      " \"disable_rules\": [\"C\"]}",
+			      &err),
+			 TK_OK);
+	evaluate(&w);
+	/* A's limit raised to 100: 50 passes now */
+	assert_string_equal(status(&w, "1"), "pass");
+	assert_string_equal(status(&w, "5"), "not_applicable");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "justification")->valuestring, "no mobile app");
+	/* C disabled: item 3 has no evaluated rule -> manual; item 6 only W's warning -> pass */
+	assert_string_equal(status(&w, "3"), "manual");
+	assert_string_equal(status(&w, "6"), "pass");
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "counts"), "warn")->valueint, 1);
+	/* the bank's own item, mapped to E (which fails) */
+	assert_int_equal(cJSON_GetArraySize(w.items), 7);
+	assert_string_equal(status(&w, "B-1"), "fail");
+	unload(&w);
+}
+
+static void tailoring_error(const char *text, const char *msg)
+{
+	struct world w;
+	struct tk_err err = {0};
+	assert_int_equal(load(&w, text, &err), TK_ERR_CONFIG);
+	if (!strstr(err.msg, msg))
+		fail_msg("expected \"%s\" in \"%s\"", msg, err.msg);
+	unload(&w);
+}
+
+static void test_tailoring_errors(void **state)
+{
+	(void)state;
+	tailoring_error("{\"disable_rules\": [\"NOPE\"]}", "tailor.json: disable_rules: no rule \"NOPE\"");
+	tailoring_error("{\"rules\": {\"A\": {\"params\": {\"limti\": 3}}}}", "tailor.json: rules.A.params.limti: the rule has no such parameter");
+	tailoring_error("{\"rules\": {\"A\": {\"params\": {\"limit\": \"3\"}}}}", "rules.A.params.limit: wrong type");
+	tailoring_error("{\"rules\": {\"A\": {\"severity\": \"extreme\"}}}", "rules.A.severity");
+	tailoring_error("{\"not_applicable\": [{\"checklist\": \"t1\", \"item\": 99, \"justification\": \"x\"}]}", "not_applicable[0].item: no such item");
+	tailoring_error("{\"not_applicable\": [{\"checklist\": \"t1\", \"item\": 1}]}", "not_applicable[0].justification");
+	tailoring_error("{\"map\": [{\"rule\": \"A\", \"checklist\": \"t1\", \"items\": [42]}]}", "map[0].items: no item 42");
+	tailoring_error("{\"add_items\": [{\"checklist\": \"t1\", \"no\": \"1\", \"chapter\": \"c\", \"goal\": \"g\"}]}", "add_items[0].party");
+	tailoring_error("{\"disabled\": []}", "tailor.json.disabled: unknown key");
+	tailoring_error("{\"map\": {}", "tailor.json: malformed JSON");
+}
+
+static void test_rule_validation(void **state)
+{
+	struct tk_dataset ds;
+	struct tk_err err = {0};
+	struct {
+		const char *rule, *msg;
+	} cases[] = {
+		{RULE("lower", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ""), "must use A-Z"},
+		{RULE("X", "nosuch", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ""), "probe: no probe named \"nosuch\""},
+		{RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[99]", ""), "items.t1: no item 99"},
+		{RULE("X", "p", "k", "{\"path\": \"v\", \"lt\": {\"param\": \"m\"}}", "[1]", ""), "unknown parameter \"m\""},
+		{RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"effect\": \"maybe\""), "effect"},
+		{RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"colour\": 1"), "colour: unknown key"},
+		{"{\"id\": \"X\", \"probe\": \"p\", \"kind\": \"k\", \"title\": {\"ja\": \"t\"}, \"fail_when\": {\"path\": \"v\", \"eq\": 1},"
+		 " \"severity\": \"high\", \"items\": {\"t1\": [1]}, \"remediation\": {\"ja\": \"r\", \"en\": \"r\"}, \"basis\": \"b\"}",
+		 "title.en"},
+		{"{\"id\": \"X\", \"probe\": \"p\", \"kind\": \"k\", \"title\": {\"ja\": \"t\", \"en\": \"t\"}, \"fail_when\": {\"path\": \"v\", \"eq\": 1},"
+		 " \"severity\": \"high\", \"items\": {}, \"remediation\": {\"ja\": \"r\", \"en\": \"r\"}, \"basis\": \"b\"}",
+		 "items.t1: missing (every rule maps to every checklist)"},
+	};
+	size_t i;
+	(void)state;
+	assert_int_equal(tk_dataset_open(&ds, &err), TK_OK);
+	for (i = 0; i < TK_ARRAY_LEN(cases); i++) {
+		cJSON *r = tk_test_json(cases[i].rule);
+		assert_int_equal(tk_rule_validate(r, "rules/x.json: rules[0]", probes, &ds, &err), TK_ERR_CONFIG);
+		if (!strstr(err.msg, cases[i].msg) || !strstr(err.msg, "rules/x.json: rules[0]"))
+			fail_msg("case %zu: expected \"%s\" in \"%s\"", i, cases[i].msg, err.msg);
+		cJSON_Delete(r);
+	}
+	tk_dataset_close(&ds);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_item_statuses),    cmocka_unit_test(test_finding_fields),
+		cmocka_unit_test(test_tailoring_changes_outcomes), cmocka_unit_test(test_tailoring_errors),
+		cmocka_unit_test(test_rule_validation),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
