@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "../rules/data.h"
+#include "budget.h"
 #include "probe.h"
 #include "tls_hello.h"
 #include "tls_suites.h"
@@ -408,7 +409,17 @@ static int do_starttls(struct scan *s, int fd, int64_t deadline)
 	return code == 234 ? TK_OK : TK_ERR_PROTOCOL;
 }
 
-/* Connect (non-blocking, with the deadline), do STARTTLS if configured. */
+/* Close a connection from open_conn and give its slot back to the per-host budget. */
+static void close_conn(struct scan *s, int fd)
+{
+	close(fd);
+	tk_budget_release(s->addrstr);
+}
+
+/*
+ * Connect (non-blocking, with the deadline) within the per-host politeness
+ * budget, do STARTTLS if configured. Close with close_conn().
+ */
 static int open_conn(struct scan *s, int *out)
 {
 	int64_t deadline = conn_deadline(s);
@@ -416,9 +427,16 @@ static int open_conn(struct scan *s, int *out)
 	*out = -1;
 	if (tk_run_cancelled(s->ctx))
 		return TK_ERR_CANCELLED;
+	if ((rc = tk_budget_acquire(s->addrstr, deadline))) {
+		snprintf(s->err, sizeof(s->err), "no connection slot for %s within the timeout (politeness budget)",
+			 s->addrstr);
+		return rc;
+	}
 	fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (fd < 0) {
+		tk_budget_release(s->addrstr);
 		return TK_ERR_NET;
+	}
 	s->conns++;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&s->addr, s->addrlen) != 0) {
@@ -426,25 +444,25 @@ static int open_conn(struct scan *s, int *out)
 		socklen_t sl = sizeof(soerr);
 		if (errno != EINPROGRESS) {
 			snprintf(s->err, sizeof(s->err), "connect: %s", strerror(errno));
-			close(fd);
+			close_conn(s, fd);
 			return TK_ERR_NET;
 		}
 		if ((rc = wait_fd(fd, POLLOUT, deadline))) {
 			snprintf(s->err, sizeof(s->err), "connect: timed out");
-			close(fd);
+			close_conn(s, fd);
 			return rc;
 		}
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
 		if (soerr) {
 			snprintf(s->err, sizeof(s->err), "connect: %s", strerror(soerr));
-			close(fd);
+			close_conn(s, fd);
 			return TK_ERR_NET;
 		}
 	}
 	if (s->ep->starttls && (rc = do_starttls(s, fd, deadline))) {
 		snprintf(s->err, sizeof(s->err), "STARTTLS (%s) refused or failed: %s",
 			 s->ep->starttls == ST_SMTP ? "smtp" : "ftp", tk_rc_name(rc));
-		close(fd);
+		close_conn(s, fd);
 		return rc;
 	}
 	*out = fd;
@@ -490,7 +508,7 @@ static int raw_hello(struct scan *s, const struct tk_hello_opts *o)
 			break;
 	}
 out_ok:
-	close(fd);
+	close_conn(s, fd);
 	return TK_OK;
 }
 
@@ -993,7 +1011,7 @@ out:
 		SSL_free(ssl);
 	}
 	if (fd >= 0)
-		close(fd);
+		close_conn(s, fd);
 	if (own)
 		sk_X509_pop_free(own, X509_free);
 	X509_STORE_CTX_free(vctx);
