@@ -60,6 +60,10 @@ def make_pki(d):
         run("openssl", "x509", "-req", "-in", p(name + ".csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
             "-CAcreateserial", "-out", p(name + ".pem"), "-days", str(days), "-" + md, "-extfile", p("ext.cnf"))
     leaf("good", 2048, "sha256")
+    # an OCSP response for the good certificate (status "unknown": an empty index), for stapling
+    open(p("ocsp_index.txt"), "w").close()
+    run("openssl", "ocsp", "-index", p("ocsp_index.txt"), "-rsigner", p("ca.pem"), "-rkey", p("ca.key"),
+        "-CA", p("ca.pem"), "-issuer", p("ca.pem"), "-cert", p("good.pem"), "-respout", p("ocsp.der"), "-ndays", "1")
     leaf("weak", 1024, "sha1")
     # expired: `openssl ca` with explicit dates
     os.makedirs(p("ca_db"), exist_ok=True)
@@ -308,6 +312,7 @@ def main():
             "weak": server("weak", "-cipher", "ALL:@SECLEVEL=0", cert="weak"),
             "mtls": server("mtls", "-Verify", "1", "-CAfile", p("ca.pem")),
             "onegroup": server("onegroup", "-tls1_3", "-groups", "P-384"),
+            "ocsp": server("ocsp", "-status_file", p("ocsp.der")),
         }
         v6 = None
         try:
@@ -376,6 +381,8 @@ def main():
         check(st("tls13", "TLS-HOSTNAME-MISMATCH") == "pass", "tls13 hostname matches")
         check("x25519" in o("tls13").get("groups", []), "tls13 groups %s" % o("tls13").get("groups"))
         check(o("tls13").get("client_cert_requested") is False, "tls13 no client cert request")
+        check(o("ocsp").get("ocsp_stapled") is True, "ocsp stapled %s" % o("ocsp").get("ocsp_stapled"))
+        check(o("tls13").get("ocsp_stapled") is False, "no staple without -status_file")
         # fewer groups than TLS 1.3 suites: the enumeration must not lose suites when the groups run out
         check(sorted(names("onegroup", "tls1_3")) == sorted(names("tls13", "tls1_3")), "onegroup suites %s" % names("onegroup", "tls1_3"))
         check(o("onegroup").get("groups") == ["secp384r1"], "onegroup groups %s" % o("onegroup").get("groups"))
