@@ -477,6 +477,22 @@ def main():
         if v6:
             check(o("v6").get("protocols", {}).get("tls1_3") is True, "IPv6 endpoint scanned")
         check(took < 60, "scan took %.1fs" % took)
+        # 10a. tailoring: the bank requires Mozilla modern and warns 10 days before expiry
+        with open(p("tailoring.json"), "w") as f:
+            json.dump({"name": "bank", "rules": {"TLS-PROFILE-NONCONFORMANT": {"params": {"profile": "mozilla-modern"}},
+                                                 "TLS-CERT-EXPIRING": {"params": {"expiry_warn_days": 10}}}}, f)
+        tcfg = dict(cfg)
+        tcfg["probes"] = {"tls": dict(cfg["probes"]["tls"], endpoints=[eps["aead12"], eps["tls13"]])}
+        with open(p("tailored.json"), "w") as f:
+            json.dump(tcfg, f)
+        r = subprocess.run([TENKEN, "scan", "-c", p("tailored.json"), "-t", p("tailoring.json"), "-o", p("tout"),
+                            "--format", "json", "--quiet"], capture_output=True, text=True, timeout=60)
+        tf = {}
+        for f in json.load(open(p("tout/report.json")))["findings"]:
+            tf[(f.get("target"), f.get("rule"))] = f.get("status")
+        check(tf.get((eps["aead12"], "TLS-PROFILE-NONCONFORMANT")) == "fail", "tailored profile mozilla-modern fails aead12")
+        check(tf.get((eps["tls13"], "TLS-PROFILE-NONCONFORMANT")) == "pass", "tailored profile mozilla-modern passes tls13")
+        check(tf.get((eps["tls13"], "TLS-CERT-EXPIRING")) == "pass", "tailored 10-day expiry threshold passes a 20-day cert")
         # 10b. hostile peers: plaintext HTTP, a flood of bytes, and a server that never answers
         hs = {m: HostileServer(m) for m in ("http", "flood", "stall")}
         raws += list(hs.values())
