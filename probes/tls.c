@@ -1025,6 +1025,23 @@ static const char *verif(const cJSON *o)
 	return cJSON_IsString(v) ? v->valuestring : "UNCONFIRMED";
 }
 
+/*
+ * The label of one field of a profile section: "<field>_verification" when
+ * the section has it (facts of one section can be sourced differently), or
+ * the section's own "verification" (by_version: {"ssl2": LABEL} for protocols).
+ */
+static const char *verif_of(const cJSON *o, const char *field)
+{
+	char k[64];
+	const cJSON *v;
+	snprintf(k, sizeof(k), "%s_verification", field);
+	v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (cJSON_IsString(v))
+		return v->valuestring;
+	v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "verification_by_version"), field);
+	return cJSON_IsString(v) ? v->valuestring : verif(o);
+}
+
 static bool str_in(const cJSON *arr, const char *s)
 {
 	const cJSON *e;
@@ -1078,7 +1095,7 @@ static void grade(const cJSON *prof, const struct verres *vrs, size_t nv, const 
 			continue;
 		if (protos && !str_in(cJSON_GetObjectItemCaseSensitive(protos, "allowed"), vk)) {
 			snprintf(d, sizeof(d), "%s accepted; not allowed by the profile", tk_tls_version_label(vrs[i].version));
-			violation(viol, "protocols", d, verif(protos));
+			violation(viol, "protocols", d, verif_of(protos, vk));
 			continue; /* suites of a forbidden version are moot */
 		}
 		for (j = 0; j < vrs[i].n; j++) {
@@ -1116,16 +1133,17 @@ static void grade(const cJSON *prof, const struct verres *vrs, size_t nv, const 
 		if (cJSON_IsString(kt) && cJSON_IsNumber(kb)) {
 			if (strncmp(kt->valuestring, "RSA", 3) == 0 && cJSON_IsNumber(mr) && kb->valuedouble < mr->valuedouble) {
 				snprintf(d, sizeof(d), "RSA key of %d bits (< %d)", kb->valueint, mr->valueint);
-				violation(viol, "certificate.key", d, verif(cp));
+				violation(viol, "certificate.key", d, verif_of(cp, "min_rsa_bits"));
 			}
 			if (strcmp(kt->valuestring, "EC") == 0 && cJSON_IsNumber(me) && kb->valuedouble < me->valuedouble) {
 				snprintf(d, sizeof(d), "EC key of %d bits (< %d)", kb->valueint, me->valueint);
-				violation(viol, "certificate.key", d, verif(cp));
+				violation(viol, "certificate.key", d, verif_of(cp, "min_ec_bits"));
 			}
 		}
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cp, "sha1_forbidden")) &&
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cert, "weak_signature_hash")))
-			violation(viol, "certificate.signature", "SHA-1 (or weaker) signature in the chain", verif(cp));
+			violation(viol, "certificate.signature", "SHA-1 (or weaker) signature in the chain",
+				  verif_of(cp, "sha1_forbidden"));
 	}
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(dh, "value")) && min_dh > 0 &&
 	    min_dh < (unsigned)cJSON_GetObjectItemCaseSensitive(dh, "value")->valueint) {

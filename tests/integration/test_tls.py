@@ -462,6 +462,17 @@ def main():
               "ssl2 specs %s" % o("ssl2").get("suites", {}).get("ssl2"))
         check(st("ssl2", "TLS-LEGACY-PROTOCOL") == "fail", "ssl2 legacy rule fails")
         check(o("ssl3").get("protocols", {}).get("ssl2") is False, "ssl3-only responder is not ssl2")
+        # each violation carries the verification label of the fact it violates
+        def viol(k, pid):
+            return [v for x in o(k).get("profiles", []) if x["id"] == pid for v in x["violations"]]
+        check([v["verification"] for v in viol("ssl2", "cryptrec-recommended") if "SSL 2.0" in v["detail"]] == ["UNCONFIRMED"],
+              "SSL 2.0 prohibition is UNCONFIRMED: %s" % viol("ssl2", "cryptrec-recommended"))
+        check([v["verification"] for v in viol("ssl3", "cryptrec-recommended") if "SSL 3.0" in v["detail"]] == ["SECONDARY"],
+              "SSL 3.0 prohibition is SECONDARY")
+        check([v["verification"] for v in viol("weak", "mozilla-intermediate") if v["fact"] == "certificate.key"] == ["VERIFIED"],
+              "Mozilla RSA >= 2048 is VERIFIED: %s" % viol("weak", "mozilla-intermediate"))
+        check([v["verification"] for v in viol("weak", "cryptrec-recommended") if v["fact"] == "certificate.signature"] == ["SECONDARY"],
+              "CRYPTREC SHA-1 prohibition is SECONDARY")
         # 8c. STARTTLS (SMTP, FTP AUTH TLS)
         for k, srv_ in (("smtp", smtp), ("ftp", ftp)):
             check(o(k).get("starttls") == k, "%s starttls field %s" % (k, o(k).get("starttls")))
