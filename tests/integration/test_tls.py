@@ -290,15 +290,18 @@ def main():
 
         def server(name, *args, cert="good", addr="127.0.0.1"):
             fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-            port = free_port(fam, addr)
-            acc = "[%s]:%d" % (addr, port) if ":" in addr else "%s:%d" % (addr, port)
-            cmd = ["openssl", "s_server", "-accept", acc, "-cert", p(cert + ".pem"), "-key", p(cert + ".key"),
-                   "-cert_chain", p("ca.pem"), "-quiet", "-naccept", "100000"] + list(args)
-            procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
-            if not wait_listen(port, addr, fam):
-                raise RuntimeError("s_server %s did not start" % name)
-            return port
+            for _ in range(5):  # another test may grab the free port first: retry on a new one
+                port = free_port(fam, addr)
+                acc = "[%s]:%d" % (addr, port) if ":" in addr else "%s:%d" % (addr, port)
+                cmd = ["openssl", "s_server", "-accept", acc, "-cert", p(cert + ".pem"), "-key", p(cert + ".key"),
+                       "-cert_chain", p("ca.pem"), "-quiet", "-naccept", "100000"] + list(args)
+                pr = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+                procs.append(pr)
+                if wait_listen(port, addr, fam) and pr.poll() is None:
+                    return port
+                pr.kill()
+            raise RuntimeError("s_server %s did not start" % name)
 
         ports = {
             "tls13": server("tls13", "-tls1_3"),
@@ -387,8 +390,8 @@ def main():
         check(sorted(names("onegroup", "tls1_3")) == sorted(names("tls13", "tls1_3")), "onegroup suites %s" % names("onegroup", "tls1_3"))
         check(o("onegroup").get("groups") == ["secp384r1"], "onegroup groups %s" % o("onegroup").get("groups"))
         g = o("tls13").get("groups", [])
-        check(g[:5] == ["x25519", "secp256r1", "x448", "secp521r1", "secp384r1"] and len(g) == 10,
-              "tls13 groups in OpenSSL's order %s" % g)
+        check(g[0] == "x25519" and {"secp256r1", "secp384r1", "secp521r1", "x448"} <= set(g) and len(set(g)) == len(g),
+              "tls13 groups (OpenSSL's default list, x25519 first) %s" % g)
         # hostname mismatch (same server, other SNI)
         check(st("mismatch", "TLS-HOSTNAME-MISMATCH") == "fail", "mismatch detected")
         check(o("mismatch").get("certificate", {}).get("hostname_checked") == "wrong.acme.test", "mismatch checked name")
