@@ -877,7 +877,6 @@ static void assess_certificate(struct scan *s, cJSON *obs, uint16_t best)
 	long ocsplen = -1;
 	const char *name = s->ep->sni ? s->ep->sni : s->ep->host;
 	int fd = -1, i, days = 0, secs = 0;
-	int64_t deadline;
 
 	if (!sctx)
 		goto out;
@@ -922,8 +921,6 @@ static void assess_certificate(struct scan *s, cJSON *obs, uint16_t best)
 		chain = SSL_get_peer_cert_chain(ssl);
 		ERR_clear_error();
 	}
-	deadline = 0;
-	(void)deadline;
 	if (!chain || sk_X509_num(chain) == 0) {
 		/* Fall back to the Certificate message of a raw TLS <= 1.2 flight (SSLv3-only, odd suites). */
 		own = sk_X509_new_null();
