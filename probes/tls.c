@@ -880,7 +880,12 @@ static void assess_certificate(struct scan *s, cJSON *obs, uint16_t best)
 
 	if (!sctx)
 		goto out;
-	if (best >= TK_TLS10 && open_conn(s, &fd) == TK_OK && (ssl = SSL_new(sctx))) {
+	/*
+	 * The raw TLS <= 1.2 flights already carried the chain as served, any
+	 * CertificateRequest and any stapled OCSP status (the hellos ask for one):
+	 * only a server without such a flight (TLS 1.3 only) needs a full handshake.
+	 */
+	if (best >= TK_TLS10 && s->nrawcerts == 0 && open_conn(s, &fd) == TK_OK && (ssl = SSL_new(sctx))) {
 		int r;
 		SSL_set_max_proto_version(ssl, best >= TK_TLS13 ? TLS1_3_VERSION : best == TK_TLS12 ? TLS1_2_VERSION
 							: best == TK_TLS11 ? TLS1_1_VERSION : TLS1_VERSION);

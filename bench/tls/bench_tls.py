@@ -169,10 +169,12 @@ class Relay:
 
 # ---- tools: each returns {(version_key, code)} ----
 
-def run_tenken(tenken, d, port, tag, ca=None, endpoints=None, timeout=600, rate=100000):
+def run_tenken(tenken, d, port, tag, ca=None, endpoints=None, timeout=600, rate=100000, hsts=False):
     eps = endpoints or ["127.0.0.1:%d" % port]
     cfg = {"partner": {"id": "bench", "name": "bench"}, "checklist": "fisc-api-2018",
            "probes": {"tls": {"endpoints": eps, "timeout_s": 600, "connection_timeout_s": 10, "parallel": 64}}}
+    if hsts:  # the full assessment includes the HSTS probe's HTTPS request (s_server -www answers it)
+        cfg["probes"]["hsts"] = {"urls": ["https://127.0.0.1:%d/" % port], "check_http_redirect": False}
     if rate:  # None: the default per-host politeness budget (8 in flight, 50 new connections/s)
         cfg["scan"] = {"max_connections_per_host": 64, "connections_per_second_per_host": rate}
     if ca:
@@ -335,14 +337,14 @@ def speed(args, d, tools):
     rsa = pki(d)
     srv = Servers()
     try:
-        port = srv.start(*rsa, CONFIGS["legacy"])
+        port = srv.start(*rsa, CONFIGS["legacy"] + ["-www"])
         rep = run_tenken(args.tenken, d, port, "speed-probe")
         o = [x for x in rep["observations"] if x.get("kind") == "endpoint"][0]
         pairs = o["accepted_suites"]
         versions = 6
         rows = []
-        runners = {"tenken": lambda p, tag: run_tenken(args.tenken, d, p, tag),
-                   "tenken*": lambda p, tag: run_tenken(args.tenken, d, p, tag, rate=None)}
+        runners = {"tenken": lambda p, tag: run_tenken(args.tenken, d, p, tag, hsts=True),
+                   "tenken*": lambda p, tag: run_tenken(args.tenken, d, p, tag, rate=None, hsts=True)}
         runners.update(tools)
         for t, fn in runners.items():
             n = 1 if t == "testssl" else args.runs
@@ -356,7 +358,7 @@ def speed(args, d, tools):
             time.sleep(0.3)
             relay.close()
             rows.append((t, wall, relay.count, n))
-        print("\nFull assessment of one legacy s_server (ALL:@SECLEVEL=0, TLS 1.0-1.3): "
+        print("\nFull assessment (tenken: tls + hsts probes) of one legacy s_server (ALL:@SECLEVEL=0, TLS 1.0-1.3): "
               "%d accepted (protocol, suite) pairs" % pairs)
         print("  %-8s %10s %12s %6s" % ("tool", "wall (s)", "connections", "runs"))
         for t, w, c, n in rows:

@@ -316,6 +316,9 @@ def main():
             "mtls": server("mtls", "-Verify", "1", "-CAfile", p("ca.pem")),
             "onegroup": server("onegroup", "-tls1_3", "-groups", "P-384"),
             "ocsp": server("ocsp", "-status_file", p("ocsp.der")),
+            # TLS 1.3 only: certificate, client-certificate request and staple come from the OpenSSL handshake
+            "mtls13": server("mtls13", "-tls1_3", "-Verify", "1", "-CAfile", p("ca.pem")),
+            "ocsp13": server("ocsp13", "-tls1_3", "-status_file", p("ocsp.der")),
         }
         v6 = None
         try:
@@ -386,6 +389,11 @@ def main():
         check(o("tls13").get("client_cert_requested") is False, "tls13 no client cert request")
         check(o("ocsp").get("ocsp_stapled") is True, "ocsp stapled %s" % o("ocsp").get("ocsp_stapled"))
         check(o("tls13").get("ocsp_stapled") is False, "no staple without -status_file")
+        check(o("ocsp13").get("ocsp_stapled") is True, "TLS 1.3 staple seen in the OpenSSL handshake")
+        check(o("mtls13").get("client_cert_requested") is True, "TLS 1.3 CertificateRequest seen in the OpenSSL handshake")
+        check(o("tls13").get("certificate", {}).get("source") == "openssl-handshake" and
+              o("legacy").get("certificate", {}).get("source") == "raw-handshake", "certificate sources")
+        check(o("legacy").get("certificate", {}).get("verified") is True, "raw chain validates")
         # fewer groups than TLS 1.3 suites: the enumeration must not lose suites when the groups run out
         check(sorted(names("onegroup", "tls1_3")) == sorted(names("tls13", "tls1_3")), "onegroup suites %s" % names("onegroup", "tls1_3"))
         check(o("onegroup").get("groups") == ["secp384r1"], "onegroup groups %s" % o("onegroup").get("groups"))
