@@ -12,6 +12,8 @@
 
 #include "budget.h"
 #include "config.h"
+#include "csvparse.h"
+#include "history.h"
 #include "privs.h"
 #include "report.h"
 
@@ -56,7 +58,8 @@ static void scan_usage(FILE *f, bool gate)
 {
 	fprintf(f,
 		"usage: tenken %s --config FILE --out DIR [--checklist ID] [--tailoring FILE]\n"
-		"       [--format json[,...]] [--lang ja|en]%s [--quiet] [--verbose]\n"
+		"       [--format json,html,csv,sarif,junit] [--lang ja|en] [--state DIR]\n"
+		"       [--waivers FILE] [--attestation FILE]%s [--quiet] [--verbose]\n"
 		"       tenken %s --inventory DIR --out DIR [--parallel N] [--deadline SECONDS]\n"
 		"       [--host-connections N] [--host-rate R] [same options]\n"
 		"\n"
@@ -69,6 +72,14 @@ static void scan_usage(FILE *f, bool gate)
 		"                         mark items not applicable, add the bank's own items\n"
 		"  -f, --format LIST      report formats, comma-separated (default: json)\n"
 		"      --lang ja|en       language of titles and remediation (default: ja)\n"
+		"      --state DIR        history directory (default: $TENKEN_STATE_DIR, else\n"
+		"                         $XDG_STATE_HOME/tenken or ~/.local/state/tenken); every\n"
+		"                         run is stored there, signed and hash-chained\n"
+		"      --waivers FILE     the bank's waivers (JSON): a waived failure is reported\n"
+		"                         as waived and does not fail the gate; expired ones do not apply\n"
+		"      --attestation FILE the partner's filled-in checklist CSV (--format csv's\n"
+		"                         columns): answers are recorded as self-declared and\n"
+		"                         contradictions with the evidence are flagged\n"
 		"%s"
 		"  -i, --inventory DIR    scan every partner config (*.json) in DIR; reports go to\n"
 		"                         OUT/<partner id>/; one summary line per partner\n"
@@ -89,7 +100,7 @@ static void scan_usage(FILE *f, bool gate)
 		       "from the verdict.\n\n"
 		     : "Runs the probes the config enables and writes the report.\n\n",
 		gate ? "      --allow-incomplete exit 0/1 by the verdict even if a probe errored\n" : "",
-		gate ? "  0  no checklist item fails (every probe completed)\n"
+		gate ? "  0  no checklist item fails (every probe completed); waived items do not fail\n"
 		       "  1  at least one checklist item fails\n"
 		       "  2  usage or config error (nothing was scanned)\n"
 		       "  3  the scan could not complete (a probe errored or timed out) and\n"
@@ -188,13 +199,110 @@ static void print_summary(const cJSON *report, const char *out_dir)
 	printf("tenken: report written to %s/report.json\n", out_dir);
 }
 
+/* Check --waivers and --attestation before scanning, so a bad file costs no scan. */
+static int precheck_inputs(const struct tk_scan_opts *o, struct tk_err *err)
+{
+	char *text = NULL;
+	size_t len;
+	cJSON *doc = NULL;
+	int rc = TK_OK;
+	if (o->waivers) {
+		if ((rc = tk_read_file(o->waivers, (size_t)4 << 20, &text, &len, err)) ||
+		    (rc = tk_waivers_parse(o->waivers, text, len, &doc, err)))
+			goto out;
+		cJSON_Delete(doc);
+		doc = NULL;
+		free(text);
+		text = NULL;
+	}
+	if (o->attestation) {
+		if ((rc = tk_read_file(o->attestation, (size_t)8 << 20, &text, &len, err)) ||
+		    (rc = tk_csv_parse(o->attestation, text, len, &doc, err)))
+			goto out;
+	}
+out:
+	cJSON_Delete(doc);
+	free(text);
+	return rc;
+}
+
+/*
+ * Store the report in the history and render it: take the partner's write
+ * lock, link the report to the previous stored one, render every format
+ * (HTML with the trend from the history, SARIF with the previous report as
+ * baseline), then store report.json's exact bytes, signed.
+ */
+static int render_and_store(cJSON *report, const struct tk_scan_opts *o, struct tk_history *h, const char *partner,
+			    struct tk_err *err)
+{
+	struct tk_history_link link;
+	struct tk_render_opts ro;
+	struct tk_buf json;
+	cJSON *trend = NULL, *prev = NULL, *cur, *pr;
+	char *stored = NULL, *pem = NULL, fp[80];
+	int rc;
+
+	tk_buf_init(&json, (size_t)1 << 30);
+	if ((rc = tk_history_begin(h, partner, &link, err)))
+		goto out;
+	if ((rc = tk_history_pubkey(h, &pem, fp, err)))
+		goto out;
+	if (link.prev_seq > 0) {
+		pr = cJSON_CreateObject();
+		cJSON_AddNumberToObject(pr, "seq", (double)link.prev_seq);
+		cJSON_AddStringToObject(pr, "run_id", link.prev_run_id);
+		cJSON_AddStringToObject(pr, "sha256", link.prev_sha256);
+		cJSON_AddStringToObject(pr, "file", link.prev_file);
+	} else
+		pr = cJSON_CreateNull();
+	cJSON_AddItemToObject(report, "previous_report", pr);
+	cur = cJSON_AddObjectToObject(report, "history");
+	cJSON_AddNumberToObject(cur, "seq", (double)link.seq);
+	cJSON_AddStringToObject(cur, "key_fingerprint", fp);
+	if ((rc = tk_history_list(h, partner, 0, 365, &trend, err)))
+		goto out;
+	cur = cJSON_CreateObject();
+	cJSON_AddNumberToObject(cur, "seq", (double)link.seq);
+	cJSON_AddStringToObject(cur, "started_at",
+				cJSON_GetObjectItemCaseSensitive(report, "started_at")->valuestring);
+	cJSON_AddItemToObject(cur, "items", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+							 cJSON_GetObjectItemCaseSensitive(report, "summary"), "items"),
+						 true));
+	cJSON_AddItemToArray(trend, cur);
+	if (link.prev_seq > 0 && tk_history_load(h, partner, link.prev_seq, &prev, NULL, err) != TK_OK) {
+		tk_log(TK_LOG_WARN, "history: previous report unreadable (%s): SARIF has no baseline", err->msg);
+		prev = NULL;
+	}
+	memset(&ro, 0, sizeof(ro));
+	ro.lang = o->lang;
+	ro.history = trend;
+	ro.previous = prev;
+	if ((rc = tk_render_formats(report, o->formats, o->out_dir, &ro, err)))
+		goto out;
+	if ((rc = tk_renderer_find("json")->render(report, &ro, &json, err)))
+		goto out;
+	if ((rc = tk_history_commit(h, partner, &link, json.data, json.len, report, &stored, err)))
+		goto out;
+	tk_log(TK_LOG_INFO, "history: stored as scan #%lld: %s", link.seq, stored);
+out:
+	if (rc)
+		tk_history_abort(h);
+	tk_buf_free(&json);
+	cJSON_Delete(trend);
+	cJSON_Delete(prev);
+	free(stored);
+	free(pem);
+	return rc;
+}
+
 int tk_cli_scan_run(const struct tk_scan_opts *o)
 {
+	struct tk_history *hist = NULL;
+	char *state_dir = NULL;
 	struct tk_config *cfg = NULL;
 	struct loaded l;
 	struct tk_err err = {0};
 	struct tk_report_input in;
-	struct tk_render_opts ro;
 	cJSON *report = NULL;
 	const char *checklist;
 	int rc, exit_code = TK_EXIT_ERROR;
@@ -215,9 +323,20 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 		exit_code = rc == TK_ERR_NOMEM ? TK_EXIT_ERROR : TK_EXIT_USAGE;
 		goto out;
 	}
+	if ((rc = precheck_inputs(o, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		exit_code = rc == TK_ERR_NOMEM ? TK_EXIT_ERROR : TK_EXIT_USAGE;
+		goto out;
+	}
 	if ((rc = tk_mkdirs(o->out_dir, 0755, &err))) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		exit_code = TK_EXIT_ERROR;
+		goto out;
+	}
+	if ((rc = tk_history_state_dir(o->state_dir, &state_dir, &err)) ||
+	    (rc = tk_history_open(state_dir, true, &hist, &err))) {
+		fprintf(stderr, "tenken: history: %s\n", err.msg);
+		exit_code = rc == TK_ERR_USAGE ? TK_EXIT_USAGE : TK_EXIT_ERROR;
 		goto out;
 	}
 	install_signals();
@@ -267,9 +386,16 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
-	memset(&ro, 0, sizeof(ro));
-	ro.lang = o->lang;
-	if ((rc = tk_render_formats(report, o->formats, o->out_dir, &ro, &err))) {
+	if (o->waivers && (rc = tk_report_apply_waivers(report, o->waivers, in.finished, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		goto out;
+	}
+	if (o->attestation && (rc = tk_report_apply_attestation(report, o->attestation, &err))) {
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		goto out;
+	}
+	tk_report_recount(report);
+	if ((rc = render_and_store(report, o, hist, cfg->partner_id, &err))) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
@@ -295,6 +421,8 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 	}
 out:
 	cJSON_Delete(report);
+	tk_history_close(hist);
+	free(state_dir);
 	loaded_free(&l);
 	tk_config_free(cfg);
 	return exit_code;
@@ -309,6 +437,8 @@ static const struct option scan_long[] = {
 	{"inventory", required_argument, NULL, 'i'}, {"parallel", required_argument, NULL, 'P'},
 	{"deadline", required_argument, NULL, 'D'}, {"host-connections", required_argument, NULL, 'H'},
 	{"host-rate", required_argument, NULL, 'R'}, {"syslog", no_argument, NULL, 'S'},
+	{"state", required_argument, NULL, 1001},   {"waivers", required_argument, NULL, 1002},
+	{"attestation", required_argument, NULL, 1003},
 	{NULL, 0, NULL, 0}};
 
 static int int_opt(const char *name, const char *v, long long min, long long max, long long *out)
@@ -361,6 +491,9 @@ int tk_cmd_scan(int argc, char **argv, bool gate)
 		case 't': o.tailoring = optarg; break;
 		case 'f': o.formats = optarg; break;
 		case 'L': o.lang = optarg; break;
+		case 1001: o.state_dir = optarg; break;
+		case 1002: o.waivers = optarg; break;
+		case 1003: o.attestation = optarg; break;
 		case 'A':
 			if (!gate) {
 				fputs("tenken: --allow-incomplete is a gate option\n", stderr);

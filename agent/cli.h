@@ -15,6 +15,9 @@ struct tk_scan_opts {
 	bool allow_incomplete;
 	bool quiet;
 	bool print_items;          /* per-item summary on stdout (demo) */
+	const char *state_dir;     /* history; NULL: TENKEN_STATE_DIR or the XDG default */
+	const char *waivers;       /* the bank's waivers file (JSON) */
+	const char *attestation;   /* the partner's filled-in checklist CSV */
 	bool budget_from_cli;      /* inventory mode: ignore configs' politeness values */
 	/* inventory mode */
 	const char *inventory;     /* directory of partner configs */
@@ -33,6 +36,11 @@ int tk_cmd_probes(int argc, char **argv);
 int tk_cmd_rules(int argc, char **argv);
 int tk_cmd_validate(int argc, char **argv);
 int tk_cmd_demo(int argc, char **argv);
+int tk_cmd_key(int argc, char **argv);       /* cmd_history.c */
+int tk_cmd_history(int argc, char **argv);
+int tk_cmd_diff(int argc, char **argv);
+int tk_cmd_verify(int argc, char **argv);
+int tk_cmd_report(int argc, char **argv);
 /* Scan every *.json config in o->inventory (see agent/cmd_inventory.c). */
 int tk_inventory_run(const struct tk_scan_opts *o);
 

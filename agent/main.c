@@ -21,6 +21,11 @@ static void usage(FILE *f)
 	      "  probes     list the registered probes\n"
 	      "  rules      list the rules and the checklist items each maps to\n"
 	      "  demo       start a demo partner on loopback, scan it, print the result\n"
+	      "  history    list a partner's stored scans (signed, hash-chained)\n"
+	      "  diff       compare two stored scans: new/resolved findings, changed items\n"
+	      "  verify     check the stored reports' signatures and hash chain\n"
+	      "  report     re-render a stored scan (html, csv, sarif, junit, json)\n"
+	      "  key        show the agent's signing key (key show)\n"
 	      "  version    print the version\n"
 	      "\n"
 	      "Run 'tenken COMMAND --help' for a command's options.\n"
@@ -54,6 +59,16 @@ int main(int argc, char **argv)
 		rc = tk_cmd_rules(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "demo") == 0)
 		rc = tk_cmd_demo(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "key") == 0)
+		rc = tk_cmd_key(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "history") == 0)
+		rc = tk_cmd_history(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "diff") == 0)
+		rc = tk_cmd_diff(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "verify") == 0)
+		rc = tk_cmd_verify(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "report") == 0)
+		rc = tk_cmd_report(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("tenken %s\n", TENKEN_VERSION);
 		rc = 0;

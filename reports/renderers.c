@@ -5,9 +5,17 @@
 #include "report.h"
 
 extern const struct tk_renderer tk_renderer_json;
+extern const struct tk_renderer tk_renderer_html;
+extern const struct tk_renderer tk_renderer_csv;
+extern const struct tk_renderer tk_renderer_sarif;
+extern const struct tk_renderer tk_renderer_junit;
 
 const struct tk_renderer *const tk_renderers[] = {
 	&tk_renderer_json,
+	&tk_renderer_html,
+	&tk_renderer_csv,
+	&tk_renderer_sarif,
+	&tk_renderer_junit,
 	NULL,
 };
 
@@ -56,11 +64,14 @@ int tk_render_formats(const cJSON *report, const char *formats, const char *dir,
 		char name[32], path[4096];
 		const struct tk_renderer *r;
 		struct tk_buf b;
+		int64_t t0;
 		memcpy(name, p, n);
 		name[n] = '\0';
 		r = tk_renderer_find(name);
 		tk_buf_init(&b, (size_t)1 << 30);
+		t0 = tk_now_ms();
 		rc = r->render(report, opts, &b, err);
+		tk_log(TK_LOG_INFO, "rendered %s in %lld ms (%zu bytes)", r->file_name, (long long)(tk_now_ms() - t0), b.len);
 		if (rc == TK_OK) {
 			snprintf(path, sizeof(path), "%s/%s", dir, r->file_name);
 			rc = tk_write_file_atomic(path, b.data ? b.data : "", b.len, 0644, err);

@@ -62,4 +62,12 @@ int tk_formats_validate(const char *formats, struct tk_err *err);
 int tk_render_formats(const cJSON *report, const char *formats, const char *dir,
 		      const struct tk_render_opts *opts, struct tk_err *err);
 
+/* Post-processing (waivers.c): apply the bank's waivers file at time now,
+ * import the partner's filled-in checklist CSV, then recount the summary
+ * and the gate verdict (a waived item never fails the gate). */
+int tk_waivers_parse(const char *file, const char *text, size_t len, cJSON **out, struct tk_err *err);
+int tk_report_apply_waivers(cJSON *report, const char *file, time_t now, struct tk_err *err);
+int tk_report_apply_attestation(cJSON *report, const char *file, struct tk_err *err);
+void tk_report_recount(cJSON *report);
+
 #endif

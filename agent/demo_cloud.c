@@ -1,0 +1,296 @@
+/*
+ * demo_cloud.c - the demo partner's cloud account: an in-process fake AWS IAM
+ * Query endpoint on 127.0.0.1 that answers GetAccountSummary,
+ * GenerateCredentialReport, GetCredentialReport and ListVirtualMFADevices
+ * with the real XML. Its root user has no MFA, an active access key and a
+ * recent console login; one IAM console user lacks MFA. The demo writes a
+ * throwaway credentials file (mode 600) with made-up keys.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "demo.h"
+
+#define IAM_NS "https://iam.amazonaws.com/doc/2010-05-08/"
+
+struct cloud_demo {
+	int fd;
+	int wake[2];
+	int port;
+	pthread_t thread;
+	bool started;
+	char *report_b64;
+};
+
+static char *b64(const char *s)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), i, o = 0;
+	char *out = malloc((n + 2) / 3 * 4 + 1);
+	const unsigned char *p = (const unsigned char *)s;
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		out[o++] = t[v >> 18];
+		out[o++] = t[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? t[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void reply(int fd, int status, const char *body)
+{
+	char head[256];
+	int hl = snprintf(head, sizeof(head),
+			  "HTTP/1.1 %d %s\r\nContent-Type: text/xml\r\nContent-Length: %zu\r\n"
+			  "x-amzn-RequestId: 7a62c49f-347e-4fc4-9331-6e8eEXAMPLE\r\nConnection: close\r\n\r\n",
+			  status, status == 200 ? "OK" : "Bad Request", strlen(body));
+	(void)!write(fd, head, (size_t)hl);
+	(void)!write(fd, body, strlen(body));
+}
+
+static void respond(struct cloud_demo *d, int fd, const char *action)
+{
+	struct tk_buf b;
+	const char *meta = "  <ResponseMetadata>\n    <RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId>\n"
+			   "  </ResponseMetadata>\n";
+	char now[32];
+	tk_rfc3339(time(NULL), now);
+	tk_buf_init(&b, 1 << 20);
+	if (strcmp(action, "GetAccountSummary") == 0) {
+		tk_buf_printf(&b,
+			      "<GetAccountSummaryResponse xmlns=\"" IAM_NS "\">\n  <GetAccountSummaryResult>\n"
+			      "    <SummaryMap>\n"
+			      "      <entry><key>Users</key><value>2</value></entry>\n"
+			      "      <entry><key>AccountMFAEnabled</key><value>0</value></entry>\n"
+			      "      <entry><key>AccountAccessKeysPresent</key><value>1</value></entry>\n"
+			      "      <entry><key>MFADevicesInUse</key><value>1</value></entry>\n"
+			      "    </SummaryMap>\n  </GetAccountSummaryResult>\n%s</GetAccountSummaryResponse>\n",
+			      meta);
+	} else if (strcmp(action, "GenerateCredentialReport") == 0) {
+		tk_buf_printf(&b,
+			      "<GenerateCredentialReportResponse xmlns=\"" IAM_NS "\">\n"
+			      "  <GenerateCredentialReportResult>\n    <State>COMPLETE</State>\n"
+			      "  </GenerateCredentialReportResult>\n%s</GenerateCredentialReportResponse>\n",
+			      meta);
+	} else if (strcmp(action, "GetCredentialReport") == 0) {
+		tk_buf_printf(&b,
+			      "<GetCredentialReportResponse xmlns=\"" IAM_NS "\">\n  <GetCredentialReportResult>\n"
+			      "    <Content>%s</Content>\n    <ReportFormat>text/csv</ReportFormat>\n"
+			      "    <GeneratedTime>%s</GeneratedTime>\n  </GetCredentialReportResult>\n%s"
+			      "</GetCredentialReportResponse>\n",
+			      d->report_b64, now, meta);
+	} else if (strcmp(action, "ListVirtualMFADevices") == 0) {
+		tk_buf_printf(&b,
+			      "<ListVirtualMFADevicesResponse xmlns=\"" IAM_NS "\">\n  <ListVirtualMFADevicesResult>\n"
+			      "    <VirtualMFADevices/>\n    <IsTruncated>false</IsTruncated>\n"
+			      "  </ListVirtualMFADevicesResult>\n%s</ListVirtualMFADevicesResponse>\n",
+			      meta);
+	} else {
+		tk_buf_printf(&b,
+			      "<ErrorResponse xmlns=\"" IAM_NS "\">\n  <Error>\n    <Type>Sender</Type>\n"
+			      "    <Code>InvalidAction</Code>\n    <Message>Could not find operation for version "
+			      "2010-05-08</Message>\n  </Error>\n  <RequestId>7a62c49f</RequestId>\n</ErrorResponse>\n");
+		reply(fd, 400, b.data ? b.data : "");
+		tk_buf_free(&b);
+		return;
+	}
+	reply(fd, 200, b.data ? b.data : "");
+	tk_buf_free(&b);
+}
+
+static char *find_ci(char *h, const char *n)
+{
+	size_t nl = strlen(n);
+	for (; *h; h++)
+		if (strncasecmp(h, n, nl) == 0)
+			return h;
+	return NULL;
+}
+
+static void serve(struct cloud_demo *d, int fd)
+{
+	char req[16384], action[64] = "";
+	size_t have = 0, need = 0;
+	struct timeval tv = {5, 0};
+	char *eoh = NULL, *p;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (have < sizeof(req) - 1) {
+		ssize_t n = read(fd, req + have, sizeof(req) - 1 - have);
+		if (n <= 0)
+			return;
+		have += (size_t)n;
+		req[have] = '\0';
+		if (!eoh && (eoh = strstr(req, "\r\n\r\n"))) {
+			char *cl = find_ci(req, "\r\nContent-Length:");
+			long long v = 0;
+			if (cl && cl < eoh)
+				v = strtoll(cl + 17, NULL, 10);
+			need = (size_t)(eoh + 4 - req) + (size_t)(v > 0 && v < 8000 ? v : 0);
+		}
+		if (eoh && have >= need)
+			break;
+	}
+	if (!eoh)
+		return;
+	/* JSON protocol (EventBridge ListRules): no rule watches root */
+	if (find_ci(req, "\r\nX-Amz-Target: AWSEvents.ListRules")) {
+		static const char rules[] = "{\"Rules\": []}";
+		char head[200];
+		int hl = snprintf(head, sizeof(head),
+				  "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %zu\r\n"
+				  "Connection: close\r\n\r\n",
+				  sizeof(rules) - 1);
+		(void)!write(fd, head, (size_t)hl);
+		(void)!write(fd, rules, sizeof(rules) - 1);
+		return;
+	}
+	/* Action=... in the form body (POST) or the query string (GET) */
+	p = strstr(eoh + 4, "Action=");
+	if (!p) {
+		p = strstr(req, "Action=");
+		if (p && p > eoh)
+			p = NULL;
+	}
+	if (p) {
+		size_t i = 0;
+		p += 7;
+		while (i + 1 < sizeof(action) && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+			action[i++] = *p++;
+		action[i] = '\0';
+	}
+	respond(d, fd, action);
+}
+
+static void *loop(void *arg)
+{
+	struct cloud_demo *d = arg;
+	for (;;) {
+		struct pollfd p[2] = {{d->fd, POLLIN, 0}, {d->wake[0], POLLIN, 0}};
+		int c;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if ((c = accept(d->fd, NULL, NULL)) < 0)
+			continue;
+		serve(d, c);
+		close(c);
+	}
+	return NULL;
+}
+
+static void cloud_demo_stop(void *state)
+{
+	struct cloud_demo *d = state;
+	if (!d)
+		return;
+	if (d->started) {
+		(void)!write(d->wake[1], "x", 1);
+		pthread_join(d->thread, NULL);
+	}
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->wake[0] >= 0) {
+		close(d->wake[0]);
+		close(d->wake[1]);
+	}
+	free(d->report_b64);
+	free(d);
+}
+
+static int cloud_demo_start(struct tk_demo_env *env, cJSON *probes, void **state, struct tk_err *err)
+{
+	struct cloud_demo *d = calloc(1, sizeof(*d));
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char report[2048], path[4096], last[32], url[64];
+	cJSON *sec, *accts, *a;
+	int rc;
+	*state = NULL;
+	if (!d)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	d->fd = d->wake[0] = d->wake[1] = -1;
+	tk_rfc3339(time(NULL) - 5 * 86400, last);
+	snprintf(report, sizeof(report),
+		 "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+		 "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+		 "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+		 "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+		 "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,"
+		 "cert_2_active,cert_2_last_rotated\n"
+		 "<root_account>,arn:aws:iam::111122223333:root,2019-04-01T00:00:00+00:00,not_supported,%s,"
+		 "not_supported,not_supported,false,true,2019-04-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,"
+		 "false,N/A,false,N/A\n"
+		 "ops-admin,arn:aws:iam::111122223333:user/ops-admin,2020-01-01T00:00:00+00:00,true,%s,N/A,N/A,"
+		 "true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+		 "dev-tanaka,arn:aws:iam::111122223333:user/dev-tanaka,2021-01-01T00:00:00+00:00,true,%s,N/A,N/A,"
+		 "false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n",
+		 last, last, last);
+	if (!(d->report_b64 = b64(report))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (pipe(d->wake) != 0 || (d->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(d->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(d->fd, 16) != 0 ||
+	    getsockname(d->fd, (struct sockaddr *)&sa, &sl) != 0) {
+		rc = tk_seterr(err, TK_ERR_NET, "cannot listen on 127.0.0.1: %s", strerror(errno));
+		goto fail;
+	}
+	d->port = ntohs(sa.sin_port);
+	if (pthread_create(&d->thread, NULL, loop, d) != 0) {
+		rc = tk_seterr(err, TK_ERR_INTERNAL, "cannot start the fake IAM endpoint");
+		goto fail;
+	}
+	d->started = true;
+	/* made-up demo keys (the fake endpoint does not check them) */
+	snprintf(path, sizeof(path), "%s/aws-credentials", env->dir);
+	{
+		static const char creds[] = "[audit]\naws_access_key_id = AKIADEMODEMODEMO0000\n"
+					    "aws_secret_access_key = demo/secret/not/a/real/key/000000000000\n";
+		if ((rc = tk_write_file_atomic(path, creds, sizeof(creds) - 1, 0600, err)))
+			goto fail;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", d->port);
+	sec = cJSON_AddObjectToObject(probes, "cloud");
+	accts = cJSON_AddArrayToObject(sec, "accounts");
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "provider", "aws");
+	cJSON_AddStringToObject(a, "name", "demo-prod");
+	cJSON_AddStringToObject(a, "endpoint", url);
+	cJSON_AddStringToObject(a, "region", "ap-northeast-1");
+	cJSON_AddStringToObject(a, "credentials_file", "aws-credentials");
+	cJSON_AddStringToObject(a, "profile", "audit");
+	cJSON_AddNumberToObject(a, "request_timeout_s", 5);
+	cJSON_AddItemToArray(accts, a);
+	*state = d;
+	return TK_OK;
+fail:
+	cloud_demo_stop(d);
+	return rc;
+}
+
+const struct tk_demo_part tk_demo_cloud = {
+	.name = "cloud",
+	.start = cloud_demo_start,
+	.stop = cloud_demo_stop,
+};

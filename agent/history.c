@@ -1,0 +1,881 @@
+/*
+ * history.c - the stored history of scans (see history.h).
+ *
+ * Why SQLite for the index: history, trend and diff queries must stay fast
+ * with hundreds of partners and years of daily scans (300 x 365 = 110k rows);
+ * a (partner, seq) primary key answers them by index range scan, and SQLite's
+ * journal gives the atomic, crash-safe update the chain needs, in one file,
+ * with no server. The reports themselves stay plain files (the evidence an
+ * auditor reads); the index can be rebuilt from them, it is not the evidence.
+ *
+ * Signature envelope (<seq>.json.sig, JSON): schema "tenken.sig/1", alg
+ * "Ed25519", partner, seq, run_id, report_sha256, previous_sha256,
+ * key_fingerprint, public_key (base64 raw 32 bytes), signature (base64).
+ * The signed message is the text
+ *   "tenken.sig/1\n<partner>\n<seq>\n<report_sha256>\n<previous_sha256>\n"
+ * so the signature binds the content, the position and the chain link.
+ */
+#include "history.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SIG_SCHEMA "tenken.sig/1"
+#define MAX_REPORT_BYTES ((size_t)256 << 20)
+
+struct tk_history {
+	char *dir;
+	sqlite3 *db;
+	EVP_PKEY *key;
+	unsigned char pub[32];
+	char fp[80];
+	bool in_tx;
+};
+
+int tk_history_state_dir(const char *opt, char **out, struct tk_err *err)
+{
+	const char *e;
+	char buf[PATH_MAX];
+	*out = NULL;
+	if (opt && *opt)
+		*out = strdup(opt);
+	else if ((e = getenv("TENKEN_STATE_DIR")) && *e)
+		*out = strdup(e);
+	else if ((e = getenv("XDG_STATE_HOME")) && *e == '/') {
+		snprintf(buf, sizeof(buf), "%s/tenken", e);
+		*out = strdup(buf);
+	} else if ((e = getenv("HOME")) && *e) {
+		snprintf(buf, sizeof(buf), "%s/.local/state/tenken", e);
+		*out = strdup(buf);
+	} else
+		return tk_seterr(err, TK_ERR_USAGE, "no state directory: set --state DIR, TENKEN_STATE_DIR or HOME");
+	return *out ? TK_OK : tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+}
+
+/* ---- key ---- */
+
+static void pub_fingerprint(const unsigned char pub[32], char fp[80])
+{
+	unsigned char h[32];
+	char hex[65];
+	tk_sha256(pub, 32, h);
+	tk_hex(h, 32, hex);
+	snprintf(fp, 80, "SHA256:%s", hex);
+}
+
+static int load_key(struct tk_history *h, const char *path, struct tk_err *err)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 32;
+	if (!f)
+		return tk_seterr(err, TK_ERR_IO, "%s: %s", path, strerror(errno));
+	h->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!h->key || EVP_PKEY_id(h->key) != EVP_PKEY_ED25519)
+		return tk_seterr(err, TK_ERR_VERIFY, "%s: not an Ed25519 private key", path);
+	if (EVP_PKEY_get_raw_public_key(h->key, h->pub, &n) != 1 || n != 32)
+		return tk_seterr(err, TK_ERR_VERIFY, "%s: cannot read the public key", path);
+	pub_fingerprint(h->pub, h->fp);
+	return TK_OK;
+}
+
+/* Create the key pair on first use: written to a 0600 temp file, then
+ * link()ed into place so two first runs cannot both win. */
+static int ensure_key(struct tk_history *h, bool create, struct tk_err *err)
+{
+	char kdir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
+	EVP_PKEY *k = NULL;
+	EVP_PKEY_CTX *c = NULL;
+	FILE *f = NULL;
+	int fd = -1, rc = TK_OK;
+
+	if (snprintf(kdir, sizeof(kdir), "%s/key", h->dir) >= (int)sizeof(kdir) - 32 ||
+	    snprintf(path, sizeof(path), "%s/ed25519.pem", kdir) >= (int)sizeof(path))
+		return tk_seterr(err, TK_ERR_LIMIT, "%s: state directory path too long", h->dir);
+	if (access(path, F_OK) == 0)
+		return load_key(h, path, err);
+	if (!create)
+		return tk_seterr(err, TK_ERR_NOTFOUND, "%s: no agent key (no scan has been stored here yet)", path);
+	if (mkdir(kdir, 0700) != 0 && errno != EEXIST)
+		return tk_seterr(err, TK_ERR_IO, "%s: mkdir: %s", kdir, strerror(errno));
+	if (snprintf(tmp, sizeof(tmp), "%s/.ed25519.pem.XXXXXX", kdir) >= (int)sizeof(tmp))
+		return tk_seterr(err, TK_ERR_LIMIT, "%s: path too long", kdir);
+	if ((fd = mkstemp(tmp)) < 0)
+		return tk_seterr(err, TK_ERR_IO, "%s: %s", tmp, strerror(errno));
+	if (fchmod(fd, 0600) != 0 || !(c = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL)) || EVP_PKEY_keygen_init(c) != 1 ||
+	    EVP_PKEY_keygen(c, &k) != 1) {
+		rc = tk_seterr(err, TK_ERR_INTERNAL, "cannot generate the Ed25519 key");
+		goto out;
+	}
+	if (!(f = fdopen(fd, "w"))) {
+		rc = tk_seterr(err, TK_ERR_IO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) != 1 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		rc = tk_seterr(err, TK_ERR_IO, "%s: cannot write the key", tmp);
+		goto out;
+	}
+	if (link(tmp, path) != 0 && errno != EEXIST) {
+		rc = tk_seterr(err, TK_ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+out:
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	EVP_PKEY_free(k);
+	EVP_PKEY_CTX_free(c);
+	return rc ? rc : load_key(h, path, err);
+}
+
+int tk_history_pubkey(struct tk_history *h, char **pem, char fp[80], struct tk_err *err)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL;
+	long n;
+	*pem = NULL;
+	if (!b || PEM_write_bio_PUBKEY(b, h->key) != 1) {
+		BIO_free(b);
+		return tk_seterr(err, TK_ERR_INTERNAL, "cannot encode the public key");
+	}
+	n = BIO_get_mem_data(b, &p);
+	*pem = malloc((size_t)n + 1);
+	if (*pem) {
+		memcpy(*pem, p, (size_t)n);
+		(*pem)[n] = '\0';
+	}
+	BIO_free(b);
+	memcpy(fp, h->fp, 80);
+	return *pem ? TK_OK : tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+}
+
+/* ---- open / close ---- */
+
+static int db_exec(struct tk_history *h, const char *sql, struct tk_err *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(h->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = tk_seterr(err, sqlite3_errcode(h->db) == SQLITE_BUSY ? TK_ERR_LOCKED : TK_ERR_IO,
+				   "%s/index.sqlite: %s", h->dir, msg ? msg : sqlite3_errmsg(h->db));
+		sqlite3_free(msg);
+		return rc;
+	}
+	return TK_OK;
+}
+
+int tk_history_open(const char *state_dir, bool create, struct tk_history **out, struct tk_err *err)
+{
+	struct tk_history *h = calloc(1, sizeof(*h));
+	char path[PATH_MAX];
+	int rc;
+	*out = NULL;
+	if (!h || !(h->dir = strdup(state_dir))) {
+		free(h);
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	}
+	if (create && (rc = tk_mkdirs(state_dir, 0700, err)))
+		goto fail;
+	snprintf(path, sizeof(path), "%s/index.sqlite", state_dir);
+	if (!create && access(path, F_OK) != 0) {
+		rc = tk_seterr(err, TK_ERR_NOTFOUND, "%s: no history here (no scan has been stored)", path);
+		goto fail;
+	}
+	if (create) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600); /* the index is not world-readable */
+		if (fd >= 0)
+			close(fd);
+	}
+	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), NULL) != SQLITE_OK) {
+		rc = tk_seterr(err, TK_ERR_IO, "%s: %s", path, h->db ? sqlite3_errmsg(h->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(h->db, 60000);
+	if ((rc = db_exec(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err)) ||
+	    (rc = db_exec(h,
+			  "CREATE TABLE IF NOT EXISTS scans("
+			  " partner TEXT NOT NULL, seq INTEGER NOT NULL, run_id TEXT NOT NULL, mode TEXT,"
+			  " checklist TEXT, started_at TEXT, finished_at TEXT, verdict TEXT, complete INTEGER,"
+			  " n_pass INTEGER, n_fail INTEGER, n_incomplete INTEGER, n_manual INTEGER,"
+			  " n_not_applicable INTEGER, n_waived INTEGER, sha256 TEXT NOT NULL, prev_sha256 TEXT,"
+			  " file TEXT NOT NULL, key_fp TEXT, PRIMARY KEY(partner, seq)) WITHOUT ROWID;"
+			  "CREATE INDEX IF NOT EXISTS scans_run ON scans(run_id);",
+			  err)))
+		goto fail;
+	if ((rc = ensure_key(h, create, err)))
+		goto fail;
+	*out = h;
+	return TK_OK;
+fail:
+	tk_history_close(h);
+	return rc;
+}
+
+void tk_history_close(struct tk_history *h)
+{
+	if (!h)
+		return;
+	if (h->in_tx)
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(h->db);
+	EVP_PKEY_free(h->key);
+	free(h->dir);
+	free(h);
+}
+
+/* A directory name for a partner id: the id when it is plain, else a hash. */
+static void partner_dir(const struct tk_history *h, const char *partner, char *out, size_t size)
+{
+	size_t i, n = strlen(partner);
+	bool plain = n > 0 && n <= 64 && partner[0] != '.';
+	for (i = 0; i < n && plain; i++)
+		if (!isalnum((unsigned char)partner[i]) && partner[i] != '-' && partner[i] != '_' && partner[i] != '.')
+			plain = false;
+	if (plain)
+		snprintf(out, size, "%s/reports/%s", h->dir, partner);
+	else {
+		unsigned char d[32];
+		char hex[65];
+		tk_sha256(partner, n, d);
+		tk_hex(d, 32, hex);
+		snprintf(out, size, "%s/reports/x-%.24s", h->dir, hex);
+	}
+}
+
+/* ---- storing ---- */
+
+int tk_history_begin(struct tk_history *h, const char *partner, struct tk_history_link *link, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	memset(link, 0, sizeof(*link));
+	if ((rc = db_exec(h, "BEGIN IMMEDIATE", err)))
+		return rc;
+	h->in_tx = true;
+	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, run_id, file FROM scans WHERE partner=? ORDER BY seq DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		link->prev_seq = sqlite3_column_int64(st, 0);
+		tk_strlcpy(link->prev_sha256, (const char *)sqlite3_column_text(st, 1), sizeof(link->prev_sha256));
+		tk_strlcpy(link->prev_run_id, (const char *)sqlite3_column_text(st, 2), sizeof(link->prev_run_id));
+		tk_strlcpy(link->prev_file, (const char *)sqlite3_column_text(st, 3), sizeof(link->prev_file));
+	}
+	link->seq = link->prev_seq + 1;
+	sqlite3_finalize(st);
+	return TK_OK;
+fail:
+	sqlite3_finalize(st);
+	tk_history_abort(h);
+	return rc;
+}
+
+void tk_history_abort(struct tk_history *h)
+{
+	if (h && h->in_tx) {
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+		h->in_tx = false;
+	}
+}
+
+static void sig_message(struct tk_buf *b, const char *partner, long long seq, const char *sha, const char *prev)
+{
+	tk_buf_printf(b, "%s\n%s\n%lld\n%s\n%s\n", SIG_SCHEMA, partner, seq, sha, prev);
+}
+
+static char *b64(const unsigned char *p, size_t n)
+{
+	char *s = malloc(4 * ((n + 2) / 3) + 1);
+	if (s)
+		EVP_EncodeBlock((unsigned char *)s, p, (int)n);
+	return s;
+}
+
+/* Decode base64 of exactly want bytes. */
+static bool unb64(const char *s, unsigned char *out, size_t want)
+{
+	unsigned char buf[128];
+	size_t n = strlen(s);
+	int m;
+	if (n == 0 || n > 160 || n % 4)
+		return false;
+	m = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n);
+	if (m < 0)
+		return false;
+	while (n > 0 && s[n - 1] == '=') {
+		m--;
+		n--;
+	}
+	if ((size_t)m != want)
+		return false;
+	memcpy(out, buf, want);
+	return true;
+}
+
+static int ed_sign(EVP_PKEY *k, const void *msg, size_t len, unsigned char sig[64])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	size_t n = 64;
+	int ok = c && EVP_DigestSignInit(c, NULL, NULL, NULL, k) == 1 &&
+		 EVP_DigestSign(c, sig, &n, msg, len) == 1 && n == 64;
+	EVP_MD_CTX_free(c);
+	return ok ? TK_OK : TK_ERR_INTERNAL;
+}
+
+static bool ed_verify(const unsigned char pub[32], const void *msg, size_t len, const unsigned char sig[64])
+{
+	EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	bool ok = k && c && EVP_DigestVerifyInit(c, NULL, NULL, NULL, k) == 1 &&
+		  EVP_DigestVerify(c, sig, 64, msg, len) == 1;
+	EVP_MD_CTX_free(c);
+	EVP_PKEY_free(k);
+	return ok;
+}
+
+static int count_of(const cJSON *report, const char *status)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "summary"), "items"), status);
+	return cJSON_IsNumber(c) ? c->valueint : 0;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Temporary files of writes a kill interrupted; we hold the partner's
+ * write lock, so no live write of this partner can be among them. */
+static void remove_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char p[PATH_MAX];
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".json.tmp.") || strstr(de->d_name, ".json.sig.tmp.")) {
+			if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) < (int)sizeof(p))
+				unlink(p);
+		}
+	closedir(d);
+}
+
+int tk_history_commit(struct tk_history *h, const char *partner, const struct tk_history_link *link,
+		      const char *bytes, size_t len, const cJSON *report, char **stored_path, struct tk_err *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX], sigpath[PATH_MAX + 8], rel[PATH_MAX], sha[65];
+	unsigned char d[32], sig[64];
+	struct tk_buf msg;
+	cJSON *env = NULL;
+	char *s = NULL, *sb64 = NULL, *pb64 = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (stored_path)
+		*stored_path = NULL;
+	tk_buf_init(&msg, 1 << 16);
+	if (!h->in_tx) {
+		rc = tk_seterr(err, TK_ERR_INTERNAL, "history: commit without begin");
+		goto out;
+	}
+	partner_dir(h, partner, dir, sizeof(dir));
+	if ((rc = tk_mkdirs(dir, 0700, err)))
+		goto out;
+	remove_leftovers(dir);
+	if (snprintf(path, sizeof(path), "%s/%08lld.json", dir, link->seq) >= (int)sizeof(path)) {
+		rc = tk_seterr(err, TK_ERR_LIMIT, "%s: path too long", dir);
+		goto out;
+	}
+	snprintf(sigpath, sizeof(sigpath), "%s.sig", path);
+	snprintf(rel, sizeof(rel), "%s", path + strlen(h->dir) + 1);
+	tk_sha256(bytes, len, d);
+	tk_hex(d, 32, sha);
+
+	sig_message(&msg, partner, link->seq, sha, link->prev_sha256);
+	if ((rc = ed_sign(h->key, msg.data, msg.len, sig))) {
+		tk_seterr(err, rc, "cannot sign the report");
+		goto out;
+	}
+	sb64 = b64(sig, 64);
+	pb64 = b64(h->pub, 32);
+	env = cJSON_CreateObject();
+	cJSON_AddStringToObject(env, "schema", SIG_SCHEMA);
+	cJSON_AddStringToObject(env, "alg", "Ed25519");
+	cJSON_AddStringToObject(env, "partner", partner);
+	cJSON_AddNumberToObject(env, "seq", (double)link->seq);
+	cJSON_AddStringToObject(env, "run_id", jstr(report, "run_id"));
+	cJSON_AddStringToObject(env, "report_sha256", sha);
+	cJSON_AddStringToObject(env, "previous_sha256", link->prev_sha256);
+	cJSON_AddStringToObject(env, "key_fingerprint", h->fp);
+	cJSON_AddStringToObject(env, "public_key", pb64 ? pb64 : "");
+	cJSON_AddStringToObject(env, "signature", sb64 ? sb64 : "");
+	if (!sb64 || !pb64 || !(s = cJSON_Print(env))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* Report first, then its signature, then the index row: until the row
+	 * commits, both files are unindexed leftovers that the next scan overwrites. */
+	if ((rc = tk_write_file_atomic(path, bytes, len, 0600, err)) ||
+	    (rc = tk_write_file_atomic(sigpath, s, strlen(s), 0600, err)))
+		goto out;
+	if (sqlite3_prepare_v2(h->db,
+			       "INSERT INTO scans(partner, seq, run_id, mode, checklist, started_at, finished_at, verdict,"
+			       " complete, n_pass, n_fail, n_incomplete, n_manual, n_not_applicable, n_waived, sha256,"
+			       " prev_sha256, file, key_fp) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, link->seq);
+	sqlite3_bind_text(st, 3, jstr(report, "run_id"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, jstr(report, "mode"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, jstr(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, jstr(report, "started_at"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, jstr(report, "finished_at"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, jstr(cJSON_GetObjectItemCaseSensitive(report, "gate"), "verdict"), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete")));
+	sqlite3_bind_int(st, 10, count_of(report, "pass"));
+	sqlite3_bind_int(st, 11, count_of(report, "fail"));
+	sqlite3_bind_int(st, 12, count_of(report, "incomplete"));
+	sqlite3_bind_int(st, 13, count_of(report, "manual"));
+	sqlite3_bind_int(st, 14, count_of(report, "not_applicable"));
+	sqlite3_bind_int(st, 15, count_of(report, "waived"));
+	sqlite3_bind_text(st, 16, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 17, link->prev_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 18, rel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 19, h->fp, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+		goto out;
+	}
+	if ((rc = db_exec(h, "COMMIT", err)))
+		goto out;
+	h->in_tx = false;
+	if (stored_path)
+		*stored_path = strdup(path);
+out:
+	sqlite3_finalize(st);
+	if (rc)
+		tk_history_abort(h);
+	cJSON_Delete(env);
+	cJSON_free(s);
+	free(sb64);
+	free(pb64);
+	tk_buf_free(&msg);
+	return rc;
+}
+
+/* ---- queries ---- */
+
+/* An index path must stay under the state directory. */
+static bool safe_rel(const char *rel)
+{
+	return rel && *rel && rel[0] != '/' && !strstr(rel, "..");
+}
+
+static cJSON *row_json(sqlite3_stmt *st)
+{
+	static const char *const names[] = {"pass", "fail", "incomplete", "manual", "not_applicable", "waived"};
+	cJSON *o = cJSON_CreateObject(), *items;
+	int i;
+	cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 0));
+	cJSON_AddStringToObject(o, "run_id", (const char *)sqlite3_column_text(st, 1));
+	cJSON_AddStringToObject(o, "mode", (const char *)sqlite3_column_text(st, 2));
+	cJSON_AddStringToObject(o, "checklist", (const char *)sqlite3_column_text(st, 3));
+	cJSON_AddStringToObject(o, "started_at", (const char *)sqlite3_column_text(st, 4));
+	cJSON_AddStringToObject(o, "finished_at", (const char *)sqlite3_column_text(st, 5));
+	cJSON_AddStringToObject(o, "verdict", (const char *)sqlite3_column_text(st, 6));
+	cJSON_AddBoolToObject(o, "complete", sqlite3_column_int(st, 7));
+	items = cJSON_AddObjectToObject(o, "items");
+	for (i = 0; i < 6; i++)
+		cJSON_AddNumberToObject(items, names[i], sqlite3_column_int(st, 8 + i));
+	cJSON_AddStringToObject(o, "sha256", (const char *)sqlite3_column_text(st, 14));
+	cJSON_AddStringToObject(o, "file", (const char *)sqlite3_column_text(st, 15));
+	return o;
+}
+
+#define ROW_COLS                                                                                               \
+	"seq, run_id, mode, checklist, started_at, finished_at, verdict, complete, n_pass, n_fail, n_incomplete," \
+	" n_manual, n_not_applicable, n_waived, sha256, file, prev_sha256, key_fp"
+
+int tk_history_list(struct tk_history *h, const char *partner, long long up_to_seq, int limit, cJSON **rows,
+		    struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *arr = cJSON_CreateArray();
+	int r;
+	*rows = NULL;
+	if (sqlite3_prepare_v2(h->db,
+			       "SELECT * FROM (SELECT " ROW_COLS " FROM scans WHERE partner=? AND seq<=? ORDER BY seq DESC"
+			       " LIMIT ?) ORDER BY seq",
+			       -1, &st, NULL) != SQLITE_OK) {
+		cJSON_Delete(arr);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, up_to_seq > 0 ? up_to_seq : LLONG_MAX);
+	sqlite3_bind_int(st, 3, limit > 0 ? limit : -1);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cJSON_AddItemToArray(arr, row_json(st));
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	*rows = arr;
+	return TK_OK;
+}
+
+int tk_history_find(struct tk_history *h, const char *partner, const char *id, long long *seq, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	long long n;
+	*seq = 0;
+	if (tk_parse_ll(id, 1, LLONG_MAX, &n) == TK_OK) {
+		*seq = n;
+		return TK_OK;
+	}
+	if (sqlite3_prepare_v2(h->db, "SELECT seq FROM scans WHERE partner=? AND run_id=?", -1, &st, NULL) != SQLITE_OK)
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (!*seq)
+		return tk_seterr(err, TK_ERR_NOTFOUND, "partner %s: no stored scan \"%s\" (see tenken history %s)", partner,
+				 id, partner);
+	return TK_OK;
+}
+
+int tk_history_load(struct tk_history *h, const char *partner, long long seq, cJSON **report, long long *seq_out,
+		    struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	char path[PATH_MAX], *text = NULL;
+	size_t len;
+	int rc;
+	*report = NULL;
+	if (seq > 0)
+		rc = sqlite3_prepare_v2(h->db, "SELECT seq, file FROM scans WHERE partner=? AND seq=?", -1, &st, NULL);
+	else
+		rc = sqlite3_prepare_v2(h->db, "SELECT seq, file FROM scans WHERE partner=? ORDER BY seq DESC LIMIT 1 OFFSET ?",
+					-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq > 0 ? seq : -seq);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return tk_seterr(err, TK_ERR_NOTFOUND, "partner %s: no stored scan %s%lld", partner, seq > 0 ? "#" : "offset ",
+				 seq > 0 ? seq : -seq);
+	}
+	if (seq_out)
+		*seq_out = sqlite3_column_int64(st, 0);
+	if (!safe_rel((const char *)sqlite3_column_text(st, 1))) {
+		sqlite3_finalize(st);
+		return tk_seterr(err, TK_ERR_VERIFY, "%s/index.sqlite: partner %s: a file path leaves the state directory",
+				 h->dir, partner);
+	}
+	snprintf(path, sizeof(path), "%s/%s", h->dir, (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	if ((rc = tk_read_file(path, MAX_REPORT_BYTES, &text, &len, err)))
+		return rc;
+	*report = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (!*report)
+		return tk_seterr(err, TK_ERR_PARSE, "%s: not valid JSON", path);
+	return TK_OK;
+}
+
+/* ---- verification ---- */
+
+struct vrow {
+	long long seq;
+	char sha[65], file[PATH_MAX], run_id[64];
+	char actual[65];   /* hash of the file as found, "" when missing */
+	bool present;
+};
+
+static void problem(FILE *out, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void problem(FILE *out, int *n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (out) {
+		fputs("FAIL ", out);
+		vfprintf(out, fmt, ap);
+		fputc('\n', out);
+	}
+	va_end(ap);
+	(*n)++;
+}
+
+/* Check one report's signature envelope; returns the number of problems. */
+static int check_sig(struct tk_history *h, const char *sigpath, const char *label, const char *partner, long long seq,
+		     const char *actual_sha, const char *expect_prev, FILE *out)
+{
+	char *text = NULL;
+	size_t len;
+	cJSON *env = NULL;
+	struct tk_buf msg;
+	unsigned char pub[32], sig[64];
+	int n = 0;
+	struct tk_err e = {0};
+	const cJSON *seqj;
+
+	tk_buf_init(&msg, 1 << 16);
+	if (tk_read_file(sigpath, 1 << 16, &text, &len, &e) != TK_OK) {
+		problem(out, &n, "%s: signature missing: %s", label, e.msg);
+		goto out;
+	}
+	env = cJSON_ParseWithLength(text, len);
+	seqj = cJSON_GetObjectItemCaseSensitive(env, "seq");
+	if (!env || strcmp(jstr(env, "schema"), SIG_SCHEMA) != 0 || !cJSON_IsNumber(seqj) ||
+	    !unb64(jstr(env, "public_key"), pub, 32) || !unb64(jstr(env, "signature"), sig, 64)) {
+		problem(out, &n, "%s: signature file %s is malformed", label, sigpath);
+		goto out;
+	}
+	sig_message(&msg, jstr(env, "partner"), (long long)seqj->valuedouble, jstr(env, "report_sha256"),
+		    jstr(env, "previous_sha256"));
+	if (memcmp(pub, h->pub, 32) != 0) {
+		char fp[80];
+		pub_fingerprint(pub, fp);
+		if (ed_verify(pub, msg.data, msg.len, sig))
+			problem(out, &n, "%s: re-signed with another key: signed by %s, this agent's key is %s", label, fp,
+				h->fp);
+		else
+			problem(out, &n, "%s: signature invalid and made with a foreign key %s", label, fp);
+		goto out;
+	}
+	if (!ed_verify(h->pub, msg.data, msg.len, sig)) {
+		problem(out, &n, "%s: signature invalid (the signature envelope was modified)", label);
+		goto out;
+	}
+	if (actual_sha && strcmp(jstr(env, "report_sha256"), actual_sha) != 0)
+		problem(out, &n, "%s: modified: content SHA-256 %.16s… does not match the signed %.16s…", label, actual_sha,
+			jstr(env, "report_sha256"));
+	if (partner && strcmp(jstr(env, "partner"), partner) != 0)
+		problem(out, &n, "%s: signed for partner \"%s\", stored under \"%s\"", label, jstr(env, "partner"), partner);
+	if (seq > 0 && (long long)seqj->valuedouble != seq)
+		problem(out, &n, "%s: reordered: the signature says this is scan #%lld", label,
+			(long long)seqj->valuedouble);
+	if (expect_prev && strcmp(jstr(env, "previous_sha256"), expect_prev) != 0)
+		problem(out, &n, "%s: chain broken: signed link to previous %.16s… but the previous stored report is %.16s…",
+			label, jstr(env, "previous_sha256"), *expect_prev ? expect_prev : "(none)");
+out:
+	cJSON_Delete(env);
+	free(text);
+	tk_buf_free(&msg);
+	return n;
+}
+
+static bool is_seq_name(const char *name, long long *seq)
+{
+	char digits[32];
+	size_t n = strlen(name);
+	if (n < 6 || n > 25 || strcmp(name + n - 5, ".json") != 0)
+		return false;
+	memcpy(digits, name, n - 5);
+	digits[n - 5] = '\0';
+	return tk_parse_ll(digits, 1, LLONG_MAX, seq) == TK_OK;
+}
+
+int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int *nreports, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct vrow *rows = NULL;
+	size_t nrows = 0, cap = 0, i, j;
+	char dir[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	int problems = 0, r;
+
+	if (nreports)
+		*nreports = 0;
+	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, file, run_id FROM scans WHERE partner=? ORDER BY seq", -1, &st,
+			       NULL) != SQLITE_OK)
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vrow *v;
+		if (nrows == cap) {
+			struct vrow *nr = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*rows));
+			if (!nr) {
+				sqlite3_finalize(st);
+				free(rows);
+				return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			}
+			rows = nr;
+		}
+		v = &rows[nrows++];
+		memset(v, 0, sizeof(*v));
+		v->seq = sqlite3_column_int64(st, 0);
+		tk_strlcpy(v->sha, (const char *)sqlite3_column_text(st, 1), sizeof(v->sha));
+		if (safe_rel((const char *)sqlite3_column_text(st, 2)))
+			snprintf(v->file, sizeof(v->file), "%s/%s", h->dir, (const char *)sqlite3_column_text(st, 2));
+		else
+			snprintf(v->file, sizeof(v->file), "%s/(unsafe path in index)", h->dir);
+		tk_strlcpy(v->run_id, (const char *)sqlite3_column_text(st, 3), sizeof(v->run_id));
+	}
+	sqlite3_finalize(st);
+	if (nrows == 0) {
+		free(rows);
+		return tk_seterr(err, TK_ERR_NOTFOUND, "partner %s: no stored scans in %s", partner, h->dir);
+	}
+	/* hash every file as found */
+	for (i = 0; i < nrows; i++) {
+		char *text = NULL;
+		size_t len;
+		struct tk_err e = {0};
+		if (tk_read_file(rows[i].file, MAX_REPORT_BYTES, &text, &len, &e) == TK_OK) {
+			unsigned char dg[32];
+			tk_sha256(text, len, dg);
+			tk_hex(dg, 32, rows[i].actual);
+			rows[i].present = true;
+			free(text);
+		}
+	}
+	for (i = 0; i < nrows; i++) {
+		struct vrow *v = &rows[i];
+		char label[128];
+		const char *expect_prev = i > 0 ? rows[i - 1].sha : "";
+		int before = problems;
+		snprintf(label, sizeof(label), "scan #%lld (%s)", v->seq, v->run_id);
+		if (i > 0 && v->seq != rows[i - 1].seq + 1)
+			problem(out, &problems, "scan #%lld..#%lld: removed: missing from the index and the chain",
+				rows[i - 1].seq + 1, v->seq - 1);
+		else if (i == 0 && v->seq != 1)
+			problem(out, &problems, "scan #1..#%lld: removed: missing from the index and the chain", v->seq - 1);
+		if (!v->present) {
+			problem(out, &problems, "%s: removed: %s is missing", label, v->file);
+			continue;
+		}
+		if (strcmp(v->actual, v->sha) != 0) {
+			bool moved = false;
+			for (j = 0; j < nrows; j++)
+				if (j != i && strcmp(rows[j].sha, v->actual) == 0) {
+					problem(out, &problems, "%s: reordered: %s holds the report of scan #%lld", label,
+						v->file, rows[j].seq);
+					moved = true;
+				}
+			if (!moved)
+				problem(out, &problems, "%s: modified: %s has SHA-256 %.16s…, the index recorded %.16s…", label,
+					v->file, v->actual, v->sha);
+		}
+		{
+			bool moved = false;
+			for (j = 0; j < nrows && strcmp(v->actual, v->sha) != 0; j++)
+				moved = moved || (j != i && strcmp(rows[j].sha, v->actual) == 0);
+			char sigpath[PATH_MAX + 8];
+			/* a moved report's content cannot match this position's signature: said once above */
+			snprintf(sigpath, sizeof(sigpath), "%s.sig", v->file);
+			problems += check_sig(h, sigpath, label, partner, v->seq, moved ? NULL : v->actual, expect_prev, out);
+		}
+		if (out && problems == before)
+			fprintf(out, "ok   %s %.16s…\n", label, v->actual);
+	}
+	/* unindexed files: the next seq is an interrupted write; anything else was cut from the index */
+	partner_dir(h, partner, dir, sizeof(dir));
+	if ((d = opendir(dir))) {
+		while ((de = readdir(d))) {
+			long long s;
+			bool known = false;
+			if (!is_seq_name(de->d_name, &s))
+				continue;
+			for (i = 0; i < nrows && !known; i++)
+				known = rows[i].seq == s;
+			if (known)
+				continue;
+			if (s == rows[nrows - 1].seq + 1) {
+				if (out)
+					fprintf(out, "note %s/%s: unindexed (an interrupted write); ignored, the next scan replaces it\n",
+						dir, de->d_name);
+			} else
+				problem(out, &problems, "%s/%s: removed from the index (the file exists but no index row names it)",
+					dir, de->d_name);
+		}
+		closedir(d);
+	}
+	if (nreports)
+		*nreports = (int)nrows;
+	free(rows);
+	return problems ? tk_seterr(err, TK_ERR_VERIFY, "partner %s: %d problem%s found", partner, problems,
+				    problems == 1 ? "" : "s")
+			: TK_OK;
+}
+
+int tk_history_verify_file(struct tk_history *h, const char *path, FILE *out, struct tk_err *err)
+{
+	char *text = NULL, sha[65], sigpath[PATH_MAX + 8], stored[PATH_MAX];
+	size_t len;
+	unsigned char dg[32];
+	cJSON *rep = NULL;
+	int problems = 0, rc;
+	sqlite3_stmt *st = NULL;
+	const char *partner;
+	long long seq = 0;
+	char indexed_sha[65] = "";
+
+	if ((rc = tk_read_file(path, MAX_REPORT_BYTES, &text, &len, err)))
+		return rc;
+	tk_sha256(text, len, dg);
+	tk_hex(dg, 32, sha);
+	rep = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (!rep) {
+		/* still say whether it matches its signature: an edit usually breaks the JSON too */
+		problem(out, &problems, "%s: not valid JSON", path);
+		snprintf(sigpath, sizeof(sigpath), "%s.sig", path);
+		problems += check_sig(h, sigpath, path, NULL, 0, sha, NULL, out);
+		goto out;
+	}
+	partner = jstr(cJSON_GetObjectItemCaseSensitive(rep, "partner"), "id");
+	stored[0] = '\0';
+	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, file FROM scans WHERE partner=? AND run_id=?", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, jstr(rep, "run_id"), -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			seq = sqlite3_column_int64(st, 0);
+			tk_strlcpy(indexed_sha, (const char *)sqlite3_column_text(st, 1), sizeof(indexed_sha));
+			if (safe_rel((const char *)sqlite3_column_text(st, 2)))
+				snprintf(stored, sizeof(stored), "%s/%s", h->dir, (const char *)sqlite3_column_text(st, 2));
+		}
+		sqlite3_finalize(st);
+	}
+	/* the signature beside the file, else (a copy such as --out's report.json) the stored one */
+	snprintf(sigpath, sizeof(sigpath), "%s.sig", path);
+	if (access(sigpath, F_OK) != 0 && stored[0])
+		snprintf(sigpath, sizeof(sigpath), "%s.sig", stored);
+	problems += check_sig(h, sigpath, path, *partner ? partner : NULL, seq, sha, NULL, out);
+	if (seq > 0 && strcmp(indexed_sha, sha) != 0)
+		problem(out, &problems, "%s: modified: differs from stored scan #%lld of %s", path, seq, partner);
+	else if (seq > 0 && out && problems == 0)
+		fprintf(out, "ok   %s: stored scan #%lld of %s, signature valid\n", path, seq, partner);
+	else if (seq == 0 && out)
+		fprintf(out, "note %s: run %s is not in this history's index\n", path, jstr(rep, "run_id"));
+out:
+	cJSON_Delete(rep);
+	return problems ? tk_seterr(err, TK_ERR_VERIFY, "%s: %d problem%s found", path, problems, problems == 1 ? "" : "s")
+			: TK_OK;
+}

@@ -1,0 +1,487 @@
+/* cloudjson.c - Graph and Directory administrator lists, and the bearer-API HTTP helper. */
+#include "cloudjson.h"
+
+#include "budget.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+void tk_admins_clear(struct tk_admins *a)
+{
+	size_t i;
+	if (!a)
+		return;
+	for (i = 0; i < a->n; i++) {
+		free(a->v[i].id);
+		free(a->v[i].name);
+		free(a->v[i].methods);
+	}
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int jbool(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
+}
+
+static struct tk_admin *admin_add(struct tk_admins *a, const char *id, const char *name, struct tk_err *err)
+{
+	struct tk_admin *u;
+	if (a->n >= TK_ADMINS_MAX) {
+		tk_seterr(err, TK_ERR_LIMIT, "more than %d administrators", TK_ADMINS_MAX);
+		return NULL;
+	}
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 16;
+		struct tk_admin *nv = realloc(a->v, nc * sizeof(*nv));
+		if (!nv) {
+			tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		a->v = nv;
+		a->cap = nc;
+	}
+	u = &a->v[a->n];
+	memset(u, 0, sizeof(*u));
+	u->mfa = u->enforced = u->capable = -1;
+	u->id = id ? tk_escape_bytes(id, strlen(id), 256) : NULL;
+	u->name = name ? tk_escape_bytes(name, strlen(name), 256) : NULL;
+	if ((id && !u->id) || (name && !u->name)) {
+		free(u->id);
+		free(u->name);
+		tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	a->n++;
+	return u;
+}
+
+static cJSON *parse_obj(const char *p, size_t len, const char *what, struct tk_err *err)
+{
+	cJSON *j = cJSON_ParseWithLength(p, len);
+	if (!j) {
+		const char *at = cJSON_GetErrorPtr();
+		size_t off = at && at >= p && at <= p + len ? (size_t)(at - p) : 0;
+		tk_seterr(err, TK_ERR_PARSE, "%s: malformed JSON near byte %zu", what, off);
+		return NULL;
+	}
+	return j;
+}
+
+/* "value" of a Graph page, or the array itself. */
+static const cJSON *graph_values(const cJSON *page)
+{
+	if (cJSON_IsArray(page))
+		return page;
+	return cJSON_GetObjectItemCaseSensitive(page, "value");
+}
+
+static int next_of(const cJSON *page, const char *key, char **next, struct tk_err *err)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(page, key);
+	if (!next)
+		return TK_OK;
+	*next = NULL;
+	if (!n || cJSON_IsNull(n))
+		return TK_OK;
+	if (!cJSON_IsString(n) || !*n->valuestring || strlen(n->valuestring) > 4000)
+		return tk_seterr(err, TK_ERR_PARSE, "%s: expected a non-empty string of at most 4000 bytes", key);
+	if (!(*next = strdup(n->valuestring)))
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	return TK_OK;
+}
+
+static int members_from(const cJSON *vals, struct tk_admins *out, struct tk_err *err)
+{
+	const cJSON *m;
+	size_t i = 0;
+	if (!cJSON_IsArray(vals))
+		return tk_seterr(err, TK_ERR_PARSE, "Graph members: \"value\" is not an array");
+	cJSON_ArrayForEach(m, vals)
+	{
+		const char *type = jstr(m, "@odata.type"), *id = jstr(m, "id"), *upn = jstr(m, "userPrincipalName");
+		if (!cJSON_IsObject(m) || !id)
+			return tk_seterr(err, TK_ERR_PARSE, "Graph members: value[%zu]: expected an object with an id", i);
+		i++;
+		if ((type && strcmp(type, "#microsoft.graph.user") != 0) || (!type && !upn)) {
+			out->non_users++;
+			continue;
+		}
+		if (!admin_add(out, id, upn ? upn : jstr(m, "displayName"), err))
+			return err ? err->rc : TK_ERR_NOMEM;
+	}
+	return TK_OK;
+}
+
+static int regdetails_from(const cJSON *vals, struct tk_admins *admins, struct tk_err *err)
+{
+	const cJSON *d;
+	size_t i = 0;
+	if (!cJSON_IsArray(vals))
+		return tk_seterr(err, TK_ERR_PARSE, "Graph userRegistrationDetails: \"value\" is not an array");
+	cJSON_ArrayForEach(d, vals)
+	{
+		const char *id = jstr(d, "id");
+		size_t k;
+		if (!cJSON_IsObject(d) || !id)
+			return tk_seterr(err, TK_ERR_PARSE,
+					 "Graph userRegistrationDetails: value[%zu]: expected an object with an id", i);
+		i++;
+		for (k = 0; k < admins->n; k++) {
+			struct tk_admin *u = &admins->v[k];
+			const cJSON *meth, *e;
+			struct tk_buf mb;
+			if (!u->id || strcasecmp(u->id, id) != 0)
+				continue;
+			u->mfa = jbool(d, "isMfaRegistered");
+			u->capable = jbool(d, "isMfaCapable");
+			meth = cJSON_GetObjectItemCaseSensitive(d, "methodsRegistered");
+			tk_buf_init(&mb, 512);
+			cJSON_ArrayForEach(e, meth)
+			{
+				if (cJSON_IsString(e) && tk_buf_printf(&mb, "%s%s", mb.len ? "," : "", e->valuestring))
+					break;
+			}
+			free(u->methods);
+			u->methods = mb.data ? tk_escape_bytes(mb.data, mb.len, 512) : NULL;
+			tk_buf_free(&mb);
+		}
+	}
+	return TK_OK;
+}
+
+int tk_graph_members_parse(const char *p, size_t len, struct tk_admins *out, char **next_link, struct tk_err *err)
+{
+	cJSON *j = parse_obj(p, len, "Graph members", err);
+	int rc;
+	if (next_link)
+		*next_link = NULL;
+	if (!j)
+		return TK_ERR_PARSE;
+	if (!cJSON_IsObject(j))
+		rc = tk_seterr(err, TK_ERR_PARSE, "Graph members: expected an object");
+	else if (!(rc = members_from(graph_values(j), out, err)))
+		rc = next_of(j, "@odata.nextLink", next_link, err);
+	cJSON_Delete(j);
+	return rc;
+}
+
+int tk_graph_regdetails_parse(const char *p, size_t len, struct tk_admins *admins, char **next_link,
+			      struct tk_err *err)
+{
+	cJSON *j = parse_obj(p, len, "Graph userRegistrationDetails", err);
+	int rc;
+	if (next_link)
+		*next_link = NULL;
+	if (!j)
+		return TK_ERR_PARSE;
+	if (!cJSON_IsObject(j))
+		rc = tk_seterr(err, TK_ERR_PARSE, "Graph userRegistrationDetails: expected an object");
+	else if (!(rc = regdetails_from(graph_values(j), admins, err)))
+		rc = next_of(j, "@odata.nextLink", next_link, err);
+	cJSON_Delete(j);
+	return rc;
+}
+
+int tk_graph_export_parse(const char *p, size_t len, struct tk_admins *out, struct tk_err *err)
+{
+	cJSON *j = parse_obj(p, len, "Graph export", err);
+	const cJSON *m, *r;
+	int rc;
+	if (!j)
+		return TK_ERR_PARSE;
+	m = cJSON_GetObjectItemCaseSensitive(j, "members");
+	r = cJSON_GetObjectItemCaseSensitive(j, "userRegistrationDetails");
+	if (!cJSON_IsObject(j) || !m || !r)
+		rc = tk_seterr(err, TK_ERR_PARSE,
+			       "Graph export: expected {\"members\": ..., \"userRegistrationDetails\": ...}");
+	else if (!(rc = members_from(graph_values(m), out, err)))
+		rc = regdetails_from(graph_values(r), out, err);
+	cJSON_Delete(j);
+	return rc;
+}
+
+static int directory_users_from(const cJSON *users, struct tk_admins *out, struct tk_err *err)
+{
+	const cJSON *u;
+	size_t i = 0;
+	if (!users)
+		return TK_OK; /* an empty page has no "users" */
+	if (!cJSON_IsArray(users))
+		return tk_seterr(err, TK_ERR_PARSE, "Directory users: \"users\" is not an array");
+	cJSON_ArrayForEach(u, users)
+	{
+		struct tk_admin *a;
+		const char *email = jstr(u, "primaryEmail");
+		if (!cJSON_IsObject(u) || (!email && !jstr(u, "id")))
+			return tk_seterr(err, TK_ERR_PARSE, "Directory users: users[%zu]: expected a user object", i);
+		i++;
+		if (jbool(u, "isAdmin") != 1)
+			continue; /* super administrators only */
+		if (!(a = admin_add(out, jstr(u, "id"), email, err)))
+			return err ? err->rc : TK_ERR_NOMEM;
+		a->mfa = jbool(u, "isEnrolledIn2Sv");
+		a->enforced = jbool(u, "isEnforcedIn2Sv");
+	}
+	return TK_OK;
+}
+
+int tk_directory_users_parse(const char *p, size_t len, struct tk_admins *out, char **next_token,
+			     struct tk_err *err)
+{
+	cJSON *j = parse_obj(p, len, "Directory users", err);
+	int rc;
+	if (next_token)
+		*next_token = NULL;
+	if (!j)
+		return TK_ERR_PARSE;
+	if (!cJSON_IsObject(j))
+		rc = tk_seterr(err, TK_ERR_PARSE, "Directory users: expected an object");
+	else if (!(rc = directory_users_from(cJSON_GetObjectItemCaseSensitive(j, "users"), out, err)))
+		rc = next_of(j, "nextPageToken", next_token, err);
+	cJSON_Delete(j);
+	return rc;
+}
+
+int tk_directory_export_parse(const char *p, size_t len, struct tk_admins *out, struct tk_err *err)
+{
+	cJSON *j = parse_obj(p, len, "Directory export", err);
+	const cJSON *e;
+	int rc = TK_OK;
+	if (!j)
+		return TK_ERR_PARSE;
+	if (cJSON_IsObject(j)) {
+		rc = directory_users_from(cJSON_GetObjectItemCaseSensitive(j, "users"), out, err);
+	} else if (cJSON_IsArray(j)) {
+		const cJSON *first = cJSON_GetArrayItem(j, 0);
+		if (first && cJSON_GetObjectItemCaseSensitive(first, "kind") &&
+		    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(first, "kind")) &&
+		    strcmp(cJSON_GetObjectItemCaseSensitive(first, "kind")->valuestring, "admin#directory#users") == 0) {
+			cJSON_ArrayForEach(e, j)
+			{
+				if ((rc = directory_users_from(cJSON_GetObjectItemCaseSensitive(e, "users"), out, err)))
+					break;
+			}
+		} else {
+			rc = directory_users_from(j, out, err);
+		}
+	} else {
+		rc = tk_seterr(err, TK_ERR_PARSE, "Directory export: expected a users page, pages or users");
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
+/* ---- HTTP ---- */
+
+static curl_socket_t budget_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct tk_sockbudget *b = clientp;
+	char host[64] = "";
+	curl_socket_t fd;
+	(void)purpose;
+	if (a->family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&a->addr)->sin_addr, host, sizeof(host));
+	else if (a->family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a->addr)->sin6_addr, host, sizeof(host));
+	if (b->n >= TK_SOCKBUDGET_MAX || tk_budget_acquire(host, b->deadline_ms) != TK_OK)
+		return CURL_SOCKET_BAD;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd == CURL_SOCKET_BAD) {
+		tk_budget_release(host);
+		return fd;
+	}
+	b->e[b->n].fd = fd;
+	memcpy(b->e[b->n].host, host, sizeof(host));
+	b->n++;
+	return fd;
+}
+
+static int budget_close(void *clientp, curl_socket_t fd)
+{
+	struct tk_sockbudget *b = clientp;
+	size_t i;
+	for (i = 0; i < b->n; i++) {
+		if (b->e[i].fd == fd) {
+			tk_budget_release(b->e[i].host);
+			b->e[i] = b->e[--b->n];
+			break;
+		}
+	}
+	return close(fd);
+}
+
+void tk_sockbudget_attach(void *curl_easy, struct tk_sockbudget *b, int64_t deadline_ms)
+{
+	CURL *e = curl_easy;
+	b->deadline_ms = deadline_ms;
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, budget_open);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, b);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, budget_close);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, b);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+}
+
+struct hstate {
+	struct tk_buf *resp;
+	long retry_after;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+	struct hstate *h = userp;
+	return tk_buf_append(h->resp, data, size * n) == TK_OK ? size * n : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+	struct hstate *h = userp;
+	size_t len = size * n;
+	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+		long v = strtol(data + 12, NULL, 10);
+		h->retry_after = v > 0 && v < 3600 ? v : 0;
+	}
+	return len;
+}
+
+int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp, struct tk_err *err)
+{
+	int64_t deadline = tk_now_ms() + r->timeout_ms;
+	CURL *e = curl_easy_init();
+	char *auth = NULL;
+	struct tk_sockbudget sb;
+	int attempt, rc = TK_OK;
+	*status = 0;
+	memset(&sb, 0, sizeof(sb));
+	if (!e)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	if (r->bearer) {
+		size_t l = strlen(r->bearer) + 32;
+		if (!(auth = malloc(l))) {
+			curl_easy_cleanup(e);
+			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		}
+		snprintf(auth, l, "Authorization: Bearer %s", r->bearer);
+	}
+	for (attempt = 0;; attempt++) {
+		struct curl_slist *hl = NULL, *t;
+		struct hstate hs = {resp, 0};
+		char ebuf[CURL_ERROR_SIZE] = "", ct[300];
+		int64_t left = deadline - tk_now_ms();
+		CURLcode cres;
+		long st = 0;
+		if (left <= 0) {
+			rc = tk_seterr(err, TK_ERR_TIMEOUT, "no answer within %d ms", r->timeout_ms);
+			break;
+		}
+		if (r->cancelled && r->cancelled(r->cancel_arg)) {
+			rc = tk_seterr(err, TK_ERR_CANCELLED, "cancelled");
+			break;
+		}
+		if (auth && (t = curl_slist_append(hl, auth)))
+			hl = t;
+		if ((t = curl_slist_append(hl, "Accept: application/json")))
+			hl = t;
+		if (r->content_type) {
+			snprintf(ct, sizeof(ct), "Content-Type: %s", r->content_type);
+			if ((t = curl_slist_append(hl, ct)))
+				hl = t;
+		}
+		tk_buf_reset(resp);
+		curl_easy_reset(e);
+		curl_easy_setopt(e, CURLOPT_URL, r->url);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
+		if (strcmp(r->method, "POST") == 0) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 0));
+		}
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, &hs);
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, &hs);
+		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
+		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)left);
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(left < 10000 ? left : 10000));
+		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+		curl_easy_setopt(e, CURLOPT_PROXY, r->proxy ? r->proxy : "");
+		curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
+		if (r->ca_file)
+			curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
+		tk_sockbudget_attach(e, &sb, deadline);
+		cres = curl_easy_perform(e);
+		curl_slist_free_all(hl);
+		if (cres != CURLE_OK) {
+			rc = tk_seterr(err,
+				       cres == CURLE_OPERATION_TIMEDOUT	      ? TK_ERR_TIMEOUT
+				       : cres == CURLE_WRITE_ERROR	      ? TK_ERR_LIMIT
+				       : cres == CURLE_PEER_FAILED_VERIFICATION ? TK_ERR_TLS
+										: TK_ERR_NET,
+				       "%s", cres == CURLE_WRITE_ERROR ? "response too large" : ebuf[0] ? ebuf : curl_easy_strerror(cres));
+			break;
+		}
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &st);
+		*status = st;
+		if ((st == 429 || st == 503) && attempt < r->max_retries) {
+			int64_t wait = hs.retry_after ? hs.retry_after * 1000 : (int64_t)(200 << (attempt < 5 ? attempt : 5));
+			if (wait > 10000)
+				wait = 10000;
+			if (tk_now_ms() + wait < deadline) {
+				tk_log(TK_LOG_INFO, "HTTP %ld (throttled), retry %d of %d", st, attempt + 1, r->max_retries);
+				while (wait > 0 && !(r->cancelled && r->cancelled(r->cancel_arg))) {
+					usleep(50 * 1000);
+					wait -= 50;
+				}
+				continue;
+			}
+		}
+		rc = TK_OK;
+		break;
+	}
+	if (auth) {
+		OPENSSL_cleanse(auth, strlen(auth));
+		free(auth);
+	}
+	curl_easy_cleanup(e);
+	return rc;
+}
+
+bool tk_url_same_origin(const char *url, const char *base)
+{
+	CURLU *a = curl_url(), *b = curl_url();
+	char *as = NULL, *ah = NULL, *ap = NULL, *bs = NULL, *bh = NULL, *bp = NULL;
+	bool same = false;
+	if (a && b && curl_url_set(a, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_set(b, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_get(a, CURLUPART_SCHEME, &as, 0) == CURLUE_OK &&
+	    curl_url_get(b, CURLUPART_SCHEME, &bs, 0) == CURLUE_OK &&
+	    curl_url_get(a, CURLUPART_HOST, &ah, 0) == CURLUE_OK && curl_url_get(b, CURLUPART_HOST, &bh, 0) == CURLUE_OK &&
+	    curl_url_get(a, CURLUPART_PORT, &ap, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+	    curl_url_get(b, CURLUPART_PORT, &bp, CURLU_DEFAULT_PORT) == CURLUE_OK)
+		same = strcasecmp(as, bs) == 0 && strcasecmp(ah, bh) == 0 && strcmp(ap, bp) == 0;
+	curl_free(as);
+	curl_free(ah);
+	curl_free(ap);
+	curl_free(bs);
+	curl_free(bh);
+	curl_free(bp);
+	curl_url_cleanup(a);
+	curl_url_cleanup(b);
+	return same;
+}

@@ -1,0 +1,97 @@
+/*
+ * cloudjson.h - administrator lists from Microsoft Graph and the Google
+ * Admin SDK Directory API (live pages or a partner's JSON export), and a
+ * small bounded HTTPS helper for the bearer-token APIs.
+ *
+ * Graph:  GET /v1.0/directoryRoles(roleTemplateId='62e90394-...')/members
+ *         {"value": [{"@odata.type": "#microsoft.graph.user", "id", "userPrincipalName"}, ...],
+ *          "@odata.nextLink": URL}
+ *         GET /v1.0/reports/authenticationMethods/userRegistrationDetails
+ *         {"value": [{"id", "isMfaRegistered", "isMfaCapable", "methodsRegistered": [...]}], ...}
+ * Directory: GET /admin/directory/v1/users?customer=my_customer&query=isAdmin=true
+ *         {"users": [{"primaryEmail", "isAdmin", "isEnrolledIn2Sv", "isEnforcedIn2Sv"}], "nextPageToken"}
+ */
+#ifndef TK_CLOUDJSON_H
+#define TK_CLOUDJSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tk.h"
+
+#define TK_ADMINS_MAX 100000
+
+struct tk_admin {
+	char *id;          /* Graph object id / Google id */
+	char *name;        /* userPrincipalName / primaryEmail (escaped, bounded) */
+	int mfa;           /* 1 registered/enrolled, 0 not, -1 unknown */
+	int enforced;      /* Google isEnforcedIn2Sv: 1, 0; -1 unknown or not applicable */
+	int capable;       /* Graph isMfaCapable: 1, 0, -1 */
+	char *methods;     /* Graph methodsRegistered joined by ',' (may be NULL) */
+};
+
+struct tk_admins {
+	struct tk_admin *v;
+	size_t n, cap;
+	size_t non_users;  /* role members that are not users (service principals, groups) */
+};
+
+void tk_admins_clear(struct tk_admins *a);
+
+/* One page of directoryRoles/.../members: users appended; *next_link malloc'd or NULL. */
+int tk_graph_members_parse(const char *p, size_t len, struct tk_admins *out, char **next_link,
+			   struct tk_err *err);
+/* One page of userRegistrationDetails: fills mfa/capable/methods of admins already listed. */
+int tk_graph_regdetails_parse(const char *p, size_t len, struct tk_admins *admins, char **next_link,
+			      struct tk_err *err);
+/*
+ * A partner's Graph export: {"members": PAGE-or-ARRAY, "userRegistrationDetails": PAGE-or-ARRAY}
+ * (a PAGE is a Graph response object with "value").
+ */
+int tk_graph_export_parse(const char *p, size_t len, struct tk_admins *out, struct tk_err *err);
+/* One Directory users page: super admins (isAdmin true) appended; *next_token malloc'd or NULL. */
+int tk_directory_users_parse(const char *p, size_t len, struct tk_admins *out, char **next_token,
+			     struct tk_err *err);
+/* A partner's Directory export: one users page, an array of pages, or an array of users. */
+int tk_directory_export_parse(const char *p, size_t len, struct tk_admins *out, struct tk_err *err);
+
+/* ---- HTTP for the bearer-token APIs ---- */
+struct tk_http_req {
+	const char *method;        /* "GET" / "POST" */
+	const char *url;
+	const char *bearer;        /* Authorization: Bearer ... (never logged) or NULL */
+	const char *content_type;  /* for POST */
+	const char *body;
+	size_t body_len;
+	const char *ca_file;       /* NULL: system store */
+	const char *proxy;         /* NULL or "": none */
+	int timeout_ms;
+	int max_retries;           /* 429 / 503 retried with back-off (Retry-After honoured up to 10 s) */
+	bool (*cancelled)(void *);
+	void *cancel_arg;
+};
+/*
+ * The process-wide politeness budget (budget.h) for a blocking easy handle:
+ * each socket libcurl opens waits for a slot of its host (up to deadline_ms)
+ * and gives it back on close. Also sets CURLOPT_FORBID_REUSE so that every
+ * socket closes within the transfer that opened it. `b` must outlive the
+ * transfers (re-attach after curl_easy_reset).
+ */
+#define TK_SOCKBUDGET_MAX 4
+struct tk_sockbudget {
+	int64_t deadline_ms;
+	size_t n;
+	struct {
+		int fd;
+		char host[64];
+	} e[TK_SOCKBUDGET_MAX];
+};
+void tk_sockbudget_attach(void *curl_easy, struct tk_sockbudget *b, int64_t deadline_ms);
+
+/* TK_OK when a response arrived (any status); resp must be initialised by the caller. */
+int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp, struct tk_err *err);
+/* True when url has the same scheme, host and port as base (paging links must not leave the API). */
+bool tk_url_same_origin(const char *url, const char *base);
+
+#endif

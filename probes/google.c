@@ -1,0 +1,428 @@
+/* google.c - Admin SDK Directory super admins and 2SV, service-account JWT (see google.h). */
+#include "google.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "aws.h" /* tk_aws_uri_encode */
+
+#define GG_MAX_KEYFILE (64 * 1024)
+#define GG_MAX_BODY (16u << 20)
+#define GG_MAX_PAGES 2000
+
+const char *const tk_google_account_keys[] = {"service_account_file", "subject", "customer", "directory_endpoint",
+					      "token_endpoint", "ca_file", "proxy", "request_timeout_s", NULL};
+
+struct tk_google_account {
+	char *client_email, *subject, *customer;
+	EVP_PKEY *key;
+	char *directory, *token_uri, *ca_file;
+	char *proxy;
+	int timeout_ms;
+};
+
+void tk_google_account_free(struct tk_google_account *a)
+{
+	if (!a)
+		return;
+	free(a->client_email);
+	free(a->subject);
+	free(a->customer);
+	EVP_PKEY_free(a->key);
+	free(a->directory);
+	free(a->token_uri);
+	free(a->ca_file);
+	free(a->proxy);
+	free(a);
+}
+
+const char *tk_google_account_domain(const struct tk_google_account *a)
+{
+	const char *at = strchr(a->subject, '@');
+	return at ? at + 1 : a->subject; /* the domain names the target */
+}
+
+static char *no_slash(const char *u)
+{
+	char *s = strdup(u);
+	size_t l = s ? strlen(s) : 0;
+	while (l > 0 && s[l - 1] == '/')
+		s[--l] = '\0';
+	return s;
+}
+
+static bool is_url(const char *u)
+{
+	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+static int load_key_file(struct tk_google_account *a, const char *file, const char *shown, const char **token_uri_out,
+			 cJSON **doc_out, struct tk_err *err)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	cJSON *j = NULL;
+	const cJSON *em, *pk, *tu, *ty;
+	BIO *b = NULL;
+	int rc;
+	*doc_out = NULL;
+	if (stat(file, &st) != 0)
+		return tk_seterr(err, TK_ERR_IO, "%s: cannot read the service account key file", shown);
+	if (st.st_mode & 077)
+		return tk_seterr(err, TK_ERR_CONFIG,
+				 "%s: refusing a service account key file that group or others may access (mode %04o); "
+				 "run chmod 600 on it",
+				 shown, (unsigned)(st.st_mode & 07777));
+	if ((rc = tk_read_file(file, GG_MAX_KEYFILE, &text, &len, err)))
+		return rc;
+	j = cJSON_ParseWithLength(text, len);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	if (!j) {
+		return tk_seterr(err, TK_ERR_PARSE, "%s: not JSON (expected a service account key file)", shown);
+	}
+	ty = cJSON_GetObjectItemCaseSensitive(j, "type");
+	em = cJSON_GetObjectItemCaseSensitive(j, "client_email");
+	pk = cJSON_GetObjectItemCaseSensitive(j, "private_key");
+	tu = cJSON_GetObjectItemCaseSensitive(j, "token_uri");
+	if ((ty && (!cJSON_IsString(ty) || strcmp(ty->valuestring, "service_account") != 0)) || !cJSON_IsString(em) ||
+	    !cJSON_IsString(pk)) {
+		rc = tk_seterr(err, TK_ERR_CONFIG, "%s: expected a service_account key with client_email and private_key",
+			       shown);
+		goto out;
+	}
+	if (!(b = BIO_new_mem_buf(pk->valuestring, -1)) ||
+	    !(a->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) || EVP_PKEY_get_base_id(a->key) != EVP_PKEY_RSA) {
+		rc = tk_seterr(err, TK_ERR_CONFIG, "%s: private_key is not an RSA private key in PEM", shown);
+		goto out;
+	}
+	if (!(a->client_email = strdup(em->valuestring))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	*token_uri_out = cJSON_IsString(tu) ? tu->valuestring : NULL;
+	rc = TK_OK;
+out:
+	BIO_free(b);
+	if (cJSON_IsString(pk))
+		OPENSSL_cleanse(pk->valuestring, strlen(pk->valuestring));
+	if (rc) {
+		cJSON_Delete(j);
+		return rc;
+	}
+	*doc_out = j;
+	return TK_OK;
+}
+
+int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const char *path,
+			    struct tk_google_account **out, struct tk_err *err)
+{
+	struct tk_google_account *a = calloc(1, sizeof(*a));
+	const char *file = NULL, *subject = NULL, *customer = "my_customer", *dir = "https://admin.googleapis.com",
+		   *tok = NULL, *ca = NULL, *file_tok = NULL, *proxy = "";
+	long long tmo = 30;
+	cJSON *doc = NULL;
+	char p[700], *full = NULL;
+	int rc;
+	*out = NULL;
+	if (!a)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	if ((rc = tk_cfg_string(acct, "service_account_file", true, &file, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "subject", true, &subject, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "customer", false, &customer, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "directory_endpoint", false, &dir, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "token_endpoint", false, &tok, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "ca_file", false, &ca, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
+	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)))
+		goto fail;
+	tk_path_key(p, sizeof(p), path, "subject");
+	if (!strchr(subject, '@')) {
+		rc = tk_cfg_err(err, cc, p, "expected the e-mail address of an administrator");
+		goto fail;
+	}
+	if (!is_url(dir) || (tok && !is_url(tok))) {
+		tk_path_key(p, sizeof(p), path, is_url(dir) ? "token_endpoint" : "directory_endpoint");
+		rc = tk_cfg_err(err, cc, p, "expected an http:// or https:// URL");
+		goto fail;
+	}
+	tk_path_key(p, sizeof(p), path, "service_account_file");
+	if (!(full = tk_cfg_resolve(cc, file))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = load_key_file(a, full, file, &file_tok, &doc, err))) {
+		tk_err_prefix(err, "%s: %s", cc->file, p);
+		err->rc = rc = TK_ERR_CONFIG;
+		goto fail;
+	}
+	if (!tok)
+		tok = file_tok && is_url(file_tok) ? file_tok : "https://oauth2.googleapis.com/token";
+	a->timeout_ms = (int)tmo * 1000;
+	if (!(a->subject = strdup(subject)) || !(a->customer = tk_aws_uri_encode(customer, false)) ||
+	    !(a->directory = no_slash(dir)) || !(a->token_uri = strdup(tok)) ||
+	    (ca && !(a->ca_file = tk_cfg_resolve(cc, ca))) ||
+	    !(a->proxy = strdup(proxy))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	cJSON_Delete(doc);
+	free(full);
+	*out = a;
+	return TK_OK;
+fail:
+	cJSON_Delete(doc);
+	free(full);
+	tk_google_account_free(a);
+	return rc;
+}
+
+static char *b64url(const unsigned char *p, size_t n)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char *out = malloc((n + 2) / 3 * 4 + 1);
+	size_t i, o = 0;
+	if (!out)
+		return NULL;
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+		out[o++] = tbl[v >> 18];
+		out[o++] = tbl[(v >> 12) & 63];
+		out[o++] = tbl[(v >> 6) & 63];
+		out[o++] = tbl[v & 63];
+	}
+	if (n - i == 1) {
+		unsigned v = (unsigned)p[i] << 16;
+		out[o++] = tbl[v >> 18];
+		out[o++] = tbl[(v >> 12) & 63];
+	} else if (n - i == 2) {
+		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
+		out[o++] = tbl[v >> 18];
+		out[o++] = tbl[(v >> 12) & 63];
+		out[o++] = tbl[(v >> 6) & 63];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int tk_google_jwt(const struct tk_google_account *a, time_t now, char **jwt, struct tk_err *err)
+{
+	static const char header[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
+	cJSON *claims = cJSON_CreateObject();
+	char *cj = NULL, *h64 = NULL, *c64 = NULL, *s64 = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	struct tk_buf si;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = TK_OK;
+	*jwt = NULL;
+	tk_buf_init(&si, 64 * 1024);
+	if (!claims || !md) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	cJSON_AddStringToObject(claims, "iss", a->client_email);
+	cJSON_AddStringToObject(claims, "scope", TK_GOOGLE_SCOPE);
+	cJSON_AddStringToObject(claims, "aud", a->token_uri);
+	cJSON_AddNumberToObject(claims, "iat", (double)now);
+	cJSON_AddNumberToObject(claims, "exp", (double)(now + 3600));
+	cJSON_AddStringToObject(claims, "sub", a->subject);
+	if (!(cj = cJSON_PrintUnformatted(claims)) ||
+	    !(h64 = b64url((const unsigned char *)header, sizeof(header) - 1)) ||
+	    !(c64 = b64url((const unsigned char *)cj, strlen(cj))) || tk_buf_printf(&si, "%s.%s", h64, c64)) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, a->key) != 1 ||
+	    EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)si.data, si.len) != 1 ||
+	    !(sig = malloc(siglen)) ||
+	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)si.data, si.len) != 1 ||
+	    !(s64 = b64url(sig, siglen)) || tk_buf_printf(&si, ".%s", s64)) {
+		rc = tk_seterr(err, TK_ERR_VERIFY, "cannot sign the service account JWT");
+		goto out;
+	}
+	*jwt = tk_buf_steal(&si);
+out:
+	cJSON_Delete(claims);
+	EVP_MD_CTX_free(md);
+	free(cj);
+	free(h64);
+	free(c64);
+	free(s64);
+	free(sig);
+	tk_buf_free(&si);
+	return rc;
+}
+
+/* {"error": {"code": 403, "message", "status"}} or {"error": "x", "error_description": "y"} */
+static void google_error(long st, const struct tk_buf *b, char *out, size_t size)
+{
+	cJSON *j = b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
+	const cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL, *m = NULL, *c = NULL;
+	char *ec = NULL, *em = NULL;
+	if (cJSON_IsObject(e)) {
+		c = cJSON_GetObjectItemCaseSensitive(e, "status");
+		m = cJSON_GetObjectItemCaseSensitive(e, "message");
+	} else if (cJSON_IsString(e)) {
+		c = e;
+		m = cJSON_GetObjectItemCaseSensitive(j, "error_description");
+	}
+	if (cJSON_IsString(c))
+		ec = tk_escape_bytes(c->valuestring, strlen(c->valuestring), 100);
+	if (cJSON_IsString(m))
+		em = tk_escape_bytes(m->valuestring, strlen(m->valuestring), 300);
+	if (ec || em)
+		snprintf(out, size, "HTTP %ld %s: %s", st, ec ? ec : "error", em ? em : "(no message)");
+	else
+		snprintf(out, size, "HTTP %ld with %s", st, b->len ? "a body that is not a Google error" : "an empty body");
+	free(ec);
+	free(em);
+	cJSON_Delete(j);
+}
+
+static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
+		     char **token, struct tk_err *err)
+{
+	struct tk_buf body, resp;
+	struct tk_http_req r;
+	char *jwt = NULL;
+	cJSON *j = NULL;
+	const cJSON *t;
+	long st = 0;
+	int rc;
+	*token = NULL;
+	tk_buf_init(&body, 64 * 1024);
+	tk_buf_init(&resp, 1 << 20);
+	if ((rc = tk_google_jwt(a, time(NULL), &jwt, err)))
+		goto out;
+	if (tk_buf_printf(&body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer&assertion=%s",
+			  jwt)) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.url = a->token_uri;
+	r.content_type = "application/x-www-form-urlencoded";
+	r.body = body.data;
+	r.body_len = body.len;
+	r.ca_file = a->ca_file;
+	r.proxy = a->proxy;
+	r.timeout_ms = timeout_ms < a->timeout_ms ? timeout_ms : a->timeout_ms;
+	r.max_retries = 3;
+	r.cancelled = cancelled;
+	r.cancel_arg = arg;
+	if ((rc = tk_http_call(&r, &st, &resp, err))) {
+		tk_err_prefix(err, "Google token endpoint %s", a->token_uri);
+		goto out;
+	}
+	if (st != 200) {
+		char m[600];
+		google_error(st, &resp, m, sizeof(m));
+		rc = tk_seterr(err, st == 400 || st == 401 || st == 403 ? TK_ERR_AUTH : TK_ERR_PROTOCOL,
+			       "Google token for %s acting as %s: %s", a->client_email, a->subject, m);
+		goto out;
+	}
+	j = cJSON_ParseWithLength(resp.data, resp.len);
+	t = j ? cJSON_GetObjectItemCaseSensitive(j, "access_token") : NULL;
+	if (!cJSON_IsString(t) || !*t->valuestring) {
+		rc = tk_seterr(err, TK_ERR_PROTOCOL, "Google token endpoint: the response has no access_token");
+		goto out;
+	}
+	if (!(*token = strdup(t->valuestring)))
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+out:
+	if (j && cJSON_IsString((t = cJSON_GetObjectItemCaseSensitive(j, "access_token"))))
+		OPENSSL_cleanse(t->valuestring, strlen(t->valuestring));
+	cJSON_Delete(j);
+	if (resp.data)
+		OPENSSL_cleanse(resp.data, resp.len);
+	if (body.data)
+		OPENSSL_cleanse(body.data, body.len);
+	if (jwt) {
+		OPENSSL_cleanse(jwt, strlen(jwt)); /* the assertion buys a token for an hour */
+		free(jwt);
+	}
+	tk_buf_free(&body);
+	tk_buf_free(&resp);
+	return rc;
+}
+
+int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
+			   struct tk_admins *out, struct tk_err *err)
+{
+	int64_t deadline = tk_now_ms() + timeout_ms;
+	char *token = NULL, *page = NULL;
+	struct tk_buf resp;
+	int pages = 0, rc;
+	tk_buf_init(&resp, GG_MAX_BODY);
+	if ((rc = get_token(a, timeout_ms, cancelled, arg, &token, err)))
+		goto out;
+	for (;;) {
+		struct tk_http_req r;
+		char url[6000], *next = NULL;
+		long st = 0;
+		int left = (int)(deadline - tk_now_ms());
+		if (left <= 0) {
+			rc = tk_seterr(err, TK_ERR_TIMEOUT, "Directory users: deadline reached after %d pages", pages);
+			break;
+		}
+		snprintf(url, sizeof(url),
+			 "%s/admin/directory/v1/users?customer=%s&query=isAdmin%%3Dtrue&maxResults=500%s%s", a->directory,
+			 a->customer, page ? "&pageToken=" : "", page ? page : "");
+		memset(&r, 0, sizeof(r));
+		r.method = "GET";
+		r.url = url;
+		r.bearer = token;
+		r.ca_file = a->ca_file;
+		r.proxy = a->proxy;
+		r.timeout_ms = left < a->timeout_ms ? left : a->timeout_ms;
+		r.max_retries = 4;
+		r.cancelled = cancelled;
+		r.cancel_arg = arg;
+		if ((rc = tk_http_call(&r, &st, &resp, err))) {
+			tk_err_prefix(err, "Directory users %s", a->directory);
+			break;
+		}
+		if (st != 200) {
+			char m[600];
+			google_error(st, &resp, m, sizeof(m));
+			rc = tk_seterr(err, st == 401 || st == 403 ? TK_ERR_AUTH : st == 404 ? TK_ERR_NOTFOUND : TK_ERR_PROTOCOL,
+				       "Directory users: %s", m);
+			break;
+		}
+		if ((rc = tk_directory_users_parse(resp.data ? resp.data : "", resp.len, out, &next, err))) {
+			tk_err_prefix(err, "Directory users page %d", pages + 1);
+			break;
+		}
+		pages++;
+		free(page);
+		page = NULL;
+		if (!next)
+			break;
+		page = tk_aws_uri_encode(next, false);
+		free(next);
+		if (!page) {
+			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			break;
+		}
+		if (pages >= GG_MAX_PAGES) {
+			rc = tk_seterr(err, TK_ERR_LIMIT, "Directory users: more than %d pages", GG_MAX_PAGES);
+			break;
+		}
+	}
+out:
+	if (token) {
+		OPENSSL_cleanse(token, strlen(token));
+		free(token);
+	}
+	free(page);
+	tk_buf_free(&resp);
+	return rc;
+}

@@ -1,0 +1,36 @@
+/*
+ * google.h - Google Workspace / Cloud Identity super administrators and
+ * 2-Step Verification, through the Admin SDK Directory API with a service
+ * account's JWT bearer token (RS256, OpenSSL) and domain-wide delegation.
+ * Account keys: service_account_file (the JSON key; refused if group/world
+ * readable), subject (the admin the service account acts as),
+ * customer (default my_customer), directory_endpoint (default
+ * https://admin.googleapis.com), token_endpoint (default: the key file's
+ * token_uri, else https://oauth2.googleapis.com/token), ca_file,
+ * request_timeout_s.
+ */
+#ifndef TK_GOOGLE_H
+#define TK_GOOGLE_H
+
+#include <cjson/cJSON.h>
+#include <time.h>
+
+#include "cloudjson.h"
+#include "probe.h"
+
+#define TK_GOOGLE_SCOPE "https://www.googleapis.com/auth/admin.directory.user.readonly"
+
+struct tk_google_account;
+extern const char *const tk_google_account_keys[];
+
+int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const char *path,
+			    struct tk_google_account **out, struct tk_err *err);
+void tk_google_account_free(struct tk_google_account *a);
+/* The domain of the subject (the part after '@'): names the target. */
+const char *tk_google_account_domain(const struct tk_google_account *a);
+/* Build the signed JWT assertion for time `now` (malloc'd into *jwt). */
+int tk_google_jwt(const struct tk_google_account *a, time_t now, char **jwt, struct tk_err *err);
+int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
+			   struct tk_admins *out, struct tk_err *err);
+
+#endif

@@ -1,0 +1,1439 @@
+/*
+ * legacy.c - probe "legacy": remote-operation services (TELNET, rlogin, rsh,
+ * rexec, FTP, NFS/rpcbind, TFTP) and SMTP reachable on the partner's hosts.
+ *
+ * Config: {"hosts": ["127.0.0.5", "127.0.1.0/30", "::1", "ftp.example.test"],
+ *          "ports": "default" | "all" | [21, 23, "8000-8100", "69/udp"],
+ *          "engine": "native" | "nmap", "try_anonymous_ftp": true,
+ *          "max_concurrency": 64, "per_host_concurrency": 0, "per_host_rate": 0,
+ *          "connect_timeout_ms": 2000, "banner_timeout_ms": 2500, "reply_timeout_ms": 3000,
+ *          "udp_timeout_ms": 2000, "nmap_path": "nmap", "nmap_timeout_s": 300}
+ *
+ * Native engine: one epoll loop, non-blocking connects, many sockets in
+ * flight bounded by max_concurrency, by the process-wide per-host politeness
+ * budget (budget.h: the config's "scan" section, default 8 connections and 50
+ * new connections/s per host) and, when set, by this probe's tighter
+ * per_host_concurrency and per_host_rate (0 = budget only); each open TCP port is
+ * fingerprinted on the same connection (legacyfp.c); UDP ports get a TFTP
+ * read request. nmap engine: nmap -sT -sV -oX - under a deadline (argv, no
+ * shell), then the native fingerprint on nmap's open TCP ports.
+ *
+ * Emits "legacy_service" per open port (target "host:port/tcp") and
+ * "legacy_host" per host (target = the host as configured, CIDR expanded).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pipe2 */
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "budget.h"
+#include "legacyfp.h"
+#include "nmapxml.h"
+#include "probe.h"
+
+#define LG_MAX_ADDRESSES 65536
+#define LG_RX_MAX 8192
+#define LG_BANNER_MAX 256
+#define LG_LIST_MAX 64
+#define LG_SERVICE_CAP_MS 20000
+#define LG_NMAP_OUT_MAX (32u << 20)
+
+struct lg_port {
+	uint16_t port;
+	bool udp;
+};
+
+struct lg_nmapinfo {
+	struct lg_port p;
+	char state[24], service[48], product[128], version[64];
+	int ncpe;
+	char cpe[TK_NMAP_MAX_CPE][160];
+};
+
+struct lg_host {
+	char *label;   /* target as configured (a CIDR is expanded to addresses) */
+	bool is_name;  /* resolve at run time */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char addr[INET6_ADDRSTRLEN];
+	/* run state */
+	bool failed;
+	const struct lg_port *ports; /* borrowed: the config's list or nmap's open ports */
+	size_t nports, next;
+	int inflight;
+	int64_t next_us;   /* earliest start of the next connection (rate) */
+	size_t nopen, nclosed, nfiltered, nopenfiltered, nerrors;
+	cJSON *open_ports, *closed_ports, *filtered_ports, *services, *remote;
+	struct lg_port *nmap_ports;
+	struct lg_nmapinfo *nmap;
+	size_t nnmap;
+	bool nmap_missing;
+};
+
+struct lg_cfg {
+	struct lg_host *hosts;
+	size_t nhosts;
+	struct lg_port *ports;
+	size_t nports;
+	bool use_nmap, try_anon;
+	long long maxc, per_host_c, rate, connect_ms, banner_ms, reply_ms, udp_ms, nmap_timeout_s;
+	char *nmap_path;
+	uint16_t hint_port[32];
+	enum lg_proto hint_proto[32];
+	size_t nhints;
+};
+
+enum cstate { C_FREE, C_CONNECTING, C_DIALOG, C_UDP };
+
+struct lg_conn {
+	enum cstate st;
+	int fd;
+	struct lg_host *h;
+	struct lg_port p;
+	int64_t deadline, cap;
+	struct lg_fp fp;
+	unsigned char *rx;
+	size_t rxlen;
+};
+
+static void lg_free(void *state)
+{
+	struct lg_cfg *c = state;
+	size_t i;
+	if (!c)
+		return;
+	for (i = 0; i < c->nhosts; i++) {
+		free(c->hosts[i].label);
+		free(c->hosts[i].nmap_ports);
+		free(c->hosts[i].nmap);
+		cJSON_Delete(c->hosts[i].open_ports);
+		cJSON_Delete(c->hosts[i].closed_ports);
+		cJSON_Delete(c->hosts[i].filtered_ports);
+		cJSON_Delete(c->hosts[i].services);
+		cJSON_Delete(c->hosts[i].remote);
+	}
+	free(c->hosts);
+	free(c->ports);
+	free(c->nmap_path);
+	free(c);
+}
+
+/* ---- configuration ---- */
+
+static int add_host(struct lg_cfg *c, size_t *cap, const char *label, const struct sockaddr_storage *sa,
+		    socklen_t sl, bool is_name)
+{
+	struct lg_host *h;
+	if (c->nhosts >= LG_MAX_ADDRESSES)
+		return TK_ERR_LIMIT;
+	if (c->nhosts == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct lg_host *nh = realloc(c->hosts, nc * sizeof(*nh));
+		if (!nh)
+			return TK_ERR_NOMEM;
+		c->hosts = nh;
+		*cap = nc;
+	}
+	h = &c->hosts[c->nhosts];
+	memset(h, 0, sizeof(*h));
+	if (!(h->label = strdup(label)))
+		return TK_ERR_NOMEM;
+	c->nhosts++;
+	h->is_name = is_name;
+	if (sa) {
+		h->sa = *sa;
+		h->salen = sl;
+		if (sa->ss_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, h->addr, sizeof(h->addr));
+		else
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, h->addr, sizeof(h->addr));
+	}
+	return TK_OK;
+}
+
+static bool valid_hostname(const char *s)
+{
+	size_t n = strlen(s), i;
+	if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		      ch == '.' || ch == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int parse_host(struct lg_cfg *c, size_t *cap, const char *s, const struct tk_cfgctx *cc, const char *path,
+		      struct tk_err *err)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	const char *slash = strchr(s, '/');
+	char a[INET6_ADDRSTRLEN + 8];
+	int rc;
+	memset(&ss, 0, sizeof(ss));
+	if (slash) {
+		long long bits;
+		size_t al = (size_t)(slash - s);
+		if (al >= sizeof(a))
+			return tk_cfg_err(err, cc, path, "\"%s\" is not an address or CIDR range", s);
+		memcpy(a, s, al);
+		a[al] = '\0';
+		if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
+			uint32_t base, n, i;
+			if (tk_parse_ll(slash + 1, 16, 32, &bits))
+				return tk_cfg_err(err, cc, path, "\"%s\": IPv4 prefix must be /16 to /32", s);
+			n = bits == 32 ? 1u : 1u << (32 - bits);
+			base = ntohl(s4->sin_addr.s_addr) & (bits == 32 ? 0xffffffffu : ~(n - 1));
+			for (i = 0; i < n; i++) {
+				char lbl[INET_ADDRSTRLEN];
+				s4->sin_family = AF_INET;
+				s4->sin_addr.s_addr = htonl(base + i);
+				inet_ntop(AF_INET, &s4->sin_addr, lbl, sizeof(lbl));
+				if ((rc = add_host(c, cap, lbl, &ss, sizeof(*s4), false)) == TK_ERR_LIMIT)
+					return tk_cfg_err(err, cc, path, "more than %d addresses in total", LG_MAX_ADDRESSES);
+				else if (rc)
+					return tk_seterr(err, rc, "out of memory");
+			}
+			return TK_OK;
+		}
+		if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+			struct sockaddr_in6 base6;
+			uint32_t n, i;
+			if (tk_parse_ll(slash + 1, 112, 128, &bits))
+				return tk_cfg_err(err, cc, path, "\"%s\": IPv6 prefix must be /112 to /128", s);
+			n = 1u << (128 - bits);
+			s6->sin6_addr.s6_addr[14] &= (unsigned char)(n > 256 ? ~((n >> 8) - 1) : 0xff);
+			if (n > 256)
+				s6->sin6_addr.s6_addr[15] = 0;
+			else
+				s6->sin6_addr.s6_addr[15] &= (unsigned char)~(n - 1);
+			base6 = *s6; /* s6 points into ss, which each iteration overwrites */
+			for (i = 0; i < n; i++) {
+				struct sockaddr_in6 x = base6;
+				unsigned v = (unsigned)x.sin6_addr.s6_addr[14] << 8 | x.sin6_addr.s6_addr[15];
+				char lbl[INET6_ADDRSTRLEN];
+				v += i;
+				x.sin6_family = AF_INET6;
+				x.sin6_addr.s6_addr[14] = (unsigned char)(v >> 8);
+				x.sin6_addr.s6_addr[15] = (unsigned char)v;
+				inet_ntop(AF_INET6, &x.sin6_addr, lbl, sizeof(lbl));
+				memcpy(&ss, &x, sizeof(x));
+				if ((rc = add_host(c, cap, lbl, &ss, sizeof(x), false)) == TK_ERR_LIMIT)
+					return tk_cfg_err(err, cc, path, "more than %d addresses in total", LG_MAX_ADDRESSES);
+				else if (rc)
+					return tk_seterr(err, rc, "out of memory");
+			}
+			return TK_OK;
+		}
+		return tk_cfg_err(err, cc, path, "\"%s\" is not an address or CIDR range", s);
+	}
+	if (inet_pton(AF_INET, s, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		rc = add_host(c, cap, s, &ss, sizeof(*s4), false);
+	} else if (inet_pton(AF_INET6, s, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		rc = add_host(c, cap, s, &ss, sizeof(*s6), false);
+	} else if (valid_hostname(s)) {
+		rc = add_host(c, cap, s, NULL, 0, true);
+	} else {
+		return tk_cfg_err(err, cc, path, "\"%s\" is not a host name, address or CIDR range", s);
+	}
+	if (rc == TK_ERR_LIMIT)
+		return tk_cfg_err(err, cc, path, "more than %d addresses in total", LG_MAX_ADDRESSES);
+	return rc ? tk_seterr(err, rc, "out of memory") : TK_OK;
+}
+
+static const struct lg_port default_ports[] = {
+	{21, false}, {23, false}, {25, false}, {111, false}, {512, false},
+	{513, false}, {514, false}, {2049, false}, {69, true},
+};
+
+static int parse_ports(struct lg_cfg *c, const cJSON *sec, const struct tk_cfgctx *cc, struct tk_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(sec, "ports"), *e;
+	unsigned char *seen = NULL;
+	char p[512], ip[560];
+	size_t idx = 0, i;
+	int rc = TK_OK;
+	tk_path_key(p, sizeof(p), cc->path, "ports");
+	if (!v || (cJSON_IsString(v) && strcmp(v->valuestring, "default") == 0)) {
+		if (!(c->ports = malloc(sizeof(default_ports))))
+			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		memcpy(c->ports, default_ports, sizeof(default_ports));
+		c->nports = TK_ARRAY_LEN(default_ports);
+		return TK_OK;
+	}
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "all") == 0) {
+		if (!(c->ports = malloc(65535 * sizeof(*c->ports))))
+			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		for (i = 0; i < 65535; i++) {
+			c->ports[i].port = (uint16_t)(i + 1);
+			c->ports[i].udp = false;
+		}
+		c->nports = 65535;
+		return TK_OK;
+	}
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+		return tk_cfg_err(err, cc, p, "expected \"default\", \"all\" or a non-empty list of ports");
+	if (!(seen = calloc(2 * 65536, 1)) || !(c->ports = malloc(2 * 65536 * sizeof(*c->ports)))) {
+		free(seen);
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	}
+	cJSON_ArrayForEach(e, v)
+	{
+		long long lo, hi;
+		bool udp = false;
+		tk_path_idx(ip, sizeof(ip), p, idx++);
+		if (cJSON_IsNumber(e)) {
+			if (e->valuedouble != (double)(long long)e->valuedouble || e->valuedouble < 1 ||
+			    e->valuedouble > 65535) {
+				rc = tk_cfg_err(err, cc, ip, "port %g out of range 1-65535", e->valuedouble);
+				goto out;
+			}
+			lo = hi = (long long)e->valuedouble;
+		} else if (cJSON_IsString(e)) {
+			char buf[32], *dash, *sl;
+			if (tk_strlcpy(buf, e->valuestring, sizeof(buf))) {
+				rc = tk_cfg_err(err, cc, ip, "port specification too long");
+				goto out;
+			}
+			if ((sl = strchr(buf, '/'))) {
+				*sl++ = '\0';
+				if (strcmp(sl, "udp") == 0)
+					udp = true;
+				else if (strcmp(sl, "tcp") != 0) {
+					rc = tk_cfg_err(err, cc, ip, "\"%s\": transport must be tcp or udp", e->valuestring);
+					goto out;
+				}
+			}
+			if ((dash = strchr(buf, '-')))
+				*dash++ = '\0';
+			if (tk_parse_ll(buf, 1, 65535, &lo) || tk_parse_ll(dash ? dash : buf, 1, 65535, &hi) || hi < lo) {
+				rc = tk_cfg_err(err, cc, ip, "\"%s\" is not a port or range within 1-65535", e->valuestring);
+				goto out;
+			}
+		} else {
+			rc = tk_cfg_err(err, cc, ip, "expected a port number or a string such as \"8000-8100\" or \"69/udp\"");
+			goto out;
+		}
+		for (; lo <= hi; lo++) {
+			size_t k = (size_t)lo * 2 + (udp ? 1 : 0);
+			if (seen[k])
+				continue;
+			seen[k] = 1;
+			c->ports[c->nports].port = (uint16_t)lo;
+			c->ports[c->nports].udp = udp;
+			c->nports++;
+		}
+	}
+out:
+	free(seen);
+	return rc;
+}
+
+/* "port_hints": {"40513": "rlogin"}: which client-first probe a silent port gets. */
+static int parse_hints(struct lg_cfg *c, const cJSON *sec, const struct tk_cfgctx *cc, struct tk_err *err)
+{
+	static const struct {
+		const char *n;
+		enum lg_proto p;
+	} names[] = {{"rexec", LG_P_REXEC}, {"rlogin", LG_P_RLOGIN}, {"rsh", LG_P_RSH}, {"rpcbind", LG_P_RPCBIND},
+		     {"nfs", LG_P_NFS}};
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(sec, "port_hints"), *e;
+	char p[512], ep[600];
+	tk_path_key(p, sizeof(p), cc->path, "port_hints");
+	if (!v)
+		return TK_OK;
+	if (!cJSON_IsObject(v))
+		return tk_cfg_err(err, cc, p, "expected {\"PORT\": \"rlogin\"|\"rsh\"|\"rexec\"|\"rpcbind\"|\"nfs\"}");
+	cJSON_ArrayForEach(e, v)
+	{
+		long long port;
+		size_t k;
+		tk_path_key(ep, sizeof(ep), p, e->string);
+		if (tk_parse_ll(e->string, 1, 65535, &port))
+			return tk_cfg_err(err, cc, ep, "key must be a port number 1-65535");
+		if (c->nhints >= TK_ARRAY_LEN(c->hint_port))
+			return tk_cfg_err(err, cc, ep, "at most %zu port hints", TK_ARRAY_LEN(c->hint_port));
+		for (k = 0; k < TK_ARRAY_LEN(names); k++)
+			if (cJSON_IsString(e) && strcmp(e->valuestring, names[k].n) == 0)
+				break;
+		if (k == TK_ARRAY_LEN(names))
+			return tk_cfg_err(err, cc, ep, "expected \"rlogin\", \"rsh\", \"rexec\", \"rpcbind\" or \"nfs\"");
+		c->hint_port[c->nhints] = (uint16_t)port;
+		c->hint_proto[c->nhints++] = names[k].p;
+	}
+	return TK_OK;
+}
+
+static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
+{
+	static const char *const keys[] = {"hosts", "ports", "engine", "try_anonymous_ftp", "max_concurrency",
+					   "per_host_concurrency", "per_host_rate", "connect_timeout_ms",
+					   "banner_timeout_ms", "reply_timeout_ms", "udp_timeout_ms", "nmap_path",
+					   "nmap_timeout_s", "port_hints", NULL};
+	struct lg_cfg *c = calloc(1, sizeof(*c));
+	char **hosts = NULL;
+	const char *engine = "native", *np = "nmap";
+	size_t nh = 0, i, cap = 0;
+	char p[512], ip[560];
+	int rc;
+	*state = NULL;
+	if (!c)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	c->try_anon = false;
+	c->maxc = 64;
+	c->per_host_c = 0; /* 0: only the process-wide budget ("scan" section) applies */
+	c->rate = 0;
+	c->connect_ms = 2000;
+	c->banner_ms = 2500;
+	c->reply_ms = 3000;
+	c->udp_ms = 2000;
+	c->nmap_timeout_s = 300;
+	if ((rc = tk_cfg_check_keys(sec, keys, cc, cc->path, err)) ||
+	    (rc = tk_cfg_strings(sec, "hosts", true, &hosts, &nh, cc, cc->path, err)) ||
+	    (rc = tk_cfg_string(sec, "engine", false, &engine, cc, cc->path, err)) ||
+	    (rc = tk_cfg_bool(sec, "try_anonymous_ftp", false, &c->try_anon, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "max_concurrency", false, 1, 16384, &c->maxc, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "per_host_concurrency", false, 0, 16384, &c->per_host_c, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "per_host_rate", false, 0, 1000000, &c->rate, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "connect_timeout_ms", false, 50, 60000, &c->connect_ms, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "banner_timeout_ms", false, 50, 60000, &c->banner_ms, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "reply_timeout_ms", false, 50, 60000, &c->reply_ms, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "udp_timeout_ms", false, 50, 60000, &c->udp_ms, cc, cc->path, err)) ||
+	    (rc = tk_cfg_string(sec, "nmap_path", false, &np, cc, cc->path, err)) ||
+	    (rc = tk_cfg_int(sec, "nmap_timeout_s", false, 1, 86400, &c->nmap_timeout_s, cc, cc->path, err)))
+		goto fail;
+	tk_path_key(p, sizeof(p), cc->path, "engine");
+	if (strcmp(engine, "nmap") == 0)
+		c->use_nmap = true;
+	else if (strcmp(engine, "native") != 0) {
+		rc = tk_cfg_err(err, cc, p, "\"%s\": expected \"native\" or \"nmap\"", engine);
+		goto fail;
+	}
+	if (!(c->nmap_path = strdup(np))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	tk_path_key(p, sizeof(p), cc->path, "hosts");
+	for (i = 0; i < nh; i++) {
+		tk_path_idx(ip, sizeof(ip), p, i);
+		if ((rc = parse_host(c, &cap, hosts[i], cc, ip, err)))
+			goto fail;
+	}
+	if ((rc = parse_ports(c, sec, cc, err)) || (rc = parse_hints(c, sec, cc, err)))
+		goto fail;
+	tk_strv_free(hosts);
+	*state = c;
+	return TK_OK;
+fail:
+	tk_strv_free(hosts);
+	lg_free(c);
+	return rc;
+}
+
+static int lg_targets(const void *state, cJSON *list)
+{
+	const struct lg_cfg *c = state;
+	size_t i;
+	for (i = 0; i < c->nhosts; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(c->hosts[i].label));
+	return TK_OK;
+}
+
+/* ---- observations ---- */
+
+static const char *telnet_opt_name(unsigned o)
+{
+	switch (o) {
+	case 0: return "BINARY";
+	case 1: return "ECHO";
+	case 3: return "SUPPRESS-GO-AHEAD";
+	case 5: return "STATUS";
+	case 24: return "TERMINAL-TYPE";
+	case 31: return "NAWS";
+	case 32: return "TERMINAL-SPEED";
+	case 33: return "TOGGLE-FLOW-CONTROL";
+	case 34: return "LINEMODE";
+	case 35: return "X-DISPLAY-LOCATION";
+	case 36: return "ENVIRON";
+	case 37: return "AUTHENTICATION";
+	case 38: return "ENCRYPT";
+	case 39: return "NEW-ENVIRON";
+	default: return NULL;
+	}
+}
+
+static const char *rpc_prog_name(uint32_t p)
+{
+	switch (p) {
+	case 100000: return "portmapper";
+	case 100003: return "nfs";
+	case 100005: return "mountd";
+	case 100021: return "nlockmgr";
+	case 100024: return "status";
+	case 100227: return "nfs_acl";
+	default: return NULL;
+	}
+}
+
+static void host_list_add(cJSON **list, size_t count, int port)
+{
+	if (count > LG_LIST_MAX)
+		return;
+	if (!*list)
+		*list = cJSON_CreateArray();
+	cJSON_AddItemToArray(*list, cJSON_CreateNumber(port));
+}
+
+static void target_of(const struct lg_host *h, const struct lg_port *p, char *out, size_t size)
+{
+	snprintf(out, size, strchr(h->label, ':') ? "[%s]:%u/%s" : "%s:%u/%s", h->label, p->port,
+		 p->udp ? "udp" : "tcp");
+}
+
+static const struct lg_nmapinfo *nmap_info(const struct lg_host *h, const struct lg_port *p)
+{
+	size_t i;
+	for (i = 0; i < h->nnmap; i++)
+		if (h->nmap[i].p.port == p->port && h->nmap[i].p.udp == p->udp)
+			return &h->nmap[i];
+	return NULL;
+}
+
+static enum lg_proto proto_from_nmap(const char *s)
+{
+	static const struct {
+		const char *n;
+		enum lg_proto p;
+	} map[] = {{"telnet", LG_P_TELNET}, {"ftp", LG_P_FTP}, {"smtp", LG_P_SMTP}, {"login", LG_P_RLOGIN},
+		   {"shell", LG_P_RSH}, {"exec", LG_P_REXEC}, {"rpcbind", LG_P_RPCBIND}, {"nfs", LG_P_NFS},
+		   {"tftp", LG_P_TFTP}, {"ssh", LG_P_SSH}, {"http", LG_P_HTTP}};
+	size_t i;
+	for (i = 0; i < TK_ARRAY_LEN(map); i++)
+		if (strcmp(s, map[i].n) == 0)
+			return map[i].p;
+	return LG_P_UNKNOWN;
+}
+
+/* Record an open port with what the fingerprint (or the UDP probe) found. */
+static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h, const struct lg_port *p,
+			   const struct lg_fp *f, const unsigned char *rx, size_t rxlen)
+{
+	char target[400];
+	unsigned char ban[LG_BANNER_MAX * 2];
+	size_t bl;
+	char *esc;
+	cJSON *o;
+	const struct lg_nmapinfo *ni = nmap_info(h, p);
+	enum lg_proto proto = f->proto;
+	const char *how = f->how && *f->how ? f->how : "unknown";
+	int i;
+
+	target_of(h, p, target, sizeof(target));
+	o = tk_obs_new(ctx, "legacy_service", target);
+	if (proto == LG_P_UNKNOWN && ni && ni->service[0] && proto_from_nmap(ni->service) != LG_P_UNKNOWN) {
+		proto = proto_from_nmap(ni->service);
+		how = "nmap-service-detection";
+	}
+	cJSON_AddStringToObject(o, "host", h->label);
+	cJSON_AddStringToObject(o, "address", h->addr);
+	cJSON_AddNumberToObject(o, "port", p->port);
+	cJSON_AddStringToObject(o, "transport", p->udp ? "udp" : "tcp");
+	cJSON_AddStringToObject(o, "state", "open");
+	cJSON_AddStringToObject(o, "protocol", lg_proto_name(proto));
+	cJSON_AddStringToObject(o, "identified_by", how);
+	cJSON_AddStringToObject(o, "engine", c->use_nmap && h->nmap ? "nmap" : "native");
+	cJSON_AddBoolToObject(o, "remote_operation", lg_proto_remote_operation(proto));
+	cJSON_AddBoolToObject(o, "silent", f->silent && f->proto == LG_P_UNKNOWN);
+	bl = lg_fp_banner(f, rx, rxlen, ban, sizeof(ban));
+	if (bl > 0 && (esc = tk_escape_bytes(ban, bl, LG_BANNER_MAX))) {
+		cJSON_AddStringToObject(o, "banner", esc);
+		free(esc);
+	}
+	if (proto == LG_P_TELNET && f->telnet_nopts > 0) {
+		cJSON *a = cJSON_AddArrayToObject(o, "telnet_options");
+		for (i = 0; i < f->telnet_nopts; i++) {
+			static const char *const cmds[] = {"WILL", "WONT", "DO", "DONT"};
+			const char *nm = telnet_opt_name(f->telnet_opt[i]);
+			char s[48];
+			if (nm)
+				snprintf(s, sizeof(s), "%s %s", cmds[f->telnet_cmd[i] - 251], nm);
+			else
+				snprintf(s, sizeof(s), "%s %u", cmds[f->telnet_cmd[i] - 251], f->telnet_opt[i]);
+			cJSON_AddItemToArray(a, cJSON_CreateString(s));
+		}
+	}
+	if (proto == LG_P_FTP) {
+		cJSON_AddBoolToObject(o, "ftp_feat", f->ftp_feat);
+		if (f->ftp_auth_known)
+			cJSON_AddBoolToObject(o, "ftp_auth_tls", f->ftp_auth_tls);
+		cJSON_AddBoolToObject(o, "ftp_anonymous_checked", f->ftp_anon_checked);
+		if (f->ftp_anon_checked)
+			cJSON_AddBoolToObject(o, "ftp_anonymous_login", f->ftp_anonymous);
+	}
+	if (proto == LG_P_SMTP && f->proto == LG_P_SMTP) {
+		cJSON_AddBoolToObject(o, "smtp_esmtp", f->smtp_esmtp);
+		cJSON_AddBoolToObject(o, "smtp_starttls", f->smtp_starttls);
+	}
+	if (f->r_status >= 0)
+		cJSON_AddNumberToObject(o, "r_status_byte", f->r_status);
+	if (f->rpc_reply_stat >= 0) {
+		cJSON_AddNumberToObject(o, "rpc_reply_stat", f->rpc_reply_stat);
+		if (f->rpc_accept_stat >= 0)
+			cJSON_AddNumberToObject(o, "rpc_accept_stat", f->rpc_accept_stat);
+	}
+	if (f->rpc_nprogs > 0) {
+		cJSON *a = cJSON_AddArrayToObject(o, "rpc_programs");
+		for (i = 0; i < f->rpc_nprogs; i++) {
+			cJSON *e = cJSON_CreateObject();
+			const char *nm = rpc_prog_name(f->rpc_progs[i].prog);
+			cJSON_AddNumberToObject(e, "program", f->rpc_progs[i].prog);
+			if (nm)
+				cJSON_AddStringToObject(e, "name", nm);
+			cJSON_AddNumberToObject(e, "version", f->rpc_progs[i].vers);
+			cJSON_AddStringToObject(e, "transport", f->rpc_progs[i].prot == 17 ? "udp" : "tcp");
+			cJSON_AddNumberToObject(e, "port", f->rpc_progs[i].port);
+			cJSON_AddItemToArray(a, e);
+		}
+		if (f->rpc_truncated)
+			cJSON_AddBoolToObject(o, "rpc_programs_truncated", 1);
+	}
+	if (ni) {
+		cJSON *n = cJSON_AddObjectToObject(o, "nmap");
+		cJSON *cpe = cJSON_AddArrayToObject(o, "cpe");
+		cJSON_AddStringToObject(n, "service", ni->service);
+		if (ni->product[0])
+			cJSON_AddStringToObject(n, "product", ni->product);
+		if (ni->version[0])
+			cJSON_AddStringToObject(n, "version", ni->version);
+		for (i = 0; i < ni->ncpe; i++)
+			cJSON_AddItemToArray(cpe, cJSON_CreateString(ni->cpe[i]));
+	}
+	tk_emit(ctx, o);
+
+	h->nopen++;
+	if (!h->open_ports)
+		h->open_ports = cJSON_CreateArray();
+	if (!h->services)
+		h->services = cJSON_CreateArray();
+	if (!h->remote)
+		h->remote = cJSON_CreateArray();
+	if (cJSON_GetArraySize(h->open_ports) < 4096)
+		cJSON_AddItemToArray(h->open_ports, cJSON_CreateNumber(p->port));
+	if (cJSON_GetArraySize(h->services) < 4096) {
+		char s[64];
+		snprintf(s, sizeof(s), "%s@%u/%s", lg_proto_name(proto), p->port, p->udp ? "udp" : "tcp");
+		cJSON_AddItemToArray(h->services, cJSON_CreateString(s));
+		if (lg_proto_remote_operation(proto))
+			cJSON_AddItemToArray(h->remote, cJSON_CreateString(s));
+	}
+}
+
+static void emit_host(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h)
+{
+	cJSON *o;
+	size_t nrem;
+	if (h->failed)
+		return;
+	if (h->nmap_missing) {
+		tk_emit_error(ctx, h->label, TK_ERR_NET, "nmap did not report %s (host timeout?)", h->addr);
+		return;
+	}
+	if (h->next < h->nports || h->inflight > 0) {
+		tk_emit_error(ctx, h->label, TK_ERR_TIMEOUT,
+			      "scan stopped by the deadline: %zu of %zu ports done", h->next, h->nports);
+		return;
+	}
+	o = tk_obs_new(ctx, "legacy_host", h->label);
+	nrem = h->remote ? (size_t)cJSON_GetArraySize(h->remote) : 0;
+	cJSON_AddStringToObject(o, "host", h->label);
+	cJSON_AddStringToObject(o, "address", h->addr);
+	cJSON_AddStringToObject(o, "engine", c->use_nmap && h->nmap ? "nmap" : "native");
+	cJSON_AddNumberToObject(o, "ports_scanned", (double)h->nports);
+	cJSON_AddNumberToObject(o, "open", (double)h->nopen);
+	cJSON_AddNumberToObject(o, "closed", (double)h->nclosed);
+	cJSON_AddNumberToObject(o, "filtered", (double)h->nfiltered);
+	cJSON_AddNumberToObject(o, "open_filtered_udp", (double)h->nopenfiltered);
+	cJSON_AddNumberToObject(o, "errors", (double)h->nerrors);
+	cJSON_AddItemToObject(o, "open_ports", h->open_ports ? h->open_ports : cJSON_CreateArray());
+	cJSON_AddItemToObject(o, "services", h->services ? h->services : cJSON_CreateArray());
+	cJSON_AddItemToObject(o, "remote_operation_services", h->remote ? h->remote : cJSON_CreateArray());
+	h->open_ports = h->services = h->remote = NULL;
+	cJSON_AddNumberToObject(o, "remote_operation_count", (double)nrem);
+	if (h->closed_ports) {
+		cJSON_AddItemToObject(o, "closed_ports", h->closed_ports);
+		h->closed_ports = NULL;
+	}
+	if (h->filtered_ports) {
+		cJSON_AddItemToObject(o, "filtered_ports", h->filtered_ports);
+		h->filtered_ports = NULL;
+	}
+	tk_emit(ctx, o);
+}
+
+/* ---- the event loop ---- */
+
+struct lg_loop {
+	struct lg_cfg *c;
+	struct tk_runctx *ctx;
+	int ep;
+	struct lg_conn *conns;
+	size_t nconns, active;
+	size_t *freelist, nfree;
+	size_t rr;
+};
+
+static void conn_close(struct lg_loop *L, struct lg_conn *k)
+{
+	if (k->fd >= 0)
+		close(k->fd); /* closing the only descriptor also removes it from the epoll set */
+	k->fd = -1;
+	k->h->inflight--;
+	tk_budget_release(k->h->addr);
+	k->st = C_FREE;
+	L->active--;
+	L->freelist[L->nfree++] = (size_t)(k - L->conns);
+}
+
+static void mark_closed(struct lg_host *h, const struct lg_port *p)
+{
+	h->nclosed++;
+	host_list_add(&h->closed_ports, h->nclosed, p->port);
+}
+
+static void mark_filtered(struct lg_host *h, const struct lg_port *p)
+{
+	h->nfiltered++;
+	host_list_add(&h->filtered_ports, h->nfiltered, p->port);
+}
+
+static void dialog_act(struct lg_loop *L, struct lg_conn *k, enum lg_ev ev)
+{
+	unsigned char out[512];
+	size_t olen = 0;
+	enum lg_act a = lg_fp_step(&k->fp, ev, k->rx, k->rxlen, out, sizeof(out), &olen);
+	int64_t now = tk_now_ms();
+	if (a == LG_SEND) {
+		ssize_t w = send(k->fd, out, olen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			a = lg_fp_step(&k->fp, LG_EV_EOF, k->rx, k->rxlen, out, sizeof(out), &olen);
+			if (a != LG_DONE) {
+				/* Send failed: take what we know. */
+				record_service(L->ctx, L->c, k->h, &k->p, &k->fp, k->rx, k->rxlen);
+				conn_close(L, k);
+				return;
+			}
+		} else {
+			k->deadline = now + k->fp.wait_ms;
+			if (k->deadline > k->cap)
+				k->deadline = k->cap;
+			return;
+		}
+	}
+	if (a == LG_WAIT)
+		return;
+	record_service(L->ctx, L->c, k->h, &k->p, &k->fp, k->rx, k->rxlen);
+	conn_close(L, k);
+}
+
+static void start_dialog(struct lg_loop *L, struct lg_conn *k)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u64 = (uint64_t)(k - L->conns)};
+	int64_t now = tk_now_ms();
+	size_t olen, i;
+	unsigned char out[8];
+	k->st = C_DIALOG;
+	k->rxlen = 0;
+	if (!k->rx && !(k->rx = malloc(LG_RX_MAX))) {
+		k->h->nerrors++;
+		conn_close(L, k);
+		return;
+	}
+	lg_fp_init(&k->fp, k->p.port, L->c->try_anon);
+	k->fp.greet_ms = (int)L->c->banner_ms;
+	k->fp.stage_ms = (int)L->c->reply_ms;
+	for (i = 0; i < L->c->nhints; i++)
+		if (L->c->hint_port[i] == k->p.port)
+			k->fp.hint = L->c->hint_proto[i];
+	lg_fp_step(&k->fp, LG_EV_START, k->rx, 0, out, sizeof(out), &olen);
+	k->deadline = now + k->fp.wait_ms;
+	k->cap = now + LG_SERVICE_CAP_MS;
+	epoll_ctl(L->ep, EPOLL_CTL_MOD, k->fd, &ev);
+}
+
+static void udp_done(struct lg_loop *L, struct lg_conn *k, bool reply)
+{
+	if (reply) {
+		struct lg_fp f;
+		lg_fp_init(&f, k->p.port, false);
+		f.proto = LG_P_TFTP;
+		f.how = "tftp-reply";
+		f.banner_len = 0;
+		f.banner_off = 0;
+		record_service(L->ctx, L->c, k->h, &k->p, &f, k->rx, 0);
+	} else {
+		k->h->nopenfiltered++;
+	}
+	conn_close(L, k);
+}
+
+/* Start one probe of (h, p); returns false when out of descriptors (retry later). */
+static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p)
+{
+	struct sockaddr_storage sa = h->sa;
+	struct lg_conn *k;
+	int fd, r;
+	struct epoll_event ev;
+	if (sa.ss_family == AF_INET)
+		((struct sockaddr_in *)&sa)->sin_port = htons(p->port);
+	else
+		((struct sockaddr_in6 *)&sa)->sin6_port = htons(p->port);
+	fd = socket(sa.ss_family, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int e = errno;
+		tk_budget_release(h->addr);
+		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+			h->nerrors++;
+		return !(e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM);
+	}
+	k = &L->conns[L->freelist[--L->nfree]];
+	memset(&k->fp, 0, sizeof(k->fp));
+	k->fd = fd;
+	k->h = h;
+	k->p = *p;
+	k->rxlen = 0;
+	L->active++;
+	h->inflight++;
+	memset(&ev, 0, sizeof(ev));
+	ev.data.u64 = (uint64_t)(k - L->conns);
+	if (p->udp) {
+		unsigned char rrq[64];
+		size_t n = lg_tftp_rrq(rrq, sizeof(rrq));
+		int one = 1;
+		if (sa.ss_family == AF_INET)
+			setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one));
+		else
+			setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &one, sizeof(one));
+		k->st = C_UDP;
+		k->deadline = tk_now_ms() + L->c->udp_ms;
+		ev.events = EPOLLIN;
+		epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev);
+		if (sendto(fd, rrq, n, 0, (struct sockaddr *)&sa, h->salen) < 0) {
+			h->nerrors++;
+			conn_close(L, k);
+		}
+		return true;
+	}
+	r = connect(fd, (struct sockaddr *)&sa, h->salen);
+	if (r == 0) {
+		ev.events = EPOLLIN;
+		epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev);
+		start_dialog(L, k);
+		return true;
+	}
+	if (errno == EINPROGRESS) {
+		/* On loopback and near hosts the refusal is often already there: skip the epoll round. */
+		int e = 0;
+		socklen_t el = sizeof(e);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNREFUSED) {
+			mark_closed(h, p);
+			conn_close(L, k);
+			return true;
+		}
+		k->st = C_CONNECTING;
+		k->deadline = tk_now_ms() + L->c->connect_ms;
+		ev.events = EPOLLOUT;
+		epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev);
+		return true;
+	}
+	if (errno == ECONNREFUSED)
+		mark_closed(h, p);
+	else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ETIMEDOUT)
+		mark_filtered(h, p);
+	else
+		h->nerrors++;
+	close(fd);
+	k->fd = -1;
+	conn_close(L, k);
+	return true;
+}
+
+static void on_event(struct lg_loop *L, struct lg_conn *k, uint32_t events)
+{
+	if (k->st == C_CONNECTING) {
+		int e = 0;
+		socklen_t el = sizeof(e);
+		if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+			e = errno;
+		if (e == 0 && !(events & (EPOLLERR | EPOLLHUP))) {
+			start_dialog(L, k);
+		} else {
+			if (e == ECONNREFUSED || e == 0)
+				mark_closed(k->h, &k->p);
+			else if (e == ETIMEDOUT || e == EHOSTUNREACH || e == ENETUNREACH)
+				mark_filtered(k->h, &k->p);
+			else
+				k->h->nerrors++;
+			conn_close(L, k);
+		}
+		return;
+	}
+	if (k->st == C_UDP) {
+		unsigned char buf[600];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(k->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 0) {
+			if (errno == ECONNREFUSED) {
+				mark_closed(k->h, &k->p);
+				conn_close(L, k);
+			} else if (errno != EAGAIN) {
+				k->h->nerrors++;
+				conn_close(L, k);
+			}
+			return;
+		}
+		/* TFTP answers from a new port (RFC 1350 4): accept any port of the host. */
+		if (from.ss_family == k->h->sa.ss_family &&
+		    ((from.ss_family == AF_INET &&
+		      ((struct sockaddr_in *)&from)->sin_addr.s_addr == ((struct sockaddr_in *)&k->h->sa)->sin_addr.s_addr) ||
+		     (from.ss_family == AF_INET6 &&
+		      memcmp(&((struct sockaddr_in6 *)&from)->sin6_addr, &((struct sockaddr_in6 *)&k->h->sa)->sin6_addr,
+			     16) == 0)) &&
+		    lg_tftp_is_reply(buf, (size_t)n))
+			udp_done(L, k, true);
+		return;
+	}
+	if (k->st == C_DIALOG) {
+		ssize_t n;
+		if (k->rxlen >= LG_RX_MAX) {
+			dialog_act(L, k, LG_EV_EOF);
+			return;
+		}
+		n = recv(k->fd, k->rx + k->rxlen, LG_RX_MAX - k->rxlen, MSG_DONTWAIT);
+		if (n > 0) {
+			k->rxlen += (size_t)n;
+			dialog_act(L, k, k->rxlen >= LG_RX_MAX ? LG_EV_EOF : LG_EV_DATA);
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			dialog_act(L, k, LG_EV_EOF);
+		}
+	}
+}
+
+static void on_deadline(struct lg_loop *L, struct lg_conn *k)
+{
+	switch (k->st) {
+	case C_CONNECTING:
+		mark_filtered(k->h, &k->p);
+		conn_close(L, k);
+		break;
+	case C_UDP:
+		udp_done(L, k, false);
+		break;
+	case C_DIALOG:
+		if (tk_now_ms() >= k->cap) {
+			record_service(L->ctx, L->c, k->h, &k->p, &k->fp, k->rx, k->rxlen);
+			conn_close(L, k);
+		} else {
+			dialog_act(L, k, LG_EV_TIMEOUT);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Pick the next host allowed to start a connection now (round robin). */
+static struct lg_host *next_host(struct lg_loop *L, int64_t now_us, bool *pending)
+{
+	struct lg_cfg *c = L->c;
+	size_t i;
+	*pending = false;
+	for (i = 0; i < c->nhosts; i++) {
+		struct lg_host *h = &c->hosts[(L->rr + i) % c->nhosts];
+		if (h->failed || h->next >= h->nports)
+			continue;
+		*pending = true;
+		if ((c->per_host_c > 0 && h->inflight >= c->per_host_c) || (c->rate > 0 && now_us < h->next_us))
+			continue;
+		/* The process-wide politeness budget (shared with every probe and partner) has the last word. */
+		if (tk_budget_try_acquire(h->addr) != TK_OK)
+			continue;
+		L->rr = (L->rr + i + 1) % c->nhosts;
+		return h;
+	}
+	return NULL;
+}
+
+static size_t fd_budget(long long want)
+{
+	struct rlimit rl;
+	size_t lim = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < (rlim_t)want + 64) {
+			rlim_t nw = (rlim_t)want + 64 < rl.rlim_max ? (rlim_t)want + 64 : rl.rlim_max;
+			struct rlimit r2 = {nw, rl.rlim_max};
+			if (setrlimit(RLIMIT_NOFILE, &r2) == 0)
+				rl.rlim_cur = nw;
+		}
+		lim = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (size_t)rl.rlim_cur;
+	}
+	lim = lim > 64 ? lim - 64 : 1;
+	return (size_t)want < lim ? (size_t)want : lim;
+}
+
+static int run_loop(struct lg_cfg *c, struct tk_runctx *ctx, struct tk_err *err)
+{
+	struct lg_loop L;
+	struct epoll_event evs[256];
+	size_t i;
+	int rc = TK_OK;
+	int64_t last_sweep = 0;
+	memset(&L, 0, sizeof(L));
+	L.c = c;
+	L.ctx = ctx;
+	L.nconns = fd_budget(c->maxc);
+	L.ep = epoll_create1(EPOLL_CLOEXEC);
+	L.conns = calloc(L.nconns, sizeof(*L.conns));
+	L.freelist = calloc(L.nconns, sizeof(size_t));
+	if (L.ep < 0 || !L.conns || !L.freelist) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "cannot set up the scan loop");
+		goto out;
+	}
+	for (i = 0; i < L.nconns; i++) {
+		L.conns[i].fd = -1;
+		L.freelist[L.nfree++] = L.nconns - 1 - i;
+	}
+	for (;;) {
+		int64_t now = tk_now_ms(), now_us = now * 1000;
+		bool pending = false, fdfull = false;
+		int n, tmo = 20;
+		if (tk_run_cancelled(ctx) || tk_run_remaining_ms(ctx, 0) <= 0)
+			break;
+		while (L.nfree > 0 && !fdfull) {
+			struct lg_host *h = next_host(&L, now_us, &pending);
+			if (!h)
+				break;
+			if (!launch(&L, h, &h->ports[h->next])) {
+				fdfull = true;
+				break;
+			}
+			h->next++;
+			if (c->rate > 0) {
+				int64_t step = 1000000 / c->rate;
+				h->next_us = (h->next_us > now_us ? h->next_us : now_us) + step;
+			}
+		}
+		if (!pending) {
+			/* next_host returns pending only while scanning: recheck when the pool was full. */
+			for (i = 0; i < c->nhosts && !pending; i++)
+				if (!c->hosts[i].failed && c->hosts[i].next < c->hosts[i].nports)
+					pending = true;
+		}
+		if (L.active == 0 && !pending)
+			break;
+		if (L.active == 0)
+			tmo = 2;
+		n = epoll_wait(L.ep, evs, (int)TK_ARRAY_LEN(evs), L.nfree > 0 && pending ? (c->rate > 0 ? 2 : 0) : tmo);
+		for (i = 0; n > 0 && i < (size_t)n; i++) {
+			struct lg_conn *k = &L.conns[evs[i].data.u64];
+			if (k->st != C_FREE)
+				on_event(&L, k, evs[i].events);
+		}
+		now = tk_now_ms();
+		if (now - last_sweep >= 5) {
+			last_sweep = now;
+			for (i = 0; i < L.nconns; i++)
+				if (L.conns[i].st != C_FREE && now >= L.conns[i].deadline)
+					on_deadline(&L, &L.conns[i]);
+		}
+	}
+out:
+	for (i = 0; L.conns && i < L.nconns; i++)
+		if (L.conns[i].st != C_FREE) {
+			if (L.conns[i].fd >= 0)
+				close(L.conns[i].fd);
+			tk_budget_release(L.conns[i].h->addr);
+		}
+	for (i = 0; L.conns && i < L.nconns; i++)
+		free(L.conns[i].rx);
+	free(L.conns);
+	free(L.freelist);
+	if (L.ep >= 0)
+		close(L.ep);
+	return rc;
+}
+
+/* ---- nmap ---- */
+
+static bool find_exec(const char *name, char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 && tk_strlcpy(out, name, size) == TK_OK;
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t dl = colon ? (size_t)(colon - path) : strlen(path);
+		struct stat st;
+		if (dl > 0 && dl + strlen(name) + 2 <= size) {
+			memcpy(out, path, dl);
+			out[dl] = '/';
+			memcpy(out + dl + 1, name, strlen(name) + 1);
+			if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+				return true;
+		}
+		if (!colon)
+			break;
+		path = colon + 1;
+	}
+	return false;
+}
+
+/* "21,23,1000-2000" for the TCP ports (bounded by out). */
+static int port_spec(const struct lg_cfg *c, struct tk_buf *b)
+{
+	unsigned char *on = calloc(65536, 1);
+	long i, start = -1;
+	int rc = TK_OK;
+	if (!on)
+		return TK_ERR_NOMEM;
+	for (i = 0; i < (long)c->nports; i++)
+		if (!c->ports[i].udp)
+			on[c->ports[i].port] = 1;
+	for (i = 1; i <= 65536 && rc == TK_OK; i++) {
+		bool set = i <= 65535 && on[i];
+		if (set && start < 0)
+			start = i;
+		if (!set && start >= 0) {
+			rc = tk_buf_printf(b, b->len ? (start == i - 1 ? ",%ld" : ",%ld-%ld") : (start == i - 1 ? "%ld" : "%ld-%ld"),
+					   start, i - 1);
+			start = -1;
+		}
+	}
+	free(on);
+	return rc;
+}
+
+static bool host_in_family(const struct lg_host *h, int fam)
+{
+	return !h->failed && h->addr[0] && (strchr(h->addr, ':') ? AF_INET6 : AF_INET) == fam;
+}
+
+/* One nmap run over the hosts of one address family (nmap scans one family per run). */
+static int run_nmap(struct lg_cfg *c, const char *nmap, struct tk_runctx *ctx, struct tk_buf *outb, char *why,
+		    size_t wsize, int fam)
+{
+	struct tk_buf spec;
+	char **argv = NULL;
+	size_t na = 0, i;
+	int pfd[2] = {-1, -1}, status = 0, rc = TK_OK;
+	pid_t pid = -1;
+	int64_t deadline = tk_now_ms() + tk_run_remaining_ms(ctx, (int)(c->nmap_timeout_s * 1000));
+	char tmo[32];
+
+	tk_buf_init(&spec, 1 << 20);
+	if (port_spec(c, &spec) != TK_OK || spec.len == 0) {
+		snprintf(why, wsize, "no TCP ports to give nmap");
+		rc = TK_ERR_CONFIG;
+		goto out;
+	}
+	argv = calloc(c->nhosts + 20, sizeof(char *));
+	if (!argv) {
+		rc = TK_ERR_NOMEM;
+		goto out;
+	}
+	snprintf(tmo, sizeof(tmo), "%llds", c->nmap_timeout_s);
+	argv[na++] = (char *)nmap;
+	argv[na++] = "-sT";
+	argv[na++] = "-sV";
+	argv[na++] = "-Pn";
+	argv[na++] = "-n";
+	argv[na++] = "--host-timeout";
+	argv[na++] = tmo;
+	argv[na++] = "-oX";
+	argv[na++] = "-";
+	argv[na++] = "-p";
+	argv[na++] = spec.data;
+	if (fam == AF_INET6)
+		argv[na++] = "-6";
+	for (i = 0; i < c->nhosts; i++)
+		if (host_in_family(&c->hosts[i], fam))
+			argv[na++] = c->hosts[i].addr;
+	argv[na] = NULL;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		rc = TK_ERR_IO;
+		snprintf(why, wsize, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = TK_ERR_IO;
+		snprintf(why, wsize, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		int dn = open("/dev/null", O_RDWR);
+		if (dn >= 0) {
+			dup2(dn, 0);
+			dup2(dn, 2);
+		}
+		dup2(pfd[1], 1);
+		execv(nmap, argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	for (;;) {
+		struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
+		int64_t left = deadline - tk_now_ms();
+		char buf[65536];
+		ssize_t n;
+		if (left <= 0 || tk_run_cancelled(ctx)) {
+			kill(pid, SIGKILL);
+			rc = TK_ERR_TIMEOUT;
+			snprintf(why, wsize, "nmap did not finish before the deadline; killed");
+			break;
+		}
+		if (poll(&pf, 1, left > 200 ? 200 : (int)left) <= 0)
+			continue;
+		n = read(pfd[0], buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = TK_ERR_IO;
+			snprintf(why, wsize, "reading nmap output: %s", strerror(errno));
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (tk_buf_append(outb, buf, (size_t)n) != TK_OK) {
+			kill(pid, SIGKILL);
+			rc = TK_ERR_LIMIT;
+			snprintf(why, wsize, "nmap output exceeds %u bytes", LG_NMAP_OUT_MAX);
+			break;
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rc == TK_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+		rc = TK_ERR_IO;
+		snprintf(why, wsize, "nmap exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+out:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	free(argv);
+	tk_buf_free(&spec);
+	return rc;
+}
+
+/* Attach nmap's result to hosts: open TCP ports become the fingerprint list. */
+static int apply_nmap(struct lg_cfg *c, const struct tk_nmap_result *r, int fam)
+{
+	size_t i, j, k;
+	for (i = 0; i < c->nhosts; i++) {
+		struct lg_host *h = &c->hosts[i];
+		const struct tk_nmap_host *nh = NULL;
+		if (!host_in_family(h, fam))
+			continue;
+		for (j = 0; j < r->nhosts; j++)
+			if (strcmp(r->hosts[j].addr, h->addr) == 0)
+				nh = &r->hosts[j];
+		h->nports = 0;
+		h->ports = NULL;
+		if (!nh) {
+			h->nmap_missing = true; /* never report a host nmap did not report as clean */
+			continue;
+		}
+		h->nmap_ports = calloc(nh->nports + 1, sizeof(*h->nmap_ports));
+		h->nmap = calloc(nh->nports + 1, sizeof(*h->nmap));
+		if (!h->nmap_ports || !h->nmap)
+			return TK_ERR_NOMEM;
+		for (j = 0; j < nh->nports; j++) {
+			const struct tk_nmap_port *np = &nh->ports[j];
+			struct lg_nmapinfo *ni = &h->nmap[h->nnmap++];
+			ni->p.port = np->portid;
+			ni->p.udp = strcmp(np->proto, "udp") == 0;
+			tk_strlcpy(ni->state, np->state, sizeof(ni->state));
+			tk_strlcpy(ni->service, np->service, sizeof(ni->service));
+			tk_strlcpy(ni->product, np->product, sizeof(ni->product));
+			tk_strlcpy(ni->version, np->version, sizeof(ni->version));
+			ni->ncpe = np->ncpe;
+			for (k = 0; k < (size_t)np->ncpe; k++)
+				tk_strlcpy(ni->cpe[k], np->cpe[k], sizeof(ni->cpe[k]));
+			if (strcmp(np->state, "open") == 0 && !ni->p.udp)
+				h->nmap_ports[h->nports++] = ni->p;
+			else if (strcmp(np->state, "closed") == 0)
+				mark_closed(h, &ni->p);
+			else if (strcmp(np->state, "filtered") == 0)
+				mark_filtered(h, &ni->p);
+		}
+		h->ports = h->nmap_ports;
+		/* nmap reports only a summary count of ports in the same state ("extraports"). */
+		{
+			size_t tcp = 0;
+			for (k = 0; k < c->nports; k++)
+				if (!c->ports[k].udp)
+					tcp++;
+			if (tcp > h->nports + h->nclosed + h->nfiltered)
+				h->nclosed = tcp - h->nports - h->nfiltered;
+		}
+	}
+	return TK_OK;
+}
+
+static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
+{
+	static int nmap_missing_logged;
+	struct lg_cfg *c = state;
+	size_t i, nports_tcp = 0;
+	int rc;
+	bool nmap_done = false;
+	for (i = 0; i < c->nports; i++)
+		if (!c->ports[i].udp)
+			nports_tcp++;
+	for (i = 0; i < c->nhosts; i++) {
+		struct lg_host *h = &c->hosts[i];
+		h->ports = c->ports;
+		h->nports = c->nports;
+		h->next = 0;
+		if (h->is_name) {
+			struct addrinfo hints, *ai = NULL;
+			int g;
+			memset(&hints, 0, sizeof(hints));
+			hints.ai_socktype = SOCK_STREAM;
+			if ((g = getaddrinfo(h->label, NULL, &hints, &ai)) != 0 || !ai) {
+				tk_emit_error(ctx, h->label, TK_ERR_NET, "cannot resolve %s: %s", h->label, gai_strerror(g));
+				h->failed = true;
+				continue;
+			}
+			memcpy(&h->sa, ai->ai_addr, ai->ai_addrlen);
+			h->salen = (socklen_t)ai->ai_addrlen;
+			if (ai->ai_family == AF_INET)
+				inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, h->addr, sizeof(h->addr));
+			else
+				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, h->addr, sizeof(h->addr));
+			freeaddrinfo(ai);
+		}
+	}
+	if (c->use_nmap && nports_tcp > 0) {
+		char path[4096], why[512];
+		if (!find_exec(c->nmap_path, path, sizeof(path))) {
+			if (__atomic_exchange_n(&nmap_missing_logged, 1, __ATOMIC_SEQ_CST) == 0)
+				tk_log(TK_LOG_WARN, "legacy: nmap (%s) not found; using the native scanner", c->nmap_path);
+			c->use_nmap = false;
+		} else {
+			static const int fams[2] = {AF_INET, AF_INET6};
+			size_t f;
+			nmap_done = true;
+			for (f = 0; f < 2 && nmap_done; f++) {
+				struct tk_buf out;
+				struct tk_nmap_result *r = NULL;
+				struct tk_err perr = {0};
+				bool any = false;
+				for (i = 0; i < c->nhosts; i++)
+					any = any || host_in_family(&c->hosts[i], fams[f]);
+				if (!any)
+					continue;
+				tk_buf_init(&out, LG_NMAP_OUT_MAX);
+				why[0] = '\0';
+				rc = run_nmap(c, path, ctx, &out, why, sizeof(why), fams[f]);
+				if (rc == TK_OK && tk_nmapxml_parse(out.data ? out.data : "", out.len, &r, &perr) == TK_OK &&
+				    r->complete) {
+					if (apply_nmap(c, r, fams[f]) != TK_OK) {
+						tk_nmap_result_free(r);
+						tk_buf_free(&out);
+						return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+					}
+				} else {
+					tk_log(TK_LOG_WARN, "legacy: nmap failed (%s); using the native scanner",
+					       why[0] ? why : r ? "incomplete XML" : perr.msg);
+					nmap_done = false;
+				}
+				tk_nmap_result_free(r);
+				tk_buf_free(&out);
+			}
+			if (!nmap_done) {
+				/* Start again natively: forget whatever nmap reported. */
+				c->use_nmap = false;
+				for (i = 0; i < c->nhosts; i++) {
+					struct lg_host *h = &c->hosts[i];
+					free(h->nmap_ports);
+					free(h->nmap);
+					h->nmap_ports = NULL;
+					h->nmap = NULL;
+					h->nnmap = 0;
+					h->nmap_missing = false;
+					h->nclosed = h->nfiltered = 0;
+					cJSON_Delete(h->closed_ports);
+					cJSON_Delete(h->filtered_ports);
+					h->closed_ports = h->filtered_ports = NULL;
+					h->ports = c->ports;
+					h->nports = c->nports;
+				}
+			}
+		}
+	}
+	if (nmap_done) {
+		/* UDP ports are not given to nmap (-sU needs root): probe them natively. */
+		for (i = 0; i < c->nhosts; i++) {
+			struct lg_host *h = &c->hosts[i];
+			size_t k;
+			for (k = 0; k < c->nports; k++)
+				if (c->ports[k].udp && h->nmap_ports) {
+					struct lg_port *np = realloc(h->nmap_ports, (h->nports + 1) * sizeof(*np));
+					if (!np)
+						return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+					h->nmap_ports = np;
+					h->nmap_ports[h->nports++] = c->ports[k];
+					h->ports = h->nmap_ports;
+				}
+		}
+	}
+	if ((rc = run_loop(c, ctx, err)))
+		return rc;
+	for (i = 0; i < c->nhosts; i++) {
+		struct lg_host *h = &c->hosts[i];
+		if (nmap_done && !h->failed && h->next >= h->nports) {
+			/* Report the full configured port count, not just the fingerprinted ones. */
+			h->nports = c->nports;
+			h->next = c->nports;
+		}
+		emit_host(ctx, c, h);
+	}
+	return TK_OK;
+}
+
+const struct tk_probe tk_probe_legacy = {
+	.name = "legacy",
+	.summary = "Remote-operation services (TELNET, rlogin, rsh, rexec, FTP, NFS, TFTP) and SMTP: connect scan and fingerprint (native or nmap)",
+	.configure = lg_configure,
+	.targets = lg_targets,
+	.run = lg_run,
+	.free_state = lg_free,
+};
