@@ -36,6 +36,7 @@ int tk_cmd_probes(int argc, char **argv);
 int tk_cmd_rules(int argc, char **argv);
 int tk_cmd_validate(int argc, char **argv);
 int tk_cmd_demo(int argc, char **argv);
+int tk_cmd_feed(int argc, char **argv);
 int tk_cmd_key(int argc, char **argv);       /* cmd_history.c */
 int tk_cmd_history(int argc, char **argv);
 int tk_cmd_diff(int argc, char **argv);

@@ -15,6 +15,8 @@
 
 static const struct tk_demo_part *const demo_parts[] = {
 	&tk_demo_hsts,
+	&tk_demo_patch,
+	&tk_demo_tls,
 	&tk_demo_legacy,
 	&tk_demo_cloud,
 	&tk_demo_tokens,

@@ -22,6 +22,8 @@ struct tk_demo_part {
 };
 
 extern const struct tk_demo_part tk_demo_hsts;
+extern const struct tk_demo_part tk_demo_patch;
+extern const struct tk_demo_part tk_demo_tls;
 extern const struct tk_demo_part tk_demo_legacy;
 extern const struct tk_demo_part tk_demo_cloud;
 extern const struct tk_demo_part tk_demo_tokens;

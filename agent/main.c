@@ -26,6 +26,7 @@ static void usage(FILE *f)
 	      "  verify     check the stored reports' signatures and hash chain\n"
 	      "  report     re-render a stored scan (html, csv, sarif, junit, json)\n"
 	      "  key        show the agent's signing key (key show)\n"
+	      "  feed       feed update: download a vulnerability feed for the patch probe\n"
 	      "  version    print the version\n"
 	      "\n"
 	      "Run 'tenken COMMAND --help' for a command's options.\n"
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
 		rc = tk_cmd_verify(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "report") == 0)
 		rc = tk_cmd_report(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "feed") == 0)
+		rc = tk_cmd_feed(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("tenken %s\n", TENKEN_VERSION);
 		rc = 0;

@@ -3,16 +3,20 @@
 
 #include "probe.h"
 
+extern const struct tk_probe tk_probe_tls;
 extern const struct tk_probe tk_probe_hsts;
 extern const struct tk_probe tk_probe_legacy;
 extern const struct tk_probe tk_probe_capture;
+extern const struct tk_probe tk_probe_patch;
 extern const struct tk_probe tk_probe_cloud;
 extern const struct tk_probe tk_probe_tokens;
 
 const struct tk_probe *const tk_probes[] = {
+	&tk_probe_tls,
 	&tk_probe_hsts,
 	&tk_probe_legacy,
 	&tk_probe_capture,
+	&tk_probe_patch,
 	&tk_probe_cloud,
 	&tk_probe_tokens,
 	NULL,

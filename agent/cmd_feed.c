@@ -1,0 +1,330 @@
+/*
+ * cmd_feed.c - `tenken feed update`: download one vulnerability feed for the
+ * patch probe with libcurl.
+ *
+ *   tenken feed update --format debian-tracker \
+ *       --url https://security-tracker.debian.org/tracker/data/json --out feeds/debian.json
+ *
+ * Conditional: the ETag and Last-Modified of the last download are kept in
+ * OUT.meta.json and sent as If-None-Match / If-Modified-Since; 304 keeps the
+ * file. A new body is checked before it replaces the file: the transfer must
+ * be complete (Content-Length, chunked framing) and the JSON must load with
+ * the probe's own loader for the format. Replacement is atomic (temp file,
+ * fsync, rename); on any failure the previous feed stays in place.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "report.h"
+#include "tk.h"
+#include "vulnfeed.h"
+
+#define FEED_DEFAULT_MAX_MB 1024
+
+struct feed_opts {
+	const char *url, *out, *format, *ca_file;
+	long timeout_s;
+	long long max_mb;
+	bool quiet;
+};
+
+struct hdrs {
+	char etag[512];
+	char last_modified[128];
+};
+
+static void feed_usage(FILE *f)
+{
+	fputs("usage: tenken feed update --format FORMAT --url URL --out FILE\n"
+	      "       [--ca-file FILE] [--timeout SECONDS] [--max-mb N] [--quiet]\n"
+	      "\n"
+	      "Downloads a vulnerability feed for the patch probe. FORMAT is debian-tracker\n"
+	      "(https://security-tracker.debian.org/tracker/data/json), nvd (one CVE API 2.0\n"
+	      "response page) or osv (one OSV record or a JSON array of records).\n"
+	      "Sends If-None-Match/If-Modified-Since from FILE.meta.json; replaces FILE\n"
+	      "atomically only with a complete download that loads as FORMAT.\n"
+	      "\n"
+	      "exit codes: 0 updated or not modified, 2 usage error,\n"
+	      "            3 download failed or was invalid (the previous FILE is kept),\n"
+	      "            4 cannot write FILE\n",
+	      f);
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+	struct hdrs *h = userp;
+	size_t len = size * n;
+	char line[700];
+	size_t l = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
+	memcpy(line, data, l);
+	line[l] = '\0';
+	while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == '\n'))
+		line[--l] = '\0';
+	if (strncmp(line, "HTTP/", 5) == 0) {
+		h->etag[0] = h->last_modified[0] = '\0';
+	} else if (strncasecmp(line, "ETag:", 5) == 0) {
+		const char *v = line + 5;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		snprintf(h->etag, sizeof(h->etag), "%.511s", v);
+	} else if (strncasecmp(line, "Last-Modified:", 14) == 0) {
+		const char *v = line + 14;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		snprintf(h->last_modified, sizeof(h->last_modified), "%.127s", v);
+	}
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+	struct tk_buf *b = userp;
+	if (tk_buf_append(b, data, size * n) != TK_OK)
+		return 0; /* over --max-mb: abort */
+	return size * n;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* Load the body with the probe's loader: proves it is complete, well-formed JSON of the format. */
+static int validate(const char *format, const char *name, const char *data, size_t len, struct tk_vdb_stats *st,
+		    struct tk_err *err)
+{
+	struct tk_vdb db;
+	struct tk_vdb_want want;
+	int rc;
+	memset(&want, 0, sizeof(want)); /* keep nothing: only parse */
+	tk_vdb_init(&db);
+	if (strcmp(format, "debian-tracker") == 0)
+		rc = tk_vdb_load_debian(&db, data, len, name, &want, st, err);
+	else if (strcmp(format, "nvd") == 0)
+		rc = tk_vdb_load_nvd(&db, data, len, name, &want, st, err);
+	else
+		rc = tk_vdb_load_osv(&db, data, len, name, &want, st, err);
+	tk_vdb_clear(&db);
+	return rc;
+}
+
+static int feed_update(const struct feed_opts *o)
+{
+	char *meta_path = NULL, *meta_text = NULL, errbuf[CURL_ERROR_SIZE] = "";
+	cJSON *meta = NULL, *nm = NULL;
+	struct curl_slist *hl = NULL;
+	struct tk_buf body;
+	struct hdrs h;
+	struct tk_err err = {0};
+	struct tk_vdb_stats st;
+	struct stat sb;
+	CURL *c = NULL;
+	CURLcode cc;
+	long status = 0;
+	curl_off_t clen = -1;
+	size_t mlen = 0;
+	int ex = TK_EXIT_INCOMPLETE;
+	char hdr[700], fp[24];
+
+	memset(&h, 0, sizeof(h));
+	tk_buf_init(&body, (size_t)o->max_mb << 20);
+	if (!(meta_path = malloc(strlen(o->out) + 11))) {
+		ex = TK_EXIT_ERROR;
+		goto out;
+	}
+	snprintf(meta_path, strlen(o->out) + 11, "%s.meta.json", o->out);
+	/* the previous download's validators, only if it was this URL and the file is still there */
+	if (stat(o->out, &sb) == 0 && tk_read_file(meta_path, 1 << 16, &meta_text, &mlen, &err) == TK_OK &&
+	    (meta = cJSON_ParseWithLength(meta_text, mlen))) {
+		const char *u = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "url"));
+		const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "etag"));
+		const char *lm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "last_modified"));
+		const char *fm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "format"));
+		if (u && strcmp(u, o->url) == 0 && fm && strcmp(fm, o->format) == 0) {
+			if (et && *et && printable(et) && strlen(et) < 512) {
+				snprintf(hdr, sizeof(hdr), "If-None-Match: %s", et);
+				hl = curl_slist_append(hl, hdr);
+			}
+			if (lm && *lm && printable(lm) && strlen(lm) < 128) {
+				snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", lm);
+				hl = curl_slist_append(hl, hdr);
+			}
+		}
+	}
+	if (!(c = curl_easy_init())) {
+		ex = TK_EXIT_ERROR;
+		goto out;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, o->url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_s);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout_s < 30 ? o->timeout_s : 30L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/deflate if the server offers it */
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (feed update)");
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
+	if (hl)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	if (o->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
+	if (cc == CURLE_WRITE_ERROR) { /* on_body refuses only what would pass the bound */
+		fprintf(stderr, "tenken: feed update: %s: larger than --max-mb %lld; kept the previous %s\n", o->url,
+			o->max_mb, o->out);
+		goto out;
+	}
+	if (cc == CURLE_PARTIAL_FILE) {
+		fprintf(stderr, "tenken: feed update: %s: truncated download (%zu of %lld bytes: %s); kept the previous %s\n",
+			o->url, body.len, (long long)clen, errbuf, o->out);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		fprintf(stderr, "tenken: feed update: %s: %s; kept the previous %s\n", o->url,
+			errbuf[0] ? errbuf : curl_easy_strerror(cc), o->out);
+		goto out;
+	}
+	if (status == 304) {
+		if (!o->quiet)
+			printf("tenken: feed update: %s not modified (HTTP 304); %s unchanged\n", o->url, o->out);
+		ex = TK_EXIT_OK;
+		goto out;
+	}
+	if (status != 200) {
+		fprintf(stderr, "tenken: feed update: %s: HTTP %ld; kept the previous %s\n", o->url, status, o->out);
+		goto out;
+	}
+	/* curl has checked Content-Length and chunked framing (CURLE_PARTIAL_FILE above) */
+	if (validate(o->format, o->url, body.data ? body.data : "", body.len, &st, &err)) {
+		fprintf(stderr, "tenken: feed update: downloaded %s feed is invalid: %s; kept the previous %s\n",
+			o->format, err.msg, o->out);
+		goto out;
+	}
+	if (tk_write_file_atomic(o->out, body.data ? body.data : "", body.len, 0644, &err)) {
+		fprintf(stderr, "tenken: feed update: %s\n", err.msg);
+		ex = TK_EXIT_ERROR;
+		goto out;
+	}
+	{
+		unsigned char sha[32];
+		char hex[65], ts[32];
+		char *text;
+		tk_sha256(body.data ? body.data : "", body.len, sha);
+		tk_hex(sha, 32, hex);
+		tk_rfc3339(time(NULL), ts);
+		nm = cJSON_CreateObject();
+		cJSON_AddStringToObject(nm, "url", o->url);
+		cJSON_AddStringToObject(nm, "format", o->format);
+		cJSON_AddStringToObject(nm, "etag", h.etag);
+		cJSON_AddStringToObject(nm, "last_modified", h.last_modified);
+		cJSON_AddStringToObject(nm, "sha256", hex);
+		cJSON_AddNumberToObject(nm, "bytes", (double)body.len);
+		cJSON_AddNumberToObject(nm, "records", (double)st.records);
+		cJSON_AddStringToObject(nm, "fetched_at", ts);
+		text = cJSON_Print(nm);
+		if (!text || tk_write_file_atomic(meta_path, text, strlen(text), 0644, &err)) {
+			fprintf(stderr, "tenken: feed update: %s\n", text ? err.msg : "out of memory");
+			free(text);
+			ex = TK_EXIT_ERROR;
+			goto out;
+		}
+		free(text);
+		tk_fingerprint(body.data ? body.data : "", body.len, fp);
+		if (!o->quiet)
+			printf("tenken: feed update: %s -> %s: %zu bytes, %zu records (%s)\n", o->url, o->out, body.len,
+			       st.records, fp);
+	}
+	ex = TK_EXIT_OK;
+out:
+	if (c)
+		curl_easy_cleanup(c);
+	curl_slist_free_all(hl);
+	tk_buf_free(&body);
+	cJSON_Delete(meta);
+	cJSON_Delete(nm);
+	free(meta_text);
+	free(meta_path);
+	return ex;
+}
+
+int tk_cmd_feed(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"url", required_argument, NULL, 'u'},	   {"out", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, 'F'},  {"ca-file", required_argument, NULL, 'C'},
+		{"timeout", required_argument, NULL, 'T'}, {"max-mb", required_argument, NULL, 'M'},
+		{"quiet", no_argument, NULL, 'q'},	   {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct feed_opts o;
+	long long v;
+	int ch;
+	memset(&o, 0, sizeof(o));
+	o.timeout_s = 600;
+	o.max_mb = FEED_DEFAULT_MAX_MB;
+	if (argc < 2 || strcmp(argv[1], "update") != 0) {
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+			feed_usage(stdout);
+			return TK_EXIT_OK;
+		}
+		feed_usage(stderr);
+		return TK_EXIT_USAGE;
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "u:o:F:C:T:M:qh", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'u': o.url = optarg; break;
+		case 'o': o.out = optarg; break;
+		case 'F': o.format = optarg; break;
+		case 'C': o.ca_file = optarg; break;
+		case 'q': o.quiet = true; break;
+		case 'T':
+			if (tk_parse_ll(optarg, 1, 86400, &v)) {
+				fputs("tenken: feed update: --timeout: expected 1..86400 seconds\n", stderr);
+				return TK_EXIT_USAGE;
+			}
+			o.timeout_s = (long)v;
+			break;
+		case 'M':
+			if (tk_parse_ll(optarg, 1, 16384, &o.max_mb)) {
+				fputs("tenken: feed update: --max-mb: expected 1..16384\n", stderr);
+				return TK_EXIT_USAGE;
+			}
+			break;
+		case 'h': feed_usage(stdout); return TK_EXIT_OK;
+		default: feed_usage(stderr); return TK_EXIT_USAGE;
+		}
+	}
+	if (!o.url || !o.out || !o.format || optind != argc) {
+		fputs("tenken: feed update: --format, --url and --out are required\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	if (strcmp(o.format, "debian-tracker") != 0 && strcmp(o.format, "nvd") != 0 && strcmp(o.format, "osv") != 0) {
+		fprintf(stderr, "tenken: feed update: --format: unknown \"%s\" (debian-tracker, nvd, osv)\n", o.format);
+		return TK_EXIT_USAGE;
+	}
+	if (strncmp(o.url, "https://", 8) != 0 && strncmp(o.url, "http://", 7) != 0) {
+		fputs("tenken: feed update: --url: expected an http(s) URL\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	return feed_update(&o);
+}

@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""TLS probe benchmark and peer agreement, in one run, on loopback only.
+
+  agree   for each server configuration, the accepted (protocol, suite) sets of
+          tenken, sslscan, nmap --script ssl-enum-ciphers and testssl.sh, and
+          their differences
+  speed   full assessment of one legacy-configured `openssl s_server`: wall time
+          (median of --runs) and TCP connections (counted by a relay in a
+          separate, untimed run) per tool
+  scale   N endpoints (127.0.0.1 .. 127.0.0.N, one s_server each) in one
+          tenken scan: wall time and peak RSS
+
+usage: bench/tls/bench_tls.py [--tenken build/tenken] [--only agree,speed,scale]
+                              [--runs 5] [--endpoints 200] [--no-testssl]
+Needs: openssl, sslscan, nmap, testssl (Debian packages). Prints a summary;
+writes nothing outside a temporary directory.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+
+VKEY = {"SSLv2": "ssl2", "SSLv3": "ssl3", "TLSv1.0": "tls1_0", "TLSv1.1": "tls1_1", "TLSv1.2": "tls1_2",
+        "TLSv1.3": "tls1_3"}
+
+
+def load_table():
+    """IANA name -> code point, from the generated suite table."""
+    t = {}
+    for line in open(os.path.join(SRC, "probes", "tls_suites_table.inc"), encoding="utf-8"):
+        m = re.match(r'\{0x([0-9A-F]{4}), "([^"]+)"', line)
+        if m:
+            t[m.group(2)] = int(m.group(1), 16)
+    return t
+
+
+TABLE = load_table()
+NAME = {v: k for k, v in TABLE.items()}
+
+
+def free_port(addr="127.0.0.1"):
+    s = socket.socket()
+    s.bind((addr, 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_listen(addr, port):
+    for _ in range(200):
+        try:
+            with socket.create_connection((addr, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.03)
+    return False
+
+
+def pki(d, ec=False):
+    def q(*a):
+        subprocess.run(list(a), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if ec else ["-newkey", "rsa:2048"]
+    name = "ec" if ec else "rsa"
+    q("openssl", "req", "-x509", *key, "-nodes", "-keyout", os.path.join(d, name + ".key"),
+      "-out", os.path.join(d, name + ".pem"), "-days", "30", "-subj", "/CN=bench.test",
+      "-addext", "subjectAltName=DNS:bench.test,IP:127.0.0.1")
+    return os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
+
+
+CONFIGS = {
+    "tls13-only": ["-tls1_3"],
+    "tls12-aead": ["-tls1_2", "-cipher", "ECDHE+AESGCM:ECDHE+CHACHA20"],
+    "legacy": ["-cipher", "ALL:@SECLEVEL=0"],
+    "server-pref": ["-tls1_2", "-serverpref", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256"],
+}
+
+
+class Servers:
+    def __init__(self):
+        self.procs = []
+
+    def start(self, cert, key, args, addr="127.0.0.1"):
+        port = free_port(addr)
+        self.procs.append(subprocess.Popen(
+            ["openssl", "s_server", "-accept", "%s:%d" % (addr, port), "-cert", cert, "-key", key, "-quiet",
+             "-naccept", "1000000"] + args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL))
+        if not wait_listen(addr, port):
+            raise RuntimeError("s_server did not start on %s:%d" % (addr, port))
+        return port
+
+    def stop(self):
+        for p in self.procs:
+            p.kill()
+        for p in self.procs:
+            p.wait()
+        self.procs = []
+
+
+class Relay:
+    """Counts TCP connections: listens on 127.0.0.1, forwards each to the target."""
+
+    def __init__(self, port):
+        self.target = port
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(512)
+        self.port = self.sock.getsockname()[1]
+        self.count = 0
+        self.alive = True
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        while self.alive:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.count += 1
+            threading.Thread(target=self.pipe, args=(c,), daemon=True).start()
+
+    def pipe(self, c):
+        try:
+            u = socket.create_connection(("127.0.0.1", self.target))
+        except OSError:
+            c.close()
+            return
+
+        def one(a, b):
+            try:
+                while True:
+                    x = a.recv(65536)
+                    if not x:
+                        break
+                    b.sendall(x)
+            except OSError:
+                pass
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        t = threading.Thread(target=one, args=(u, c), daemon=True)
+        t.start()
+        one(c, u)
+        t.join(5)
+        c.close()
+        u.close()
+
+    def close(self):
+        self.alive = False
+        self.sock.close()
+
+
+# ---- tools: each returns {(version_key, code)} ----
+
+def run_tenken(tenken, d, port, tag, ca=None, endpoints=None, timeout=600, rate=100000, hsts=False):
+    eps = endpoints or ["127.0.0.1:%d" % port]
+    cfg = {"partner": {"id": "bench", "name": "bench"}, "checklist": "fisc-api-2018",
+           "probes": {"tls": {"endpoints": eps, "timeout_s": 600, "connection_timeout_s": 10, "parallel": 64}}}
+    if hsts:  # the full assessment includes the HSTS probe's HTTPS request (s_server -www answers it)
+        cfg["probes"]["hsts"] = {"urls": ["https://127.0.0.1:%d/" % port], "check_http_redirect": False}
+    if rate:  # None: the default per-host politeness budget (8 in flight, 50 new connections/s)
+        cfg["scan"] = {"max_connections_per_host": 64, "connections_per_second_per_host": rate}
+    if ca:
+        cfg["probes"]["tls"]["ca_file"] = ca
+    cp = os.path.join(d, "tk-%s.json" % tag)
+    with open(cp, "w") as f:
+        json.dump(cfg, f)
+    out = os.path.join(d, "tk-%s" % tag)
+    subprocess.run([tenken, "scan", "-c", cp, "-o", out, "--format", "json", "--quiet"], timeout=timeout,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.load(open(os.path.join(out, "report.json")))
+
+
+def tenken_set(rep):
+    s = set()
+    for o in rep["observations"]:
+        if o.get("probe") != "tls" or o.get("kind") != "endpoint":
+            continue
+        for v, e in o.get("suites", {}).items():
+            for c in e.get("accepted", []):
+                if isinstance(c, dict):
+                    s.add((v, int(c["code"], 16)))
+        for v, ok in o.get("protocols", {}).items():
+            if ok:
+                s.add((v, None))
+    return s
+
+
+def run_sslscan(d, port, tag):
+    x = os.path.join(d, "sslscan-%s.xml" % tag)
+    subprocess.run(["sslscan", "--no-colour", "--xml=" + x, "127.0.0.1:%d" % port], timeout=600,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s = set()
+    try:
+        root = ET.parse(x).getroot()
+    except (ET.ParseError, OSError):
+        return s
+    for p in root.iter("protocol"):
+        if p.get("enabled") == "1":
+            k = {"ssl2": "ssl2", "ssl3": "ssl3", "tls1.0": "tls1_0", "tls1.1": "tls1_1", "tls1.2": "tls1_2",
+                 "tls1.3": "tls1_3"}.get(p.get("type") + p.get("version"))
+            if k:
+                s.add((k, None))
+    for c in root.iter("cipher"):
+        v = VKEY.get(c.get("sslversion"))
+        if v and c.get("id"):
+            s.add((v, int(c.get("id"), 16)))
+    return s
+
+
+def run_nmap(d, port, tag):
+    x = os.path.join(d, "nmap-%s.xml" % tag)
+    subprocess.run(["nmap", "-Pn", "-n", "-p", str(port), "--script", "ssl-enum-ciphers", "-oX", x, "127.0.0.1"],
+                   timeout=600, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s = set()
+    try:
+        root = ET.parse(x).getroot()
+    except (ET.ParseError, OSError):
+        return s
+    for t in root.iter("table"):
+        v = VKEY.get(t.get("key"))
+        if not v:
+            continue
+        s.add((v, None))
+        for e in t.iter("elem"):
+            if e.get("key") == "name" and e.text:
+                # nmap names the TLS 1.3 suites by their draft names (TLS_AKE_WITH_AES_128_GCM_SHA256)
+                n = e.text.replace("TLS_AKE_WITH_", "TLS_")
+                if n in TABLE:
+                    s.add((v, TABLE[n]))
+                else:
+                    print("  note: nmap suite name not in the table: %s" % e.text)
+    return s
+
+
+def run_testssl(d, port, tag):
+    j = os.path.join(d, "testssl-%s.json" % tag)
+    if os.path.exists(j):
+        os.unlink(j)
+    subprocess.run(["testssl", "--jsonfile", j, "--warnings", "off", "--color", "0", "-p", "-E",
+                    "127.0.0.1:%d" % port], timeout=1200, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s = set()
+    try:
+        data = json.load(open(j))
+    except (OSError, ValueError):
+        return s
+    pk = {"SSLv2": "ssl2", "SSLv3": "ssl3", "TLS1": "tls1_0", "TLS1_1": "tls1_1", "TLS1_2": "tls1_2", "TLS1_3": "tls1_3"}
+    ck = {"ssl2": "ssl2", "ssl3": "ssl3", "tls1": "tls1_0", "tls1_1": "tls1_1", "tls1_2": "tls1_2", "tls1_3": "tls1_3"}
+    for e in data:
+        i, f = e.get("id", ""), e.get("finding", "")
+        if i in pk and f.startswith("offered"):
+            s.add((pk[i], None))
+        m = re.match(r"cipher-(\w+?)_x([0-9a-f]+)$", i)
+        if m and m.group(1) in ck:
+            code = int(m.group(2), 16)
+            if code <= 0xFFFF:
+                s.add((ck[m.group(1)], code))
+    return s
+
+
+def fmt(pairs):
+    return ", ".join("%s %s" % (v, NAME.get(c, "0x%04X" % c) if c is not None else "(protocol)")
+                     for v, c in sorted(pairs, key=lambda x: (x[0], x[1] or 0)))
+
+
+def agree(args, d, tools):
+    rsa = pki(d)
+    srv = Servers()
+    results = {}
+    try:
+        for name, sargs in CONFIGS.items():
+            port = srv.start(*rsa, sargs)
+            sets = {"tenken": tenken_set(run_tenken(args.tenken, d, port, "agree-" + name))}
+            for t, fn in tools.items():
+                sets[t] = fn(d, port, "agree-" + name)
+            results[name] = sets
+            report(name, sets)
+        # SSL 3.0 with 3DES/RC4/export: a raw responder (the local OpenSSL cannot serve these)
+        from test_tls import RawTLSServer
+        raw = RawTLSServer(0x0300, [0x000A, 0x0005, 0x0003])
+        try:
+            sets = {"tenken": tenken_set(run_tenken(args.tenken, d, raw.port, "agree-ssl3raw"))}
+            for t, fn in tools.items():
+                sets[t] = fn(d, raw.port, "agree-ssl3raw")
+            results["ssl3-raw"] = sets
+            report("ssl3-raw (SSL 3.0: 3DES, RC4, export)", sets)
+        finally:
+            raw.close()
+    finally:
+        srv.stop()
+    return results
+
+
+def report(name, sets):
+    ref = sets["tenken"]
+    print("\n[%s] tenken: %d protocol(s), %d (protocol, suite) pairs" %
+          (name, len([p for p in ref if p[1] is None]), len([p for p in ref if p[1] is not None])))
+    for t, s in sets.items():
+        if t == "tenken":
+            continue
+        miss, extra = ref - s, s - ref
+        print("  %-8s %s" % (t, "AGREES" if not miss and not extra else "DIFFERS"))
+        if miss:
+            print("           only tenken: " + fmt(miss))
+        if extra:
+            print("           only %s: %s" % (t, fmt(extra)))
+    sys.stdout.flush()
+
+
+def timed(cmd_fn, runs):
+    ts = []
+    for _ in range(runs):
+        t0 = time.monotonic()
+        cmd_fn()
+        ts.append(time.monotonic() - t0)
+    return statistics.median(ts)
+
+
+def speed(args, d, tools):
+    rsa = pki(d)
+    srv = Servers()
+    try:
+        port = srv.start(*rsa, CONFIGS["legacy"] + ["-www"])
+        rep = run_tenken(args.tenken, d, port, "speed-probe")
+        o = [x for x in rep["observations"] if x.get("kind") == "endpoint"][0]
+        pairs = o["accepted_suites"]
+        versions = 6
+        rows = []
+        runners = {"tenken": lambda p, tag: run_tenken(args.tenken, d, p, tag, hsts=True),
+                   "tenken*": lambda p, tag: run_tenken(args.tenken, d, p, tag, rate=None, hsts=True)}
+        runners.update(tools)
+        for t, fn in runners.items():
+            n = 1 if t == "testssl" else args.runs
+            own = t.startswith("tenken")
+            wall = timed(lambda: fn(port, "speed-" + t) if own else fn(d, port, "speed-" + t), n)
+            relay = Relay(port)
+            if own:
+                fn(relay.port, "count-" + t)
+            else:
+                fn(d, relay.port, "count-" + t)
+            time.sleep(0.3)
+            relay.close()
+            rows.append((t, wall, relay.count, n))
+        print("\nFull assessment (tenken: tls + hsts probes) of one legacy s_server (ALL:@SECLEVEL=0, TLS 1.0-1.3): "
+              "%d accepted (protocol, suite) pairs" % pairs)
+        print("  %-8s %10s %12s %6s" % ("tool", "wall (s)", "connections", "runs"))
+        for t, w, c, n in rows:
+            print("  %-8s %10.3f %12d %6d" % (t, w, c, n))
+        tk = [r for r in rows if r[0] == "tenken"][0]
+        fast = [r[1] for r in rows if r[0] in ("sslscan", "nmap")]
+        if fast:
+            print("  tenken vs faster of sslscan/nmap: %.1fx faster (target >= 3x)" % (min(fast) / tk[1]))
+        ts = [r[1] for r in rows if r[0] == "testssl"]
+        if ts:
+            print("  tenken vs testssl.sh: %.1fx faster (target >= 20x)" % (ts[0] / tk[1]))
+        print("  tenken connections %d vs budget pairs + versions + 10 = %d" % (tk[2], pairs + versions + 10))
+        print("  tenken: per-host politeness budget lifted (64 in flight, 100000/s);"
+              " tenken*: the default budget (8 in flight, 50 new connections/s per host)")
+    finally:
+        srv.stop()
+
+
+def scale(args, d):
+    ec = pki(d, ec=True)
+    srv = Servers()
+    n = args.endpoints
+    eps = []
+    try:
+        for i in range(1, n + 1):
+            addr = "127.0.0.%d" % i
+            port = srv.start(*ec, ["-cipher", "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES", "-no_tls1_1", "-no_tls1"], addr=addr)
+            eps.append("%s:%d" % (addr, port))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.monotonic()
+        rep = run_tenken(args.tenken, d, 0, "scale", endpoints=eps)
+        wall = time.monotonic() - t0
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        ok = len([o for o in rep["observations"] if o.get("kind") == "endpoint"])
+        conns = sum(o.get("connections", 0) for o in rep["observations"] if o.get("kind") == "endpoint")
+        print("\n%d endpoints on 127.0.0.1..127.0.0.%d (one s_server each, ECDSA P-256, TLS 1.2+1.3):" % (n, n))
+        print("  observed %d/%d, %d TCP connections, wall %.2f s, tenken peak RSS %.1f MiB%s" %
+              (ok, n, conns, wall, peak / 1024.0, "" if peak > before else " (<= an earlier child's peak)"))
+    finally:
+        srv.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tenken", default=os.path.join(SRC, "build", "tenken"))
+    ap.add_argument("--only", default="agree,speed,scale")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--endpoints", type=int, default=200)
+    ap.add_argument("--no-testssl", action="store_true")
+    args = ap.parse_args()
+    tools = {}
+    if shutil.which("sslscan"):
+        tools["sslscan"] = run_sslscan
+    if shutil.which("nmap"):
+        tools["nmap"] = run_nmap
+    if shutil.which("testssl") and not args.no_testssl:
+        tools["testssl"] = run_testssl
+    d = tempfile.mkdtemp(prefix="tenken-bench-tls-")
+    try:
+        only = args.only.split(",")
+        # scale first: its peak-RSS reading is only clean before other children ran
+        if "scale" in only:
+            scale(args, d)
+        if "agree" in only:
+            agree(args, d, tools)
+        if "speed" in only:
+            speed(args, d, tools)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
