@@ -1,5 +1,6 @@
 /* aws.c - the AWS client: SigV4, credentials, STS AssumeRole, requests (see aws.h). */
 #include "aws.h"
+#include "curlbudget.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -845,7 +846,7 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 	int attempt, rc = TK_OK;
 	char s3sha[100];
 	char *tokhdr = NULL, *authhdr = NULL;
-	struct tk_sockbudget sb;
+	struct tk_curlbudget sb;
 	CURL *e = NULL;
 
 	memset(&sb, 0, sizeof(sb));
@@ -953,7 +954,7 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
 		if (a->ca_file)
 			curl_easy_setopt(e, CURLOPT_CAINFO, a->ca_file);
-		tk_sockbudget_attach(e, &sb, deadline);
+		tk_curlbudget_attach(e, &sb, deadline, false);
 		cres = curl_easy_perform(e);
 		curl_slist_free_all(hl);
 		if (cres != CURLE_OK) {

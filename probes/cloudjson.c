@@ -1,5 +1,6 @@
 /* cloudjson.c - Graph and Directory administrator lists, and the bearer-API HTTP helper. */
 #include "cloudjson.h"
+#include "curlbudget.h"
 
 #include "budget.h"
 
@@ -289,54 +290,6 @@ int tk_directory_export_parse(const char *p, size_t len, struct tk_admins *out, 
 
 /* ---- HTTP ---- */
 
-static curl_socket_t budget_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	struct tk_sockbudget *b = clientp;
-	char host[64] = "";
-	curl_socket_t fd;
-	(void)purpose;
-	if (a->family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&a->addr)->sin_addr, host, sizeof(host));
-	else if (a->family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a->addr)->sin6_addr, host, sizeof(host));
-	if (b->n >= TK_SOCKBUDGET_MAX || tk_budget_acquire(host, b->deadline_ms) != TK_OK)
-		return CURL_SOCKET_BAD;
-	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd == CURL_SOCKET_BAD) {
-		tk_budget_release(host);
-		return fd;
-	}
-	b->e[b->n].fd = fd;
-	memcpy(b->e[b->n].host, host, sizeof(host));
-	b->n++;
-	return fd;
-}
-
-static int budget_close(void *clientp, curl_socket_t fd)
-{
-	struct tk_sockbudget *b = clientp;
-	size_t i;
-	for (i = 0; i < b->n; i++) {
-		if (b->e[i].fd == fd) {
-			tk_budget_release(b->e[i].host);
-			b->e[i] = b->e[--b->n];
-			break;
-		}
-	}
-	return close(fd);
-}
-
-void tk_sockbudget_attach(void *curl_easy, struct tk_sockbudget *b, int64_t deadline_ms)
-{
-	CURL *e = curl_easy;
-	b->deadline_ms = deadline_ms;
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, budget_open);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, b);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, budget_close);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, b);
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-}
-
 struct hstate {
 	struct tk_buf *resp;
 	long retry_after;
@@ -364,7 +317,7 @@ int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp,
 	int64_t deadline = tk_now_ms() + r->timeout_ms;
 	CURL *e = curl_easy_init();
 	char *auth = NULL;
-	struct tk_sockbudget sb;
+	struct tk_curlbudget sb;
 	int attempt, rc = TK_OK;
 	*status = 0;
 	memset(&sb, 0, sizeof(sb));
@@ -424,7 +377,7 @@ int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp,
 		curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
 		if (r->ca_file)
 			curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
-		tk_sockbudget_attach(e, &sb, deadline);
+		tk_curlbudget_attach(e, &sb, deadline, false);
 		cres = curl_easy_perform(e);
 		curl_slist_free_all(hl);
 		if (cres != CURLE_OK) {

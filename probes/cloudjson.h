@@ -71,23 +71,6 @@ struct tk_http_req {
 	bool (*cancelled)(void *);
 	void *cancel_arg;
 };
-/*
- * The process-wide politeness budget (budget.h) for a blocking easy handle:
- * each socket libcurl opens waits for a slot of its host (up to deadline_ms)
- * and gives it back on close. Also sets CURLOPT_FORBID_REUSE so that every
- * socket closes within the transfer that opened it. `b` must outlive the
- * transfers (re-attach after curl_easy_reset).
- */
-#define TK_SOCKBUDGET_MAX 4
-struct tk_sockbudget {
-	int64_t deadline_ms;
-	size_t n;
-	struct {
-		int fd;
-		char host[64];
-	} e[TK_SOCKBUDGET_MAX];
-};
-void tk_sockbudget_attach(void *curl_easy, struct tk_sockbudget *b, int64_t deadline_ms);
 
 /* TK_OK when a response arrived (any status); resp must be initialised by the caller. */
 int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp, struct tk_err *err);

@@ -9,16 +9,13 @@
  */
 #include "hsts.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "budget.h"
+#include "curlbudget.h"
 #include "probe.h"
 
 #define HSTS_MAX_HEADER_BYTES (64 * 1024)
@@ -177,77 +174,9 @@ struct hsts_cfg {
 	long timeout_ms;
 };
 
-/* Sockets libcurl opened through the politeness budget, to release on close. */
-struct sockmap {
-	const struct tk_runctx *ctx;
-	size_t n, cap;
-	struct {
-		curl_socket_t fd;
-		char host[INET6_ADDRSTRLEN];
-	} *e;
-};
-
-struct hsts_xfer;
-static struct sockmap *xfer_socks(struct hsts_xfer *x);
-static void xfer_defer(struct hsts_xfer *x);
-
-/*
- * Take a slot of the host's politeness budget without blocking (blocking here
- * would stall the loop that frees slots): with no slot free the transfer is
- * marked deferred, fails to connect, and is queued again shortly after.
- */
-static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	struct hsts_xfer *x = clientp;
-	struct sockmap *m = xfer_socks(x);
-	char host[INET6_ADDRSTRLEN] = "";
-	curl_socket_t fd;
-	(void)purpose;
-	if (a->family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&a->addr)->sin_addr, host, sizeof(host));
-	else if (a->family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a->addr)->sin6_addr, host, sizeof(host));
-	if (m->n == m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 16;
-		void *ne = realloc(m->e, ncap * sizeof(*m->e));
-		if (!ne)
-			return CURL_SOCKET_BAD;
-		m->e = ne;
-		m->cap = ncap;
-	}
-	if (tk_budget_try_acquire(host) != TK_OK) {
-		xfer_defer(x);
-		return CURL_SOCKET_BAD;
-	}
-	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd == CURL_SOCKET_BAD) {
-		tk_budget_release(host);
-		return fd;
-	}
-	m->e[m->n].fd = fd;
-	memcpy(m->e[m->n].host, host, sizeof(host));
-	m->n++;
-	return fd;
-}
-
-static int close_socket(void *clientp, curl_socket_t fd)
-{
-	struct sockmap *m = clientp;
-	size_t i;
-	for (i = 0; i < m->n; i++) {
-		if (m->e[i].fd == fd) {
-			tk_budget_release(m->e[i].host);
-			m->e[i] = m->e[--m->n];
-			break;
-		}
-	}
-	return close(fd);
-}
-
 struct hsts_xfer {
-	struct sockmap *socks; /* shared by the run's transfers */
-	bool deferred;         /* no budget slot at connect time: run again later */
-	int64_t not_before;    /* when a deferred transfer may start again */
+	struct tk_curlbudget sb; /* politeness budget, non-blocking: deferred when full */
+	int64_t not_before;      /* when a deferred transfer may start again */
 	const char *url;       /* borrowed */
 	bool https;            /* the HTTPS fetch, or the plain-HTTP redirect check */
 	size_t idx;            /* index into urls */
@@ -257,16 +186,6 @@ struct hsts_xfer {
 	bool headers_done;
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static struct sockmap *xfer_socks(struct hsts_xfer *x)
-{
-	return x->socks;
-}
-
-static void xfer_defer(struct hsts_xfer *x)
-{
-	x->deferred = true;
-}
 
 static void hsts_free(void *state)
 {
@@ -447,8 +366,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
 	return 0; /* the headers are all we need: stop at the first body byte */
 }
 
-static int setup_easy(struct hsts_cfg *c, struct hsts_xfer *x, const char *url, const struct tk_runctx *ctx,
-		      struct sockmap *socks)
+static int setup_easy(struct hsts_cfg *c, struct hsts_xfer *x, const char *url, const struct tk_runctx *ctx)
 {
 	CURL *e = curl_easy_init();
 	long tmo = tk_run_remaining_ms(ctx, (int)c->timeout_ms);
@@ -472,12 +390,7 @@ static int setup_easy(struct hsts_cfg *c, struct hsts_xfer *x, const char *url, 
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)1 << 20);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-	x->socks = socks;
-	x->deferred = false;
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, socks);
+	tk_curlbudget_attach(e, &x->sb, 0, true);
 	if (c->resolve)
 		curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
 	if (c->ca_file)
@@ -625,7 +538,6 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	struct hsts_xfer *xs = NULL;
 	struct url_result *res = NULL;
 	char **http_urls = NULL;
-	struct sockmap socks = {.ctx = ctx};
 	size_t nx = c->nurls * 2, i, waiting = 0;
 	int running = 0, rc = TK_OK;
 
@@ -648,7 +560,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		hx->url = c->urls[i];
 		hx->https = true;
 		hx->idx = px->idx = i;
-		if (setup_easy(c, hx, hx->url, ctx, &socks) || curl_multi_add_handle(multi, hx->easy)) {
+		if (setup_easy(c, hx, hx->url, ctx) || curl_multi_add_handle(multi, hx->easy)) {
 			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -662,7 +574,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			snprintf(http_urls[i], l, strchr(host, ':') ? "http://[%s]:%ld/" : "http://%s:%ld/", host,
 				 c->http_port);
 			px->url = http_urls[i];
-			if (setup_easy(c, px, px->url, ctx, &socks) || curl_multi_add_handle(multi, px->easy)) {
+			if (setup_easy(c, px, px->url, ctx) || curl_multi_add_handle(multi, px->easy)) {
 				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 				goto out;
 			}
@@ -675,9 +587,9 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		/* Restart deferred transfers whose pause is over. */
 		for (i = 0; waiting > 0 && i < nx; i++) {
 			struct hsts_xfer *x = &xs[i];
-			if (x->easy || !x->url || !x->deferred || tk_now_ms() < x->not_before)
+			if (x->easy || !x->url || !x->sb.deferred || tk_now_ms() < x->not_before)
 				continue;
-			if (setup_easy(c, x, x->url, ctx, &socks) == TK_OK && curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
+			if (setup_easy(c, x, x->url, ctx) == TK_OK && curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
 				waiting--;
 				added = true;
 			}
@@ -690,7 +602,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			r = &res[x->idx];
-			if (x->deferred) {
+			if (x->sb.deferred) {
 				/* Budget full at connect time: try again in a moment. */
 				curl_multi_remove_handle(multi, x->easy);
 				curl_easy_cleanup(x->easy);
@@ -709,7 +621,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 					curl_easy_cleanup(x->easy);
 					x->easy = NULL;
 					x->insecure_retry = true;
-					if (setup_easy(c, x, x->url, ctx, &socks) == TK_OK &&
+					if (setup_easy(c, x, x->url, ctx) == TK_OK &&
 					    curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
 						added = true;
 						continue;
@@ -767,6 +679,10 @@ out:
 		}
 		tk_buf_free(&xs[i].headers);
 	}
+	if (multi) /* before xs goes: closing sockets reaches each transfer's budget */
+		curl_multi_cleanup(multi);
+	for (i = 0; xs && i < nx; i++)
+		tk_curlbudget_release_all(&xs[i].sb);
 	for (i = 0; res && i < c->nurls; i++)
 		cJSON_Delete(res[i].obs);
 	for (i = 0; http_urls && i < c->nurls; i++)
@@ -774,11 +690,6 @@ out:
 	free(http_urls);
 	free(xs);
 	free(res);
-	if (multi)
-		curl_multi_cleanup(multi);
-	for (i = 0; i < socks.n; i++) /* sockets libcurl never closed through us */
-		tk_budget_release(socks.e[i].host);
-	free(socks.e);
 	return rc;
 }
 
