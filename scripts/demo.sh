@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null
-exec ./build/tenken demo --out "${1:-tenken-demo}"
+exec ./build/tenken demo --out "${1:-tenken-demo}" --format json,html,csv,sarif,junit
