@@ -90,7 +90,8 @@ static enum tk_cap_dec decode_ip(const uint8_t *p, size_t n, struct tk_cap_pkt *
 		if (p[9] != 6)
 			return TK_CAP_NOT_TCP;
 		o->af = 4;
-		memset(o->src, 0, 32);
+		memset(o->src, 0, sizeof(o->src));
+		memset(o->dst, 0, sizeof(o->dst));
 		memcpy(o->src, p + 12, 4);
 		memcpy(o->dst, p + 16, 4);
 		return decode_tcp(p + ihl, n - ihl, tot - ihl, o);
