@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +41,7 @@ struct tk_history {
 	unsigned char pub[32];
 	char fp[80];
 	bool in_tx;
+	int setup_lock;  /* fd holding the set-up flock while opening, else -1 */
 };
 
 int tk_history_state_dir(const char *opt, char **out, struct tk_err *err)
@@ -201,6 +203,7 @@ int tk_history_open(const char *state_dir, bool create, struct tk_history **out,
 		free(h);
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	}
+	h->setup_lock = -1;
 	if (create && (rc = tk_mkdirs(state_dir, 0700, err)))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/index.sqlite", state_dir);
@@ -212,6 +215,17 @@ int tk_history_open(const char *state_dir, bool create, struct tk_history **out,
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600); /* the index is not world-readable */
 		if (fd >= 0)
 			close(fd);
+	}
+	/* Serialise set-up across processes: the WAL switch, the schema and the key
+	 * on a fresh state directory are not all covered by SQLite's busy handler. */
+	if (create) {
+		char lpath[PATH_MAX];
+		snprintf(lpath, sizeof(lpath), "%s/.setup.lock", state_dir);
+		h->setup_lock = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (h->setup_lock < 0 || flock(h->setup_lock, LOCK_EX) != 0) {
+			rc = tk_seterr(err, TK_ERR_IO, "%s: %s", lpath, strerror(errno));
+			goto fail;
+		}
 	}
 	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), NULL) != SQLITE_OK) {
 		rc = tk_seterr(err, TK_ERR_IO, "%s: %s", path, h->db ? sqlite3_errmsg(h->db) : "cannot open");
@@ -231,6 +245,10 @@ int tk_history_open(const char *state_dir, bool create, struct tk_history **out,
 		goto fail;
 	if ((rc = ensure_key(h, create, err)))
 		goto fail;
+	if (h->setup_lock >= 0) {
+		close(h->setup_lock); /* releases the lock */
+		h->setup_lock = -1;
+	}
 	*out = h;
 	return TK_OK;
 fail:
@@ -245,6 +263,8 @@ void tk_history_close(struct tk_history *h)
 	if (h->in_tx)
 		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(h->db);
+	if (h->setup_lock >= 0)
+		close(h->setup_lock);
 	EVP_PKEY_free(h->key);
 	free(h->dir);
 	free(h);
