@@ -146,8 +146,6 @@ static int get_token(struct tk_azure_account *a, int timeout_ms, bool (*cancelle
 	char url[2048], *cid = NULL, *sec = NULL, *scope = NULL, scopebuf[1100];
 	struct tk_http_req r;
 	long st = 0;
-	cJSON *j = NULL;
-	const cJSON *t;
 	int rc;
 	*token = NULL;
 	tk_buf_init(&body, 16384);
@@ -186,21 +184,8 @@ static int get_token(struct tk_azure_account *a, int timeout_ms, bool (*cancelle
 			       "Azure token for client %s in tenant %s: %s", a->client_id, a->tenant, m);
 		goto out;
 	}
-	j = cJSON_ParseWithLength(resp.data, resp.len);
-	t = j ? cJSON_GetObjectItemCaseSensitive(j, "access_token") : NULL;
-	if (!cJSON_IsString(t) || !*t->valuestring) {
-		rc = tk_seterr(err, TK_ERR_PROTOCOL, "Azure token endpoint: the response has no access_token");
-		goto out;
-	}
-	if (!(*token = strdup(t->valuestring)))
-		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	rc = tk_oauth_access_token(&resp, "Azure token endpoint", token, err);
 out:
-	if (j) {
-		t = cJSON_GetObjectItemCaseSensitive(j, "access_token");
-		if (cJSON_IsString(t))
-			OPENSSL_cleanse(t->valuestring, strlen(t->valuestring));
-	}
-	cJSON_Delete(j);
 	if (body.data)
 		OPENSSL_cleanse(body.data, body.len);
 	if (resp.data)

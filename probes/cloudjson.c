@@ -438,3 +438,19 @@ bool tk_url_same_origin(const char *url, const char *base)
 	curl_url_cleanup(b);
 	return same;
 }
+
+int tk_oauth_access_token(const struct tk_buf *resp, const char *who, char **token, struct tk_err *err)
+{
+	cJSON *j = cJSON_ParseWithLength(resp->data ? resp->data : "", resp->len);
+	const cJSON *t = j ? cJSON_GetObjectItemCaseSensitive(j, "access_token") : NULL;
+	int rc = TK_OK;
+	*token = NULL;
+	if (!cJSON_IsString(t) || !*t->valuestring)
+		rc = tk_seterr(err, TK_ERR_PROTOCOL, "%s: the response has no access_token", who);
+	else if (!(*token = strdup(t->valuestring)))
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	if (cJSON_IsString(t))
+		OPENSSL_cleanse(t->valuestring, strlen(t->valuestring));
+	cJSON_Delete(j);
+	return rc;
+}

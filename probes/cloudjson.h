@@ -74,6 +74,13 @@ struct tk_http_req {
 
 /* TK_OK when a response arrived (any status); resp must be initialised by the caller. */
 int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp, struct tk_err *err);
+
+/*
+ * The access_token of an OAuth 2.0 token response body (RFC 6749 5.1) into
+ * *token (malloc'd; the caller wipes and frees it). The parsed copy is wiped.
+ * `who` names the endpoint in errors; the token never appears in them.
+ */
+int tk_oauth_access_token(const struct tk_buf *resp, const char *who, char **token, struct tk_err *err);
 /* True when url has the same scheme, host and port as base (paging links must not leave the API). */
 bool tk_url_same_origin(const char *url, const char *base);
 

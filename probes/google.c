@@ -292,8 +292,6 @@ static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancell
 	struct tk_buf body, resp;
 	struct tk_http_req r;
 	char *jwt = NULL;
-	cJSON *j = NULL;
-	const cJSON *t;
 	long st = 0;
 	int rc;
 	*token = NULL;
@@ -329,18 +327,8 @@ static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancell
 			       "Google token for %s acting as %s: %s", a->client_email, a->subject, m);
 		goto out;
 	}
-	j = cJSON_ParseWithLength(resp.data, resp.len);
-	t = j ? cJSON_GetObjectItemCaseSensitive(j, "access_token") : NULL;
-	if (!cJSON_IsString(t) || !*t->valuestring) {
-		rc = tk_seterr(err, TK_ERR_PROTOCOL, "Google token endpoint: the response has no access_token");
-		goto out;
-	}
-	if (!(*token = strdup(t->valuestring)))
-		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	rc = tk_oauth_access_token(&resp, "Google token endpoint", token, err);
 out:
-	if (j && cJSON_IsString((t = cJSON_GetObjectItemCaseSensitive(j, "access_token"))))
-		OPENSSL_cleanse(t->valuestring, strlen(t->valuestring));
-	cJSON_Delete(j);
 	if (resp.data)
 		OPENSSL_cleanse(resp.data, resp.len);
 	if (body.data)
