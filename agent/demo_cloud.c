@@ -6,11 +6,6 @@
  * recent console login; one IAM console user lacks MFA. The demo writes a
  * throwaway credentials file (mode 600) with made-up keys.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +19,7 @@
 #define IAM_NS "https://iam.amazonaws.com/doc/2010-05-08/"
 
 struct cloud_demo {
-	int fd;
-	int wake[2];
-	int port;
-	pthread_t thread;
-	bool started;
+	struct tk_httpd *srv;
 	char *report_b64;
 };
 
@@ -175,25 +166,10 @@ static void serve(struct cloud_demo *d, int fd)
 	respond(d, fd, action);
 }
 
-static void *loop(void *arg)
+/* tk_httpd's per-connection handler: one IAM Query API request. */
+static void serve_conn(void *arg, int fd)
 {
-	struct cloud_demo *d = arg;
-	for (;;) {
-		struct pollfd p[2] = {{d->fd, POLLIN, 0}, {d->wake[0], POLLIN, 0}};
-		int c;
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[1].revents)
-			break;
-		if ((c = accept(d->fd, NULL, NULL)) < 0)
-			continue;
-		serve(d, c);
-		close(c);
-	}
-	return NULL;
+	serve(arg, fd);
 }
 
 static void cloud_demo_stop(void *state)
@@ -201,16 +177,7 @@ static void cloud_demo_stop(void *state)
 	struct cloud_demo *d = state;
 	if (!d)
 		return;
-	if (d->started) {
-		(void)!write(d->wake[1], "x", 1);
-		pthread_join(d->thread, NULL);
-	}
-	if (d->fd >= 0)
-		close(d->fd);
-	if (d->wake[0] >= 0) {
-		close(d->wake[0]);
-		close(d->wake[1]);
-	}
+	tk_httpd_stop(d->srv);
 	free(d->report_b64);
 	free(d);
 }
@@ -218,15 +185,13 @@ static void cloud_demo_stop(void *state)
 static int cloud_demo_start(struct tk_demo_env *env, cJSON *probes, void **state, struct tk_err *err)
 {
 	struct cloud_demo *d = calloc(1, sizeof(*d));
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
+	struct tk_httpd_config hc;
 	char report[2048], path[4096], last[32], url[64];
 	cJSON *sec, *accts, *a;
 	int rc;
 	*state = NULL;
 	if (!d)
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-	d->fd = d->wake[0] = d->wake[1] = -1;
 	tk_rfc3339(time(NULL) - 5 * 86400, last);
 	snprintf(report, sizeof(report),
 		 "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
@@ -247,21 +212,12 @@ static int cloud_demo_start(struct tk_demo_env *env, cJSON *probes, void **state
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (pipe(d->wake) != 0 || (d->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(d->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(d->fd, 16) != 0 ||
-	    getsockname(d->fd, (struct sockaddr *)&sa, &sl) != 0) {
-		rc = tk_seterr(err, TK_ERR_NET, "cannot listen on 127.0.0.1: %s", strerror(errno));
+	memset(&hc, 0, sizeof(hc));
+	hc.addr = "127.0.0.1";
+	hc.serve = serve_conn;
+	hc.serve_arg = d;
+	if ((rc = tk_httpd_start(&hc, &d->srv, err)))
 		goto fail;
-	}
-	d->port = ntohs(sa.sin_port);
-	if (pthread_create(&d->thread, NULL, loop, d) != 0) {
-		rc = tk_seterr(err, TK_ERR_INTERNAL, "cannot start the fake IAM endpoint");
-		goto fail;
-	}
-	d->started = true;
 	/* made-up demo keys (the fake endpoint does not check them) */
 	snprintf(path, sizeof(path), "%s/aws-credentials", env->dir);
 	{
@@ -270,7 +226,7 @@ static int cloud_demo_start(struct tk_demo_env *env, cJSON *probes, void **state
 		if ((rc = tk_write_file_atomic(path, creds, sizeof(creds) - 1, 0600, err)))
 			goto fail;
 	}
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", d->port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", tk_httpd_port(d->srv));
 	sec = cJSON_AddObjectToObject(probes, "cloud");
 	accts = cJSON_AddArrayToObject(sec, "accounts");
 	a = cJSON_CreateObject();

@@ -230,7 +230,10 @@ static void *httpd_thread(void *arg)
 		cfd = accept(h->fd, NULL, NULL);
 		if (cfd < 0)
 			continue;
-		serve_one(h, cfd);
+		if (h->cfg.serve)
+			h->cfg.serve(h->cfg.serve_arg, cfd);
+		else
+			serve_one(h, cfd);
 		close(cfd);
 	}
 	return NULL;

@@ -34,6 +34,12 @@ struct tk_httpd_config {
 	int status;                /* response status, default 200 */
 	const char *headers;       /* extra header lines, each ending "\r\n" (may be NULL) */
 	const char *body;          /* default "ok\n" */
+	/*
+	 * Optional: serve each accepted (plain) connection with this instead of
+	 * the fixed response above; the server closes fd afterwards.
+	 */
+	void (*serve)(void *arg, int fd);
+	void *serve_arg;
 };
 
 struct tk_httpd;
