@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate probes/tls_suites_table.inc: the cipher-suite table of probes/tls_suites.c.
+"""Generate probes/tls/tls_suites_table.inc: the cipher-suite table of probes/tls/tls_suites.c.
 
 Inputs: the IANA names and code points as listed in nmap's nselib/tls.lua
 (`CIPHERS = {...}`; the IANA TLS Cipher Suites registry plus historical
@@ -8,7 +8,7 @@ Draft-only code points (marked "-draft" in tls.lua) and signalling values
 (SCSVs) are left out. Columns kx/auth/enc/mac and the classification flags are
 derived from the IANA name here, once, so that the C table is plain data.
 
-usage: scripts/gen_tls_suites.py [/usr/share/nmap/nselib/tls.lua] > probes/tls_suites_table.inc
+usage: scripts/gen_tls_suites.py [/usr/share/nmap/nselib/tls.lua] > probes/tls/tls_suites_table.inc
 """
 import re
 import subprocess

@@ -41,7 +41,7 @@ VKEY = {"SSLv2": "ssl2", "SSLv3": "ssl3", "TLSv1.0": "tls1_0", "TLSv1.1": "tls1_
 def load_table():
     """IANA name -> code point, from the generated suite table."""
     t = {}
-    for line in open(os.path.join(SRC, "probes", "tls_suites_table.inc"), encoding="utf-8"):
+    for line in open(os.path.join(SRC, "probes", "tls", "tls_suites_table.inc"), encoding="utf-8"):
         m = re.match(r'\{0x([0-9A-F]{4}), "([^"]+)"', line)
         if m:
             t[m.group(2)] = int(m.group(1), 16)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Differential test: tenken's dpkg version comparison against dpkg's own.
 
-100,000 generated version pairs are compared by tenken (probes/dpkgver.c) and
+100,000 generated version pairs are compared by tenken (probes/patch/dpkgver.c) and
 by libdpkg's dpkg_version_compare() - the function `dpkg --compare-versions`
 calls - in one small driver built here; a random sample of the pairs is also
 run through the `dpkg --compare-versions` binary itself, to tie libdpkg to
@@ -103,9 +103,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tenken-dpkgdiff-")
     try:
         exe = os.path.join(tmp, "driver")
-        build = subprocess.run([cc, "-O2", "-I", os.path.join(SRC, "probes"), "-I", os.path.join(SRC, "agent"),
+        build = subprocess.run([cc, "-O2", "-I", os.path.join(SRC, "probes", "patch"), "-I", os.path.join(SRC, "agent"),
                                 os.path.join(SRC, "tests", "integration", "patch", "dpkg_diff_driver.c"),
-                                os.path.join(SRC, "probes", "dpkgver.c"), "-ldpkg", "-o", exe],
+                                os.path.join(SRC, "probes", "patch", "dpkgver.c"), "-ldpkg", "-o", exe],
                                capture_output=True, text=True)
         check("driver builds against libdpkg (Debian package libdpkg-dev)", build.returncode == 0, build.stderr[-2000:])
         if build.returncode != 0:

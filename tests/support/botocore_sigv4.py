@@ -2,7 +2,7 @@
 """Sign requests with botocore at a fixed time; print one Authorization header per line.
 
 stdin: JSON list of {"method", "url", "headers": {..}, "body", "service", "region",
-"ak", "sk", "token"?, "when": "YYYYmmddTHHMMSSZ"}. Used by tests/unit/test_cloud_sigv4.c.
+"ak", "sk", "token"?, "when": "YYYYmmddTHHMMSSZ"}. Used by tests/probes/common/test_cloud_sigv4.c.
 """
 import datetime
 import json

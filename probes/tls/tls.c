@@ -39,7 +39,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../rules/data.h"
+#include "../../rules/data.h"
 #include "budget.h"
 #include "probe.h"
 #include "tls_hello.h"

@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 
 #include "cvss.h"
-#include "../rules/data.h" /* tk_dataset_get(): the embedded end-of-life table */
+#include "../../rules/data.h" /* tk_dataset_get(): the embedded end-of-life table */
 #include "pkginv.h"
 #include "probe.h"
 #include "vulnfeed.h"
