@@ -915,3 +915,110 @@ out:
 	return problems ? tk_seterr(err, TK_ERR_VERIFY, "%s: %d problem%s found", path, problems, problems == 1 ? "" : "s")
 			: TK_OK;
 }
+
+/* ---- head anchoring (desk; see history.h) ---- */
+
+int tk_history_partners(struct tk_history *h, cJSON **out, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *arr = cJSON_CreateArray();
+	int r;
+	*out = NULL;
+	if (!arr)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	if (sqlite3_prepare_v2(h->db, "SELECT DISTINCT partner FROM scans ORDER BY partner", -1, &st, NULL) != SQLITE_OK) {
+		cJSON_Delete(arr);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cJSON_AddItemToArray(arr, cJSON_CreateString((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	*out = arr;
+	return TK_OK;
+}
+
+int tk_history_heads(struct tk_history *h, cJSON **out, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *doc = cJSON_CreateObject(), *arr;
+	char now[32];
+	int r;
+	*out = NULL;
+	if (!doc)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	tk_rfc3339(time(NULL), now);
+	cJSON_AddStringToObject(doc, "schema", "tenken.heads/1");
+	cJSON_AddStringToObject(doc, "exported_at", now);
+	cJSON_AddStringToObject(doc, "key_fingerprint", h->fp);
+	arr = cJSON_AddArrayToObject(doc, "partners");
+	/* the newest row of each partner: a (partner, seq) primary-key lookup each */
+	if (sqlite3_prepare_v2(h->db,
+			       "SELECT s.partner, s.seq, s.sha256, s.run_id, s.started_at, s.finished_at, s.verdict"
+			       " FROM (SELECT partner, max(seq) AS m FROM scans GROUP BY partner) AS t"
+			       " JOIN scans AS s ON s.partner=t.partner AND s.seq=t.m ORDER BY s.partner",
+			       -1, &st, NULL) != SQLITE_OK) {
+		cJSON_Delete(doc);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "partner", (const char *)sqlite3_column_text(st, 0));
+		cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 1));
+		cJSON_AddStringToObject(o, "sha256", (const char *)sqlite3_column_text(st, 2));
+		cJSON_AddStringToObject(o, "run_id", (const char *)sqlite3_column_text(st, 3));
+		cJSON_AddStringToObject(o, "started_at", (const char *)sqlite3_column_text(st, 4));
+		cJSON_AddStringToObject(o, "finished_at", (const char *)sqlite3_column_text(st, 5));
+		cJSON_AddStringToObject(o, "verdict", (const char *)sqlite3_column_text(st, 6));
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		cJSON_Delete(doc);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	*out = doc;
+	return TK_OK;
+}
+
+int tk_history_check_head(struct tk_history *h, const char *partner, long long seq, const char *sha256, FILE *out)
+{
+	sqlite3_stmt *st = NULL;
+	long long newest = 0;
+	char at[65] = "";
+	int n = 0;
+	if (sqlite3_prepare_v2(h->db, "SELECT max(seq) FROM scans WHERE partner=?", -1, &st, NULL) != SQLITE_OK) {
+		problem(out, &n, "partner %s: index unreadable: %s", partner, sqlite3_errmsg(h->db));
+		return n;
+	}
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		newest = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(h->db, "SELECT sha256 FROM scans WHERE partner=? AND seq=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, seq);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			tk_strlcpy(at, (const char *)sqlite3_column_text(st, 0), sizeof(at));
+		sqlite3_finalize(st);
+	}
+	if (newest == 0)
+		problem(out, &n, "partner %s: every scan removed: the anchored head is scan #%lld (%.16s…), the history has none",
+			partner, seq, sha256);
+	else if (newest < seq)
+		problem(out, &n,
+			"partner %s: newest scans removed: the anchored head is scan #%lld (%.16s…), the history ends at #%lld",
+			partner, seq, sha256, newest);
+	else if (!*at)
+		problem(out, &n, "partner %s: anchored scan #%lld (%.16s…) is missing from the index", partner, seq, sha256);
+	else if (strcmp(at, sha256) != 0)
+		problem(out, &n, "partner %s: history rewritten: scan #%lld has SHA-256 %.16s…, the anchored head says %.16s…",
+			partner, seq, at, sha256);
+	else if (out)
+		fprintf(out, "ok   partner %s: anchored head scan #%lld %.16s… present (history ends at #%lld)\n", partner,
+			seq, sha256, newest);
+	return n;
+}

@@ -70,4 +70,18 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 /* Verify one stored report file (signature, key, index entry). */
 int tk_history_verify_file(struct tk_history *h, const char *path, FILE *out, struct tk_err *err);
 
+/* ---- head anchoring (desk) ----
+ * The heads document ("tenken.heads/1"): every partner's newest stored scan
+ * (seq, report SHA-256, timestamps) for another system to keep. Deleting the
+ * newest scans (files and index rows) leaves a chain that verifies on its
+ * own; checked against a kept heads document it does not. */
+/* Build the heads document over every partner in the index (caller frees). */
+int tk_history_heads(struct tk_history *h, cJSON **out, struct tk_err *err);
+/* Check one partner against its anchored head (seq, sha256): the history
+ * must still hold that scan with that hash, at or below its newest scan.
+ * Writes one FAIL line per problem to out; returns the number of problems. */
+int tk_history_check_head(struct tk_history *h, const char *partner, long long seq, const char *sha256, FILE *out);
+/* Every partner id in the index, sorted (caller frees the array). */
+int tk_history_partners(struct tk_history *h, cJSON **out, struct tk_err *err);
+
 #endif
