@@ -84,4 +84,23 @@ int tk_history_check_head(struct tk_history *h, const char *partner, long long s
 /* Every partner id in the index, sorted (caller frees the array). */
 int tk_history_partners(struct tk_history *h, cJSON **out, struct tk_err *err);
 
+
+/* ---- per-item index for the portfolio (desk) ----
+ * Table desk_items(partner, seq, items, extra), written in the same
+ * transaction as the scans row:
+ *   items  "NO=S;NO=S;..." in the report's item order, S one letter:
+ *          p pass, f fail, i incomplete, m manual, n not_applicable, w waived
+ *   extra  JSON {"incomplete":{"NO":"rule: reason",...},
+ *               "waivers":[{"id","target","expires"}...], "expired_waivers":N}
+ * items and extra are malloc'd / cJSON-allocated (free / cJSON_free). */
+int tk_history_item_record(const cJSON *report, char **items, char **extra, struct tk_err *err);
+/* Every partner's newest scan with its per-item record, and the last trend_n
+ * scans (oldest first) of each: [{partner, seq, run_id, mode, checklist,
+ * started_at, finished_at, verdict, complete, items:{pass,...}, sha256, file,
+ * record: "NO=S;..." or null (not in the index: read the report), extra,
+ * trend:[{seq, finished_at, verdict, fail, incomplete}]}] sorted by partner. */
+int tk_history_portfolio(struct tk_history *h, int trend_n, cJSON **out, struct tk_err *err);
+/* The state directory this history was opened on (borrowed). */
+const char *tk_history_dir(const struct tk_history *h);
+
 #endif

@@ -98,6 +98,106 @@ def test_heads(p, q, tmp):
     return state
 
 
+def test_portfolio(p, q, tmp):
+    import datetime
+    state = os.path.join(tmp, "pf-state")
+    today = datetime.datetime.now(datetime.timezone.utc)
+    # p: two scans, weak site broken (fails); q: its failures waived until 10 days from now
+    p.break_()
+    for i in range(2):
+        scan(p, state, os.path.join(tmp, "pf-p%d" % i))
+    wf = os.path.join(tmp, "pf-waivers.json")
+    soon = (today + datetime.timedelta(days=10)).strftime("%Y-%m-%d")
+    json.dump({"waivers": [
+        {"id": "W-SOON", "rule": "HSTS-MAX-AGE-SHORT", "target": "https://api.weak.test:*",
+         "justification": "migration", "approver": "CISO", "expires": soon},
+        {"id": "W-LATER", "rule": "HTTP-NO-HTTPS-REDIRECT", "target": "https://api.weak.test:*",
+         "justification": "x", "approver": "CISO", "expires": "2099-12-31"}]}, open(wf, "w"))
+    scan(q, state, os.path.join(tmp, "pf-q"), "--waivers", wf)
+    # r: its endpoint is down (a closed loopback port): incomplete, with the reason
+    cfg = json.load(open(q.config))
+    cfg["partner"]["id"] = "down-corp"
+    cfg["probes"]["hsts"]["urls"] = ["https://api.good.test:1/"]
+    cfg["probes"]["hsts"]["http_port"] = 1
+    rc = os.path.join(q.dir, "down.json")
+    json.dump(cfg, open(rc, "w"))
+    r = rl.run(["scan", "--config", rc, "--out", os.path.join(tmp, "pf-r"), "--state", state, "--format", "json", "--quiet"])
+    R.check(r.returncode == 3, "a partner whose endpoint is down scans incomplete (exit %d)" % r.returncode)
+    # s: scanned 5 days ago (its index time moved back; no clock games with the scanner)
+    cfg["partner"]["id"] = "old-scan-inc"
+    json.dump(cfg, open(rc, "w"))
+    rl.run(["scan", "--config", rc, "--out", os.path.join(tmp, "pf-s"), "--state", state, "--format", "json", "--quiet"])
+    db = sqlite3.connect(os.path.join(state, "index.sqlite"))
+    old = (today - datetime.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    db.execute("UPDATE scans SET finished_at=?, started_at=? WHERE partner='old-scan-inc'", (old, old))
+    db.commit()
+
+    out = os.path.join(tmp, "pf-out")
+    r = rl.run(["portfolio", "--state", state, "--out", out, "--lang", "en", "--stale-days", "2"])
+    R.check(r.returncode == 0 and "portfolio of 4 partners" in r.stdout, "portfolio renders 4 partners: " + r.stdout + r.stderr)
+    m = json.load(open(os.path.join(out, "portfolio.json")))
+    ps = {x["partner"]: x for x in m["partners"]}
+    R.check(m["schema"] == "tenken.portfolio/1" and set(ps) == {p.id, q.id, "down-corp", "old-scan-inc"},
+            "portfolio.json lists every partner in the history")
+    R.check(m["totals"]["read_from_reports"] == 0, "every partner's items came from the index, no report was read")
+    # the matrix equals each stored newest report's item statuses
+    same = True
+    for pid, x in ps.items():
+        f = db.execute("SELECT file FROM scans WHERE partner=? ORDER BY seq DESC LIMIT 1", (pid,)).fetchone()[0]
+        rep = json.load(open(os.path.join(state, f)))
+        want = {str(i["no"]): i["status"] for i in rep["items"]}
+        same = same and want == x["items"] and x["verdict"] == rep["gate"]["verdict"]
+        R.check(x["report"] == os.path.join(state, f) and os.path.exists(x["report"]), "%s links to its newest report" % pid)
+    R.check(same, "matrix cells and verdicts equal the newest stored reports")
+    R.check(ps[p.id]["verdict"] == "fail" and ps[p.id]["seq"] == 2 and len(ps[p.id]["trend"]["points"]) == 2,
+            "%s: fail, newest scan #2, a trend over 2 scans" % p.id)
+    R.check(ps["down-corp"]["verdict"] == "incomplete" and ps["down-corp"]["incomplete"] and
+            all(v and v != "no evidence" for v in ps["down-corp"]["incomplete"].values()),
+            "an incomplete partner lists its incomplete items with the reason: %s" %
+            list(ps["down-corp"]["incomplete"].items())[:1])
+    R.check(ps["old-scan-inc"]["stale"] and ps["old-scan-inc"]["current_verdict"] == "stale" and
+            ps["old-scan-inc"]["age_hours"] >= 119 and not ps[p.id]["stale"],
+            "a partner last scanned 5 days ago is flagged stale (age %.0f h); fresh ones are not" % ps["old-scan-inc"]["age_hours"])
+    R.check(m["totals"]["stale"] == 1 and m["totals"]["fail"] == 1 and m["totals"]["incomplete"] == 1,
+            "totals: a stale partner's verdict is not counted as current: %s" % m["totals"])
+    ws = [(w["partner"], w["id"]) for w in m["waivers_expiring"]]
+    R.check(ws == [(q.id, "W-SOON")] and m["waivers_expiring"][0]["days_left"] in (9, 10),
+            "waivers expiring within 30 days: W-SOON only (%s)" % m["waivers_expiring"])
+    top = m["top_failing"]
+    R.check(top and top[0]["fail"] >= 1 and str(top[0]["no"]) in [k for k, v in ps[p.id]["items"].items() if v == "fail"],
+            "the items failing across most partners come from the failing partners: %s" % top[:2])
+    R.check(all(v != "fail" for v in ps[q.id]["items"].values()), "waived items do not count as failing")
+
+    # an index without the per-item rows (a history from before them): read from the newest report instead
+    db.execute("DELETE FROM desk_items WHERE partner=?", (p.id,))
+    db.commit()
+    db.close()
+    out2 = os.path.join(tmp, "pf-out2")
+    r = rl.run(["portfolio", "--state", state, "--out", out2, "--lang", "en", "--stale-days", "2"])
+    m2 = json.load(open(os.path.join(out2, "portfolio.json")))
+    R.check(m2["totals"]["read_from_reports"] == 1 and
+            {x["partner"]: x["items"] for x in m2["partners"]}[p.id] == ps[p.id]["items"],
+            "without its index record a partner's items are read from its newest report, same result")
+
+    html = open(os.path.join(out, "portfolio.html"), encoding="utf-8").read()
+    R.check("<script" not in html and "Content-Security-Policy" in html and p.id in html and "W-SOON" in html,
+            "portfolio.html: no scripts, a CSP, the partners and the expiring waiver")
+    r = rl.run(["portfolio", "--state", state, "--out", os.path.join(tmp, "pf-ja")])
+    R.check(r.returncode == 0 and "取引先" in open(os.path.join(tmp, "pf-ja", "portfolio.html"), encoding="utf-8").read(),
+            "--lang ja (the default) renders Japanese labels")
+    r = rl.run(["portfolio", "--state", os.path.join(tmp, "nothing"), "--out", os.path.join(tmp, "pf-x")])
+    R.check(r.returncode == 2, "portfolio over a missing history is a usage error")
+    if not rl.chromium_binary():
+        print("SKIP headless Chromium screenshot: chromium is not installed")
+        return
+    png = os.path.join(os.environ.get("TENKEN_BUILD_DIR", tmp), "desk-portfolio.png")
+    ok, console, _ = rl.chromium_screenshot(os.path.join(out, "portfolio.html"), png, width=1400, height=1100)
+    R.check(ok and not console, "headless Chromium renders portfolio.html without console errors (%s) %s" % (png, console))
+    if ok:
+        st = rl.png_stats(png)
+        print("screenshot stats: %s" % (st,))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="tenken-desk-")
     only = set(sys.argv[1:])
@@ -105,6 +205,8 @@ def main():
         with rl.Partner("acme-pay") as p, rl.Partner("beta-bank-link") as q:
             if not only or "heads" in only:
                 test_heads(p, q, tmp)
+            if not only or "portfolio" in only:
+                test_portfolio(p, q, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     R.finish()
