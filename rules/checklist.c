@@ -56,6 +56,39 @@ const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no)
 	return NULL;
 }
 
+/*
+ * A checklist may carry its own mapping, {"mapping": {"RULE-ID": [item numbers]}}, so that a new
+ * checklist (a bank's own, a revision) is one data file. Here: its shape and that every item
+ * exists; tk_ruleset_load checks the rule ids.
+ */
+static int check_mapping(const struct tk_checklist *cl, const char *name, struct tk_err *err)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(cl->doc, "mapping"), *r, *no;
+	if (!m)
+		return TK_OK;
+	if (!cJSON_IsObject(m))
+		return tk_seterr(err, TK_ERR_CONFIG, "%s: mapping: expected {rule id: [item numbers]}", name);
+	cJSON_ArrayForEach(r, m)
+	{
+		if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) == 0)
+			return tk_seterr(err, TK_ERR_CONFIG, "%s: mapping.%s: expected a non-empty array of item numbers",
+					 name, r->string);
+		cJSON_ArrayForEach(no, r) if (!tk_checklist_item(cl, no))
+		{
+			char buf[64];
+			tk_item_no_str(no, buf, sizeof(buf));
+			return tk_seterr(err, TK_ERR_CONFIG, "%s: mapping.%s: no item %s in this checklist", name,
+					 r->string, buf);
+		}
+	}
+	return TK_OK;
+}
+
+bool tk_checklist_has_mapping(const struct tk_checklist *cl)
+{
+	return cl && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(cl->doc, "mapping"));
+}
+
 int tk_checklist_load(const struct tk_dataset *ds, const char *id, struct tk_checklist **out,
 		      struct tk_err *err)
 {
@@ -103,6 +136,8 @@ int tk_checklist_load(const struct tk_dataset *ds, const char *id, struct tk_che
 		}
 		i++;
 	}
+	if ((rc = check_mapping(cl, name, err)))
+		goto out;
 	tk_sha256(f->data, f->len, h);
 	tk_hex(h, 32, cl->sha256);
 	*out = cl;

@@ -38,6 +38,8 @@ char **tk_checklist_ids(const struct tk_dataset *ds);
 int tk_checklist_load(const struct tk_dataset *ds, const char *id, struct tk_checklist **out,
 		      struct tk_err *err);
 void tk_checklist_free(struct tk_checklist *cl);
+/* True when the checklist file carries its own rule mapping ("mapping": {rule id: [items]}). */
+bool tk_checklist_has_mapping(const struct tk_checklist *cl);
 /* Find an item by number (a JSON number or string, as in "no"). */
 const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no);
 /* Render an item number (42 or "B-1") into buf. */
