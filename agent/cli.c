@@ -14,6 +14,7 @@
 #include "config.h"
 #include "csvparse.h"
 #include "history.h"
+#include "tsa.h"
 #include "privs.h"
 #include "report.h"
 
@@ -284,6 +285,7 @@ static int render_and_store(cJSON *report, const struct tk_scan_opts *o, struct 
 	if ((rc = tk_history_commit(h, partner, &link, json.data, json.len, report, &stored, err)))
 		goto out;
 	tk_log(TK_LOG_INFO, "history: stored as scan #%lld: %s", link.seq, stored);
+	tk_tsa_after_commit(h, partner); /* trusted time (desk): never fails the scan */
 out:
 	if (rc)
 		tk_history_abort(h);

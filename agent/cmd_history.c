@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "history.h"
+#include "tsa.h"
 #include "report.h"
 #include "rules.h"
 
@@ -434,6 +435,8 @@ static int verify_heads(const struct hopts *o, const char *file, const char *onl
 			printf("FAIL partner %s: %s\n", id, err.msg);
 			problems++;
 		}
+		if (rc == TK_OK || rc == TK_ERR_VERIFY)
+			problems += tk_tsa_verify(h, id, stdout);
 		problems += tk_history_check_head(h, id, (long long)cJSON_GetObjectItemCaseSensitive(p, "seq")->valuedouble,
 						  jstr(p, "sha256"), stdout);
 	}
@@ -500,8 +503,14 @@ int tk_cmd_verify(int argc, char **argv)
 		return rc;
 	if (stat(o.args[0], &sb) == 0 && S_ISREG(sb.st_mode))
 		rc = tk_history_verify_file(h, o.args[0], stdout, &err);
-	else
+	else {
+		int tp;
 		rc = tk_history_verify(h, o.args[0], stdout, &n, &err);
+		/* trusted time (desk): every scan's RFC 3161 token */
+		if ((rc == TK_OK || rc == TK_ERR_VERIFY) && (tp = tk_tsa_verify(h, o.args[0], stdout)) > 0 && rc == TK_OK)
+			rc = tk_seterr(&err, TK_ERR_VERIFY, "partner %s: %d timestamp problem%s found", o.args[0], tp,
+				       tp == 1 ? "" : "s");
+	}
 	tk_history_close(h);
 	if (rc == TK_OK) {
 		if (n)

@@ -1065,6 +1065,11 @@ const char *tk_history_dir(const struct tk_history *h)
 	return h->dir;
 }
 
+sqlite3 *tk_history_db(struct tk_history *h)
+{
+	return h->db;
+}
+
 static char status_letter(const char *s)
 {
 	static const char *const names[] = {"pass", "fail", "incomplete", "manual", "not_applicable", "waived"};

@@ -102,5 +102,7 @@ int tk_history_item_record(const cJSON *report, char **items, char **extra, stru
 int tk_history_portfolio(struct tk_history *h, int trend_n, cJSON **out, struct tk_err *err);
 /* The state directory this history was opened on (borrowed). */
 const char *tk_history_dir(const struct tk_history *h);
+/* The index connection, for the desk's own tables (borrowed; agent/tsa.c). */
+struct sqlite3 *tk_history_db(struct tk_history *h);
 
 #endif

@@ -198,6 +198,195 @@ def test_portfolio(p, q, tmp):
         print("screenshot stats: %s" % (st,))
 
 
+class TSA:
+    """A real RFC 3161 TSA on loopback: `openssl ts -reply` (a test CA, a TSA
+    certificate with extendedKeyUsage critical timeStamping) behind a small
+    http.server responder. mode: "ok", "500", "garbage"; stop() = down."""
+
+    CNF = """[ tsa ]
+default_tsa = tsa_config1
+[ tsa_config1 ]
+dir = {d}
+serial = {d}/tsaserial
+crypto_device = builtin
+signer_cert = {d}/tsa.pem
+certs = {d}/tsa-ca.pem
+signer_key = {d}/tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ordering = yes
+tsa_name = yes
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+"""
+
+    def __init__(self, d):
+        import http.server
+        import random
+        import subprocess
+        import threading
+        self.d, self.mode, self.hits = d, "ok", 0
+        os.makedirs(d, exist_ok=True)
+
+        def ossl(*a):
+            subprocess.run(["openssl"] + list(a), cwd=d, check=True, capture_output=True)
+        ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tsa-ca.key",
+             "-out", "tsa-ca.pem", "-days", "30", "-subj", "/CN=tenken test TSA CA",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        open(os.path.join(d, "tsa.ext"), "w").write(
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n")
+        ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tsa.key",
+             "-out", "tsa.csr", "-subj", "/CN=tenken test TSA")
+        ossl("x509", "-req", "-in", "tsa.csr", "-CA", "tsa-ca.pem", "-CAkey", "tsa-ca.key", "-CAcreateserial",
+             "-out", "tsa.pem", "-days", "30", "-extfile", "tsa.ext")
+        open(os.path.join(d, "tsaserial"), "w").write("01\n")
+        open(os.path.join(d, "tsa.cnf"), "w").write(self.CNF.format(d=d))
+        tsa, lock = self, threading.Lock()
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                tsa.hits += 1
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if tsa.mode == "slow":
+                    import time as _t
+                    _t.sleep(30)
+                if tsa.mode == "500":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if tsa.mode == "garbage":
+                    out = b"\x30\x03\x02\x01\x00" + b"x" * 10
+                else:
+                    with lock:
+                        q, r = os.path.join(d, "q.tsq"), os.path.join(d, "r.tsr")
+                        open(q, "wb").write(body)
+                        subprocess.run(["openssl", "ts", "-reply", "-config", os.path.join(d, "tsa.cnf"),
+                                        "-queryfile", q, "-out", r], check=True, capture_output=True)
+                        out = open(r, "rb").read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+        for _ in range(50):
+            addr = "127.17.%d.%d" % (random.randint(0, 255), random.randint(1, 254))
+            try:
+                self.srv = http.server.ThreadingHTTPServer((addr, 0), H)
+                break
+            except OSError:
+                continue
+        self.url = "http://%s:%d/tsa" % self.srv.server_address
+        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.thread.start()
+        self.up = True
+
+    def configure(self, state, url=None, timeout_s=5):
+        os.makedirs(state, exist_ok=True)
+        json.dump({"url": url or self.url, "ca_file": os.path.join(self.d, "tsa-ca.pem"), "timeout_s": timeout_s},
+                  open(os.path.join(state, "tsa.json"), "w"))
+
+    def stop(self):
+        if self.up:
+            self.srv.shutdown()
+            self.srv.server_close()
+            self.up = False
+
+
+def test_tsa(p, tmp):
+    import subprocess
+    tsa = TSA(os.path.join(tmp, "tsa"))
+    try:
+        state = os.path.join(tmp, "tsa-state")
+        tsa.configure(state)
+        r = scan(p, state, os.path.join(tmp, "t1"))
+        f1 = os.path.join(state, "reports", p.id, "00000001.json")
+        R.check(r.returncode in (0, 1) and os.path.exists(f1 + ".tsr"), "a stored report gets its token beside it (.tsr)")
+        # the token is what `openssl ts -verify` accepts for this very file
+        v = subprocess.run(["openssl", "ts", "-verify", "-in", f1 + ".tsr", "-data", f1, "-CAfile",
+                            os.path.join(tsa.d, "tsa-ca.pem")], capture_output=True, text=True)
+        R.check(v.returncode == 0 and "Verification: OK" in v.stdout, "openssl ts -verify accepts the stored token")
+        v = rl.run(["verify", p.id, "--state", state])
+        R.check(v.returncode == 0 and "scan #1: trusted timestamp 20" in v.stdout, "verify checks the token: " + v.stdout[-200:])
+
+        # TSA down at scan time: the scan still stores; the missing token is recorded and verify says so
+        tsa.stop()
+        r = scan(p, state, os.path.join(tmp, "t2"))
+        f2 = os.path.join(state, "reports", p.id, "00000002.json")
+        R.check(r.returncode in (0, 1) and os.path.exists(f2) and not os.path.exists(f2 + ".tsr"),
+                "TSA unreachable: the scan still stores its report (exit %d), without a token" % r.returncode)
+        R.check("no token" in r.stderr and "retried on the next run" in r.stderr, "the scan warns: " + r.stderr[-300:])
+        v = rl.run(["verify", p.id, "--state", state])
+        R.check(v.returncode == 1 and "scan #2: timestamp token missing" in v.stdout and "1 attempt" in v.stdout,
+                "verify reports the missing token with the reason, never silently: " + v.stdout[-300:])
+        # a TSA that answers 500, then garbage
+        tsa2 = TSA(os.path.join(tmp, "tsa2"))
+        try:
+            tsa2.configure(state)
+            tsa2.mode = "500"
+            r = scan(p, state, os.path.join(tmp, "t3"))
+            R.check(r.returncode in (0, 1) and "HTTP status 500" in r.stderr, "TSA returns 500: recorded, scan unaffected")
+            tsa2.mode = "slow"
+            tsa2.configure(state, timeout_s=2)
+            import time
+            t0 = time.time()
+            r = scan(p, state, os.path.join(tmp, "t3s"))
+            took = time.time() - t0
+            R.check(r.returncode in (0, 1) and "Timeout" in r.stderr and took < 25,
+                    "a TSA that stalls is bounded by timeout_s: the scan stored in %.1f s" % took)
+            tsa2.configure(state)
+            tsa2.mode = "garbage"
+            r = scan(p, state, os.path.join(tmp, "t4"))
+            R.check(r.returncode in (0, 1) and "not a DER TimeStampResp" in r.stderr, "TSA returns garbage: rejected, recorded")
+            v = rl.run(["verify", p.id, "--state", state])
+            R.check(v.returncode == 1 and "scan #3: timestamp token missing" in v.stdout and
+                    "scan #5: timestamp token missing" in v.stdout, "verify names both scans without tokens")
+            # back up: the next scan stamps itself and the pending ones
+            tsa2.mode = "ok"
+            r = scan(p, state, os.path.join(tmp, "t5"))
+            have = [os.path.exists(os.path.join(state, "reports", p.id, "%08d.json.tsr" % i)) for i in range(1, 7)]
+            R.check(all(have[1:]), "TSA back: the next run stores its own token and retries the pending ones (%s)" % have)
+        finally:
+            tsa2.stop()
+        # tokens from the first TSA no longer chain to the configured CA: named, not ignored
+        v = rl.run(["verify", p.id, "--state", state])
+        R.check(v.returncode == 1 and "scan #1: timestamp token invalid" in v.stdout and "scan #2: trusted timestamp" in v.stdout,
+                "a token from another TSA (not chaining to ca_file) is invalid; the retried ones verify")
+        tsa2.configure(state)
+        # a tampered token and a token for another report
+        s2 = state + "-t"
+        shutil.copytree(state, s2)
+        t5 = os.path.join(s2, "reports", p.id, "00000006.json.tsr")
+        b = bytearray(open(t5, "rb").read())
+        b[-40] ^= 0xff
+        open(t5, "wb").write(bytes(b))
+        shutil.copy(os.path.join(s2, "reports", p.id, "00000002.json.tsr"),
+                    os.path.join(s2, "reports", p.id, "00000003.json.tsr"))
+        os.unlink(os.path.join(s2, "reports", p.id, "00000004.json.tsr"))
+        v = rl.run(["verify", p.id, "--state", s2])
+        R.check(v.returncode == 1 and "scan #6: timestamp token invalid" in v.stdout, "a modified token is invalid")
+        R.check("scan #3: timestamp token invalid" in v.stdout, "another report's token does not cover this report")
+        R.check("scan #4: timestamp token missing" in v.stdout, "a deleted token is reported missing")
+        # no TSA configured: verify says the reports carry no trusted time
+        plain = os.path.join(tmp, "tsa-none")
+        scan(p, plain, os.path.join(tmp, "t6"))
+        v = rl.run(["verify", p.id, "--state", plain])
+        R.check(v.returncode == 0 and "no TSA configured" in v.stdout, "without a TSA verify notes the absence of trusted time")
+        bad = os.path.join(tmp, "tsa-bad")
+        os.makedirs(bad)
+        json.dump({"url": "ftp://x", "ca_file": "x.pem"}, open(os.path.join(bad, "tsa.json"), "w"))
+        r = scan(p, bad, os.path.join(tmp, "t7"))
+        v = rl.run(["verify", p.id, "--state", bad])
+        R.check(r.returncode in (0, 1) and "url" in r.stderr and v.returncode == 1 and "timestamp token missing" in v.stdout,
+                "a broken tsa.json: scan stores, warns naming the field; verify fails on the missing token")
+    finally:
+        tsa.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="tenken-desk-")
     only = set(sys.argv[1:])
@@ -207,6 +396,8 @@ def main():
                 test_heads(p, q, tmp)
             if not only or "portfolio" in only:
                 test_portfolio(p, q, tmp)
+            if not only or "tsa" in only:
+                test_tsa(p, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     R.finish()
