@@ -43,6 +43,7 @@ int tk_cmd_diff(int argc, char **argv);
 int tk_cmd_verify(int argc, char **argv);
 int tk_cmd_report(int argc, char **argv);
 int tk_cmd_portfolio(int argc, char **argv); /* cmd_portfolio.c */
+int tk_cmd_export(int argc, char **argv);    /* cmd_export.c */
 /* Scan every *.json config in o->inventory (see agent/cmd_inventory.c). */
 int tk_inventory_run(const struct tk_scan_opts *o);
 

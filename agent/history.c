@@ -1065,6 +1065,19 @@ const char *tk_history_dir(const struct tk_history *h)
 	return h->dir;
 }
 
+int tk_history_sign(struct tk_history *h, const void *msg, size_t len, char **out, size_t *outlen, struct tk_err *err)
+{
+	unsigned char sig[64];
+	*out = NULL;
+	*outlen = 0;
+	if (ed_sign(h->key, msg, len, sig))
+		return tk_seterr(err, TK_ERR_INTERNAL, "cannot sign");
+	if (!(*out = b64(sig, 64)))
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	*outlen = strlen(*out);
+	return TK_OK;
+}
+
 sqlite3 *tk_history_db(struct tk_history *h)
 {
 	return h->db;

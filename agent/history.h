@@ -102,6 +102,9 @@ int tk_history_item_record(const cJSON *report, char **items, char **extra, stru
 int tk_history_portfolio(struct tk_history *h, int trend_n, cJSON **out, struct tk_err *err);
 /* The state directory this history was opened on (borrowed). */
 const char *tk_history_dir(const struct tk_history *h);
+/* Sign msg with the agent key (desk: the auditor bundle's MANIFEST).
+ * *b64: the raw Ed25519 signature, base64, malloc'd; *b64len its length. */
+int tk_history_sign(struct tk_history *h, const void *msg, size_t len, char **b64, size_t *b64len, struct tk_err *err);
 /* The index connection, for the desk's own tables (borrowed; agent/tsa.c). */
 struct sqlite3 *tk_history_db(struct tk_history *h);
 

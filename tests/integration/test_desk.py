@@ -387,6 +387,102 @@ def test_tsa(p, tmp):
         tsa.stop()
 
 
+def test_export(p, tmp):
+    import subprocess
+    import tarfile
+    tsa = TSA(os.path.join(tmp, "etsa"))
+    try:
+        state = os.path.join(tmp, "exp-state")
+        tsa.configure(state)
+        for i in range(3):
+            scan(p, state, os.path.join(tmp, "e%d" % i))
+    finally:
+        tsa.stop()
+    bundle = os.path.join(tmp, "bundle.tar.gz")
+    r = rl.run(["export", p.id, "--out", bundle, "--state", state])
+    R.check(r.returncode == 0 and os.path.exists(bundle), "export writes the bundle: " + r.stdout + r.stderr)
+    names = tarfile.open(bundle).getnames()
+    root = "tenken-export-" + p.id
+    want = ["VERIFY.md", "verify.sh", "MANIFEST", "MANIFEST.sig", "chain.tsv", "hashes.tsv", "keys/agent.pub.pem",
+            "tsa/tsa-ca.pem", "reports/00000003.json", "reports/00000003.json.sig", "reports/00000003.json.tsr",
+            "data/checklists/fisc-api-2018.json"]
+    R.check(all(root + "/" + w in names for w in want), "the bundle holds reports, signatures, tokens, chain, key, TSA CA, "
+            "checklist data, VERIFY.md (missing: %s)" % [w for w in want if root + "/" + w not in names])
+    clean_env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "LC_ALL": "C"}
+
+    def unpack(name):
+        d = os.path.join(tmp, name)
+        os.makedirs(d)
+        subprocess.run(["tar", "xzf", bundle, "-C", d], check=True)
+        return os.path.join(d, root)
+
+    def run_script(d):
+        return subprocess.run(["sh", os.path.join(d, "verify.sh")], cwd=os.path.dirname(d), env=clean_env,
+                              capture_output=True, text=True, timeout=120)
+    d = unpack("clean")
+    R.check(subprocess.run(["sh", "-c", "command -v tenken"], env=clean_env).returncode != 0,
+            "the clean environment has no tenken binary on PATH")
+    v = run_script(d)
+    R.check(v.returncode == 0 and "VERIFIED: %s, 3 reports" % p.id in v.stdout, "verify.sh (openssl only) passes: " +
+            v.stdout[-600:] + v.stderr[-300:])
+    R.check(v.stdout.count("RFC 3161 timestamp") == 3 and "rule set = data/rules/" in v.stdout and
+            "checklist fisc-api-2018 = data/checklists" in v.stdout,
+            "verify.sh checked 3 tokens, the rule-set hash and the checklist hash")
+    md = open(os.path.join(d, "VERIFY.md")).read()
+    R.check("```sh\n#!/bin/sh" in md and open(os.path.join(d, "verify.sh")).read() in md, "VERIFY.md carries the script")
+
+    # tampering: each breaks verify.sh, each named
+    d = unpack("edited")
+    f = os.path.join(d, "reports", "00000002.json")
+    t = open(f, encoding="utf-8").read().replace('"pass"', '"PASS"', 1)
+    open(f, "w", encoding="utf-8").write(t)
+    v = run_script(d)
+    R.check(v.returncode == 1 and "scan #2: report SHA-256" in v.stdout and "(modified)" in v.stdout,
+            "an edited report fails verify.sh: " + "".join(l + "\n" for l in v.stdout.splitlines() if l.startswith("FAIL")))
+    # ... even when the attacker also rewrites MANIFEST and chain.tsv (no key to re-sign)
+    import hashlib
+    sha = hashlib.sha256(open(f, "rb").read()).hexdigest()
+    m = open(os.path.join(d, "MANIFEST")).read().splitlines()
+    m = [("%s  %s" % (sha, l.split("  ", 1)[1])) if l.endswith("reports/00000002.json") else l for l in m]
+    open(os.path.join(d, "MANIFEST"), "w").write("\n".join(m) + "\n")
+    v = run_script(d)
+    R.check(v.returncode == 1 and "MANIFEST signature invalid" in v.stdout, "rewriting MANIFEST breaks its signature")
+
+    d = unpack("removed")
+    os.unlink(os.path.join(d, "reports", "00000002.json"))
+    v = run_script(d)
+    R.check(v.returncode == 1 and "reports/00000002.json: listed in MANIFEST but missing" in v.stdout,
+            "a removed report fails verify.sh")
+    d = unpack("removed-all")
+    for suf in ("", ".sig", ".tsr"):
+        os.unlink(os.path.join(d, "reports", "00000002.json" + suf))
+    lines = [l for l in open(os.path.join(d, "chain.tsv")) if not l.startswith("2\t")]
+    open(os.path.join(d, "chain.tsv"), "w").write("".join(lines))
+    v = run_script(d)
+    R.check(v.returncode == 1 and "missing from the chain (removed)" in v.stdout,
+            "a report removed with its chain line: the sequence gap is named")
+
+    d = unpack("swapped")
+    a, b = (os.path.join(d, "reports", "%08d.json.sig" % i) for i in (1, 2))
+    ta, tb = open(a).read(), open(b).read()
+    open(a, "w").write(tb)
+    open(b, "w").write(ta)
+    v = run_script(d)
+    R.check(v.returncode == 1 and "(swapped)" in v.stdout, "swapped signatures fail verify.sh")
+
+    d = unpack("token")
+    tk = os.path.join(d, "reports", "00000003.json.tsr")
+    shutil.copy(os.path.join(d, "reports", "00000001.json.tsr"), tk)
+    v = run_script(d)
+    R.check(v.returncode == 1 and "scan #3: timestamp token invalid" in v.stdout, "another report's token fails")
+
+    r = rl.run(["export", p.id, "--out", os.path.join(tmp, "b2.tar.gz"), "--state", state, "--from", "2999"])
+    R.check(r.returncode == 2 and "time range" in r.stderr, "an empty --from/--to range is a usage error")
+    r = rl.run(["export", p.id, "--out", os.path.join(tmp, "b3.tar.gz"), "--state", state, "--from", "2000",
+                "--to", "2999"])
+    R.check(r.returncode == 0 and "3 reports" in r.stdout, "--from/--to bound the exported scans")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="tenken-desk-")
     only = set(sys.argv[1:])
@@ -398,6 +494,8 @@ def main():
                 test_portfolio(p, q, tmp)
             if not only or "tsa" in only:
                 test_tsa(p, tmp)
+            if not only or "export" in only:
+                test_export(p, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     R.finish()
