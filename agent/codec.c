@@ -253,3 +253,50 @@ size_t tk_xml_entity(const char *s, size_t n, char out[4], size_t *outlen)
 	*outlen = utf8_put(cp, out);
 	return j + 1;
 }
+
+/* ---- host:port ---- */
+
+int tk_parse_hostport(const char *s, char *host, size_t hostsz, unsigned *port, const char **why)
+{
+	const char *h = s, *colon;
+	size_t hl;
+	long long p;
+	*why = NULL;
+	if (!s || !*s) {
+		*why = "expected host:port";
+		return TK_ERR_PARSE;
+	}
+	if (*h == '[') {
+		const char *rb = strchr(h, ']');
+		if (!rb || rb[1] != ':') {
+			*why = "expected [IPv6]:port";
+			return TK_ERR_PARSE;
+		}
+		hl = (size_t)(rb - h - 1);
+		h++;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(h, ':');
+		if (!colon || strchr(h, ':') != colon) {
+			*why = "expected host:port (an IPv6 address in brackets)";
+			return TK_ERR_PARSE;
+		}
+		hl = (size_t)(colon - h);
+	}
+	if (hl == 0 || hl >= hostsz) {
+		*why = "host is empty or too long";
+		return TK_ERR_PARSE;
+	}
+	if (tk_parse_ll(colon + 1, -999999999, 999999999, &p)) {
+		*why = "port is not a number";
+		return TK_ERR_PARSE;
+	}
+	if (p < 1 || p > 65535) {
+		*why = "port out of range (1-65535)";
+		return TK_ERR_PARSE;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (unsigned)p;
+	return TK_OK;
+}

@@ -124,6 +124,13 @@ char *tk_uri_encode(const char *s, bool keep_slash);
  */
 size_t tk_xml_entity(const char *s, size_t n, char out[4], size_t *outlen);
 
+/*
+ * "host:port" or "[IPv6]:port" (the one host:port parser): host into host (hostsz bytes,
+ * NUL-terminated, brackets removed), port 1-65535. TK_ERR_PARSE with *why a static reason
+ * ("port out of range (1-65535)", ...) on anything else.
+ */
+int tk_parse_hostport(const char *s, char *host, size_t hostsz, unsigned *port, const char **why);
+
 /* ---- files ---- */
 /* Read a whole file of at most max bytes (NUL-terminated). */
 int tk_read_file(const char *path, size_t max, char **out, size_t *len, struct tk_err *err);
