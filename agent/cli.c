@@ -15,6 +15,7 @@
 #include "csvparse.h"
 #include "history.h"
 #include "tsa.h"
+#include "notify.h"
 #include "privs.h"
 #include "report.h"
 
@@ -401,6 +402,9 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
+	/* alerts on change (desk): bounded, never fails the scan */
+	tk_notify_after_scan(hist, cfg->partner_id, cJSON_GetObjectItemCaseSensitive(cfg->doc, "notify"), cfg->base_dir,
+			     o->notify_file);
 	if (!o->quiet) {
 		if (o->print_items)
 			print_items(report);

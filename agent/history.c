@@ -1151,6 +1151,11 @@ int tk_history_item_record(const cJSON *report, char **items, char **extra, stru
 		cJSON_AddItemToArray(wv, o);
 	}
 	cJSON_AddNumberToObject(x, "expired_waivers", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(wvs, "expired")));
+	{
+		cJSON *ex = cJSON_AddArrayToObject(x, "expired_ids");
+		cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(wvs, "expired"))
+			cJSON_AddItemToArray(ex, cJSON_CreateString(jstr(w, "id")));
+	}
 	*extra = cJSON_PrintUnformatted(x);
 	cJSON_Delete(x);
 	*items = tk_buf_steal(&b);

@@ -483,6 +483,236 @@ def test_export(p, tmp):
     R.check(r.returncode == 0 and "3 reports" in r.stdout, "--from/--to bound the exported scans")
 
 
+class Receiver:
+    """A webhook receiver on a random 127.17.x.y: mode "ok" (200), "500", "slow" (sleeps 30 s)."""
+
+    def __init__(self):
+        import http.server
+        import random
+        import threading
+        self.mode, self.bodies = "ok", []
+        rec = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if rec.mode == "slow":
+                    import time as _t
+                    _t.sleep(30)
+                if rec.mode == "500":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                rec.bodies.append((self.path, self.headers.get("Content-Type"), body))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+        for _ in range(50):
+            try:
+                self.srv = http.server.ThreadingHTTPServer(
+                    ("127.17.%d.%d" % (random.randint(0, 255), random.randint(1, 254)), 0), H)
+                break
+            except OSError:
+                continue
+        self.addr = self.srv.server_address
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def texts(self):
+        return [json.loads(b)["text"] for _, _, b in self.bodies]
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def free_port(addr):
+    import socket
+    s = socket.socket()
+    s.bind((addr, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_notify(p, tmp):
+    import random
+    import socket
+    import stat
+    import subprocess
+    import time
+    d = os.path.join(tmp, "notify")
+    os.makedirs(d)
+    rec = Receiver()
+    token = "T0KEN-%d-SECRET" % random.randint(10**8, 10**9)
+    url_file = os.path.join(d, "webhook-url")
+    open(url_file, "w").write("http://%s:%d/services/%s\n" % (rec.addr[0], rec.addr[1], token))
+    os.chmod(url_file, 0o600)
+    # syslog: a unix datagram socket we read
+    slog = os.path.join(d, "log.sock")
+    ss = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ss.bind(slog)
+    ss.settimeout(0.2)
+
+    def syslog_lines():
+        out = []
+        while True:
+            try:
+                out.append(ss.recv(4096).decode())
+            except socket.timeout:
+                return out
+    # SMTP: aiosmtpd with STARTTLS (throwaway cert) and AUTH
+    import tkharness
+    smtp_addr = "127.17.%d.%d" % (random.randint(0, 255), random.randint(1, 254))
+    ca = tkharness.TestCA(d)  # throwaway CA + a server certificate for the SMTP address
+    smtp_cert, smtp_key = ca.issue(smtp_addr)
+    mail_dir = os.path.join(d, "mail")
+    os.makedirs(mail_dir)
+    pw = "pw-%d" % random.randint(10**8, 10**9)
+    pw_file = os.path.join(d, "smtp-password")
+    open(pw_file, "w").write(pw + "\n")
+    os.chmod(pw_file, 0o600)
+    port = free_port(smtp_addr)
+    smtpd = None
+    if os.path.exists("/usr/bin/python3") and subprocess.run(["/usr/bin/python3", "-c", "import aiosmtpd"]).returncode == 0:
+        smtpd = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "desk_smtpd.py"),
+                                  smtp_addr, str(port), smtp_cert, smtp_key, "tenken", pw, mail_dir],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        R.check(smtpd.stdout.readline().strip() == "ready", "aiosmtpd (STARTTLS + AUTH) started")
+    else:
+        print("SKIP e-mail channel: python3-aiosmtpd (Debian) is not installed")
+    try:
+        notify = {"webhook": {"url_file": "webhook-url", "timeout_s": 2},
+                  "syslog": {"socket": slog, "facility": "local3"},
+                  "deadline_s": 15}
+        if smtpd:
+            notify["email"] = {"smtp_url": "smtp://%s:%d" % (smtp_addr, port), "from": "tenken@bank.test",
+                               "to": ["desk@bank.test"], "username": "tenken", "password_file": "smtp-password",
+                               "ca_file": os.path.join(d, "ca.pem"), "timeout_s": 10}
+        cfg = json.load(open(p.config))
+        cfg["partner"]["id"] = "notify-pay"
+        cfg["notify"] = notify
+        cfg["probes"]["hsts"]["ca_file"] = os.path.join(p.dir, "ca.pem")
+        conf = os.path.join(d, "partner.json")
+        json.dump(cfg, open(conf, "w"))
+        state = os.path.join(d, "state")
+
+        def nscan(name):
+            t0 = time.time()
+            r = rl.run(["scan", "--config", conf, "--out", os.path.join(d, name), "--state", state, "--format", "json",
+                        "--quiet"])
+            return r, time.time() - t0
+        p.break_()
+        r, _ = nscan("s1")
+        texts = rec.texts()
+        R.check(r.returncode in (0, 1) and len(texts) == 2 and all("newly failing" in t and "notify-pay" in t for t in texts),
+                "first failing scan: one webhook alert per newly failing item (%s)" % texts)
+        R.check(all(ct == "application/json" and path.endswith(token) for path, ct, _ in rec.bodies),
+                "webhook: JSON POST with a text field (Slack/Teams shape) to the secret URL")
+        sl = syslog_lines()
+        R.check(len(sl) == 2 and all(x.startswith("<156>") and "tenken[" in x and "newly failing" in x for x in sl),
+                "syslog: the same 2 alerts, facility local3 severity warning (%s)" % sl[:1])
+        if smtpd:
+            time.sleep(0.5)
+            mails = sorted(os.listdir(mail_dir))
+            if not mails:
+                db = sqlite3.connect(os.path.join(state, "index.sqlite"))
+                print(db.execute("SELECT channel, state, last_error FROM desk_alerts").fetchall())
+                db.close()
+            body = open(os.path.join(mail_dir, mails[0]), "rb").read().decode() if mails else ""
+            R.check(len(mails) == 2 and "X-Tls: yes" in body and "Subject: [tenken] notify-pay: item" in body,
+                    "e-mail: 2 messages over SMTP after STARTTLS with AUTH (%d)" % len(mails))
+        r, _ = nscan("s2")
+        R.check(len(rec.texts()) == 2 and not syslog_lines(), "an unchanged second scan raises nothing (no repeats)")
+        p.fix()
+        r, _ = nscan("s3")
+        R.check(len(rec.texts()) == 4 and all("resolved" in t for t in rec.texts()[2:]), "fixed: one resolved alert per item")
+        # the receiver fails: the scan is unaffected, the failure recorded, delivered on the next run
+        p.break_()
+        rec.mode = "500"
+        r, took = nscan("s4")
+        R.check(r.returncode in (0, 1) and took < 40 and "HTTP status 500" in r.stderr and "retried on the next run" in r.stderr,
+                "webhook 500: the scan completes (exit %d, %.1f s), the failure is logged and recorded" % (r.returncode, took))
+        db = sqlite3.connect(os.path.join(state, "index.sqlite"))
+        pend = db.execute("SELECT count(*), max(attempts) FROM desk_alerts WHERE state='pending' AND channel='webhook'").fetchone()
+        R.check(pend[0] == 2 and pend[1] == 3, "2 webhook alerts pending after 3 attempts each (%s)" % (pend,))
+        rec.mode = "slow"
+        r, took = nscan("s5")
+        R.check(r.returncode in (0, 1) and took < 60, "a receiver that stalls: the scan is bounded (%.1f s)" % took)
+        rec.mode = "ok"
+        rec.srv.shutdown()
+        rec.srv.server_close()
+        r, took = nscan("s6")
+        R.check(r.returncode in (0, 1) and "Couldn't connect" in r.stderr, "a receiver that is down: recorded, scan unaffected")
+        rec2_addr = rec.addr
+        rec = Receiver.__new__(Receiver)
+        Receiver.__init__(rec)
+        open(url_file, "w").write("http://%s:%d/services/%s\n" % (rec.addr[0], rec.addr[1], token))
+        nc = os.path.join(d, "notify.json")
+        json.dump(dict(notify, stale_hours=48), open(nc, "w"))
+        n = rl.run(["notify", "--config", nc, "--state", state])
+        R.check(n.returncode == 0 and len(rec.texts()) == 2 and all("newly failing" in t for t in rec.texts()),
+                "tenken notify delivers the pending alerts once the receiver is back (%s)" % rec.texts())
+        n = rl.run(["notify", "--config", nc, "--state", state])
+        R.check(n.returncode == 0 and len(rec.texts()) == 2, "and never again")
+        # stale and verify failures
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * 86400))
+        f = os.path.join(state, "reports", "notify-pay", "00000002.json")
+        os.chmod(f, 0o600)
+        open(f, "a").write(" ")
+        n = rl.run(["notify", "--config", nc, "--state", state, "--now", later])
+        t = rec.texts()[2:]
+        R.check(any("scan stale" in x for x in t) and any("verify fails" in x for x in t) and len(t) == 2,
+                "tenken notify: a stale scan and a failing verify each raise one alert (%s)" % t)
+        n = rl.run(["notify", "--config", nc, "--state", state, "--now", later])
+        R.check(len(rec.texts()) == 4, "stale and verify alerts are not repeated")
+        syslog_lines()
+        # the endpoint goes down (items become incomplete) and a waiver has expired
+        down = dict(cfg)
+        down["probes"] = json.loads(json.dumps(cfg["probes"]))
+        down["probes"]["hsts"]["urls"] = ["https://api.good.test:1/"]
+        down["probes"]["hsts"]["http_port"] = 1
+        json.dump(down, open(conf, "w"))
+        wf = os.path.join(d, "waivers.json")
+        json.dump({"waivers": [{"id": "W-OLD", "rule": "HSTS-MAX-AGE-SHORT", "target": "https://api.weak.test:*",
+                                "justification": "x", "approver": "CISO", "expires": "2001-01-01"}]}, open(wf, "w"))
+        r = rl.run(["scan", "--config", conf, "--out", os.path.join(d, "s-down"), "--state", state, "--format", "json",
+                    "--quiet"])
+        t = rec.texts()[4:]
+        R.check(r.returncode == 3 and sum("became incomplete" in x for x in t) == 2 and
+                all("Couldn't connect" in x for x in t if "became incomplete" in x),
+                "endpoint down: one 'became incomplete' alert per item, with the reason (%s)" % t[:1])
+        json.dump(cfg, open(conf, "w"))
+        r = rl.run(["scan", "--config", conf, "--out", os.path.join(d, "s-w"), "--state", state, "--format", "json",
+                    "--quiet", "--waivers", wf])
+        t = rec.texts()[6:]
+        R.check(sum("waiver W-OLD expired" in x for x in t) == 1, "an expired waiver raises one alert (%s)" % t)
+        n0 = len(rec.texts())
+        # secrets
+        os.chmod(url_file, 0o644)
+        p.fix()
+        r, _ = nscan("s7")
+        R.check("mode 0644 refused" in r.stderr and len(rec.texts()) == n0,
+                "a webhook URL file with mode 0644 is refused, named in the log")
+        os.chmod(url_file, 0o600)
+        leaked = [os.path.join(dp, fn) for dp, _, fns in os.walk(state) for fn in fns
+                  if token.encode() in open(os.path.join(dp, fn), "rb").read() or pw.encode() in open(os.path.join(dp, fn), "rb").read()]
+        R.check(not leaked and token not in r.stderr, "the webhook token and SMTP password appear in no report, index or log (%s)" % leaked)
+        bad = dict(cfg)
+        bad["notify"] = {"webhook": {"url": "http://x"}}
+        json.dump(bad, open(os.path.join(d, "bad.json"), "w"))
+        r = rl.run(["validate", "--config", os.path.join(d, "bad.json")])
+        R.check(r.returncode == 2 and "notify.webhook.url: unknown key" in r.stderr, "a bad notify section is a config error: " + r.stderr)
+        rec.stop()
+    finally:
+        ss.close()
+        if smtpd:
+            smtpd.kill()
+            smtpd.wait()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="tenken-desk-")
     only = set(sys.argv[1:])
@@ -496,6 +726,8 @@ def main():
                 test_tsa(p, tmp)
             if not only or "export" in only:
                 test_export(p, tmp)
+            if not only or "notify" in only:
+                test_notify(p, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     R.finish()
