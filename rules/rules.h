@@ -42,6 +42,8 @@ void tk_checklist_free(struct tk_checklist *cl);
 bool tk_checklist_has_mapping(const struct tk_checklist *cl);
 /* Find an item by number (a JSON number or string, as in "no"). */
 const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no);
+/* The one item-number comparison: 42 == 42, "B-1" == "B-1", a number never equals a string. */
+bool tk_item_no_equal(const cJSON *a, const cJSON *b);
 /* Render an item number (42 or "B-1") into buf. */
 void tk_item_no_str(const cJSON *no, char *buf, size_t size);
 
