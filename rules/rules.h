@@ -81,6 +81,13 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 		    struct tk_err *err);
 void tk_ruleset_free(struct tk_ruleset *rs);
 struct tk_rule *tk_ruleset_find(struct tk_ruleset *rs, const char *id);
+/*
+ * Coverage of one checklist by the enabled rules: {"checklist", "judged", "total",
+ * "items": [{"no", "goal", "rules": [ids], "probes": [names]}], "items_by_probe": {probe:
+ * [item numbers]}}. An item with rules is judged with evidence when its probes run; the rest
+ * need the partner's answer. Caller owns the result (NULL: out of memory).
+ */
+cJSON *tk_ruleset_coverage(const struct tk_ruleset *rs, const struct tk_checklist *cl);
 /* Validate one rule object (exposed for tests and fuzzing). */
 int tk_rule_validate(const cJSON *rule, const char *where, const char *const *probes,
 		     const struct tk_dataset *ds, struct tk_err *err);
