@@ -36,7 +36,7 @@ void tk_item_no_str(const cJSON *no, char *buf, size_t size)
 		snprintf(buf, size, "?");
 }
 
-static bool no_equal(const cJSON *a, const cJSON *b)
+bool tk_item_no_equal(const cJSON *a, const cJSON *b)
 {
 	if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
 		return a->valuedouble == b->valuedouble;
@@ -50,7 +50,7 @@ const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no)
 	const cJSON *it;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cl->doc, "items"))
 	{
-		if (no_equal(cJSON_GetObjectItemCaseSensitive(it, "no"), no))
+		if (tk_item_no_equal(cJSON_GetObjectItemCaseSensitive(it, "no"), no))
 			return it;
 	}
 	return NULL;
