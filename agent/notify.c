@@ -672,7 +672,7 @@ int tk_notify_sweep(struct tk_history *h, const cJSON *cfg, const char *base_dir
 					tk_sha256(err.msg, strlen(err.msg), d);
 					tk_hex(d, 8, hex);
 					snprintf(key, sizeof(key), "%s|verify_fails|%s|%lld", pcopy, hex, seq);
-					snprintf(text, sizeof(text), "[tenken] %s: verify fails: %s (run tenken verify %s)", pcopy,
+					snprintf(text, sizeof(text), "[tenken] %.128s: verify fails: %.700s (run tenken verify %.128s)", pcopy,
 						 err.msg, pcopy);
 					raise_alert(db, cfg, key, pcopy, "verify_fails", text);
 				}
