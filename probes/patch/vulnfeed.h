@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+#include "apkver.h" /* tk_apk_vercmp(), used by tk_vcmp() */
 #include "tk.h"
 
 #define TK_VDB_MAX_EVENTS 64
@@ -142,7 +143,5 @@ enum tk_match tk_adv_match(const struct tk_adv *a, const char *v, const char **f
 /* CPE 2.3 vendor, product and version ("*" when any) into the caller's buffers; -1 if not a CPE 2.3 name. */
 int tk_cpe_parts(const char *cpe, char *vendor, size_t vs, char *product, size_t ps, char *version, size_t ws);
 
-/* Apk version comparison (apk-tools' algorithm: digits, letter, _suffix, -rN). */
-int tk_apk_vercmp(const char *a, const char *b);
 
 #endif
