@@ -36,6 +36,43 @@ static void adv_free(struct tk_adv *a)
 	tk_strv_free(a->versions);
 	free(a->status);
 	free(a->urgency);
+	free(a->file);
+}
+
+static void score_free(struct tk_score *s)
+{
+	free(s->cve);
+	free(s->source);
+	free(s->vector);
+}
+
+static void cpem_free(struct tk_cpem *m)
+{
+	free(m->cve);
+	free(m->vendor);
+	free(m->product);
+	free(m->version);
+	free(m->si);
+	free(m->se);
+	free(m->ei);
+	free(m->ee);
+}
+
+struct tk_vdb_mark tk_vdb_mark(const struct tk_vdb *db)
+{
+	struct tk_vdb_mark m = {db->nadv, db->nsc, db->ncm};
+	return m;
+}
+
+void tk_vdb_rollback(struct tk_vdb *db, struct tk_vdb_mark m)
+{
+	while (db->nadv > m.nadv)
+		adv_free(&db->adv[--db->nadv]);
+	while (db->nsc > m.nsc)
+		score_free(&db->sc[--db->nsc]);
+	while (db->ncm > m.ncm)
+		cpem_free(&db->cm[--db->ncm]);
+	db->indexed = false;
 }
 
 void tk_vdb_clear(struct tk_vdb *db)
@@ -45,22 +82,10 @@ void tk_vdb_clear(struct tk_vdb *db)
 		return;
 	for (i = 0; i < db->nadv; i++)
 		adv_free(&db->adv[i]);
-	for (i = 0; i < db->nsc; i++) {
-		free(db->sc[i].cve);
-		free(db->sc[i].source);
-		free(db->sc[i].vector);
-	}
-	for (i = 0; i < db->ncm; i++) {
-		struct tk_cpem *m = &db->cm[i];
-		free(m->cve);
-		free(m->vendor);
-		free(m->product);
-		free(m->version);
-		free(m->si);
-		free(m->se);
-		free(m->ei);
-		free(m->ee);
-	}
+	for (i = 0; i < db->nsc; i++)
+		score_free(&db->sc[i]);
+	for (i = 0; i < db->ncm; i++)
+		cpem_free(&db->cm[i]);
 	free(db->adv);
 	free(db->sc);
 	free(db->cm);
@@ -140,7 +165,7 @@ static int oom(struct tk_err *err)
 	return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 }
 
-static struct tk_adv *adv_new(struct tk_vdb *db, struct tk_err *err)
+static struct tk_adv *adv_new(struct tk_vdb *db, const char *file, struct tk_err *err)
 {
 	struct tk_adv *a;
 	int rc = grow((void **)&db->adv, &db->capadv, db->nadv, sizeof(*db->adv));
@@ -151,6 +176,10 @@ static struct tk_adv *adv_new(struct tk_vdb *db, struct tk_err *err)
 	a = &db->adv[db->nadv++];
 	memset(a, 0, sizeof(*a));
 	db->indexed = false;
+	if (!(a->file = strdup(file ? file : ""))) {
+		tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
 	return a;
 }
 
@@ -177,18 +206,29 @@ static int adv_event(struct tk_adv *a, char type, const char *ver)
  * the buffer instead of a DOM: memory stays at what is kept. The grammar
  * is JSON's (RFC 8259); errors name the byte offset.
  */
+/* Is the value at t an empty array "[ ]"? (not consumed) */
+static bool trk_empty_array(struct tk_jt *t)
+{
+	size_t k;
+	if (tk_jt_peek(t) != '[')
+		return false;
+	for (k = t->i + 1; k < t->len && (t->p[k] == ' ' || t->p[k] == '\t' || t->p[k] == '\n' || t->p[k] == '\r'); k++)
+		;
+	return k < t->len && t->p[k] == ']';
+}
+
 struct trk_rel {
 	char status[32], fixed[VDB_MAX_STR + 1], urgency[64];
 	bool has_status, has_fixed, has_urgency;
 };
 
-static int trk_add(struct tk_vdb *db, const char *pkg, const char *cve, const char *rel, const struct trk_rel *r,
-		   struct tk_err *err)
+static int trk_add(struct tk_vdb *db, const char *file, const char *pkg, const char *cve, const char *rel,
+		   const struct trk_rel *r, struct tk_err *err)
 {
 	struct tk_adv *a;
 	char tag[160];
 	int rc;
-	if (!(a = adv_new(db, err)))
+	if (!(a = adv_new(db, file, err)))
 		return err->rc;
 	snprintf(tag, sizeof(tag), "tracker:%s", rel);
 	a->feed = "debian-tracker";
@@ -265,9 +305,16 @@ int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const cha
 						goto out;
 					continue;
 				}
+				if (trk_empty_array(&t)) {
+					/* "releases": [] (seen in upstream data): says nothing about any release */
+					if ((rc = tk_jt_skip(&t, 3)))
+						goto out;
+					continue;
+				}
 				if (tk_jt_peek(&t) != '{') {
-					rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s.%.64s.releases: expected an object (byte offset %zu)",
-						       name, pkg, cve, t.i);
+					rc = tk_seterr(err, TK_ERR_PARSE,
+						       "%s: %.200s.%.64s.releases: expected an object or [] (byte offset %zu)", name,
+						       pkg, cve, t.i);
 					goto out;
 				}
 				while ((r4 = tk_jt_member(&t, &p4, rel, sizeof(rel), &tl, &rc)) == 1) {
@@ -304,7 +351,7 @@ int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const cha
 							       pkg, cve, rel);
 						goto out;
 					}
-					if ((rc = trk_add(db, pkg, cve, rel, &r, err)))
+					if ((rc = trk_add(db, name, pkg, cve, rel, &r, err)))
 						goto out;
 					st->kept++;
 				}
@@ -379,6 +426,24 @@ static bool is_cve(const char *s)
 	return s && strncmp(s, "CVE-", 4) == 0 && strlen(s) < 32;
 }
 
+/*
+ * The CVE an OSV id names: "CVE-2021-3782" itself, or a distribution's
+ * per-CVE record id ("UBUNTU-CVE-2021-3782", "DEBIAN-CVE-...", "ALPINE-CVE-..."):
+ * the CVE after the prefix. NULL when it names none.
+ */
+static const char *cve_of(const char *s)
+{
+	const char *p;
+	if (is_cve(s))
+		return s;
+	if (!s || !(p = strstr(s, "-CVE-")) || p - s > 16)
+		return NULL;
+	for (const char *q = s; q < p; q++)
+		if (!(*q >= 'A' && *q <= 'Z'))
+			return NULL;
+	return is_cve(p + 1) ? p + 1 : NULL;
+}
+
 static time_t date_of(const char *s)
 {
 	char d[11];
@@ -390,36 +455,132 @@ static time_t date_of(const char *s)
 	return tk_parse_time(d, &t) == TK_OK ? t : 0;
 }
 
+/* Red Hat family bug-fix / enhancement advisories (RHBA, RHEA, ALBA, ALEA, RLBA, RLEA, ELBA, ...). */
+static bool is_bugfix_id(const char *id)
+{
+	size_t n = strcspn(id, "-");
+	return id[n] == '-' && n >= 3 && n <= 5 && (strncmp(id + n - 2, "BA", 2) == 0 || strncmp(id + n - 2, "EA", 2) == 0);
+}
+
+#define OSV_MAX_CVES 256
+
+/*
+ * Every CVE the record speaks for, each once: the id, aliases and upstream
+ * (distribution per-CVE ids mapped to their CVE). "related" lists other,
+ * related entries, so it is used only when the record names no CVE
+ * otherwise: AlmaLinux and Rocky advisories put the CVEs they fix there.
+ */
+static size_t osv_cves(const cJSON *r, const char *id, const char *cves[OSV_MAX_CVES])
+{
+	static const char *const lists[] = {"aliases", "upstream", "related"};
+	const cJSON *al;
+	size_t n = 0, k, j;
+	if (cve_of(id))
+		cves[n++] = cve_of(id);
+	for (k = 0; k < TK_ARRAY_LEN(lists); k++) {
+		if (k == 2 && n > 0)
+			break;
+		cJSON_ArrayForEach(al, cJSON_GetObjectItemCaseSensitive(r, lists[k]))
+		{
+			const char *c = cJSON_IsString(al) ? cve_of(al->valuestring) : NULL;
+			if (!c || n >= OSV_MAX_CVES)
+				continue;
+			for (j = 0; j < n && strcmp(cves[j], c) != 0; j++)
+				;
+			if (j == n)
+				cves[n++] = c;
+		}
+	}
+	return n;
+}
+
+/* One affected[] entry for one CVE -> an advisory. */
+static int osv_affected(struct tk_vdb *db, const cJSON *aff, const char *id, const char *cve, time_t published,
+			const char *name, struct tk_err *err)
+{
+	const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(aff, "package"), *range, *e, *v;
+	const char *eco = jstr(pkg, "ecosystem"), *pname = jstr(pkg, "name");
+	struct tk_adv *a;
+	size_t nver = 0;
+	int rc;
+	if (!(a = adv_new(db, name, err)))
+		return err->rc;
+	a->feed = "osv";
+	a->scheme = tk_eco_scheme(eco);
+	a->pkg = strdup(pname);
+	a->eco = strdup(eco);
+	a->cve = strdup(cve);
+	a->record = strdup(id);
+	a->published = published;
+	if (!a->pkg || !a->eco || !a->cve || !a->record)
+		return oom(err);
+	cJSON_ArrayForEach(range, cJSON_GetObjectItemCaseSensitive(aff, "ranges"))
+	{
+		const char *type = jstr(range, "type");
+		if (!type || strcmp(type, "ECOSYSTEM") != 0)
+			continue; /* GIT/SEMVER ranges do not apply to distribution versions */
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(range, "events"))
+		{
+			const char *ver;
+			char t = 0;
+			if ((ver = jstr(e, "introduced")))
+				t = 'i';
+			else if ((ver = jstr(e, "fixed")))
+				t = 'f';
+			else if ((ver = jstr(e, "last_affected")))
+				t = 'l';
+			else if ((ver = jstr(e, "limit")))
+				t = 'L';
+			if (!t)
+				continue;
+			if ((rc = adv_event(a, t, ver)))
+				return tk_seterr(err, rc, "%s: %s: too many range events", name, id);
+		}
+	}
+	v = cJSON_GetObjectItemCaseSensitive(aff, "versions");
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0) {
+		const cJSON *x;
+		size_t cap = (size_t)cJSON_GetArraySize(v);
+		if (cap > 100000)
+			return tk_seterr(err, TK_ERR_LIMIT, "%s: %s: too many versions", name, id);
+		if (!(a->versions = calloc(cap + 1, sizeof(char *))))
+			return oom(err);
+		cJSON_ArrayForEach(x, v) if (cJSON_IsString(x) && nver < cap && strlen(x->valuestring) <= VDB_MAX_STR)
+		{
+			if (!(a->versions[nver++] = strdup(x->valuestring)))
+				return oom(err);
+		}
+		a->nversions = nver;
+	}
+	return TK_OK;
+}
+
 static int osv_record(struct tk_vdb *db, const cJSON *r, const char *name, size_t idx, const struct sset *pk,
 		      const struct sset *ec, bool all, struct tk_vdb_stats *st, struct tk_err *err)
 {
-	const char *id = jstr(r, "id"), *cves[64], *cve;
-	const cJSON *al, *e, *aff, *sev;
+	const char *id = jstr(r, "id"), *cves[OSV_MAX_CVES];
+	const cJSON *aff, *sev, *wd;
 	char src[160];
-	size_t ncves = 0, ci, k;
+	size_t ncves, ci;
+	time_t published;
 	int rc;
 	if (!cJSON_IsObject(r) || !id)
 		return tk_seterr(err, TK_ERR_PARSE, "%s: record %zu: not an OSV record (no \"id\")", name, idx);
 	st->records++;
-	/* every CVE the record speaks for (a DSA covers several): the record id, aliases, upstream */
-	if (is_cve(id))
-		cves[ncves++] = id;
-	{
-		static const char *const lists[] = {"aliases", "upstream"};
-		for (k = 0; k < 2; k++)
-			cJSON_ArrayForEach(al, cJSON_GetObjectItemCaseSensitive(r, lists[k]))
-			{
-				size_t j;
-				if (!cJSON_IsString(al) || !is_cve(al->valuestring) || ncves >= TK_ARRAY_LEN(cves))
-					continue;
-				for (j = 0; j < ncves && strcmp(cves[j], al->valuestring) != 0; j++)
-					;
-				if (j == ncves)
-					cves[ncves++] = al->valuestring;
-			}
+	/* a withdrawn record no longer states anything */
+	wd = cJSON_GetObjectItemCaseSensitive(r, "withdrawn");
+	if (wd && !cJSON_IsNull(wd)) {
+		st->withdrawn++;
+		return TK_OK;
 	}
-	if (ncves == 0)
-		cves[ncves++] = id;
+	ncves = osv_cves(r, id, cves);
+	if (ncves == 0) {
+		if (is_bugfix_id(id)) {
+			st->no_cve++; /* a bug-fix or enhancement update is not a vulnerability */
+			return TK_OK;
+		}
+		cves[ncves++] = id; /* a security advisory without a CVE id: judged under its own id */
+	}
 	snprintf(src, sizeof(src), "osv:%.100s", id);
 	/* a record's severity is about one vulnerability: ambiguous when it lists several CVEs */
 	if (ncves == 1)
@@ -430,68 +591,20 @@ static int osv_record(struct tk_vdb *db, const cJSON *r, const char *name, size_
 			    (rc = add_score(db, cves[0], src, score, -1, 2, st, err)))
 				return rc;
 		}
-	for (ci = 0; ci < ncves; ci++)
+	published = date_of(jstr(r, "published"));
 	cJSON_ArrayForEach(aff, cJSON_GetObjectItemCaseSensitive(r, "affected"))
 	{
-		const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(aff, "package"), *range, *v;
+		const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(aff, "package");
 		const char *eco = jstr(pkg, "ecosystem"), *pname = jstr(pkg, "name");
-		struct tk_adv *a;
-		size_t nver = 0;
-		cve = cves[ci];
 		if (!eco || !pname)
 			continue;
 		if (!all && (!sset_has(pk, pname) || !sset_has(ec, eco)))
 			continue;
-		if (!(a = adv_new(db, err)))
-			return err->rc;
-		a->feed = "osv";
-		a->scheme = tk_eco_scheme(eco);
-		a->pkg = strdup(pname);
-		a->eco = strdup(eco);
-		a->cve = strdup(cve);
-		a->record = strdup(id);
-		a->published = date_of(jstr(r, "published"));
-		if (!a->pkg || !a->eco || !a->cve || !a->record)
-			return oom(err);
-		cJSON_ArrayForEach(range, cJSON_GetObjectItemCaseSensitive(aff, "ranges"))
-		{
-			const char *type = jstr(range, "type");
-			if (!type || strcmp(type, "ECOSYSTEM") != 0)
-				continue; /* GIT/SEMVER ranges do not apply to distribution versions */
-			cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(range, "events"))
-			{
-				const char *ver;
-				char t = 0;
-				if ((ver = jstr(e, "introduced")))
-					t = 'i';
-				else if ((ver = jstr(e, "fixed")))
-					t = 'f';
-				else if ((ver = jstr(e, "last_affected")))
-					t = 'l';
-				else if ((ver = jstr(e, "limit")))
-					t = 'L';
-				if (!t)
-					continue;
-				if ((rc = adv_event(a, t, ver)))
-					return tk_seterr(err, rc, "%s: %s: too many range events", name, id);
-			}
+		for (ci = 0; ci < ncves; ci++) {
+			if ((rc = osv_affected(db, aff, id, cves[ci], published, name, err)))
+				return rc;
+			st->kept++;
 		}
-		v = cJSON_GetObjectItemCaseSensitive(aff, "versions");
-		if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0) {
-			const cJSON *x;
-			size_t cap = (size_t)cJSON_GetArraySize(v);
-			if (cap > 100000)
-				return tk_seterr(err, TK_ERR_LIMIT, "%s: %s: too many versions", name, id);
-			if (!(a->versions = calloc(cap + 1, sizeof(char *))))
-				return oom(err);
-			cJSON_ArrayForEach(x, v) if (cJSON_IsString(x) && nver < cap && strlen(x->valuestring) <= VDB_MAX_STR)
-			{
-				if (!(a->versions[nver++] = strdup(x->valuestring)))
-					return oom(err);
-			}
-			a->nversions = nver;
-		}
-		st->kept++;
 	}
 	return TK_OK;
 }
@@ -823,18 +936,124 @@ static int nvd_commit(struct tk_vdb *db, struct nvd_cve *cv, const struct sset *
 	return rc;
 }
 
+/* One member of a "cve" object: id, metrics, configurations; others skipped. */
+static int nvd_cve_member(struct tk_jt *t, const char *key, struct nvd_cve *cv, int depth)
+{
+	char k2[64];
+	bool tl, is, m = true;
+	int r, rc = TK_OK;
+	if (strcmp(key, "id") == 0) {
+		if ((rc = tk_jt_str_or_skip(t, cv->id, sizeof(cv->id), &is, &tl)))
+			return rc;
+		if (!is || tl)
+			cv->id[0] = '\0';
+		return TK_OK;
+	}
+	if (strcmp(key, "metrics") == 0 && tk_jt_peek(t) == '{') {
+		while ((r = tk_jt_member(t, &m, k2, sizeof(k2), &tl, &rc)) == 1) {
+			if (strncmp(k2, "cvssMetricV", 11) == 0 && tk_jt_peek(t) == '[')
+				rc = nvd_metric_list(t, cv);
+			else
+				rc = tk_jt_skip(t, depth + 1);
+			if (rc)
+				return rc;
+		}
+		return r < 0 ? rc : TK_OK;
+	}
+	if (strcmp(key, "configurations") == 0 && tk_jt_peek(t) == '[') {
+		bool f = true;
+		while ((r = tk_jt_elem(t, &f, &rc)) == 1) {
+			bool m2 = true;
+			int r2;
+			if (tk_jt_peek(t) != '{') {
+				if ((rc = tk_jt_skip(t, depth + 1)))
+					return rc;
+				continue;
+			}
+			while ((r2 = tk_jt_member(t, &m2, k2, sizeof(k2), &tl, &rc)) == 1) {
+				if (strcmp(k2, "nodes") == 0 && tk_jt_peek(t) == '[')
+					rc = nvd_nodes(t, cv, 0);
+				else
+					rc = tk_jt_skip(t, depth + 2);
+				if (rc)
+					return rc;
+			}
+			if (r2 < 0)
+				return rc;
+		}
+		return r < 0 ? rc : TK_OK;
+	}
+	return tk_jt_skip(t, depth);
+}
+
+/* A whole "cve" object at t into cv (reset first). */
+static int nvd_cve_object(struct tk_jt *t, struct nvd_cve *cv, int depth)
+{
+	char key[64];
+	bool m = true, tl;
+	int r, rc = TK_OK;
+	cv->id[0] = '\0';
+	cv->nsc = cv->ncp = 0;
+	while ((r = tk_jt_member(t, &m, key, sizeof(key), &tl, &rc)) == 1)
+		if ((rc = nvd_cve_member(t, key, cv, depth + 1)))
+			return rc;
+	return r < 0 ? rc : TK_OK;
+}
+
+/* vulnerabilities: [{cve: {...}}, ...] */
+static int nvd_vulns(struct tk_jt *t, struct tk_vdb *db, struct nvd_cve *cv, const struct sset *pr, bool all,
+		     struct tk_vdb_stats *st)
+{
+	char key[64];
+	bool fa = true, tl;
+	size_t idx = 0;
+	int ra, rc = TK_OK;
+	while ((ra = tk_jt_elem(t, &fa, &rc)) == 1) {
+		bool m1 = true;
+		int r1;
+		if (tk_jt_peek(t) != '{') {
+			if ((rc = tk_jt_skip(t, 2)))
+				return rc;
+			continue;
+		}
+		while ((r1 = tk_jt_member(t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
+			if (strcmp(key, "cve") != 0 || tk_jt_peek(t) != '{') {
+				if ((rc = tk_jt_skip(t, 3)))
+					return rc;
+				continue;
+			}
+			if ((rc = nvd_cve_object(t, cv, 3)))
+				return rc;
+			if (!cv->id[0])
+				return tk_seterr(t->err, TK_ERR_PARSE, "%s: vulnerabilities[%zu].cve.id: missing", t->name, idx);
+			st->records++;
+			if ((rc = nvd_commit(db, cv, pr, all, st, t->err)))
+				return rc;
+		}
+		if (r1 < 0)
+			return rc;
+		idx++;
+	}
+	return ra < 0 ? rc : TK_OK;
+}
+
+/*
+ * Three shapes: an NVD CVE API 2.0 response page ({"vulnerabilities": [{"cve": ...}]}),
+ * one entry of it ({"cve": {...}}), or a bare cve object ({"id": "CVE-...", "metrics": ...},
+ * as the API's per-CVE answer and NVD mirrors that keep one file per CVE store it).
+ */
 int tk_vdb_load_nvd(struct tk_vdb *db, const char *buf, size_t len, const char *name,
 		    const struct tk_vdb_want *want, struct tk_vdb_stats *st, struct tk_err *err)
 {
 	struct tk_jt t = {buf, len, 0, name, err};
 	struct sset pr = {0};
-	struct nvd_cve cv;
-	bool top = true, seen_vulns = false, tl;
+	struct nvd_cve cv, bare;
+	bool top = true, page = false, wrapped = false, tl;
 	char key[64];
-	size_t idx = 0;
 	int r, rc = TK_OK;
 	memset(st, 0, sizeof(*st));
 	memset(&cv, 0, sizeof(cv));
+	memset(&bare, 0, sizeof(bare));
 	if (sset_make(&pr, want->products, want->nproducts)) {
 		rc = oom(err);
 		goto out;
@@ -844,94 +1063,21 @@ int tk_vdb_load_nvd(struct tk_vdb *db, const char *buf, size_t len, const char *
 		goto out;
 	}
 	while ((r = tk_jt_member(&t, &top, key, sizeof(key), &tl, &rc)) == 1) {
-		bool fa = true;
-		int ra;
-		if (strcmp(key, "vulnerabilities") != 0 || tk_jt_peek(&t) != '[') {
-			if ((rc = tk_jt_skip(&t, 1)))
-				goto out;
-			continue;
-		}
-		seen_vulns = true;
-		while ((ra = tk_jt_elem(&t, &fa, &rc)) == 1) {
-			bool m1 = true, m2;
-			int r1, r2;
-			if (tk_jt_peek(&t) != '{') {
-				if ((rc = tk_jt_skip(&t, 2)))
-					goto out;
-				continue;
+		if (strcmp(key, "vulnerabilities") == 0 && tk_jt_peek(&t) == '[') {
+			page = true;
+			rc = nvd_vulns(&t, db, &cv, &pr, want->all, st);
+		} else if (strcmp(key, "cve") == 0 && tk_jt_peek(&t) == '{') {
+			wrapped = true;
+			if (!(rc = nvd_cve_object(&t, &cv, 1))) {
+				if (!cv.id[0])
+					rc = tk_seterr(err, TK_ERR_PARSE, "%s: cve.id: missing", name);
+				else if (!(rc = nvd_commit(db, &cv, &pr, want->all, st, err)))
+					st->records++;
 			}
-			while ((r1 = tk_jt_member(&t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
-				if (strcmp(key, "cve") != 0 || tk_jt_peek(&t) != '{') {
-					if ((rc = tk_jt_skip(&t, 3)))
-						goto out;
-					continue;
-				}
-				cv.id[0] = '\0';
-				cv.nsc = cv.ncp = 0;
-				m2 = true;
-				while ((r2 = tk_jt_member(&t, &m2, key, sizeof(key), &tl, &rc)) == 1) {
-					bool is;
-					if (strcmp(key, "id") == 0) {
-						if ((rc = tk_jt_str_or_skip(&t, cv.id, sizeof(cv.id), &is, &tl)))
-							goto out;
-						if (!is || tl)
-							cv.id[0] = '\0';
-					} else if (strcmp(key, "metrics") == 0 && tk_jt_peek(&t) == '{') {
-						bool m3 = true;
-						int r3;
-						while ((r3 = tk_jt_member(&t, &m3, key, sizeof(key), &tl, &rc)) == 1) {
-							if (strncmp(key, "cvssMetricV", 11) == 0 && tk_jt_peek(&t) == '[') {
-								if ((rc = nvd_metric_list(&t, &cv)))
-									goto out;
-							} else if ((rc = tk_jt_skip(&t, 4))) {
-								goto out;
-							}
-						}
-						if (r3 < 0)
-							goto out;
-					} else if (strcmp(key, "configurations") == 0 && tk_jt_peek(&t) == '[') {
-						bool f3 = true;
-						int r3;
-						while ((r3 = tk_jt_elem(&t, &f3, &rc)) == 1) {
-							bool m4 = true;
-							int r4;
-							if (tk_jt_peek(&t) != '{') {
-								if ((rc = tk_jt_skip(&t, 4)))
-									goto out;
-								continue;
-							}
-							while ((r4 = tk_jt_member(&t, &m4, key, sizeof(key), &tl, &rc)) == 1) {
-								if (strcmp(key, "nodes") == 0 && tk_jt_peek(&t) == '[') {
-									if ((rc = nvd_nodes(&t, &cv, 0)))
-										goto out;
-								} else if ((rc = tk_jt_skip(&t, 5))) {
-									goto out;
-								}
-							}
-							if (r4 < 0)
-								goto out;
-						}
-						if (r3 < 0)
-							goto out;
-					} else if ((rc = tk_jt_skip(&t, 3))) {
-						goto out;
-					}
-				}
-				if (r2 < 0)
-					goto out;
-				if (!cv.id[0]) {
-					rc = tk_seterr(err, TK_ERR_PARSE, "%s: vulnerabilities[%zu].cve.id: missing", name, idx);
-					goto out;
-				}
-				st->records++;
-				if ((rc = nvd_commit(db, &cv, &pr, want->all, st, err)))
-					goto out;
-			}
-			if (r1 < 0)
-				goto out;
-			idx++;
+		} else {
+			rc = nvd_cve_member(&t, key, &bare, 1); /* a bare cve object's members, or skipped */
 		}
-		if (ra < 0)
+		if (rc)
 			goto out;
 	}
 	if (r < 0)
@@ -940,12 +1086,22 @@ int tk_vdb_load_nvd(struct tk_vdb *db, const char *buf, size_t len, const char *
 		rc = tk_jt_fail(&t, "trailing data after the top-level object");
 		goto out;
 	}
-	if (!seen_vulns)
-		rc = tk_seterr(err, TK_ERR_PARSE, "%s: not an NVD CVE API 2.0 response (no \"vulnerabilities\" array)",
-			       name);
+	if (!page && !wrapped) {
+		if (!is_cve(bare.id)) {
+			rc = tk_seterr(err, TK_ERR_PARSE,
+				       "%s: not NVD CVE data (no \"vulnerabilities\" array, no \"cve\" object, no CVE \"id\")",
+				       name);
+			goto out;
+		}
+		if ((rc = nvd_commit(db, &bare, &pr, want->all, st, err)))
+			goto out;
+		st->records++;
+	}
 out:
 	free(cv.sc);
 	free(cv.cp);
+	free(bare.sc);
+	free(bare.cp);
 	free(pr.v);
 	return rc;
 }
