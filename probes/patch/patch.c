@@ -1319,6 +1319,23 @@ static int load_feeds(const struct patch_cfg *c, struct tk_vdb *db, const struct
 	return TK_OK;
 }
 
+/*
+ * An installed version its scheme cannot compare: dpkg refuses it (bad
+ * epoch, empty upstream version, blanks), or an apk version not starting
+ * with a digit. rpmvercmp orders every string (gpg-pubkey versions are hex),
+ * so rpm versions are not refused here.
+ */
+static bool unit_version_bad(const struct host *h, const char *v)
+{
+	struct tk_dpkgver dv;
+	const char *why;
+	if (h->inv.kind == TK_INV_DPKG)
+		return tk_dpkgver_parse(v, strlen(v), &dv, &why) != 0;
+	if (h->inv.kind == TK_INV_APK)
+		return !(v[0] >= '0' && v[0] <= '9');
+	return false;
+}
+
 /* Installed versions that the inventory's version scheme cannot compare; error naming them. */
 static bool bad_versions(const struct host *h, char *msg, size_t size)
 {
@@ -1326,13 +1343,8 @@ static bool bad_versions(const struct host *h, char *msg, size_t size)
 	const char *scheme = h->inv.kind == TK_INV_DPKG ? "dpkg" : h->inv.kind == TK_INV_RPM ? "rpm" : "apk";
 	msg[0] = '\0';
 	for (k = 0; k < h->nunits; k++) {
-		const char *v = h->units[k].version, *why;
-		struct tk_dpkgver dv;
-		bool bad;
-		if (h->inv.kind == TK_INV_DPKG)
-			bad = tk_dpkgver_parse(v, strlen(v), &dv, &why) != 0;
-		else /* rpm [E:]V-R and apk versions start with a digit (after an rpm epoch) */
-			bad = !((v[0] >= '0' && v[0] <= '9'));
+		const char *v = h->units[k].version;
+		bool bad = unit_version_bad(h, v);
 		if (!bad)
 			continue;
 		if (nbad++ < 5) {
@@ -1470,10 +1482,7 @@ static int judge_host(const struct patch_cfg *c, const struct host *h, const str
 			emit_pkg_error(ctx, h->cfg->host, TK_ERR_PARSE, m2);
 		}
 		for (k = 0; k < h->nunits && rc == TK_OK; k++) {
-			const char *v = h->units[k].version, *why;
-			struct tk_dpkgver dv;
-			if (bad && (h->inv.kind == TK_INV_DPKG ? tk_dpkgver_parse(v, strlen(v), &dv, &why) != 0
-							       : !(v[0] >= '0' && v[0] <= '9')))
+			if (bad && unit_version_bad(h, h->units[k].version))
 				continue; /* reported above; never judged as "older than every fix" */
 			rc = match_unit(c, h, &h->units[k], db, ctx, &pv);
 		}
