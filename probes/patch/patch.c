@@ -1100,6 +1100,12 @@ static void add_eol_dates(cJSON *o, const cJSON *e, time_t as_of)
 		if (v)
 			cJSON_AddStringToObject(o, copy[k], v);
 	}
+	{
+		/* true: read on the cited source; false: unverified (see the table's note); absent: not re-checked */
+		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(e, "verified");
+		if (cJSON_IsBool(ver))
+			cJSON_AddBoolToObject(o, "eol_verified", cJSON_IsTrue(ver));
+	}
 	if (end && tk_parse_time(end, &t) == TK_OK) {
 		cJSON_AddStringToObject(o, "end_of_support", end);
 		cJSON_AddNumberToObject(o, "days_past_end", days_between(t, as_of));
