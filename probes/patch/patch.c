@@ -135,13 +135,100 @@ static int load_eol(struct patch_cfg *c, const char *file, const struct tk_cfgct
 	return TK_OK;
 }
 
+/* One inventories[idx] entry (q: its JSON path, for messages). */
+static int cfg_inventory(struct patch_cfg *c, size_t idx, const cJSON *e, const char *q, const struct tk_cfgctx *cc,
+			 struct tk_err *err)
+{
+	static const char *const ikeys[] = {"host", "dpkg_status", "rpm_qa", "apk_installed", "os_release", "os",
+					    "cpes", "nmap_xml", NULL};
+	static const char *const okeys[] = {"id", "version_id", "codename", "pretty_name", NULL};
+	struct inv_cfg *iv = &c->inv[idx];
+	const char *host = NULL, *dpkg = NULL, *rpm = NULL, *apk = NULL, *osr = NULL, *nmap = NULL;
+	const cJSON *os;
+	size_t k, nsrc;
+	int rc;
+	if (!cJSON_IsObject(e)) {
+		rc = tk_cfg_err(err, cc, q, "expected an object");
+		return rc;
+	}
+	if ((rc = tk_cfg_check_keys(e, ikeys, cc, q, err)) ||
+	    (rc = tk_cfg_string(e, "host", true, &host, cc, q, err)) ||
+	    (rc = tk_cfg_string(e, "dpkg_status", false, &dpkg, cc, q, err)) ||
+	    (rc = tk_cfg_string(e, "rpm_qa", false, &rpm, cc, q, err)) ||
+	    (rc = tk_cfg_string(e, "apk_installed", false, &apk, cc, q, err)) ||
+	    (rc = tk_cfg_string(e, "os_release", false, &osr, cc, q, err)) ||
+	    (rc = tk_cfg_string(e, "nmap_xml", false, &nmap, cc, q, err)) ||
+	    (rc = tk_cfg_strings(e, "cpes", false, &iv->cpes, &iv->ncpes, cc, q, err)))
+		return rc;
+	for (k = 0; k < idx; k++)
+		if (strcmp(c->inv[k].host, host) == 0) {
+			rc = tk_cfg_err(err, cc, q, "host \"%s\" is listed twice", host);
+			return rc;
+		}
+	if (!*host || strlen(host) > 200 || strchr(host, '/')) {
+		rc = tk_cfg_err(err, cc, q, "host must be a non-empty name without '/'");
+		return rc;
+	}
+	nsrc = (dpkg != NULL) + (rpm != NULL) + (apk != NULL);
+	if (nsrc > 1 || (nsrc == 0 && iv->ncpes == 0 && !nmap)) {
+		rc = tk_cfg_err(err, cc, q,
+				"give exactly one of dpkg_status, rpm_qa, apk_installed (or only cpes / nmap_xml)");
+		return rc;
+	}
+	iv->kind = dpkg ? TK_INV_DPKG : rpm ? TK_INV_RPM : apk ? TK_INV_APK : TK_INV_NONE;
+	if (!(iv->host = strdup(host)) ||
+	    (nsrc && !(iv->path = tk_cfg_resolve(cc, dpkg ? dpkg : rpm ? rpm : apk))) ||
+	    (osr && !(iv->os_release = tk_cfg_resolve(cc, osr))) ||
+	    (nmap && !(iv->nmap_xml = tk_cfg_resolve(cc, nmap)))) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		return rc;
+	}
+	for (k = 0; k < iv->ncpes; k++) {
+		char v[8], pr[8], ver[8];
+		if (tk_cpe_parts(iv->cpes[k], v, 1, pr, 1, ver, 1)) {
+			char r[700];
+			tk_path_key(r, sizeof(r), q, "cpes");
+			tk_path_idx(r + strlen(r), sizeof(r) - strlen(r), "", k);
+			rc = tk_cfg_err(err, cc, r, "\"%.100s\" is not a CPE 2.3 name (cpe:2.3:part:vendor:product:version:...)",
+					iv->cpes[k]);
+			return rc;
+		}
+	}
+	os = cJSON_GetObjectItemCaseSensitive(e, "os");
+	if (os) {
+		char r[700];
+		const char *id = NULL, *vid = NULL, *cn = NULL, *pn = NULL;
+		tk_path_key(r, sizeof(r), q, "os");
+		if (osr) {
+			rc = tk_cfg_err(err, cc, r, "give either os or os_release, not both");
+			return rc;
+		}
+		if (!cJSON_IsObject(os)) {
+			rc = tk_cfg_err(err, cc, r, "expected {\"id\": ..., \"version_id\": ...}");
+			return rc;
+		}
+		if ((rc = tk_cfg_check_keys(os, okeys, cc, r, err)) ||
+		    (rc = tk_cfg_string(os, "id", true, &id, cc, r, err)) ||
+		    (rc = tk_cfg_string(os, "version_id", true, &vid, cc, r, err)) ||
+		    (rc = tk_cfg_string(os, "codename", false, &cn, cc, r, err)) ||
+		    (rc = tk_cfg_string(os, "pretty_name", false, &pn, cc, r, err)))
+			return rc;
+		snprintf(iv->os.id, sizeof(iv->os.id), "%s", id);
+		snprintf(iv->os.version_id, sizeof(iv->os.version_id), "%s", vid);
+		snprintf(iv->os.codename, sizeof(iv->os.codename), "%s", cn ? cn : "");
+		snprintf(iv->os.pretty, sizeof(iv->os.pretty), "%s", pn ? pn : "");
+		iv->os_given = true;
+	} else if (!osr && nsrc) {
+		rc = tk_cfg_err(err, cc, q, "the host's OS is needed: give os_release (a file) or os {id, version_id}");
+		return rc;
+	}
+	return TK_OK;
+}
+
 static int patch_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
 {
 	static const char *const keys[] = {"inventories", "feeds", "as_of", "eol_table", "max_feed_mb",
 					   "max_feed_age_days", NULL};
-	static const char *const ikeys[] = {"host", "dpkg_status", "rpm_qa", "apk_installed", "os_release", "os",
-					    "cpes", "nmap_xml", NULL};
-	static const char *const okeys[] = {"id", "version_id", "codename", "pretty_name", NULL};
 	static const char *const fkeys[] = {"format", "path", NULL};
 	struct patch_cfg *c = calloc(1, sizeof(*c));
 	const cJSON *invs = NULL, *feeds = NULL, *e;
@@ -181,87 +268,10 @@ static int patch_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 	i = 0;
 	cJSON_ArrayForEach(e, invs)
 	{
-		struct inv_cfg *iv = &c->inv[i];
-		const char *host = NULL, *dpkg = NULL, *rpm = NULL, *apk = NULL, *osr = NULL, *nmap = NULL;
-		const cJSON *os;
-		size_t k, nsrc;
 		tk_path_idx(q, sizeof(q), p, i);
+		if ((rc = cfg_inventory(c, i, e, q, cc, err)))
+			goto fail;
 		i++;
-		if (!cJSON_IsObject(e)) {
-			rc = tk_cfg_err(err, cc, q, "expected an object");
-			goto fail;
-		}
-		if ((rc = tk_cfg_check_keys(e, ikeys, cc, q, err)) ||
-		    (rc = tk_cfg_string(e, "host", true, &host, cc, q, err)) ||
-		    (rc = tk_cfg_string(e, "dpkg_status", false, &dpkg, cc, q, err)) ||
-		    (rc = tk_cfg_string(e, "rpm_qa", false, &rpm, cc, q, err)) ||
-		    (rc = tk_cfg_string(e, "apk_installed", false, &apk, cc, q, err)) ||
-		    (rc = tk_cfg_string(e, "os_release", false, &osr, cc, q, err)) ||
-		    (rc = tk_cfg_string(e, "nmap_xml", false, &nmap, cc, q, err)) ||
-		    (rc = tk_cfg_strings(e, "cpes", false, &iv->cpes, &iv->ncpes, cc, q, err)))
-			goto fail;
-		for (k = 0; k + 1 < i; k++)
-			if (strcmp(c->inv[k].host, host) == 0) {
-				rc = tk_cfg_err(err, cc, q, "host \"%s\" is listed twice", host);
-				goto fail;
-			}
-		if (!*host || strlen(host) > 200 || strchr(host, '/')) {
-			rc = tk_cfg_err(err, cc, q, "host must be a non-empty name without '/'");
-			goto fail;
-		}
-		nsrc = (dpkg != NULL) + (rpm != NULL) + (apk != NULL);
-		if (nsrc > 1 || (nsrc == 0 && iv->ncpes == 0 && !nmap)) {
-			rc = tk_cfg_err(err, cc, q,
-					"give exactly one of dpkg_status, rpm_qa, apk_installed (or only cpes / nmap_xml)");
-			goto fail;
-		}
-		iv->kind = dpkg ? TK_INV_DPKG : rpm ? TK_INV_RPM : apk ? TK_INV_APK : TK_INV_NONE;
-		if (!(iv->host = strdup(host)) ||
-		    (nsrc && !(iv->path = tk_cfg_resolve(cc, dpkg ? dpkg : rpm ? rpm : apk))) ||
-		    (osr && !(iv->os_release = tk_cfg_resolve(cc, osr))) ||
-		    (nmap && !(iv->nmap_xml = tk_cfg_resolve(cc, nmap)))) {
-			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-			goto fail;
-		}
-		for (k = 0; k < iv->ncpes; k++) {
-			char v[8], pr[8], ver[8];
-			if (tk_cpe_parts(iv->cpes[k], v, 1, pr, 1, ver, 1)) {
-				char r[700];
-				tk_path_key(r, sizeof(r), q, "cpes");
-				tk_path_idx(r + strlen(r), sizeof(r) - strlen(r), "", k);
-				rc = tk_cfg_err(err, cc, r, "\"%.100s\" is not a CPE 2.3 name (cpe:2.3:part:vendor:product:version:...)",
-						iv->cpes[k]);
-				goto fail;
-			}
-		}
-		os = cJSON_GetObjectItemCaseSensitive(e, "os");
-		if (os) {
-			char r[700];
-			const char *id = NULL, *vid = NULL, *cn = NULL, *pn = NULL;
-			tk_path_key(r, sizeof(r), q, "os");
-			if (osr) {
-				rc = tk_cfg_err(err, cc, r, "give either os or os_release, not both");
-				goto fail;
-			}
-			if (!cJSON_IsObject(os)) {
-				rc = tk_cfg_err(err, cc, r, "expected {\"id\": ..., \"version_id\": ...}");
-				goto fail;
-			}
-			if ((rc = tk_cfg_check_keys(os, okeys, cc, r, err)) ||
-			    (rc = tk_cfg_string(os, "id", true, &id, cc, r, err)) ||
-			    (rc = tk_cfg_string(os, "version_id", true, &vid, cc, r, err)) ||
-			    (rc = tk_cfg_string(os, "codename", false, &cn, cc, r, err)) ||
-			    (rc = tk_cfg_string(os, "pretty_name", false, &pn, cc, r, err)))
-				goto fail;
-			snprintf(iv->os.id, sizeof(iv->os.id), "%s", id);
-			snprintf(iv->os.version_id, sizeof(iv->os.version_id), "%s", vid);
-			snprintf(iv->os.codename, sizeof(iv->os.codename), "%s", cn ? cn : "");
-			snprintf(iv->os.pretty, sizeof(iv->os.pretty), "%s", pn ? pn : "");
-			iv->os_given = true;
-		} else if (!osr && nsrc) {
-			rc = tk_cfg_err(err, cc, q, "the host's OS is needed: give os_release (a file) or os {id, version_id}");
-			goto fail;
-		}
 	}
 	tk_path_key(p, sizeof(p), cc->path, "feeds");
 	i = 0;
