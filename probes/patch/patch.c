@@ -1493,7 +1493,7 @@ static int judge_host(const struct patch_cfg *c, const struct host *h, const str
 	} else {
 		bool bad = h->inv.kind != TK_INV_NONE && bad_versions(h, msg, sizeof(msg));
 		if (bad) {
-			char m2[1400];
+			char m2[sizeof(msg) + 220];
 			snprintf(m2, sizeof(m2), "%.200s: %s", h->cfg->path, msg);
 			emit_pkg_error(ctx, h->cfg->host, TK_ERR_PARSE, m2);
 		}
