@@ -14,6 +14,8 @@
 #include "config.h"
 #include "csvparse.h"
 #include "history.h"
+#include "tsa.h"
+#include "notify.h"
 #include "privs.h"
 #include "report.h"
 
@@ -284,6 +286,7 @@ static int render_and_store(cJSON *report, const struct tk_scan_opts *o, struct 
 	if ((rc = tk_history_commit(h, partner, &link, json.data, json.len, report, &stored, err)))
 		goto out;
 	tk_log(TK_LOG_INFO, "history: stored as scan #%lld: %s", link.seq, stored);
+	tk_tsa_after_commit(h, partner); /* trusted time (desk): never fails the scan */
 out:
 	if (rc)
 		tk_history_abort(h);
@@ -399,6 +402,9 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
+	/* alerts on change (desk): bounded, never fails the scan */
+	tk_notify_after_scan(hist, cfg->partner_id, cJSON_GetObjectItemCaseSensitive(cfg->doc, "notify"), cfg->base_dir,
+			     o->notify_file);
 	if (!o->quiet) {
 		if (o->print_items)
 			print_items(report);
