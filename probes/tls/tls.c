@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "../../rules/data.h"
-#include "budget.h"
+#include "net.h"
 #include "probe.h"
 #include "tls_hello.h"
 #include "tls_suites.h"
@@ -294,9 +294,7 @@ struct scan {
 	struct tk_runctx *ctx;
 	SSL_CTX *sctx;        /* shared by the workers (SSL_new is thread-safe) */
 	X509_STORE *store;    /* the trust store, loaded once per run */
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	char addrstr[INET6_ADDRSTRLEN];
+	struct tk_net_peer peer; /* the address scanned; peer.host keys the politeness budget */
 	unsigned conns;
 	unsigned timeouts;    /* hellos the server never answered within the connection timeout */
 	struct tk_flight *fl;
@@ -312,43 +310,6 @@ static int64_t conn_deadline(const struct scan *s)
 {
 	int ms = tk_run_remaining_ms(s->ctx, s->cfg->timeout_ms);
 	return tk_now_ms() + ms;
-}
-
-static int wait_fd(int fd, short ev, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd pfd = {fd, ev, 0};
-		int64_t left = deadline - tk_now_ms();
-		int r;
-		if (left <= 0)
-			return TK_ERR_TIMEOUT;
-		r = poll(&pfd, 1, left > 200 ? 200 : (int)left);
-		if (r > 0)
-			return TK_OK;
-		if (r < 0 && errno != EINTR)
-			return TK_ERR_IO;
-	}
-}
-
-static int send_all(int fd, const void *p, size_t n, int64_t deadline)
-{
-	const uint8_t *b = p;
-	while (n > 0) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-		if (w > 0) {
-			b += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-			int rc = wait_fd(fd, POLLOUT, deadline);
-			if (rc)
-				return rc;
-			continue;
-		}
-		return TK_ERR_NET;
-	}
-	return TK_OK;
 }
 
 /* Read one line-oriented reply (SMTP/FTP): returns when the final line "NNN " arrives. */
@@ -373,7 +334,7 @@ static int read_reply(int fd, char *buf, size_t cap, int64_t deadline, int *code
 		}
 		if (len + 1 >= cap)
 			return TK_ERR_LIMIT;
-		if ((rc = wait_fd(fd, POLLIN, deadline)))
+		if ((rc = tk_net_wait(fd, POLLIN, deadline)))
 			return rc;
 		r = recv(fd, buf + len, cap - 1 - len, 0);
 		if (r <= 0) {
@@ -394,17 +355,17 @@ static int do_starttls(struct scan *s, int fd, int64_t deadline)
 	if (code != 220)
 		return TK_ERR_PROTOCOL;
 	if (s->ep->starttls == ST_SMTP) {
-		if ((rc = send_all(fd, "EHLO tenken.invalid\r\n", 21, deadline)) ||
+		if ((rc = tk_net_send_all(fd, "EHLO tenken.invalid\r\n", 21, deadline)) ||
 		    (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
 			return rc;
 		if (code != 250)
 			return TK_ERR_PROTOCOL;
-		if ((rc = send_all(fd, "STARTTLS\r\n", 10, deadline)) ||
+		if ((rc = tk_net_send_all(fd, "STARTTLS\r\n", 10, deadline)) ||
 		    (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
 			return rc;
 		return code == 220 ? TK_OK : TK_ERR_PROTOCOL;
 	}
-	if ((rc = send_all(fd, "AUTH TLS\r\n", 10, deadline)) || (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
+	if ((rc = tk_net_send_all(fd, "AUTH TLS\r\n", 10, deadline)) || (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
 		return rc;
 	return code == 234 ? TK_OK : TK_ERR_PROTOCOL;
 }
@@ -412,53 +373,27 @@ static int do_starttls(struct scan *s, int fd, int64_t deadline)
 /* Close a connection from open_conn and give its slot back to the per-host budget. */
 static void close_conn(struct scan *s, int fd)
 {
-	close(fd);
-	tk_budget_release(s->addrstr);
+	tk_net_close(&s->peer, fd);
 }
 
 /*
- * Connect (non-blocking, with the deadline) within the per-host politeness
- * budget, do STARTTLS if configured. Close with close_conn().
+ * Connect within the per-host politeness budget (agent/net.h) before the
+ * connection deadline, do STARTTLS if configured. Close with close_conn().
  */
 static int open_conn(struct scan *s, int *out)
 {
 	int64_t deadline = conn_deadline(s);
-	int fd, rc, one = 1;
+	struct tk_err e;
+	int fd, rc;
 	*out = -1;
 	if (tk_run_cancelled(s->ctx))
 		return TK_ERR_CANCELLED;
-	if ((rc = tk_budget_acquire(s->addrstr, deadline))) {
-		snprintf(s->err, sizeof(s->err), "no connection slot for %s within the timeout (politeness budget)",
-			 s->addrstr);
+	memset(&e, 0, sizeof(e));
+	if ((rc = tk_net_connect(&s->peer, deadline, &fd, &e))) {
+		tk_strlcpy(s->err, e.msg, sizeof(s->err));
 		return rc;
 	}
-	fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		tk_budget_release(s->addrstr);
-		return TK_ERR_NET;
-	}
 	s->conns++;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&s->addr, s->addrlen) != 0) {
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-		if (errno != EINPROGRESS) {
-			snprintf(s->err, sizeof(s->err), "connect: %s", strerror(errno));
-			close_conn(s, fd);
-			return TK_ERR_NET;
-		}
-		if ((rc = wait_fd(fd, POLLOUT, deadline))) {
-			snprintf(s->err, sizeof(s->err), "connect: timed out");
-			close_conn(s, fd);
-			return rc;
-		}
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-		if (soerr) {
-			snprintf(s->err, sizeof(s->err), "connect: %s", strerror(soerr));
-			close_conn(s, fd);
-			return TK_ERR_NET;
-		}
-	}
 	if (s->ep->starttls && (rc = do_starttls(s, fd, deadline))) {
 		snprintf(s->err, sizeof(s->err), "STARTTLS (%s) refused or failed: %s",
 			 s->ep->starttls == ST_SMTP ? "smtp" : "ftp", tk_rc_name(rc));
@@ -487,13 +422,13 @@ static int raw_hello(struct scan *s, const struct tk_hello_opts *o)
 	if ((rc = open_conn(s, &fd)))
 		return rc;
 	deadline = conn_deadline(s);
-	if ((rc = send_all(fd, hello, hlen, deadline)))
+	if ((rc = tk_net_send_all(fd, hello, hlen, deadline)))
 		goto out_ok;
 	for (;;) {
 		ssize_t r;
 		if (got >= TLS_RECV_MAX)
 			break;
-		if (wait_fd(fd, POLLIN, deadline)) {
+		if (tk_net_wait(fd, POLLIN, deadline)) {
 			if (got == 0)
 				s->timeouts++; /* silence, not a refusal: the answer for this hello is uncertain */
 			break;
@@ -1162,23 +1097,12 @@ static void grade(const cJSON *prof, const struct verres *vrs, size_t nv, const 
 
 static int resolve(struct scan *s)
 {
-	struct addrinfo hints, *res = NULL;
-	int r;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((r = getaddrinfo(s->ep->host, s->ep->port, &hints, &res)) != 0 || !res) {
-		snprintf(s->err, sizeof(s->err), "cannot resolve \"%s\": %s", s->ep->host, gai_strerror(r));
-		return TK_ERR_NET;
-	}
-	memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
-	s->addrlen = res->ai_addrlen;
-	if (res->ai_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, s->addrstr, sizeof(s->addrstr));
-	else
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, s->addrstr, sizeof(s->addrstr));
-	freeaddrinfo(res);
-	return TK_OK;
+	struct tk_err e;
+	int rc;
+	memset(&e, 0, sizeof(e));
+	if ((rc = tk_net_resolve(s->ep->host, s->ep->port, &s->peer, &e)))
+		tk_strlcpy(s->err, e.msg, sizeof(s->err));
+	return rc;
 }
 
 struct pool {
@@ -1234,20 +1158,20 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 		nv++;
 	}
 	if (rc) {
-		tk_emit_error(ctx, ep->label, rc, "%s:%s: %s", s.addrstr, ep->port,
+		tk_emit_error(ctx, ep->label, rc, "%s:%s: %s", s.peer.host, ep->port,
 			      rc == TK_ERR_CANCELLED ? "deadline reached during the scan" : s.err[0] ? s.err : tk_rc_name(rc));
 		goto out;
 	}
 	if (!any && s.timeouts > 0) {
 		/* Silence is not a refusal: without one answer, "no TLS" would be a guess. */
 		tk_emit_error(ctx, ep->label, TK_ERR_TIMEOUT,
-			      "%s:%s: %u of %u ClientHellos got no answer within the connection timeout", s.addrstr,
+			      "%s:%s: %u of %u ClientHellos got no answer within the connection timeout", s.peer.host,
 			      ep->port, s.timeouts, s.conns);
 		goto out;
 	}
 	obs = tk_obs_new(ctx, "endpoint", ep->label);
 	cJSON_AddStringToObject(obs, "endpoint", ep->label);
-	cJSON_AddStringToObject(obs, "address", s.addrstr);
+	cJSON_AddStringToObject(obs, "address", s.peer.host);
 	cJSON_AddNumberToObject(obs, "port", strtol(ep->port, NULL, 10));
 	if (ep->sni)
 		cJSON_AddStringToObject(obs, "sni", ep->sni);
