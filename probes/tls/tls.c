@@ -48,6 +48,7 @@
 #define TLS_MAX_ENDPOINTS 4096
 #define TLS_MAX_PARALLEL 256
 #define TLS_RECV_MAX (TK_FLIGHT_MAX_HS + 8192)
+#define TLS_MAX_CHAINS 4 /* distinct certificate chains kept per endpoint */
 
 enum starttls { ST_NONE, ST_SMTP, ST_FTP };
 
@@ -198,6 +199,13 @@ static int load_profiles(struct tls_cfg *c, struct tk_err *err)
 	return TK_OK;
 }
 
+/* A host given as an address gets no SNI; a name is sent as SNI (RFC 6066 forbids literals). */
+static bool is_ip_literal(const char *h)
+{
+	unsigned char b[16];
+	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
+}
+
 static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
 {
 	static const char *const keys[] = {"endpoints", "ca_file", "connection_timeout_s", "parallel", "sslv2", "groups",
@@ -258,6 +266,10 @@ static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **st
 			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 			goto fail;
 		}
+		if (!ep->sni && !is_ip_literal(ep->host) && !(ep->sni = strdup(ep->host))) {
+			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
 	}
 	if (ca && !(c->ca_file = tk_cfg_resolve(cc, ca))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
@@ -299,10 +311,12 @@ struct scan {
 	unsigned timeouts;    /* hellos the server never answered within the connection timeout */
 	struct tk_flight *fl;
 	uint8_t *rbuf;
-	/* certificates of the first TLS <= 1.2 flight, for when OpenSSL cannot handshake */
-	uint8_t *rawcerts[TK_FLIGHT_MAX_CERTS];
-	size_t rawcert_len[TK_FLIGHT_MAX_CERTS], nrawcerts;
+	/* each distinct chain the TLS <= 1.2 flights carried (dual RSA/ECDSA servers: two), owned */
+	STACK_OF(X509) *chains[TLS_MAX_CHAINS];
+	char chain_via[TLS_MAX_CHAINS][96]; /* how it was obtained: "tls1_2 TLS_ECDHE_ECDSA_..." */
+	size_t nchains;
 	bool raw_cert_request, raw_ocsp;
+	bool sni_rejected; /* some hello was answered with an unrecognized_name alert */
 	char err[512];
 };
 
@@ -443,6 +457,8 @@ static int raw_hello(struct scan *s, const struct tk_hello_opts *o)
 			break;
 	}
 out_ok:
+	if (s->fl->state == TK_FLIGHT_ALERT && s->fl->alert_desc == 112)
+		s->sni_rejected = true; /* unrecognized_name */
 	close_conn(s, fd);
 	return TK_OK;
 }
@@ -471,19 +487,58 @@ static bool hello_is_for(const struct tk_flight *f, uint16_t v)
 	return f->hello && (f->state == TK_FLIGHT_DONE || f->state == TK_FLIGHT_MORE) && f->version == v;
 }
 
-static void keep_raw_certs(struct scan *s)
+/* Parse the flight's Certificate message; NULL when it has none or it does not parse. */
+static STACK_OF(X509) *flight_chain(const struct tk_flight *f)
+{
+	STACK_OF(X509) *sk;
+	size_t i;
+	if (f->ncerts == 0 || !(sk = sk_X509_new_null()))
+		return NULL;
+	for (i = 0; i < f->ncerts && i < TK_FLIGHT_MAX_CERTS; i++) {
+		const unsigned char *p = f->hs + f->cert_off[i];
+		X509 *x = d2i_X509(NULL, &p, (long)f->cert_len[i]);
+		if (!x || !sk_X509_push(sk, x)) {
+			X509_free(x);
+			break;
+		}
+	}
+	if (sk_X509_num(sk) == 0) {
+		sk_X509_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/* Keep chain (owned by the callee from here) unless its leaf is one we already have. */
+static void keep_chain(struct scan *s, STACK_OF(X509) *chain, const char *via)
 {
 	size_t i;
-	if (s->nrawcerts || s->fl->ncerts == 0)
+	if (!chain)
 		return;
-	for (i = 0; i < s->fl->ncerts && i < TK_FLIGHT_MAX_CERTS; i++) {
-		s->rawcerts[i] = malloc(s->fl->cert_len[i]);
-		if (!s->rawcerts[i])
-			break;
-		memcpy(s->rawcerts[i], s->fl->hs + s->fl->cert_off[i], s->fl->cert_len[i]);
-		s->rawcert_len[i] = s->fl->cert_len[i];
-		s->nrawcerts++;
+	for (i = 0; i < s->nchains; i++) {
+		if (X509_cmp(sk_X509_value(s->chains[i], 0), sk_X509_value(chain, 0)) == 0) {
+			sk_X509_pop_free(chain, X509_free);
+			return;
+		}
 	}
+	if (s->nchains == TLS_MAX_CHAINS) {
+		sk_X509_pop_free(chain, X509_free);
+		return;
+	}
+	s->chains[s->nchains] = chain;
+	tk_strlcpy(s->chain_via[s->nchains], via, sizeof(s->chain_via[0]));
+	s->nchains++;
+}
+
+/* The certificates of a raw TLS <= 1.2 flight: a new leaf (another key type) is kept. */
+static void keep_raw_certs(struct scan *s, uint16_t v)
+{
+	const struct tk_suite *su = tk_suite_by_code(s->fl->suite);
+	char via[96];
+	if (s->fl->ncerts == 0)
+		return;
+	snprintf(via, sizeof(via), "%s %s", tk_tls_version_key(v), su ? su->iana : "unknown suite");
+	keep_chain(s, flight_chain(s->fl), via);
 }
 
 /* Drop code c from list l of n entries; returns whether it was there. */
@@ -519,6 +574,35 @@ static bool looks_client_ordered(const uint16_t *order, size_t n)
 		drop(left, &nl, want);
 	}
 	return true;
+}
+
+/*
+ * The picks fit a server that follows the client's order, but a server whose
+ * own order happens to interleave lowest/highest codes (AES128 > CHACHA20 >
+ * AES256) picks the same: offer the accepted suites once more, in the reverse
+ * of the order seen. Client preference takes the first offered (the last
+ * seen), server preference its favourite (the first seen).
+ */
+static int confirm_preference(struct scan *s, struct tk_hello_opts *o, struct verres *vr)
+{
+	uint16_t rev[400];
+	size_t i;
+	int rc;
+	for (i = 0; i < vr->n; i++)
+		rev[i] = vr->order[vr->n - 1 - i];
+	o->suites = rev;
+	o->nsuites = vr->n;
+	o->groups = NULL;
+	o->ngroups = 0;
+	if ((rc = raw_hello(s, o)))
+		return rc;
+	if (hello_is_for(s->fl, vr->version) && s->fl->suite == vr->order[0])
+		vr->preference = "server";
+	else if (hello_is_for(s->fl, vr->version) && s->fl->suite == vr->order[vr->n - 1])
+		vr->preference = "client";
+	else
+		vr->preference = "indeterminate";
+	return TK_OK;
 }
 
 /*
@@ -612,7 +696,7 @@ static int enum_version(struct scan *s, uint16_t v, struct verres *vr)
 		if (s->fl->secure_renegotiation)
 			vr->secure_reneg = true;
 		if (v != TK_TLS13) {
-			keep_raw_certs(s);
+			keep_raw_certs(s, v);
 			s->raw_cert_request |= s->fl->cert_request;
 			s->raw_ocsp |= s->fl->ocsp_stapled;
 		} else if (s->fl->group && !vr->groups_done && drop(vr->grem, &vr->ngrem, s->fl->group) &&
@@ -631,28 +715,12 @@ static int enum_version(struct scan *s, uint16_t v, struct verres *vr)
 		vr->dh_bits[vr->n] = s->fl->dh_bits;
 		vr->n++;
 	}
-	if (vr->n == 1) {
+	if (vr->n == 1)
 		vr->preference = "single";
-	} else if (vr->n >= 2 && !looks_client_ordered(vr->order, vr->n)) {
+	else if (vr->n >= 2 && !looks_client_ordered(vr->order, vr->n))
 		vr->preference = "server";
-	} else if (vr->n >= 3) {
-		vr->preference = "client";
-	} else if (vr->n == 2) {
-		/* Two suites picked low-then-high fit both: offer them high-first once. */
-		uint16_t two[2] = {vr->order[1], vr->order[0]};
-		o.suites = two;
-		o.nsuites = 2;
-		o.groups = NULL;
-		o.ngroups = 0;
-		if ((rc = raw_hello(s, &o)))
-			goto out;
-		if (hello_is_for(s->fl, v) && s->fl->suite == vr->order[0])
-			vr->preference = "server";
-		else if (hello_is_for(s->fl, v) && s->fl->suite == vr->order[1])
-			vr->preference = "client";
-		else
-			vr->preference = "indeterminate";
-	}
+	else if (vr->n >= 2)
+		rc = confirm_preference(s, &o, vr);
 out:
 	free(rem);
 	free(offer);
@@ -797,161 +865,260 @@ static int client_cert_cb(SSL *ssl, X509 **x, EVP_PKEY **k)
 	return 0; /* no certificate to send */
 }
 
-/* Everything about the certificate, from an OpenSSL handshake or (fallback) the raw flight. */
-static void assess_certificate(struct scan *s, cJSON *obs, uint16_t best)
-{
-	SSL_CTX *sctx = s->sctx;
-	SSL *ssl = NULL;
-	STACK_OF(X509) *chain = NULL, *own = NULL;
-	X509_STORE *store = NULL;
-	X509_STORE_CTX *vctx = NULL;
-	X509 *leaf = NULL;
-	cJSON *c = cJSON_AddObjectToObject(obs, "certificate"), *arr;
-	bool asked = false, handshake = false;
-	const unsigned char *ocsp = NULL;
-	long ocsplen = -1;
-	const char *name = s->ep->sni ? s->ep->sni : s->ep->host;
-	int fd = -1, i, days = 0, secs = 0;
+/* What OpenSSL handshakes saw besides the chain. */
+struct hs_result {
+	bool asked;       /* CertificateRequest during the handshake */
+	bool ocsp;        /* a stapled OCSP response */
+	char error[1024]; /* why the last handshake gave no chain */
+};
 
-	if (!sctx)
-		goto out;
-	/*
-	 * The raw TLS <= 1.2 flights already carried the chain as served, any
-	 * CertificateRequest and any stapled OCSP status (the hellos ask for one):
-	 * only a server without such a flight (TLS 1.3 only) needs a full handshake.
-	 */
-	if (best >= TK_TLS10 && s->nrawcerts == 0 && open_conn(s, &fd) == TK_OK && (ssl = SSL_new(sctx))) {
-		int r;
-		SSL_set_max_proto_version(ssl, best >= TK_TLS13 ? TLS1_3_VERSION : best == TK_TLS12 ? TLS1_2_VERSION
-							: best == TK_TLS11 ? TLS1_1_VERSION : TLS1_VERSION);
-		int flags = fcntl(fd, F_GETFL);
-		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-		{
-			int ms = tk_run_remaining_ms(s->ctx, s->cfg->timeout_ms);
-			struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		}
-		SSL_set_app_data(ssl, &asked);
-		if (s->ep->sni)
-			SSL_set_tlsext_host_name(ssl, s->ep->sni);
-		SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
-		SSL_set_fd(ssl, fd);
-		r = SSL_connect(ssl);
-		handshake = r == 1;
-		if (!handshake) {
-			unsigned long e = ERR_peek_last_error();
-			char eb[256];
-			ERR_error_string_n(e, eb, sizeof(eb));
-			cJSON_AddStringToObject(c, "handshake_error", e ? eb : "connection closed");
-		} else {
-			/* TLS 1.3: a CertificateRequest arrives before Finished; post-handshake ones are not seen. */
-			cJSON_AddStringToObject(c, "handshake_version", SSL_get_version(ssl));
-			cJSON_AddStringToObject(c, "handshake_suite", SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl)));
-			{
-				int nid = SSL_get_negotiated_group(ssl);
-				if (nid != NID_undef && nid != 0) {
-					const char *gn = SSL_group_to_name(ssl, nid);
-					if (gn)
-						cJSON_AddStringToObject(c, "handshake_group", gn);
-				}
-			}
-		}
-		ocsplen = SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp);
-		chain = SSL_get_peer_cert_chain(ssl);
-		ERR_clear_error();
+static void set_blocking_timeouts(struct scan *s, int fd)
+{
+	int ms = tk_run_remaining_ms(s->ctx, s->cfg->timeout_ms);
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * One full OpenSSL handshake (security level 0) offering what the server
+ * accepted: the TLS 1.3 suites it accepted by name (CCM and CCM_8 included,
+ * which OpenSSL does not offer by default) and, when sigalgs is set, only
+ * that signature-algorithm family (to make a dual-certificate TLS 1.3 server
+ * show its other certificate). Returns the peer's chain (owned: the leaf
+ * first) or NULL with res->error; *via says how the chain was obtained.
+ */
+static STACK_OF(X509) *handshake_chain(struct scan *s, uint16_t best, const char *suites13, const char *family,
+				       const char *sigalgs, struct hs_result *res, char *via, size_t vcap)
+{
+	STACK_OF(X509) *out = NULL, *peer;
+	const unsigned char *ocsp = NULL;
+	SSL *ssl = NULL;
+	int fd = -1, i;
+	if (open_conn(s, &fd)) {
+		snprintf(res->error, sizeof(res->error), "certificate handshake: %s", s->err[0] ? s->err : "connect failed");
+		return NULL;
 	}
-	if (!chain || sk_X509_num(chain) == 0) {
-		/* Fall back to the Certificate message of a raw TLS <= 1.2 flight (SSLv3-only, odd suites). */
-		own = sk_X509_new_null();
-		for (i = 0; own && (size_t)i < s->nrawcerts; i++) {
-			const unsigned char *p = s->rawcerts[i];
-			X509 *x = d2i_X509(NULL, &p, (long)s->rawcert_len[i]);
-			if (x && !sk_X509_push(own, x))
-				X509_free(x);
-		}
-		chain = own;
-		cJSON_AddStringToObject(c, "source", "raw-handshake");
-	} else {
-		cJSON_AddStringToObject(c, "source", "openssl-handshake");
-	}
-	cJSON_AddBoolToObject(obs, "client_cert_requested", asked || s->raw_cert_request);
-	cJSON_AddBoolToObject(obs, "ocsp_stapled", (ocsp && ocsplen > 0) || s->raw_ocsp);
-	if (!chain || sk_X509_num(chain) == 0) {
-		cJSON_AddBoolToObject(c, "present", 0);
+	if (!(ssl = SSL_new(s->sctx))) {
+		snprintf(res->error, sizeof(res->error), "certificate handshake: out of memory");
 		goto out;
 	}
-	cJSON_AddBoolToObject(c, "present", 1);
-	leaf = sk_X509_value(chain, 0);
-	arr = cJSON_AddArrayToObject(c, "chain");
-	for (i = 0; i < sk_X509_num(chain); i++)
-		cJSON_AddItemToArray(arr, cert_json(sk_X509_value(chain, i)));
-	{
-		EVP_PKEY *k = X509_get0_pubkey(leaf);
-		bool sha1 = false;
-		if (k) {
-			cJSON_AddStringToObject(c, "key_type", key_type(k));
-			cJSON_AddNumberToObject(c, "key_bits", EVP_PKEY_get_bits(k));
-		}
-		cJSON_AddStringToObject(c, "signature_algorithm", OBJ_nid2ln(X509_get_signature_nid(leaf)));
-		cJSON_AddStringToObject(c, "signature_hash", sig_hash(leaf));
-		/* SHA-1/MD5 anywhere the client must check a signature (self-signed roots are not checked). */
-		for (i = 0; i < sk_X509_num(chain); i++) {
-			X509 *x = sk_X509_value(chain, i);
-			const char *h = sig_hash(x);
-			if (X509_check_issued(x, x) != X509_V_OK &&
-			    (strcmp(h, "SHA1") == 0 || strcmp(h, "MD5") == 0 || strcmp(h, "MD2") == 0))
-				sha1 = true;
-		}
-		cJSON_AddBoolToObject(c, "weak_signature_hash", sha1);
+	SSL_set_max_proto_version(ssl, best >= TK_TLS13 ? TLS1_3_VERSION : best == TK_TLS12 ? TLS1_2_VERSION
+						: best == TK_TLS11 ? TLS1_1_VERSION : TLS1_VERSION);
+	if ((suites13[0] && SSL_set_ciphersuites(ssl, suites13) != 1) ||
+	    (sigalgs && SSL_set1_sigalgs_list(ssl, sigalgs) != 1)) {
+		snprintf(res->error, sizeof(res->error), "certificate handshake: the local OpenSSL cannot offer %.300s%s%.300s",
+			 suites13, sigalgs ? " with " : "", sigalgs ? sigalgs : "");
+		goto out;
 	}
-	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(leaf))) {
-		if (days < 0 || (days == 0 && secs < 0))
-			days = days - (secs < 0 ? 1 : 0);
-		cJSON_AddNumberToObject(c, "days_to_expiry", days);
-		cJSON_AddBoolToObject(c, "expired", days < 0 || (days == 0 && secs < 0));
+	set_blocking_timeouts(s, fd);
+	SSL_set_app_data(ssl, &res->asked);
+	if (s->ep->sni)
+		SSL_set_tlsext_host_name(ssl, s->ep->sni);
+	SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1) {
+		unsigned long e = ERR_peek_last_error();
+		char eb[200];
+		ERR_error_string_n(e, eb, sizeof(eb));
+		snprintf(res->error, sizeof(res->error), "certificate handshake%s%s failed: %s", family ? " for " : "",
+			 family ? family : "", e ? eb : "connection closed");
+		goto out;
 	}
-	add_time(c, "not_after", X509_get0_notAfter(leaf));
-	/* validation */
-	store = s->store;
-	vctx = X509_STORE_CTX_new();
-	if (vctx) {
-		int ok = store != NULL;
-		cJSON_AddStringToObject(c, "trust_store", s->cfg->ca_file ? "ca_file" : "system");
-		if (ok && X509_STORE_CTX_init(vctx, store, leaf, chain)) {
-			int v;
-			X509_STORE_CTX_set_purpose(vctx, X509_PURPOSE_SSL_SERVER);
-			v = X509_verify_cert(vctx);
-			cJSON_AddBoolToObject(c, "verified", v == 1);
-			if (v != 1)
-				cJSON_AddStringToObject(c, "verify_error",
-							X509_verify_cert_error_string(X509_STORE_CTX_get_error(vctx)));
-		} else {
-			cJSON_AddBoolToObject(c, "verified", 0);
-			cJSON_AddStringToObject(c, "verify_error", "cannot load the trust store");
-		}
+	if (SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp) > 0 && ocsp)
+		res->ocsp = true;
+	peer = SSL_get_peer_cert_chain(ssl);
+	if (!peer || sk_X509_num(peer) == 0) {
+		snprintf(res->error, sizeof(res->error), "certificate handshake: the server sent no certificate");
+		goto out;
 	}
-	{
-		unsigned char ipb[16];
-		int m;
-		if (inet_pton(AF_INET, name, ipb) == 1 || inet_pton(AF_INET6, name, ipb) == 1)
-			m = X509_check_ip_asc(leaf, name, 0);
-		else
-			m = X509_check_host(leaf, name, 0, 0, NULL);
-		cJSON_AddStringToObject(c, "hostname_checked", name);
-		cJSON_AddBoolToObject(c, "hostname_match", m == 1);
+	out = sk_X509_new_null();
+	for (i = 0; out && i < sk_X509_num(peer); i++) {
+		X509 *x = sk_X509_value(peer, i);
+		if (X509_up_ref(x) && !sk_X509_push(out, x))
+			X509_free(x);
 	}
+	snprintf(via, vcap, "openssl-handshake %s %s%s%s", SSL_get_version(ssl),
+		 SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl)), family ? " sigalgs " : "", family ? family : "");
 out:
 	ERR_clear_error();
 	if (ssl) {
 		SSL_set_quiet_shutdown(ssl, 1);
 		SSL_free(ssl);
 	}
-	if (fd >= 0)
-		close_conn(s, fd);
-	if (own)
-		sk_X509_pop_free(own, X509_free);
+	close_conn(s, fd);
+	return out;
+}
+
+/* SHA-1/MD5 anywhere the client must check a signature (self-signed roots are not checked). */
+static bool chain_weak_hash(STACK_OF(X509) *chain)
+{
+	int i;
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+		const char *h = sig_hash(x);
+		if (X509_check_issued(x, x) != X509_V_OK &&
+		    (strcmp(h, "SHA1") == 0 || strcmp(h, "MD5") == 0 || strcmp(h, "MD2") == 0))
+			return true;
+	}
+	return false;
+}
+
+static void judge_validation(struct scan *s, STACK_OF(X509) *chain, cJSON *c)
+{
+	X509_STORE_CTX *vctx = X509_STORE_CTX_new();
+	X509 *leaf = sk_X509_value(chain, 0);
+	const char *name = s->ep->sni ? s->ep->sni : s->ep->host;
+	unsigned char ipb[16];
+	int m;
+	cJSON_AddStringToObject(c, "trust_store", s->cfg->ca_file ? "ca_file" : "system");
+	if (vctx && s->store && X509_STORE_CTX_init(vctx, s->store, leaf, chain)) {
+		int v;
+		X509_STORE_CTX_set_purpose(vctx, X509_PURPOSE_SSL_SERVER);
+		v = X509_verify_cert(vctx);
+		cJSON_AddBoolToObject(c, "verified", v == 1);
+		if (v != 1)
+			cJSON_AddStringToObject(c, "verify_error",
+						X509_verify_cert_error_string(X509_STORE_CTX_get_error(vctx)));
+	} else {
+		cJSON_AddBoolToObject(c, "verified", 0);
+		cJSON_AddStringToObject(c, "verify_error", "cannot load the trust store");
+	}
 	X509_STORE_CTX_free(vctx);
+	if (inet_pton(AF_INET, name, ipb) == 1 || inet_pton(AF_INET6, name, ipb) == 1)
+		m = X509_check_ip_asc(leaf, name, 0);
+	else
+		m = X509_check_host(leaf, name, 0, 0, NULL);
+	cJSON_AddStringToObject(c, "hostname_checked", name);
+	cJSON_AddBoolToObject(c, "hostname_match", m == 1);
+}
+
+/* The facts about one chain as served: leaf key, signatures, expiry, validation, name. */
+static cJSON *judge_chain(struct scan *s, STACK_OF(X509) *chain, const char *via)
+{
+	cJSON *c = cJSON_CreateObject(), *arr;
+	X509 *leaf = sk_X509_value(chain, 0);
+	EVP_PKEY *k = X509_get0_pubkey(leaf);
+	int i, days = 0, secs = 0;
+	cJSON_AddBoolToObject(c, "present", 1);
+	cJSON_AddStringToObject(c, "source", strncmp(via, "openssl", 7) == 0 ? "openssl-handshake" : "raw-handshake");
+	cJSON_AddStringToObject(c, "obtained_by", via);
+	arr = cJSON_AddArrayToObject(c, "chain");
+	for (i = 0; i < sk_X509_num(chain); i++)
+		cJSON_AddItemToArray(arr, cert_json(sk_X509_value(chain, i)));
+	if (k) {
+		char buf[64];
+		cJSON_AddStringToObject(c, "key_type", key_type(k));
+		cJSON_AddNumberToObject(c, "key_bits", EVP_PKEY_get_bits(k));
+		if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC && EVP_PKEY_get_group_name(k, buf, sizeof(buf), NULL))
+			cJSON_AddStringToObject(c, "curve", buf);
+	}
+	cJSON_AddStringToObject(c, "signature_algorithm", OBJ_nid2ln(X509_get_signature_nid(leaf)));
+	cJSON_AddStringToObject(c, "signature_hash", sig_hash(leaf));
+	cJSON_AddBoolToObject(c, "weak_signature_hash", chain_weak_hash(chain));
+	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(leaf))) {
+		bool expired = days < 0 || (days == 0 && secs < 0);
+		if (expired && secs < 0 && days == 0)
+			days = -1;
+		cJSON_AddNumberToObject(c, "days_to_expiry", days);
+		cJSON_AddBoolToObject(c, "expired", expired);
+	}
+	add_time(c, "not_after", X509_get0_notAfter(leaf));
+	judge_validation(s, chain, c);
+	return c;
+}
+
+static const char *chain_key_family(STACK_OF(X509) *chain)
+{
+	EVP_PKEY *k = X509_get0_pubkey(sk_X509_value(chain, 0));
+	int id = k ? EVP_PKEY_get_base_id(k) : 0;
+	return id == EVP_PKEY_EC ? "ECDSA" : id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? "RSA"
+	       : id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? "EdDSA" : "other";
+}
+
+/*
+ * TLS 1.3 (encrypted certificates): OpenSSL handshakes offering the accepted
+ * suites, first with every signature algorithm, then once per other key
+ * family, so that each certificate a dual-certificate server holds is seen.
+ */
+static void handshake_chains(struct scan *s, uint16_t best, const char *suites13, bool families,
+			     struct hs_result *hr)
+{
+	static const struct {
+		const char *family, *sigalgs;
+	} fam[] = {
+		{"ECDSA", "ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512"},
+		{"RSA", "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:rsa_pss_pss_sha256:"
+			"rsa_pss_pss_sha384:rsa_pss_pss_sha512:RSA+SHA256:RSA+SHA384:RSA+SHA512"},
+		{"EdDSA", "ed25519:ed448"},
+	};
+	char via[160];
+	size_t f, i;
+	keep_chain(s, handshake_chain(s, best, suites13, NULL, NULL, hr, via, sizeof(via)), via);
+	if (!families || s->nchains == 0)
+		return;
+	for (f = 0; f < TK_ARRAY_LEN(fam); f++) {
+		bool seen = false;
+		struct hs_result more = {0};
+		for (i = 0; i < s->nchains; i++)
+			seen |= strcmp(chain_key_family(s->chains[i]), fam[f].family) == 0;
+		if (seen)
+			continue;
+		keep_chain(s, handshake_chain(s, best, suites13, fam[f].family, fam[f].sigalgs, &more, via, sizeof(via)),
+			   via);
+		hr->asked |= more.asked;
+		hr->ocsp |= more.ocsp;
+	}
+}
+
+/*
+ * Every certificate the server presents: the chains of the raw TLS <= 1.2
+ * flights (one per key type the accepted suites asked for), or for a server
+ * that speaks only TLS 1.3 the chains of OpenSSL handshakes. Each is judged
+ * ("certificates"); "certificate" is the first, or {present: false, error}
+ * when none could be read (the certificate rules then go incomplete).
+ */
+static void assess_certificates(struct scan *s, cJSON *obs, uint16_t best, const struct verres *vrs, size_t nv)
+{
+	char suites13[1024] = "";
+	bool below13 = false;
+	struct hs_result hr = {0};
+	cJSON *certs;
+	size_t i, j, used = 0;
+	for (i = 0; i < nv; i++) {
+		if (!vrs[i].accepted)
+			continue;
+		if (vrs[i].version != TK_TLS13) {
+			below13 |= vrs[i].version >= TK_SSL3 && vrs[i].n > 0;
+			continue;
+		}
+		for (j = 0; j < vrs[i].n; j++) {
+			const struct tk_suite *su = tk_suite_by_code(vrs[i].order[j]);
+			int w;
+			if (!su)
+				continue;
+			w = snprintf(suites13 + used, sizeof(suites13) - used, "%s%s", used ? ":" : "", su->iana);
+			if (w < 0 || (size_t)w >= sizeof(suites13) - used)
+				break;
+			used += (size_t)w;
+		}
+	}
+	if (s->sctx && best >= TK_TLS10 && (s->nchains == 0 || !below13))
+		handshake_chains(s, best, suites13, !below13 && best == TK_TLS13, &hr);
+	cJSON_AddBoolToObject(obs, "client_cert_requested", hr.asked || s->raw_cert_request);
+	cJSON_AddBoolToObject(obs, "ocsp_stapled", hr.ocsp || s->raw_ocsp);
+	certs = cJSON_AddArrayToObject(obs, "certificates");
+	for (i = 0; i < s->nchains; i++)
+		cJSON_AddItemToArray(certs, judge_chain(s, s->chains[i], s->chain_via[i]));
+	if (s->nchains > 0) {
+		cJSON_AddItemToObject(obs, "certificate", cJSON_Duplicate(cJSON_GetArrayItem(certs, 0), true));
+	} else {
+		cJSON *c = cJSON_AddObjectToObject(obs, "certificate");
+		cJSON_AddBoolToObject(c, "present", 0);
+		cJSON_AddStringToObject(c, "error", hr.error[0] ? hr.error
+					: "no certificate could be read: no flight carried a Certificate message");
+	}
 }
 
 /* ---- profiles ---- */
@@ -1162,6 +1329,20 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 			      rc == TK_ERR_CANCELLED ? "deadline reached during the scan" : s.err[0] ? s.err : tk_rc_name(rc));
 		goto out;
 	}
+	if (!any && s.sni_rejected) {
+		/* Not "no TLS": the server wants a name it knows before it says anything. */
+		if (ep->sni)
+			tk_emit_error(ctx, ep->label, TK_ERR_PROTOCOL,
+				      "%s:%s: the server does not recognise the name \"%s\" (unrecognized_name alert to every "
+				      "hello): configure the name the server is known by (name@host:port)",
+				      s.peer.host, ep->port, ep->sni);
+		else
+			tk_emit_error(ctx, ep->label, TK_ERR_PROTOCOL,
+				      "%s:%s: the server requires a server name (SNI): it answered hellos without one with an "
+				      "unrecognized_name alert; configure the name (name@host:port or \"sni\")",
+				      s.peer.host, ep->port);
+		goto out;
+	}
 	if (!any && s.timeouts > 0) {
 		/* Silence is not a refusal: without one answer, "no TLS" would be a guess. */
 		tk_emit_error(ctx, ep->label, TK_ERR_TIMEOUT,
@@ -1278,7 +1459,7 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 		}
 	}
 	if (any)
-		assess_certificate(&s, obs, best);
+		assess_certificates(&s, obs, best, vrs, nv);
 	profs = cJSON_AddArrayToObject(obs, "profiles");
 	{
 		const cJSON *p;
@@ -1292,8 +1473,8 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 	cJSON_AddNumberToObject(obs, "duration_ms", (double)(tk_now_ms() - t0));
 	tk_emit(ctx, obs);
 out:
-	for (i = 0; i < s.nrawcerts; i++)
-		free(s.rawcerts[i]);
+	for (i = 0; i < s.nchains; i++)
+		sk_X509_pop_free(s.chains[i], X509_free);
 	free(s.fl);
 	free(s.rbuf);
 	free(vrs);
