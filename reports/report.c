@@ -92,6 +92,13 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 	cJSON_AddStringToObject(r, "started_at", ts);
 	tk_rfc3339(in->finished, ts);
 	cJSON_AddStringToObject(r, "finished_at", ts);
+	/* A rule whose evidence was missing from an observation (incomplete_when) is an error finding: incomplete too. */
+	cJSON_ArrayForEach(it, findings)
+	{
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+		if (cJSON_IsString(st) && strcmp(st->valuestring, "error") == 0)
+			complete = false;
+	}
 	cJSON_AddBoolToObject(r, "complete", complete);
 	if (in->interrupted)
 		cJSON_AddStringToObject(r, "interrupted", "stopped by a signal before every probe finished");

@@ -317,6 +317,8 @@ struct scan {
 	size_t nchains;
 	bool raw_cert_request, raw_ocsp;
 	bool sni_rejected; /* some hello was answered with an unrecognized_name alert */
+	unsigned truncated;  /* answers that stopped (closed) in the middle of a record or message */
+	char truncated_why[160];
 	char err[512];
 };
 
@@ -427,6 +429,7 @@ static int raw_hello(struct scan *s, const struct tk_hello_opts *o)
 {
 	uint8_t hello[TK_HELLO_MAX + 5];
 	size_t hlen = 0, got = 0;
+	bool closed = false; /* the server ended the connection */
 	int64_t deadline;
 	int fd = -1, rc;
 	memset(s->fl, 0, offsetof(struct tk_flight, hs));
@@ -450,11 +453,17 @@ static int raw_hello(struct scan *s, const struct tk_hello_opts *o)
 		r = recv(fd, s->rbuf + got, TLS_RECV_MAX - got, 0);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			closed = true;
 			break;
+		}
 		got += (size_t)r;
 		if (tk_tls_parse_flight(s->rbuf, got, s->fl) != TK_FLIGHT_MORE)
 			break;
+	}
+	if (got > 0 && closed && s->fl->state == TK_FLIGHT_MORE && !s->fl->hello) {
+		s->truncated++; /* neither an answer nor a refusal: the evidence is cut off */
+		snprintf(s->truncated_why, sizeof(s->truncated_why), "%zu bytes, then the connection ended mid-record", got);
 	}
 out_ok:
 	if (s->fl->state == TK_FLIGHT_ALERT && s->fl->alert_desc == 112)
@@ -1341,6 +1350,12 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 				      "%s:%s: the server requires a server name (SNI): it answered hellos without one with an "
 				      "unrecognized_name alert; configure the name (name@host:port or \"sni\")",
 				      s.peer.host, ep->port);
+		goto out;
+	}
+	if (!any && s.truncated > 0) {
+		tk_emit_error(ctx, ep->label, TK_ERR_PROTOCOL,
+			      "%s:%s: %u of %u ClientHellos got a truncated answer (%s): TLS support cannot be judged",
+			      s.peer.host, ep->port, s.truncated, s.conns, s.truncated_why);
 		goto out;
 	}
 	if (!any && s.timeouts > 0) {
