@@ -559,7 +559,10 @@ static void record_http(cJSON *o, struct hsts_xfer *x, CURLcode res)
 	size_t vlen, llen = 0;
 	cJSON_AddStringToObject(r, "url", x->url);
 	if (!transfer_ok(res, x)) {
-		bool refused = res == CURLE_COULDNT_CONNECT && strstr(x->errbuf, "refused");
+		long oserr = 0;
+		bool refused;
+		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
+		refused = res == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED;
 		cJSON_AddBoolToObject(r, "reachable", 0);
 		cJSON_AddStringToObject(r, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
 		/*

@@ -300,12 +300,15 @@ static int tls_targets(const void *state, cJSON *list)
 
 /* ---- connections ---- */
 
+struct pool;
+static X509_STORE *trust_store(struct pool *p);
+
 struct scan {
 	const struct tls_cfg *cfg;
 	const struct tls_ep *ep;
 	struct tk_runctx *ctx;
 	SSL_CTX *sctx;        /* shared by the workers (SSL_new is thread-safe) */
-	X509_STORE *store;    /* the trust store, loaded once per run */
+	struct pool *pool;    /* the run's shared state: trust_store() */
 	struct tk_net_peer peer; /* the address scanned; peer.host keys the politeness budget */
 	unsigned conns;
 	unsigned timeouts;    /* hellos the server never answered within the connection timeout */
@@ -982,7 +985,8 @@ static void judge_validation(struct scan *s, STACK_OF(X509) *chain, cJSON *c)
 	unsigned char ipb[16];
 	int m;
 	cJSON_AddStringToObject(c, "trust_store", s->cfg->ca_file ? "ca_file" : "system");
-	if (vctx && s->store && X509_STORE_CTX_init(vctx, s->store, leaf, chain)) {
+	X509_STORE *store = trust_store(s->pool);
+	if (vctx && store && X509_STORE_CTX_init(vctx, store, leaf, chain)) {
 		int v;
 		X509_STORE_CTX_set_purpose(vctx, X509_PURPOSE_SSL_SERVER);
 		v = X509_verify_cert(vctx);
@@ -1285,9 +1289,37 @@ struct pool {
 	const struct tls_cfg *cfg;
 	struct tk_runctx *ctx;
 	SSL_CTX *sctx;
-	X509_STORE *store;
+	X509_STORE *store;     /* NULL when it could not be loaded; read after trust_store() */
+	pthread_t loader;      /* loads the store while the hellos run (the system bundle takes ~50 ms) */
+	bool loader_started, loader_joined;
+	pthread_mutex_t lock;
 	atomic_size_t next;
 };
+
+static void *load_store(void *arg)
+{
+	struct pool *p = arg;
+	const char *ca = p->cfg->ca_file;
+	if (p->store && (ca ? X509_STORE_load_file(p->store, ca) : X509_STORE_set_default_paths(p->store)) != 1) {
+		/* Validation then reports "cannot load the trust store" per endpoint. */
+		X509_STORE_free(p->store);
+		p->store = NULL;
+	}
+	ERR_clear_error();
+	return NULL;
+}
+
+/* The trust store, once its loader is done (the first caller joins it). */
+static X509_STORE *trust_store(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->loader_started && !p->loader_joined) {
+		pthread_join(p->loader, NULL);
+		p->loader_joined = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return p->store;
+}
 
 static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 {
@@ -1309,7 +1341,7 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 	s.ep = ep;
 	s.ctx = ctx;
 	s.sctx = pl->sctx;
-	s.store = pl->store;
+	s.pool = (struct pool *)pl;
 	s.fl = malloc(sizeof(*s.fl));
 	s.rbuf = malloc(TLS_RECV_MAX);
 	if (!vrs || !s.fl || !s.rbuf) {
@@ -1539,12 +1571,11 @@ static int tls_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	SSL_CTX_set_verify(p.sctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_client_cert_cb(p.sctx, client_cert_cb);
 	SSL_CTX_set_session_cache_mode(p.sctx, SSL_SESS_CACHE_OFF);
-	if ((c->ca_file ? X509_STORE_load_file(p.store, c->ca_file) : X509_STORE_set_default_paths(p.store)) != 1) {
-		/* Validation then reports "cannot load the trust store" per endpoint. */
-		X509_STORE_free(p.store);
-		p.store = NULL;
-		ERR_clear_error();
-	}
+	pthread_mutex_init(&p.lock, NULL);
+	p.loader_joined = false;
+	p.loader_started = pthread_create(&p.loader, NULL, load_store, &p) == 0;
+	if (!p.loader_started)
+		load_store(&p);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (i = 0; i < n; i++) {
@@ -1558,6 +1589,8 @@ static int tls_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	trust_store(&p); /* join the loader even when no endpoint needed it */
+	pthread_mutex_destroy(&p.lock);
 	SSL_CTX_free(p.sctx);
 	X509_STORE_free(p.store);
 	return TK_OK;

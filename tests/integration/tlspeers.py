@@ -179,7 +179,7 @@ class Daemons:
                 raise RuntimeError("nginx did not start on %s:%d: %s" % (addr, port, open(os.path.join(d, "error.log")).read()))
         return ports
 
-    def haproxy(self, combined_pem, bind_opts, addr="127.0.0.1"):
+    def haproxy(self, combined_pem, bind_opts, addr="127.0.0.1", bind_extra="", frontend_extra=""):
         d = os.path.join(self.d, "haproxy-%d" % len(self.procs))
         os.makedirs(d, exist_ok=True)
         port = free_port(addr)
@@ -187,9 +187,9 @@ class Daemons:
         with open(conf, "w") as f:
             f.write("global\n  maxconn 512\n  ssl-default-bind-options %s\n"
                     "defaults\n  mode http\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\n"
-                    "frontend f\n  bind %s:%d ssl crt %s\n"
-                    "  http-request return status 200 content-type text/plain string ok\n"
-                    % (bind_opts, addr, port, combined_pem))
+                    "frontend f\n  bind %s:%d ssl crt %s %s\n"
+                    "  http-request return status 200 content-type text/plain string ok\n%s"
+                    % (bind_opts, addr, port, combined_pem, bind_extra, frontend_extra))
         return self.spawn(["haproxy", "-db", "-f", conf], addr, port, "haproxy")
 
     def stop(self):
@@ -258,12 +258,26 @@ def nmap_set(d, addr, port, tag):
     return s
 
 
-def testssl_set(d, addr, port, tag):
+def testssl_start(d, addr, port, tag):
+    """testssl.sh takes minutes: start it in the background; testssl_set(..., proc=) collects it."""
     j = os.path.join(d, "testssl-%s.json" % tag)
     if os.path.exists(j):
         os.unlink(j)
-    subprocess.run(["testssl", "--jsonfile", j, "--warnings", "off", "--color", "0", "-p", "-E",
-                    "%s:%d" % (addr, port)], timeout=600, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(["testssl", "--nodns", "none", "--jsonfile", j, "--warnings", "off", "--color", "0",
+                             "-p", "-E", "%s:%d" % (addr, port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def testssl_set(d, addr, port, tag, proc=None, deadline=None):
+    """The set testssl.sh found, or None when it did not finish by `deadline` (monotonic)."""
+    j = os.path.join(d, "testssl-%s.json" % tag)
+    if proc is None:
+        proc = testssl_start(d, addr, port, tag)
+    try:
+        proc.wait(timeout=max(1.0, deadline - time.monotonic()) if deadline else 1200)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
     s = set()
     try:
         data = json.load(open(j))
