@@ -1191,9 +1191,35 @@ static bool suite_has_class(const struct tk_suite *su, const char *cls)
 	return false;
 }
 
-static void grade(const cJSON *prof, const struct verres *vrs, size_t nv, const cJSON *cert, unsigned min_dh,
+/* The profile's certificate requirements against one certificate the server presents. */
+static void grade_certificate(const cJSON *cp, const cJSON *cert, cJSON *viol)
+{
+	const cJSON *kt = cJSON_GetObjectItemCaseSensitive(cert, "key_type");
+	const cJSON *kb = cJSON_GetObjectItemCaseSensitive(cert, "key_bits");
+	const cJSON *mr = cJSON_GetObjectItemCaseSensitive(cp, "min_rsa_bits");
+	const cJSON *me = cJSON_GetObjectItemCaseSensitive(cp, "min_ec_bits");
+	char d[256];
+	if (cJSON_IsString(kt) && cJSON_IsNumber(kb)) {
+		if (strncmp(kt->valuestring, "RSA", 3) == 0 && cJSON_IsNumber(mr) && kb->valuedouble < mr->valuedouble) {
+			snprintf(d, sizeof(d), "RSA key of %d bits (< %d)", kb->valueint, mr->valueint);
+			violation(viol, "certificate.key", d, verif_of(cp, "min_rsa_bits"));
+		}
+		if (strcmp(kt->valuestring, "EC") == 0 && cJSON_IsNumber(me) && kb->valuedouble < me->valuedouble) {
+			snprintf(d, sizeof(d), "EC key of %d bits (< %d)", kb->valueint, me->valueint);
+			violation(viol, "certificate.key", d, verif_of(cp, "min_ec_bits"));
+		}
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cp, "sha1_forbidden")) &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cert, "weak_signature_hash")))
+		violation(viol, "certificate.signature", "SHA-1 (or weaker) signature in the chain",
+			  verif_of(cp, "sha1_forbidden"));
+}
+
+/* One profile against the facts: each certificate in `certs` (every one the server presents) too. */
+static void grade(const cJSON *prof, const struct verres *vrs, size_t nv, const cJSON *certs, unsigned min_dh,
 		  cJSON *out)
 {
+	const cJSON *cert;
 	cJSON *r = cJSON_CreateObject(), *viol = cJSON_CreateArray(), *und = cJSON_CreateArray();
 	const cJSON *protos = cJSON_GetObjectItemCaseSensitive(prof, "protocols");
 	const cJSON *suites = cJSON_GetObjectItemCaseSensitive(prof, "suites");
@@ -1242,26 +1268,7 @@ static void grade(const cJSON *prof, const struct verres *vrs, size_t nv, const 
 			}
 		}
 	}
-	if (cp && cert && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cert, "present"))) {
-		const cJSON *kt = cJSON_GetObjectItemCaseSensitive(cert, "key_type");
-		const cJSON *kb = cJSON_GetObjectItemCaseSensitive(cert, "key_bits");
-		const cJSON *mr = cJSON_GetObjectItemCaseSensitive(cp, "min_rsa_bits");
-		const cJSON *me = cJSON_GetObjectItemCaseSensitive(cp, "min_ec_bits");
-		if (cJSON_IsString(kt) && cJSON_IsNumber(kb)) {
-			if (strncmp(kt->valuestring, "RSA", 3) == 0 && cJSON_IsNumber(mr) && kb->valuedouble < mr->valuedouble) {
-				snprintf(d, sizeof(d), "RSA key of %d bits (< %d)", kb->valueint, mr->valueint);
-				violation(viol, "certificate.key", d, verif_of(cp, "min_rsa_bits"));
-			}
-			if (strcmp(kt->valuestring, "EC") == 0 && cJSON_IsNumber(me) && kb->valuedouble < me->valuedouble) {
-				snprintf(d, sizeof(d), "EC key of %d bits (< %d)", kb->valueint, me->valueint);
-				violation(viol, "certificate.key", d, verif_of(cp, "min_ec_bits"));
-			}
-		}
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cp, "sha1_forbidden")) &&
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cert, "weak_signature_hash")))
-			violation(viol, "certificate.signature", "SHA-1 (or weaker) signature in the chain",
-				  verif_of(cp, "sha1_forbidden"));
-	}
+	cJSON_ArrayForEach(cert, certs) if (cp) grade_certificate(cp, cert, viol);
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(dh, "value")) && min_dh > 0 &&
 	    min_dh < (unsigned)cJSON_GetObjectItemCaseSensitive(dh, "value")->valueint) {
 		snprintf(d, sizeof(d), "DHE group of %u bits", min_dh);
@@ -1321,23 +1328,195 @@ static X509_STORE *trust_store(struct pool *p)
 	return p->store;
 }
 
+/*
+ * Every version in turn (SSL 2.0 .. TLS 1.3). A refused connect, on the first
+ * hello or later, is an error, not "no TLS". *best: the newest accepted.
+ */
+static int enumerate_versions(struct scan *s, struct verres *vrs, size_t *nv, uint16_t *best, bool *any)
+{
+	static const uint16_t versions[] = {TK_SSL2, TK_SSL3, TK_TLS10, TK_TLS11, TK_TLS12, TK_TLS13};
+	size_t i;
+	int rc;
+	*nv = 0;
+	*best = 0;
+	*any = false;
+	for (i = 0; i < TK_ARRAY_LEN(versions); i++) {
+		if (versions[i] == TK_SSL2 && !s->cfg->sslv2)
+			continue;
+		if ((rc = enum_version(s, versions[i], &vrs[*nv])))
+			return rc;
+		if (vrs[*nv].accepted) {
+			*any = true;
+			if (versions[i] >= TK_TLS10 || !*best)
+				*best = versions[i];
+		}
+		(*nv)++;
+	}
+	return TK_OK;
+}
+
+/*
+ * No version answered: say why when the answers were not refusals (a name
+ * required, truncated flights, silence). True when an error was emitted: the
+ * endpoint is unobservable, never "no TLS".
+ */
+static bool emit_unobservable(struct scan *s)
+{
+	const struct tls_ep *ep = s->ep;
+	if (s->sni_rejected) {
+		/* Not "no TLS": the server wants a name it knows before it says anything. */
+		if (ep->sni)
+			tk_emit_error(s->ctx, ep->label, TK_ERR_PROTOCOL,
+				      "%s:%s: the server does not recognise the name \"%s\" (unrecognized_name alert to every "
+				      "hello): configure the name the server is known by (name@host:port)",
+				      s->peer.host, ep->port, ep->sni);
+		else
+			tk_emit_error(s->ctx, ep->label, TK_ERR_PROTOCOL,
+				      "%s:%s: the server requires a server name (SNI): it answered hellos without one with an "
+				      "unrecognized_name alert; configure the name (name@host:port or \"sni\")",
+				      s->peer.host, ep->port);
+		return true;
+	}
+	if (s->truncated > 0) {
+		tk_emit_error(s->ctx, ep->label, TK_ERR_PROTOCOL,
+			      "%s:%s: %u of %u ClientHellos got a truncated answer (%s): TLS support cannot be judged",
+			      s->peer.host, ep->port, s->truncated, s->conns, s->truncated_why);
+		return true;
+	}
+	if (s->timeouts > 0) {
+		/* Silence is not a refusal: without one answer, "no TLS" would be a guess. */
+		tk_emit_error(s->ctx, ep->label, TK_ERR_TIMEOUT,
+			      "%s:%s: %u of %u ClientHellos got no answer within the connection timeout", s->peer.host,
+			      ep->port, s->timeouts, s->conns);
+		return true;
+	}
+	return false;
+}
+
+/* One accepted suite's facts; counts its classes, weak and no-FS lists. */
+static cJSON *suite_json(const struct verres *vr, size_t j, const char *vk, size_t *counts, cJSON *weak, cJSON *nofs,
+			 size_t *nfs)
+{
+	const struct tk_suite *su = tk_suite_by_code(vr->order[j]);
+	cJSON *so = cJSON_CreateObject(), *cl = cJSON_AddArrayToObject(so, "classes");
+	char code[8], w[200];
+	size_t k;
+	snprintf(code, sizeof(code), "0x%04X", vr->order[j]);
+	cJSON_AddStringToObject(so, "name", su ? su->iana : "unknown");
+	cJSON_AddStringToObject(so, "code", code);
+	if (su) {
+		if (su->openssl)
+			cJSON_AddStringToObject(so, "openssl", su->openssl);
+		cJSON_AddStringToObject(so, "kx", su->kx);
+		cJSON_AddStringToObject(so, "auth", su->auth);
+		cJSON_AddStringToObject(so, "enc", su->enc);
+		cJSON_AddStringToObject(so, "mac", su->mac);
+		if (su->flags & TK_SUITE_AEAD)
+			cJSON_AddItemToArray(cl, cJSON_CreateString("aead"));
+		for (k = 0; k < TK_ARRAY_LEN(class_names); k++) {
+			if (suite_has_class(su, class_names[k])) {
+				cJSON_AddItemToArray(cl, cJSON_CreateString(class_names[k]));
+				counts[k]++;
+			}
+		}
+		snprintf(w, sizeof(w), "%s %s", vk, su->iana);
+		if (tk_suite_is_weak(su))
+			cJSON_AddItemToArray(weak, cJSON_CreateString(w));
+		if (su->flags & TK_SUITE_FS)
+			(*nfs)++;
+		else
+			cJSON_AddItemToArray(nofs, cJSON_CreateString(w));
+	}
+	if (vr->group[j])
+		cJSON_AddStringToObject(so, "group", tk_tls_group_name(vr->group[j]));
+	if (vr->dh_bits[j])
+		cJSON_AddNumberToObject(so, "dh_bits", vr->dh_bits[j]);
+	return so;
+}
+
+/* protocols, legacy_protocols, suites.<v>, weak_suites, suite_classes, no_fs_suites, accepted_suites, forward_secrecy, min_dh_bits */
+static unsigned add_protocols_and_suites(cJSON *obs, const struct verres *vrs, size_t nv)
+{
+	cJSON *protos = cJSON_AddObjectToObject(obs, "protocols"), *legacy = cJSON_AddArrayToObject(obs, "legacy_protocols");
+	cJSON *suites = cJSON_AddObjectToObject(obs, "suites"), *weak = cJSON_AddArrayToObject(obs, "weak_suites");
+	cJSON *classes = cJSON_CreateObject(), *nofs = cJSON_CreateArray();
+	size_t counts[TK_ARRAY_LEN(class_names)] = {0}, i, j, nfs = 0, ntotal = 0;
+	unsigned min_dh = 0;
+	for (i = 0; i < nv; i++) {
+		const struct verres *vr = &vrs[i];
+		const char *vk = tk_tls_version_key(vr->version);
+		cJSON *vo, *acc;
+		cJSON_AddBoolToObject(protos, vk, vr->accepted);
+		if (vr->accepted && vr->version <= TK_TLS11)
+			cJSON_AddItemToArray(legacy, cJSON_CreateString(vk));
+		if (!vr->accepted)
+			continue;
+		vo = cJSON_AddObjectToObject(suites, vk);
+		acc = cJSON_AddArrayToObject(vo, "accepted");
+		if (vr->version == TK_SSL2) {
+			for (j = 0; j < vr->nssl2; j++) {
+				char b[16];
+				snprintf(b, sizeof(b), "0x%06X", (unsigned)vr->ssl2_specs[j]);
+				cJSON_AddItemToArray(acc, cJSON_CreateString(b));
+			}
+			cJSON_AddStringToObject(vo, "preference", "n/a");
+			continue;
+		}
+		cJSON_AddStringToObject(vo, "preference", vr->preference);
+		if (vr->secure_reneg)
+			cJSON_AddBoolToObject(vo, "secure_renegotiation", 1);
+		for (j = 0; j < vr->n; j++) {
+			cJSON_AddItemToArray(acc, suite_json(vr, j, vk, counts, weak, nofs, &nfs));
+			ntotal++;
+			if (vr->dh_bits[j] && (!min_dh || vr->dh_bits[j] < min_dh))
+				min_dh = vr->dh_bits[j];
+		}
+	}
+	for (j = 0; j < TK_ARRAY_LEN(class_names); j++)
+		cJSON_AddNumberToObject(classes, class_names[j], (double)counts[j]);
+	cJSON_AddItemToObject(obs, "suite_classes", classes);
+	cJSON_AddItemToObject(obs, "no_fs_suites", nofs);
+	cJSON_AddNumberToObject(obs, "accepted_suites", (double)ntotal);
+	cJSON_AddStringToObject(obs, "forward_secrecy", ntotal == 0 ? "n/a" : nfs == ntotal ? "all" : nfs ? "some" : "none");
+	if (min_dh)
+		cJSON_AddNumberToObject(obs, "min_dh_bits", min_dh);
+	return min_dh;
+}
+
+/* groups (and groups_version): the newest version with ECDHE/TLS 1.3 suites. */
+static void add_groups(struct scan *s, cJSON *obs, const struct verres *vrs, size_t nv)
+{
+	cJSON *groups = cJSON_AddArrayToObject(obs, "groups");
+	size_t i;
+	if (!s->cfg->groups)
+		return;
+	for (i = nv; i-- > 0;) {
+		if (vrs[i].accepted && vrs[i].version >= TK_TLS10 && vrs[i].n > 0) {
+			size_t before = (size_t)cJSON_GetArraySize(groups);
+			enum_groups(s, &vrs[i], groups);
+			if ((size_t)cJSON_GetArraySize(groups) > before) {
+				cJSON_AddStringToObject(obs, "groups_version", tk_tls_version_key(vrs[i].version));
+				return;
+			}
+		}
+	}
+}
+
 static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 {
-	const struct tls_cfg *cfg = pl->cfg;
 	struct tk_runctx *ctx = pl->ctx;
-	static const uint16_t versions[] = {TK_SSL2, TK_SSL3, TK_TLS10, TK_TLS11, TK_TLS12, TK_TLS13};
 	struct scan s;
-	struct verres *vrs = calloc(TK_ARRAY_LEN(versions), sizeof(*vrs));
-	cJSON *obs = NULL, *protos, *suites, *weak, *groups, *legacy, *profs;
+	struct verres *vrs = calloc(6, sizeof(*vrs));
+	cJSON *obs = NULL, *profs;
 	int64_t t0 = tk_now_ms();
-	unsigned min_dh = 0;
+	unsigned min_dh;
 	uint16_t best = 0;
-	size_t i, j, nv = 0, nfs = 0, ntotal = 0;
-	int rc = TK_OK;
+	size_t i, nv = 0;
+	int rc;
 	bool any = false;
 
 	memset(&s, 0, sizeof(s));
-	s.cfg = cfg;
+	s.cfg = pl->cfg;
 	s.ep = ep;
 	s.ctx = ctx;
 	s.sctx = pl->sctx;
@@ -1352,51 +1531,13 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 		tk_emit_error(ctx, ep->label, rc, "%s", s.err);
 		goto out;
 	}
-	/* A refused connect (on the first hello or later) is an error, not "no TLS". */
-	for (i = 0; i < TK_ARRAY_LEN(versions); i++) {
-		if (versions[i] == TK_SSL2 && !cfg->sslv2)
-			continue;
-		if ((rc = enum_version(&s, versions[i], &vrs[nv])))
-			break;
-		if (vrs[nv].accepted) {
-			any = true;
-			if (versions[i] >= TK_TLS10 || !best)
-				best = versions[i];
-		}
-		nv++;
-	}
-	if (rc) {
+	if ((rc = enumerate_versions(&s, vrs, &nv, &best, &any))) {
 		tk_emit_error(ctx, ep->label, rc, "%s:%s: %s", s.peer.host, ep->port,
 			      rc == TK_ERR_CANCELLED ? "deadline reached during the scan" : s.err[0] ? s.err : tk_rc_name(rc));
 		goto out;
 	}
-	if (!any && s.sni_rejected) {
-		/* Not "no TLS": the server wants a name it knows before it says anything. */
-		if (ep->sni)
-			tk_emit_error(ctx, ep->label, TK_ERR_PROTOCOL,
-				      "%s:%s: the server does not recognise the name \"%s\" (unrecognized_name alert to every "
-				      "hello): configure the name the server is known by (name@host:port)",
-				      s.peer.host, ep->port, ep->sni);
-		else
-			tk_emit_error(ctx, ep->label, TK_ERR_PROTOCOL,
-				      "%s:%s: the server requires a server name (SNI): it answered hellos without one with an "
-				      "unrecognized_name alert; configure the name (name@host:port or \"sni\")",
-				      s.peer.host, ep->port);
+	if (!any && emit_unobservable(&s))
 		goto out;
-	}
-	if (!any && s.truncated > 0) {
-		tk_emit_error(ctx, ep->label, TK_ERR_PROTOCOL,
-			      "%s:%s: %u of %u ClientHellos got a truncated answer (%s): TLS support cannot be judged",
-			      s.peer.host, ep->port, s.truncated, s.conns, s.truncated_why);
-		goto out;
-	}
-	if (!any && s.timeouts > 0) {
-		/* Silence is not a refusal: without one answer, "no TLS" would be a guess. */
-		tk_emit_error(ctx, ep->label, TK_ERR_TIMEOUT,
-			      "%s:%s: %u of %u ClientHellos got no answer within the connection timeout", s.peer.host,
-			      ep->port, s.timeouts, s.conns);
-		goto out;
-	}
 	obs = tk_obs_new(ctx, "endpoint", ep->label);
 	cJSON_AddStringToObject(obs, "endpoint", ep->label);
 	cJSON_AddStringToObject(obs, "address", s.peer.host);
@@ -1405,113 +1546,15 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 		cJSON_AddStringToObject(obs, "sni", ep->sni);
 	cJSON_AddStringToObject(obs, "starttls", ep->starttls == ST_SMTP ? "smtp" : ep->starttls == ST_FTP ? "ftp" : "none");
 	cJSON_AddBoolToObject(obs, "tls", any);
-	protos = cJSON_AddObjectToObject(obs, "protocols");
-	legacy = cJSON_AddArrayToObject(obs, "legacy_protocols");
-	suites = cJSON_AddObjectToObject(obs, "suites");
-	weak = cJSON_AddArrayToObject(obs, "weak_suites");
-	{
-		cJSON *classes = cJSON_CreateObject(), *nofs = cJSON_CreateArray();
-		size_t counts[TK_ARRAY_LEN(class_names)] = {0};
-		for (i = 0; i < nv; i++) {
-			const struct verres *vr = &vrs[i];
-			const char *vk = tk_tls_version_key(vr->version);
-			cJSON *vo, *acc;
-			cJSON_AddBoolToObject(protos, vk, vr->accepted);
-			if (vr->accepted && vr->version <= TK_TLS11)
-				cJSON_AddItemToArray(legacy, cJSON_CreateString(vk));
-			if (!vr->accepted)
-				continue;
-			vo = cJSON_AddObjectToObject(suites, vk);
-			acc = cJSON_AddArrayToObject(vo, "accepted");
-			if (vr->version == TK_SSL2) {
-				for (j = 0; j < vr->nssl2; j++) {
-					char b[16];
-					snprintf(b, sizeof(b), "0x%06X", (unsigned)vr->ssl2_specs[j]);
-					cJSON_AddItemToArray(acc, cJSON_CreateString(b));
-				}
-				cJSON_AddStringToObject(vo, "preference", "n/a");
-				continue;
-			}
-			cJSON_AddStringToObject(vo, "preference", vr->preference);
-			if (vr->secure_reneg)
-				cJSON_AddBoolToObject(vo, "secure_renegotiation", 1);
-			for (j = 0; j < vr->n; j++) {
-				const struct tk_suite *su = tk_suite_by_code(vr->order[j]);
-				cJSON *so = cJSON_CreateObject(), *cl = cJSON_AddArrayToObject(so, "classes");
-				char code[8];
-				size_t k;
-				snprintf(code, sizeof(code), "0x%04X", vr->order[j]);
-				cJSON_AddStringToObject(so, "name", su ? su->iana : "unknown");
-				cJSON_AddStringToObject(so, "code", code);
-				if (su) {
-					if (su->openssl)
-						cJSON_AddStringToObject(so, "openssl", su->openssl);
-					cJSON_AddStringToObject(so, "kx", su->kx);
-					cJSON_AddStringToObject(so, "auth", su->auth);
-					cJSON_AddStringToObject(so, "enc", su->enc);
-					cJSON_AddStringToObject(so, "mac", su->mac);
-					if (su->flags & TK_SUITE_AEAD)
-						cJSON_AddItemToArray(cl, cJSON_CreateString("aead"));
-					for (k = 0; k < TK_ARRAY_LEN(class_names); k++) {
-						if (suite_has_class(su, class_names[k])) {
-							cJSON_AddItemToArray(cl, cJSON_CreateString(class_names[k]));
-							counts[k]++;
-						}
-					}
-					if (tk_suite_is_weak(su)) {
-						char w[200];
-						snprintf(w, sizeof(w), "%s %s", vk, su->iana);
-						cJSON_AddItemToArray(weak, cJSON_CreateString(w));
-					}
-					if (su->flags & TK_SUITE_FS)
-						nfs++;
-					else {
-						char w[200];
-						snprintf(w, sizeof(w), "%s %s", vk, su->iana);
-						cJSON_AddItemToArray(nofs, cJSON_CreateString(w));
-					}
-				}
-				ntotal++;
-				if (vr->group[j])
-					cJSON_AddStringToObject(so, "group", tk_tls_group_name(vr->group[j]));
-				if (vr->dh_bits[j]) {
-					cJSON_AddNumberToObject(so, "dh_bits", vr->dh_bits[j]);
-					if (!min_dh || vr->dh_bits[j] < min_dh)
-						min_dh = vr->dh_bits[j];
-				}
-				cJSON_AddItemToArray(acc, so);
-			}
-		}
-		for (j = 0; j < TK_ARRAY_LEN(class_names); j++)
-			cJSON_AddNumberToObject(classes, class_names[j], (double)counts[j]);
-		cJSON_AddItemToObject(obs, "suite_classes", classes);
-		cJSON_AddItemToObject(obs, "no_fs_suites", nofs);
-	}
-	cJSON_AddNumberToObject(obs, "accepted_suites", (double)ntotal);
-	cJSON_AddStringToObject(obs, "forward_secrecy", ntotal == 0 ? "n/a" : nfs == ntotal ? "all" : nfs ? "some" : "none");
-	if (min_dh)
-		cJSON_AddNumberToObject(obs, "min_dh_bits", min_dh);
-	groups = cJSON_AddArrayToObject(obs, "groups");
-	if (cfg->groups) {
-		/* the newest version with ECDHE/TLS 1.3 suites */
-		for (i = nv; i-- > 0;) {
-			if (vrs[i].accepted && vrs[i].version >= TK_TLS10 && vrs[i].n > 0) {
-				size_t before = (size_t)cJSON_GetArraySize(groups);
-				enum_groups(&s, &vrs[i], groups);
-				if ((size_t)cJSON_GetArraySize(groups) > before) {
-					cJSON_AddStringToObject(obs, "groups_version", tk_tls_version_key(vrs[i].version));
-					break;
-				}
-			}
-		}
-	}
+	min_dh = add_protocols_and_suites(obs, vrs, nv);
+	add_groups(&s, obs, vrs, nv);
 	if (any)
 		assess_certificates(&s, obs, best, vrs, nv);
 	profs = cJSON_AddArrayToObject(obs, "profiles");
 	{
 		const cJSON *p;
-		cJSON_ArrayForEach(p, cfg->profiles)
-			grade(p, vrs, nv, cJSON_GetObjectItemCaseSensitive(obs, "certificate"), min_dh, profs);
+		cJSON_ArrayForEach(p, s.cfg->profiles)
+			grade(p, vrs, nv, cJSON_GetObjectItemCaseSensitive(obs, "certificates"), min_dh, profs);
 	}
 	if (s.err[0])
 		cJSON_AddStringToObject(obs, "note", s.err);
