@@ -592,6 +592,70 @@ static void record_http(cJSON *o, struct hsts_xfer *x, CURLcode res)
 	free(loc);
 }
 
+/*
+ * The HTTPS transfer of x finished with cr: on a verification failure record
+ * why and start it again unverified (true: restarted), else record the
+ * header or the error (naming a demanded client certificate).
+ */
+static bool https_done(struct hsts_cfg *c, const struct tk_runctx *ctx, CURLM *multi, struct hsts_xfer *x,
+		       struct url_result *r, CURLcode cr)
+{
+	if (!transfer_ok(cr, x) && !x->insecure_retry &&
+	    (cr == CURLE_PEER_FAILED_VERIFICATION || cr == CURLE_SSL_CACERT_BADFILE)) {
+		/* Record why, then read the header anyway, unverified. */
+		cJSON_AddStringToObject(r->obs, "tls_error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
+		curl_multi_remove_handle(multi, x->easy);
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+		x->insecure_retry = true;
+		if (setup_easy(c, x, x->url, ctx) == TK_OK && curl_multi_add_handle(multi, x->easy) == CURLM_OK)
+			return true;
+	}
+	if (!transfer_ok(cr, x)) {
+		if (client_cert_demanded(x))
+			cJSON_AddStringToObject(r->obs, "error", c->client_cert
+				? "the server refused the configured client certificate (client_cert)"
+				: "the server requires a client certificate (mTLS): configure client_cert and client_key");
+		else if (curl_class(cr) == TK_ERR_LIMIT)
+			cJSON_AddStringToObject(r->obs, "error",
+						"the response headers exceed the limit (100 KiB per line, 64 KiB in all)");
+		else
+			cJSON_AddStringToObject(r->obs, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
+		cJSON_AddNumberToObject(r->obs, "curl_code", cr);
+	} else {
+		record_https(r->obs, x, cr);
+	}
+	r->https_done = true;
+	return false;
+}
+
+/* Emit each URL's observation, or an error saying what is missing. */
+static void emit_results(struct hsts_cfg *c, struct tk_runctx *ctx, struct url_result *res)
+{
+	size_t i;
+	for (i = 0; i < c->nurls; i++) {
+		cJSON *o = res[i].obs;
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+		res[i].obs = NULL;
+		if (!res[i].https_done) {
+			cJSON_Delete(o);
+			tk_emit_error(ctx, c->urls[i], TK_ERR_TIMEOUT, "no HTTPS response before the deadline");
+		} else if (e) {
+			const cJSON *cc = cJSON_GetObjectItemCaseSensitive(o, "curl_code");
+			int cls = curl_class(cc ? (CURLcode)cc->valueint : CURLE_OK);
+			tk_emit_error(ctx, c->urls[i], cls, "%s", e->valuestring);
+			cJSON_Delete(o);
+		} else {
+			if (!res[i].http_done) {
+				cJSON *h = cJSON_AddObjectToObject(o, "http");
+				cJSON_AddStringToObject(h, "state", "error");
+				cJSON_AddStringToObject(h, "error", "no plain-HTTP response before the deadline");
+			}
+			tk_emit(ctx, o);
+		}
+	}
+}
+
 static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 {
 	struct hsts_cfg *c = state;
@@ -673,37 +737,8 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 				continue;
 			}
 			if (x->https) {
-				CURLcode cr = m->data.result;
-				if (!transfer_ok(cr, x) && !x->insecure_retry &&
-				    (cr == CURLE_PEER_FAILED_VERIFICATION || cr == CURLE_SSL_CACERT_BADFILE)) {
-					/* Record why, then read the header anyway, unverified. */
-					cJSON_AddStringToObject(r->obs, "tls_error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
-					curl_multi_remove_handle(multi, x->easy);
-					curl_easy_cleanup(x->easy);
-					x->easy = NULL;
-					x->insecure_retry = true;
-					if (setup_easy(c, x, x->url, ctx) == TK_OK &&
-					    curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
-						added = true;
-						continue;
-					}
-				}
-				if (!transfer_ok(cr, x)) {
-					if (client_cert_demanded(x))
-						cJSON_AddStringToObject(r->obs, "error", c->client_cert
-							? "the server refused the configured client certificate (client_cert)"
-							: "the server requires a client certificate (mTLS): configure client_cert and client_key");
-					else if (curl_class(cr) == TK_ERR_LIMIT)
-						cJSON_AddStringToObject(r->obs, "error",
-									"the response headers exceed the limit (100 KiB per line, 64 KiB in all)");
-					else
-						cJSON_AddStringToObject(r->obs, "error",
-									x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
-					cJSON_AddNumberToObject(r->obs, "curl_code", cr);
-				} else {
-					record_https(r->obs, x, cr);
-				}
-				r->https_done = true;
+				if (https_done(c, ctx, multi, x, r, m->data.result))
+					added = true;
 			} else {
 				record_http(r->obs, x, m->data.result);
 				r->http_done = true;
@@ -718,27 +753,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		if (!added)
 			curl_multi_poll(multi, NULL, 0, waiting ? 10 : 100, NULL);
 	}
-	for (i = 0; i < c->nurls; i++) {
-		cJSON *o = res[i].obs;
-		const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
-		res[i].obs = NULL;
-		if (!res[i].https_done) {
-			cJSON_Delete(o);
-			tk_emit_error(ctx, c->urls[i], TK_ERR_TIMEOUT, "no HTTPS response before the deadline");
-		} else if (e) {
-			const cJSON *cc = cJSON_GetObjectItemCaseSensitive(o, "curl_code");
-			int cls = curl_class(cc ? (CURLcode)cc->valueint : CURLE_OK);
-			tk_emit_error(ctx, c->urls[i], cls, "%s", e->valuestring);
-			cJSON_Delete(o);
-		} else {
-			if (!res[i].http_done) {
-				cJSON *h = cJSON_AddObjectToObject(o, "http");
-				cJSON_AddStringToObject(h, "state", "error");
-				cJSON_AddStringToObject(h, "error", "no plain-HTTP response before the deadline");
-			}
-			tk_emit(ctx, o);
-		}
-	}
+	emit_results(c, ctx, res);
 out:
 	for (i = 0; xs && i < nx; i++) {
 		if (xs[i].easy) {
