@@ -1,5 +1,6 @@
 /* report.c - assemble the report document from a scan's parts. */
 #include "report.h"
+#include "tlsprofile.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -47,6 +48,12 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 		}
 		if (in->runs[i].status != TK_PROBE_OK)
 			complete = false;
+	}
+	/* Derived facts judged by rules/ (TLS profiles) before the rules read them. */
+	if ((rc = tk_tls_profiles_derive(in->data, obs, err))) {
+		cJSON_Delete(r);
+		cJSON_Delete(obs);
+		return rc;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.rules = in->rules;

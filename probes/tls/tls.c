@@ -16,10 +16,10 @@
  * ("timeout_s", the whole probe's deadline, belongs to the agent.)
  * Emits one observation of kind "endpoint" per endpoint (or an error observation).
  *
- * Profile grading: the TLS profiles in rules/profiles/tls-*.json are loaded at
- * configure time and each endpoint's accepted set is compared with them
- * ("profiles": one entry per profile with its violations); the rules decide
- * which profile is required and what a violation means.
+ * Profile grading is not done here: the probe reports facts (protocols,
+ * suites with their classes, groups, certificates with key sizes, DH sizes)
+ * and the rules engine grades them against rules/profiles/tls-*.json
+ * (rules/tlsprofile.c); the probe includes nothing from rules/.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,7 +39,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../rules/data.h"
 #include "net.h"
 #include "probe.h"
 #include "tls_hello.h"
@@ -67,7 +66,6 @@ struct tls_cfg {
 	int timeout_ms;
 	int parallel;
 	bool sslv2, groups;
-	cJSON *profiles; /* array of profile objects (from rules/profiles/tls-*.json) */
 };
 
 static void tls_free(void *state)
@@ -82,7 +80,6 @@ static void tls_free(void *state)
 	}
 	free(c->eps);
 	free(c->ca_file);
-	cJSON_Delete(c->profiles);
 	free(c);
 }
 
@@ -161,41 +158,6 @@ static int parse_endpoint_obj(const cJSON *o, struct tls_ep *ep, const struct tk
 		else
 			return tk_cfg_err(err, cc, p, "\"%s\": expected \"smtp\" or \"ftp\"", st);
 	}
-	return TK_OK;
-}
-
-static int load_profiles(struct tls_cfg *c, struct tk_err *err)
-{
-	struct tk_dataset ds;
-	size_t i;
-	int rc;
-	memset(&ds, 0, sizeof(ds));
-	if ((rc = tk_dataset_open(&ds, err)))
-		return rc;
-	c->profiles = cJSON_CreateArray();
-	for (i = 0; i < ds.n; i++) {
-		const struct tk_datafile *f = &ds.files[i];
-		cJSON *doc, *p;
-		if (strncmp(f->name, "profiles/tls-", 13) != 0)
-			continue;
-		doc = cJSON_ParseWithLength((const char *)f->data, f->len);
-		if (!doc || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "profiles"))) {
-			cJSON_Delete(doc);
-			tk_dataset_close(&ds);
-			return tk_seterr(err, TK_ERR_CONFIG, "rules/%s: expected {\"profiles\": [...]}", f->name);
-		}
-		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "profiles"))
-		{
-			if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(p, "id"))) {
-				cJSON_Delete(doc);
-				tk_dataset_close(&ds);
-				return tk_seterr(err, TK_ERR_CONFIG, "rules/%s: profiles[]: \"id\" missing", f->name);
-			}
-			cJSON_AddItemToArray(c->profiles, cJSON_Duplicate(p, true));
-		}
-		cJSON_Delete(doc);
-	}
-	tk_dataset_close(&ds);
 	return TK_OK;
 }
 
@@ -280,8 +242,6 @@ static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **st
 		rc = tk_cfg_err(err, cc, ip, "cannot read \"%s\": %s", c->ca_file, strerror(errno));
 		goto fail;
 	}
-	if ((rc = load_profiles(c, err)))
-		goto fail;
 	*state = c;
 	return TK_OK;
 fail:
@@ -1134,46 +1094,7 @@ static void assess_certificates(struct scan *s, cJSON *obs, uint16_t best, const
 	}
 }
 
-/* ---- profiles ---- */
-
-static const char *verif(const cJSON *o)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "verification");
-	return cJSON_IsString(v) ? v->valuestring : "UNCONFIRMED";
-}
-
-/*
- * The label of one field of a profile section: "<field>_verification" when
- * the section has it (facts of one section can be sourced differently), or
- * the section's own "verification" (by_version: {"ssl2": LABEL} for protocols).
- */
-static const char *verif_of(const cJSON *o, const char *field)
-{
-	char k[64];
-	const cJSON *v;
-	snprintf(k, sizeof(k), "%s_verification", field);
-	v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (cJSON_IsString(v))
-		return v->valuestring;
-	v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "verification_by_version"), field);
-	return cJSON_IsString(v) ? v->valuestring : verif(o);
-}
-
-static bool str_in(const cJSON *arr, const char *s)
-{
-	const cJSON *e;
-	cJSON_ArrayForEach(e, arr) if (cJSON_IsString(e) && strcmp(e->valuestring, s) == 0) return true;
-	return false;
-}
-
-static void violation(cJSON *list, const char *fact, const char *detail, const char *v)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "fact", fact);
-	cJSON_AddStringToObject(o, "detail", detail);
-	cJSON_AddStringToObject(o, "verification", v);
-	cJSON_AddItemToArray(list, o);
-}
+/* ---- suite classes ---- */
 
 static const char *const class_names[] = {"null", "anon", "export", "rc4", "3des", "des", "cbc", "no_fs", "md5"};
 
@@ -1189,95 +1110,6 @@ static bool suite_has_class(const struct tk_suite *su, const char *cls)
 	if (strcmp(cls, "no_fs") == 0) return !(su->flags & TK_SUITE_FS);
 	if (strcmp(cls, "md5") == 0) return su->flags & TK_SUITE_MD5;
 	return false;
-}
-
-/* The profile's certificate requirements against one certificate the server presents. */
-static void grade_certificate(const cJSON *cp, const cJSON *cert, cJSON *viol)
-{
-	const cJSON *kt = cJSON_GetObjectItemCaseSensitive(cert, "key_type");
-	const cJSON *kb = cJSON_GetObjectItemCaseSensitive(cert, "key_bits");
-	const cJSON *mr = cJSON_GetObjectItemCaseSensitive(cp, "min_rsa_bits");
-	const cJSON *me = cJSON_GetObjectItemCaseSensitive(cp, "min_ec_bits");
-	char d[256];
-	if (cJSON_IsString(kt) && cJSON_IsNumber(kb)) {
-		if (strncmp(kt->valuestring, "RSA", 3) == 0 && cJSON_IsNumber(mr) && kb->valuedouble < mr->valuedouble) {
-			snprintf(d, sizeof(d), "RSA key of %d bits (< %d)", kb->valueint, mr->valueint);
-			violation(viol, "certificate.key", d, verif_of(cp, "min_rsa_bits"));
-		}
-		if (strcmp(kt->valuestring, "EC") == 0 && cJSON_IsNumber(me) && kb->valuedouble < me->valuedouble) {
-			snprintf(d, sizeof(d), "EC key of %d bits (< %d)", kb->valueint, me->valueint);
-			violation(viol, "certificate.key", d, verif_of(cp, "min_ec_bits"));
-		}
-	}
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cp, "sha1_forbidden")) &&
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cert, "weak_signature_hash")))
-		violation(viol, "certificate.signature", "SHA-1 (or weaker) signature in the chain",
-			  verif_of(cp, "sha1_forbidden"));
-}
-
-/* One profile against the facts: each certificate in `certs` (every one the server presents) too. */
-static void grade(const cJSON *prof, const struct verres *vrs, size_t nv, const cJSON *certs, unsigned min_dh,
-		  cJSON *out)
-{
-	const cJSON *cert;
-	cJSON *r = cJSON_CreateObject(), *viol = cJSON_CreateArray(), *und = cJSON_CreateArray();
-	const cJSON *protos = cJSON_GetObjectItemCaseSensitive(prof, "protocols");
-	const cJSON *suites = cJSON_GetObjectItemCaseSensitive(prof, "suites");
-	const cJSON *forb = cJSON_GetObjectItemCaseSensitive(prof, "forbidden_classes");
-	const cJSON *cp = cJSON_GetObjectItemCaseSensitive(prof, "certificate");
-	const cJSON *dh = cJSON_GetObjectItemCaseSensitive(prof, "min_dh_bits");
-	char d[256];
-	size_t i, j;
-	cJSON_AddStringToObject(r, "id", cJSON_GetObjectItemCaseSensitive(prof, "id")->valuestring);
-	for (i = 0; i < nv; i++) {
-		const char *vk = tk_tls_version_key(vrs[i].version);
-		const cJSON *vs = cJSON_GetObjectItemCaseSensitive(suites, vk);
-		const cJSON *allowed = cJSON_GetObjectItemCaseSensitive(vs, "allowed");
-		const cJSON *complete = cJSON_GetObjectItemCaseSensitive(vs, "complete");
-		if (!vrs[i].accepted)
-			continue;
-		if (protos && !str_in(cJSON_GetObjectItemCaseSensitive(protos, "allowed"), vk)) {
-			snprintf(d, sizeof(d), "%s accepted; not allowed by the profile", tk_tls_version_label(vrs[i].version));
-			violation(viol, "protocols", d, verif_of(protos, vk));
-			continue; /* suites of a forbidden version are moot */
-		}
-		for (j = 0; j < vrs[i].n; j++) {
-			const struct tk_suite *su = tk_suite_by_code(vrs[i].order[j]);
-			const cJSON *c;
-			bool forbidden = false;
-			if (!su)
-				continue;
-			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(forb, "classes"))
-			{
-				if (cJSON_IsString(c) && suite_has_class(su, c->valuestring)) {
-					snprintf(d, sizeof(d), "%s: %s is %s", vk, su->iana, c->valuestring);
-					violation(viol, "forbidden_classes", d, verif(forb));
-					forbidden = true;
-					break;
-				}
-			}
-			if (forbidden || !allowed || str_in(allowed, su->iana))
-				continue;
-			snprintf(d, sizeof(d), "%s: %s", vk, su->iana);
-			if (cJSON_IsTrue(complete)) {
-				char dd[300];
-				snprintf(dd, sizeof(dd), "%s is not in the profile's list", d);
-				violation(viol, "suites", dd, verif(vs));
-			} else {
-				cJSON_AddItemToArray(und, cJSON_CreateString(d));
-			}
-		}
-	}
-	cJSON_ArrayForEach(cert, certs) if (cp) grade_certificate(cp, cert, viol);
-	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(dh, "value")) && min_dh > 0 &&
-	    min_dh < (unsigned)cJSON_GetObjectItemCaseSensitive(dh, "value")->valueint) {
-		snprintf(d, sizeof(d), "DHE group of %u bits", min_dh);
-		violation(viol, "min_dh_bits", d, verif(dh));
-	}
-	cJSON_AddBoolToObject(r, "conforms", cJSON_GetArraySize(viol) == 0);
-	cJSON_AddItemToObject(r, "violations", viol);
-	cJSON_AddItemToObject(r, "undetermined", und);
-	cJSON_AddItemToArray(out, r);
 }
 
 /* ---- one endpoint ---- */
@@ -1507,9 +1339,8 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 	struct tk_runctx *ctx = pl->ctx;
 	struct scan s;
 	struct verres *vrs = calloc(6, sizeof(*vrs));
-	cJSON *obs = NULL, *profs;
+	cJSON *obs = NULL;
 	int64_t t0 = tk_now_ms();
-	unsigned min_dh;
 	uint16_t best = 0;
 	size_t i, nv = 0;
 	int rc;
@@ -1546,16 +1377,10 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 		cJSON_AddStringToObject(obs, "sni", ep->sni);
 	cJSON_AddStringToObject(obs, "starttls", ep->starttls == ST_SMTP ? "smtp" : ep->starttls == ST_FTP ? "ftp" : "none");
 	cJSON_AddBoolToObject(obs, "tls", any);
-	min_dh = add_protocols_and_suites(obs, vrs, nv);
+	add_protocols_and_suites(obs, vrs, nv);
 	add_groups(&s, obs, vrs, nv);
 	if (any)
 		assess_certificates(&s, obs, best, vrs, nv);
-	profs = cJSON_AddArrayToObject(obs, "profiles");
-	{
-		const cJSON *p;
-		cJSON_ArrayForEach(p, s.cfg->profiles)
-			grade(p, vrs, nv, cJSON_GetObjectItemCaseSensitive(obs, "certificates"), min_dh, profs);
-	}
 	if (s.err[0])
 		cJSON_AddStringToObject(obs, "note", s.err);
 	cJSON_AddNumberToObject(obs, "connections", s.conns);
