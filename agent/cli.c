@@ -355,6 +355,7 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 		tk_log(TK_LOG_WARN, "%s", err.msg);
 	if (!o->budget_from_cli)
 		tk_budget_set(cfg->host_conns, cfg->host_rate);
+	tk_budget_set_burst(cfg->host_burst);
 	memset(&in, 0, sizeof(in));
 	in.started = time(NULL);
 	for (i = 0; i < cfg->nruns; i++)

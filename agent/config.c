@@ -26,7 +26,7 @@ int tk_config_parse(const char *name, const char *base_dir, const char *text, si
 	static const char *const top_keys[] = {"partner", "checklist", "scan", "probes", "description", "notify", NULL};
 	static const char *const partner_keys[] = {"id", "name", "name_en", "contact", "notes", NULL};
 	static const char *const scan_keys[] = {"probe_timeout_s", "max_connections_per_host",
-						"connections_per_second_per_host", NULL};
+						"connections_per_second_per_host", "connections_burst_per_host", NULL};
 	struct tk_config *cfg = NULL;
 	struct tk_cfgctx cc;
 	const cJSON *partner, *probes, *sec, *scan;
@@ -91,12 +91,14 @@ int tk_config_parse(const char *name, const char *base_dir, const char *text, si
 			goto out;
 	}
 	if ((scan = cJSON_GetObjectItemCaseSensitive(cfg->doc, "scan"))) {
-		long long conns = 0, rate = 0;
+		long long conns = 0, rate = 0, burst = 0;
 		if ((rc = tk_cfg_check_keys(scan, scan_keys, &cc, "scan", err)) ||
 		    (rc = tk_cfg_int(scan, "probe_timeout_s", false, 1, 86400, &default_tmo, &cc, "scan", err)) ||
 		    (rc = tk_cfg_int(scan, "max_connections_per_host", false, 1, 1024, &conns, &cc, "scan", err)) ||
-		    (rc = tk_cfg_int(scan, "connections_per_second_per_host", false, 1, 100000, &rate, &cc, "scan", err)))
+		    (rc = tk_cfg_int(scan, "connections_per_second_per_host", false, 1, 100000, &rate, &cc, "scan", err)) ||
+		    (rc = tk_cfg_int(scan, "connections_burst_per_host", false, 1, 100000, &burst, &cc, "scan", err)))
 			goto out;
+		cfg->host_burst = (int)burst;
 		cfg->host_conns = (int)conns;
 		cfg->host_rate = (double)rate;
 	}
