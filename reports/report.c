@@ -43,6 +43,10 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 			const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, "kind");
 			if (cJSON_IsString(k) && strcmp(k->valuestring, "error") == 0)
 				complete = false;
+			/* a field the probe tried and failed to observe (see rules/evaluate.c) */
+			if (cJSON_GetObjectItemCaseSensitive(it, "unobserved") &&
+			    cJSON_GetObjectItemCaseSensitive(it, "unobserved")->child)
+				complete = false;
 			cJSON_AddItemToArray(obs, cJSON_Duplicate(it, true));
 		}
 		if (in->runs[i].status != TK_PROBE_OK)
