@@ -43,10 +43,6 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 			const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, "kind");
 			if (cJSON_IsString(k) && strcmp(k->valuestring, "error") == 0)
 				complete = false;
-			/* a field the probe tried and failed to observe (see rules/evaluate.c) */
-			if (cJSON_GetObjectItemCaseSensitive(it, "unobserved") &&
-			    cJSON_GetObjectItemCaseSensitive(it, "unobserved")->child)
-				complete = false;
 			cJSON_AddItemToArray(obs, cJSON_Duplicate(it, true));
 		}
 		if (in->runs[i].status != TK_PROBE_OK)
@@ -62,6 +58,14 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 		cJSON_Delete(r);
 		cJSON_Delete(obs);
 		return rc;
+	}
+	/* An error finding (an unobserved field, evidence an "incomplete" rule
+	 * rejects) means something the gate needed was not known: not complete. */
+	cJSON_ArrayForEach(it, findings)
+	{
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+		if (cJSON_IsString(st) && strcmp(st->valuestring, "error") == 0)
+			complete = false;
 	}
 
 	cJSON_AddStringToObject(r, "schema", TK_REPORT_SCHEMA);

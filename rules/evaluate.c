@@ -9,7 +9,9 @@
  *   pass            at least one mapped rule was evaluated and none failed
  *   manual          no mapped rule was evaluated: the partner must answer
  * A rule with effect "warn" produces "warn" findings, which count as
- * evaluated but never fail an item.
+ * evaluated but never fail an item; effect "incomplete" produces "error"
+ * findings (with the evidence), for conditions under which the evidence cannot
+ * be relied on (stale, partial).
  *
  * Unobserved fields: an observation may carry "unobserved": {"FIELD": "why"}
  * naming fields the probe tried and failed to observe (a denied or throttled
@@ -176,7 +178,11 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 				}
 			}
 			if (tk_cond_eval(r->fail_when, o, r->params))
-				f = new_finding(r, r->effect == TK_EFFECT_WARN ? "warn" : "fail", target, in->lang);
+				f = new_finding(r,
+						r->effect == TK_EFFECT_WARN	    ? "warn"
+						: r->effect == TK_EFFECT_INCOMPLETE ? "error"
+										    : "fail",
+						target, in->lang);
 			else
 				f = new_finding(r, "pass", target, in->lang);
 			cJSON_AddItemToObject(f, "evidence", evidence_of(r, o));

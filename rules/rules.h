@@ -44,7 +44,9 @@ const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no);
 void tk_item_no_str(const cJSON *no, char *buf, size_t size);
 
 /* ---- rules ---- */
-enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN };
+/* INCOMPLETE: the condition means the evidence cannot be relied on (e.g. stale):
+ * an "error" finding, so the rule's items are incomplete unless something fails. */
+enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN, TK_EFFECT_INCOMPLETE };
 
 struct tk_rule {
 	const char *id;         /* borrowed from json */

@@ -283,6 +283,24 @@ static void test_unobserved_fields(void **state)
 	unload(&w);
 }
 
+/* effect "incomplete": the condition rejects the evidence (e.g. stale) -> error, item incomplete */
+static void test_effect_incomplete(void **state)
+{
+	struct world w;
+	struct tk_err err = {0};
+	(void)state;
+	assert_int_equal(load(&w, "{\"rules\": {\"A\": {\"effect\": \"incomplete\"}}}", &err), TK_OK);
+	evaluate(&w);
+	assert_string_equal(status(&w, "1"), "incomplete"); /* A (50 > 10) is now an error, B passes */
+	assert_string_equal(status(&w, "2"), "pass");
+	unload(&w);
+	assert_int_equal(load(&w, "{\"rules\": {\"A\": {\"effect\": \"incomplete\", \"params\": {\"limit\": 100}}}}", &err),
+			 TK_OK);
+	evaluate(&w);
+	assert_string_equal(status(&w, "1"), "pass"); /* condition false: judged, passes */
+	unload(&w);
+}
+
 static void tailoring_error(const char *text, const char *msg)
 {
 	struct world w;
@@ -346,7 +364,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_item_statuses),    cmocka_unit_test(test_finding_fields),
 		cmocka_unit_test(test_tailoring_changes_outcomes), cmocka_unit_test(test_tailoring_errors),
-		cmocka_unit_test(test_rule_validation),  cmocka_unit_test(test_unobserved_fields),
+		cmocka_unit_test(test_rule_validation),  cmocka_unit_test(test_unobserved_fields), cmocka_unit_test(test_effect_incomplete),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
