@@ -295,6 +295,20 @@ static void add_evidence_file(cJSON *o, const struct cloud_acct *a, const char *
 	cJSON_AddStringToObject(o, "evidence_sha256", hex);
 }
 
+/*
+ * Mark a field the probe tried and failed to observe (rules/evaluate.c: the
+ * rules that read it become errors, their items incomplete, with this reason).
+ * The first reason for a field wins.
+ */
+static void unobs(cJSON *o, const char *field, const char *why)
+{
+	cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "unobserved");
+	if (!u)
+		u = cJSON_AddObjectToObject(o, "unobserved");
+	if (u && !cJSON_GetObjectItemCaseSensitive(u, field))
+		cJSON_AddStringToObject(u, field, why && *why ? why : "not observed");
+}
+
 static void add_time(cJSON *o, const char *key, time_t t)
 {
 	char buf[32];
@@ -579,12 +593,18 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 	if (r && r->root >= 0) {
 		const struct tk_cr_user *u = &r->users[r->root];
 		bool k1 = u->key1_active == TK_CR_TRUE, k2 = u->key2_active == TK_CR_TRUE;
+		/* "no key" only when both cells say so; a missing column or junk is unknown */
+		bool k1_no = u->key1_active == TK_CR_FALSE || u->key1_active == TK_CR_NA ||
+			     u->key1_active == TK_CR_NOT_SUPPORTED;
+		bool k2_no = u->key2_active == TK_CR_FALSE || u->key2_active == TK_CR_NA ||
+			     u->key2_active == TK_CR_NOT_SUPPORTED;
 		cJSON_AddBoolToObject(root, "root_in_credential_report", 1);
 		tri_json(root, "root_report_mfa_active", u->mfa_active);
 		tri_json(root, "root_password_enabled", u->password_enabled);
 		tri_json(root, "root_access_key_1_active", u->key1_active);
 		tri_json(root, "root_access_key_2_active", u->key2_active);
-		cJSON_AddBoolToObject(root, "root_access_keys_active", k1 || k2);
+		if (k1 || k2 || (k1_no && k2_no))
+			cJSON_AddBoolToObject(root, "root_access_keys_active", k1 || k2);
 		if (u->password_last_used)
 			cJSON_AddStringToObject(root, "root_password_last_used", u->password_last_used);
 		if (u->key1_last_used)
@@ -605,18 +625,35 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 		if (s->mfa_enabled < 0 && (u->mfa_active == TK_CR_TRUE || u->mfa_active == TK_CR_FALSE)) {
 			cJSON_AddBoolToObject(root, "root_mfa_enabled", u->mfa_active == TK_CR_TRUE);
 			cJSON_AddStringToObject(root, "root_mfa_source", "credential report");
+		} else if (s->mfa_enabled < 0) {
+			char why[200];
+			snprintf(why, sizeof(why), "the credential report's <root_account> row has mfa_active \"%s\"",
+				 tk_cr_val_name(u->mfa_active));
+			unobs(root, "root_mfa_enabled", why);
 		}
 	} else if (r) {
 		cJSON_AddBoolToObject(root, "root_in_credential_report", 0);
+		unobs(root, "root_last_used_days", "the credential report has no <root_account> row");
+		if (s->mfa_enabled < 0)
+			unobs(root, "root_mfa_enabled", "the credential report has no <root_account> row");
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(root, "root_access_keys_active") && s->keys_present >= 0)
 		cJSON_AddBoolToObject(root, "root_access_keys_active", s->keys_present); /* present, activity unknown */
+	else if (!cJSON_GetObjectItemCaseSensitive(root, "root_access_keys_active"))
+		unobs(root, "root_access_keys_active",
+		      "neither the credential report's <root_account> row nor GetAccountSummary says whether root has "
+		      "active access keys");
+	if (r && r->n > 0 && r->users[0].password_enabled == TK_CR_MISSING)
+		unobs(users, "console_users_without_mfa",
+		      "the credential report has no password_enabled column: console users cannot be told apart");
 	for (i = 0; r && i < r->n; i++) {
 		const struct tk_cr_user *u = &r->users[i];
 		if (u->is_root)
 			continue;
 		nusers++;
-		if (u->password_enabled != TK_CR_TRUE)
+		/* a password_enabled cell that is neither true nor false counts as a console user */
+		if (u->password_enabled == TK_CR_FALSE || u->password_enabled == TK_CR_NA ||
+		    u->password_enabled == TK_CR_NOT_SUPPORTED || u->password_enabled == TK_CR_MISSING)
 			continue;
 		nconsole++;
 		if (u->mfa_active != TK_CR_TRUE) {
@@ -629,6 +666,28 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 	cJSON_AddNumberToObject(users, "console_users", (double)nconsole);
 	cJSON_AddNumberToObject(users, "console_users_without_mfa", (double)nbad);
 	cJSON_AddItemToObject(users, "console_users_without_mfa_names", names);
+}
+
+/*
+ * The credential report's age (rule CLOUD-CREDENTIAL-REPORT-STALE judges it
+ * against a tailorable maximum). `generated` is the report's GeneratedTime,
+ * or NULL/"" with `why` saying why it is not known.
+ */
+static void add_report_age(cJSON *users, const char *generated, const char *why)
+{
+	time_t t = 0, now = time(NULL);
+	if (generated && *generated && tk_aws_parse_time(generated, &t) == TK_OK) {
+		cJSON_AddStringToObject(users, "credential_report_generated", generated);
+		cJSON_AddNumberToObject(users, "credential_report_age_hours", t >= now ? 0 : (double)((now - t) / 3600));
+	} else if (generated && *generated) {
+		char msg[200];
+		char *e = tk_escape_bytes(generated, strlen(generated), 64);
+		snprintf(msg, sizeof(msg), "the credential report's GeneratedTime \"%s\" is not a date", e ? e : "");
+		free(e);
+		unobs(users, "credential_report_age_hours", msg);
+	} else {
+		unobs(users, "credential_report_age_hours", why);
+	}
 }
 
 static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
@@ -667,11 +726,12 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 	cJSON_AddStringToObject(root, "root_mfa_source", "GetAccountSummary");
 	if (s.keys_present >= 0)
 		cJSON_AddBoolToObject(root, "root_access_keys_present", s.keys_present == 1);
-	if (s.mfa_enabled != 1)
+	if (s.mfa_enabled != 1) {
 		cJSON_AddStringToObject(root, "root_mfa_type", "none");
-	else if (vrc)
+	} else if (vrc) {
 		cJSON_AddStringToObject(root, "root_mfa_type", "unknown");
-	else
+		unobs(root, "root_mfa_type", verr.msg);
+	} else
 		cJSON_AddStringToObject(root, "root_mfa_type", is_virtual ? "virtual" : "hardware");
 	if (vrc)
 		cJSON_AddStringToObject(root, "mfa_devices_error", verr.msg);
@@ -680,6 +740,7 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 	cJSON_AddStringToObject(root, "root_login_alert_region", a->alert_region);
 	if (arc) {
 		cJSON_AddStringToObject(root, "root_login_alert_error", aerr.msg);
+		unobs(root, "root_login_alert", aerr.msg);
 	} else {
 		cJSON_AddBoolToObject(root, "root_login_alert", cJSON_GetArraySize(alert_names) > 0);
 		cJSON_AddItemToObject(root, "root_login_alert_rules", alert_names);
@@ -691,6 +752,9 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 		cJSON_AddStringToObject(root, "credential_report_error", rerr.msg);
 		if (s.keys_present >= 0)
 			cJSON_AddBoolToObject(root, "root_access_keys_active", s.keys_present == 1);
+		else
+			unobs(root, "root_access_keys_active", rerr.msg);
+		unobs(root, "root_last_used_days", rerr.msg);
 		emit_kind_error(ctx, a->target, "cloud_users", rrc, rerr.msg);
 		cJSON_Delete(users);
 		users = NULL;
@@ -698,6 +762,7 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 		cJSON_AddStringToObject(users, "provider", "aws");
 		cJSON_AddStringToObject(users, "evidence_source", "api");
 		aws_report_facts(r, root, users, &s);
+		add_report_age(users, generated, "iam GetCredentialReport: the response has no GeneratedTime");
 	}
 	tk_emit(ctx, root);
 	root = NULL;
@@ -712,34 +777,79 @@ out:
 	tk_buf_free(&csv);
 }
 
+/*
+ * An offline credential report: the decoded CSV, or the JSON the AWS CLI
+ * prints for `aws iam get-credential-report` ({"Content": base64,
+ * "ReportFormat": "text/csv", "GeneratedTime": ...}), which also says when the
+ * report was generated. The CSV alone does not: its age is then unobserved.
+ */
+static int offline_report(const char *data, size_t len, struct tk_buf *csv, char generated[64], struct tk_err *err)
+{
+	size_t i = 0;
+	cJSON *j;
+	const cJSON *c, *g, *f;
+	int rc = TK_OK;
+	generated[0] = '\0';
+	while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
+		i++;
+	if (i >= len || data[i] != '{')
+		return tk_buf_append(csv, data, len) ? tk_seterr(err, TK_ERR_LIMIT, "too large") : TK_OK;
+	if (!(j = cJSON_ParseWithLength(data, len)))
+		return tk_seterr(err, TK_ERR_PARSE, "malformed JSON (expected the output of aws iam get-credential-report)");
+	c = cJSON_GetObjectItemCaseSensitive(j, "Content");
+	g = cJSON_GetObjectItemCaseSensitive(j, "GeneratedTime");
+	f = cJSON_GetObjectItemCaseSensitive(j, "ReportFormat");
+	if (!cJSON_IsString(c))
+		rc = tk_seterr(err, TK_ERR_PARSE, "no \"Content\" string (expected the output of aws iam get-credential-report)");
+	else if (f && (!cJSON_IsString(f) || strcmp(f->valuestring, "text/csv") != 0))
+		rc = tk_seterr(err, TK_ERR_PARSE, "ReportFormat is not text/csv");
+	else if (base64_decode(c->valuestring, strlen(c->valuestring), csv))
+		rc = tk_seterr(err, TK_ERR_PARSE, "Content is not base64");
+	if (!rc && cJSON_IsString(g) && strlen(g->valuestring) < 40)
+		snprintf(generated, 64, "%s", g->valuestring);
+	cJSON_Delete(j);
+	return rc;
+}
+
 static void aws_run_offline(struct cloud_acct *a, struct tk_runctx *ctx)
 {
 	struct tk_err err = {0};
 	struct tk_credreport *r = NULL;
 	struct aws_summary s = {-1, -1};
-	char *data = NULL;
+	struct tk_buf csv;
+	char *data = NULL, generated[64] = "";
 	size_t len = 0;
 	cJSON *root, *users;
 	int rc;
+	tk_buf_init(&csv, CLOUD_MAX_EXPORT);
 	if ((rc = tk_read_file(a->export_file, CLOUD_MAX_EXPORT, &data, &len, &err)) ||
-	    (rc = tk_credreport_parse(data, len, &r, &err))) {
+	    (rc = offline_report(data, len, &csv, generated, &err)) ||
+	    (rc = tk_credreport_parse(csv.data ? csv.data : "", csv.len, &r, &err))) {
 		tk_emit_error(ctx, a->target, rc, "%s: %s", a->export_shown, err.msg);
-		free(data);
-		return;
+		goto out;
 	}
 	root = tk_obs_new(ctx, "cloud_root", a->target);
 	users = tk_obs_new(ctx, "cloud_users", a->target);
 	cJSON_AddStringToObject(root, "provider", "aws");
 	add_evidence_file(root, a, data, len);
-	cJSON_AddStringToObject(root, "root_mfa_type", "unknown"); /* the report does not say hardware/virtual */
+	/* the report does not say hardware or virtual: unknown is not "hardware" */
+	cJSON_AddStringToObject(root, "root_mfa_type", "unknown");
+	unobs(root, "root_mfa_type",
+	      "offline evidence: a credential report does not say whether root's MFA device is virtual or hardware "
+	      "(iam:ListVirtualMFADevices through the API does)");
 	cJSON_AddStringToObject(users, "provider", "aws");
 	add_evidence_file(users, a, data, len);
 	aws_report_facts(r, root, users, &s);
+	add_report_age(users, generated,
+		       "offline evidence: a bare CSV does not say when it was generated (hand over the JSON output of "
+		       "aws iam get-credential-report, which has GeneratedTime)");
 	if (r->root < 0)
 		cJSON_AddStringToObject(root, "note", "the report has no <root_account> row");
 	tk_emit(ctx, root);
 	tk_emit(ctx, users);
+out:
 	tk_credreport_free(r);
+	tk_buf_free(&csv);
 	free(data);
 }
 
@@ -748,7 +858,7 @@ static void aws_run_offline(struct cloud_acct *a, struct tk_runctx *ctx)
 static void admins_obs(struct tk_runctx *ctx, const struct cloud_acct *a, const struct tk_admins *ad, cJSON *o)
 {
 	cJSON *bad = cJSON_CreateArray(), *unenf = cJSON_CreateArray(), *unknown = cJSON_CreateArray();
-	size_t i, nbad = 0, nunenf = 0, nunknown = 0;
+	size_t i, nbad = 0, nunenf = 0, nunknown = 0, nunenf_unknown = 0;
 	(void)ctx;
 	cJSON_AddStringToObject(o, "provider", provider_name(a->provider));
 	cJSON_AddStringToObject(o, "role", a->provider == P_AZURE ? "Global Administrator" : "super administrator");
@@ -764,12 +874,23 @@ static void admins_obs(struct tk_runctx *ctx, const struct cloud_acct *a, const 
 			if (cJSON_GetArraySize(unknown) < CLOUD_MAX_NAMES)
 				cJSON_AddItemToArray(unknown, cJSON_CreateString(nm));
 		}
+		if (a->provider == P_GOOGLE && u->enforced < 0)
+			nunenf_unknown++;
 		if (a->provider == P_GOOGLE && u->enforced == 0) {
 			nunenf++;
 			if (cJSON_GetArraySize(unenf) < CLOUD_MAX_NAMES)
 				cJSON_AddItemToArray(unenf, cJSON_CreateString(nm));
 		}
 	}
+	if (nbad == 0 && nunknown > 0) {
+		char why[300];
+		snprintf(why, sizeof(why),
+			 "%zu administrator(s) have no MFA registration record (%s): whether they use MFA is unknown",
+			 nunknown, a->provider == P_AZURE ? "no userRegistrationDetails row" : "no isEnrolledIn2Sv");
+		unobs(o, "admins_without_mfa", why);
+	}
+	if (a->provider == P_GOOGLE && nunenf == 0 && nunenf_unknown > 0)
+		unobs(o, "admins_2sv_not_enforced", "an administrator's isEnforcedIn2Sv is missing");
 	cJSON_AddNumberToObject(o, "admins", (double)ad->n);
 	cJSON_AddNumberToObject(o, "admins_without_mfa", (double)nbad);
 	cJSON_AddItemToObject(o, "admins_without_mfa_names", bad);

@@ -197,7 +197,7 @@ int tk_credreport_parse(const char *p, size_t len, struct tk_credreport **out, s
 	struct csv c = {p, len, 0, 1};
 	struct tk_credreport *r = calloc(1, sizeof(*r));
 	char *cells[TK_CR_MAX_COLS];
-	size_t n = 0, i, cap = 0;
+	size_t n = 0, i, cap = 0, ncols;
 	long idx[C_COUNT];
 	int rc;
 	*out = NULL;
@@ -212,6 +212,7 @@ int tk_credreport_parse(const char *p, size_t len, struct tk_credreport **out, s
 	}
 	if ((rc = read_record(&c, cells, &n, err)))
 		goto fail;
+	ncols = n;
 	for (i = 0; i < C_COUNT; i++) {
 		size_t k;
 		idx[i] = -1;
@@ -240,10 +241,14 @@ int tk_credreport_parse(const char *p, size_t len, struct tk_credreport **out, s
 			rc = tk_seterr(err, TK_ERR_LIMIT, "credential report: more than %d users", TK_CR_MAX_ROWS);
 			goto fail;
 		}
-		if ((size_t)idx[C_USER] >= n || (size_t)idx[C_MFA] >= n) {
+		if (n != ncols) {
+			/* An unquoted comma (IAM allows one in a user name) or a cut row shifts every
+			 * later column: judging it could hide a console user without MFA. */
 			free_cells(cells, n);
-			rc = tk_seterr(err, TK_ERR_PARSE, "credential report line %zu: %zu cells, fewer than the header",
-				       line, n);
+			rc = tk_seterr(err, TK_ERR_PARSE,
+				       "credential report line %zu: %zu cells where the header has %zu (an unquoted comma "
+				       "in a cell, or a cut row): the report cannot be read reliably",
+				       line, n, ncols);
 			goto fail;
 		}
 		if (r->n == cap) {

@@ -3,6 +3,8 @@
  * GetCredentialReport (base64-decoded) or a partner's export. Columns are
  * found by header name; the root row's user is "<root_account>"; boolean
  * cells are true/false/not_supported/N/A/no_information in any case.
+ * Every row must have exactly as many cells as the header (RFC 4180 quoting;
+ * a row with more or fewer cells is an error naming the line, never guessed).
  * Bounded: rows, columns and cell sizes; errors name the line.
  */
 #ifndef TK_CREDREPORT_H

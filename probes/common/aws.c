@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "awsxml.h"
+#include "scrub.h"
 #include "cloudjson.h"
 
 #define AWS_MAX_CRED_FILE (256 * 1024)
@@ -670,34 +671,34 @@ static const char *signing_region(const char *region, const char *service)
 	return "us-east-1";
 }
 
-/* Replace any credential string in msg by a fingerprint. */
+/* The account's credentials, for tk_scrub_*: every error text passes through it. */
+static void scrub_list(const struct tk_aws_account *a, const char *list[8])
+{
+	size_t n = 0;
+	const struct tk_aws_creds *cs[2] = {&a->base, &a->session};
+	for (size_t i = 0; i < 2; i++) {
+		if (cs[i]->access_key_id)
+			list[n++] = cs[i]->access_key_id;
+		if (cs[i]->secret_access_key)
+			list[n++] = cs[i]->secret_access_key;
+		if (cs[i]->session_token)
+			list[n++] = cs[i]->session_token;
+	}
+	list[n] = NULL;
+}
+
 static void scrub(const struct tk_aws_account *a, char *msg, size_t size)
 {
-	const struct tk_aws_creds *cs[2] = {&a->base, &a->session};
-	size_t i, j;
-	for (i = 0; i < 2; i++) {
-		const char *secrets[3] = {cs[i]->access_key_id, cs[i]->secret_access_key, cs[i]->session_token};
-		for (j = 0; j < 3; j++) {
-			const char *s = secrets[j];
-			size_t sl;
-			char *hit;
-			if (!s || (sl = strlen(s)) < 4)
-				continue;
-			while ((hit = strstr(msg, s))) {
-				char fp[24], repl[48];
-				size_t rl, tail = strlen(hit + sl);
-				tk_fingerprint(s, sl, fp);
-				snprintf(repl, sizeof(repl), "[redacted %s]", fp);
-				rl = strlen(repl);
-				if ((size_t)(hit - msg) + rl + tail + 1 > size) {
-					*hit = '\0';
-					break;
-				}
-				memmove(hit + rl, hit + sl, tail + 1);
-				memcpy(hit, repl, rl);
-			}
-		}
-	}
+	const char *list[8];
+	scrub_list(a, list);
+	tk_scrub_inplace(msg, size, list);
+}
+
+static void scrub_body(const struct tk_aws_account *a, struct tk_buf *b)
+{
+	const char *list[8];
+	scrub_list(a, list);
+	tk_scrub_buf(b, list);
 }
 
 /* ---- errors ---- */
@@ -714,6 +715,16 @@ void tk_aws_error_describe(long status, const char *body, size_t len, char *out,
 {
 	char c[128] = "", m[512] = "", rid[128] = "";
 	size_t i = 0;
+	/* credentials out of the whole body first: the cuts below must not leave a piece */
+	char *clean = tk_scrub_dup(body ? body : "", body ? len : 0, NULL);
+	if (!clean) {
+		snprintf(out, size, "HTTP %ld (error body withheld: out of memory)", status);
+		if (code)
+			snprintf(code, code_size, "%s", "");
+		return;
+	}
+	body = clean;
+	len = strlen(clean);
 	while (i < len && isspace((unsigned char)body[i]))
 		i++;
 	if (i < len && body[i] == '<') {
@@ -766,6 +777,7 @@ void tk_aws_error_describe(long status, const char *body, size_t len, char *out,
 		copy_escaped(b, sizeof(b), body, len < 120 ? len : 120);
 		snprintf(out, size, "HTTP %ld with a body that is not an AWS error: %s", status, b);
 	}
+	free(clean);
 }
 
 static bool throttle_code(const char *c)
@@ -1017,6 +1029,8 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 	}
 	if (rc && err)
 		scrub(a, err->msg, sizeof(err->msg));
+	if (!rc && (*http_status < 200 || *http_status > 299))
+		scrub_body(a, resp); /* an error body may echo what was sent: out before anyone reads it */
 	if (authhdr)
 		OPENSSL_cleanse(authhdr, strlen(authhdr));
 	if (tokhdr)

@@ -1,6 +1,7 @@
 /* cloudjson.c - Graph and Directory administrator lists, and the bearer-API HTTP helper. */
 #include "cloudjson.h"
 #include "curlbudget.h"
+#include "scrub.h"
 
 #include "budget.h"
 
@@ -406,6 +407,19 @@ int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp,
 		}
 		rc = TK_OK;
 		break;
+	}
+	{
+		const char *list[16];
+		size_t n = 0, k;
+		for (k = 0; r->secrets && r->secrets[k] && n < 14; k++)
+			list[n++] = r->secrets[k];
+		if (r->bearer)
+			list[n++] = r->bearer;
+		list[n] = NULL;
+		if (rc && err)
+			tk_scrub_inplace(err->msg, sizeof(err->msg), list);
+		if (!rc && (*status < 200 || *status > 299))
+			tk_scrub_buf(resp, list); /* an error body may echo what was sent */
 	}
 	if (auth) {
 		OPENSSL_cleanse(auth, strlen(auth));

@@ -70,6 +70,12 @@ struct tk_http_req {
 	int max_retries;           /* 429 / 503 retried with back-off (Retry-After honoured up to 10 s) */
 	bool (*cancelled)(void *);
 	void *cancel_arg;
+	/*
+	 * Credentials this request carries (NULL-terminated, borrowed; the bearer
+	 * is added). A non-2xx answer's body, and any error text, is scrubbed of
+	 * them and of credential shapes (scrub.h) before the caller sees it.
+	 */
+	const char *const *secrets;
 };
 
 /* TK_OK when a response arrived (any status); resp must be initialised by the caller. */

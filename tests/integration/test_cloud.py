@@ -567,9 +567,13 @@ def main():
         check("session token from the environment", obs(rep, "cloud_root").get("root_mfa_enabled") is False
               and not FAKE.errors, (FAKE.errors, text[-600:]))
         o = obs(rep, "cloud_root")
-        check("events:ListRules denied: recorded, not judged", "AccessDeniedException" in
-              o.get("root_login_alert_error", "") and "root_login_alert" not in o
-              and "CLOUD-ROOT-NO-LOGIN-ALERT" not in findings(rep), o)
+        fa = findings(rep).get("CLOUD-ROOT-NO-LOGIN-ALERT", {})
+        it = {i["no"]: i for i in rep["items"]}
+        check("events:ListRules denied: the rule is an error naming the call and code, the scan incomplete",
+              "AccessDeniedException" in o.get("root_login_alert_error", "") and "root_login_alert" not in o
+              and fa.get("status") == "error" and "events ListRules" in fa.get("evidence", {}).get("message", "")
+              and "AccessDeniedException" in fa.get("evidence", {}).get("message", "")
+              and rep["complete"] is False and it[24]["status"] == "incomplete", (fa, it.get(24)))
         no_secrets("session", text)
 
         # 2c. Throttled beyond max_retries: an error naming Throttling.
