@@ -157,6 +157,8 @@ static bool key_value(const char *p, size_t n, size_t *voff, size_t *vlen)
 				i++;
 			if (!xml && i < n && (p[i] == '"' || p[i] == '\''))
 				i++;
+			if (n - i >= 9 && strncmp(p + i, "[redacted", 9) == 0)
+				return false; /* already replaced */
 			*voff = i;
 			*vlen = 0;
 			while (i < n && p[i] != '&' && p[i] != '"' && p[i] != '\'' && p[i] != '<' && p[i] != ',' &&
