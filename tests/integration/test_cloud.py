@@ -634,6 +634,21 @@ def main():
         e = obs(rep, "error")
         check("stalled endpoint: timeout error within the deadline", time.monotonic() - t0 < 10
               and e.get("error") == "timeout", (time.monotonic() - t0, e, text[-600:]))
+        it = {i["no"]: i for i in rep["items"]}
+        check("stalled endpoint: items 22, 21, 11, 24 incomplete (not manual), exit 3", r.returncode == 3
+              and all(it[n]["status"] == "incomplete" for n in (22, 21, 11, 24)), (r.returncode, it.get(22)))
+
+        # 4b'. Endpoint down (nothing listens): a net error, the items incomplete, exit 3.
+        import socket
+        sk = socket.socket()
+        sk.bind(("127.0.0.1", 0))
+        dead = "http://127.0.0.1:%d" % sk.getsockname()[1]
+        sk.close()
+        r, rep, text = scan(tmp, "down", [{"provider": "aws", "endpoint": dead, "max_retries": 1}], env_creds)
+        e = obs(rep, "error")
+        it = {i["no"]: i for i in rep["items"]}
+        check("endpoint down: net error, item 22 incomplete, exit 3", e.get("error") == "net"
+              and it[22]["status"] == "incomplete" and r.returncode == 3, (e, it.get(22), r.returncode))
 
         # 4c. An oversized body is cut off at the bound.
         FAKE.reset({"mfa": True, "huge": True})
