@@ -1200,3 +1200,25 @@ out:
 	tk_buf_free(&params);
 	return rc;
 }
+
+int tk_aws_cloud_account(const struct tk_cfgctx *cc, long long idx, const char *ref_path,
+			 struct tk_aws_account **out, struct tk_err *err)
+{
+	const cJSON *probes = cJSON_GetObjectItemCaseSensitive(cc->root, "probes");
+	const cJSON *cloud = cJSON_GetObjectItemCaseSensitive(probes, "cloud");
+	const cJSON *accts = cJSON_GetObjectItemCaseSensitive(cloud, "accounts");
+	const cJSON *acct = cJSON_IsArray(accts) && idx >= 0 && idx < INT32_MAX ? cJSON_GetArrayItem(accts, (int)idx)
+										   : NULL;
+	const cJSON *prov = cJSON_GetObjectItemCaseSensitive(acct, "provider");
+	struct tk_cfgctx acc = *cc;
+	char path[200];
+	*out = NULL;
+	if (!acct)
+		return tk_cfg_err(err, cc, ref_path, "no probes.cloud.accounts[%lld] to refer to", idx);
+	if (!cJSON_IsString(prov) || strcmp(prov->valuestring, "aws") != 0 ||
+	    cJSON_GetObjectItemCaseSensitive(acct, "credential_report"))
+		return tk_cfg_err(err, cc, ref_path, "probes.cloud.accounts[%lld] is not an AWS API account", idx);
+	snprintf(path, sizeof(path), "probes.cloud.accounts[%lld]", idx);
+	acc.path = path;
+	return tk_aws_account_parse(acct, &acc, path, out, err);
+}

@@ -135,6 +135,18 @@ int tk_aws_query(struct tk_aws_account *a, const char *service, const char *vers
 void tk_aws_error_describe(long status, const char *body, size_t len, char *out, size_t size, char *code,
 			   size_t code_size);
 
+/*
+ * The declared interface through which another probe (tokens) uses an AWS
+ * account of the cloud probe: account `idx` of the cloud probe's accounts
+ * (config "probes.cloud.accounts[idx]"), parsed with tk_aws_account_parse.
+ * Only this function knows where the cloud probe keeps its accounts; an
+ * offline account (credential_report) or another provider is refused with a
+ * config error at `ref_path` (the referring key, e.g. "probes.tokens.stores[0].account").
+ * *out is owned by the caller (tk_aws_account_free).
+ */
+int tk_aws_cloud_account(const struct tk_cfgctx *cc, long long idx, const char *ref_path,
+			 struct tk_aws_account **out, struct tk_err *err);
+
 /* Form/URI encoding (RFC 3986 unreserved kept). Result malloc'd. */
 char *tk_aws_uri_encode(const char *s, bool keep_slash);
 
