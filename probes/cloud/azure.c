@@ -164,6 +164,7 @@ static int get_token(struct tk_azure_account *a, int timeout_ms, bool (*cancelle
 	}
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
+	r.accept = "application/json";
 	r.url = url;
 	r.content_type = "application/x-www-form-urlencoded";
 	r.body = body.data;
@@ -223,6 +224,7 @@ static int get_paged(struct tk_azure_account *a, const char *token, const char *
 		int left = (int)(deadline - tk_now_ms());
 		memset(&r, 0, sizeof(r));
 		r.method = "GET";
+		r.accept = "application/json";
 		r.url = url;
 		r.bearer = token;
 		r.secrets = secrets;

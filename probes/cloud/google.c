@@ -307,6 +307,7 @@ static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancell
 	}
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
+	r.accept = "application/json";
 	r.url = a->token_uri;
 	r.content_type = "application/x-www-form-urlencoded";
 	r.body = body.data;
@@ -383,6 +384,7 @@ int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*c
 			 a->customer, page ? "&pageToken=" : "", page ? page : "");
 		memset(&r, 0, sizeof(r));
 		r.method = "GET";
+		r.accept = "application/json";
 		r.url = url;
 		r.bearer = token;
 		r.ca_file = a->ca_file;
