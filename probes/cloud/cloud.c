@@ -584,6 +584,107 @@ static void tri_json(cJSON *o, const char *key, enum tk_cr_val v)
 	cJSON_AddStringToObject(o, key, tk_cr_val_name(v));
 }
 
+struct aged {
+	char *what;
+	long days;
+};
+
+static int aged_cmp(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+	return x->days < y->days ? 1 : x->days > y->days ? -1 : 0;
+}
+
+/* The largest `days` into o[key_days] and the 20 largest "who: N days" into o[key_list]. */
+static void aged_emit(cJSON *o, const char *key_days, const char *key_list, struct aged *v, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i;
+	qsort(v, n, sizeof(*v), aged_cmp);
+	cJSON_AddNumberToObject(o, key_days, n ? (double)v[0].days : 0);
+	for (i = 0; i < n && i < 20; i++) {
+		char line[600];
+		snprintf(line, sizeof(line), "%s: %ld days", v[i].what ? v[i].what : "", v[i].days);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+	}
+	cJSON_AddItemToObject(o, key_list, arr);
+	for (i = 0; i < n; i++)
+		free(v[i].what);
+}
+
+static long days_since(time_t now, time_t t)
+{
+	return t >= now ? 0 : (long)((now - t) / 86400);
+}
+
+/*
+ * Credential hygiene of IAM users from the report (CIS AWS 1.12 and 1.14):
+ * console passwords and active access keys unused for long (never used: since
+ * the password was set / the key created), and the age of active keys.
+ */
+static void aws_hygiene(const struct tk_credreport *r, cJSON *users)
+{
+	time_t now = time(NULL);
+	size_t i, cap = r ? r->n * 2 + 1 : 1, npw = 0, nku = 0, nka = 0, unknown = 0;
+	struct aged *pw = calloc(cap, sizeof(*pw)), *ku = calloc(cap, sizeof(*ku)), *ka = calloc(cap, sizeof(*ka));
+	if (!pw || !ku || !ka) {
+		free(pw);
+		free(ku);
+		free(ka);
+		unobs(users, "longest_unused_console_password_days", "out of memory");
+		return;
+	}
+	for (i = 0; r && i < r->n; i++) {
+		const struct tk_cr_user *u = &r->users[i];
+		if (u->is_root)
+			continue;
+		if (u->password_enabled == TK_CR_TRUE) {
+			time_t last = u->password_last_used_t ? u->password_last_used_t
+				      : u->password_changed_t ? u->password_changed_t
+								 : u->created_t;
+			if (!last) {
+				unknown++;
+			} else {
+				pw[npw].what = strdup(u->user ? u->user : "");
+				pw[npw++].days = days_since(now, last);
+			}
+		}
+		for (int k = 1; k <= 2; k++) {
+			enum tk_cr_val act = k == 1 ? u->key1_active : u->key2_active;
+			time_t rot = k == 1 ? u->key1_rotated_t : u->key2_rotated_t;
+			time_t used = k == 1 ? u->key1_last_used_t : u->key2_last_used_t;
+			char who[600];
+			if (act != TK_CR_TRUE)
+				continue;
+			if (!rot)
+				rot = u->created_t;
+			if (!rot) {
+				unknown++;
+				continue;
+			}
+			snprintf(who, sizeof(who), "%s key %d", u->user ? u->user : "", k);
+			ka[nka].what = strdup(who);
+			ka[nka++].days = days_since(now, rot);
+			ku[nku].what = strdup(who);
+			ku[nku++].days = days_since(now, used ? used : rot);
+		}
+	}
+	aged_emit(users, "longest_unused_console_password_days", "unused_console_passwords", pw, npw);
+	aged_emit(users, "longest_unused_active_access_key_days", "unused_active_access_keys", ku, nku);
+	aged_emit(users, "oldest_active_access_key_days", "oldest_active_access_keys", ka, nka);
+	if (unknown) {
+		char why[200];
+		snprintf(why, sizeof(why),
+			 "%zu console password(s) or active access key(s) have no date in the credential report", unknown);
+		unobs(users, "longest_unused_console_password_days", why);
+		unobs(users, "longest_unused_active_access_key_days", why);
+		unobs(users, "oldest_active_access_key_days", why);
+	}
+	free(pw);
+	free(ku);
+	free(ka);
+}
+
 /* Facts from the credential report (root row and users) into the two observations. */
 static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *users, const struct aws_summary *s)
 {
@@ -666,6 +767,41 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 	cJSON_AddNumberToObject(users, "console_users", (double)nconsole);
 	cJSON_AddNumberToObject(users, "console_users_without_mfa", (double)nbad);
 	cJSON_AddItemToObject(users, "console_users_without_mfa_names", names);
+	aws_hygiene(r, users);
+}
+
+/*
+ * The account password policy (GetAccountPasswordPolicy) into users:
+ * password_policy false when the account has none (NoSuchEntity), else its
+ * minimum length and reuse prevention; a failed call leaves them unobserved.
+ */
+static void aws_password_policy(struct tk_aws_account *a, struct tk_runctx *ctx, cJSON *users)
+{
+	struct tk_xml_node *doc = NULL;
+	struct tk_err err = {0};
+	const char *v;
+	long long n;
+	int rc = tk_aws_query(a, "iam", "2010-05-08", "GetAccountPasswordPolicy", "", tk_run_remaining_ms(ctx, 60000),
+			      &doc, &err);
+	if (rc && (rc == TK_ERR_NOTFOUND || strstr(err.msg, "NoSuchEntity"))) {
+		cJSON_AddBoolToObject(users, "password_policy", 0);
+		return;
+	}
+	if (rc) {
+		cJSON_AddStringToObject(users, "password_policy_error", err.msg);
+		unobs(users, "password_policy", err.msg);
+		return;
+	}
+	cJSON_AddBoolToObject(users, "password_policy", 1);
+	v = tk_xml_text(doc, "GetAccountPasswordPolicyResult/PasswordPolicy/MinimumPasswordLength");
+	if (v && tk_parse_ll(v, 0, 1000, &n) == TK_OK)
+		cJSON_AddNumberToObject(users, "password_min_length", (double)n);
+	else
+		unobs(users, "password_min_length", "iam GetAccountPasswordPolicy: no MinimumPasswordLength");
+	v = tk_xml_text(doc, "GetAccountPasswordPolicyResult/PasswordPolicy/PasswordReusePrevention");
+	cJSON_AddNumberToObject(users, "password_reuse_prevention",
+				v && tk_parse_ll(v, 0, 1000, &n) == TK_OK ? (double)n : 0); /* absent: no prevention */
+	tk_xml_free(doc);
 }
 
 /*
@@ -763,6 +899,7 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 		cJSON_AddStringToObject(users, "evidence_source", "api");
 		aws_report_facts(r, root, users, &s);
 		add_report_age(users, generated, "iam GetCredentialReport: the response has no GeneratedTime");
+		aws_password_policy(a->aws, ctx, users);
 	}
 	tk_emit(ctx, root);
 	root = NULL;
@@ -840,6 +977,9 @@ static void aws_run_offline(struct cloud_acct *a, struct tk_runctx *ctx)
 	cJSON_AddStringToObject(users, "provider", "aws");
 	add_evidence_file(users, a, data, len);
 	aws_report_facts(r, root, users, &s);
+	unobs(users, "password_policy",
+	      "offline evidence: a credential report does not carry the account password policy "
+	      "(iam:GetAccountPasswordPolicy through the API does)");
 	add_report_age(users, generated,
 		       "offline evidence: a bare CSV does not say when it was generated (hand over the JSON output of "
 		       "aws iam get-credential-report, which has GeneratedTime)");

@@ -17,12 +17,17 @@ enum col {
 	C_K1_LAST_USED,
 	C_K2_ACTIVE,
 	C_K2_LAST_USED,
+	C_CREATED,
+	C_PW_CHANGED,
+	C_K1_ROTATED,
+	C_K2_ROTATED,
 	C_COUNT
 };
 
 static const char *const col_names[C_COUNT] = {
 	"user", "arn", "password_enabled", "password_last_used", "mfa_active", "access_key_1_active",
-	"access_key_1_last_used_date", "access_key_2_active", "access_key_2_last_used_date"};
+	"access_key_1_last_used_date", "access_key_2_active", "access_key_2_last_used_date", "user_creation_time",
+	"password_last_changed", "access_key_1_last_rotated", "access_key_2_last_rotated"};
 
 const char *tk_cr_val_name(enum tk_cr_val v)
 {
@@ -272,6 +277,10 @@ int tk_credreport_parse(const char *p, size_t len, struct tk_credreport **out, s
 		u->password_last_used_t = time_at(cells, n, idx[C_PW_LAST_USED]);
 		u->key1_last_used_t = time_at(cells, n, idx[C_K1_LAST_USED]);
 		u->key2_last_used_t = time_at(cells, n, idx[C_K2_LAST_USED]);
+		u->created_t = time_at(cells, n, idx[C_CREATED]);
+		u->password_changed_t = time_at(cells, n, idx[C_PW_CHANGED]);
+		u->key1_rotated_t = time_at(cells, n, idx[C_K1_ROTATED]);
+		u->key2_rotated_t = time_at(cells, n, idx[C_K2_ROTATED]);
 		rc = dup_cell(&u->user, cells, n, idx[C_USER]);
 		if (!rc)
 			rc = dup_cell(&u->arn, cells, n, idx[C_ARN]);

@@ -290,6 +290,14 @@ class Handler(BaseHTTPRequestHandler):
             if sc.get("report_truncated"):
                 return self.send(200, xml_ok("GetCredentialReport", res)[:-60])
             return self.send(200, xml_ok("GetCredentialReport", res))
+        if action == "GetAccountPasswordPolicy":
+            if sc.get("no_pw_policy"):
+                return self.send(404, xml_error("NoSuchEntity", "The Password Policy with domain name 123456789012 "
+                                                "cannot be found."))
+            return self.send(200, xml_ok("GetAccountPasswordPolicy", (
+                "    <PasswordPolicy>\n      <MinimumPasswordLength>%d</MinimumPasswordLength>\n"
+                "      <PasswordReusePrevention>24</PasswordReusePrevention>\n    </PasswordPolicy>")
+                % sc.get("pw_min", 14)))
         if action == "ListVirtualMFADevices" and sc.get("vmfa_403"):
             return self.send(403, xml_error("AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/BankAudit/x"
                                             " is not authorized to perform: iam:ListVirtualMFADevices"))
@@ -735,6 +743,29 @@ def main():
         check("stale tailored to 48 hours: judged, item 22 passes, exit 0",
               findings(rep).get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "pass"
               and it[22]["status"] == "pass" and r.returncode == 0, (it.get(22), r.returncode, text[-400:]))
+        # Credential hygiene: an access key rotated in 2021 and never used, a console password set in 2021 and
+        # never used -> CLOUD-CREDENTIALS-UNUSED fails, CLOUD-ACCESS-KEY-OLD warns; no password policy fails.
+        old_rows = cred_report("true", "false", iso(200), []) + \
+            "dave,arn:aws:iam::123456789012:user/dave,2021-01-01T00:00:00+00:00,true,no_information," \
+            "2021-01-02T00:00:00+00:00,N/A,true,true,2021-01-03T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A," \
+            "false,N/A,false,N/A\n"
+        FAKE.reset({"mfa": True, "report": old_rows, "vmfa_pages": [[]], "no_pw_policy": True})
+        r, rep, text = scan(tmp, "hygiene", [{"provider": "aws", "endpoint": ep}], env_creds)
+        f = findings(rep)
+        u = obs(rep, "cloud_users")
+        check("hygiene: unused password and key -> CLOUD-CREDENTIALS-UNUSED fails naming them",
+              f.get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "fail"
+              and any(x.startswith("dave key 1:") for x in u.get("unused_active_access_keys", []))
+              and any(x.startswith("dave:") for x in u.get("unused_console_passwords", [])), u)
+        check("hygiene: key rotated 2021 -> CLOUD-ACCESS-KEY-OLD warns",
+              f.get("CLOUD-ACCESS-KEY-OLD", {}).get("status") == "warn" and u.get("oldest_active_access_key_days", 0) > 1000, u)
+        check("hygiene: no password policy (NoSuchEntity) -> CLOUD-PASSWORD-POLICY-WEAK fails",
+              f.get("CLOUD-PASSWORD-POLICY-WEAK", {}).get("status") == "fail", f.get("CLOUD-PASSWORD-POLICY-WEAK"))
+        r, rep, text = scan(tmp, "hygiene-tailored", [{"provider": "aws", "endpoint": ep}], env_creds,
+                            tailoring={"rules": {"CLOUD-CREDENTIALS-UNUSED": {"params": {"unused_days": 100000}}}})
+        check("hygiene: tailored unused_days -> passes",
+              findings(rep).get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "pass")
+
         # A truncated GetCredentialReport answer: the users rule is an error, never a pass.
         FAKE.reset({"mfa": False, "report": cred_report("false", "false", iso(200), []), "report_truncated": True})
         r, rep, text = scan(tmp, "truncated", [{"provider": "aws", "endpoint": ep}], env_creds)

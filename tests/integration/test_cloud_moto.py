@@ -114,7 +114,8 @@ def main():
                                                          "Condition": {"StringEquals": {"sts:ExternalId": "bank-ext-7f3a"}}}]}
         read = ["iam:GetAccountSummary", "iam:GenerateCredentialReport", "iam:GetCredentialReport",
                 "iam:ListVirtualMFADevices"]
-        for role, allow in (("BankAudit", read + ["events:ListRules"]), ("BankAuditNoEvents", read)):
+        for role, allow in (("BankAudit", read + ["events:ListRules", "iam:GetAccountPasswordPolicy"]),
+                            ("BankAuditNoEvents", read)):
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
             iam.put_role_policy(RoleName=role, PolicyName="audit", PolicyDocument=json.dumps({
                 "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allow, "Resource": "*"}]}))
@@ -150,6 +151,27 @@ def main():
               f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "error"
               and "<root_account>" in f["CLOUD-ROOT-RECENT-USE"]["evidence"].get("message", ""), f.get("CLOUD-ROOT-RECENT-USE"))
 
+        pp = f.get("CLOUD-PASSWORD-POLICY-WEAK", {})
+        check("moto: no password policy (moto's NoSuchEntity) -> CLOUD-PASSWORD-POLICY-WEAK fails",
+              pp.get("status") == "fail" and u.get("password_policy") is False, (pp, u.get("password_policy")))
+        check("moto: credentials created today are not unused, keys not old",
+              f.get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "pass"
+              and f.get("CLOUD-ACCESS-KEY-OLD", {}).get("status") == "pass", u)
+        urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"inf", method="POST",
+                                                      headers={"Content-Type": "text/plain"})).read()
+        iam.update_account_password_policy(MinimumPasswordLength=8, PasswordReusePrevention=24)
+        urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"0", method="POST",
+                                                      headers={"Content-Type": "text/plain"})).read()
+        r, rep = scan(tmp, "pw8", acct, env, fresh)
+        check("moto: minimum length 8 < 14 -> CLOUD-PASSWORD-POLICY-WEAK fails",
+              findings(rep).get("CLOUD-PASSWORD-POLICY-WEAK", {}).get("status") == "fail"
+              and obs(rep, "cloud_users").get("password_min_length") == 8, obs(rep, "cloud_users"))
+        r, rep = scan(tmp, "pw8-tailored", acct, env, {"rules": {
+            "CLOUD-CREDENTIAL-REPORT-STALE": {"params": {"max_age_hours": 10000000}},
+            "CLOUD-PASSWORD-POLICY-WEAK": {"params": {"min_length": 8}}}})
+        check("moto: tailored min_length 8 -> passes", findings(rep).get("CLOUD-PASSWORD-POLICY-WEAK", {})
+              .get("status") == "pass")
+
         # 2. Defaults: moto's GeneratedTime (2015-02-02) is stale -> items incomplete, the reason named.
         r, rep = scan(tmp, "stale", acct, env)
         f = findings(rep)
@@ -166,6 +188,10 @@ def main():
         msg = la.get("evidence", {}).get("message", "")
         check("moto: events:ListRules denied -> CLOUD-ROOT-NO-LOGIN-ALERT error naming the call and the code",
               la.get("status") == "error" and "events ListRules" in msg and "AccessDenied" in msg, la)
+        pp = f.get("CLOUD-PASSWORD-POLICY-WEAK", {})
+        check("moto: iam:GetAccountPasswordPolicy denied -> CLOUD-PASSWORD-POLICY-WEAK error naming the call",
+              pp.get("status") == "error" and "GetAccountPasswordPolicy" in pp.get("evidence", {}).get("message", "")
+              and "AccessDenied" in pp.get("evidence", {}).get("message", ""), pp)
         check("moto: denied -> scan incomplete (exit 3), never 'not configured'", r.returncode == 3
               and rep["complete"] is False
               and not any("not configured" in i.get("reason", "") for i in rep["items"] if i["no"] in (21, 24)),
