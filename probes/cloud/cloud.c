@@ -579,6 +579,169 @@ static int aws_root_alerts(struct cloud_acct *a, struct tk_runctx *ctx, cJSON *n
 	return rc;
 }
 
+/*
+ * One JSON-protocol (target != NULL) or REST-JSON call; the answer parsed into
+ * *out. Errors name the call, the HTTP status and the AWS error code.
+ */
+static int aws_json(struct cloud_acct *a, struct tk_runctx *ctx, const char *region, const char *svc,
+		    const char *method, const char *path, const char *target, const char *op, const char *body,
+		    cJSON **out, struct tk_err *err)
+{
+	struct tk_buf resp;
+	long st = 0;
+	int rc;
+	*out = NULL;
+	tk_buf_init(&resp, 8u << 20);
+	rc = tk_aws_request_in(a->aws, region, svc, method, path, target ? "application/x-amz-json-1.1" : NULL, target,
+			       body, body ? strlen(body) : 0, tk_run_remaining_ms(ctx, 60000), &st, &resp, err);
+	if (rc) {
+		tk_err_prefix(err, "%s %s (%s)", svc, op, region);
+	} else if (st != 200) {
+		char msg[900], code[128];
+		tk_aws_error_describe(st, resp.data ? resp.data : "", resp.len, msg, sizeof(msg), code, sizeof(code));
+		rc = tk_seterr(err,
+			       st == 429 || st >= 500 || strstr(code, "Throttl") ? TK_ERR_NET
+			       : st == 400 || st == 401 || st == 403		   ? TK_ERR_AUTH
+										   : TK_ERR_PROTOCOL,
+			       "%s %s (%s): %s", svc, op, region, msg);
+	} else if (!(*out = cJSON_ParseWithLength(resp.data ? resp.data : "", resp.len)) || !cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		rc = tk_seterr(err, TK_ERR_PROTOCOL, "%s %s (%s): the answer is not a JSON object", svc, op, region);
+	}
+	tk_buf_free(&resp);
+	return rc;
+}
+
+static bool jtrue(const cJSON *o, const char *k)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+/*
+ * Logging kept for investigation (FISC 23, 35): CloudTrail trails (shadow
+ * trails of the organisation included); a multi-region trail that is logging
+ * and reports no delivery error, and whether it validates its log files.
+ */
+static void aws_cloudtrail(struct cloud_acct *a, struct tk_runctx *ctx, const char *region, cJSON *o)
+{
+	struct tk_err err = {0};
+	cJSON *doc = NULL, *names = cJSON_CreateArray();
+	const cJSON *t;
+	bool delivering = false, validated = false;
+	int n = 0;
+	if (aws_json(a, ctx, region, "cloudtrail", "POST", "/",
+		     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails", "DescribeTrails",
+		     "{\"includeShadowTrails\": true}", &doc, &err)) {
+		cJSON_AddStringToObject(o, "cloudtrail_error", err.msg);
+		unobs(o, "multi_region_logging_trail", err.msg);
+		unobs(o, "log_file_validation", err.msg);
+		cJSON_Delete(names);
+		return;
+	}
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "trailList"))
+	{
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "TrailARN"), *hr = cJSON_GetObjectItemCaseSensitive(t, "HomeRegion");
+		char body[1200];
+		cJSON *stt = NULL, *req;
+		char *b;
+		n++;
+		if (!jtrue(t, "IsMultiRegionTrail") || !cJSON_IsString(nm))
+			continue;
+		req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "Name", nm->valuestring);
+		b = cJSON_PrintUnformatted(req);
+		cJSON_Delete(req);
+		snprintf(body, sizeof(body), "%s", b ? b : "{}");
+		free(b);
+		if (aws_json(a, ctx,
+			     cJSON_IsString(hr) && strspn(hr->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
+							   strlen(hr->valuestring) && *hr->valuestring
+				     ? hr->valuestring
+				     : region,
+			     "cloudtrail", "POST", "/", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.GetTrailStatus",
+			     "GetTrailStatus", body, &stt, &err)) {
+			cJSON_AddStringToObject(o, "cloudtrail_error", err.msg);
+			unobs(o, "multi_region_logging_trail", err.msg);
+			unobs(o, "log_file_validation", err.msg);
+			break;
+		}
+		{
+			const cJSON *de = cJSON_GetObjectItemCaseSensitive(stt, "LatestDeliveryError");
+			bool delivers = jtrue(stt, "IsLogging") && !(cJSON_IsString(de) && *de->valuestring);
+			char *esc = tk_escape_bytes(nm->valuestring, strlen(nm->valuestring), 300);
+			char line[400];
+			snprintf(line, sizeof(line), "%s (%s%s)", esc ? esc : "", delivers ? "logging" : "not delivering",
+				 jtrue(t, "LogFileValidationEnabled") ? ", log file validation" : "");
+			free(esc);
+			if (cJSON_GetArraySize(names) < CLOUD_MAX_NAMES)
+				cJSON_AddItemToArray(names, cJSON_CreateString(line));
+			if (delivers) {
+				delivering = true;
+				validated |= jtrue(t, "LogFileValidationEnabled");
+			}
+		}
+		cJSON_Delete(stt);
+	}
+	cJSON_Delete(doc);
+	cJSON_AddNumberToObject(o, "trails", n);
+	cJSON_AddItemToObject(o, "multi_region_trails", names);
+	cJSON_AddBoolToObject(o, "multi_region_logging_trail", delivering);
+	if (delivering)
+		cJSON_AddBoolToObject(o, "log_file_validation", validated);
+}
+
+/* Threat detection (FISC 20): an ENABLED GuardDuty detector in `region`. */
+static void aws_guardduty(struct cloud_acct *a, struct tk_runctx *ctx, const char *region, cJSON *o)
+{
+	struct tk_err err = {0};
+	cJSON *doc = NULL;
+	const cJSON *id;
+	bool enabled = false;
+	cJSON_AddStringToObject(o, "guardduty_region", region);
+	if (aws_json(a, ctx, region, "guardduty", "GET", "/detector", NULL, "ListDetectors", NULL, &doc, &err)) {
+		cJSON_AddStringToObject(o, "guardduty_error", err.msg);
+		unobs(o, "guardduty_enabled", err.msg);
+		return;
+	}
+	cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(doc, "detectorIds"))
+	{
+		char path[300];
+		cJSON *d = NULL;
+		if (!cJSON_IsString(id) || strspn(id->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+						       strlen(id->valuestring) || strlen(id->valuestring) > 200)
+			continue;
+		snprintf(path, sizeof(path), "/detector/%s", id->valuestring);
+		if (aws_json(a, ctx, region, "guardduty", "GET", path, NULL, "GetDetector", NULL, &d, &err)) {
+			cJSON_AddStringToObject(o, "guardduty_error", err.msg);
+			unobs(o, "guardduty_enabled", err.msg);
+			cJSON_Delete(doc);
+			return;
+		}
+		{
+			const cJSON *stv = cJSON_GetObjectItemCaseSensitive(d, "status");
+			if (cJSON_IsString(stv) && strcmp(stv->valuestring, "ENABLED") == 0)
+				enabled = true;
+		}
+		cJSON_Delete(d);
+	}
+	cJSON_AddNumberToObject(o, "guardduty_detectors", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "detectorIds")));
+	cJSON_AddBoolToObject(o, "guardduty_enabled", enabled);
+	cJSON_Delete(doc);
+}
+
+static void aws_posture(struct cloud_acct *a, struct tk_runctx *ctx)
+{
+	cJSON *o = tk_obs_new(ctx, "cloud_posture", a->target);
+	const char *region = tk_aws_account_region(a->aws);
+	cJSON_AddStringToObject(o, "provider", "aws");
+	cJSON_AddStringToObject(o, "evidence_source", "api");
+	cJSON_AddStringToObject(o, "region", region);
+	aws_cloudtrail(a, ctx, region, o);
+	aws_guardduty(a, ctx, region, o);
+	tk_emit(ctx, o);
+}
+
 static void tri_json(cJSON *o, const char *key, enum tk_cr_val v)
 {
 	cJSON_AddStringToObject(o, key, tk_cr_val_name(v));
@@ -906,6 +1069,7 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 	if (users)
 		tk_emit(ctx, users);
 	users = NULL;
+	aws_posture(a, ctx);
 out:
 	cJSON_Delete(alert_names);
 	cJSON_Delete(root);

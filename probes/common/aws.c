@@ -1125,3 +1125,8 @@ int tk_aws_cloud_account(const struct tk_cfgctx *cc, long long idx, const char *
 	acc.path = path;
 	return tk_aws_account_parse(acct, &acc, path, out, err);
 }
+
+const char *tk_aws_account_region(const struct tk_aws_account *a)
+{
+	return a->region;
+}

@@ -90,6 +90,8 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 void tk_aws_account_free(struct tk_aws_account *a);
 /* Where the credentials came from, e.g. "profile audit in aws/credentials" (no secrets). */
 const char *tk_aws_account_source(const struct tk_aws_account *a);
+/* The account's region ("us-east-1" by default). */
+const char *tk_aws_account_region(const struct tk_aws_account *a);
 /* The base URL for a service (no trailing slash). */
 const char *tk_aws_account_endpoint(struct tk_aws_account *a, const char *service, char *buf, size_t size);
 /* "sha256:..." fingerprint of the access key id in use (after AssumeRole: the session's). */

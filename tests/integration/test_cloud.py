@@ -187,6 +187,14 @@ class Handler(BaseHTTPRequestHandler):
         return self.aws(body)
 
     def do_GET(self):
+        gpath = urllib.parse.urlsplit(self.path).path  # absolute-form through the proxy
+        if gpath.startswith("/detector"):  # GuardDuty (REST-JSON)
+            if self.path.startswith("http://"):
+                FAKE.proxied += 1
+            if gpath == "/detector":
+                return self.send(200, json.dumps({"detectorIds": ["12abc34d567e8fa901bc2d34e56789f0"]}),
+                                 "application/json")
+            return self.send(200, json.dumps({"status": FAKE.sc.get("guardduty", "ENABLED")}), "application/json")
         if self.path.startswith("/v1.0/"):
             return self.graph()
         if self.path.startswith("/admin/directory/v1/users"):
@@ -290,6 +298,13 @@ class Handler(BaseHTTPRequestHandler):
             if sc.get("report_truncated"):
                 return self.send(200, xml_ok("GetCredentialReport", res)[:-60])
             return self.send(200, xml_ok("GetCredentialReport", res))
+        if action.endswith("CloudTrail_20131101.DescribeTrails"):
+            trails = sc.get("trails", [{"Name": "org", "TrailARN": "arn:aws:cloudtrail:us-east-1:123456789012:trail/org",
+                                        "IsMultiRegionTrail": True, "LogFileValidationEnabled": True,
+                                        "HomeRegion": "us-east-1"}])
+            return self.send(200, json.dumps({"trailList": trails}), "application/x-amz-json-1.1")
+        if action.endswith("CloudTrail_20131101.GetTrailStatus"):
+            return self.send(200, json.dumps({"IsLogging": True}), "application/x-amz-json-1.1")
         if action == "GetAccountPasswordPolicy":
             if sc.get("no_pw_policy"):
                 return self.send(404, xml_error("NoSuchEntity", "The Password Policy with domain name 123456789012 "
