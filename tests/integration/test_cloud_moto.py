@@ -19,7 +19,9 @@ nobody looks for it): root MFA on (moto's iam/models.py keeps
 _account_mfa_enabled = 0, "Haven't found any information being able to
 activate MFA for the root account programmatically") and so everything behind
 it (ListVirtualMFADevices, hardware/virtual, its denial); root's row in the
-credential report (moto writes none); throttling and 5xx answers.
+credential report (moto writes none); throttling and 5xx answers. GuardDuty's
+checks run with moto's authentication off: moto 5.2 answers SignatureDoesNotMatch
+to any signed REST-JSON GET of GuardDuty (botocore's own requests included).
 """
 import json
 import os
@@ -114,7 +116,9 @@ def main():
                                                          "Condition": {"StringEquals": {"sts:ExternalId": "bank-ext-7f3a"}}}]}
         read = ["iam:GetAccountSummary", "iam:GenerateCredentialReport", "iam:GetCredentialReport",
                 "iam:ListVirtualMFADevices"]
-        for role, allow in (("BankAudit", read + ["events:ListRules", "iam:GetAccountPasswordPolicy"]),
+        posture = ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "guardduty:ListDetectors",
+                   "guardduty:GetDetector"]
+        for role, allow in (("BankAudit", read + posture + ["events:ListRules", "iam:GetAccountPasswordPolicy"]),
                             ("BankAuditNoEvents", read)):
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
             iam.put_role_policy(RoleName=role, PolicyName="audit", PolicyDocument=json.dumps({
@@ -124,6 +128,23 @@ def main():
             events.put_rule(Name="other-%03d" % i, EventPattern=json.dumps({"source": ["aws.ec2"]}), State="ENABLED")
         events.put_rule(Name="zz-root-login", State="ENABLED", EventPattern=json.dumps(
             {"detail-type": ["AWS Console Sign In via CloudTrail"], "detail": {"userIdentity": {"type": ["Root"]}}}))
+        # a multi-region trail with log file validation, logging; an enabled GuardDuty detector
+        s3 = boto3.client("s3", **kw)
+        s3.create_bucket(Bucket="acme-trail-logs")
+        ct = boto3.client("cloudtrail", **kw)
+        ct.create_trail(Name="org-trail", S3BucketName="acme-trail-logs", IsMultiRegionTrail=True,
+                        EnableLogFileValidation=True)
+        ct.start_logging(Name="org-trail")
+        gd = boto3.client("guardduty", **kw)
+        det = gd.create_detector(Enable=True)["DetectorId"]
+
+        def unauthenticated(fn):
+            urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"inf", method="POST",
+                                                          headers={"Content-Type": "text/plain"})).read()
+            fn()
+            urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"0", method="POST",
+                                                          headers={"Content-Type": "text/plain"})).read()
+
         # from here on moto authenticates (SigV4) and authorises (IAM policies) every request
         urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"})).read()
 
@@ -151,6 +172,25 @@ def main():
               f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "error"
               and "<root_account>" in f["CLOUD-ROOT-RECENT-USE"]["evidence"].get("message", ""), f.get("CLOUD-ROOT-RECENT-USE"))
 
+        p = obs(rep, "cloud_posture")
+        check("moto: a logging multi-region trail with validation -> CLOUD-TRAIL-* pass",
+              f.get("CLOUD-TRAIL-NOT-ALL-REGIONS", {}).get("status") == "pass"
+              and f.get("CLOUD-TRAIL-NO-VALIDATION", {}).get("status") == "pass", p)
+        # GuardDuty is REST-JSON: moto 5.2 rejects every signed GET of it (botocore's too) with
+        # SignatureDoesNotMatch once authentication is on, so its checks run with moto's auth off.
+        urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"inf", method="POST",
+                                                      headers={"Content-Type": "text/plain"})).read()
+        r, rep = scan(tmp, "gd-on", acct, env, fresh)
+        p = obs(rep, "cloud_posture")
+        check("moto (auth off): an enabled GuardDuty detector -> CLOUD-GUARDDUTY-OFF passes",
+              findings(rep).get("CLOUD-GUARDDUTY-OFF", {}).get("status") == "pass"
+              and p.get("guardduty_detectors") == 1, p)
+        gd.update_detector(DetectorId=det, Enable=False)
+        r, rep = scan(tmp, "gd-off", acct, env, fresh)
+        check("moto (auth off): a disabled detector -> CLOUD-GUARDDUTY-OFF warns",
+              findings(rep).get("CLOUD-GUARDDUTY-OFF", {}).get("status") == "warn", obs(rep, "cloud_posture"))
+        urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"0", method="POST",
+                                                      headers={"Content-Type": "text/plain"})).read()
         pp = f.get("CLOUD-PASSWORD-POLICY-WEAK", {})
         check("moto: no password policy (moto's NoSuchEntity) -> CLOUD-PASSWORD-POLICY-WEAK fails",
               pp.get("status") == "fail" and u.get("password_policy") is False, (pp, u.get("password_policy")))
@@ -172,6 +212,18 @@ def main():
         check("moto: tailored min_length 8 -> passes", findings(rep).get("CLOUD-PASSWORD-POLICY-WEAK", {})
               .get("status") == "pass")
 
+        unauthenticated(lambda: ct.update_trail(Name="org-trail", EnableLogFileValidation=False))
+        r, rep = scan(tmp, "novalidation", acct, env, fresh)
+        f = findings(rep)
+        check("moto: validation off -> CLOUD-TRAIL-NO-VALIDATION fails",
+              f.get("CLOUD-TRAIL-NO-VALIDATION", {}).get("status") == "fail", obs(rep, "cloud_posture"))
+        unauthenticated(lambda: ct.stop_logging(Name="org-trail"))
+        r, rep = scan(tmp, "notlogging", acct, env, fresh)
+        f = findings(rep)
+        check("moto: trail stopped -> CLOUD-TRAIL-NOT-ALL-REGIONS fails (items 23, 35 fail)",
+              f.get("CLOUD-TRAIL-NOT-ALL-REGIONS", {}).get("status") == "fail"
+              and items(rep)[23]["status"] == "fail" and items(rep)[35]["status"] == "fail", obs(rep, "cloud_posture"))
+
         # 2. Defaults: moto's GeneratedTime (2015-02-02) is stale -> items incomplete, the reason named.
         r, rep = scan(tmp, "stale", acct, env)
         f = findings(rep)
@@ -192,6 +244,15 @@ def main():
         check("moto: iam:GetAccountPasswordPolicy denied -> CLOUD-PASSWORD-POLICY-WEAK error naming the call",
               pp.get("status") == "error" and "GetAccountPasswordPolicy" in pp.get("evidence", {}).get("message", "")
               and "AccessDenied" in pp.get("evidence", {}).get("message", ""), pp)
+        tr = f.get("CLOUD-TRAIL-NOT-ALL-REGIONS", {})
+        check("moto: cloudtrail:DescribeTrails denied -> CLOUD-TRAIL-NOT-ALL-REGIONS error, items 23 and 35 incomplete",
+              tr.get("status") == "error" and "DescribeTrails" in tr.get("evidence", {}).get("message", "")
+              and items(rep)[23]["status"] == "incomplete" and items(rep)[35]["status"] == "incomplete", tr)
+        gdf = f.get("CLOUD-GUARDDUTY-OFF", {})
+        check("moto: guardduty ListDetectors refused (moto: no guardduty permission, and its REST-GET signature "
+              "check) -> CLOUD-GUARDDUTY-OFF error, item 20 incomplete",
+              gdf.get("status") == "error" and "ListDetectors" in gdf.get("evidence", {}).get("message", "")
+              and items(rep)[20]["status"] == "incomplete", gdf)
         check("moto: denied -> scan incomplete (exit 3), never 'not configured'", r.returncode == 3
               and rep["complete"] is False
               and not any("not configured" in i.get("reason", "") for i in rep["items"] if i["no"] in (21, 24)),
