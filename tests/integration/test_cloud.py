@@ -862,6 +862,15 @@ def main():
         o = obs(rep, "cloud_admins")
         check("azure offline: passes, partner_supplied", o.get("evidence_source") == "partner_supplied"
               and findings(rep).get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "pass", o)
+        # A Global Administrator with no registration record: MFA unknown -> error, never pass.
+        graph_export["members"]["value"].append({"@odata.type": "#microsoft.graph.user", "id": "b",
+                                                 "userPrincipalName": "ga2@acme.test"})
+        write(os.path.join(tmp, "graph2.json"), json.dumps(graph_export))
+        r, rep, text = scan(tmp, "azure-unknown", [{"provider": "azure", "graph_export": os.path.join(tmp, "graph2.json")}])
+        am = findings(rep).get("CLOUD-ADMIN-NO-MFA", {})
+        check("fail closed: an admin without a registration record -> CLOUD-ADMIN-NO-MFA error, exit 3",
+              am.get("status") == "error" and "no MFA registration record" in am.get("evidence", {}).get("message", "")
+              and r.returncode == 3, am)
 
         # 10. Google: RS256 JWT verified with openssl, Directory paged with nextPageToken.
         gdir = os.path.join(tmp, "google")
