@@ -66,6 +66,14 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 		cJSON_Delete(obs);
 		return rc;
 	}
+	/* An error finding (an unobserved field, evidence an "incomplete" rule
+	 * rejects) means something the gate needed was not known: not complete. */
+	cJSON_ArrayForEach(it, findings)
+	{
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+		if (cJSON_IsString(st) && strcmp(st->valuestring, "error") == 0)
+			complete = false;
+	}
 
 	cJSON_AddStringToObject(r, "schema", TK_REPORT_SCHEMA);
 	run_id(id);

@@ -9,7 +9,17 @@
  *   pass            at least one mapped rule was evaluated and none failed
  *   manual          no mapped rule was evaluated: the partner must answer
  * A rule with effect "warn" produces "warn" findings, which count as
- * evaluated but never fail an item.
+ * evaluated but never fail an item; effect "incomplete" produces "error"
+ * findings (with the evidence), for conditions under which the evidence cannot
+ * be relied on (stale, partial).
+ *
+ * Unobserved fields: an observation may carry "unobserved": {"FIELD": "why"}
+ * naming fields the probe tried and failed to observe (a denied or throttled
+ * call, a malformed answer, stale evidence). A rule whose `when` or
+ * `fail_when` reads such a field is not judged: it becomes an "error"
+ * finding naming the field and the reason, so its items are incomplete,
+ * never pass and never "not configured". (`when` first: a rule that does
+ * not apply for an observed reason is skipped as before.)
  * A rule's optional "incomplete_when" (a condition, after "when") marks an
  * observation that lacks the evidence the rule needs: the finding is "error"
  * (the items go incomplete), with the text at "incomplete_reason" (a path)
@@ -98,7 +108,7 @@ static bool has_error(const cJSON *findings, const char *rule, const char *targe
 }
 
 /* incomplete_when holds: an "error" finding with the observation's reason; true when added. */
-static bool unobserved(const struct tk_rule *r, const cJSON *o, const char *target, const char *lang,
+static bool incomplete_when_holds(const struct tk_rule *r, const cJSON *o, const char *target, const char *lang,
 		       cJSON *findings)
 {
 	const cJSON *iw = cJSON_GetObjectItemCaseSensitive(r->json, "incomplete_when");
@@ -116,6 +126,42 @@ static bool unobserved(const struct tk_rule *r, const cJSON *o, const char *targ
 	add_judgement(f, r, lang);
 	cJSON_AddItemToArray(findings, f);
 	return true;
+}
+
+/* The reason a field cond reads is unobserved on obs (NULL: all observed); *field names it. */
+static const char *unobserved_in(const cJSON *cond, const cJSON *obs, const char **field)
+{
+	const cJSON *un = cJSON_GetObjectItemCaseSensitive(obs, "unobserved"), *p;
+	cJSON *paths;
+	const char *why = NULL;
+	if (!cond || !cJSON_IsObject(un) || !un->child)
+		return NULL;
+	paths = cJSON_CreateArray();
+	tk_cond_paths(cond, paths);
+	cJSON_ArrayForEach(p, paths)
+	{
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(un, p->valuestring);
+		if (w) {
+			*field = w->string; /* owned by obs */
+			why = cJSON_IsString(w) ? w->valuestring : "not observed";
+			break;
+		}
+	}
+	cJSON_Delete(paths);
+	return why;
+}
+
+static cJSON *unobserved_finding(const struct tk_rule *r, const char *target, const char *field, const char *why,
+				 const char *lang)
+{
+	cJSON *f = new_finding(r, "error", target, lang);
+	cJSON *ev = cJSON_AddObjectToObject(f, "evidence");
+	char msg[1200];
+	snprintf(msg, sizeof(msg), "%s not observed: %s", field, why);
+	cJSON_AddStringToObject(ev, "error", "unobserved");
+	cJSON_AddStringToObject(ev, "field", field);
+	cJSON_AddStringToObject(ev, "message", msg);
+	return f;
 }
 
 static int judge(const struct tk_eval_input *in, cJSON *findings)
@@ -147,12 +193,23 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 			}
 			if (strcmp(kind, r->kind) != 0)
 				continue;
-			if (r->when && !tk_cond_eval(r->when, o, r->params))
-				continue;
-			if (unobserved(r, o, target, in->lang, findings))
+			{
+				const char *field = NULL, *why = unobserved_in(r->when, o, &field);
+				if (!why && r->when && !tk_cond_eval(r->when, o, r->params))
+					continue;
+				if (why || (why = unobserved_in(r->fail_when, o, &field))) {
+					cJSON_AddItemToArray(findings, unobserved_finding(r, target, field, why, in->lang));
+					continue;
+				}
+			}
+			if (incomplete_when_holds(r, o, target, in->lang, findings))
 				continue;
 			if (tk_cond_eval(r->fail_when, o, r->params))
-				f = new_finding(r, r->effect == TK_EFFECT_WARN ? "warn" : "fail", target, in->lang);
+				f = new_finding(r,
+						r->effect == TK_EFFECT_WARN	    ? "warn"
+						: r->effect == TK_EFFECT_INCOMPLETE ? "error"
+										    : "fail",
+						target, in->lang);
 			else
 				f = new_finding(r, "pass", target, in->lang);
 			cJSON_AddItemToObject(f, "evidence", evidence_of(r, o));

@@ -48,7 +48,9 @@ bool tk_item_no_equal(const cJSON *a, const cJSON *b);
 void tk_item_no_str(const cJSON *no, char *buf, size_t size);
 
 /* ---- rules ---- */
-enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN };
+/* INCOMPLETE: the condition means the evidence cannot be relied on (e.g. stale):
+ * an "error" finding, so the rule's items are incomplete unless something fails. */
+enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN, TK_EFFECT_INCOMPLETE };
 
 struct tk_rule {
 	const char *id;         /* borrowed from json */
