@@ -142,6 +142,62 @@ const char *tk_r_checklist_id(const cJSON *report)
 	return tk_r_str(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id");
 }
 
+const cJSON *tk_r_rule_of(const cJSON *report, const cJSON *f)
+{
+	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "rules"), tk_r_str(f, "rule"));
+}
+
+const char *tk_r_f_title(const cJSON *report, const cJSON *f, const char *lang)
+{
+	const cJSON *r = tk_r_rule_of(report, f);
+	if (r)
+		return tk_r_i18n(r, "title", tk_r_lang(lang));
+	if (cJSON_GetObjectItemCaseSensitive(f, "title_i18n"))
+		return tk_r_i18n(f, "title_i18n", tk_r_lang(lang));
+	return tk_r_str(f, "title");
+}
+
+const char *tk_r_f_remediation(const cJSON *report, const cJSON *f, const char *lang)
+{
+	const cJSON *r = tk_r_rule_of(report, f);
+	if (r)
+		return tk_r_i18n(r, "remediation", tk_r_lang(lang));
+	if (cJSON_GetObjectItemCaseSensitive(f, "remediation_i18n"))
+		return tk_r_i18n(f, "remediation_i18n", tk_r_lang(lang));
+	return tk_r_str(f, "remediation");
+}
+
+const char *tk_r_f_str(const cJSON *report, const cJSON *f, const char *key)
+{
+	const char *s = tk_r_str(f, key);
+	return *s ? s : tk_r_str(tk_r_rule_of(report, f), key);
+}
+
+cJSON *tk_r_evidence(const cJSON *report, const cJSON *f, const cJSON *const *obs, size_t nobs)
+{
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence"), *oi = cJSON_GetObjectItemCaseSensitive(f, "observation");
+	const cJSON *o = NULL, *p;
+	cJSON *out = ev ? cJSON_Duplicate(ev, true) : cJSON_CreateObject();
+	bool err = strcmp(tk_r_str(f, "status"), "error") == 0;
+	if (!out || !cJSON_IsNumber(oi) || oi->valuedouble < 0)
+		return out;
+	if (obs)
+		o = (size_t)oi->valuedouble < nobs ? obs[(size_t)oi->valuedouble] : NULL;
+	else
+		o = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(report, "observations"), oi->valueint);
+	if (!o || err)
+		return out;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(tk_r_rule_of(report, f), "evidence"))
+	{
+		const cJSON *v;
+		if (!cJSON_IsString(p) || cJSON_GetObjectItemCaseSensitive(out, p->valuestring))
+			continue;
+		v = tk_json_path(o, p->valuestring);
+		cJSON_AddItemToObject(out, p->valuestring, v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+	}
+	return out;
+}
+
 void tk_r_finding_fp(const cJSON *f, char out[33])
 {
 	struct tk_buf b;
@@ -159,12 +215,13 @@ void tk_r_finding_fp(const cJSON *f, char out[33])
 }
 
 /* "key=value; ..." from a finding's evidence, at most max bytes. */
-static void evidence_line(struct tk_buf *b, const cJSON *f, size_t max)
+static void evidence_line(struct tk_buf *b, const struct tk_r_index *ix, const cJSON *f, size_t max)
 {
 	const cJSON *e;
 	size_t start = b->len;
 	bool first = true;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f, "evidence"))
+	cJSON *all = tk_r_evidence(ix->report, f, ix->obs, ix->nobs);
+	cJSON_ArrayForEach(e, all)
 	{
 		char *v;
 		if (cJSON_IsNull(e))
@@ -184,6 +241,7 @@ static void evidence_line(struct tk_buf *b, const cJSON *f, size_t max)
 			break;
 		}
 	}
+	cJSON_Delete(all);
 }
 
 static char *steal_or_empty(struct tk_buf *b)
@@ -205,8 +263,14 @@ int tk_r_index_build(const cJSON *report, struct tk_r_index *ix)
 	ix->item_no = calloc(ix->nitems + 1, sizeof(*ix->item_no));
 	ix->by_item = calloc(ix->nitems + 1, sizeof(*ix->by_item));
 	ix->nby_item = calloc(ix->nitems + 1, sizeof(*ix->nby_item));
-	if (!ix->f || !ix->item_no || !ix->by_item || !ix->nby_item)
+	ix->nobs = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "observations"));
+	ix->obs = calloc(ix->nobs + 1, sizeof(*ix->obs));
+	if (!ix->f || !ix->item_no || !ix->by_item || !ix->nby_item || !ix->obs)
 		goto nomem;
+	i = 0;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "observations"))
+		if (i < ix->nobs)
+			ix->obs[i++] = it;
 	i = 0;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "items"))
 		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), ix->item_no[i++], 32);
@@ -218,7 +282,7 @@ int tk_r_index_build(const cJSON *report, struct tk_r_index *ix)
 		x->status = tk_r_str(f, "status");
 		x->rule = tk_r_str(f, "rule");
 		x->target = tk_r_str(f, "target");
-		x->basis = tk_r_str(f, "basis");
+		x->basis = tk_r_f_str(report, f, "basis");
 		cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), ix->cl))
 		{
 			for (j = 0; j < ix->nitems; j++) {
@@ -252,6 +316,7 @@ void tk_r_index_free(struct tk_r_index *ix)
 	free(ix->nby_item);
 	free(ix->item_no);
 	free(ix->f);
+	free(ix->obs);
 	memset(ix, 0, sizeof(*ix));
 }
 
@@ -281,7 +346,6 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 		mine = ix->by_item[slot];
 		nmine = ix->nby_item[slot];
 	}
-	(void)report;
 	tk_buf_init(&s, 1 << 24);
 	tk_buf_init(&iss, 1 << 24);
 	tk_buf_init(&plan, 1 << 24);
@@ -310,14 +374,14 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 			nerr++;
 		if (nshown < max_findings) {
 			tk_buf_printf(&s, "\n- %s %s @ %s: ", tk_r_status_label(fs, lang), fx->rule, fx->target);
-			evidence_line(&s, f, 240);
+			evidence_line(&s, ix, f, 240);
 			nshown++;
 		}
 		if (strcmp(fs, "pass") != 0) {
 			if (nfaillisted < max_findings) {
 				tk_buf_printf(&iss, "%s[%s] %s %s — %s (%s)", iss.len ? "\n" : "",
-					      tk_r_status_label(fs, lang), fx->rule, tk_r_i18n(f, "title", lang),
-					      fx->target, tk_r_str(f, "severity"));
+					      tk_r_status_label(fs, lang), fx->rule, tk_r_f_title(report, f, lang),
+					      fx->target, tk_r_f_str(report, f, "severity"));
 				if (cJSON_GetObjectItemCaseSensitive(f, "waiver"))
 					tk_buf_printf(&iss, en ? " [waived]" : "【例外承認】");
 				if (*tk_r_str(f, "error"))
@@ -327,8 +391,7 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 			if (strcmp(fs, "fail") == 0 || strcmp(fs, "warn") == 0) {
 				const char *rule = fx->rule;
 				if (!cJSON_GetObjectItemCaseSensitive(seen_rules, rule)) {
-					const cJSON *ri = cJSON_GetObjectItemCaseSensitive(f, "remediation_i18n");
-					const char *r = ri ? tk_r_i18n(f, "remediation_i18n", lang) : tk_r_str(f, "remediation");
+					const char *r = tk_r_f_remediation(report, f, lang);
 					cJSON_AddTrueToObject(seen_rules, rule);
 					tk_buf_printf(&plan, "%s%s: %s", plan.len ? "\n" : "", rule, r);
 				}
