@@ -114,6 +114,15 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 	cJSON_AddItemToObject(r, "items", items);
 
 	cJSON_AddItemToObject(r, "rules", tk_rules_catalogue(in->rules));
+	{
+		/* titles of the seed documents and glosses of related standards, for readers */
+		const struct tk_datafile *sf = tk_dataset_get(in->data, "tables/sources.json");
+		cJSON *src = sf ? cJSON_ParseWithLength((const char *)sf->data, sf->len) : NULL;
+		if (src) {
+			cJSON_DeleteItemFromObjectCaseSensitive(src, "_comment");
+			cJSON_AddItemToObject(r, "sources", src);
+		}
+	}
 	if ((rc = tk_verdict_apply(r))) {
 		cJSON_Delete(r);
 		return tk_seterr(err, rc, "out of memory");
