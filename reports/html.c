@@ -28,7 +28,7 @@
 			goto out;               \
 	} while (0)
 
-#define TARGETS_PER_RULE 8          /* targets shown per rule in an action card */
+#define TARGETS_PER_RULE 5          /* targets shown per rule in an action card */
 #define FINDINGS_PER_TARGET 60      /* findings shown per target in the detail */
 #define MAX_TARGETS_DETAIL 400      /* targets in the per-target detail */
 
@@ -40,6 +40,7 @@ struct html {
 	const char *lang;
 	bool en;
 	cJSON *detailed;   /* rule ids already detailed in an action card -> item no */
+	bool notes;        /* the checklist table has a 備考 column */
 };
 
 static const char *const statuses[] = {"fail", "waived", "incomplete", "manual", "not_applicable", "pass_warn", "pass"};
@@ -77,8 +78,11 @@ static const char css[] =
 	"table.small{font-size:12px}table.cl{font-size:11px;table-layout:fixed}"
 	"details{margin:8px 0}summary{font-weight:600;cursor:pointer}"
 	"svg{max-width:100%;height:auto}.note{color:#555;font-size:12px}"
-	"@page{size:A4;margin:12mm 10mm}"
-	"@media print{body{padding:0;font-size:10px;max-width:none}table.cl,table.small{font-size:9px}"
+	"@page{size:A4;margin:10mm 9mm}"
+	"@media print{body{padding:0;font-size:8.5px;line-height:1.3;max-width:none}table.cl,table.small{font-size:7.5px}"
+	"h2{font-size:12px;margin:10px 0 4px}h3{font-size:10px;margin:6px 0 2px}h4{font-size:9px;margin:4px 0 1px}"
+	".b{font-size:8px;padding:0 3px}.ev .k{font-size:7.5px}.basis,.note,.sev{font-size:8px}.card{padding:2px 6px;margin:5px 0}"
+	"th,td{padding:1px 3px}.verdict{font-size:12px}.mono{font-size:7px}"
 	"thead{display:table-header-group}tr{break-inside:avoid}h2,h3,h4{break-after:avoid}"
 	"details::details-content{content-visibility:visible!important;display:block!important}"
 	"summary{list-style:none}summary::-webkit-details-marker{display:none}"
@@ -253,6 +257,103 @@ out:
 	return rc;
 }
 
+/* Length of the UTF-8 character at p and whether it is Japanese (CJK,
+ * kana, full-width forms, CJK punctuation). */
+static size_t u8char(const char *p, bool *cjk)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	unsigned cp;
+	size_t n;
+	if (u[0] < 0x80) {
+		*cjk = false;
+		return 1;
+	}
+	n = u[0] >= 0xf0 ? 4 : u[0] >= 0xe0 ? 3 : 2;
+	cp = n == 2 ? (u[0] & 0x1fu) : n == 3 ? (u[0] & 0x0fu) : (u[0] & 0x07u);
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80) {
+			*cjk = false;
+			return 1;
+		}
+		cp = (cp << 6) | (u[i] & 0x3fu);
+	}
+	*cjk = (cp >= 0x3000 && cp <= 0x9fff) || (cp >= 0xff00 && cp <= 0xffef) || (cp >= 0xf900 && cp <= 0xfaff);
+	return n;
+}
+
+/*
+ * English text from a Japanese reference, for --lang en: 通番 -> "item",
+ * 注 -> "note", 、 -> ", "; quotations (「…」『…』) and parentheses holding
+ * Japanese are left out (the Japanese report and report.json keep them);
+ * short identifiers such as 続4 are kept; other Japanese runs are dropped.
+ */
+static void english_only(const char *in, struct tk_buf *b)
+{
+	const char *p = in;
+	while (*p) {
+		bool cjk;
+		size_t n;
+		if (strncmp(p, "通番", 6) == 0) {
+			tk_buf_puts(b, "item ");
+			p += 6;
+			continue;
+		}
+		if (strncmp(p, "注", 3) == 0) {
+			tk_buf_puts(b, "note ");
+			p += 3;
+			continue;
+		}
+		if (strncmp(p, "、", 3) == 0 || strncmp(p, "，", 3) == 0) {
+			tk_buf_puts(b, ", ");
+			p += 3;
+			continue;
+		}
+		if (strncmp(p, "「", 3) == 0 || strncmp(p, "『", 3) == 0 || strncmp(p, "（", 3) == 0 || *p == '(') {
+			const char *close = strncmp(p, "「", 3) == 0 ? "」" : strncmp(p, "『", 3) == 0 ? "』" : strncmp(p, "（", 3) == 0 ? "）" : ")";
+			const char *e = strstr(p, close), *q;
+			bool any = strncmp(p, "「", 3) == 0 || strncmp(p, "『", 3) == 0;
+			for (q = p + (*p == '(' ? 1 : 3); e && q < e && !any;) {
+				q += u8char(q, &any);
+				any = any && strncmp(q - 3, "注", 3) != 0;
+			}
+			if (e && any) {
+				p = e + strlen(close);
+				continue;
+			}
+			if (strncmp(p, "（", 3) == 0) {
+				tk_buf_puts(b, "(");
+				p += 3;
+				continue;
+			}
+		}
+		if (strncmp(p, "）", 3) == 0) {
+			tk_buf_puts(b, ")");
+			p += 3;
+			continue;
+		}
+		n = u8char(p, &cjk);
+		if (cjk) {
+			/* a run of Japanese: kept only when short and followed by a digit (an identifier) */
+			const char *q = p;
+			size_t chars = 0;
+			bool c2 = true;
+			while (*q && c2) {
+				size_t m = u8char(q, &c2);
+				if (c2) {
+					q += m;
+					chars++;
+				}
+			}
+			if (chars <= 2 && *q >= '0' && *q <= '9')
+				tk_buf_append(b, p, (size_t)(q - p));
+			p = q;
+			continue;
+		}
+		tk_buf_append(b, p, n);
+		p += n;
+	}
+}
+
 /* A seed passage for the reader: seed file names replaced by the documents' titles. */
 static int basis_text(struct html *h, const char *basis)
 {
@@ -274,7 +375,15 @@ static int basis_text(struct html *h, const char *basis)
 			p++;
 		}
 	}
-	rc = esc(h, b.data ? b.data : "");
+	if (h->en && b.data) {
+		struct tk_buf e;
+		tk_buf_init(&e, 1 << 20);
+		english_only(b.data, &e);
+		rc = esc(h, e.data ? e.data : "");
+		tk_buf_free(&e);
+	} else {
+		rc = esc(h, b.data ? b.data : "");
+	}
 	tk_buf_free(&b);
 	return rc;
 }
@@ -348,7 +457,8 @@ static int card_rules(struct html *h, const cJSON *it, size_t slot)
 {
 	const size_t *mine = h->ix->by_item[slot];
 	size_t n = h->ix->nby_item[slot], i, j;
-	cJSON *done = cJSON_CreateObject();
+	cJSON *done = cJSON_CreateObject(), *same = cJSON_CreateObject();
+	const cJSON *g, *t;
 	char no[32];
 	int rc = TK_OK;
 
@@ -362,6 +472,14 @@ static int card_rules(struct html *h, const cJSON *it, size_t slot)
 			continue;
 		cJSON_AddTrueToObject(done, fx->rule);
 		seen_in = tk_r_str(h->detailed, fx->rule);
+		if (*seen_in) {
+			/* detailed under an earlier item: one line for all of them, below */
+			if (!cJSON_GetObjectItemCaseSensitive(same, seen_in))
+				cJSON_AddArrayToObject(same, seen_in);
+			cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(same, seen_in),
+					     cJSON_CreateString(tk_r_f_title(h->report, f, h->lang)));
+			continue;
+		}
 		TRY(put(h, "<div class=\"rule\"><p><b>"));
 		TRY(esc(h, tk_r_f_title(h->report, f, h->lang)));
 		TRY(put(h, "</b> "));
@@ -369,14 +487,6 @@ static int card_rules(struct html *h, const cJSON *it, size_t slot)
 		TRY(tk_buf_printf(h->out, " <span class=\"sev\">%s ", L(h, "重要度:", "severity:")));
 		TRY(esc(h, tk_r_f_str(h->report, f, "severity")));
 		TRY(put(h, "</span></p>\n"));
-		if (*seen_in) {
-			char buf[160];
-			snprintf(buf, sizeof(buf), h->en ? "Same findings as item %s above." : "対象と観測事実は通番 %s と同じです。", seen_in);
-			TRY(put(h, "<p class=\"note\">"));
-			TRY(esc(h, buf));
-			TRY(put(h, "</p></div>\n"));
-			continue;
-		}
 		cJSON_AddStringToObject(h->detailed, fx->rule, no);
 		TRY(tk_buf_printf(h->out, "<table class=\"tg small\"><thead><tr><th>%s</th><th>%s</th></tr></thead><tbody>\n",
 				  L(h, "対象", "Target"), L(h, "観測事実", "Observed facts")));
@@ -409,7 +519,7 @@ static int card_rules(struct html *h, const cJSON *it, size_t slot)
 				TRY(esc(h, tk_r_str(ev, "message")));
 				cJSON_Delete(ev);
 			} else {
-				rc = fields(h, ev, 24);
+				rc = fields(h, ev, 16);
 				cJSON_Delete(ev);
 				if (rc)
 					goto out;
@@ -426,8 +536,22 @@ static int card_rules(struct html *h, const cJSON *it, size_t slot)
 		TRY(basis_text(h, tk_r_f_str(h->report, f, "basis")));
 		TRY(put(h, "</p></div>\n"));
 	}
+	cJSON_ArrayForEach(g, same)
+	{
+		TRY(put(h, "<p class=\"note\">"));
+		TRY(tk_buf_printf(h->out, h->en ? "Also found here, with the targets and facts shown under item " : "通番 "));
+		TRY(esc(h, g->string));
+		TRY(put(h, h->en ? ": " : " と同じ対象・観測事実で次も該当: "));
+		cJSON_ArrayForEach(t, g)
+		{
+			TRY(put(h, t == g->child ? "" : h->en ? "; " : "、"));
+			TRY(esc(h, t->valuestring));
+		}
+		TRY(put(h, "</p>\n"));
+	}
 out:
 	cJSON_Delete(done);
+	cJSON_Delete(same);
 	return rc;
 }
 
@@ -538,7 +662,7 @@ static int sec_manual(struct html *h)
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(h->report, "items")) if (strcmp(tk_r_str(it, "status"), "manual") == 0) n++;
 	if (!n)
 		return TK_OK;
-	TRY(tk_buf_printf(h->out, "<section class=\"manual\">\n<h2>%s（%d）</h2>\n<p class=\"ask\">", L(h, "接続先の回答が必要な項目", "Items that need the partner's answer"), n));
+	TRY(tk_buf_printf(h->out, "<section class=\"manual\">\n<h2>%s%d%s</h2>\n<p class=\"ask\">", L(h, "接続先の回答が必要な項目（", "Items that need the partner's answer ("), n, L(h, "）", ")")));
 	TRY(esc(h, L(h, "次の項目は自動点検の対象外です。API接続先の回答（対応状況と根拠資料）を求めてください。",
 		     "tenken cannot check these items: ask the partner for its answer (what it does, and the document that shows it).")));
 	TRY(tk_buf_printf(h->out, "</p>\n<table class=\"small\"><thead><tr><th style=\"width:4em\">%s</th><th>%s</th><th style=\"width:22%%\">%s</th><th style=\"width:30%%\">%s</th></tr></thead><tbody>\n",
@@ -716,8 +840,17 @@ static int related_cell(struct html *h, const cJSON *it)
 		gloss = tk_r_str(cJSON_GetObjectItemCaseSensitive(gl, name), "en");
 		TRY(put(h, x == cJSON_GetObjectItemCaseSensitive(it, "related")->child ? "" : "<br>"));
 		TRY(esc(h, h->en && *gloss ? gloss : name));
-		if (sp) {
-			TRY(put(h, h->en ? ": " : "　"));
+		if (sp && h->en) {
+			struct tk_buf e;
+			tk_buf_init(&e, 1 << 16);
+			english_only(sp + 1, &e);
+			TRY(put(h, ": "));
+			rc = esc(h, e.data ? e.data : "");
+			tk_buf_free(&e);
+			if (rc)
+				goto out;
+		} else if (sp) {
+			TRY(put(h, "　"));
 			TRY(esc(h, sp + 1));
 		}
 	}
@@ -725,8 +858,9 @@ out:
 	return rc;
 }
 
-/* 課題認識 and 課題への対応計画 of one item, once per rule. */
-static int issue_cells(struct html *h, size_t slot)
+/* 課題認識 and 課題への対応計画 of one item, once per rule; an item with an
+ * action card refers to it for the remediation instead of repeating it. */
+static int issue_cells(struct html *h, size_t slot, const char *carded)
 {
 	cJSON *seen = cJSON_CreateObject();
 	struct tk_buf plan;
@@ -753,7 +887,13 @@ static int issue_cells(struct html *h, size_t slot)
 			tk_buf_printf(&plan, "%s%s", plan.len ? "\n" : "", tk_r_f_remediation(h->report, fx->f, h->lang));
 	}
 	TRY(put(h, "</td><td class=\"pre\">"));
-	TRY(esc(h, plan.data ? plan.data : ""));
+	if (carded && plan.len) {
+		char ref[128];
+		snprintf(ref, sizeof(ref), h->en ? "See item %s under \"Items that need action\"." : "「要対応の項目」通番 %s を参照。", carded);
+		TRY(esc(h, ref));
+	} else {
+		TRY(esc(h, plan.data ? plan.data : ""));
+	}
 	TRY(put(h, "</td>"));
 out:
 	tk_buf_free(&plan);
@@ -805,39 +945,63 @@ static int checklist_row(struct html *h, const cJSON *it)
 		}
 	}
 	TRY(put(h, "</td>"));
-	TRY(issue_cells(h, slot));
+	{
+		static const char *const carded[] = {"fail", "incomplete", "waived", "pass_warn"};
+		size_t k;
+		bool has = false;
+		for (k = 0; k < TK_ARRAY_LEN(carded); k++)
+			has = has || strcmp(st, carded[k]) == 0;
+		TRY(issue_cells(h, slot, has ? no : NULL));
+	}
 	TRY(put(h, "<td>"));
 	TRY(related_cell(h, it));
-	TRY(put(h, "</td><td class=\"pre\">"));
-	if (!h->en)
+	TRY(put(h, "</td>"));
+	if (h->notes) {
+		TRY(put(h, "<td class=\"pre\">"));
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(it, "notes")) if (cJSON_IsString(x))
 		{
 			TRY(esc(h, x->valuestring));
 			TRY(put(h, "\n"));
 		}
-	TRY(put(h, "</td></tr>\n"));
+		TRY(put(h, "</td>"));
+	}
+	TRY(put(h, "</tr>\n"));
 out:
 	return rc;
+}
+
+/* Does any item carry notes (備考)? English reports leave the Japanese-only notes out. */
+static bool has_notes(const struct html *h)
+{
+	const cJSON *it;
+	if (h->en)
+		return false;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(h->report, "items")) if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(it, "notes")) > 0) return true;
+	return false;
 }
 
 static int sec_checklist(struct html *h)
 {
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h->report, "checklist"), "columns"), h->lang);
-	static const int width[] = {4, 9, 17, 7, 14, 17, 16, 10, 6};
+	static const int with_notes[] = {3, 8, 16, 7, 12, 16, 10, 16, 12};
+	static const int without[] = {3, 10, 19, 9, 12, 17, 11, 19, 0};
+	const int *width;
 	const cJSON *it;
 	int rc, k;
-	TRY(tk_buf_printf(h->out, "<section class=\"checklist\">\n<details>\n<summary>%s（%d）</summary>\n",
-			  L(h, "チェックリスト全項目", "The whole checklist"),
-			  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(h->report, "items"))));
+	h->notes = has_notes(h);
+	width = h->notes ? with_notes : without;
+	TRY(tk_buf_printf(h->out, "<section class=\"checklist\">\n<details>\n<summary>%s%d%s</summary>\n",
+			  L(h, "チェックリスト全項目（", "The whole checklist ("),
+			  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(h->report, "items")), L(h, "）", ")")));
 	TRY(put(h, "<table class=\"cl\"><colgroup>"));
-	for (k = 0; k < 9; k++)
+	for (k = 0; k < (h->notes ? 9 : 8); k++)
 		TRY(tk_buf_printf(h->out, "<col style=\"width:%d%%\">", width[k]));
 	TRY(put(h, "</colgroup><thead><tr>"));
-	/* the checklist's own columns; 関連規定 and 関連規定箇所 paired in one cell */
+	/* the checklist's own columns; 関連規定 and 関連規定箇所 paired in one cell; 備考 only when there are notes */
 	for (k = 0; k < 10; k++) {
 		const cJSON *c = cJSON_GetArrayItem(cols, k);
-		if (k == 8)
+		if (k == 8 || (k == 9 && !h->notes))
 			continue;
 		TRY(put(h, "<th>"));
 		TRY(esc(h, cJSON_IsString(c) ? c->valuestring : ""));
@@ -851,7 +1015,14 @@ static int sec_checklist(struct html *h)
 	TRY(put(h, "</tr></thead>\n<tbody>\n"));
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(h->report, "items"))
 		TRY(checklist_row(h, it));
-	TRY(put(h, "</tbody></table>\n</details>\n</section>\n"));
+	TRY(put(h, "</tbody></table>\n"));
+	if (h->en && !h->notes) {
+		TRY(put(h, "<p class=\"note\">"));
+		TRY(esc(h, "Section identifiers of the FISC guidelines (such as 続4) are kept as the standard writes them; "
+			   "the Japanese report and checklist.csv carry the section titles and the card checklist's notes."));
+		TRY(put(h, "</p>\n"));
+	}
+	TRY(put(h, "</details>\n</section>\n"));
 out:
 	return rc;
 }
@@ -877,7 +1048,7 @@ static int observed_facts(struct html *h, const char *target)
 			cJSON_AddItemToObject(facts, k->string, cJSON_Duplicate(k, true));
 		}
 		TRY(tk_buf_printf(h->out, "<p class=\"note\">%s (%s)</p>", L(h, "観測値", "Observed"), tk_r_str(o, "probe")));
-		rc = fields(h, facts, 40);
+		rc = fields(h, facts, 16);
 		cJSON_Delete(facts);
 		if (rc)
 			goto out;
@@ -886,26 +1057,51 @@ out:
 	return rc;
 }
 
+/* A target's findings: problems as rows with the facts judged; passes on one line. */
 static int target_findings(struct html *h, const cJSON *list)
 {
 	const cJSON *x;
-	int rc, n = 0;
-	TRY(tk_buf_printf(h->out, "<table class=\"small\"><thead><tr><th style=\"width:38%%\">%s</th><th style=\"width:9em\">%s</th><th>%s</th></tr></thead><tbody>\n",
-			  L(h, "ルール", "Rule"), L(h, "結果", "Result"), L(h, "判定に使った事実", "Facts judged")));
+	int rc = TK_OK, n = 0, npass = 0;
+	bool table = false;
 	cJSON_ArrayForEach(x, list)
 	{
-		const cJSON *f = x;
+		if (strcmp(tk_r_str(x, "status"), "pass") == 0 && !cJSON_GetObjectItemCaseSensitive(x, "waiver")) {
+			npass++;
+			continue;
+		}
 		if (n++ >= FINDINGS_PER_TARGET)
 			break;
+		if (!table) {
+			TRY(tk_buf_printf(h->out, "<table class=\"small\"><thead><tr><th style=\"width:38%%\">%s</th><th style=\"width:9em\">%s</th><th>%s</th></tr></thead><tbody>\n",
+					  L(h, "ルール", "Rule"), L(h, "結果", "Result"), L(h, "判定に使った事実", "Facts judged")));
+			table = true;
+		}
 		TRY(put(h, "<tr><td>"));
-		TRY(esc(h, tk_r_f_title(h->report, f, h->lang)));
+		TRY(esc(h, tk_r_f_title(h->report, x, h->lang)));
 		TRY(put(h, "</td><td>"));
-		TRY(badge(h, cJSON_GetObjectItemCaseSensitive(f, "waiver") ? "waived" : tk_r_str(f, "status")));
+		TRY(badge(h, cJSON_GetObjectItemCaseSensitive(x, "waiver") ? "waived" : tk_r_str(x, "status")));
 		TRY(put(h, "</td><td>"));
-		TRY(fields(h, cJSON_GetObjectItemCaseSensitive(f, "evidence"), 12));
+		if (strcmp(tk_r_str(x, "status"), "error") == 0)
+			TRY(esc(h, tk_r_str(cJSON_GetObjectItemCaseSensitive(x, "evidence"), "message")));
+		else
+			TRY(fields(h, cJSON_GetObjectItemCaseSensitive(x, "evidence"), 12));
 		TRY(put(h, "</td></tr>\n"));
 	}
-	TRY(put(h, "</tbody></table>\n"));
+	if (table)
+		TRY(put(h, "</tbody></table>\n"));
+	if (npass) {
+		TRY(put(h, "<p class=\"note\">"));
+		TRY(badge(h, "pass"));
+		TRY(put(h, " "));
+		cJSON_ArrayForEach(x, list)
+		{
+			if (strcmp(tk_r_str(x, "status"), "pass") != 0 || cJSON_GetObjectItemCaseSensitive(x, "waiver"))
+				continue;
+			TRY(esc(h, tk_r_f_title(h->report, x, h->lang)));
+			TRY(put(h, --npass ? "; " : ""));
+		}
+		TRY(put(h, "</p>\n"));
+	}
 out:
 	return rc;
 }
@@ -923,8 +1119,8 @@ static int sec_targets(struct html *h)
 			arr = cJSON_AddArrayToObject(targets, t);
 		cJSON_AddItemReferenceToArray(arr, (cJSON *)f);
 	}
-	TRY(tk_buf_printf(h->out, "<section class=\"targets\">\n<details>\n<summary>%s（%d）</summary>\n",
-			  L(h, "対象別の詳細", "Per-target detail"), cJSON_GetArraySize(targets)));
+	TRY(tk_buf_printf(h->out, "<section class=\"targets\">\n<details>\n<summary>%s%d%s</summary>\n",
+			  L(h, "対象別の詳細（", "Per-target detail ("), cJSON_GetArraySize(targets), L(h, "）", ")")));
 	cJSON_ArrayForEach(tg, targets)
 	{
 		if (n++ >= MAX_TARGETS_DETAIL) {
@@ -1009,6 +1205,27 @@ out:
 	return rc;
 }
 
+/* The seed file names a basis cites ("NNN_<hex>.txt"), comma-separated. */
+static int source_files(struct html *h, const char *basis)
+{
+	const char *p = basis;
+	int rc = TK_OK, n = 0;
+	while ((p = strstr(p, ".txt"))) {
+		const char *q = p;
+		while (q > basis && ((q[-1] >= '0' && q[-1] <= '9') || (q[-1] >= 'a' && q[-1] <= 'f') || q[-1] == '_'))
+			q--;
+		if (p - q >= 5) {
+			char name[64];
+			snprintf(name, sizeof(name), "%.*s", (int)(p - q + 4), q);
+			TRY(put(h, n++ ? ", " : ""));
+			TRY(esc(h, name));
+		}
+		p += 4;
+	}
+out:
+	return rc;
+}
+
 /* Rules with a finding in this report: id, source file, the basis as written (seed file names). */
 static int appendix_rules(struct html *h)
 {
@@ -1017,7 +1234,7 @@ static int appendix_rules(struct html *h)
 	int rc;
 	TRY(tk_buf_printf(h->out, "<h3>%s</h3>\n<table class=\"small\"><thead><tr><th style=\"width:22%%\">%s</th><th style=\"width:16%%\">%s</th><th>%s</th></tr></thead><tbody>\n",
 			  L(h, "ルールと根拠（内部参照）", "Rules and their basis (internal references)"), L(h, "ルールID", "Rule id"),
-			  L(h, "定義ファイル", "Defined in"), L(h, "根拠（原文の参照）", "Basis (as referenced)")));
+			  L(h, "定義ファイル", "Defined in"), L(h, "根拠の原典ファイル", "Source files of its basis")));
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(h->report, "findings"))
 	{
 		const char *id = tk_r_str(f, "rule"), *file = tk_r_str(tk_r_rule_of(h->report, f), "file");
@@ -1028,10 +1245,10 @@ static int appendix_rules(struct html *h)
 		TRY(put(h, "<tr><td class=\"mono tok\">"));
 		TRY(esc(h, id));
 		TRY(put(h, "</td><td class=\"mono tok\">"));
-		snprintf(path, sizeof(path), "%s%s", *file ? "rules/rules/" : "", file);
+		snprintf(path, sizeof(path), "%s%s", *file ? "rules/" : "", file);
 		TRY(esc(h, path));
-		TRY(put(h, "</td><td class=\"tok\">"));
-		TRY(esc(h, tk_r_f_str(h->report, f, "basis")));
+		TRY(put(h, "</td><td class=\"mono tok\">"));
+		TRY(source_files(h, tk_r_f_str(h->report, f, "basis")));
 		TRY(put(h, "</td></tr>\n"));
 	}
 	TRY(put(h, "</tbody></table>\n"));
@@ -1055,11 +1272,11 @@ out:
 
 static int appendix_probes(struct html *h)
 {
-	const cJSON *c, *t;
+	const cJSON *c;
 	int rc;
 	TRY(tk_buf_printf(h->out, "<h3>%s</h3>\n<table class=\"small\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
 			  L(h, "プローブと点検対象", "Probes and targets as scanned"), L(h, "プローブ", "Probe"), L(h, "状態", "Status"),
-			  L(h, "所要時間", "Duration"), L(h, "対象", "Targets")));
+			  L(h, "所要時間", "Duration"), L(h, "対象数", "Targets")));
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(h->report, "probes"))
 	{
 		TRY(put(h, "<tr><td>"));
@@ -1070,17 +1287,9 @@ static int appendix_probes(struct html *h)
 			TRY(put(h, ": "));
 			TRY(esc(h, tk_r_str(c, "error")));
 		}
-		TRY(tk_buf_printf(h->out, "</td><td>%d ms</td><td class=\"mono tok\">", tk_r_int(c, "duration_ms", 0)));
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(c, "targets"))
-		{
-			char *s = cJSON_IsString(t) ? NULL : cJSON_PrintUnformatted(t);
-			rc = esc(h, cJSON_IsString(t) ? t->valuestring : s ? s : "");
-			cJSON_free(s);
-			if (rc)
-				goto out;
-			TRY(put(h, "<br>"));
-		}
-		TRY(put(h, "</td></tr>\n"));
+		/* the targets themselves are the headings of the per-target detail */
+		TRY(tk_buf_printf(h->out, "</td><td>%d ms</td><td>%d</td></tr>\n", tk_r_int(c, "duration_ms", 0),
+				  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c, "targets"))));
 	}
 	TRY(put(h, "</tbody></table>\n"));
 out:
