@@ -15,6 +15,7 @@
  * SVG, no scripts. All report text is escaped. The first error stops the
  * rendering (TRY).
  */
+#define _GNU_SOURCE /* memmem */
 #include "report.h"
 #include "rutil.h"
 
@@ -354,7 +355,49 @@ static void english_only(const char *in, struct tk_buf *b)
 	}
 }
 
-/* A seed passage for the reader: seed file names replaced by the documents' titles. */
+/* Does s hold Japanese text? */
+static bool has_cjk(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		bool c;
+		i += u8char(s + i, &c);
+		if (c)
+			return true;
+	}
+	return false;
+}
+
+/* The item references of a Japanese passage, in English: "item 26 (note 3)". */
+static void refs_of(const char *p, size_t n, struct tk_buf *b)
+{
+	const char *end = p + n;
+	while (p < end) {
+		const char *q = p + 6;
+		if ((size_t)(end - p) > 6 && strncmp(p, "通番", 6) == 0 && *q >= '0' && *q <= '9') {
+			tk_buf_puts(b, ", item ");
+			while (q < end && *q >= '0' && *q <= '9')
+				tk_buf_append(b, q++, 1);
+			p = q;
+			continue;
+		}
+		if ((size_t)(end - p) > 3 && strncmp(p, "注", 3) == 0 && p[3] >= '0' && p[3] <= '9') {
+			tk_buf_puts(b, " (note ");
+			for (q = p + 3; q < end && *q >= '0' && *q <= '9'; q++)
+				tk_buf_append(b, q, 1);
+			tk_buf_puts(b, ")");
+			p = q;
+			continue;
+		}
+		p++;
+	}
+}
+
+/*
+ * A rule's basis for the reader: seed file names replaced by the documents'
+ * titles. In English, a ";"-separated part that quotes Japanese becomes the
+ * document's title and its item references; English parts stay as written.
+ */
 static int basis_text(struct html *h, const char *basis)
 {
 	const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h->report, "sources"), "sources");
@@ -363,27 +406,44 @@ static int basis_text(struct html *h, const char *basis)
 	int rc;
 	tk_buf_init(&b, 1 << 20);
 	while (*p) {
+		const char *semi = strchr(p, ';'), *end = semi ? semi : p + strlen(p), *q = p;
 		const cJSON *s, *hit = NULL;
-		cJSON_ArrayForEach(s, srcs) if (strncmp(p, s->string, strlen(s->string)) == 0) hit = s;
-		if (hit) {
-			tk_buf_printf(&b, h->en ? "%s: " : "%s ", tk_r_i18n(hit, h->lang, h->lang));
-			p += strlen(hit->string);
-			while (*p == ' ')
-				p++;
-		} else {
-			tk_buf_append(&b, p, 1);
-			p++;
+		while (*q == ' ')
+			q++;
+		cJSON_ArrayForEach(s, srcs) if (strncmp(q, s->string, strlen(s->string)) == 0) hit = s;
+		if (memmem(q, (size_t)(end - q), "rules/", 6)) {
+			/* a path into rules/ (e.g. a table) is an internal reference: appendix only */
+			p = semi ? semi + 1 : end;
+			continue;
 		}
+		if (b.len)
+			tk_buf_puts(&b, "; ");
+		if (hit) {
+			tk_buf_puts(&b, tk_r_i18n(hit, h->lang, h->lang));
+			q += strlen(hit->string);
+		}
+		if (h->en && has_cjk(q, (size_t)(end - q))) {
+			size_t at = b.len;
+			refs_of(q, (size_t)(end - q), &b);
+			if (!hit && b.len > at) {
+				/* no document named in this part: drop the leading ", " / " " */
+				size_t cut = b.data[at] == ',' ? 2 : b.data[at] == ' ' ? 1 : 0;
+				memmove(b.data + at, b.data + at + cut, b.len - at - cut + 1);
+				b.len -= cut;
+			} else if (!hit && b.len >= 2) {
+				b.len -= 2;   /* nothing to say for this part: undo "; " */
+				b.data[b.len] = '\0';
+			}
+		} else {
+			if (hit)
+				tk_buf_puts(&b, " ");
+			while (q < end && *q == ' ')
+				q++;
+			tk_buf_append(&b, q, (size_t)(end - q));
+		}
+		p = semi ? semi + 1 : end;
 	}
-	if (h->en && b.data) {
-		struct tk_buf e;
-		tk_buf_init(&e, 1 << 20);
-		english_only(b.data, &e);
-		rc = esc(h, e.data ? e.data : "");
-		tk_buf_free(&e);
-	} else {
-		rc = esc(h, b.data ? b.data : "");
-	}
+	rc = esc(h, b.data ? b.data : "");
 	tk_buf_free(&b);
 	return rc;
 }
