@@ -772,7 +772,7 @@ static int trend_count(const cJSON *h, const char *st)
 	return tk_r_int(c, st, 0);
 }
 
-/* "MM-DD HH:MM" in JST: bars of the same day are told apart by their time. */
+/* "MM-DD HH:MM:SS" in JST: bars of the same day are told apart by their time. */
 static void bar_label(const char *started, char *buf, size_t size, bool with_date)
 {
 	time_t t;
@@ -783,7 +783,7 @@ static void bar_label(const char *started, char *buf, size_t size, bool with_dat
 	}
 	t += 9 * 3600;
 	gmtime_r(&t, &j);
-	strftime(buf, size, with_date ? "%Y-%m-%d %H:%M" : "%m-%d %H:%M", &j);
+	strftime(buf, size, with_date ? "%Y-%m-%d %H:%M:%S" : "%m-%d %H:%M:%S", &j);
 }
 
 static int trend_bar(struct html *h, const cJSON *e, double x, double bw, double scale, int base)

@@ -360,6 +360,8 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 	else if (strcmp(st, "not_applicable") == 0)
 		tk_buf_printf(&s, "%s%s", en ? "[Not applicable] " : "【対象外】",
 			      *tk_r_str(item, "justification") ? tk_r_str(item, "justification") : tk_r_str(item, "reason"));
+	else if (strcmp(st, "pass") == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "with_warnings")))
+		tk_buf_puts(&s, en ? "[Automated check: pass with warnings]" : "【自動点検: 適合（注意あり）】");
 	else
 		tk_buf_printf(&s, en ? "[Automated check: %s]" : "【自動点検: %s】", tk_r_status_label(st, lang));
 	for (k = 0; k < nmine; k++) {
@@ -435,7 +437,8 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 	}
 
 	/* 備考 */
-	tk_buf_printf(&rem, "status=%s", st);
+	tk_buf_printf(&rem, "status=%s%s", st,
+		      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "with_warnings")) ? " (with_warnings)" : "");
 	if (*tk_r_str(item, "reason"))
 		tk_buf_printf(&rem, "\n%s", tk_r_str(item, "reason"));
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(item, "rules")) > 0) {
