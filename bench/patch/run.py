@@ -155,11 +155,17 @@ def generate(d, entries, rng):
     return len(cves), sum(len(v) for v in tracker.values())
 
 
+CPU = []  # CPU seconds (user + system) of each timed tenken run: transfers across loaded machines
+
+
 def run_timed(cmd, **kw):
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.monotonic()
     r = subprocess.run(cmd, capture_output=True, text=True, **kw)
     wall = time.monotonic() - t
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime))
     # ru_maxrss of children is the max over all children so far: run the biggest first or read /proc
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return r, wall, max(before, after)
@@ -205,6 +211,7 @@ def main():
     results = {}
     for name in ("tracker", "tracker+nvd"):
         walls, probe_ms, report_bytes, hist_bytes = [], [], [], []
+        del CPU[:]
         vuln = None
         state = os.path.join(d, "state-%s" % name)
         for i in range(a.repeat):
@@ -231,9 +238,9 @@ def main():
               "%d vulnerable (package, CVE): %d fixable, %d without fix"
               % (name, statistics.median(walls), min(walls), statistics.median(probe_ms), rss / 1024, len(vuln),
                  sum(1 for v in vuln if v[2]), sum(1 for v in vuln if not v[2])))
-        print("  report.json %.2f MiB (%d findings), stored in the history %.2f MiB per scan"
+        print("  report.json %.2f MiB (%d findings), stored in the history %.2f MiB per scan; scan CPU median %.3f s"
               % (statistics.median(report_bytes) / 1048576, len(rep["findings"]),
-                 statistics.median(hist_bytes) / 1048576))
+                 statistics.median(hist_bytes) / 1048576, statistics.median(CPU)))
     if shutil.which("debsecan"):
         walls = []
         out = None
