@@ -109,7 +109,7 @@ def test_history(p, tmp):
     v = verify(state, os.path.join(outs[3], "report.json"))
     R.check(v.returncode == 0 and "stored scan #4" in v.stdout, "verify FILE on --out's report.json uses the stored signature")
     copy = os.path.join(tmp, "copy.json")
-    open(copy, "wb").write(open(os.path.join(outs[3], "report.json"), "rb").read().replace(b'"complete":\ttrue', b'"complete":\tfalse'))
+    open(copy, "wb").write(open(os.path.join(outs[3], "report.json"), "rb").read().replace(b'"complete":true', b'"complete":false'))
     v = verify(state, copy)
     R.check(v.returncode == 1 and "modified" in v.stdout, "verify FILE on an edited copy of report.json: modified")
 
