@@ -320,6 +320,68 @@ void tk_r_index_free(struct tk_r_index *ix)
 	memset(ix, 0, sizeof(*ix));
 }
 
+/* 関連規定 / 関連規定箇所: "規定 箇所" split at the first space, line by line. */
+static void related_text(const cJSON *item, struct tk_buf *rel, struct tk_buf *sec)
+{
+	const cJSON *x;
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "related"))
+	{
+		const char *r = cJSON_IsString(x) ? x->valuestring : "", *sp = strchr(r, ' ');
+		if (sp) {
+			tk_buf_printf(rel, "%s%.*s", rel->len ? "\n" : "", (int)(sp - r), r);
+			tk_buf_printf(sec, "%s%s", sec->len ? "\n" : "", sp + 1);
+		} else {
+			tk_buf_printf(rel, "%s%s", rel->len ? "\n" : "", r);
+			tk_buf_printf(sec, "%s-", sec->len ? "\n" : "");
+		}
+	}
+}
+
+/* A manual item's reason in the report's language (from reason_code; report/1: the English text). */
+static const char *reason_text(const cJSON *item, bool en)
+{
+	const char *code = tk_r_str(item, "reason_code");
+	if (strcmp(code, "no_rule") == 0)
+		return en ? "no rule covers this item: the partner's answer is needed"
+			  : "この項目を判定するルールはありません。API接続先の回答が必要です。";
+	if (strcmp(code, "not_configured") == 0)
+		return en ? "no mapped rule was evaluated (its probes were not configured): the partner's answer is needed"
+			  : "対応するルールのプローブが設定されていないため判定していません。API接続先の回答が必要です。";
+	return tk_r_str(item, "reason");
+}
+
+/* 備考: status, reason, the rules mapped to the item, the basis of each, self-declaration, notes. */
+static void remarks_text(const struct tk_r_index *ix, const cJSON *item, const size_t *mine, size_t nmine, bool en,
+			 struct tk_buf *rem)
+{
+	const cJSON *x, *rules = cJSON_GetObjectItemCaseSensitive(item, "rules");
+	cJSON *bases = cJSON_CreateObject();
+	size_t k;
+	tk_buf_printf(rem, "status=%s%s", tk_r_str(item, "status"),
+		      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "with_warnings")) ? " (with_warnings)" : "");
+	if (*reason_text(item, en))
+		tk_buf_printf(rem, "\n%s", reason_text(item, en));
+	if (cJSON_GetArraySize(rules) > 0) {
+		tk_buf_puts(rem, en ? "\nrules: " : "\nルール: ");
+		cJSON_ArrayForEach(x, rules)
+			tk_buf_printf(rem, "%s%s", x == rules->child ? "" : ", ", cJSON_IsString(x) ? x->valuestring : "");
+	}
+	for (k = 0; k < nmine; k++) {
+		const struct tk_r_finding *fx = &ix->f[mine[k]];
+		if (!*fx->basis || cJSON_GetObjectItemCaseSensitive(bases, fx->rule))
+			continue;
+		cJSON_AddTrueToObject(bases, fx->rule);
+		tk_buf_printf(rem, en ? "\nbasis (%s): %s" : "\n根拠 (%s): %s", fx->rule, fx->basis);
+	}
+	cJSON_Delete(bases);
+	if (cJSON_GetObjectItemCaseSensitive(item, "attestation"))
+		tk_buf_puts(rem, en ? "\nself-declared answer imported from the partner's checklist"
+				    : "\n自己申告（接続先記入のチェックリストより）");
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "notes"))
+		if (cJSON_IsString(x))
+			tk_buf_printf(rem, "\n%s", x->valuestring);
+}
+
 int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *lang, size_t max_findings,
 		   struct tk_r_item_text *out)
 {
@@ -423,47 +485,8 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 				      tk_r_str(att, "plan"));
 	}
 
-	/* 関連規定 / 関連規定箇所: "規定 箇所" split at the first space */
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "related"))
-	{
-		const char *r = cJSON_IsString(x) ? x->valuestring : "", *sp = strchr(r, ' ');
-		if (sp) {
-			tk_buf_printf(&rel, "%s%.*s", rel.len ? "\n" : "", (int)(sp - r), r);
-			tk_buf_printf(&sec, "%s%s", sec.len ? "\n" : "", sp + 1);
-		} else {
-			tk_buf_printf(&rel, "%s%s", rel.len ? "\n" : "", r);
-			tk_buf_printf(&sec, "%s-", sec.len ? "\n" : "");
-		}
-	}
-
-	/* 備考 */
-	tk_buf_printf(&rem, "status=%s%s", st,
-		      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "with_warnings")) ? " (with_warnings)" : "");
-	if (*tk_r_str(item, "reason"))
-		tk_buf_printf(&rem, "\n%s", tk_r_str(item, "reason"));
-	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(item, "rules")) > 0) {
-		tk_buf_puts(&rem, en ? "\nrules: " : "\nルール: ");
-		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "rules"))
-			tk_buf_printf(&rem, "%s%s", x == cJSON_GetObjectItemCaseSensitive(item, "rules")->child ? "" : ", ",
-				      cJSON_IsString(x) ? x->valuestring : "");
-	}
-	{
-		cJSON *bases = cJSON_CreateObject();
-		for (k = 0; k < nmine; k++) {
-			const struct tk_r_finding *fx = &ix->f[mine[k]];
-			if (!*fx->basis || cJSON_GetObjectItemCaseSensitive(bases, fx->rule))
-				continue;
-			cJSON_AddTrueToObject(bases, fx->rule);
-			tk_buf_printf(&rem, en ? "\nbasis (%s): %s" : "\n根拠 (%s): %s", fx->rule, fx->basis);
-		}
-		cJSON_Delete(bases);
-	}
-	if (att)
-		tk_buf_puts(&rem, en ? "\nself-declared answer imported from the partner's checklist"
-				     : "\n自己申告（接続先記入のチェックリストより）");
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "notes"))
-		if (cJSON_IsString(x))
-			tk_buf_printf(&rem, "\n%s", x->valuestring);
+	related_text(item, &rel, &sec);
+	remarks_text(ix, item, mine, nmine, en, &rem);
 	cJSON_Delete(seen_rules);
 
 	out->status_text = steal_or_empty(&s);
