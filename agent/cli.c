@@ -398,7 +398,11 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
-	tk_report_recount(report);
+	if ((rc = tk_verdict_apply(report))) {
+		tk_seterr(&err, rc, "out of memory");
+		fprintf(stderr, "tenken: %s\n", err.msg);
+		goto out;
+	}
 	if ((rc = render_and_store(report, o, hist, cfg->partner_id, &err))) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
@@ -411,21 +415,7 @@ int tk_cli_scan_run(const struct tk_scan_opts *o)
 			print_items(report);
 		print_summary(report, o->out_dir);
 	}
-	{
-		const cJSON *g = cJSON_GetObjectItemCaseSensitive(report, "gate");
-		const char *verdict = cJSON_GetObjectItemCaseSensitive(g, "verdict")->valuestring;
-		bool complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete"));
-		if (o->gate) {
-			if (strcmp(verdict, "fail") == 0)
-				exit_code = TK_EXIT_FAIL;
-			else if (!complete && !o->allow_incomplete)
-				exit_code = TK_EXIT_INCOMPLETE;
-			else
-				exit_code = TK_EXIT_OK;
-		} else {
-			exit_code = complete ? TK_EXIT_OK : TK_EXIT_INCOMPLETE;
-		}
-	}
+	exit_code = tk_verdict_exit(report, o->gate, o->allow_incomplete);
 out:
 	cJSON_Delete(report);
 	tk_history_close(hist);

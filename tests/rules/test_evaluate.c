@@ -173,6 +173,8 @@ static void test_item_statuses(void **state)
 	/* 5: no rule maps to it -> manual */
 	assert_string_equal(status(&w, "5"), "manual");
 	assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason")->valuestring, "no rule covers"));
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason_code")->valuestring, "no_rule");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "4"), "reason_code")->valuestring, "not_configured");
 	/* 6: C errored, W warned: an error and no failure -> incomplete */
 	assert_string_equal(status(&w, "6"), "incomplete");
 	unload(&w);
@@ -197,9 +199,24 @@ static void test_finding_fields(void **state)
 	assert_int_equal(n, 5);
 	assert_non_null(a);
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "status")->valuestring, "fail");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "severity")->valuestring, "high");
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "target")->valuestring, "t1");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "remediation")->valuestring, "fix it");
+	/* the rule's texts are not repeated on the finding: they are in the catalogue */
+	assert_null(cJSON_GetObjectItemCaseSensitive(a, "severity"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(a, "remediation"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(a, "title"));
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(a, "observation")->valueint, 0);
+	{
+		cJSON *cat = tk_rules_catalogue(w.rs);
+		const cJSON *ra = cJSON_GetObjectItemCaseSensitive(cat, "A");
+		assert_non_null(ra);
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(ra, "severity")->valuestring, "high");
+		assert_string_equal(
+			cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ra, "remediation"), "en")->valuestring,
+			"fix it");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(ra, "effect")->valuestring, "fail");
+		cJSON_Delete(cat);
+	}
+	/* evidence: the facts the rule judged */
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "evidence"), "v")->valueint, 50);
 	assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "items"), "t1"), 0)->valueint, 1);
 	unload(&w);
@@ -227,6 +244,9 @@ static void test_tailoring_changes_outcomes(void **state)
 	assert_string_equal(status(&w, "3"), "manual");
 	assert_string_equal(status(&w, "6"), "pass");
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "counts"), "warn")->valueint, 1);
+	/* ... told apart from a clean pass */
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "with_warnings")));
+	assert_null(cJSON_GetObjectItemCaseSensitive(item(&w, "1"), "with_warnings"));
 	/* the bank's own item, mapped to E (which fails) */
 	assert_int_equal(cJSON_GetArraySize(w.items), 7);
 	assert_string_equal(status(&w, "B-1"), "fail");
