@@ -313,7 +313,8 @@ static int export_partner(struct tk_history *h, const char *partner, const char 
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, jstr(r, "file"));
 		snprintf(name, sizeof(name), "reports/%08lld.json", seq);
-		if ((rc = tk_read_file(path, MAX_FILE, &text, &len, err)))
+		/* the bundle carries the report as signed: uncompressed, whatever the store keeps */
+		if ((rc = tk_history_read_report(path, &text, &len, err)))
 			goto done;
 		rc = tar_add(&t, name, text, len, 0644, err);
 		rep = cJSON_ParseWithLength(text, len);

@@ -32,6 +32,9 @@ import sys
 import tempfile
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tkharness import expand_finding  # noqa: E402
+
 TENKEN = os.environ.get("TENKEN_BIN", "./tenken")
 passed = failed = 0
 
@@ -65,7 +68,7 @@ def scan(tmp, name, acct, env, tailoring=None):
 
 
 def findings(rep):
-    return {f["rule"]: f for f in (rep or {}).get("findings", [])}
+    return {f["rule"]: expand_finding(rep, f) for f in (rep or {}).get("findings", [])}
 
 
 def items(rep):

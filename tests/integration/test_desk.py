@@ -144,7 +144,7 @@ def test_portfolio(p, q, tmp):
     same = True
     for pid, x in ps.items():
         f = db.execute("SELECT file FROM scans WHERE partner=? ORDER BY seq DESC LIMIT 1", (pid,)).fetchone()[0]
-        rep = json.load(open(os.path.join(state, f)))
+        rep = json.loads(read_stored(os.path.join(state, f)))
         want = {str(i["no"]): i["status"] for i in rep["items"]}
         same = same and want == x["items"] and x["verdict"] == rep["gate"]["verdict"]
         R.check(x["report"] == os.path.join(state, f) and os.path.exists(x["report"]), "%s links to its newest report" % pid)
@@ -297,6 +297,19 @@ ess_cert_id_alg = sha256
             self.up = False
 
 
+def stored(state, pid, seq):
+    """The stored report file of scan seq: <seq>.json.gz since the history compresses, else .json."""
+    base = os.path.join(state, "reports", pid, "%08d.json" % seq)
+    return base + ".gz" if os.path.exists(base + ".gz") or not os.path.exists(base) else base
+
+
+def read_stored(path):
+    import gzip
+    with open(path, "rb") as f:
+        data = f.read()
+    return gzip.decompress(data) if path.endswith(".gz") else data
+
+
 def test_tsa(p, tmp):
     import subprocess
     tsa = TSA(os.path.join(tmp, "tsa"))
@@ -304,10 +317,13 @@ def test_tsa(p, tmp):
         state = os.path.join(tmp, "tsa-state")
         tsa.configure(state)
         r = scan(p, state, os.path.join(tmp, "t1"))
-        f1 = os.path.join(state, "reports", p.id, "00000001.json")
+        f1 = stored(state, p.id, 1)
         R.check(r.returncode in (0, 1) and os.path.exists(f1 + ".tsr"), "a stored report gets its token beside it (.tsr)")
-        # the token is what `openssl ts -verify` accepts for this very file
-        v = subprocess.run(["openssl", "ts", "-verify", "-in", f1 + ".tsr", "-data", f1, "-CAfile",
+        # the token is what `openssl ts -verify` accepts for the report as signed (uncompressed)
+        plain1 = os.path.join(tmp, "00000001.json")
+        with open(plain1, "wb") as out:
+            out.write(read_stored(f1))
+        v = subprocess.run(["openssl", "ts", "-verify", "-in", f1 + ".tsr", "-data", plain1, "-CAfile",
                             os.path.join(tsa.d, "tsa-ca.pem")], capture_output=True, text=True)
         R.check(v.returncode == 0 and "Verification: OK" in v.stdout, "openssl ts -verify accepts the stored token")
         v = rl.run(["verify", p.id, "--state", state])
@@ -316,7 +332,7 @@ def test_tsa(p, tmp):
         # TSA down at scan time: the scan still stores; the missing token is recorded and verify says so
         tsa.stop()
         r = scan(p, state, os.path.join(tmp, "t2"))
-        f2 = os.path.join(state, "reports", p.id, "00000002.json")
+        f2 = stored(state, p.id, 2)
         R.check(r.returncode in (0, 1) and os.path.exists(f2) and not os.path.exists(f2 + ".tsr"),
                 "TSA unreachable: the scan still stores its report (exit %d), without a token" % r.returncode)
         R.check("no token" in r.stderr and "retried on the next run" in r.stderr, "the scan warns: " + r.stderr[-300:])
@@ -348,7 +364,7 @@ def test_tsa(p, tmp):
             # back up: the next scan stamps itself and the pending ones
             tsa2.mode = "ok"
             r = scan(p, state, os.path.join(tmp, "t5"))
-            have = [os.path.exists(os.path.join(state, "reports", p.id, "%08d.json.tsr" % i)) for i in range(1, 7)]
+            have = [os.path.exists(stored(state, p.id, i) + ".tsr") for i in range(1, 7)]
             R.check(all(have[1:]), "TSA back: the next run stores its own token and retries the pending ones (%s)" % have)
         finally:
             tsa2.stop()
@@ -360,13 +376,12 @@ def test_tsa(p, tmp):
         # a tampered token and a token for another report
         s2 = state + "-t"
         shutil.copytree(state, s2)
-        t5 = os.path.join(s2, "reports", p.id, "00000006.json.tsr")
+        t5 = stored(s2, p.id, 6) + ".tsr"
         b = bytearray(open(t5, "rb").read())
         b[-40] ^= 0xff
         open(t5, "wb").write(bytes(b))
-        shutil.copy(os.path.join(s2, "reports", p.id, "00000002.json.tsr"),
-                    os.path.join(s2, "reports", p.id, "00000003.json.tsr"))
-        os.unlink(os.path.join(s2, "reports", p.id, "00000004.json.tsr"))
+        shutil.copy(stored(s2, p.id, 2) + ".tsr", stored(s2, p.id, 3) + ".tsr")
+        os.unlink(stored(s2, p.id, 4) + ".tsr")
         v = rl.run(["verify", p.id, "--state", s2])
         R.check(v.returncode == 1 and "scan #6: timestamp token invalid" in v.stdout, "a modified token is invalid")
         R.check("scan #3: timestamp token invalid" in v.stdout, "another report's token does not cover this report")
@@ -659,7 +674,7 @@ def test_notify(p, tmp):
         R.check(n.returncode == 0 and len(rec.texts()) == 2, "and never again")
         # stale and verify failures
         later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * 86400))
-        f = os.path.join(state, "reports", "notify-pay", "00000002.json")
+        f = stored(state, "notify-pay", 2)
         os.chmod(f, 0o600)
         open(f, "a").write(" ")
         n = rl.run(["notify", "--config", nc, "--state", state, "--now", later])

@@ -10,6 +10,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tkharness import expand_finding  # noqa: E402
+
 TENKEN = os.environ.get("TENKEN_BIN", "tenken")
 SRC = os.environ.get("TENKEN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -70,7 +73,7 @@ def main():
     rep = json.load(open(os.path.join(tmp, "o", "report.json")))
 
     def f(rule, target):
-        x = [y for y in rep["findings"] if y["rule"] == rule and y["target"] == target]
+        x = [expand_finding(rep, y) for y in rep["findings"] if y["rule"] == rule and y["target"] == target]
         return x[0] if x else {}
     w = f("OS-END-OF-SUPPORT", "wheezy")
     check("Debian 7: OS-END-OF-SUPPORT fails (LTS end 2018-05-31, verified)",

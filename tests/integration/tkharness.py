@@ -178,7 +178,7 @@ def expand_finding(rep, f):
         x[k] = rule.get(k)
     ev = dict(f.get("evidence", {}))
     oi = f.get("observation")
-    if isinstance(oi, int) and f.get("status") != "error" and oi < len(rep.get("observations", [])):
+    if isinstance(oi, int) and oi < len(rep.get("observations", [])) and rep["observations"][oi].get("kind") != "error":
         o = rep["observations"][oi]
         for p in rule.get("evidence", []):
             if p not in ev:
