@@ -13,8 +13,11 @@
  * and the previous report's hash so the report can link to it), then
  * tk_history_commit (writes the report and signature atomically, inserts the
  * row, commits) or tk_history_abort. A kill at any point leaves at most an
- * unindexed file with the next seq, which verify ignores and the next scan
- * overwrites.
+ * unindexed file with the next seq, which verify notes and the next scan
+ * indexes (signed, chaining on) or removes (never signed). The next seq comes
+ * from the index and the files: a stored report is never overwritten (link(),
+ * EEXIST), whatever state the index is in; the index can be rebuilt from the
+ * files (tk_history_reindex).
  */
 #ifndef TK_HISTORY_H
 #define TK_HISTORY_H
@@ -69,5 +72,10 @@ int tk_history_find(struct tk_history *h, const char *partner, const char *id, l
 int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int *nreports, struct tk_err *err);
 /* Verify one stored report file (signature, key, index entry). */
 int tk_history_verify_file(struct tk_history *h, const char *path, FILE *out, struct tk_err *err);
+
+/* Rebuild the index from the files: every report whose signature verifies
+ * with this agent's key is indexed (by its signed hash, so that a modified file
+ * remains a finding for verify); the others are named on out and skipped. */
+int tk_history_reindex(struct tk_history *h, FILE *out, int *nindexed, int *nskipped, struct tk_err *err);
 
 #endif

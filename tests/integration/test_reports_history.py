@@ -253,8 +253,8 @@ def test_kill_loop(p, tmp):
             "killed after writing, before indexing: verify passes, the unindexed scan is not in the history")
     r = scan(p, state, out)
     after2 = json.loads(rl.run(["history", p.id, "--state", state, "--format", "json"]).stdout)
-    R.check(r.returncode == 0 and len(after2) == len(before) + 1 and verify(state, p.id).returncode == 0,
-            "the next scan replaces the leftover and the chain verifies")
+    R.check(r.returncode == 0 and len(after2) == len(before) + 2 and verify(state, p.id).returncode == 0,
+            "the next scan indexes the signed leftover (never overwrites it), stores its own, the chain verifies")
     h = json.loads(rl.run(["history", p.id, "--state", state, "--format", "json"]).stdout)
     R.check(len(h) >= completed, "every completed scan is stored (%d stored, %d completed)" % (len(h), completed))
     ok = True
@@ -271,6 +271,92 @@ def test_kill_loop(p, tmp):
     R.check(r.returncode == 0 and verify(state, p.id).returncode == 0, "a scan after the kills stores and verifies")
     left = [n for n in os.listdir(reports_dir(state, p.id)) if ".tmp." in n]
     R.check(not left, "temporary files of interrupted writes are cleaned up by the next scan (%s)" % left[:2])
+
+
+def sha_files(d):
+    import hashlib
+    return {n: hashlib.sha256(open(os.path.join(d, n), "rb").read()).hexdigest()
+            for n in sorted(os.listdir(d)) if n.endswith(".json") or n.endswith(".json.sig")}
+
+
+def drop_index(state):
+    for suf in ("", "-wal", "-shm"):
+        try:
+            os.unlink(os.path.join(state, "index.sqlite" + suf))
+        except FileNotFoundError:
+            pass
+
+
+def test_index_rollback(p, tmp):
+    """Issue 13: a lost or rolled-back index must never lead to a signed report being overwritten;
+    verify names the mismatch; history --reindex rebuilds the index from the files."""
+    state = os.path.join(tmp, "rbstate")
+    out = os.path.join(tmp, "rbout")
+    R.check(scan(p, state, out).returncode == 0, "rollback: scan #1")
+    backup = os.path.join(tmp, "index-after-1.sqlite")
+    shutil.copyfile(os.path.join(state, "index.sqlite"), backup)
+    for _ in range(2):
+        scan(p, state, out)
+    rd = reports_dir(state, p.id)
+    before = sha_files(rd)
+    R.check(len(before) == 6, "rollback: three signed reports stored (%d files)" % len(before))
+    # 1. restore the older index (seq 1): files #2 and #3 are beyond it
+    drop_index(state)
+    shutil.copyfile(backup, os.path.join(state, "index.sqlite"))
+    v = verify(state, p.id)
+    R.check(v.returncode == 1 and "00000003.json" in v.stdout and "disagree" in v.stdout,
+            "rollback: verify names the mismatch between the older index and the files (exit %d)" % v.returncode)
+    r = scan(p, state, out)
+    now = sha_files(rd)
+    R.check(r.returncode == 0 and all(now.get(k) == h for k, h in before.items()),
+            "rollback: the next scan overwrites no signed report")
+    R.check("00000004.json" in now and "00000004.json.sig" in now, "rollback: the next scan is #4, after the files")
+    R.check(verify(state, p.id).returncode == 0, "rollback: the signed reports that chain on were indexed again")
+    # 2. delete the index: verify says so; the next scan keeps every file and continues the chain
+    drop_index(state)
+    v = verify(state, p.id)
+    R.check(v.returncode == 1 and "reindex" in v.stderr, "lost index: verify exits 1 naming it (%d %s)" %
+            (v.returncode, v.stderr.strip()[:120]))
+    before = sha_files(rd)
+    r = scan(p, state, out)
+    now = sha_files(rd)
+    R.check(r.returncode == 0 and all(now.get(k) == h for k, h in before.items()) and "00000005.json" in now,
+            "lost index: the next scan is #5 and overwrites nothing")
+    R.check(verify(state, p.id).returncode == 0, "lost index: the chain verifies after the next scan")
+    # 3. history --reindex rebuilds the same index from the files alone
+    hist = json.loads(rl.run(["history", p.id, "--state", state, "--format", "json"]).stdout)
+    drop_index(state)
+    r = rl.run(["history", "--reindex", "--state", state])
+    hist2 = json.loads(rl.run(["history", p.id, "--state", state, "--format", "json"]).stdout)
+    R.check(r.returncode == 0 and "5 reports indexed" in r.stdout, "history --reindex: %s" % r.stdout.strip()[-60:])
+    R.check([(x["seq"], x["sha256"], x["run_id"], x["verdict"]) for x in hist] ==
+            [(x["seq"], x["sha256"], x["run_id"], x["verdict"]) for x in hist2],
+            "history --reindex rebuilds the same rows (seq, sha256, run id, verdict)")
+    R.check(verify(state, p.id).returncode == 0, "verify passes on the rebuilt index")
+    # 4. a file at the next number that does not verify (planted, or signed by another key) is never
+    #    overwritten: the scan takes the number after it and verify names the gap
+    planted = os.path.join(rd, "00000006.json")
+    open(planted, "w").write('{"planted": true}')
+    shutil.copyfile(os.path.join(rd, "00000005.json.sig"), planted + ".sig")  # signed, but for #5
+    r = scan(p, state, out)
+    R.check(r.returncode == 0 and open(planted).read() == '{"planted": true}' and
+            os.path.exists(os.path.join(rd, "00000007.json")),
+            "a file at the next number that does not verify is kept; the scan is #7")
+    v = verify(state, p.id)
+    R.check(v.returncode == 1 and "#6" in v.stdout, "verify names the gap at #6 (exit %d)" % v.returncode)
+    r = rl.run(["history", "--reindex", "--state", state])
+    R.check(r.returncode == 1 and "00000006.json" in r.stdout and "skip" in r.stdout,
+            "history --reindex names the file it could not index (exit %d)" % r.returncode)
+    # a fifo in the history does not hang verify (issue 13, low)
+    os.rename(os.path.join(rd, "00000007.json"), os.path.join(tmp, "7.json"))
+    os.mkfifo(os.path.join(rd, "00000007.json"))
+    t0 = time.monotonic()
+    try:
+        v = rl.run(["verify", p.id, "--state", state], timeout=60)
+        R.check(v.returncode == 1 and "00000007.json" in v.stdout and time.monotonic() - t0 < 30,
+                "verify on a FIFO in the history returns at once, naming it (exit %d)" % v.returncode)
+    except subprocess.TimeoutExpired:
+        R.check(False, "verify on a FIFO in the history returns at once")
 
 
 def test_concurrent(p, tmp):
@@ -420,6 +506,7 @@ def main():
             state = test_history(p, tmp)
             test_tamper(state, p.id, tmp)
             test_kill_loop(p, tmp)
+            test_index_rollback(p, tmp)
             test_concurrent(p, tmp)
             test_waivers(p, tmp)
             test_attestation(p, tmp)
