@@ -359,6 +359,8 @@ static int read_key(struct rconn *k, const struct tk_tokrules *r, const char *ke
 			goto out;
 		if (v->type != TK_RESP_INT || v->integer > k->c->max_value_bytes) {
 			st->skipped++;
+			if (v->type == TK_RESP_INT)
+				st->oversize++;
 			goto out;
 		}
 		tk_resp_free(v);
@@ -481,13 +483,18 @@ int tk_redis_scan(const struct tk_redis_cfg *c, const struct tk_tokrules *r, str
 		keys = rep->elems[1];
 		for (i = 0; i < keys->n; i++) {
 			const struct tk_resp *key = keys->elems[i];
-			if (st->keys + st->skipped >= c->max_keys || tk_run_cancelled(ctx))
+			if (st->keys + st->skipped >= c->max_keys || tk_run_cancelled(ctx)) {
+				snprintf(st->why, sizeof(st->why), "%s",
+					 tk_run_cancelled(ctx) ? "the deadline passed before every key was read"
+							       : "max_keys reached before every key was read");
 				goto done;
+			}
 			if (key->type != TK_RESP_BULK || !key->str)
 				continue;
 			if ((rc = read_key(&k, r, key->str, key->len, fn, u, st, err))) {
 				if (rc != TK_ERR_LIMIT)
 					goto out;
+				snprintf(st->why, sizeof(st->why), "a value over max_value_bytes ended the walk");
 				goto done; /* a value over the bound: the stream is now out of step */
 			}
 		}
