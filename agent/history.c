@@ -100,10 +100,15 @@ static void pub_fingerprint(const unsigned char pub[32], char fp[80])
 
 static int load_key(struct tk_history *h, const char *path, struct tk_err *err)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = NULL;
 	size_t n = 32;
-	if (!f)
-		return tk_seterr(err, TK_ERR_IO, "%s: %s", path, strerror(errno));
+	int fd, rc;
+	if ((rc = tk_open_regular(path, O_NOFOLLOW, &fd, NULL, err)))
+		return rc;
+	if (!(f = fdopen(fd, "r"))) {
+		close(fd);
+		return tk_seterr(err, TK_ERR_NOMEM, "%s: %s", path, strerror(errno));
+	}
 	h->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!h->key || EVP_PKEY_id(h->key) != EVP_PKEY_ED25519)
