@@ -359,6 +359,54 @@ def test_index_rollback(p, tmp):
         R.check(False, "verify on a FIFO in the history returns at once")
 
 
+def test_hostile_text(p, tmp):
+    """Issue 13 (low): raw invalid UTF-8 and NUL in the config never reach an output (config error naming the
+    field or byte); tailoring text that looks like a spreadsheet formula is neutralised in every CSV cell."""
+    cfg = json.load(open(p.config))
+    state = os.path.join(tmp, "txtstate")
+    # invalid UTF-8 in partner.name, written as raw bytes (json.dump cannot)
+    raw = json.dumps(dict(cfg, partner=dict(cfg["partner"], name="PLACEHOLDER")), ensure_ascii=False).encode()
+    bad = os.path.join(tmp, "bad-utf8.json")
+    open(bad, "wb").write(raw.replace(b"PLACEHOLDER", b"Acme \xff\xfe Pay \xc0\xaf"))
+    r = rl.run(["scan", "--config", bad, "--out", os.path.join(tmp, "u1"), "--state", state, "--quiet",
+                "--format", "json,html,csv,sarif,junit"])
+    R.check(r.returncode == 2 and "partner.name" in r.stderr and "UTF-8" in r.stderr and
+            not os.path.exists(os.path.join(tmp, "u1", "report.json")) and not os.path.exists(state),
+            "invalid UTF-8 in partner.name: config error naming the field, no output, nothing stored (%s)" %
+            r.stderr.strip()[:160])
+    for field, val in (("id", "a\u0000b"), ("name", "Acme\u0000Evil")):
+        t = json.dumps(cfg, ensure_ascii=False).replace('"%s": %s' % (field, json.dumps(cfg["partner"][field],
+                                                                                          ensure_ascii=False)),
+                                                        '"%s": "%s"' % (field, val), 1)
+        f = os.path.join(tmp, "nul-%s.json" % field)
+        open(f, "w").write(t)
+        r = rl.run(["scan", "--config", f, "--out", os.path.join(tmp, "u2"), "--state", state, "--quiet"])
+        R.check(r.returncode == 2 and "NUL" in r.stderr and not os.path.exists(state),
+                "partner.%s with \\u0000: config error (no truncated id, no shared chain): %s" %
+                (field, r.stderr.strip()[:160]))
+    # CSV injection through the bank's own items
+    tf = os.path.join(tmp, "formula-tailoring.json")
+    json.dump({"name": "formulas",
+               "add_items": [{"checklist": "fisc-api-2018", "no": "=1+1", "chapter": "+cmd|' /C calc'!A0",
+                              "goal": "-2+3", "party": "@SUM(1+1)*cmd|' /C calc'!A0"}],
+               "map": [{"rule": "HSTS-MISSING", "checklist": "fisc-api-2018", "items": ["=1+1"]}]},
+              open(tf, "w"))
+    out = os.path.join(tmp, "csvinj")
+    r = rl.run(["scan", "--config", p.config, "--out", out, "--state", state, "--tailoring", tf, "--format",
+                "json,csv", "--quiet"])
+    rows = list(csv.reader(io.StringIO(open(os.path.join(out, "checklist.csv"), encoding="utf-8-sig").read(),
+                                       newline="")))
+    cells = [c for row in rows for c in row]
+    R.check(r.returncode in (0, 1) and len(cells) > 400, "a scan with formula-like tailoring text (exit %d)" %
+            r.returncode)
+    R.check(not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")],
+            "no CSV cell starts with = + - @ TAB CR: %s" % [c for c in cells if c[:1] in "=+-@"][:3])
+    R.check(any(c == "'=1+1" for c in cells) and any(c == "'-2+3" for c in cells),
+            "formula-like cells are kept as text with a leading apostrophe")
+    rep = rl.load_json(os.path.join(out, "report.json"))
+    R.check(any(str(i["no"]) == "=1+1" for i in rep["items"]), "report.json keeps the bank's text as it is")
+
+
 def test_concurrent(p, tmp):
     """Eight scans at once into a fresh state dir (four partners, two each): one key, intact chains."""
     import threading
@@ -507,6 +555,7 @@ def main():
             test_tamper(state, p.id, tmp)
             test_kill_loop(p, tmp)
             test_index_rollback(p, tmp)
+            test_hostile_text(p, tmp)
             test_concurrent(p, tmp)
             test_waivers(p, tmp)
             test_attestation(p, tmp)
