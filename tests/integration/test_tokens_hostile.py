@@ -12,7 +12,9 @@ race is deterministic.
 import json
 import os
 import resource
+import random
 import shutil
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -250,6 +252,40 @@ def main():
         check("walk race: nothing outside the configured tree was read",
               rep is not None and o.get("plaintext_count", 0) == 0 and TOKEN[:20] not in text, o)
         fails_closed("walk race", rc, rep, ["unreadable"])
+        # --- 9. Redis down, Redis silent (timeout); and the per-host politeness budget ---
+        addr = "127.14.%d.%d" % (random.randint(1, 250), random.randint(2, 250))
+        silent = socket.socket()
+        silent.bind((addr, 0))
+        silent.listen(8)  # accepts (kernel backlog), never answers
+        sport = silent.getsockname()[1]
+        closed = socket.socket()
+        closed.bind((addr, 0))
+        cport = closed.getsockname()[1]
+        closed.close()  # nothing listens there: refused
+        try:
+            rc, rep, _, secs, _ = gate(tmp, "rdown", [{"type": "redis", "address": "%s:%d" % (addr, cport)}])
+            fails_closed("Redis down (connection refused)", rc, rep, ["connect", "refused"])
+            rc, rep, _, secs, _ = gate(tmp, "rsilent", [{"type": "redis", "address": "%s:%d" % (addr, sport),
+                                                         "timeout_s": 2}])
+            fails_closed("Redis silent (timeout)", rc, rep, ["timeout", "no reply"])
+            check("Redis silent: bounded by its timeout (%.1f s)" % secs, secs < 30)
+            # four stores on one host at one new connection per second: the budget spaces them (>= 3 s), so the
+            # Redis store's connections are inside the per-host politeness budget (a lower bound: load-proof)
+            stores = [{"type": "redis", "address": "%s:%d" % (addr, cport), "match": "k%d*" % i} for i in range(4)]
+            cfgx = {"partner": {"id": "p-budget", "name": "budget"},
+                    "scan": {"connections_per_second_per_host": 1},
+                    "probes": {"tokens": {"stores": stores}}}
+            path = os.path.join(tmp, "budget.json")
+            with open(path, "w") as f:
+                json.dump(cfgx, f)
+            t0 = time.monotonic()
+            r = subprocess.run([BIN, "scan", "-c", path, "-o", os.path.join(tmp, "out-budget"), "--quiet",
+                                "--state", os.path.join(tmp, "state")], capture_output=True, timeout=120)
+            el = time.monotonic() - t0
+            check("Redis connects take the per-host budget: 4 connects at 1/s took %.1f s (>= 2.8)" % el,
+                  el >= 2.8 and r.returncode == 3, r.stderr[-300:])
+        finally:
+            silent.close()
     finally:
         for root, dirs, files in os.walk(tmp):
             for x in dirs:
