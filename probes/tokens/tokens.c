@@ -1235,6 +1235,29 @@ static void run_aws(const struct tok_store *s, struct tk_runctx *ctx)
 		tk_emit_error(ctx, s->label, rc, "%s", err.msg);
 		return;
 	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "complete"))) {
+		/* a service denied or throttled out: what it would have listed is unknown, so
+		 * the storage_encryption rules cannot pass (fail closed) */
+		char msg[1024];
+		const cJSON *e;
+		size_t w = (size_t)snprintf(msg, sizeof(msg), "%s: evidence missing:", s->label);
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "errors"))
+			if (cJSON_IsString(e) && w < sizeof(msg))
+				w += (size_t)snprintf(msg + w, sizeof(msg) - w, " %s;", e->valuestring);
+		if (w < sizeof(msg) && tk_run_cancelled(ctx))
+			snprintf(msg + w, sizeof(msg) - w, " the deadline passed");
+		tk_emit(ctx, o);
+		{
+			cJSON *x = tk_obs_new(ctx, "error", s->label);
+			cJSON_AddStringToObject(x, "error", tk_rc_name(tk_run_cancelled(ctx) ? TK_ERR_TIMEOUT
+									 : strstr(msg, "enied")	  ? TK_ERR_AUTH
+												  : TK_ERR_IO));
+			cJSON_AddStringToObject(x, "message", msg);
+			cJSON_AddStringToObject(x, "for_kind", "storage_encryption");
+			tk_emit(ctx, x);
+		}
+		return;
+	}
 	tk_emit(ctx, o);
 }
 
