@@ -512,6 +512,9 @@ int tk_cmd_scan(int argc, char **argv, bool gate)
 		fputs("tenken: use --config or --inventory, not both\n", stderr);
 		return TK_EXIT_USAGE;
 	}
+	/* SIGTERM/SIGINT request a stop in every phase, config loading included
+	 * (every file is opened non-blocking, so no phase can wait forever) */
+	install_signals();
 	if (o.inventory && o.out_dir) {
 		if (strcmp(o.lang, "ja") != 0 && strcmp(o.lang, "en") != 0) {
 			fputs("tenken: --lang must be ja or en\n", stderr);

@@ -81,7 +81,9 @@ static int open_history(const struct hopts *o, bool create, struct tk_history **
 	if ((rc = tk_history_state_dir(o->state, &dir, &err)) || (rc = tk_history_open(dir, create, h, &err))) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		free(dir);
-		return rc == TK_ERR_NOTFOUND || rc == TK_ERR_USAGE ? TK_EXIT_USAGE : TK_EXIT_ERROR;
+		return rc == TK_ERR_NOTFOUND || rc == TK_ERR_USAGE ? TK_EXIT_USAGE
+		       : rc == TK_ERR_VERIFY				   ? TK_EXIT_FAIL
+									   : TK_EXIT_ERROR;
 	}
 	free(dir);
 	return TK_EXIT_OK;
@@ -182,12 +184,15 @@ int tk_cmd_key(int argc, char **argv)
 int tk_cmd_history(int argc, char **argv)
 {
 	static const char usage[] = "usage: tenken history PARTNER [--state DIR] [--limit N] [--format text|json]\n"
-				    "       tenken history --heads [--state DIR]\n\n"
+				    "       tenken history --heads [--state DIR]\n"
+				    "       tenken history --reindex [--state DIR]\n\n"
 				    "Lists the partner's stored scans and gate runs, oldest first: sequence\n"
 				    "number, start time, mode, verdict, item counts, run id, report SHA-256.\n"
 				    "--heads prints every partner's newest scan (seq, SHA-256, timestamps) as\n"
 				    "JSON for another system to keep; 'tenken verify --heads FILE' later\n"
-				    "detects the deletion of the newest scans against it.\n";
+				    "detects the deletion of the newest scans against it.\n"
+				    "--reindex rebuilds the index from the stored files: every report whose\n"
+				    "signature verifies with this agent's key (exit 1 when a file was skipped).\n";
 	struct hopts o;
 	struct tk_history *h = NULL;
 	struct tk_err err = {0};
@@ -196,7 +201,8 @@ int tk_cmd_history(int argc, char **argv)
 	const char *unused = NULL;
 	int bad = 0;
 	bool heads = take_opt(&argc, argv, "heads", false, &unused, &bad);
-	int rc = parse(argc, argv, usage, heads ? 0 : 1, heads ? 0 : 1, &o);
+	bool reindex = take_opt(&argc, argv, "reindex", false, &unused, &bad);
+	int rc = parse(argc, argv, usage, heads || reindex ? 0 : 1, heads || reindex ? 0 : 1, &o);
 	if (rc >= 0)
 		return rc;
 	if (heads) {
@@ -211,6 +217,19 @@ int tk_cmd_history(int argc, char **argv)
 		cJSON_Delete(rows);
 		tk_history_close(h);
 		return TK_EXIT_OK;
+	}
+	if (reindex) {
+		int ni = 0, ns = 0;
+		if ((rc = open_history(&o, true, &h)))
+			return rc;
+		rc = tk_history_reindex(h, stdout, &ni, &ns, &err);
+		tk_history_close(h);
+		if (rc) {
+			fprintf(stderr, "tenken: history --reindex: %s\n", err.msg);
+			return TK_EXIT_ERROR;
+		}
+		printf("reindexed: %d report%s indexed, %d skipped\n", ni, ni == 1 ? "" : "s", ns);
+		return ns ? TK_EXIT_FAIL : TK_EXIT_OK;
 	}
 	if (o.format && strcmp(o.format, "text") != 0 && strcmp(o.format, "json") != 0) {
 		fputs("tenken: --format must be text or json\n", stderr);

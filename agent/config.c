@@ -3,9 +3,103 @@
 #include "notify.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF)? *bad gets the offending byte offset. */
+static bool utf8_valid(const unsigned char *p, size_t n, size_t *bad)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t k, need;
+		unsigned long cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF) {
+			need = 1;
+			cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			need = 2;
+			cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			need = 3;
+			cp = c & 0x07;
+		} else {
+			*bad = i;
+			return false;
+		}
+		for (k = 1; k <= need; k++) {
+			if (i + k >= n || (p[i + k] & 0xC0) != 0x80) {
+				*bad = i;
+				return false;
+			}
+			cp = cp << 6 | (p[i + k] & 0x3F);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF)) {
+			*bad = i;
+			return false;
+		}
+		i += need + 1;
+	}
+	return true;
+}
+
+/*
+ * Every string and member name of the config must be valid UTF-8: a raw
+ * invalid byte would be copied into report.json and the signed history, which
+ * would then not be JSON. A config error names the JSON path and the byte.
+ */
+static int check_utf8(const cJSON *node, char *path, size_t cap, struct tk_err *err, const char *file)
+{
+	const cJSON *c;
+	size_t plen = strlen(path), bad = 0;
+	int rc = TK_OK;
+	if (cJSON_IsString(node) && node->valuestring &&
+	    !utf8_valid((const unsigned char *)node->valuestring, strlen(node->valuestring), &bad))
+		return tk_seterr(err, TK_ERR_CONFIG, "%s: %s: not valid UTF-8 (byte %zu of the value)", file,
+				 plen ? path : "(top level)", bad);
+	for (c = node->child; c && rc == TK_OK; c = c->next) {
+		if (c->string && !utf8_valid((const unsigned char *)c->string, strlen(c->string), &bad))
+			return tk_seterr(err, TK_ERR_CONFIG, "%s: %s: a member name is not valid UTF-8", file,
+					 plen ? path : "(top level)");
+		if (c->string)
+			snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", c->string);
+		else {
+			int idx = 0;
+			const cJSON *x;
+			for (x = node->child; x && x != c; x = x->next)
+				idx++;
+			snprintf(path + plen, cap - plen, "[%d]", idx);
+		}
+		rc = check_utf8(c, path, cap, err, file);
+		path[plen] = '\0';
+	}
+	return rc;
+}
+
+/* A \u0000 escape: cJSON would end the C string there ("a\u0000b" -> "a"), so
+ * two different ids would read as one. Refused wherever it appears. */
+static bool find_nul_escape(const char *text, size_t len, size_t *off)
+{
+	size_t i;
+	for (i = 0; i + 6 <= len; i++) {
+		if (text[i] == '\\') {
+			if (text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' && text[i + 4] == '0' &&
+			    text[i + 5] == '0') {
+				*off = i;
+				return true;
+			}
+			i++; /* skip the escaped character (an escaped backslash too) */
+		}
+	}
+	return false;
+}
 
 static int check_partner_id(const char *id)
 {
@@ -47,7 +141,27 @@ int tk_config_parse(const char *name, const char *base_dir, const char *text, si
 	cc.data = tk_cfg_data_reader();
 	tk_sha256(text, len, h);
 	tk_hex(h, 32, cfg->sha256);
+	{
+		size_t off = 0, ln = 1, k;
+		const char *raw = memchr(text, '\0', len);
+		bool esc = find_nul_escape(text, len, &off);
+		if (raw && (!esc || (size_t)(raw - text) < off))
+			off = (size_t)(raw - text);
+		if (raw || esc) {
+			for (k = 0; k < off; k++)
+				ln += text[k] == '\n';
+			rc = tk_seterr(err, TK_ERR_CONFIG,
+				       "%s: byte %zu (line %zu): a NUL character (\\u0000) is not allowed in a config", name,
+				       off, ln);
+			goto out;
+		}
+	}
 	cfg->doc = cJSON_ParseWithLength(text, len);
+	if (cfg->doc) {
+		char jpath[1024] = "";
+		if ((rc = check_utf8(cfg->doc, jpath, sizeof(jpath), err, name)))
+			goto out;
+	}
 	if (!cfg->doc) {
 		const char *ep = cJSON_GetErrorPtr();
 		long off = ep && ep >= text && ep <= text + len ? (long)(ep - text) : 0;

@@ -53,6 +53,16 @@ struct tk_history {
 	int setup_lock;  /* fd holding the set-up flock while opening, else -1 */
 };
 
+static bool is_seq_name(const char *name, long long *seq);
+static int desk_items_insert(struct tk_history *h, const char *partner, long long seq, const cJSON *report,
+			     struct tk_err *err);
+static int index_insert(struct tk_history *h, const char *partner, long long seq, const char *sha, const char *prev,
+			const char *rel, const cJSON *report, struct tk_err *err);
+static bool ed_verify(const unsigned char pub[32], const void *msg, size_t len, const unsigned char sig[64]);
+static bool unb64(const char *s, unsigned char *out, size_t want);
+static void sig_message(struct tk_buf *b, const char *partner, long long seq, const char *sha, const char *prev);
+static const char *jstr(const cJSON *o, const char *k);
+
 int tk_history_state_dir(const char *opt, char **out, struct tk_err *err)
 {
 	const char *e;
@@ -101,10 +111,15 @@ static void pub_fingerprint(const unsigned char pub[32], char fp[80])
 
 static int load_key(struct tk_history *h, const char *path, struct tk_err *err)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = NULL;
 	size_t n = 32;
-	if (!f)
-		return tk_seterr(err, TK_ERR_IO, "%s: %s", path, strerror(errno));
+	int fd, rc;
+	if ((rc = tk_open_regular(path, O_NOFOLLOW, &fd, NULL, err)))
+		return rc;
+	if (!(f = fdopen(fd, "r"))) {
+		close(fd);
+		return tk_seterr(err, TK_ERR_NOMEM, "%s: %s", path, strerror(errno));
+	}
 	h->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!h->key || EVP_PKEY_id(h->key) != EVP_PKEY_ED25519)
@@ -217,7 +232,15 @@ int tk_history_open(const char *state_dir, bool create, struct tk_history **out,
 		goto fail;
 	snprintf(path, sizeof(path), "%s/index.sqlite", state_dir);
 	if (!create && access(path, F_OK) != 0) {
-		rc = tk_seterr(err, TK_ERR_NOTFOUND, "%s: no history here (no scan has been stored)", path);
+		char rp[PATH_MAX];
+		snprintf(rp, sizeof(rp), "%s/reports", state_dir);
+		if (access(rp, F_OK) == 0)
+			rc = tk_seterr(err, TK_ERR_VERIFY,
+				       "%s: the index is missing but %s holds stored reports "
+				       "(tenken history --reindex rebuilds it from the files)",
+				       path, rp);
+		else
+			rc = tk_seterr(err, TK_ERR_NOTFOUND, "%s: no history here (no scan has been stored)", path);
 		goto fail;
 	}
 	if (create) {
@@ -304,6 +327,184 @@ static void partner_dir(const struct tk_history *h, const char *partner, char *o
 	}
 }
 
+/* ---- the files are the evidence; the index follows them ---- */
+
+/* A stored report as its files say: read, hashed, its signature checked. */
+struct signed_file {
+	long long seq;
+	bool has_report, has_sig, sig_ok;     /* sig_ok: signed by this agent's key, envelope well-formed */
+	char actual[65];                      /* SHA-256 of the report file */
+	char signed_sha[65], prev[65], run_id[64], partner[512];
+	long long signed_seq;
+	cJSON *report;                        /* parsed report (NULL when not JSON) */
+	char name[40];                        /* the stored file's name: <seq>.json.gz, or an older <seq>.json */
+};
+
+static void signed_file_free(struct signed_file *f)
+{
+	cJSON_Delete(f->report);
+	f->report = NULL;
+}
+
+static void read_signed(struct tk_history *h, const char *dir, long long seq, struct signed_file *f)
+{
+	char path[PATH_MAX + 32], sigpath[PATH_MAX + 40], *text = NULL;
+	size_t len;
+	struct tk_err e = {0};
+	memset(f, 0, sizeof(*f));
+	f->seq = seq;
+	snprintf(f->name, sizeof(f->name), "%08lld.json.gz", seq);
+	snprintf(path, sizeof(path), "%s/%s", dir, f->name);
+	if (access(path, F_OK) != 0) {
+		snprintf(f->name, sizeof(f->name), "%08lld.json", seq);
+		snprintf(path, sizeof(path), "%s/%s", dir, f->name);
+	}
+	snprintf(sigpath, sizeof(sigpath), "%s.sig", path);
+	if (tk_history_read_report(path, &text, &len, &e) == TK_OK) {
+		unsigned char dg[32];
+		f->has_report = true;
+		tk_sha256(text, len, dg);
+		tk_hex(dg, 32, f->actual);
+		f->report = cJSON_ParseWithLength(text, len);
+		free(text);
+		text = NULL;
+	}
+	if (tk_read_file(sigpath, 1 << 16, &text, &len, &e) == TK_OK) {
+		cJSON *env = cJSON_ParseWithLength(text, len);
+		const cJSON *sq = cJSON_GetObjectItemCaseSensitive(env, "seq");
+		unsigned char pub[32], sig[64];
+		f->has_sig = true;
+		if (env && strcmp(jstr(env, "schema"), SIG_SCHEMA) == 0 && cJSON_IsNumber(sq) &&
+		    unb64(jstr(env, "public_key"), pub, 32) && unb64(jstr(env, "signature"), sig, 64) &&
+		    memcmp(pub, h->pub, 32) == 0) {
+			struct tk_buf msg;
+			tk_buf_init(&msg, 1 << 16);
+			f->signed_seq = (long long)sq->valuedouble;
+			sig_message(&msg, jstr(env, "partner"), f->signed_seq, jstr(env, "report_sha256"),
+				    jstr(env, "previous_sha256"));
+			f->sig_ok = msg.data && ed_verify(h->pub, msg.data, msg.len, sig);
+			tk_buf_free(&msg);
+			tk_strlcpy(f->signed_sha, jstr(env, "report_sha256"), sizeof(f->signed_sha));
+			tk_strlcpy(f->prev, jstr(env, "previous_sha256"), sizeof(f->prev));
+			tk_strlcpy(f->run_id, jstr(env, "run_id"), sizeof(f->run_id));
+			tk_strlcpy(f->partner, jstr(env, "partner"), sizeof(f->partner));
+		}
+		cJSON_Delete(env);
+		free(text);
+	}
+}
+
+/* The seqs named by <seq>.json or <seq>.json.sig in dir, above floor, ascending. */
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int file_seqs(const char *dir, long long floor, long long **out, size_t *n, struct tk_err *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return errno == ENOENT ? TK_OK : tk_seterr(err, TK_ERR_IO, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		char name[64];
+		size_t l = strlen(de->d_name);
+		long long s;
+		size_t i;
+		bool dup = false;
+		if (l >= sizeof(name))
+			continue;
+		memcpy(name, de->d_name, l + 1);
+		if (l > 4 && strcmp(name + l - 4, ".sig") == 0)
+			name[l - 4] = '\0';
+		if (!is_seq_name(name, &s) || s <= floor)
+			continue;
+		for (i = 0; i < *n && !dup; i++)
+			dup = (*out)[i] == s;
+		if (dup)
+			continue;
+		if (*n == cap) {
+			long long *nv = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(**out));
+			if (!nv) {
+				closedir(d);
+				free(*out);
+				*out = NULL;
+				*n = 0;
+				return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			}
+			*out = nv;
+		}
+		(*out)[(*n)++] = s;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), cmp_ll);
+	return TK_OK;
+}
+
+/* Bring link (the index's tip) up to the files: adopt verifying reports that
+ * chain on, remove an unsigned leftover of an interrupted write at tip+1, and
+ * put the next seq beyond every file present. */
+static int catch_up(struct tk_history *h, const char *partner, struct tk_history_link *link, struct tk_err *err)
+{
+	char dir[PATH_MAX];
+	long long *seqs = NULL, maxseq;
+	size_t n = 0, i;
+	int rc;
+	partner_dir(h, partner, dir, sizeof(dir));
+	if ((rc = file_seqs(dir, link->prev_seq, &seqs, &n, err)))
+		return rc;
+	for (i = 0; i < n; i++) {
+		struct signed_file f;
+		char rel[PATH_MAX + 32];
+		if (seqs[i] != link->prev_seq + 1)
+			break;
+		read_signed(h, dir, seqs[i], &f);
+		if (f.has_report && !f.has_sig && i == n - 1) {
+			/* killed between writing the report and its signature: never signed */
+			char path[PATH_MAX + 48];
+			snprintf(path, sizeof(path), "%s/%s", dir, f.name);
+			tk_log(TK_LOG_WARN, "history: %s: removing an unsigned report left by an interrupted write", path);
+			unlink(path);
+			signed_file_free(&f);
+			n--;
+			break;
+		}
+		if (!f.has_report || !f.sig_ok || !f.report || strcmp(f.actual, f.signed_sha) != 0 ||
+		    strcmp(f.partner, partner) != 0 || f.signed_seq != seqs[i] || strcmp(f.prev, link->prev_sha256) != 0) {
+			signed_file_free(&f);
+			break;
+		}
+		snprintf(rel, sizeof(rel), "%s/%s", dir + strlen(h->dir) + 1, f.name);
+		rc = index_insert(h, partner, seqs[i], f.actual, f.prev, rel, f.report, err);
+		if (!rc)
+			rc = desk_items_insert(h, partner, seqs[i], f.report, err);
+		signed_file_free(&f);
+		if (rc)
+			goto out;
+		tk_log(TK_LOG_WARN, "history: partner %s: scan #%lld was in the files but not in the index; indexed it again",
+		       partner, seqs[i]);
+		link->prev_seq = seqs[i];
+		tk_strlcpy(link->prev_sha256, f.actual, sizeof(link->prev_sha256));
+		tk_strlcpy(link->prev_run_id, f.run_id, sizeof(link->prev_run_id));
+		tk_strlcpy(link->prev_file, rel, sizeof(link->prev_file));
+	}
+	maxseq = n ? seqs[n - 1] : 0;
+	if (maxseq > link->prev_seq)
+		tk_log(TK_LOG_WARN,
+		       "history: partner %s: files up to #%lld exist beyond the index's #%lld and do not chain on; "
+		       "they are kept (run tenken verify %s)",
+		       partner, maxseq, link->prev_seq, partner);
+	link->seq = (maxseq > link->prev_seq ? maxseq : link->prev_seq) + 1;
+out:
+	free(seqs);
+	return rc;
+}
+
 /* ---- storing ---- */
 
 int tk_history_begin(struct tk_history *h, const char *partner, struct tk_history_link *link, struct tk_err *err)
@@ -326,7 +527,15 @@ int tk_history_begin(struct tk_history *h, const char *partner, struct tk_histor
 		tk_strlcpy(link->prev_run_id, (const char *)sqlite3_column_text(st, 2), sizeof(link->prev_run_id));
 		tk_strlcpy(link->prev_file, (const char *)sqlite3_column_text(st, 3), sizeof(link->prev_file));
 	}
-	link->seq = link->prev_seq + 1;
+	sqlite3_finalize(st);
+	st = NULL;
+	/* The files, not only the index, decide the next number: an index restored
+	 * from an older copy (or deleted) must never lead to a signed report being
+	 * overwritten. Signed reports beyond the index that verify and chain onto
+	 * its tip are taken back into it; anything else is skipped over (and
+	 * verify names it). */
+	if ((rc = catch_up(h, partner, link, err)))
+		goto fail;
 	sqlite3_finalize(st);
 	return TK_OK;
 fail:
@@ -543,6 +752,47 @@ out:
 	return rc;
 }
 
+static int index_insert(struct tk_history *h, const char *partner, long long seq, const char *sha, const char *prev,
+			const char *rel, const cJSON *report, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = TK_OK;
+	if (sqlite3_prepare_v2(h->db,
+			       "INSERT INTO scans(partner, seq, run_id, mode, checklist, started_at, finished_at, verdict,"
+			       " complete, n_pass, n_fail, n_incomplete, n_manual, n_not_applicable, n_waived, sha256,"
+			       " prev_sha256, file, key_fp) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, jstr(report, "run_id"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, jstr(report, "mode"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, jstr(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, jstr(report, "started_at"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, jstr(report, "finished_at"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, jstr(cJSON_GetObjectItemCaseSensitive(report, "gate"), "verdict"), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete")));
+	sqlite3_bind_int(st, 10, count_of(report, "pass"));
+	sqlite3_bind_int(st, 11, count_of(report, "fail"));
+	sqlite3_bind_int(st, 12, count_of(report, "incomplete"));
+	sqlite3_bind_int(st, 13, count_of(report, "manual"));
+	sqlite3_bind_int(st, 14, count_of(report, "not_applicable"));
+	sqlite3_bind_int(st, 15, count_of(report, "waived"));
+	sqlite3_bind_text(st, 16, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 17, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 18, rel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 19, h->fp, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+		goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int tk_history_commit(struct tk_history *h, const char *partner, const struct tk_history_link *link,
 		      const char *bytes, size_t len, const cJSON *report, char **stored_path, struct tk_err *err)
 {
@@ -553,8 +803,7 @@ int tk_history_commit(struct tk_history *h, const char *partner, const struct tk
 	size_t gzlen = 0;
 	cJSON *env = NULL;
 	char *s = NULL, *sb64 = NULL, *pb64 = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc;
+		int rc;
 
 	if (stored_path)
 		*stored_path = NULL;
@@ -601,43 +850,17 @@ int tk_history_commit(struct tk_history *h, const char *partner, const struct tk
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	/* Report first, then its signature, then the index row: until the row
-	 * commits, both files are unindexed leftovers that the next scan overwrites. */
-	if ((rc = tk_write_file_atomic(path, gz, gzlen, 0600, err)) ||
-	    (rc = tk_write_file_atomic(sigpath, s, strlen(s), 0600, err)))
+	/* Report first, then its signature, then the index row. Neither file ever
+	 * replaces an existing one. A kill before the row commits leaves files that
+	 * the next scan indexes (signed and chaining on) or removes (never signed). */
+	if ((rc = tk_write_file_new(path, gz, gzlen, 0600, err)) ||
+	    (rc = tk_write_file_new(sigpath, s, strlen(s), 0600, err))) {
+		tk_err_prefix(err, "history: a signed report is never replaced");
 		goto out;
+	}
 	test_pause("TENKEN_TEST_PAUSE_BEFORE_INDEX");
-	if (sqlite3_prepare_v2(h->db,
-			       "INSERT INTO scans(partner, seq, run_id, mode, checklist, started_at, finished_at, verdict,"
-			       " complete, n_pass, n_fail, n_incomplete, n_manual, n_not_applicable, n_waived, sha256,"
-			       " prev_sha256, file, key_fp) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	if ((rc = index_insert(h, partner, link->seq, sha, link->prev_sha256, rel, report, err)))
 		goto out;
-	}
-	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, link->seq);
-	sqlite3_bind_text(st, 3, jstr(report, "run_id"), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, jstr(report, "mode"), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, jstr(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id"), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, jstr(report, "started_at"), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, jstr(report, "finished_at"), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, jstr(cJSON_GetObjectItemCaseSensitive(report, "gate"), "verdict"), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 9, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete")));
-	sqlite3_bind_int(st, 10, count_of(report, "pass"));
-	sqlite3_bind_int(st, 11, count_of(report, "fail"));
-	sqlite3_bind_int(st, 12, count_of(report, "incomplete"));
-	sqlite3_bind_int(st, 13, count_of(report, "manual"));
-	sqlite3_bind_int(st, 14, count_of(report, "not_applicable"));
-	sqlite3_bind_int(st, 15, count_of(report, "waived"));
-	sqlite3_bind_text(st, 16, sha, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 17, link->prev_sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 18, rel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 19, h->fp, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
-		goto out;
-	}
 	if ((rc = desk_items_insert(h, partner, link->seq, report, err)))
 		goto out;
 	if ((rc = db_exec(h, "COMMIT", err)))
@@ -646,7 +869,6 @@ int tk_history_commit(struct tk_history *h, const char *partner, const struct tk
 	if (stored_path)
 		*stored_path = strdup(path);
 out:
-	sqlite3_finalize(st);
 	if (rc)
 		tk_history_abort(h);
 	cJSON_Delete(env);
@@ -914,7 +1136,19 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 	}
 	sqlite3_finalize(st);
 	if (nrows == 0) {
+		long long *seqs = NULL;
+		size_t nf = 0;
 		free(rows);
+		partner_dir(h, partner, dir, sizeof(dir));
+		if (file_seqs(dir, 0, &seqs, &nf, NULL) == TK_OK && nf > 0) {
+			problem(out, &problems,
+				"%s: the index and the files disagree: %zu stored report%s (up to #%lld) but no index row "
+				"(a lost or older index? tenken history --reindex rebuilds it from the files)",
+				dir, nf, nf == 1 ? "" : "s", seqs[nf - 1]);
+			free(seqs);
+			return tk_seterr(err, TK_ERR_VERIFY, "partner %s: the index has lost its scans", partner);
+		}
+		free(seqs);
 		return tk_seterr(err, TK_ERR_NOTFOUND, "partner %s: no stored scans in %s", partner, h->dir);
 	}
 	/* hash every file as found */
@@ -989,10 +1223,14 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 				continue;
 			if (s == rows[nrows - 1].seq + 1) {
 				if (out)
-					fprintf(out, "note %s/%s: unindexed (an interrupted write); ignored, the next scan replaces it\n",
+					fprintf(out,
+						"note %s/%s: unindexed (an interrupted write, or an index one scan behind); the "
+						"next scan indexes it if it is signed and chains on\n",
 						dir, de->d_name);
 			} else
-				problem(out, &problems, "%s/%s: removed from the index (the file exists but no index row names it)",
+				problem(out, &problems,
+					"%s/%s: the index and the files disagree: the file exists but no index row names it "
+					"(an index restored from an older copy? tenken history --reindex rebuilds it from the files)",
 					dir, de->d_name);
 		}
 		closedir(d);
@@ -1390,5 +1628,85 @@ out:
 		cJSON_Delete(arr);
 	else
 		*out = arr;
+	return rc;
+}
+
+/* ---- rebuilding the index from the files ---- */
+
+int tk_history_reindex(struct tk_history *h, FILE *out, int *nindexed, int *nskipped, struct tk_err *err)
+{
+	char rdir[PATH_MAX];
+	DIR *d = NULL;
+	struct dirent *de;
+	int rc;
+	*nindexed = *nskipped = 0;
+	if ((rc = db_exec(h, "BEGIN IMMEDIATE", err)))
+		return rc;
+	h->in_tx = true;
+	if ((rc = db_exec(h, "DELETE FROM scans", err)) || (rc = db_exec(h, "DELETE FROM desk_items", err)))
+		goto out;
+	snprintf(rdir, sizeof(rdir), "%s/reports", h->dir);
+	if (!(d = opendir(rdir)) && errno != ENOENT) {
+		rc = tk_seterr(err, TK_ERR_IO, "%s: %s", rdir, strerror(errno));
+		goto out;
+	}
+	while (d && (de = readdir(d))) {
+		char dir[PATH_MAX];
+		long long *seqs = NULL;
+		size_t n = 0, i;
+		if (de->d_name[0] == '.' || snprintf(dir, sizeof(dir), "%s/%s", rdir, de->d_name) >= (int)sizeof(dir))
+			continue;
+		if ((rc = file_seqs(dir, 0, &seqs, &n, err)))
+			goto out;
+		for (i = 0; i < n; i++) {
+			struct signed_file f;
+			char pdir[PATH_MAX], rel[PATH_MAX + 32];
+			const char *why = NULL;
+			read_signed(h, dir, seqs[i], &f);
+			if (f.sig_ok)
+				partner_dir(h, f.partner, pdir, sizeof(pdir));
+			if (!f.has_report)
+				why = "the report file is missing";
+			else if (!f.has_sig)
+				why = "no signature (never signed: an interrupted write)";
+			else if (!f.sig_ok)
+				why = "the signature does not verify with this agent's key";
+			else if (f.signed_seq != seqs[i] || strcmp(pdir, dir) != 0)
+				why = "signed for another position (partner or sequence number)";
+			if (why) {
+				(*nskipped)++;
+				if (out)
+					fprintf(out, "skip %s/%s: %s\n", dir, f.name, why);
+				signed_file_free(&f);
+				continue;
+			}
+			if (!f.report) /* modified into non-JSON: indexed by its signed hash, so verify names it */
+				f.report = cJSON_CreateObject();
+			if (!cJSON_GetObjectItemCaseSensitive(f.report, "run_id"))
+				cJSON_AddStringToObject(f.report, "run_id", f.run_id);
+			snprintf(rel, sizeof(rel), "reports/%s/%s", de->d_name, f.name);
+			/* the signed hash, not the file's: a modified file stays a finding for verify */
+			rc = index_insert(h, f.partner, seqs[i], f.signed_sha, f.prev, rel, f.report, err);
+			if (!rc && cJSON_GetObjectItemCaseSensitive(f.report, "items"))
+				rc = desk_items_insert(h, f.partner, seqs[i], f.report, err);
+			signed_file_free(&f);
+			if (rc) {
+				free(seqs);
+				goto out;
+			}
+			(*nindexed)++;
+			if (out)
+				fprintf(out, "ok   %s #%lld\n", f.partner, seqs[i]);
+		}
+		free(seqs);
+	}
+	rc = db_exec(h, "COMMIT", err);
+	if (!rc)
+		h->in_tx = false;
+out:
+	if (d)
+		closedir(d);
+	if (rc)
+		tk_history_abort(h);
 	return rc;
 }

@@ -13,8 +13,11 @@
  * and the previous report's hash so the report can link to it), then
  * tk_history_commit (writes the report and signature atomically, inserts the
  * row, commits) or tk_history_abort. A kill at any point leaves at most an
- * unindexed file with the next seq, which verify ignores and the next scan
- * overwrites.
+ * unindexed file with the next seq, which verify notes and the next scan
+ * indexes (signed, chaining on) or removes (never signed). The next seq comes
+ * from the index and the files: a stored report is never overwritten (link(),
+ * EEXIST), whatever state the index is in; the index can be rebuilt from the
+ * files (tk_history_reindex).
  */
 #ifndef TK_HISTORY_H
 #define TK_HISTORY_H
@@ -111,5 +114,9 @@ const char *tk_history_dir(const struct tk_history *h);
 int tk_history_sign(struct tk_history *h, const void *msg, size_t len, char **b64, size_t *b64len, struct tk_err *err);
 /* The index connection, for the desk's own tables (borrowed; agent/tsa.c). */
 struct sqlite3 *tk_history_db(struct tk_history *h);
+/* Rebuild the index from the files: every report whose signature verifies
+ * with this agent's key is indexed (by its signed hash, so that a modified file
+ * remains a finding for verify); the others are named on out and skipped. */
+int tk_history_reindex(struct tk_history *h, FILE *out, int *nindexed, int *nskipped, struct tk_err *err);
 
 #endif

@@ -132,10 +132,19 @@ size_t tk_xml_entity(const char *s, size_t n, char out[4], size_t *outlen);
 int tk_parse_hostport(const char *s, char *host, size_t hostsz, unsigned *port, const char **why);
 
 /* ---- files ---- */
-/* Read a whole file of at most max bytes (NUL-terminated). */
+/* Open path for reading without blocking on a FIFO or device (O_NONBLOCK,
+ * then fstat); refuses anything that is not a regular file. flags adds open
+ * flags such as O_NOFOLLOW. On success *fd_out is a blocking descriptor the
+ * caller closes; st_out (may be NULL) gets its fstat. Every file tenken reads
+ * (configs, feeds, stores, stored reports) is opened through this. */
+struct stat;
+int tk_open_regular(const char *path, int flags, int *fd_out, struct stat *st_out, struct tk_err *err);
+/* Read a whole regular file of at most max bytes (NUL-terminated; via tk_open_regular). */
 int tk_read_file(const char *path, size_t max, char **out, size_t *len, struct tk_err *err);
 /* Write atomically: temp file in the same directory, fsync, rename, fsync dir. */
 int tk_write_file_atomic(const char *path, const void *data, size_t len, int mode, struct tk_err *err);
+/* Like tk_write_file_atomic, but never replaces an existing file (link(), EEXIST). */
+int tk_write_file_new(const char *path, const void *data, size_t len, int mode, struct tk_err *err);
 /* mkdir -p with mode. */
 int tk_mkdirs(const char *path, int mode, struct tk_err *err);
 /* Directory part of path ("." when none); malloc'd. */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,41 @@ int64_t tk_now_ms(void)
 }
 
 /* ---- files ---- */
+int tk_open_regular(const char *path, int flags, int *fd_out, struct stat *st_out, struct tk_err *err)
+{
+	struct stat st;
+	int fd, fl;
+	*fd_out = -1;
+	/* O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags);
+	if (fd < 0) {
+		if (errno == ELOOP && (flags & O_NOFOLLOW))
+			return tk_seterr(err, TK_ERR_IO, "%s: is a symbolic link (refused)", path);
+		return tk_seterr(err, errno == ENOENT ? TK_ERR_NOTFOUND : TK_ERR_IO, "%s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return tk_seterr(err, TK_ERR_IO, "%s: fstat: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return tk_seterr(err, TK_ERR_IO, "%s: not a regular file (%s; refused)", path,
+				 S_ISFIFO(st.st_mode)  ? "a FIFO"
+				 : S_ISDIR(st.st_mode) ? "a directory"
+				 : S_ISSOCK(st.st_mode) ? "a socket"
+				 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+									      : "special");
+	}
+	/* a regular file: blocking reads are fine again */
+	if ((fl = fcntl(fd, F_GETFL)) >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if (st_out)
+		*st_out = st;
+	*fd_out = fd;
+	return TK_OK;
+}
+
 int tk_read_file(const char *path, size_t max, char **out, size_t *len, struct tk_err *err)
 {
 	struct tk_buf b;
@@ -311,10 +347,8 @@ int tk_read_file(const char *path, size_t max, char **out, size_t *len, struct t
 	*out = NULL;
 	if (len)
 		*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return tk_seterr(err, errno == ENOENT ? TK_ERR_NOTFOUND : TK_ERR_IO, "%s: %s", path,
-				 strerror(errno));
+	if ((rc = tk_open_regular(path, 0, &fd, NULL, err)))
+		return rc;
 	tk_buf_init(&b, max);
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
@@ -343,7 +377,19 @@ out:
 	return rc;
 }
 
+static int write_file(const char *path, const void *data, size_t len, int mode, bool excl, struct tk_err *err);
+
 int tk_write_file_atomic(const char *path, const void *data, size_t len, int mode, struct tk_err *err)
+{
+	return write_file(path, data, len, mode, false, err);
+}
+
+int tk_write_file_new(const char *path, const void *data, size_t len, int mode, struct tk_err *err)
+{
+	return write_file(path, data, len, mode, true, err);
+}
+
+static int write_file(const char *path, const void *data, size_t len, int mode, bool excl, struct tk_err *err)
 {
 	char *dir = NULL, *tmp = NULL;
 	const char *p = data;
@@ -387,7 +433,15 @@ int tk_write_file_atomic(const char *path, const void *data, size_t len, int mod
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0) {
+	if (excl) {
+		/* link() never replaces: the complete file appears under path, or EEXIST */
+		if (link(tmp, path) != 0) {
+			rc = tk_seterr(err, TK_ERR_IO, "%s: %s", path,
+				       errno == EEXIST ? "exists already (refusing to overwrite it)" : strerror(errno));
+			goto out;
+		}
+		unlink(tmp);
+	} else if (rename(tmp, path) != 0) {
 		rc = tk_seterr(err, TK_ERR_IO, "%s: rename: %s", path, strerror(errno));
 		goto out;
 	}

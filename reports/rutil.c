@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "rules.h"
@@ -96,11 +97,17 @@ int tk_r_xml(struct tk_buf *b, const char *s)
 int tk_r_csv(struct tk_buf *b, const char *s)
 {
 	int rc;
+	bool formula;
 	if (!s)
 		s = "";
-	if (!strpbrk(s, ",\"\r\n"))
+	/* A cell starting with = + - @ (or TAB, CR) is a formula to Excel and
+	 * LibreOffice (CSV injection, OWASP): prefixed with ' so it stays text.
+	 * Every cell of every CSV tenken writes goes through here; the attestation
+	 * reader (waivers.c) drops the prefix again. */
+	formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
+	if (!formula && !strpbrk(s, ",\"\r\n"))
 		return tk_buf_puts(b, s);
-	rc = tk_buf_puts(b, "\"");
+	rc = tk_buf_puts(b, formula ? "\"'" : "\"");
 	for (; *s && rc == TK_OK; s++)
 		rc = *s == '"' ? tk_buf_puts(b, "\"\"") : tk_buf_append(b, s, 1);
 	if (rc == TK_OK)

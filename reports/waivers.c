@@ -378,6 +378,11 @@ int tk_report_apply_attestation(cJSON *report, const char *file, struct tk_err *
 		no = cJSON_GetArrayItem(row, 0)->valuestring;
 		answer = cJSON_GetArrayItem(row, 4)->valuestring;
 		plan = cJSON_GetArrayItem(row, 6)->valuestring;
+		/* the ' that tk_r_csv puts before a formula-like cell is not part of the text */
+		if (answer[0] == '\'' && answer[1] && strchr("=+-@\t\r", answer[1]))
+			answer++;
+		if (plan[0] == '\'' && plan[1] && strchr("=+-@\t\r", plan[1]))
+			plan++;
 		if (!*answer || is_tenken_text(answer))
 			continue;
 		if (!(it = find_item(report, no))) {

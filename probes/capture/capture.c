@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* libpcap-dev provides both the header and libpcap.pc (CMake links it when found). */
 #if defined(__has_include)
@@ -485,7 +486,35 @@ static void state_finish(struct cap_state *S, bool emit_summary, const char *kin
 		cJSON_AddBoolToObject(o, "file_truncated", S->truncated_file);
 		if (error)
 			cJSON_AddStringToObject(o, "read_error", error);
-		tk_emit(S->ctx, o);
+		{
+			/* fail closed: evidence cut short or unreadable makes the capture's items
+			 * incomplete (an error observation for this source), unless something fails */
+			char why[900] = "";
+			size_t w = 0;
+#define WHY(...) \
+	(w < sizeof(why) ? (void)(w += (size_t)snprintf(why + w, sizeof(why) - w, __VA_ARGS__)) : (void)0)
+			if (S->truncated_file)
+				WHY("; the capture file is truncated or malformed (%s)", error ? error : "read error");
+			if (S->truncated)
+				WHY("; %llu packets cut short by the capture's snap length",
+				    (unsigned long long)S->truncated);
+			if (S->malformed)
+				WHY("; %llu malformed packets", (unsigned long long)S->malformed);
+			if (S->flows_dropped)
+				WHY("; %llu flows not followed (flow table full)", (unsigned long long)S->flows_dropped);
+			if (S->ooo_dropped)
+				WHY("; %llu out-of-order segments dropped", (unsigned long long)S->ooo_dropped);
+			if (S->fragments)
+				WHY("; %llu IP fragments not reassembled", (unsigned long long)S->fragments);
+#undef WHY
+			cJSON_AddBoolToObject(o, "complete", why[0] == '\0');
+			if (why[0])
+				cJSON_AddStringToObject(o, "incomplete_reason", why + 2);
+			tk_emit(S->ctx, o);
+			if (why[0])
+				tk_emit_error(S->ctx, S->target, S->truncated_file ? TK_ERR_PARSE : TK_ERR_LIMIT,
+					      "%s: evidence cut short: %s", S->target, why + 2);
+		}
 	}
 	for (i = 0; i < S->cap; i++) {
 		free(S->flows[i].buf[0]);
@@ -505,12 +534,24 @@ static void pcap_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *byt
 static void read_file(struct cap_cfg *c, struct tk_runctx *ctx, size_t idx)
 {
 	char eb[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *pc = pcap_open_offline(c->paths[idx], eb);
+	pcap_t *pc = NULL;
 	struct cap_state S;
-	int r;
+	struct tk_err oe = {0};
+	FILE *fp = NULL;
+	int r, fd = -1;
 	const char *error = NULL;
+	/* a FIFO or device never blocks the scan; only regular files are read */
+	if (tk_open_regular(c->paths[idx], 0, &fd, NULL, &oe) != TK_OK) {
+		tk_emit_error(ctx, c->files[idx], TK_ERR_IO, "cannot read capture %s: %s", c->files[idx], oe.msg);
+		return;
+	}
+	if (!(fp = fdopen(fd, "rb")))
+		close(fd);
+	else if (!(pc = pcap_fopen_offline(fp, eb)))
+		fclose(fp); /* pcap owns fp once it opened */
 	if (!pc) {
-		tk_emit_error(ctx, c->files[idx], TK_ERR_IO, "cannot read capture %s: %s", c->files[idx], eb);
+		tk_emit_error(ctx, c->files[idx], TK_ERR_IO, "cannot read capture %s: %s", c->files[idx],
+			      eb[0] ? eb : "out of memory");
 		return;
 	}
 	if (state_init(&S, c, ctx, c->files[idx]) != TK_OK) {

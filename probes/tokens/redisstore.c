@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -18,6 +19,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "resp.h"
 
 struct rconn {
@@ -27,6 +29,7 @@ struct rconn {
 	struct tk_buf in;
 	const struct tk_redis_cfg *c;
 	struct tk_runctx *ctx;
+	struct tk_net_peer peer; /* the connected peer (its budget slot) */
 };
 
 void tk_redis_cfg_free(struct tk_redis_cfg *c)
@@ -106,30 +109,23 @@ static void set_timeouts(struct rconn *k)
 
 static int rconnect(struct rconn *k, struct tk_err *err)
 {
-	struct addrinfo hints, *ai = NULL, *a;
 	unsigned char ipbuf[16];
 	bool is_ip = inet_pton(AF_INET, k->c->host, ipbuf) == 1 || inet_pton(AF_INET6, k->c->host, ipbuf) == 1;
-	int rc;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((rc = getaddrinfo(k->c->host, k->c->port, &hints, &ai)) != 0)
-		return tk_seterr(err, TK_ERR_NET, "%s: cannot resolve: %s", k->c->address, gai_strerror(rc));
+	int rc, fl;
+	/* the shared connect helper: takes a slot of the per-host politeness budget
+	 * (released in rclose by tk_net_close), bounded by the scan deadline */
 	k->fd = -1;
-	for (a = ai; a; a = a->ai_next) {
-		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		if (fd < 0)
-			continue;
-		k->fd = fd;
-		set_timeouts(k);
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
-			break;
-		close(fd);
+	if ((rc = tk_net_resolve(k->c->host, k->c->port, &k->peer, err)))
+		return rc;
+	if ((rc = tk_net_connect(&k->peer, tk_now_ms() + op_timeout(k), &k->fd, err))) {
 		k->fd = -1;
+		tk_err_prefix(err, "%s", k->c->address);
+		return rc;
 	}
-	freeaddrinfo(ai);
-	if (k->fd < 0)
-		return tk_seterr(err, TK_ERR_NET, "%s: connect failed: %s", k->c->address, strerror(errno));
+	/* blocking I/O with SO_RCVTIMEO/SO_SNDTIMEO from here on */
+	if ((fl = fcntl(k->fd, F_GETFL)) >= 0)
+		(void)fcntl(k->fd, F_SETFL, fl & ~O_NONBLOCK);
+	set_timeouts(k);
 	if (!k->c->tls)
 		return TK_OK;
 	if (!(k->sctx = SSL_CTX_new(TLS_client_method())) || !(k->ssl = SSL_new(k->sctx)))
@@ -165,7 +161,8 @@ static void rclose(struct rconn *k)
 	}
 	SSL_CTX_free(k->sctx);
 	if (k->fd >= 0)
-		close(k->fd);
+		tk_net_close(&k->peer, k->fd); /* gives the budget slot back */
+	k->fd = -1;
 	tk_buf_free(&k->in);
 }
 
@@ -353,6 +350,8 @@ static int read_key(struct rconn *k, const struct tk_tokrules *r, const char *ke
 			goto out;
 		if (v->type != TK_RESP_INT || v->integer > k->c->max_value_bytes) {
 			st->skipped++;
+			if (v->type == TK_RESP_INT)
+				st->oversize++;
 			goto out;
 		}
 		tk_resp_free(v);
@@ -475,13 +474,18 @@ int tk_redis_scan(const struct tk_redis_cfg *c, const struct tk_tokrules *r, str
 		keys = rep->elems[1];
 		for (i = 0; i < keys->n; i++) {
 			const struct tk_resp *key = keys->elems[i];
-			if (st->keys + st->skipped >= c->max_keys || tk_run_cancelled(ctx))
+			if (st->keys + st->skipped >= c->max_keys || tk_run_cancelled(ctx)) {
+				snprintf(st->why, sizeof(st->why), "%s",
+					 tk_run_cancelled(ctx) ? "the deadline passed before every key was read"
+							       : "max_keys reached before every key was read");
 				goto done;
+			}
 			if (key->type != TK_RESP_BULK || !key->str)
 				continue;
 			if ((rc = read_key(&k, r, key->str, key->len, fn, u, st, err))) {
 				if (rc != TK_ERR_LIMIT)
 					goto out;
+				snprintf(st->why, sizeof(st->why), "a value over max_value_bytes ended the walk");
 				goto done; /* a value over the bound: the stream is now out of step */
 			}
 		}

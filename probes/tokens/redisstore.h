@@ -29,7 +29,9 @@ void tk_redis_cfg_free(struct tk_redis_cfg *c);
 struct tk_redis_stats {
 	long long keys;     /* keys read */
 	long long skipped;  /* other types, or values over the size bound */
+	long long oversize; /* string values over max_value_bytes, not read (also in skipped) */
 	bool complete;      /* SCAN finished within the key budget and deadline */
+	char why[160];      /* when not complete: which bound stopped the walk */
 };
 
 /* where: "key <name>" / "key <name> field <f>", long runs redacted to fingerprints. */

@@ -19,6 +19,7 @@
  * "storage_encryption" per aws store (or an error observation).
  */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "probe.h"
@@ -380,6 +383,20 @@ static void res_emit(struct tok_res *r, cJSON *obs)
 	r->a_plain = r->a_enc = r->a_unknown = r->a_pw = NULL;
 }
 
+/*
+ * Evidence cut short (a bound, the deadline, an unreadable part): the store's
+ * token_store rules become "error" findings, so the items they feed are
+ * incomplete unless something fails. The reason names the bound.
+ */
+static void emit_cut_short(struct tk_runctx *ctx, const char *target, int rc, const char *msg)
+{
+	cJSON *o = tk_obs_new(ctx, "error", target);
+	cJSON_AddStringToObject(o, "error", tk_rc_name(rc));
+	cJSON_AddStringToObject(o, "message", msg);
+	cJSON_AddStringToObject(o, "for_kind", "token_store");
+	tk_emit(ctx, o);
+}
+
 /* ---- files ---- */
 
 struct file_job {
@@ -393,6 +410,8 @@ struct file_job {
 	atomic_llong bytes, scanned, binary, oversize, unreadable;
 	atomic_bool budget_hit;
 	bool walk_truncated;
+	long long too_deep, name_too_long;
+	int rootfd; /* the configured directory; every open is beneath it */
 };
 
 static bool glob_any(char **pats, size_t n, const char *rel, const char *base)
@@ -420,21 +439,93 @@ static int add_file(struct file_job *j, const char *rel)
 	return TK_OK;
 }
 
-static int walk_dir(struct file_job *j, const char *root, const char *rel, int depth)
+/*
+ * Test hook (like SQLite's fault injection; unset in production: no effect):
+ * TENKEN_TEST_TOKENS_AFTER_LIST holds a shell command run once after the walk
+ * has listed a tree and before any file is read, so that a test can swap a
+ * listed directory for a symlink at exactly that point.
+ */
+static void test_hook_after_list(void)
 {
-	char *dir = rel[0] ? tk_path_join(root, rel) : strdup(root);
+	const char *cmd = getenv("TENKEN_TEST_TOKENS_AFTER_LIST");
+	if (cmd && *cmd) {
+		fprintf(stderr, "tenken: test hook: TENKEN_TEST_TOKENS_AFTER_LIST\n");
+		if (system(cmd) != 0)
+			fprintf(stderr, "tenken: test hook command failed\n");
+	}
+}
+
+/*
+ * Open rel beneath the directory rootfd without following any symbolic link
+ * on the way (a listed directory swapped for a symlink must not lead outside
+ * the configured tree): openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS where the
+ * kernel has it, else one openat(O_NOFOLLOW) per component.
+ */
+int tk_open_beneath(int rootfd, const char *rel, int flags)
+{
+#ifdef SYS_openat2
+	struct open_how how;
+	long r;
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOFOLLOW);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	r = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	if (r >= 0 || (errno != ENOSYS && errno != EPERM))
+		return (int)r;
+#endif
+	{
+		char comp[4096];
+		const char *p = rel, *slash;
+		int fd = dup(rootfd), nfd;
+		if (fd < 0)
+			return -1;
+		while ((slash = strchr(p, '/'))) {
+			size_t n = (size_t)(slash - p);
+			if (n == 0 || n >= sizeof(comp) || (n == 2 && p[0] == '.' && p[1] == '.')) {
+				close(fd);
+				errno = EXDEV;
+				return -1;
+			}
+			memcpy(comp, p, n);
+			comp[n] = '\0';
+			nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(fd);
+			if (nfd < 0)
+				return -1;
+			fd = nfd;
+			p = slash + 1;
+		}
+		if (strcmp(p, "..") == 0) {
+			close(fd);
+			errno = EXDEV;
+			return -1;
+		}
+		nfd = openat(fd, p, flags | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		return nfd;
+	}
+}
+
+/* Walk the tree from the directory descriptor dfd (opened beneath the root,
+ * never through a symlink); rel is dfd's path relative to the root. */
+static int walk_dir(struct file_job *j, int dfd, const char *rel, int depth)
+{
 	DIR *d;
 	struct dirent *de;
 	int rc = TK_OK;
-	if (!dir)
-		return TK_ERR_NOMEM;
-	if (depth > TOK_MAX_DEPTH || !(d = opendir(dir))) {
-		free(dir);
+	if (depth > TOK_MAX_DEPTH) {
+		j->too_deep++; /* not read: the store is incomplete */
+		close(dfd);
+		return TK_OK;
+	}
+	if (!(d = fdopendir(dfd))) {
+		close(dfd);
+		if (depth > 0)
+			atomic_fetch_add(&j->unreadable, 1);
 		return depth == 0 ? TK_ERR_IO : TK_OK;
 	}
 	while ((de = readdir(d)) && rc == TK_OK) {
 		char relp[4096];
-		char *full;
 		struct stat st;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 || strcmp(de->d_name, ".git") == 0)
 			continue;
@@ -442,26 +533,29 @@ static int walk_dir(struct file_job *j, const char *root, const char *rel, int d
 			j->walk_truncated = true;
 			break;
 		}
-		if (snprintf(relp, sizeof(relp), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) >= (int)sizeof(relp))
+		if (snprintf(relp, sizeof(relp), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) >= (int)sizeof(relp)) {
+			j->name_too_long++;
 			continue;
-		if (!(full = tk_path_join(root, relp))) {
-			rc = TK_ERR_NOMEM;
-			break;
 		}
-		if (lstat(full, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				rc = walk_dir(j, root, relp, depth + 1);
-			} else if (S_ISREG(st.st_mode)) {
-				/* symlinks are not followed: they may leave the configured tree */
-				if ((!j->s->ninclude || glob_any(j->s->include, j->s->ninclude, relp, de->d_name)) &&
-				    !glob_any(j->s->exclude, j->s->nexclude, relp, de->d_name))
-					rc = add_file(j, relp);
-			}
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			atomic_fetch_add(&j->unreadable, 1);
+			continue;
 		}
-		free(full);
+		if (S_ISDIR(st.st_mode)) {
+			/* O_NOFOLLOW|O_DIRECTORY: swapped for a symlink since fstatat -> refused */
+			int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd < 0)
+				atomic_fetch_add(&j->unreadable, 1);
+			else
+				rc = walk_dir(j, cfd, relp, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			/* symlinks are not followed: they may leave the configured tree */
+			if ((!j->s->ninclude || glob_any(j->s->include, j->s->ninclude, relp, de->d_name)) &&
+			    !glob_any(j->s->exclude, j->s->nexclude, relp, de->d_name))
+				rc = add_file(j, relp);
+		}
 	}
 	closedir(d);
-	free(dir);
 	return rc;
 }
 
@@ -485,15 +579,12 @@ static void on_file_hit(void *u, const struct tk_hit *h)
 
 static void scan_one_file(struct file_job *j, const char *rel, char **buf, size_t *bufcap)
 {
-	char *full = tk_path_join(j->s->path, rel);
 	struct file_hit_ctx fc = {j->res, rel};
 	struct stat st;
 	size_t want, got = 0;
 	int fd;
-	if (!full)
-		return;
-	fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	free(full);
+	/* beneath the root's descriptor, no symlink on the way; O_NONBLOCK: a FIFO never blocks */
+	fd = tk_open_beneath(j->rootfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		atomic_fetch_add(&j->unreadable, 1);
 		if (fd >= 0)
@@ -514,6 +605,7 @@ static void scan_one_file(struct file_job *j, const char *rel, char **buf, size_
 	if (want + 1 > *bufcap) {
 		char *nb = realloc(*buf, want + 1);
 		if (!nb) {
+			atomic_fetch_add(&j->unreadable, 1);
 			close(fd);
 			return;
 		}
@@ -570,6 +662,7 @@ static void run_files(const struct tok_cfg *c, const struct tok_store *s, struct
 	j.c = c;
 	j.s = s;
 	j.ctx = ctx;
+	j.rootfd = -1;
 	res_init(&res, c->max_listed);
 	j.res = &res;
 	if (stat(s->path, &st) != 0) {
@@ -585,12 +678,21 @@ static void run_files(const struct tok_cfg *c, const struct tok_store *s, struct
 			struct tok_store one = *s;
 			one.path = d;
 			j.s = &one;
-			file_worker(&j);
+			if (d && (j.rootfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+				file_worker(&j);
+			else
+				atomic_fetch_add(&j.unreadable, 1);
 			free(d);
 			j.s = s;
 		}
 	} else {
-		rc = walk_dir(&j, s->path, "", 0);
+		int dfd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* the configured root may be a symlink */
+		rc = TK_ERR_IO;
+		if (dfd >= 0 && (j.rootfd = dup(dfd)) >= 0)
+			rc = walk_dir(&j, dfd, "", 0);
+		else if (dfd >= 0)
+			close(dfd);
+		test_hook_after_list();
 		if (rc) {
 			tk_emit_error(ctx, s->label, rc, "%s: cannot read the directory tree", s->shown);
 			goto out;
@@ -611,11 +713,48 @@ static void run_files(const struct tok_cfg *c, const struct tok_store *s, struct
 	cJSON_AddNumberToObject(o, "files_truncated", (double)atomic_load(&j.oversize));
 	cJSON_AddNumberToObject(o, "files_unreadable", (double)atomic_load(&j.unreadable));
 	cJSON_AddNumberToObject(o, "bytes_scanned", (double)atomic_load(&j.bytes));
-	cJSON_AddBoolToObject(o, "complete", !j.walk_truncated && !atomic_load(&j.budget_hit) &&
-						  atomic_load(&j.next) >= j.nfiles && atomic_load(&j.unreadable) == 0);
-	res_emit(&res, o);
-	tk_emit(ctx, o);
+	cJSON_AddNumberToObject(o, "dirs_too_deep", (double)j.too_deep);
+	{
+		/* every bound that cut evidence short, named */
+		struct tk_buf why;
+		long long over = atomic_load(&j.oversize), unr = atomic_load(&j.unreadable);
+		bool cancelled = tk_run_cancelled(ctx) || (atomic_load(&j.next) < j.nfiles && !atomic_load(&j.budget_hit));
+		tk_buf_init(&why, 2048);
+		if (over)
+			tk_buf_printf(&why, "; %lld file%s larger than max_file_bytes (%lld) read only up to the bound", over,
+				      over == 1 ? "" : "s", c->max_file_bytes);
+		if (atomic_load(&j.budget_hit))
+			tk_buf_printf(&why, "; max_total_bytes (%lld) reached before every file was read",
+				      c->max_total_bytes);
+		if (j.walk_truncated && !cancelled)
+			tk_buf_printf(&why, "; max_files (%lld) reached: the walk stopped", c->max_files);
+		if (cancelled)
+			tk_buf_printf(&why, "; the deadline passed before every file was read");
+		if (j.too_deep)
+			tk_buf_printf(&why, "; %lld director%s deeper than %d levels not read", j.too_deep,
+				      j.too_deep == 1 ? "y" : "ies", TOK_MAX_DEPTH);
+		if (j.name_too_long)
+			tk_buf_printf(&why, "; %lld path%s longer than 4095 bytes not read", j.name_too_long,
+				      j.name_too_long == 1 ? "" : "s");
+		if (unr)
+			tk_buf_printf(&why, "; %lld file%s or director%s unreadable (permission denied, vanished, or not "
+					    "a regular file)",
+				      unr, unr == 1 ? "" : "s", unr == 1 ? "y" : "ies");
+		cJSON_AddBoolToObject(o, "complete", why.len == 0);
+		if (why.len)
+			cJSON_AddStringToObject(o, "incomplete_reason", why.data + 2);
+		res_emit(&res, o);
+		tk_emit(ctx, o);
+		if (why.len) {
+			char msg[1024];
+			snprintf(msg, sizeof(msg), "%s: evidence cut short: %s", s->shown, why.data + 2);
+			emit_cut_short(ctx, s->label, unr && !over && !j.too_deep ? TK_ERR_IO : TK_ERR_LIMIT, msg);
+		}
+		tk_buf_free(&why);
+	}
 out:
+	if (j.rootfd >= 0)
+		close(j.rootfd);
 	for (i = 0; i < j.nfiles; i++)
 		free(j.files[i]);
 	free(j.files);
@@ -702,7 +841,7 @@ static int prepare_q(sqlite3 *db, struct tk_buf *q, sqlite3_stmt **st)
  * rowid and the row's expires_in when the table has one.
  */
 static int scan_table(const struct tok_cfg *c, const struct tok_store *s, sqlite3 *db, const char *table,
-		      struct tok_res *res, long long *values, struct tk_err *err)
+		      struct tok_res *res, long long *values, long long *cols_cut, struct tk_err *err)
 {
 	struct tk_buf q;
 	sqlite3_stmt *st = NULL;
@@ -732,6 +871,25 @@ static int scan_table(const struct tok_cfg *c, const struct tok_store *s, sqlite
 			expcol = cols[k];
 	}
 	sqlite3_finalize(st);
+	st = NULL;
+	/* VIRTUAL generated columns are computed on read from an expression in the
+	 * file's schema: never evaluated (their inputs are read as columns anyway) */
+	tk_buf_reset(&q);
+	if (tk_buf_puts(&q, "SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 2") == TK_OK &&
+	    prepare_q(db, &q, &st) == TK_OK) {
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *gn = (const char *)sqlite3_column_text(st, 0);
+			for (k = 0; gn && k < ncol; k++)
+				if (cols[k] && cols[k][0] && strcmp(cols[k], gn) == 0) {
+					if (cols[k] == expcol)
+						expcol = NULL;
+					cols[k][0] = '\0'; /* "" marks a skipped column */
+				}
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
 	tk_buf_reset(&q);
 	/* WITHOUT ROWID tables have no rowid */
 	has_rowid = tk_buf_puts(&q, "SELECT rowid FROM ") == TK_OK && quote_ident(&q, table) == TK_OK &&
@@ -740,20 +898,26 @@ static int scan_table(const struct tok_cfg *c, const struct tok_store *s, sqlite
 	st = NULL;
 	for (k = 0; k < ncol; k++) { /* the progress handler interrupts at the deadline */
 		struct sq_hit_ctx sc = {res, table, cols[k], 0, has_rowid};
-		if (cols[k] == expcol)
+		if (cols[k] == expcol || !cols[k][0])
 			continue;
 		tk_buf_reset(&q);
 		if (tk_buf_puts(&q, has_rowid ? "SELECT rowid, " : "SELECT 0, ") || quote_ident(&q, cols[k]) ||
 		    (expcol && (tk_buf_puts(&q, ", ") || quote_ident(&q, expcol))) || tk_buf_puts(&q, " FROM ") ||
 		    quote_ident(&q, table) || tk_buf_puts(&q, " WHERE typeof(") || quote_ident(&q, cols[k]) ||
-		    tk_buf_printf(&q, ") IN ('text', 'blob') LIMIT %lld", s->max_rows) || prepare_q(db, &q, &st)) {
+		    tk_buf_printf(&q, ") IN ('text', 'blob') LIMIT %lld", s->max_rows + 1) || prepare_q(db, &q, &st)) {
 			rc = tk_seterr(err, TK_ERR_PARSE, "table %.200s column %.200s: %s", table, cols[k],
 				       sqlite3_errmsg(db));
 			goto out;
 		}
+		long long seen = 0;
 		while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 			long long exp = expcol && sqlite3_column_type(st, 2) == SQLITE_INTEGER ? sqlite3_column_int64(st, 2)
 											       : -1;
+			if (++seen > s->max_rows) { /* one more than the bound: the column was cut short */
+				(*cols_cut)++;
+				src = SQLITE_DONE;
+				break;
+			}
 			sc.rowid = sqlite3_column_int64(st, 0);
 			(*values)++;
 			judge_cell(c, &sc, st, 1, exp);
@@ -813,6 +977,79 @@ static bool sqlite_truncated(int fd, const char *path, char *why, size_t whysz)
 	return false;
 }
 
+/*
+ * Open a partner's SQLite file as untrusted input, the way SQLite's own
+ * guidance for untrusted databases says (https://sqlite.org/security.html):
+ * read-only (immutable when no WAL file is beside it, so no lock is taken and
+ * no -shm is created), defensive mode, no trusted schema (no SQL functions with
+ * side effects from the schema), no triggers, views or extensions, and hard
+ * limits on value, SQL and expression size, so that a tiny file cannot make
+ * SQLite build a huge value: TOK_SQ_MAX_VALUE bounds every string or blob,
+ * which bounds memory (docs/tokens.md). Generated (VIRTUAL) columns and
+ * virtual tables are never evaluated (scan_table, run_sqlite).
+ */
+#define TOK_SQ_MAX_VALUE (4 << 20)
+int tk_sqlite_open_untrusted(const char *path, sqlite3 **out, struct tk_err *err)
+{
+	sqlite3 *db = NULL;
+	char side[4200], *uri = NULL;
+	struct stat st;
+	bool immutable = true;
+	int rc;
+	/* a WAL or a hot journal beside it: the file is being written (or was cut
+	 * mid-transaction); open normally so SQLite's locks and recovery apply
+	 * (a writer holding the lock makes the store incomplete: "locked") */
+	if ((snprintf(side, sizeof(side), "%s-wal", path) < (int)sizeof(side) && stat(side, &st) == 0 && st.st_size > 0) ||
+	    (snprintf(side, sizeof(side), "%s-journal", path) < (int)sizeof(side) && stat(side, &st) == 0 &&
+	     st.st_size > 0))
+		immutable = false;
+	*out = NULL;
+	/* the URI form: file:<percent-encoded path>?immutable=1 */
+	{
+		struct tk_buf u;
+		const unsigned char *p;
+		tk_buf_init(&u, 3 * strlen(path) + 64);
+		tk_buf_puts(&u, "file:");
+		for (p = (const unsigned char *)path; *p; p++)
+			if (isalnum(*p) || strchr("/._-~", *p))
+				tk_buf_append(&u, p, 1);
+			else
+				tk_buf_printf(&u, "%%%02X", *p);
+		tk_buf_puts(&u, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+		uri = tk_buf_steal(&u);
+		tk_buf_free(&u);
+	}
+	if (!uri)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
+		rc = tk_seterr(err, TK_ERR_IO, "cannot open read-only: %s", db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return rc;
+	}
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, (int *)NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, TOK_SQ_MAX_VALUE);
+	sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, 1 << 20);
+	sqlite3_limit(db, SQLITE_LIMIT_COLUMN, 2000);
+	sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, 100);
+	sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, 3);
+	sqlite3_limit(db, SQLITE_LIMIT_VDBE_OP, 25000);
+	sqlite3_limit(db, SQLITE_LIMIT_FUNCTION_ARG, 8);
+	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+	sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50);
+	sqlite3_limit(db, SQLITE_LIMIT_TRIGGER_DEPTH, 1);
+	sqlite3_busy_timeout(db, 2000);
+	/* a small page cache and no memory map: memory stays bounded whatever the file says */
+	sqlite3_exec(db, "PRAGMA cache_size=-2048; PRAGMA mmap_size=0;", NULL, NULL, NULL);
+	*out = db;
+	return TK_OK;
+}
+
 static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struct tk_runctx *ctx)
 {
 	sqlite3 *db = NULL;
@@ -823,13 +1060,14 @@ static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struc
 	char **tables = NULL;
 	bool trunc;
 	size_t ntables = 0, i;
-	long long rows = 0;
-	int fd, src, errors = 0;
+	long long rows = 0, cols_cut = 0;
+	int fd, src, rc, errors = 0;
 	ssize_t hn;
 	cJSON *o, *errs = cJSON_CreateArray();
 	res_init(&res, c->max_listed);
-	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0) {
-		tk_emit_error(ctx, s->label, TK_ERR_NOTFOUND, "%s: %s", s->shown, strerror(errno));
+	if ((rc = tk_open_regular(s->path, 0, &fd, NULL, &err))) {
+		/* missing, denied, or a FIFO/device/directory (never waited on) */
+		tk_emit_error(ctx, s->label, rc, "%s: unreadable: %s", s->shown, err.msg);
 		goto out;
 	}
 	hn = read(fd, hdr, sizeof(hdr));
@@ -846,14 +1084,13 @@ static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struc
 			      "database such as SQLCipher)", s->shown);
 		goto out;
 	}
-	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		tk_emit_error(ctx, s->label, TK_ERR_IO, "%s: cannot open read-only: %s", s->shown,
-			      db ? sqlite3_errmsg(db) : "out of memory");
+	if ((rc = tk_sqlite_open_untrusted(s->path, &db, &err))) {
+		tk_emit_error(ctx, s->label, rc, "%s: %s", s->shown, err.msg);
 		goto out;
 	}
-	sqlite3_busy_timeout(db, 2000);
 	sqlite3_progress_handler(db, 1000, sq_progress, ctx);
-	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'",
+	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+				   " AND sql NOT LIKE 'CREATE VIRTUAL%'",
 			       -1, &st, NULL) != SQLITE_OK) {
 		tk_emit_error(ctx, s->label, TK_ERR_PARSE, "%s: cannot read the schema: %s", s->shown,
 			      sqlite3_errmsg(db));
@@ -876,7 +1113,7 @@ static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struc
 	sqlite3_finalize(st);
 	st = NULL;
 	for (i = 0; i < ntables && !tk_run_cancelled(ctx); i++) {
-		if (scan_table(c, s, db, tables[i], &res, &rows, &err) != TK_OK) {
+		if (scan_table(c, s, db, tables[i], &res, &rows, &cols_cut, &err) != TK_OK) {
 			cJSON_AddItemToArray(errs, cJSON_CreateString(err.msg));
 			errors++;
 		}
@@ -893,11 +1130,35 @@ static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struc
 	cJSON_AddNumberToObject(o, "max_rows_per_column", (double)s->max_rows);
 	/* A readable "SQLite format 3" header means the file itself is not encrypted. */
 	cJSON_AddBoolToObject(o, "file_encrypted", 0);
-	cJSON_AddBoolToObject(o, "complete", errors == 0 && !tk_run_cancelled(ctx));
-	cJSON_AddItemToObject(o, "table_errors", errs);
-	errs = NULL;
-	res_emit(&res, o);
-	tk_emit(ctx, o);
+	cJSON_AddNumberToObject(o, "columns_cut_at_max_rows", (double)cols_cut);
+	{
+		struct tk_buf cut;
+		bool cancelled = tk_run_cancelled(ctx);
+		tk_buf_init(&cut, 2048);
+		if (cols_cut)
+			tk_buf_printf(&cut, "; %lld column%s hold more than max_rows (%lld) text/blob values: the rest "
+					    "were not read",
+				      cols_cut, cols_cut == 1 ? "" : "s", s->max_rows);
+		if (errors)
+			tk_buf_printf(&cut, "; %d of %zu tables could not be read (%.300s)", errors, ntables, err.msg);
+		if (ntables >= 10000)
+			tk_buf_printf(&cut, "; more than 10000 tables: the rest were not read");
+		if (cancelled)
+			tk_buf_printf(&cut, "; the deadline passed before every table was read");
+		cJSON_AddBoolToObject(o, "complete", cut.len == 0);
+		if (cut.len)
+			cJSON_AddStringToObject(o, "incomplete_reason", cut.data + 2);
+		cJSON_AddItemToObject(o, "table_errors", errs);
+		errs = NULL;
+		res_emit(&res, o);
+		tk_emit(ctx, o);
+		if (cut.len) {
+			char msg[1024];
+			snprintf(msg, sizeof(msg), "%s: evidence cut short: %s", s->shown, cut.data + 2);
+			emit_cut_short(ctx, s->label, cancelled ? TK_ERR_TIMEOUT : errors ? TK_ERR_PARSE : TK_ERR_LIMIT, msg);
+		}
+		tk_buf_free(&cut);
+	}
 out:
 	cJSON_Delete(errs);
 	sqlite3_finalize(st);
@@ -940,7 +1201,20 @@ static void run_redis(const struct tok_cfg *c, const struct tok_store *s, struct
 	cJSON_AddBoolToObject(o, "tls", s->redis.tls);
 	cJSON_AddNumberToObject(o, "keys_scanned", (double)stats.keys);
 	cJSON_AddNumberToObject(o, "keys_skipped", (double)stats.skipped);
-	cJSON_AddBoolToObject(o, "complete", stats.complete);
+	cJSON_AddNumberToObject(o, "keys_over_max_value_bytes", (double)stats.oversize);
+	cJSON_AddBoolToObject(o, "complete", stats.complete && stats.oversize == 0);
+	if (!stats.complete || stats.oversize) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s: evidence cut short: %s%s%s", s->redis.address,
+			 stats.complete ? "" : stats.why[0] ? stats.why : "the key walk stopped early",
+			 !stats.complete && stats.oversize ? "; " : "",
+			 stats.oversize ? "values larger than max_value_bytes were not read" : "");
+		cJSON_AddStringToObject(o, "incomplete_reason", strchr(msg, ':') + 2);
+		res_emit(&res, o);
+		tk_emit(ctx, o);
+		emit_cut_short(ctx, s->label, tk_run_cancelled(ctx) ? TK_ERR_TIMEOUT : TK_ERR_LIMIT, msg);
+		goto out;
+	}
 	res_emit(&res, o);
 	tk_emit(ctx, o);
 out:
@@ -959,6 +1233,29 @@ static void run_aws(const struct tok_store *s, struct tk_runctx *ctx)
 	if ((rc = tk_tokaws_run(s->aws, ctx, o, &err)) != TK_OK) {
 		cJSON_Delete(o);
 		tk_emit_error(ctx, s->label, rc, "%s", err.msg);
+		return;
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "complete"))) {
+		/* a service denied or throttled out: what it would have listed is unknown, so
+		 * the storage_encryption rules cannot pass (fail closed) */
+		char msg[1024];
+		const cJSON *e;
+		size_t w = (size_t)snprintf(msg, sizeof(msg), "%s: evidence missing:", s->label);
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "errors"))
+			if (cJSON_IsString(e) && w < sizeof(msg))
+				w += (size_t)snprintf(msg + w, sizeof(msg) - w, " %s;", e->valuestring);
+		if (w < sizeof(msg) && tk_run_cancelled(ctx))
+			snprintf(msg + w, sizeof(msg) - w, " the deadline passed");
+		tk_emit(ctx, o);
+		{
+			cJSON *x = tk_obs_new(ctx, "error", s->label);
+			cJSON_AddStringToObject(x, "error", tk_rc_name(tk_run_cancelled(ctx) ? TK_ERR_TIMEOUT
+									 : strstr(msg, "enied")	  ? TK_ERR_AUTH
+												  : TK_ERR_IO));
+			cJSON_AddStringToObject(x, "message", msg);
+			cJSON_AddStringToObject(x, "for_kind", "storage_encryption");
+			tk_emit(ctx, x);
+		}
 		return;
 	}
 	tk_emit(ctx, o);

@@ -87,4 +87,14 @@ long tk_tok_scan_json(const struct tk_tokrules *r, const char *buf, size_t len, 
 
 void tk_tokrules_free(struct tk_tokrules *r);
 
+/* Open a partner's SQLite database as untrusted input (read-only, defensive,
+ * untrusted schema, hard limits; see tokens.c). */
+struct sqlite3;
+struct tk_err;
+int tk_sqlite_open_untrusted(const char *path, struct sqlite3 **out, struct tk_err *err);
+
+/* open(rel) beneath the directory rootfd, following no symbolic link on the
+ * way (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, else openat per component). */
+int tk_open_beneath(int rootfd, const char *rel, int flags);
+
 #endif

@@ -230,6 +230,8 @@ def main():
         with open(os.path.join(work, "garbage.pcap"), "wb") as f:
             f.write(os.urandom(300))
         files["garbage"] = os.path.join(work, "garbage.pcap")
+        os.mkfifo(os.path.join(work, "fifo.pcap"))  # a FIFO must not block the scan (issue 13)
+        files["fifo"] = os.path.join(work, "fifo.pcap")
 
         names = list(files)
         rc, rep, raw, se = scan(work, "hand", [os.path.basename(files[n]) for n in names])
@@ -279,6 +281,19 @@ def main():
         R.check(err_of("wifi") and err_of("wifi")[0].get("error") == "unsupported" and not sum_of("wifi"),
                 "unsupported link type (802.11) is an error observation: %s" % err_of("wifi"))
         R.check(err_of("garbage") and not sum_of("garbage"), "a non-pcap file is an error observation")
+        R.check(err_of("fifo") and "not a regular file" in err_of("fifo")[0]["message"],
+                "a FIFO named as a capture file is refused at once: %s" % err_of("fifo"))
+
+        # fail closed (issue 12/13): evidence cut short makes the capture rules of that source "error"
+        # (items incomplete unless something fails), naming why; a clean, whole capture stays complete
+        def statuses(n, rule="CAPTURE-FILE-CREDENTIALS"):
+            return sorted(f["status"] for f in rep["findings"] if f["rule"] == rule and
+                          f["target"] == os.path.basename(files[n]))
+        for n, word in (("trunc_file", "truncated"), ("snap", "snap length")):
+            R.check(sum_of(n).get("complete") is False and "error" in statuses(n) and
+                    any(word in e["message"] for e in err_of(n)),
+                    "%s: incomplete, the reason names '%s': %s" % (n, word, [e["message"] for e in err_of(n)]))
+        R.check(sum_of("clean").get("complete") is True and not err_of("clean"), "a whole capture is complete")
         R.check(not any(sec in raw for sec in SECRETS), "no hand-built secret appears in report.json")
         R.check(rc == 3, "scan with unreadable captures reports incomplete (exit 3): %d" % rc)
     finally:

@@ -261,8 +261,8 @@ def test_kill_loop(p, tmp):
             "killed after writing, before indexing: verify passes, the unindexed scan is not in the history")
     r = scan(p, state, out)
     after2 = json.loads(rl.run(["history", p.id, "--state", state, "--format", "json"]).stdout)
-    R.check(r.returncode == 0 and len(after2) == len(before) + 1 and verify(state, p.id).returncode == 0,
-            "the next scan replaces the leftover and the chain verifies")
+    R.check(r.returncode == 0 and len(after2) == len(before) + 2 and verify(state, p.id).returncode == 0,
+            "the next scan indexes the signed leftover (never overwrites it), stores its own, the chain verifies")
     h = json.loads(rl.run(["history", p.id, "--state", state, "--format", "json"]).stdout)
     R.check(len(h) >= completed, "every completed scan is stored (%d stored, %d completed)" % (len(h), completed))
     ok = True
@@ -279,6 +279,140 @@ def test_kill_loop(p, tmp):
     R.check(r.returncode == 0 and verify(state, p.id).returncode == 0, "a scan after the kills stores and verifies")
     left = [n for n in os.listdir(reports_dir(state, p.id)) if ".tmp." in n]
     R.check(not left, "temporary files of interrupted writes are cleaned up by the next scan (%s)" % left[:2])
+
+
+def sha_files(d):
+    import hashlib
+    return {n: hashlib.sha256(open(os.path.join(d, n), "rb").read()).hexdigest()
+            for n in sorted(os.listdir(d)) if n.endswith(".json") or n.endswith(".json.sig")}
+
+
+def drop_index(state):
+    for suf in ("", "-wal", "-shm"):
+        try:
+            os.unlink(os.path.join(state, "index.sqlite" + suf))
+        except FileNotFoundError:
+            pass
+
+
+def test_index_rollback(p, tmp):
+    """Issue 13: a lost or rolled-back index must never lead to a signed report being overwritten;
+    verify names the mismatch; history --reindex rebuilds the index from the files."""
+    state = os.path.join(tmp, "rbstate")
+    out = os.path.join(tmp, "rbout")
+    R.check(scan(p, state, out).returncode == 0, "rollback: scan #1")
+    backup = os.path.join(tmp, "index-after-1.sqlite")
+    shutil.copyfile(os.path.join(state, "index.sqlite"), backup)
+    for _ in range(2):
+        scan(p, state, out)
+    rd = reports_dir(state, p.id)
+    before = sha_files(rd)
+    R.check(len(before) == 6, "rollback: three signed reports stored (%d files)" % len(before))
+    # 1. restore the older index (seq 1): files #2 and #3 are beyond it
+    drop_index(state)
+    shutil.copyfile(backup, os.path.join(state, "index.sqlite"))
+    v = verify(state, p.id)
+    R.check(v.returncode == 1 and "00000003.json" in v.stdout and "disagree" in v.stdout,
+            "rollback: verify names the mismatch between the older index and the files (exit %d)" % v.returncode)
+    r = scan(p, state, out)
+    now = sha_files(rd)
+    R.check(r.returncode == 0 and all(now.get(k) == h for k, h in before.items()),
+            "rollback: the next scan overwrites no signed report")
+    R.check("00000004.json" in now and "00000004.json.sig" in now, "rollback: the next scan is #4, after the files")
+    R.check(verify(state, p.id).returncode == 0, "rollback: the signed reports that chain on were indexed again")
+    # 2. delete the index: verify says so; the next scan keeps every file and continues the chain
+    drop_index(state)
+    v = verify(state, p.id)
+    R.check(v.returncode == 1 and "reindex" in v.stderr, "lost index: verify exits 1 naming it (%d %s)" %
+            (v.returncode, v.stderr.strip()[:120]))
+    before = sha_files(rd)
+    r = scan(p, state, out)
+    now = sha_files(rd)
+    R.check(r.returncode == 0 and all(now.get(k) == h for k, h in before.items()) and "00000005.json" in now,
+            "lost index: the next scan is #5 and overwrites nothing")
+    R.check(verify(state, p.id).returncode == 0, "lost index: the chain verifies after the next scan")
+    # 3. history --reindex rebuilds the same index from the files alone
+    hist = json.loads(rl.run(["history", p.id, "--state", state, "--format", "json"]).stdout)
+    drop_index(state)
+    r = rl.run(["history", "--reindex", "--state", state])
+    hist2 = json.loads(rl.run(["history", p.id, "--state", state, "--format", "json"]).stdout)
+    R.check(r.returncode == 0 and "5 reports indexed" in r.stdout, "history --reindex: %s" % r.stdout.strip()[-60:])
+    R.check([(x["seq"], x["sha256"], x["run_id"], x["verdict"]) for x in hist] ==
+            [(x["seq"], x["sha256"], x["run_id"], x["verdict"]) for x in hist2],
+            "history --reindex rebuilds the same rows (seq, sha256, run id, verdict)")
+    R.check(verify(state, p.id).returncode == 0, "verify passes on the rebuilt index")
+    # 4. a file at the next number that does not verify (planted, or signed by another key) is never
+    #    overwritten: the scan takes the number after it and verify names the gap
+    planted = os.path.join(rd, "00000006.json")
+    open(planted, "w").write('{"planted": true}')
+    shutil.copyfile(os.path.join(rd, "00000005.json.sig"), planted + ".sig")  # signed, but for #5
+    r = scan(p, state, out)
+    R.check(r.returncode == 0 and open(planted).read() == '{"planted": true}' and
+            os.path.exists(os.path.join(rd, "00000007.json")),
+            "a file at the next number that does not verify is kept; the scan is #7")
+    v = verify(state, p.id)
+    R.check(v.returncode == 1 and "#6" in v.stdout, "verify names the gap at #6 (exit %d)" % v.returncode)
+    r = rl.run(["history", "--reindex", "--state", state])
+    R.check(r.returncode == 1 and "00000006.json" in r.stdout and "skip" in r.stdout,
+            "history --reindex names the file it could not index (exit %d)" % r.returncode)
+    # a fifo in the history does not hang verify (issue 13, low)
+    os.rename(os.path.join(rd, "00000007.json"), os.path.join(tmp, "7.json"))
+    os.mkfifo(os.path.join(rd, "00000007.json"))
+    t0 = time.monotonic()
+    try:
+        v = rl.run(["verify", p.id, "--state", state], timeout=60)
+        R.check(v.returncode == 1 and "00000007.json" in v.stdout and time.monotonic() - t0 < 30,
+                "verify on a FIFO in the history returns at once, naming it (exit %d)" % v.returncode)
+    except subprocess.TimeoutExpired:
+        R.check(False, "verify on a FIFO in the history returns at once")
+
+
+def test_hostile_text(p, tmp):
+    """Issue 13 (low): raw invalid UTF-8 and NUL in the config never reach an output (config error naming the
+    field or byte); tailoring text that looks like a spreadsheet formula is neutralised in every CSV cell."""
+    cfg = json.load(open(p.config))
+    state = os.path.join(tmp, "txtstate")
+    # invalid UTF-8 in partner.name, written as raw bytes (json.dump cannot)
+    raw = json.dumps(dict(cfg, partner=dict(cfg["partner"], name="PLACEHOLDER")), ensure_ascii=False).encode()
+    bad = os.path.join(tmp, "bad-utf8.json")
+    open(bad, "wb").write(raw.replace(b"PLACEHOLDER", b"Acme \xff\xfe Pay \xc0\xaf"))
+    r = rl.run(["scan", "--config", bad, "--out", os.path.join(tmp, "u1"), "--state", state, "--quiet",
+                "--format", "json,html,csv,sarif,junit"])
+    R.check(r.returncode == 2 and "partner.name" in r.stderr and "UTF-8" in r.stderr and
+            not os.path.exists(os.path.join(tmp, "u1", "report.json")) and not os.path.exists(state),
+            "invalid UTF-8 in partner.name: config error naming the field, no output, nothing stored (%s)" %
+            r.stderr.strip()[:160])
+    for field, val in (("id", "a\u0000b"), ("name", "Acme\u0000Evil")):
+        t = json.dumps(cfg, ensure_ascii=False).replace('"%s": %s' % (field, json.dumps(cfg["partner"][field],
+                                                                                          ensure_ascii=False)),
+                                                        '"%s": "%s"' % (field, val), 1)
+        f = os.path.join(tmp, "nul-%s.json" % field)
+        open(f, "w").write(t)
+        r = rl.run(["scan", "--config", f, "--out", os.path.join(tmp, "u2"), "--state", state, "--quiet"])
+        R.check(r.returncode == 2 and "NUL" in r.stderr and not os.path.exists(state),
+                "partner.%s with \\u0000: config error (no truncated id, no shared chain): %s" %
+                (field, r.stderr.strip()[:160]))
+    # CSV injection through the bank's own items
+    tf = os.path.join(tmp, "formula-tailoring.json")
+    json.dump({"name": "formulas",
+               "add_items": [{"checklist": "fisc-api-2018", "no": "=1+1", "chapter": "+cmd|' /C calc'!A0",
+                              "goal": "-2+3", "party": "@SUM(1+1)*cmd|' /C calc'!A0"}],
+               "map": [{"rule": "HSTS-MISSING", "checklist": "fisc-api-2018", "items": ["=1+1"]}]},
+              open(tf, "w"))
+    out = os.path.join(tmp, "csvinj")
+    r = rl.run(["scan", "--config", p.config, "--out", out, "--state", state, "--tailoring", tf, "--format",
+                "json,csv", "--quiet"])
+    rows = list(csv.reader(io.StringIO(open(os.path.join(out, "checklist.csv"), encoding="utf-8-sig").read(),
+                                       newline="")))
+    cells = [c for row in rows for c in row]
+    R.check(r.returncode in (0, 1) and len(cells) > 400, "a scan with formula-like tailoring text (exit %d)" %
+            r.returncode)
+    R.check(not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")],
+            "no CSV cell starts with = + - @ TAB CR: %s" % [c for c in cells if c[:1] in "=+-@"][:3])
+    R.check(any(c == "'=1+1" for c in cells) and any(c == "'-2+3" for c in cells),
+            "formula-like cells are kept as text with a leading apostrophe")
+    rep = rl.load_json(os.path.join(out, "report.json"))
+    R.check(any(str(i["no"]) == "=1+1" for i in rep["items"]), "report.json keeps the bank's text as it is")
 
 
 def test_concurrent(p, tmp):
@@ -428,6 +562,8 @@ def main():
             state = test_history(p, tmp)
             test_tamper(state, p.id, tmp)
             test_kill_loop(p, tmp)
+            test_index_rollback(p, tmp)
+            test_hostile_text(p, tmp)
             test_concurrent(p, tmp)
             test_waivers(p, tmp)
             test_attestation(p, tmp)

@@ -181,10 +181,20 @@ def main():
         mode.update(rotation=True, rds_fail=True)
         r, rep, text = scan(tmp, "b", port)
         o = [x for x in rep["observations"] if x["probe"] == "tokens"][0]
-        st = {(f["rule"], f["target"]): f["status"] for f in rep["findings"]}
-        check("rotation rule passes", st.get(("TOKENS-KMS-ROTATION-OFF", "aws:account[0]")) == "pass", st)
+        st = {}
+        for f in rep["findings"]:
+            st.setdefault((f["rule"], f["target"]), []).append(f["status"])
+        check("rotation rule passes on its evidence", "pass" in st.get(("TOKENS-KMS-ROTATION-OFF", "aws:account[0]"), []),
+              st)
         check("rds error listed", any("rds" in e and "AccessDenied" in e for e in o.get("errors", [])), o.get("errors"))
         check("incomplete when a service fails", o.get("complete") is False)
+        # fail closed (issue 12): what RDS would have listed is unknown, so item 30 cannot pass
+        it30 = [i for i in rep["items"] if i["no"] == 29][0]  # card checklist: 29 (FISC 30)
+        errs = [x for x in rep["observations"] if x["probe"] == "tokens" and x["kind"] == "error"]
+        check("a denied service: the storage rule is error (item 29/FISC 30 never passes; it fails here on S3), naming it",
+              it30["status"] in ("incomplete", "fail") and errs and "AccessDenied" in errs[0]["message"] and
+              "error" in st.get(("TOKENS-CLOUD-STORAGE-UNENCRYPTED", "aws:account[0]"), [])
+              and errs[0].get("for_kind") == "storage_encryption", (it30["status"], r.returncode, errs))
 
         # wrong key: every service refused -> an error observation of class auth
         r, rep, text = scan(tmp, "c", port, {"AWS_ACCESS_KEY_ID": "AKIAWRONGWRONGWRONG"})

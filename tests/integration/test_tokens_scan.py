@@ -349,8 +349,15 @@ def main():
         cfg["probes"]["tokens"]["stores"][0]["max_value_bytes"] = 100
         r5, rep5 = run_scan(tmp, cfg, out5, {"REDIS_PASSWORD": redis_pw})
         o = obs_for(rep5, target)
-        check("large string skipped", o is not None and o["complete"] is True and o["keys_skipped"] == 3
+        check("large string skipped", o is not None and o["keys_skipped"] == 3
               and o["keys_scanned"] == 3, o and (o["keys_scanned"], o["keys_skipped"]))
+        # issue 13: a value not read because of a bound is evidence cut short: incomplete, with the reason
+        check("values over max_value_bytes make the store incomplete",
+              o is not None and o["complete"] is False and o["keys_over_max_value_bytes"] == 2
+              and "max_value_bytes" in o.get("incomplete_reason", ""), o)
+        e = obs_for(rep5, target, "error")
+        check("bound hit: an error names it for the token_store rules",
+              e is not None and e.get("for_kind") == "token_store" and "max_value_bytes" in e["message"], e)
         del cfg["probes"]["tokens"]["stores"][0]["max_value_bytes"]
         cfg["probes"]["tokens"]["stores"][0]["max_keys"] = 2
         r4, rep4 = run_scan(tmp, cfg, out4, {"REDIS_PASSWORD": redis_pw})
