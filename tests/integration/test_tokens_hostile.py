@@ -273,7 +273,7 @@ def main():
             # Redis store's connections are inside the per-host politeness budget (a lower bound: load-proof)
             stores = [{"type": "redis", "address": "%s:%d" % (addr, cport), "match": "k%d*" % i} for i in range(4)]
             cfgx = {"partner": {"id": "p-budget", "name": "budget"},
-                    "scan": {"connections_per_second_per_host": 1},
+                    "scan": {"connections_per_second_per_host": 1, "connections_burst_per_host": 1},
                     "probes": {"tokens": {"stores": stores}}}
             path = os.path.join(tmp, "budget.json")
             with open(path, "w") as f:
