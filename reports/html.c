@@ -80,7 +80,7 @@ static const char css[] =
 	"details{margin:8px 0}summary{font-weight:600;cursor:pointer}"
 	"svg{max-width:100%;height:auto}.note{color:#555;font-size:12px}"
 	"@page{size:A4;margin:10mm 9mm}"
-	"@media print{body{padding:0;font-size:8.5px;line-height:1.3;max-width:none}table.cl,table.small{font-size:7.5px}"
+	"@media print{body{padding:0;font-size:8.2px;line-height:1.22;max-width:none}table.cl,table.small{font-size:7.2px}"
 	"h2{font-size:12px;margin:10px 0 4px}h3{font-size:10px;margin:6px 0 2px}h4{font-size:9px;margin:4px 0 1px}"
 	".b{font-size:8px;padding:0 3px}.ev .k{font-size:7.5px}.basis,.note,.sev{font-size:8px}.card{padding:2px 6px;margin:5px 0}"
 	"th,td{padding:1px 3px}.verdict{font-size:12px}.mono{font-size:7px}"
@@ -794,6 +794,8 @@ static int trend_bar(struct html *h, const cJSON *e, double x, double bw, double
 	int rc;
 	jst_utc(h, tk_r_str(e, "started_at"), when, sizeof(when));
 	TRY(put(h, "<g><title>"));
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(e, "seq")))
+		TRY(tk_buf_printf(h->out, "#%lld ", (long long)cJSON_GetObjectItemCaseSensitive(e, "seq")->valuedouble));
 	TRY(esc(h, when));
 	for (k = 0; k < TK_ARRAY_LEN(statuses); k++)
 		TRY(tk_buf_printf(h->out, "%s%s %d", k ? ", " : ": ", status_label(h, statuses[k]), trend_count(e, statuses[k])));
@@ -840,8 +842,11 @@ static int trend_svg(struct html *h, const cJSON *history)
 		TRY(trend_bar(h, e, x, bw, (double)(H - Bm - T) / maxv, H - Bm));
 		/* every bar labelled when few (date and time: same-day runs differ), else first and last */
 		if (n <= 10 || i == 0 || i == n - 1) {
-			char d[32];
+			char d[48];
+			const cJSON *seq = cJSON_GetObjectItemCaseSensitive(e, "seq");
 			bar_label(tk_r_str(e, "started_at"), d, sizeof(d), n <= 3);
+			if (cJSON_IsNumber(seq) && n <= 10) /* runs within one second still differ */
+				snprintf(d + strlen(d), sizeof(d) - strlen(d), " #%lld", (long long)seq->valuedouble);
 			TRY(tk_buf_printf(h->out, "<text x=\"%.2f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">", x + bw / 2, H - Bm + 12 + (n > 10 ? 0 : (i % 2) * 11)));
 			TRY(esc(h, d));
 			TRY(put(h, "</text>\n"));
