@@ -78,7 +78,8 @@ struct lg_host {
 	int inflight;
 	int64_t next_us;   /* earliest start of the next connection (rate) */
 	size_t nopen, nclosed, nfiltered, nopenfiltered, nerrors;
-	cJSON *open_ports, *closed_ports, *filtered_ports, *services, *remote;
+	cJSON *open_ports, *closed_ports, *filtered_ports, *services, *remote, *datastores;
+	int last_errno;    /* of the last port that could not be probed (nerrors) */
 	struct lg_port *nmap_ports;
 	struct lg_nmapinfo *nmap;
 	size_t nnmap;
@@ -90,7 +91,7 @@ struct lg_cfg {
 	size_t nhosts;
 	struct lg_port *ports;
 	size_t nports;
-	bool use_nmap, try_anon;
+	bool use_nmap, try_anon, ds_login;
 	long long maxc, per_host_c, rate, connect_ms, banner_ms, reply_ms, udp_ms, nmap_timeout_s;
 	char *nmap_path;
 	uint16_t hint_port[32];
@@ -126,6 +127,7 @@ static void lg_free(void *state)
 		cJSON_Delete(c->hosts[i].filtered_ports);
 		cJSON_Delete(c->hosts[i].services);
 		cJSON_Delete(c->hosts[i].remote);
+		cJSON_Delete(c->hosts[i].datastores);
 	}
 	free(c->hosts);
 	free(c->ports);
@@ -264,7 +266,8 @@ static int parse_host(struct lg_cfg *c, size_t *cap, const char *s, const struct
 
 static const struct lg_port default_ports[] = {
 	{21, false}, {23, false}, {25, false}, {111, false}, {512, false},
-	{513, false}, {514, false}, {2049, false}, {69, true},
+	{513, false}, {514, false}, {2049, false}, {3306, false}, {5432, false}, {6379, false},
+	{11211, false}, {69, true},
 };
 
 static int parse_ports(struct lg_cfg *c, const cJSON *sec, const struct tk_cfgctx *cc, struct tk_err *err)
@@ -357,14 +360,16 @@ static int parse_hints(struct lg_cfg *c, const cJSON *sec, const struct tk_cfgct
 		const char *n;
 		enum lg_proto p;
 	} names[] = {{"rexec", LG_P_REXEC}, {"rlogin", LG_P_RLOGIN}, {"rsh", LG_P_RSH}, {"rpcbind", LG_P_RPCBIND},
-		     {"nfs", LG_P_NFS}};
+		     {"nfs", LG_P_NFS}, {"redis", LG_P_REDIS}, {"memcached", LG_P_MEMCACHED},
+		     {"postgresql", LG_P_POSTGRESQL}};
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(sec, "port_hints"), *e;
 	char p[512], ep[600];
 	tk_path_key(p, sizeof(p), cc->path, "port_hints");
 	if (!v)
 		return TK_OK;
 	if (!cJSON_IsObject(v))
-		return tk_cfg_err(err, cc, p, "expected {\"PORT\": \"rlogin\"|\"rsh\"|\"rexec\"|\"rpcbind\"|\"nfs\"}");
+		return tk_cfg_err(err, cc, p, "expected {\"PORT\": \"rlogin\"|\"rsh\"|\"rexec\"|\"rpcbind\"|\"nfs\"|"
+					      "\"redis\"|\"memcached\"|\"postgresql\"}");
 	cJSON_ArrayForEach(e, v)
 	{
 		long long port;
@@ -378,7 +383,8 @@ static int parse_hints(struct lg_cfg *c, const cJSON *sec, const struct tk_cfgct
 			if (cJSON_IsString(e) && strcmp(e->valuestring, names[k].n) == 0)
 				break;
 		if (k == TK_ARRAY_LEN(names))
-			return tk_cfg_err(err, cc, ep, "expected \"rlogin\", \"rsh\", \"rexec\", \"rpcbind\" or \"nfs\"");
+			return tk_cfg_err(err, cc, ep, "expected \"rlogin\", \"rsh\", \"rexec\", \"rpcbind\", \"nfs\", "
+					  "\"redis\", \"memcached\" or \"postgresql\"");
 		c->hint_port[c->nhints] = (uint16_t)port;
 		c->hint_proto[c->nhints++] = names[k].p;
 	}
@@ -390,7 +396,7 @@ static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **sta
 	static const char *const keys[] = {"hosts", "ports", "engine", "try_anonymous_ftp", "max_concurrency",
 					   "per_host_concurrency", "per_host_rate", "connect_timeout_ms",
 					   "banner_timeout_ms", "reply_timeout_ms", "udp_timeout_ms", "nmap_path",
-					   "nmap_timeout_s", "port_hints", NULL};
+					   "nmap_timeout_s", "port_hints", "datastore_login_check", NULL};
 	struct lg_cfg *c = calloc(1, sizeof(*c));
 	char **hosts = NULL;
 	const char *engine = "native", *np = "nmap";
@@ -401,6 +407,7 @@ static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **sta
 	if (!c)
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	c->try_anon = false;
+	c->ds_login = true;
 	c->maxc = 64;
 	c->per_host_c = 0; /* 0: only the process-wide budget ("scan" section) applies */
 	c->rate = 0;
@@ -413,6 +420,7 @@ static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **sta
 	    (rc = tk_cfg_strings(sec, "hosts", true, &hosts, &nh, cc, cc->path, err)) ||
 	    (rc = tk_cfg_string(sec, "engine", false, &engine, cc, cc->path, err)) ||
 	    (rc = tk_cfg_bool(sec, "try_anonymous_ftp", false, &c->try_anon, cc, cc->path, err)) ||
+	    (rc = tk_cfg_bool(sec, "datastore_login_check", false, &c->ds_login, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "max_concurrency", false, 1, 16384, &c->maxc, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "per_host_concurrency", false, 0, 16384, &c->per_host_c, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "per_host_rate", false, 0, 1000000, &c->rate, cc, cc->path, err)) ||
@@ -527,12 +535,126 @@ static enum lg_proto proto_from_nmap(const char *s)
 		enum lg_proto p;
 	} map[] = {{"telnet", LG_P_TELNET}, {"ftp", LG_P_FTP}, {"smtp", LG_P_SMTP}, {"login", LG_P_RLOGIN},
 		   {"shell", LG_P_RSH}, {"exec", LG_P_REXEC}, {"rpcbind", LG_P_RPCBIND}, {"nfs", LG_P_NFS},
-		   {"tftp", LG_P_TFTP}, {"ssh", LG_P_SSH}, {"http", LG_P_HTTP}};
+		   {"tftp", LG_P_TFTP}, {"ssh", LG_P_SSH}, {"http", LG_P_HTTP}, {"redis", LG_P_REDIS},
+		   {"memcache", LG_P_MEMCACHED}, {"memcached", LG_P_MEMCACHED}, {"postgresql", LG_P_POSTGRESQL},
+		   {"mysql", LG_P_MYSQL}};
 	size_t i;
 	for (i = 0; i < TK_ARRAY_LEN(map); i++)
 		if (strcmp(s, map[i].n) == 0)
 			return map[i].p;
 	return LG_P_UNKNOWN;
+}
+
+static void add_telnet_fields(cJSON *o, const struct lg_fp *f)
+{
+	static const char *const cmds[] = {"WILL", "WONT", "DO", "DONT"};
+	cJSON *a = cJSON_AddArrayToObject(o, "telnet_options");
+	int i;
+	for (i = 0; i < f->telnet_nopts; i++) {
+		const char *nm = telnet_opt_name(f->telnet_opt[i]);
+		char s[48];
+		if (nm)
+			snprintf(s, sizeof(s), "%s %s", cmds[f->telnet_cmd[i] - 251], nm);
+		else
+			snprintf(s, sizeof(s), "%s %u", cmds[f->telnet_cmd[i] - 251], f->telnet_opt[i]);
+		cJSON_AddItemToArray(a, cJSON_CreateString(s));
+	}
+}
+
+static void add_rpc_fields(cJSON *o, const struct lg_fp *f)
+{
+	int i;
+	if (f->rpc_reply_stat >= 0) {
+		cJSON_AddNumberToObject(o, "rpc_reply_stat", f->rpc_reply_stat);
+		if (f->rpc_accept_stat >= 0)
+			cJSON_AddNumberToObject(o, "rpc_accept_stat", f->rpc_accept_stat);
+	}
+	if (f->rpc_nprogs <= 0)
+		return;
+	cJSON *a = cJSON_AddArrayToObject(o, "rpc_programs");
+	for (i = 0; i < f->rpc_nprogs; i++) {
+		cJSON *e = cJSON_CreateObject();
+		const char *nm = rpc_prog_name(f->rpc_progs[i].prog);
+		cJSON_AddNumberToObject(e, "program", f->rpc_progs[i].prog);
+		if (nm)
+			cJSON_AddStringToObject(e, "name", nm);
+		cJSON_AddNumberToObject(e, "version", f->rpc_progs[i].vers);
+		cJSON_AddStringToObject(e, "transport", f->rpc_progs[i].prot == 17 ? "udp" : "tcp");
+		cJSON_AddNumberToObject(e, "port", f->rpc_progs[i].port);
+		cJSON_AddItemToArray(a, e);
+	}
+	if (f->rpc_truncated)
+		cJSON_AddBoolToObject(o, "rpc_programs_truncated", 1);
+}
+
+static void add_datastore_fields(cJSON *o, const struct lg_fp *f)
+{
+	cJSON_AddStringToObject(o, "datastore_auth", lg_auth_name(f->ds_auth));
+	if (f->ds_auth_how)
+		cJSON_AddStringToObject(o, "datastore_auth_evidence", f->ds_auth_how);
+	if (f->ds_version[0])
+		cJSON_AddStringToObject(o, "datastore_version", f->ds_version);
+	if (f->ds_error_code)
+		cJSON_AddNumberToObject(o, "datastore_error_code", f->ds_error_code);
+	if (f->ds_sqlstate[0])
+		cJSON_AddStringToObject(o, "datastore_sqlstate", f->ds_sqlstate);
+}
+
+static void add_nmap_fields(cJSON *o, const struct lg_nmapinfo *ni)
+{
+	cJSON *n = cJSON_AddObjectToObject(o, "nmap");
+	cJSON *cpe = cJSON_AddArrayToObject(o, "cpe");
+	int i;
+	cJSON_AddStringToObject(n, "service", ni->service);
+	if (ni->product[0])
+		cJSON_AddStringToObject(n, "product", ni->product);
+	if (ni->version[0])
+		cJSON_AddStringToObject(n, "version", ni->version);
+	for (i = 0; i < ni->ncpe; i++)
+		cJSON_AddItemToArray(cpe, cJSON_CreateString(ni->cpe[i]));
+}
+
+/*
+ * Why the evidence about this open port is not whole (NULL: it is): the
+ * dialog was cut inside a reply, SMTP never answered EHLO, a data store's
+ * authentication was not learnt. The caller then emits an error observation
+ * for the port, which makes the items its rules feed incomplete.
+ */
+static const char *evidence_gap(const struct lg_fp *f, enum lg_proto proto)
+{
+	if (f->truncated)
+		return f->truncated;
+	if (proto == LG_P_SMTP && f->proto == LG_P_SMTP && !f->smtp_ehlo_answered)
+		return "SMTP did not answer EHLO: whether it offers STARTTLS is unknown";
+	if (lg_proto_datastore(proto) && f->ds_auth == LG_AUTH_UNKNOWN)
+		return f->ds_auth_how && strcmp(f->ds_auth_how, "login-not-tried") == 0
+			       ? "data store reached; whether it requires authentication was not tested "
+				 "(datastore_login_check is false)"
+			       : "data store reached; whether it requires authentication could not be learnt";
+	return NULL;
+}
+
+static void host_lists_add(struct lg_host *h, const struct lg_port *p, enum lg_proto proto)
+{
+	char s[64];
+	if (!h->open_ports)
+		h->open_ports = cJSON_CreateArray();
+	if (!h->services)
+		h->services = cJSON_CreateArray();
+	if (!h->remote)
+		h->remote = cJSON_CreateArray();
+	if (!h->datastores)
+		h->datastores = cJSON_CreateArray();
+	if (cJSON_GetArraySize(h->open_ports) < 4096)
+		cJSON_AddItemToArray(h->open_ports, cJSON_CreateNumber(p->port));
+	if (cJSON_GetArraySize(h->services) >= 4096)
+		return;
+	snprintf(s, sizeof(s), "%s@%u/%s", lg_proto_name(proto), p->port, p->udp ? "udp" : "tcp");
+	cJSON_AddItemToArray(h->services, cJSON_CreateString(s));
+	if (lg_proto_remote_operation(proto))
+		cJSON_AddItemToArray(h->remote, cJSON_CreateString(s));
+	if (lg_proto_datastore(proto))
+		cJSON_AddItemToArray(h->datastores, cJSON_CreateString(s));
 }
 
 /* Record an open port with what the fingerprint (or the UDP probe) found. */
@@ -546,8 +668,7 @@ static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_ho
 	cJSON *o;
 	const struct lg_nmapinfo *ni = nmap_info(h, p);
 	enum lg_proto proto = f->proto;
-	const char *how = f->how && *f->how ? f->how : "unknown";
-	int i;
+	const char *how = f->how && *f->how ? f->how : "unknown", *gap;
 
 	target_of(h, p, target, sizeof(target));
 	o = tk_obs_new(ctx, "legacy_service", target);
@@ -555,6 +676,7 @@ static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_ho
 		proto = proto_from_nmap(ni->service);
 		how = "nmap-service-detection";
 	}
+	gap = evidence_gap(f, proto);
 	cJSON_AddStringToObject(o, "host", h->label);
 	cJSON_AddStringToObject(o, "address", h->addr);
 	cJSON_AddNumberToObject(o, "port", p->port);
@@ -562,27 +684,21 @@ static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_ho
 	cJSON_AddStringToObject(o, "state", "open");
 	cJSON_AddStringToObject(o, "protocol", lg_proto_name(proto));
 	cJSON_AddStringToObject(o, "identified_by", how);
+	cJSON_AddBoolToObject(o, "heuristic", f->heuristic || proto != f->proto);
 	cJSON_AddStringToObject(o, "engine", c->use_nmap && h->nmap ? "nmap" : "native");
 	cJSON_AddBoolToObject(o, "remote_operation", lg_proto_remote_operation(proto));
+	cJSON_AddBoolToObject(o, "datastore", lg_proto_datastore(proto));
 	cJSON_AddBoolToObject(o, "silent", f->silent && f->proto == LG_P_UNKNOWN);
+	cJSON_AddBoolToObject(o, "evidence_complete", gap == NULL);
+	if (gap)
+		cJSON_AddStringToObject(o, "evidence_missing", gap);
 	bl = lg_fp_banner(f, rx, rxlen, ban, sizeof(ban));
 	if (bl > 0 && (esc = tk_escape_bytes(ban, bl, LG_BANNER_MAX))) {
 		cJSON_AddStringToObject(o, "banner", esc);
 		free(esc);
 	}
-	if (proto == LG_P_TELNET && f->telnet_nopts > 0) {
-		cJSON *a = cJSON_AddArrayToObject(o, "telnet_options");
-		for (i = 0; i < f->telnet_nopts; i++) {
-			static const char *const cmds[] = {"WILL", "WONT", "DO", "DONT"};
-			const char *nm = telnet_opt_name(f->telnet_opt[i]);
-			char s[48];
-			if (nm)
-				snprintf(s, sizeof(s), "%s %s", cmds[f->telnet_cmd[i] - 251], nm);
-			else
-				snprintf(s, sizeof(s), "%s %u", cmds[f->telnet_cmd[i] - 251], f->telnet_opt[i]);
-			cJSON_AddItemToArray(a, cJSON_CreateString(s));
-		}
-	}
+	if (proto == LG_P_TELNET && f->telnet_nopts > 0)
+		add_telnet_fields(o, f);
 	if (proto == LG_P_FTP) {
 		cJSON_AddBoolToObject(o, "ftp_feat", f->ftp_feat);
 		if (f->ftp_auth_known)
@@ -591,62 +707,29 @@ static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_ho
 		if (f->ftp_anon_checked)
 			cJSON_AddBoolToObject(o, "ftp_anonymous_login", f->ftp_anonymous);
 	}
-	if (proto == LG_P_SMTP && f->proto == LG_P_SMTP) {
+	if (proto == LG_P_SMTP && f->proto == LG_P_SMTP && f->smtp_ehlo_answered) {
 		cJSON_AddBoolToObject(o, "smtp_esmtp", f->smtp_esmtp);
 		cJSON_AddBoolToObject(o, "smtp_starttls", f->smtp_starttls);
 	}
 	if (f->r_status >= 0)
 		cJSON_AddNumberToObject(o, "r_status_byte", f->r_status);
-	if (f->rpc_reply_stat >= 0) {
-		cJSON_AddNumberToObject(o, "rpc_reply_stat", f->rpc_reply_stat);
-		if (f->rpc_accept_stat >= 0)
-			cJSON_AddNumberToObject(o, "rpc_accept_stat", f->rpc_accept_stat);
-	}
-	if (f->rpc_nprogs > 0) {
-		cJSON *a = cJSON_AddArrayToObject(o, "rpc_programs");
-		for (i = 0; i < f->rpc_nprogs; i++) {
-			cJSON *e = cJSON_CreateObject();
-			const char *nm = rpc_prog_name(f->rpc_progs[i].prog);
-			cJSON_AddNumberToObject(e, "program", f->rpc_progs[i].prog);
-			if (nm)
-				cJSON_AddStringToObject(e, "name", nm);
-			cJSON_AddNumberToObject(e, "version", f->rpc_progs[i].vers);
-			cJSON_AddStringToObject(e, "transport", f->rpc_progs[i].prot == 17 ? "udp" : "tcp");
-			cJSON_AddNumberToObject(e, "port", f->rpc_progs[i].port);
-			cJSON_AddItemToArray(a, e);
-		}
-		if (f->rpc_truncated)
-			cJSON_AddBoolToObject(o, "rpc_programs_truncated", 1);
-	}
-	if (ni) {
-		cJSON *n = cJSON_AddObjectToObject(o, "nmap");
-		cJSON *cpe = cJSON_AddArrayToObject(o, "cpe");
-		cJSON_AddStringToObject(n, "service", ni->service);
-		if (ni->product[0])
-			cJSON_AddStringToObject(n, "product", ni->product);
-		if (ni->version[0])
-			cJSON_AddStringToObject(n, "version", ni->version);
-		for (i = 0; i < ni->ncpe; i++)
-			cJSON_AddItemToArray(cpe, cJSON_CreateString(ni->cpe[i]));
-	}
+	add_rpc_fields(o, f);
+	if (lg_proto_datastore(proto))
+		add_datastore_fields(o, f);
+	if (ni)
+		add_nmap_fields(o, ni);
 	tk_emit(ctx, o);
-
-	h->nopen++;
-	if (!h->open_ports)
-		h->open_ports = cJSON_CreateArray();
-	if (!h->services)
-		h->services = cJSON_CreateArray();
-	if (!h->remote)
-		h->remote = cJSON_CreateArray();
-	if (cJSON_GetArraySize(h->open_ports) < 4096)
-		cJSON_AddItemToArray(h->open_ports, cJSON_CreateNumber(p->port));
-	if (cJSON_GetArraySize(h->services) < 4096) {
-		char s[64];
-		snprintf(s, sizeof(s), "%s@%u/%s", lg_proto_name(proto), p->port, p->udp ? "udp" : "tcp");
-		cJSON_AddItemToArray(h->services, cJSON_CreateString(s));
-		if (lg_proto_remote_operation(proto))
-			cJSON_AddItemToArray(h->remote, cJSON_CreateString(s));
+	if (gap && (o = tk_obs_new(ctx, "error", target))) {
+		/* Only the per-port rules lack this evidence: the host summary stands on its own. */
+		char msg[512];
+		snprintf(msg, sizeof(msg), "evidence incomplete for %s (%s): %s", target, lg_proto_name(proto), gap);
+		cJSON_AddStringToObject(o, "error", tk_rc_name(TK_ERR_PROTOCOL));
+		cJSON_AddStringToObject(o, "message", msg);
+		cJSON_AddStringToObject(o, "for_kind", "legacy_service");
+		tk_emit(ctx, o);
 	}
+	h->nopen++;
+	host_lists_add(h, p, proto);
 }
 
 static void emit_host(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h)
@@ -664,6 +747,19 @@ static void emit_host(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h
 			      "scan stopped by the deadline: %zu of %zu ports done", h->next, h->nports);
 		return;
 	}
+	if (h->nerrors > 0) {
+		/* Ports that could not be probed at all: no evidence about them, never a clean host. */
+		tk_emit_error(ctx, h->label, TK_ERR_NET, "%zu of %zu ports could not be probed (last error: %s)",
+			      h->nerrors, h->nports, h->last_errno ? strerror(h->last_errno) : "unknown");
+		return;
+	}
+	if (h->nports > 0 && h->nopen == 0 && h->nclosed == 0) {
+		/* Nothing answered at all: a host that is down looks exactly like this. */
+		tk_emit_error(ctx, h->label, TK_ERR_TIMEOUT,
+			      "no port answered (%zu filtered, %zu open|filtered UDP): host down or unreachable",
+			      h->nfiltered, h->nopenfiltered);
+		return;
+	}
 	o = tk_obs_new(ctx, "legacy_host", h->label);
 	nrem = h->remote ? (size_t)cJSON_GetArraySize(h->remote) : 0;
 	cJSON_AddStringToObject(o, "host", h->label);
@@ -678,8 +774,10 @@ static void emit_host(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h
 	cJSON_AddItemToObject(o, "open_ports", h->open_ports ? h->open_ports : cJSON_CreateArray());
 	cJSON_AddItemToObject(o, "services", h->services ? h->services : cJSON_CreateArray());
 	cJSON_AddItemToObject(o, "remote_operation_services", h->remote ? h->remote : cJSON_CreateArray());
-	h->open_ports = h->services = h->remote = NULL;
 	cJSON_AddNumberToObject(o, "remote_operation_count", (double)nrem);
+	cJSON_AddNumberToObject(o, "datastore_count", h->datastores ? cJSON_GetArraySize(h->datastores) : 0);
+	cJSON_AddItemToObject(o, "datastore_services", h->datastores ? h->datastores : cJSON_CreateArray());
+	h->open_ports = h->services = h->remote = h->datastores = NULL;
 	if (h->closed_ports) {
 		cJSON_AddItemToObject(o, "closed_ports", h->closed_ports);
 		h->closed_ports = NULL;
@@ -766,10 +864,12 @@ static void start_dialog(struct lg_loop *L, struct lg_conn *k)
 	k->rxlen = 0;
 	if (!k->rx && !(k->rx = malloc(LG_RX_MAX))) {
 		k->h->nerrors++;
+		k->h->last_errno = ENOMEM;
 		conn_close(L, k);
 		return;
 	}
 	lg_fp_init(&k->fp, k->p.port, L->c->try_anon);
+	k->fp.ds_login = L->c->ds_login;
 	k->fp.greet_ms = (int)L->c->banner_ms;
 	k->fp.stage_ms = (int)L->c->reply_ms;
 	for (i = 0; i < L->c->nhints; i++)
@@ -812,8 +912,10 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 	if (fd < 0) {
 		int e = errno;
 		tk_budget_release(h->addr);
-		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
 			h->nerrors++;
+			h->last_errno = e;
+		}
 		return !(e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM);
 	}
 	k = &L->conns[L->freelist[--L->nfree]];
@@ -840,6 +942,7 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 		epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev);
 		if (sendto(fd, rrq, n, 0, (struct sockaddr *)&sa, h->salen) < 0) {
 			h->nerrors++;
+			h->last_errno = errno;
 			conn_close(L, k);
 		}
 		return true;
@@ -870,8 +973,10 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 		mark_closed(h, p);
 	else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ETIMEDOUT)
 		mark_filtered(h, p);
-	else
+	else {
 		h->nerrors++;
+		h->last_errno = errno;
+	}
 	close(fd);
 	k->fd = -1;
 	conn_close(L, k);
@@ -892,8 +997,10 @@ static void on_event(struct lg_loop *L, struct lg_conn *k, uint32_t events)
 				mark_closed(k->h, &k->p);
 			else if (e == ETIMEDOUT || e == EHOSTUNREACH || e == ENETUNREACH)
 				mark_filtered(k->h, &k->p);
-			else
+			else {
 				k->h->nerrors++;
+				k->h->last_errno = e;
+			}
 			conn_close(L, k);
 		}
 		return;
@@ -909,6 +1016,7 @@ static void on_event(struct lg_loop *L, struct lg_conn *k, uint32_t events)
 				conn_close(L, k);
 			} else if (errno != EAGAIN) {
 				k->h->nerrors++;
+				k->h->last_errno = errno;
 				conn_close(L, k);
 			}
 			return;
