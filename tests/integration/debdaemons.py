@@ -167,3 +167,70 @@ def mariadb(workdir, addr, skip_grants):
     if skip_grants:
         argv.append("--skip-grant-tables")
     return Daemon("maria-%d" % port, argv, addr, port, workdir)
+
+
+# ---- remote-operation services ----
+
+def inetd(workdir, addr, lines, first_port):
+    """openbsd-inetd in the foreground (-d) with our own inetd.conf, each service bound to addr.
+    It runs in a private mount namespace with its own /run, so it never touches the host's
+    /run/inetd.pid. lines: [(service or port, "/path/to/daemon argv0 args...")]."""
+    conf = os.path.join(workdir, "inetd-%s.conf" % addr)
+    with open(conf, "w") as f:
+        for svc, cmd in lines:
+            f.write("%s:%s stream tcp nowait root %s\n" % (addr, svc, cmd))
+    argv = ["unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /run && exec /usr/sbin/inetd -d \"$0\"", conf]
+    return Daemon("inetd-%s" % addr, argv, addr, first_port, workdir)
+
+
+def vsftpd(workdir, addr, anonymous, tls_cert=None):
+    """vsftpd in the foreground; without anonymous, local (PAM) logins are on, else it refuses to start."""
+    port = free_port(addr)
+    d = os.path.join(workdir, "vsftpd-%d" % port)
+    os.makedirs(os.path.join(d, "empty"))
+    os.makedirs(os.path.join(d, "anon"))
+    os.chmod(os.path.join(d, "anon"), 0o555)
+    conf = ["listen=YES", "listen_ipv6=NO", "listen_address=" + addr, "listen_port=%d" % port, "background=NO",
+            "anonymous_enable=%s" % ("YES" if anonymous else "NO"), "anon_root=" + os.path.join(d, "anon"),
+            "local_enable=%s" % ("NO" if anonymous else "YES"), "write_enable=NO", "secure_chroot_dir=" + os.path.join(d, "empty"),
+            "ftp_username=ftp", "nopriv_user=nobody", "seccomp_sandbox=NO", "xferlog_enable=NO",
+            "vsftpd_log_file=" + os.path.join(d, "log"), "pasv_enable=NO", "connect_from_port_20=NO"]
+    if tls_cert:
+        conf += ["ssl_enable=YES", "rsa_cert_file=" + tls_cert[0], "rsa_private_key_file=" + tls_cert[1],
+                 "allow_anon_ssl=YES", "force_local_logins_ssl=NO", "force_anon_logins_ssl=NO"]
+    path = os.path.join(d, "vsftpd.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(conf) + "\n")
+    return Daemon("vsftpd-%d" % port, ["/usr/sbin/vsftpd", path], addr, port, workdir)
+
+
+def exim(workdir, addr, starttls_cert=None):
+    """exim4 -bd on addr:port with a minimal configuration in workdir (-C); accepts no mail."""
+    port = free_port(addr)
+    d = os.path.join(workdir, "exim-%d" % port)
+    os.makedirs(os.path.join(d, "spool"))
+    chown_tree(d, "Debian-exim")
+    conf = ["primary_hostname = mail.tenken.test", "local_interfaces = <; %s" % addr,
+            "daemon_smtp_ports = %d" % port, "spool_directory = " + os.path.join(d, "spool"),
+            "log_file_path = " + os.path.join(d, "%slog"), "exim_user = Debian-exim", "exim_group = Debian-exim",
+            "never_users = root", "acl_smtp_rcpt = acl_rcpt", "host_lookup =", "rfc1413_hosts ="]
+    if starttls_cert:
+        os.chmod(starttls_cert[1], 0o644)
+        conf += ["tls_advertise_hosts = *", "tls_certificate = " + starttls_cert[0],
+                 "tls_privatekey = " + starttls_cert[1]]
+    else:
+        conf += ["tls_advertise_hosts ="]
+    conf += ["begin acl", "acl_rcpt:", "  deny message = tenken test: no mail accepted"]
+    path = os.path.join(d, "exim.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(conf) + "\n")
+    os.chmod(path, 0o644)
+    return Daemon("exim-%d" % port, ["/usr/sbin/exim4", "-bdf", "-C", path], addr, port, workdir)
+
+
+def tftpd(workdir, addr):
+    port = free_port(addr)
+    d = os.path.join(workdir, "tftp-%d" % port)
+    os.mkdir(d)
+    return Daemon("tftpd-%d" % port, ["/usr/sbin/in.tftpd", "-L", "-a", "%s:%d" % (addr, port), "-s", d, "-u", "tftp"],
+                  addr, port, workdir, wait=False), port
