@@ -77,7 +77,7 @@ struct lg_host {
 	size_t nports, next;
 	int inflight;
 	int64_t next_us;   /* earliest start of the next connection (rate) */
-	size_t nopen, nclosed, nfiltered, nopenfiltered, nerrors;
+	size_t nopen, nclosed, nfiltered, nopenfiltered, nerrors, ngaps;
 	cJSON *open_ports, *closed_ports, *filtered_ports, *services, *remote, *datastores;
 	int last_errno;    /* of the last port that could not be probed (nerrors) */
 	struct lg_port *nmap_ports;
@@ -94,6 +94,7 @@ struct lg_cfg {
 	bool use_nmap, try_anon, ds_login;
 	long long maxc, per_host_c, rate, connect_ms, banner_ms, reply_ms, udp_ms, nmap_timeout_s;
 	char *nmap_path;
+	char nmap_fallback[256]; /* why the nmap engine gave way to the native one ("" = it did not) */
 	uint16_t hint_port[32];
 	enum lg_proto hint_proto[32];
 	size_t nhints;
@@ -657,6 +658,20 @@ static void host_lists_add(struct lg_host *h, const struct lg_port *p, enum lg_p
 		cJSON_AddItemToArray(h->datastores, cJSON_CreateString(s));
 }
 
+/* An error observation for one port: only the per-port rules lack this evidence. */
+static void emit_gap(struct tk_runctx *ctx, const char *target, enum lg_proto proto, const char *gap)
+{
+	char msg[512];
+	cJSON *o = tk_obs_new(ctx, "error", target);
+	if (!o)
+		return;
+	snprintf(msg, sizeof(msg), "evidence incomplete for %s (%s): %s", target, lg_proto_name(proto), gap);
+	cJSON_AddStringToObject(o, "error", tk_rc_name(TK_ERR_PROTOCOL));
+	cJSON_AddStringToObject(o, "message", msg);
+	cJSON_AddStringToObject(o, "for_kind", "legacy_service");
+	tk_emit(ctx, o);
+}
+
 /* Record an open port with what the fingerprint (or the UDP probe) found. */
 static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h, const struct lg_port *p,
 			   const struct lg_fp *f, const unsigned char *rx, size_t rxlen)
@@ -671,12 +686,20 @@ static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_ho
 	const char *how = f->how && *f->how ? f->how : "unknown", *gap;
 
 	target_of(h, p, target, sizeof(target));
-	o = tk_obs_new(ctx, "legacy_service", target);
 	if (proto == LG_P_UNKNOWN && ni && ni->service[0] && proto_from_nmap(ni->service) != LG_P_UNKNOWN) {
 		proto = proto_from_nmap(ni->service);
 		how = "nmap-service-detection";
 	}
 	gap = evidence_gap(f, proto);
+	h->nopen++;
+	h->ngaps += gap != NULL;
+	host_lists_add(h, p, proto);
+	if (gap && proto == LG_P_UNKNOWN) {
+		/* Cut short before it said what it is: no verdict of "not a remote-operation service". */
+		emit_gap(ctx, target, proto, gap);
+		return;
+	}
+	o = tk_obs_new(ctx, "legacy_service", target);
 	cJSON_AddStringToObject(o, "host", h->label);
 	cJSON_AddStringToObject(o, "address", h->addr);
 	cJSON_AddNumberToObject(o, "port", p->port);
@@ -719,17 +742,8 @@ static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_ho
 	if (ni)
 		add_nmap_fields(o, ni);
 	tk_emit(ctx, o);
-	if (gap && (o = tk_obs_new(ctx, "error", target))) {
-		/* Only the per-port rules lack this evidence: the host summary stands on its own. */
-		char msg[512];
-		snprintf(msg, sizeof(msg), "evidence incomplete for %s (%s): %s", target, lg_proto_name(proto), gap);
-		cJSON_AddStringToObject(o, "error", tk_rc_name(TK_ERR_PROTOCOL));
-		cJSON_AddStringToObject(o, "message", msg);
-		cJSON_AddStringToObject(o, "for_kind", "legacy_service");
-		tk_emit(ctx, o);
-	}
-	h->nopen++;
-	host_lists_add(h, p, proto);
+	if (gap)
+		emit_gap(ctx, target, proto, gap);
 }
 
 static void emit_host(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h)
@@ -765,12 +779,15 @@ static void emit_host(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h
 	cJSON_AddStringToObject(o, "host", h->label);
 	cJSON_AddStringToObject(o, "address", h->addr);
 	cJSON_AddStringToObject(o, "engine", c->use_nmap && h->nmap ? "nmap" : "native");
+	if (c->nmap_fallback[0])
+		cJSON_AddStringToObject(o, "nmap_fallback", c->nmap_fallback);
 	cJSON_AddNumberToObject(o, "ports_scanned", (double)h->nports);
 	cJSON_AddNumberToObject(o, "open", (double)h->nopen);
 	cJSON_AddNumberToObject(o, "closed", (double)h->nclosed);
 	cJSON_AddNumberToObject(o, "filtered", (double)h->nfiltered);
 	cJSON_AddNumberToObject(o, "open_filtered_udp", (double)h->nopenfiltered);
 	cJSON_AddNumberToObject(o, "errors", (double)h->nerrors);
+	cJSON_AddNumberToObject(o, "ports_with_missing_evidence", (double)h->ngaps);
 	cJSON_AddItemToObject(o, "open_ports", h->open_ports ? h->open_ports : cJSON_CreateArray());
 	cJSON_AddItemToObject(o, "services", h->services ? h->services : cJSON_CreateArray());
 	cJSON_AddItemToObject(o, "remote_operation_services", h->remote ? h->remote : cJSON_CreateArray());
@@ -1454,6 +1471,7 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		if (!find_exec(c->nmap_path, path, sizeof(path))) {
 			if (__atomic_exchange_n(&nmap_missing_logged, 1, __ATOMIC_SEQ_CST) == 0)
 				tk_log(TK_LOG_WARN, "legacy: nmap (%s) not found; using the native scanner", c->nmap_path);
+			snprintf(c->nmap_fallback, sizeof(c->nmap_fallback), "nmap (%.200s) not found", c->nmap_path);
 			c->use_nmap = false;
 		} else {
 			static const int fams[2] = {AF_INET, AF_INET6};
@@ -1481,6 +1499,8 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 				} else {
 					tk_log(TK_LOG_WARN, "legacy: nmap failed (%s); using the native scanner",
 					       why[0] ? why : r ? "incomplete XML" : perr.msg);
+					snprintf(c->nmap_fallback, sizeof(c->nmap_fallback), "nmap failed: %.200s",
+						 why[0] ? why : r ? "incomplete XML" : perr.msg);
 					nmap_done = false;
 				}
 				tk_nmap_result_free(r);
