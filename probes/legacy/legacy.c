@@ -22,83 +22,22 @@
  * "legacy_host" per host (target = the host as configured, CIDR expanded).
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* IP_RECVERR */
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "budget.h"
-#include "legacyfp.h"
-#include "nmapxml.h"
-#include "probe.h"
-
-#define LG_MAX_ADDRESSES 65536
-#define LG_RX_MAX 8192
-#define LG_BANNER_MAX 256
-#define LG_LIST_MAX 64
-#define LG_SERVICE_CAP_MS 20000
-#define LG_NMAP_OUT_MAX (32u << 20)
-
-struct lg_port {
-	uint16_t port;
-	bool udp;
-};
-
-struct lg_nmapinfo {
-	struct lg_port p;
-	char state[24], service[48], product[128], version[64];
-	int ncpe;
-	char cpe[TK_NMAP_MAX_CPE][160];
-};
-
-struct lg_host {
-	char *label;   /* target as configured (a CIDR is expanded to addresses) */
-	bool is_name;  /* resolve at run time */
-	struct sockaddr_storage sa;
-	socklen_t salen;
-	char addr[INET6_ADDRSTRLEN];
-	/* run state */
-	bool failed;
-	const struct lg_port *ports; /* borrowed: the config's list or nmap's open ports */
-	size_t nports, next;
-	int inflight;
-	int64_t next_us;   /* earliest start of the next connection (rate) */
-	size_t nopen, nclosed, nfiltered, nopenfiltered, nerrors, ngaps;
-	cJSON *open_ports, *closed_ports, *filtered_ports, *services, *remote, *datastores;
-	int last_errno;    /* of the last port that could not be probed (nerrors) */
-	struct lg_port *nmap_ports;
-	struct lg_nmapinfo *nmap;
-	size_t nnmap;
-	bool nmap_missing;
-};
-
-struct lg_cfg {
-	struct lg_host *hosts;
-	size_t nhosts;
-	struct lg_port *ports;
-	size_t nports;
-	bool use_nmap, try_anon, ds_login;
-	long long maxc, per_host_c, rate, connect_ms, banner_ms, reply_ms, udp_ms, nmap_timeout_s;
-	char *nmap_path;
-	char nmap_fallback[256]; /* why the nmap engine gave way to the native one ("" = it did not) */
-	uint16_t hint_port[32];
-	enum lg_proto hint_proto[32];
-	size_t nhints;
-};
+#include "legacy.h"
 
 enum cstate { C_FREE, C_CONNECTING, C_DIALOG, C_UDP };
 
@@ -830,13 +769,13 @@ static void conn_close(struct lg_loop *L, struct lg_conn *k)
 	L->freelist[L->nfree++] = (size_t)(k - L->conns);
 }
 
-static void mark_closed(struct lg_host *h, const struct lg_port *p)
+void lg_mark_closed(struct lg_host *h, const struct lg_port *p)
 {
 	h->nclosed++;
 	host_list_add(&h->closed_ports, h->nclosed, p->port);
 }
 
-static void mark_filtered(struct lg_host *h, const struct lg_port *p)
+void lg_mark_filtered(struct lg_host *h, const struct lg_port *p)
 {
 	h->nfiltered++;
 	host_list_add(&h->filtered_ports, h->nfiltered, p->port);
@@ -976,7 +915,7 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 		int e = 0;
 		socklen_t el = sizeof(e);
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNREFUSED) {
-			mark_closed(h, p);
+			lg_mark_closed(h, p);
 			conn_close(L, k);
 			return true;
 		}
@@ -987,9 +926,9 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 		return true;
 	}
 	if (errno == ECONNREFUSED)
-		mark_closed(h, p);
+		lg_mark_closed(h, p);
 	else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ETIMEDOUT)
-		mark_filtered(h, p);
+		lg_mark_filtered(h, p);
 	else {
 		h->nerrors++;
 		h->last_errno = errno;
@@ -1011,9 +950,9 @@ static void on_event(struct lg_loop *L, struct lg_conn *k, uint32_t events)
 			start_dialog(L, k);
 		} else {
 			if (e == ECONNREFUSED || e == 0)
-				mark_closed(k->h, &k->p);
+				lg_mark_closed(k->h, &k->p);
 			else if (e == ETIMEDOUT || e == EHOSTUNREACH || e == ENETUNREACH)
-				mark_filtered(k->h, &k->p);
+				lg_mark_filtered(k->h, &k->p);
 			else {
 				k->h->nerrors++;
 				k->h->last_errno = e;
@@ -1029,7 +968,7 @@ static void on_event(struct lg_loop *L, struct lg_conn *k, uint32_t events)
 		ssize_t n = recvfrom(k->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 		if (n < 0) {
 			if (errno == ECONNREFUSED) {
-				mark_closed(k->h, &k->p);
+				lg_mark_closed(k->h, &k->p);
 				conn_close(L, k);
 			} else if (errno != EAGAIN) {
 				k->h->nerrors++;
@@ -1069,7 +1008,7 @@ static void on_deadline(struct lg_loop *L, struct lg_conn *k)
 {
 	switch (k->st) {
 	case C_CONNECTING:
-		mark_filtered(k->h, &k->p);
+		lg_mark_filtered(k->h, &k->p);
 		conn_close(L, k);
 		break;
 	case C_UDP:
@@ -1209,239 +1148,12 @@ out:
 	return rc;
 }
 
-/* ---- nmap ---- */
-
-static bool find_exec(const char *name, char *out, size_t size)
-{
-	const char *path = getenv("PATH");
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 && tk_strlcpy(out, name, size) == TK_OK;
-	if (!path)
-		path = "/usr/bin:/bin";
-	while (*path) {
-		const char *colon = strchr(path, ':');
-		size_t dl = colon ? (size_t)(colon - path) : strlen(path);
-		struct stat st;
-		if (dl > 0 && dl + strlen(name) + 2 <= size) {
-			memcpy(out, path, dl);
-			out[dl] = '/';
-			memcpy(out + dl + 1, name, strlen(name) + 1);
-			if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-				return true;
-		}
-		if (!colon)
-			break;
-		path = colon + 1;
-	}
-	return false;
-}
-
-/* "21,23,1000-2000" for the TCP ports (bounded by out). */
-static int port_spec(const struct lg_cfg *c, struct tk_buf *b)
-{
-	unsigned char *on = calloc(65536, 1);
-	long i, start = -1;
-	int rc = TK_OK;
-	if (!on)
-		return TK_ERR_NOMEM;
-	for (i = 0; i < (long)c->nports; i++)
-		if (!c->ports[i].udp)
-			on[c->ports[i].port] = 1;
-	for (i = 1; i <= 65536 && rc == TK_OK; i++) {
-		bool set = i <= 65535 && on[i];
-		if (set && start < 0)
-			start = i;
-		if (!set && start >= 0) {
-			rc = tk_buf_printf(b, b->len ? (start == i - 1 ? ",%ld" : ",%ld-%ld") : (start == i - 1 ? "%ld" : "%ld-%ld"),
-					   start, i - 1);
-			start = -1;
-		}
-	}
-	free(on);
-	return rc;
-}
-
-static bool host_in_family(const struct lg_host *h, int fam)
-{
-	return !h->failed && h->addr[0] && (strchr(h->addr, ':') ? AF_INET6 : AF_INET) == fam;
-}
-
-/* One nmap run over the hosts of one address family (nmap scans one family per run). */
-static int run_nmap(struct lg_cfg *c, const char *nmap, struct tk_runctx *ctx, struct tk_buf *outb, char *why,
-		    size_t wsize, int fam)
-{
-	struct tk_buf spec;
-	char **argv = NULL;
-	size_t na = 0, i;
-	int pfd[2] = {-1, -1}, status = 0, rc = TK_OK;
-	pid_t pid = -1;
-	int64_t deadline = tk_now_ms() + tk_run_remaining_ms(ctx, (int)(c->nmap_timeout_s * 1000));
-	char tmo[32];
-
-	tk_buf_init(&spec, 1 << 20);
-	if (port_spec(c, &spec) != TK_OK || spec.len == 0) {
-		snprintf(why, wsize, "no TCP ports to give nmap");
-		rc = TK_ERR_CONFIG;
-		goto out;
-	}
-	argv = calloc(c->nhosts + 20, sizeof(char *));
-	if (!argv) {
-		rc = TK_ERR_NOMEM;
-		goto out;
-	}
-	snprintf(tmo, sizeof(tmo), "%llds", c->nmap_timeout_s);
-	argv[na++] = (char *)nmap;
-	argv[na++] = "-sT";
-	argv[na++] = "-sV";
-	argv[na++] = "-Pn";
-	argv[na++] = "-n";
-	argv[na++] = "--host-timeout";
-	argv[na++] = tmo;
-	argv[na++] = "-oX";
-	argv[na++] = "-";
-	argv[na++] = "-p";
-	argv[na++] = spec.data;
-	if (fam == AF_INET6)
-		argv[na++] = "-6";
-	for (i = 0; i < c->nhosts; i++)
-		if (host_in_family(&c->hosts[i], fam))
-			argv[na++] = c->hosts[i].addr;
-	argv[na] = NULL;
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		rc = TK_ERR_IO;
-		snprintf(why, wsize, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		rc = TK_ERR_IO;
-		snprintf(why, wsize, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDWR);
-		if (dn >= 0) {
-			dup2(dn, 0);
-			dup2(dn, 2);
-		}
-		dup2(pfd[1], 1);
-		execv(nmap, argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	pfd[1] = -1;
-	for (;;) {
-		struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
-		int64_t left = deadline - tk_now_ms();
-		char buf[65536];
-		ssize_t n;
-		if (left <= 0 || tk_run_cancelled(ctx)) {
-			kill(pid, SIGKILL);
-			rc = TK_ERR_TIMEOUT;
-			snprintf(why, wsize, "nmap did not finish before the deadline; killed");
-			break;
-		}
-		if (poll(&pf, 1, left > 200 ? 200 : (int)left) <= 0)
-			continue;
-		n = read(pfd[0], buf, sizeof(buf));
-		if (n == 0)
-			break;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = TK_ERR_IO;
-			snprintf(why, wsize, "reading nmap output: %s", strerror(errno));
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (tk_buf_append(outb, buf, (size_t)n) != TK_OK) {
-			kill(pid, SIGKILL);
-			rc = TK_ERR_LIMIT;
-			snprintf(why, wsize, "nmap output exceeds %u bytes", LG_NMAP_OUT_MAX);
-			break;
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rc == TK_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-		rc = TK_ERR_IO;
-		snprintf(why, wsize, "nmap exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	}
-out:
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
-	free(argv);
-	tk_buf_free(&spec);
-	return rc;
-}
-
-/* Attach nmap's result to hosts: open TCP ports become the fingerprint list. */
-static int apply_nmap(struct lg_cfg *c, const struct tk_nmap_result *r, int fam)
-{
-	size_t i, j, k;
-	for (i = 0; i < c->nhosts; i++) {
-		struct lg_host *h = &c->hosts[i];
-		const struct tk_nmap_host *nh = NULL;
-		if (!host_in_family(h, fam))
-			continue;
-		for (j = 0; j < r->nhosts; j++)
-			if (strcmp(r->hosts[j].addr, h->addr) == 0)
-				nh = &r->hosts[j];
-		h->nports = 0;
-		h->ports = NULL;
-		if (!nh) {
-			h->nmap_missing = true; /* never report a host nmap did not report as clean */
-			continue;
-		}
-		h->nmap_ports = calloc(nh->nports + 1, sizeof(*h->nmap_ports));
-		h->nmap = calloc(nh->nports + 1, sizeof(*h->nmap));
-		if (!h->nmap_ports || !h->nmap)
-			return TK_ERR_NOMEM;
-		for (j = 0; j < nh->nports; j++) {
-			const struct tk_nmap_port *np = &nh->ports[j];
-			struct lg_nmapinfo *ni = &h->nmap[h->nnmap++];
-			ni->p.port = np->portid;
-			ni->p.udp = strcmp(np->proto, "udp") == 0;
-			tk_strlcpy(ni->state, np->state, sizeof(ni->state));
-			tk_strlcpy(ni->service, np->service, sizeof(ni->service));
-			tk_strlcpy(ni->product, np->product, sizeof(ni->product));
-			tk_strlcpy(ni->version, np->version, sizeof(ni->version));
-			ni->ncpe = np->ncpe;
-			for (k = 0; k < (size_t)np->ncpe; k++)
-				tk_strlcpy(ni->cpe[k], np->cpe[k], sizeof(ni->cpe[k]));
-			if (strcmp(np->state, "open") == 0 && !ni->p.udp)
-				h->nmap_ports[h->nports++] = ni->p;
-			else if (strcmp(np->state, "closed") == 0)
-				mark_closed(h, &ni->p);
-			else if (strcmp(np->state, "filtered") == 0)
-				mark_filtered(h, &ni->p);
-		}
-		h->ports = h->nmap_ports;
-		/* nmap reports only a summary count of ports in the same state ("extraports"). */
-		{
-			size_t tcp = 0;
-			for (k = 0; k < c->nports; k++)
-				if (!c->ports[k].udp)
-					tcp++;
-			if (tcp > h->nports + h->nclosed + h->nfiltered)
-				h->nclosed = tcp - h->nports - h->nfiltered;
-		}
-	}
-	return TK_OK;
-}
-
 static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 {
-	static int nmap_missing_logged;
 	struct lg_cfg *c = state;
-	size_t i, nports_tcp = 0;
+	size_t i;
 	int rc;
 	bool nmap_done = false;
-	for (i = 0; i < c->nports; i++)
-		if (!c->ports[i].udp)
-			nports_tcp++;
 	for (i = 0; i < c->nhosts; i++) {
 		struct lg_host *h = &c->hosts[i];
 		h->ports = c->ports;
@@ -1466,83 +1178,8 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			freeaddrinfo(ai);
 		}
 	}
-	if (c->use_nmap && nports_tcp > 0) {
-		char path[4096], why[512];
-		if (!find_exec(c->nmap_path, path, sizeof(path))) {
-			if (__atomic_exchange_n(&nmap_missing_logged, 1, __ATOMIC_SEQ_CST) == 0)
-				tk_log(TK_LOG_WARN, "legacy: nmap (%s) not found; using the native scanner", c->nmap_path);
-			snprintf(c->nmap_fallback, sizeof(c->nmap_fallback), "nmap (%.200s) not found", c->nmap_path);
-			c->use_nmap = false;
-		} else {
-			static const int fams[2] = {AF_INET, AF_INET6};
-			size_t f;
-			nmap_done = true;
-			for (f = 0; f < 2 && nmap_done; f++) {
-				struct tk_buf out;
-				struct tk_nmap_result *r = NULL;
-				struct tk_err perr = {0};
-				bool any = false;
-				for (i = 0; i < c->nhosts; i++)
-					any = any || host_in_family(&c->hosts[i], fams[f]);
-				if (!any)
-					continue;
-				tk_buf_init(&out, LG_NMAP_OUT_MAX);
-				why[0] = '\0';
-				rc = run_nmap(c, path, ctx, &out, why, sizeof(why), fams[f]);
-				if (rc == TK_OK && tk_nmapxml_parse(out.data ? out.data : "", out.len, &r, &perr) == TK_OK &&
-				    r->complete) {
-					if (apply_nmap(c, r, fams[f]) != TK_OK) {
-						tk_nmap_result_free(r);
-						tk_buf_free(&out);
-						return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-					}
-				} else {
-					tk_log(TK_LOG_WARN, "legacy: nmap failed (%s); using the native scanner",
-					       why[0] ? why : r ? "incomplete XML" : perr.msg);
-					snprintf(c->nmap_fallback, sizeof(c->nmap_fallback), "nmap failed: %.200s",
-						 why[0] ? why : r ? "incomplete XML" : perr.msg);
-					nmap_done = false;
-				}
-				tk_nmap_result_free(r);
-				tk_buf_free(&out);
-			}
-			if (!nmap_done) {
-				/* Start again natively: forget whatever nmap reported. */
-				c->use_nmap = false;
-				for (i = 0; i < c->nhosts; i++) {
-					struct lg_host *h = &c->hosts[i];
-					free(h->nmap_ports);
-					free(h->nmap);
-					h->nmap_ports = NULL;
-					h->nmap = NULL;
-					h->nnmap = 0;
-					h->nmap_missing = false;
-					h->nclosed = h->nfiltered = 0;
-					cJSON_Delete(h->closed_ports);
-					cJSON_Delete(h->filtered_ports);
-					h->closed_ports = h->filtered_ports = NULL;
-					h->ports = c->ports;
-					h->nports = c->nports;
-				}
-			}
-		}
-	}
-	if (nmap_done) {
-		/* UDP ports are not given to nmap (-sU needs root): probe them natively. */
-		for (i = 0; i < c->nhosts; i++) {
-			struct lg_host *h = &c->hosts[i];
-			size_t k;
-			for (k = 0; k < c->nports; k++)
-				if (c->ports[k].udp && h->nmap_ports) {
-					struct lg_port *np = realloc(h->nmap_ports, (h->nports + 1) * sizeof(*np));
-					if (!np)
-						return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-					h->nmap_ports = np;
-					h->nmap_ports[h->nports++] = c->ports[k];
-					h->ports = h->nmap_ports;
-				}
-		}
-	}
+	if ((rc = lg_nmap_engine(c, ctx, &nmap_done, err)))
+		return rc;
 	if ((rc = run_loop(c, ctx, err)))
 		return rc;
 	for (i = 0; i < c->nhosts; i++) {

@@ -757,12 +757,92 @@ static enum lg_act greet(struct lg_fp *f, enum lg_ev ev, const unsigned char *rx
 	return finish(f, LG_P_UNKNOWN, "unrecognised-banner");
 }
 
+/* The FTP/SMTP dialog stages: wait for one complete reply, then decide. */
+static enum lg_act ftp_smtp_step(struct lg_fp *f, enum lg_ev ev, size_t rxlen, const unsigned char *r, size_t rn,
+				 unsigned char *out, size_t outsize, size_t *outlen)
+{
+	size_t end = 0;
+	int code;
+	code = reply_code(r, rn, &end);
+	if (code == 0 && ev == LG_EV_DATA)
+		return LG_WAIT;
+	if (code <= 0) { /* timeout, EOF or not a reply */
+		if (f->stage == S_FTP_FEAT || f->stage == S_DISAMBIG) {
+			if (f->greeting_said_ftp)
+				return finish(f, LG_P_FTP, "ftp-220-greeting");
+			if (f->greeting_said_smtp)
+				return finish(f, LG_P_SMTP, "smtp-220-greeting");
+			return finish(f, LG_P_UNKNOWN, "unrecognised-220-service");
+		}
+		return finish(f, f->proto, NULL);
+	}
+	switch (f->stage) {
+	case S_FTP_FEAT:
+		if (code / 100 == 2) {
+			f->proto = LG_P_FTP;
+			f->how = "ftp-220-feat";
+			f->ftp_feat = true;
+			f->ftp_auth_known = true;
+			feat_lines(f, r, end);
+			return ftp_after_auth(f, rxlen, out, outsize, outlen);
+		}
+		if (f->greeting_said_ftp) {
+			f->proto = LG_P_FTP;
+			f->how = "ftp-220-greeting";
+			return send_stage(f, S_FTP_AUTH, rxlen, PUTS("AUTH TLS\r\n"), outlen);
+		}
+		return send_stage(f, S_DISAMBIG, rxlen, PUTS("EHLO tenken.invalid\r\n"), outlen);
+	case S_DISAMBIG:
+		if (code == 250) {
+			f->proto = LG_P_SMTP;
+			f->how = "smtp-ehlo";
+			f->smtp_esmtp = true;
+			f->smtp_ehlo_answered = true;
+			ehlo_lines(f, r, end);
+			return bye(f, rxlen, out, outsize, outlen);
+		}
+		f->proto = LG_P_FTP;
+		f->how = "ftp-reply-codes";
+		return send_stage(f, S_FTP_AUTH, rxlen, PUTS("AUTH TLS\r\n"), outlen);
+	case S_FTP_AUTH:
+		f->ftp_auth_known = true;
+		if (code == 234 || code == 334) {
+			/* The server now expects a TLS handshake: stop here (anonymous login left unchecked). */
+			f->ftp_auth_tls = true;
+			return finish(f, LG_P_FTP, NULL);
+		}
+		return ftp_after_auth(f, rxlen, out, outsize, outlen);
+	case S_FTP_USER:
+		f->ftp_anon_checked = true;
+		if (code == 230) {
+			f->ftp_anonymous = true;
+			return bye(f, rxlen, out, outsize, outlen);
+		}
+		if (code == 331 || code == 332)
+			return send_stage(f, S_FTP_PASS, rxlen, PUTS("PASS tenken@example.invalid\r\n"), outlen);
+		return bye(f, rxlen, out, outsize, outlen);
+	case S_FTP_PASS:
+		f->ftp_anonymous = code == 230 || code == 202;
+		return bye(f, rxlen, out, outsize, outlen);
+	case S_SMTP_EHLO:
+		f->proto = LG_P_SMTP;
+		f->how = "smtp-220-ehlo";
+		f->smtp_ehlo_answered = true;
+		if (code == 250) {
+			f->smtp_esmtp = true;
+			ehlo_lines(f, r, end);
+		}
+		return bye(f, rxlen, out, outsize, outlen);
+	default:
+		return finish(f, f->proto, NULL);
+	}
+}
+
 enum lg_act lg_fp_step(struct lg_fp *f, enum lg_ev ev, const unsigned char *rx, size_t rxlen,
 		       unsigned char *out, size_t outsize, size_t *outlen)
 {
 	const unsigned char *r;
-	size_t rn, end = 0;
-	int code;
+	size_t rn;
 	*outlen = 0;
 	if (ev == LG_EV_START) {
 		f->stage = S_GREET;
@@ -839,80 +919,7 @@ enum lg_act lg_fp_step(struct lg_fp *f, enum lg_ev ev, const unsigned char *rx, 
 	default:
 		break;
 	}
-	/* FTP/SMTP dialog stages: wait for one complete reply. */
-	code = reply_code(r, rn, &end);
-	if (code == 0 && ev == LG_EV_DATA)
-		return LG_WAIT;
-	if (code <= 0) { /* timeout, EOF or not a reply */
-		if (f->stage == S_FTP_FEAT || f->stage == S_DISAMBIG) {
-			if (f->greeting_said_ftp)
-				return finish(f, LG_P_FTP, "ftp-220-greeting");
-			if (f->greeting_said_smtp)
-				return finish(f, LG_P_SMTP, "smtp-220-greeting");
-			return finish(f, LG_P_UNKNOWN, "unrecognised-220-service");
-		}
-		return finish(f, f->proto, NULL);
-	}
-	switch (f->stage) {
-	case S_FTP_FEAT:
-		if (code / 100 == 2) {
-			f->proto = LG_P_FTP;
-			f->how = "ftp-220-feat";
-			f->ftp_feat = true;
-			f->ftp_auth_known = true;
-			feat_lines(f, r, end);
-			return ftp_after_auth(f, rxlen, out, outsize, outlen);
-		}
-		if (f->greeting_said_ftp) {
-			f->proto = LG_P_FTP;
-			f->how = "ftp-220-greeting";
-			return send_stage(f, S_FTP_AUTH, rxlen, PUTS("AUTH TLS\r\n"), outlen);
-		}
-		return send_stage(f, S_DISAMBIG, rxlen, PUTS("EHLO tenken.invalid\r\n"), outlen);
-	case S_DISAMBIG:
-		if (code == 250) {
-			f->proto = LG_P_SMTP;
-			f->how = "smtp-ehlo";
-			f->smtp_esmtp = true;
-			f->smtp_ehlo_answered = true;
-			ehlo_lines(f, r, end);
-			return bye(f, rxlen, out, outsize, outlen);
-		}
-		f->proto = LG_P_FTP;
-		f->how = "ftp-reply-codes";
-		return send_stage(f, S_FTP_AUTH, rxlen, PUTS("AUTH TLS\r\n"), outlen);
-	case S_FTP_AUTH:
-		f->ftp_auth_known = true;
-		if (code == 234 || code == 334) {
-			/* The server now expects a TLS handshake: stop here (anonymous login left unchecked). */
-			f->ftp_auth_tls = true;
-			return finish(f, LG_P_FTP, NULL);
-		}
-		return ftp_after_auth(f, rxlen, out, outsize, outlen);
-	case S_FTP_USER:
-		f->ftp_anon_checked = true;
-		if (code == 230) {
-			f->ftp_anonymous = true;
-			return bye(f, rxlen, out, outsize, outlen);
-		}
-		if (code == 331 || code == 332)
-			return send_stage(f, S_FTP_PASS, rxlen, PUTS("PASS tenken@example.invalid\r\n"), outlen);
-		return bye(f, rxlen, out, outsize, outlen);
-	case S_FTP_PASS:
-		f->ftp_anonymous = code == 230 || code == 202;
-		return bye(f, rxlen, out, outsize, outlen);
-	case S_SMTP_EHLO:
-		f->proto = LG_P_SMTP;
-		f->how = "smtp-220-ehlo";
-		f->smtp_ehlo_answered = true;
-		if (code == 250) {
-			f->smtp_esmtp = true;
-			ehlo_lines(f, r, end);
-		}
-		return bye(f, rxlen, out, outsize, outlen);
-	default:
-		return finish(f, f->proto, NULL);
-	}
+	return ftp_smtp_step(f, ev, rxlen, r, rn, out, outsize, outlen);
 }
 
 size_t lg_fp_banner(const struct lg_fp *f, const unsigned char *rx, size_t rxlen, unsigned char *out,
