@@ -1,13 +1,15 @@
 /*
  * legacy.c - probe "legacy": remote-operation services (TELNET, rlogin, rsh,
- * rexec, FTP, NFS/rpcbind, TFTP) and SMTP reachable on the partner's hosts.
+ * rexec, FTP, NFS/rpcbind, TFTP), SMTP and data stores (Redis, memcached,
+ * PostgreSQL, MySQL/MariaDB) reachable on the partner's hosts.
  *
  * Config: {"hosts": ["127.0.0.5", "127.0.1.0/30", "::1", "ftp.example.test"],
  *          "ports": "default" | "all" | [21, 23, "8000-8100", "69/udp"],
  *          "engine": "native" | "nmap", "try_anonymous_ftp": true,
  *          "max_concurrency": 64, "per_host_concurrency": 0, "per_host_rate": 0,
  *          "connect_timeout_ms": 2000, "banner_timeout_ms": 2500, "reply_timeout_ms": 3000,
- *          "udp_timeout_ms": 2000, "nmap_path": "nmap", "nmap_timeout_s": 300}
+ *          "udp_timeout_ms": 2000, "nmap_path": "nmap", "nmap_timeout_s": 300,
+ *          "datastore_login_check": true, "port_hints": {"40513": "rlogin"}}
  *
  * Native engine: one epoll loop, non-blocking connects, many sockets in
  * flight bounded by max_concurrency, by the process-wide per-host politeness
@@ -15,8 +17,10 @@
  * new connections/s per host) and, when set, by this probe's tighter
  * per_host_concurrency and per_host_rate (0 = budget only); each open TCP port is
  * fingerprinted on the same connection (legacyfp.c); UDP ports get a TFTP
- * read request. nmap engine: nmap -sT -sV -oX - under a deadline (argv, no
- * shell), then the native fingerprint on nmap's open TCP ports.
+ * read request. nmap engine (nmap.c): nmap -sT -sV -oX - under a deadline
+ * (argv, no shell), then the native fingerprint on nmap's open TCP ports.
+ * Evidence that could not be had (deadline, unprobeable ports, no answer at
+ * all, a reply cut short) becomes an error observation, never a clean result.
  *
  * Emits "legacy_service" per open port (target "host:port/tcp") and
  * "legacy_host" per host (target = the host as configured, CIDR expanded).
@@ -1196,7 +1200,7 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 
 const struct tk_probe tk_probe_legacy = {
 	.name = "legacy",
-	.summary = "Remote-operation services (TELNET, rlogin, rsh, rexec, FTP, NFS, TFTP) and SMTP: connect scan and fingerprint (native or nmap)",
+	.summary = "Remote-operation services (TELNET, rlogin, rsh, rexec, FTP, NFS, TFTP), SMTP and data stores: connect scan and fingerprint (native or nmap)",
 	.configure = lg_configure,
 	.targets = lg_targets,
 	.run = lg_run,

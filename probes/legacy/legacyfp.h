@@ -2,9 +2,12 @@
  * legacyfp.h - service fingerprinting for the "legacy" probe: a state machine
  * that is fed what a TCP peer has sent so far and says what to send next.
  * It identifies a service from what answers (TELNET option negotiation, FTP
- * and SMTP reply codes, r-protocol status bytes, ONC RPC replies), never from
- * the port number alone; the port only chooses which client-first probe to
- * send to a peer that stays silent.
+ * and SMTP reply codes, r-protocol status bytes, ONC RPC replies, Redis,
+ * memcached, PostgreSQL and MySQL replies), never from the port number alone;
+ * the port only chooses which client-first probe to send to a peer that
+ * stays silent. Two r-service identifications rest on behaviour (closing on
+ * the request); they set `heuristic`. Data stores are asked nothing that
+ * reads data.
  *
  * No I/O here: the caller owns the socket and the transcript buffer, which
  * makes the machine testable and fuzzable on arbitrary bytes.
