@@ -696,6 +696,15 @@ static enum lg_act greet(struct lg_fp *f, enum lg_ev ev, const unsigned char *rx
 	}
 	f->banner_off = 0;
 	f->banner_len = rxlen;
+	/* First: a MySQL handshake carries binary capability bytes that may look like IAC. */
+	switch (mysql_greeting(f, ev, rx, rxlen)) {
+	case 1:
+		return mysql_login(f, rx, rxlen, out, outsize, outlen);
+	case 0:
+		return LG_WAIT;
+	default:
+		break;
+	}
 	if (looks_telnet(rx, rxlen)) {
 		size_t n = telnet_refuse(f, rx, rxlen, out, outsize);
 		f->proto = LG_P_TELNET;
@@ -712,14 +721,6 @@ static enum lg_act greet(struct lg_fp *f, enum lg_ev ev, const unsigned char *rx
 		return finish(f, LG_P_SSH, "ssh-version-string");
 	if (rxlen >= 5 && memcmp(rx, "HTTP/", 5) == 0)
 		return finish(f, LG_P_HTTP, "http-status-line");
-	switch (mysql_greeting(f, ev, rx, rxlen)) {
-	case 1:
-		return mysql_login(f, rx, rxlen, out, outsize, outlen);
-	case 0:
-		return LG_WAIT;
-	default:
-		break;
-	}
 	code = reply_code(rx, rxlen, &end);
 	if (code == 0 && ev == LG_EV_DATA && rxlen < 4096)
 		return LG_WAIT;
