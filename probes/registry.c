@@ -10,6 +10,8 @@ extern const struct tk_probe tk_probe_capture;
 extern const struct tk_probe tk_probe_patch;
 extern const struct tk_probe tk_probe_cloud;
 extern const struct tk_probe tk_probe_tokens;
+extern const struct tk_probe tk_probe_ssh;
+extern const struct tk_probe tk_probe_web;
 
 const struct tk_probe *const tk_probes[] = {
 	&tk_probe_tls,
@@ -19,6 +21,8 @@ const struct tk_probe *const tk_probes[] = {
 	&tk_probe_patch,
 	&tk_probe_cloud,
 	&tk_probe_tokens,
+	&tk_probe_ssh,
+	&tk_probe_web,
 	NULL,
 };
 
