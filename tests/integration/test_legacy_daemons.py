@@ -129,11 +129,15 @@ def main():
         # FTP, SMTP, TFTP on one random address.
         A = D.random_loopback()
         ftp_anon = D.vsftpd(work, A, anonymous=True)
+        ds.append(ftp_anon)  # each one stopped in the finally block even if a later start fails
         ftp_tls = D.vsftpd(work, A, anonymous=False, tls_cert=cert)
+        ds.append(ftp_tls)
         smtp = D.exim(work, A)
+        ds.append(smtp)
         smtp_tls = D.exim(work, A, starttls_cert=cert)
+        ds.append(smtp_tls)
         tftp, tftp_port = D.tftpd(work, A)
-        ds += [ftp_anon, ftp_tls, smtp, smtp_tls, tftp]
+        ds.append(tftp)
         for d in (ftp_anon, ftp_tls, smtp, smtp_tls):
             R.check(d.ok, "%s started on %s:%d %s" % (d.name, A, d.port, "" if d.ok else d.logtext()))
         rc, se, rep = scan(work, "ftpsmtp", [A], [ftp_anon.port, ftp_tls.port, smtp.port, smtp_tls.port,

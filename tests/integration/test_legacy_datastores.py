@@ -29,15 +29,17 @@ def main():
             sys.exit(77)
         A = D.random_loopback()
         B = D.random_loopback(ports=(6379,))
-        redis_open = D.redis(work, A)
-        redis_auth = D.redis(work, A, password="tenken-test-password")
-        mc_open = D.memcached(work, A)
-        mc_auth = D.memcached(work, A, auth=True)
-        pg_trust = D.postgresql(work, A, trust=True)
-        pg_scram = D.postgresql(work, A, trust=False)
-        my_open = D.mariadb(work, A, skip_grants=True)
-        my_auth = D.mariadb(work, A, skip_grants=False)
-        ds = [redis_open, redis_auth, mc_open, mc_auth, pg_trust, pg_scram, my_open, my_auth]
+        def started(d):
+            ds.append(d)  # stopped in the finally block even when a later start fails
+            return d
+        redis_open = started(D.redis(work, A))
+        redis_auth = started(D.redis(work, A, password="tenken-test-password"))
+        mc_open = started(D.memcached(work, A))
+        mc_auth = started(D.memcached(work, A, auth=True))
+        pg_trust = started(D.postgresql(work, A, trust=True))
+        pg_scram = started(D.postgresql(work, A, trust=False))
+        my_open = started(D.mariadb(work, A, skip_grants=True))
+        my_auth = started(D.mariadb(work, A, skip_grants=False))
         # Redis on its well-known port at its own address: found through the default port list.
         redis_default = D.Daemon("redis-6379", ["redis-server", "--port", "6379", "--bind", B, "--save", "",
                                                 "--dir", work, "--protected-mode", "no", "--logfile", ""],
