@@ -19,6 +19,19 @@ if [ "$(id -u)" -ne 0 ]; then
 	sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Several test daemons (rsh-server/openbsd-inetd, vsftpd, exim4, rpcbind, tftpd-hpa, memcached,
+# mariadb-server, postgresql, redis-server) would be started by their postinst on their global
+# default ports; the tests start their own. Forbid service starts during the install unless the
+# machine already has a policy (containers usually do), and remove ours afterwards.
+policy=/usr/sbin/policy-rc.d
+ours=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+	$sudo chmod 755 "$policy"
+	ours=1
+fi
+cleanup() { if [ -n "$ours" ]; then $sudo rm -f "$policy"; fi; }
+trap cleanup EXIT
 $sudo apt-get update -qq
 # Daemon packages (nginx-light, haproxy, redis-server) must not start their system services at
 # install time (port 80 etc.): the tests start their own instances. A temporary policy-rc.d denies it.

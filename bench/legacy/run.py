@@ -144,7 +144,7 @@ def bench_many(tk, work):
     sec = dict(FAST, hosts=hosts, ports="default", udp_timeout_ms=1000)
     dt, rep, rc = tenken_scan(tk, work, "many", sec)
     n = len([o for o in rep["observations"] if o.get("kind") == "legacy_host"])
-    print("many: default legacy ports (8 TCP + 69/udp) on %d loopback addresses: %.2f s (%d host summaries) %s"
+    print("many: default legacy ports (12 TCP + 69/udp) on %d loopback addresses: %.2f s (%d host summaries) %s"
           % (len(hosts), dt, n, "< 10 s OK" if dt < 10 else ">= 10 s: MISSED"))
 
 

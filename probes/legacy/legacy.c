@@ -1,13 +1,15 @@
 /*
  * legacy.c - probe "legacy": remote-operation services (TELNET, rlogin, rsh,
- * rexec, FTP, NFS/rpcbind, TFTP) and SMTP reachable on the partner's hosts.
+ * rexec, FTP, NFS/rpcbind, TFTP), SMTP and data stores (Redis, memcached,
+ * PostgreSQL, MySQL/MariaDB) reachable on the partner's hosts.
  *
  * Config: {"hosts": ["127.0.0.5", "127.0.1.0/30", "::1", "ftp.example.test"],
  *          "ports": "default" | "all" | [21, 23, "8000-8100", "69/udp"],
  *          "engine": "native" | "nmap", "try_anonymous_ftp": true,
  *          "max_concurrency": 64, "per_host_concurrency": 0, "per_host_rate": 0,
  *          "connect_timeout_ms": 2000, "banner_timeout_ms": 2500, "reply_timeout_ms": 3000,
- *          "udp_timeout_ms": 2000, "nmap_path": "nmap", "nmap_timeout_s": 300}
+ *          "udp_timeout_ms": 2000, "nmap_path": "nmap", "nmap_timeout_s": 300,
+ *          "datastore_login_check": true, "port_hints": {"40513": "rlogin"}}
  *
  * Native engine: one epoll loop, non-blocking connects, many sockets in
  * flight bounded by max_concurrency, by the process-wide per-host politeness
@@ -15,88 +17,31 @@
  * new connections/s per host) and, when set, by this probe's tighter
  * per_host_concurrency and per_host_rate (0 = budget only); each open TCP port is
  * fingerprinted on the same connection (legacyfp.c); UDP ports get a TFTP
- * read request. nmap engine: nmap -sT -sV -oX - under a deadline (argv, no
- * shell), then the native fingerprint on nmap's open TCP ports.
+ * read request. nmap engine (nmap.c): nmap -sT -sV -oX - under a deadline
+ * (argv, no shell), then the native fingerprint on nmap's open TCP ports.
+ * Evidence that could not be had (deadline, unprobeable ports, no answer at
+ * all, a reply cut short) becomes an error observation, never a clean result.
  *
  * Emits "legacy_service" per open port (target "host:port/tcp") and
  * "legacy_host" per host (target = the host as configured, CIDR expanded).
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* IP_RECVERR */
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "budget.h"
-#include "legacyfp.h"
-#include "nmapxml.h"
-#include "probe.h"
-
-#define LG_MAX_ADDRESSES 65536
-#define LG_RX_MAX 8192
-#define LG_BANNER_MAX 256
-#define LG_LIST_MAX 64
-#define LG_SERVICE_CAP_MS 20000
-#define LG_NMAP_OUT_MAX (32u << 20)
-
-struct lg_port {
-	uint16_t port;
-	bool udp;
-};
-
-struct lg_nmapinfo {
-	struct lg_port p;
-	char state[24], service[48], product[128], version[64];
-	int ncpe;
-	char cpe[TK_NMAP_MAX_CPE][160];
-};
-
-struct lg_host {
-	char *label;   /* target as configured (a CIDR is expanded to addresses) */
-	bool is_name;  /* resolve at run time */
-	struct sockaddr_storage sa;
-	socklen_t salen;
-	char addr[INET6_ADDRSTRLEN];
-	/* run state */
-	bool failed;
-	const struct lg_port *ports; /* borrowed: the config's list or nmap's open ports */
-	size_t nports, next;
-	int inflight;
-	int64_t next_us;   /* earliest start of the next connection (rate) */
-	size_t nopen, nclosed, nfiltered, nopenfiltered, nerrors;
-	cJSON *open_ports, *closed_ports, *filtered_ports, *services, *remote;
-	struct lg_port *nmap_ports;
-	struct lg_nmapinfo *nmap;
-	size_t nnmap;
-	bool nmap_missing;
-};
-
-struct lg_cfg {
-	struct lg_host *hosts;
-	size_t nhosts;
-	struct lg_port *ports;
-	size_t nports;
-	bool use_nmap, try_anon;
-	long long maxc, per_host_c, rate, connect_ms, banner_ms, reply_ms, udp_ms, nmap_timeout_s;
-	char *nmap_path;
-	uint16_t hint_port[32];
-	enum lg_proto hint_proto[32];
-	size_t nhints;
-};
+#include "legacy.h"
 
 enum cstate { C_FREE, C_CONNECTING, C_DIALOG, C_UDP };
 
@@ -126,6 +71,7 @@ static void lg_free(void *state)
 		cJSON_Delete(c->hosts[i].filtered_ports);
 		cJSON_Delete(c->hosts[i].services);
 		cJSON_Delete(c->hosts[i].remote);
+		cJSON_Delete(c->hosts[i].datastores);
 	}
 	free(c->hosts);
 	free(c->ports);
@@ -264,7 +210,8 @@ static int parse_host(struct lg_cfg *c, size_t *cap, const char *s, const struct
 
 static const struct lg_port default_ports[] = {
 	{21, false}, {23, false}, {25, false}, {111, false}, {512, false},
-	{513, false}, {514, false}, {2049, false}, {69, true},
+	{513, false}, {514, false}, {2049, false}, {3306, false}, {5432, false}, {6379, false},
+	{11211, false}, {69, true},
 };
 
 static int parse_ports(struct lg_cfg *c, const cJSON *sec, const struct tk_cfgctx *cc, struct tk_err *err)
@@ -357,14 +304,16 @@ static int parse_hints(struct lg_cfg *c, const cJSON *sec, const struct tk_cfgct
 		const char *n;
 		enum lg_proto p;
 	} names[] = {{"rexec", LG_P_REXEC}, {"rlogin", LG_P_RLOGIN}, {"rsh", LG_P_RSH}, {"rpcbind", LG_P_RPCBIND},
-		     {"nfs", LG_P_NFS}};
+		     {"nfs", LG_P_NFS}, {"redis", LG_P_REDIS}, {"memcached", LG_P_MEMCACHED},
+		     {"postgresql", LG_P_POSTGRESQL}};
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(sec, "port_hints"), *e;
 	char p[512], ep[600];
 	tk_path_key(p, sizeof(p), cc->path, "port_hints");
 	if (!v)
 		return TK_OK;
 	if (!cJSON_IsObject(v))
-		return tk_cfg_err(err, cc, p, "expected {\"PORT\": \"rlogin\"|\"rsh\"|\"rexec\"|\"rpcbind\"|\"nfs\"}");
+		return tk_cfg_err(err, cc, p, "expected {\"PORT\": \"rlogin\"|\"rsh\"|\"rexec\"|\"rpcbind\"|\"nfs\"|"
+					      "\"redis\"|\"memcached\"|\"postgresql\"}");
 	cJSON_ArrayForEach(e, v)
 	{
 		long long port;
@@ -378,7 +327,8 @@ static int parse_hints(struct lg_cfg *c, const cJSON *sec, const struct tk_cfgct
 			if (cJSON_IsString(e) && strcmp(e->valuestring, names[k].n) == 0)
 				break;
 		if (k == TK_ARRAY_LEN(names))
-			return tk_cfg_err(err, cc, ep, "expected \"rlogin\", \"rsh\", \"rexec\", \"rpcbind\" or \"nfs\"");
+			return tk_cfg_err(err, cc, ep, "expected \"rlogin\", \"rsh\", \"rexec\", \"rpcbind\", \"nfs\", "
+					  "\"redis\", \"memcached\" or \"postgresql\"");
 		c->hint_port[c->nhints] = (uint16_t)port;
 		c->hint_proto[c->nhints++] = names[k].p;
 	}
@@ -390,7 +340,7 @@ static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **sta
 	static const char *const keys[] = {"hosts", "ports", "engine", "try_anonymous_ftp", "max_concurrency",
 					   "per_host_concurrency", "per_host_rate", "connect_timeout_ms",
 					   "banner_timeout_ms", "reply_timeout_ms", "udp_timeout_ms", "nmap_path",
-					   "nmap_timeout_s", "port_hints", NULL};
+					   "nmap_timeout_s", "port_hints", "datastore_login_check", NULL};
 	struct lg_cfg *c = calloc(1, sizeof(*c));
 	char **hosts = NULL;
 	const char *engine = "native", *np = "nmap";
@@ -401,6 +351,7 @@ static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **sta
 	if (!c)
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	c->try_anon = false;
+	c->ds_login = true;
 	c->maxc = 64;
 	c->per_host_c = 0; /* 0: only the process-wide budget ("scan" section) applies */
 	c->rate = 0;
@@ -413,6 +364,7 @@ static int lg_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **sta
 	    (rc = tk_cfg_strings(sec, "hosts", true, &hosts, &nh, cc, cc->path, err)) ||
 	    (rc = tk_cfg_string(sec, "engine", false, &engine, cc, cc->path, err)) ||
 	    (rc = tk_cfg_bool(sec, "try_anonymous_ftp", false, &c->try_anon, cc, cc->path, err)) ||
+	    (rc = tk_cfg_bool(sec, "datastore_login_check", false, &c->ds_login, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "max_concurrency", false, 1, 16384, &c->maxc, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "per_host_concurrency", false, 0, 16384, &c->per_host_c, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "per_host_rate", false, 0, 1000000, &c->rate, cc, cc->path, err)) ||
@@ -527,12 +479,140 @@ static enum lg_proto proto_from_nmap(const char *s)
 		enum lg_proto p;
 	} map[] = {{"telnet", LG_P_TELNET}, {"ftp", LG_P_FTP}, {"smtp", LG_P_SMTP}, {"login", LG_P_RLOGIN},
 		   {"shell", LG_P_RSH}, {"exec", LG_P_REXEC}, {"rpcbind", LG_P_RPCBIND}, {"nfs", LG_P_NFS},
-		   {"tftp", LG_P_TFTP}, {"ssh", LG_P_SSH}, {"http", LG_P_HTTP}};
+		   {"tftp", LG_P_TFTP}, {"ssh", LG_P_SSH}, {"http", LG_P_HTTP}, {"redis", LG_P_REDIS},
+		   {"memcache", LG_P_MEMCACHED}, {"memcached", LG_P_MEMCACHED}, {"postgresql", LG_P_POSTGRESQL},
+		   {"mysql", LG_P_MYSQL}};
 	size_t i;
 	for (i = 0; i < TK_ARRAY_LEN(map); i++)
 		if (strcmp(s, map[i].n) == 0)
 			return map[i].p;
 	return LG_P_UNKNOWN;
+}
+
+static void add_telnet_fields(cJSON *o, const struct lg_fp *f)
+{
+	static const char *const cmds[] = {"WILL", "WONT", "DO", "DONT"};
+	cJSON *a = cJSON_AddArrayToObject(o, "telnet_options");
+	int i;
+	for (i = 0; i < f->telnet_nopts; i++) {
+		const char *nm = telnet_opt_name(f->telnet_opt[i]);
+		char s[48];
+		if (nm)
+			snprintf(s, sizeof(s), "%s %s", cmds[f->telnet_cmd[i] - 251], nm);
+		else
+			snprintf(s, sizeof(s), "%s %u", cmds[f->telnet_cmd[i] - 251], f->telnet_opt[i]);
+		cJSON_AddItemToArray(a, cJSON_CreateString(s));
+	}
+}
+
+static void add_rpc_fields(cJSON *o, const struct lg_fp *f)
+{
+	int i;
+	if (f->rpc_reply_stat >= 0) {
+		cJSON_AddNumberToObject(o, "rpc_reply_stat", f->rpc_reply_stat);
+		if (f->rpc_accept_stat >= 0)
+			cJSON_AddNumberToObject(o, "rpc_accept_stat", f->rpc_accept_stat);
+	}
+	if (f->rpc_nprogs <= 0)
+		return;
+	cJSON *a = cJSON_AddArrayToObject(o, "rpc_programs");
+	for (i = 0; i < f->rpc_nprogs; i++) {
+		cJSON *e = cJSON_CreateObject();
+		const char *nm = rpc_prog_name(f->rpc_progs[i].prog);
+		cJSON_AddNumberToObject(e, "program", f->rpc_progs[i].prog);
+		if (nm)
+			cJSON_AddStringToObject(e, "name", nm);
+		cJSON_AddNumberToObject(e, "version", f->rpc_progs[i].vers);
+		cJSON_AddStringToObject(e, "transport", f->rpc_progs[i].prot == 17 ? "udp" : "tcp");
+		cJSON_AddNumberToObject(e, "port", f->rpc_progs[i].port);
+		cJSON_AddItemToArray(a, e);
+	}
+	if (f->rpc_truncated)
+		cJSON_AddBoolToObject(o, "rpc_programs_truncated", 1);
+}
+
+static void add_datastore_fields(cJSON *o, const struct lg_fp *f)
+{
+	cJSON_AddStringToObject(o, "datastore_auth", lg_auth_name(f->ds_auth));
+	if (f->ds_auth_how)
+		cJSON_AddStringToObject(o, "datastore_auth_evidence", f->ds_auth_how);
+	if (f->ds_version[0])
+		cJSON_AddStringToObject(o, "datastore_version", f->ds_version);
+	if (f->ds_error_code)
+		cJSON_AddNumberToObject(o, "datastore_error_code", f->ds_error_code);
+	if (f->ds_sqlstate[0])
+		cJSON_AddStringToObject(o, "datastore_sqlstate", f->ds_sqlstate);
+}
+
+static void add_nmap_fields(cJSON *o, const struct lg_nmapinfo *ni)
+{
+	cJSON *n = cJSON_AddObjectToObject(o, "nmap");
+	cJSON *cpe = cJSON_AddArrayToObject(o, "cpe");
+	int i;
+	cJSON_AddStringToObject(n, "service", ni->service);
+	if (ni->product[0])
+		cJSON_AddStringToObject(n, "product", ni->product);
+	if (ni->version[0])
+		cJSON_AddStringToObject(n, "version", ni->version);
+	for (i = 0; i < ni->ncpe; i++)
+		cJSON_AddItemToArray(cpe, cJSON_CreateString(ni->cpe[i]));
+}
+
+/*
+ * Why the evidence about this open port is not whole (NULL: it is): the
+ * dialog was cut inside a reply, SMTP never answered EHLO, a data store's
+ * authentication was not learnt. The caller then emits an error observation
+ * for the port, which makes the items its rules feed incomplete.
+ */
+static const char *evidence_gap(const struct lg_fp *f, enum lg_proto proto)
+{
+	if (f->truncated)
+		return f->truncated;
+	if (proto == LG_P_SMTP && f->proto == LG_P_SMTP && !f->smtp_ehlo_answered)
+		return "SMTP did not answer EHLO: whether it offers STARTTLS is unknown";
+	if (lg_proto_datastore(proto) && f->ds_auth == LG_AUTH_UNKNOWN)
+		return f->ds_auth_how && strcmp(f->ds_auth_how, "login-not-tried") == 0
+			       ? "data store reached; whether it requires authentication was not tested "
+				 "(datastore_login_check is false)"
+			       : "data store reached; whether it requires authentication could not be learnt";
+	return NULL;
+}
+
+static void host_lists_add(struct lg_host *h, const struct lg_port *p, enum lg_proto proto)
+{
+	char s[64];
+	if (!h->open_ports)
+		h->open_ports = cJSON_CreateArray();
+	if (!h->services)
+		h->services = cJSON_CreateArray();
+	if (!h->remote)
+		h->remote = cJSON_CreateArray();
+	if (!h->datastores)
+		h->datastores = cJSON_CreateArray();
+	if (cJSON_GetArraySize(h->open_ports) < 4096)
+		cJSON_AddItemToArray(h->open_ports, cJSON_CreateNumber(p->port));
+	if (cJSON_GetArraySize(h->services) >= 4096)
+		return;
+	snprintf(s, sizeof(s), "%s@%u/%s", lg_proto_name(proto), p->port, p->udp ? "udp" : "tcp");
+	cJSON_AddItemToArray(h->services, cJSON_CreateString(s));
+	if (lg_proto_remote_operation(proto))
+		cJSON_AddItemToArray(h->remote, cJSON_CreateString(s));
+	if (lg_proto_datastore(proto))
+		cJSON_AddItemToArray(h->datastores, cJSON_CreateString(s));
+}
+
+/* An error observation for one port: only the per-port rules lack this evidence. */
+static void emit_gap(struct tk_runctx *ctx, const char *target, enum lg_proto proto, const char *gap)
+{
+	char msg[512];
+	cJSON *o = tk_obs_new(ctx, "error", target);
+	if (!o)
+		return;
+	snprintf(msg, sizeof(msg), "evidence incomplete for %s (%s): %s", target, lg_proto_name(proto), gap);
+	cJSON_AddStringToObject(o, "error", tk_rc_name(TK_ERR_PROTOCOL));
+	cJSON_AddStringToObject(o, "message", msg);
+	cJSON_AddStringToObject(o, "for_kind", "legacy_service");
+	tk_emit(ctx, o);
 }
 
 /* Record an open port with what the fingerprint (or the UDP probe) found. */
@@ -546,15 +626,23 @@ static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_ho
 	cJSON *o;
 	const struct lg_nmapinfo *ni = nmap_info(h, p);
 	enum lg_proto proto = f->proto;
-	const char *how = f->how && *f->how ? f->how : "unknown";
-	int i;
+	const char *how = f->how && *f->how ? f->how : "unknown", *gap;
 
 	target_of(h, p, target, sizeof(target));
-	o = tk_obs_new(ctx, "legacy_service", target);
 	if (proto == LG_P_UNKNOWN && ni && ni->service[0] && proto_from_nmap(ni->service) != LG_P_UNKNOWN) {
 		proto = proto_from_nmap(ni->service);
 		how = "nmap-service-detection";
 	}
+	gap = evidence_gap(f, proto);
+	h->nopen++;
+	h->ngaps += gap != NULL;
+	host_lists_add(h, p, proto);
+	if (gap && proto == LG_P_UNKNOWN) {
+		/* Cut short before it said what it is: no verdict of "not a remote-operation service". */
+		emit_gap(ctx, target, proto, gap);
+		return;
+	}
+	o = tk_obs_new(ctx, "legacy_service", target);
 	cJSON_AddStringToObject(o, "host", h->label);
 	cJSON_AddStringToObject(o, "address", h->addr);
 	cJSON_AddNumberToObject(o, "port", p->port);
@@ -562,27 +650,21 @@ static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_ho
 	cJSON_AddStringToObject(o, "state", "open");
 	cJSON_AddStringToObject(o, "protocol", lg_proto_name(proto));
 	cJSON_AddStringToObject(o, "identified_by", how);
+	cJSON_AddBoolToObject(o, "heuristic", f->heuristic || proto != f->proto);
 	cJSON_AddStringToObject(o, "engine", c->use_nmap && h->nmap ? "nmap" : "native");
 	cJSON_AddBoolToObject(o, "remote_operation", lg_proto_remote_operation(proto));
+	cJSON_AddBoolToObject(o, "datastore", lg_proto_datastore(proto));
 	cJSON_AddBoolToObject(o, "silent", f->silent && f->proto == LG_P_UNKNOWN);
+	cJSON_AddBoolToObject(o, "evidence_complete", gap == NULL);
+	if (gap)
+		cJSON_AddStringToObject(o, "evidence_missing", gap);
 	bl = lg_fp_banner(f, rx, rxlen, ban, sizeof(ban));
 	if (bl > 0 && (esc = tk_escape_bytes(ban, bl, LG_BANNER_MAX))) {
 		cJSON_AddStringToObject(o, "banner", esc);
 		free(esc);
 	}
-	if (proto == LG_P_TELNET && f->telnet_nopts > 0) {
-		cJSON *a = cJSON_AddArrayToObject(o, "telnet_options");
-		for (i = 0; i < f->telnet_nopts; i++) {
-			static const char *const cmds[] = {"WILL", "WONT", "DO", "DONT"};
-			const char *nm = telnet_opt_name(f->telnet_opt[i]);
-			char s[48];
-			if (nm)
-				snprintf(s, sizeof(s), "%s %s", cmds[f->telnet_cmd[i] - 251], nm);
-			else
-				snprintf(s, sizeof(s), "%s %u", cmds[f->telnet_cmd[i] - 251], f->telnet_opt[i]);
-			cJSON_AddItemToArray(a, cJSON_CreateString(s));
-		}
-	}
+	if (proto == LG_P_TELNET && f->telnet_nopts > 0)
+		add_telnet_fields(o, f);
 	if (proto == LG_P_FTP) {
 		cJSON_AddBoolToObject(o, "ftp_feat", f->ftp_feat);
 		if (f->ftp_auth_known)
@@ -591,62 +673,20 @@ static void record_service(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_ho
 		if (f->ftp_anon_checked)
 			cJSON_AddBoolToObject(o, "ftp_anonymous_login", f->ftp_anonymous);
 	}
-	if (proto == LG_P_SMTP && f->proto == LG_P_SMTP) {
+	if (proto == LG_P_SMTP && f->proto == LG_P_SMTP && f->smtp_ehlo_answered) {
 		cJSON_AddBoolToObject(o, "smtp_esmtp", f->smtp_esmtp);
 		cJSON_AddBoolToObject(o, "smtp_starttls", f->smtp_starttls);
 	}
 	if (f->r_status >= 0)
 		cJSON_AddNumberToObject(o, "r_status_byte", f->r_status);
-	if (f->rpc_reply_stat >= 0) {
-		cJSON_AddNumberToObject(o, "rpc_reply_stat", f->rpc_reply_stat);
-		if (f->rpc_accept_stat >= 0)
-			cJSON_AddNumberToObject(o, "rpc_accept_stat", f->rpc_accept_stat);
-	}
-	if (f->rpc_nprogs > 0) {
-		cJSON *a = cJSON_AddArrayToObject(o, "rpc_programs");
-		for (i = 0; i < f->rpc_nprogs; i++) {
-			cJSON *e = cJSON_CreateObject();
-			const char *nm = rpc_prog_name(f->rpc_progs[i].prog);
-			cJSON_AddNumberToObject(e, "program", f->rpc_progs[i].prog);
-			if (nm)
-				cJSON_AddStringToObject(e, "name", nm);
-			cJSON_AddNumberToObject(e, "version", f->rpc_progs[i].vers);
-			cJSON_AddStringToObject(e, "transport", f->rpc_progs[i].prot == 17 ? "udp" : "tcp");
-			cJSON_AddNumberToObject(e, "port", f->rpc_progs[i].port);
-			cJSON_AddItemToArray(a, e);
-		}
-		if (f->rpc_truncated)
-			cJSON_AddBoolToObject(o, "rpc_programs_truncated", 1);
-	}
-	if (ni) {
-		cJSON *n = cJSON_AddObjectToObject(o, "nmap");
-		cJSON *cpe = cJSON_AddArrayToObject(o, "cpe");
-		cJSON_AddStringToObject(n, "service", ni->service);
-		if (ni->product[0])
-			cJSON_AddStringToObject(n, "product", ni->product);
-		if (ni->version[0])
-			cJSON_AddStringToObject(n, "version", ni->version);
-		for (i = 0; i < ni->ncpe; i++)
-			cJSON_AddItemToArray(cpe, cJSON_CreateString(ni->cpe[i]));
-	}
+	add_rpc_fields(o, f);
+	if (lg_proto_datastore(proto))
+		add_datastore_fields(o, f);
+	if (ni)
+		add_nmap_fields(o, ni);
 	tk_emit(ctx, o);
-
-	h->nopen++;
-	if (!h->open_ports)
-		h->open_ports = cJSON_CreateArray();
-	if (!h->services)
-		h->services = cJSON_CreateArray();
-	if (!h->remote)
-		h->remote = cJSON_CreateArray();
-	if (cJSON_GetArraySize(h->open_ports) < 4096)
-		cJSON_AddItemToArray(h->open_ports, cJSON_CreateNumber(p->port));
-	if (cJSON_GetArraySize(h->services) < 4096) {
-		char s[64];
-		snprintf(s, sizeof(s), "%s@%u/%s", lg_proto_name(proto), p->port, p->udp ? "udp" : "tcp");
-		cJSON_AddItemToArray(h->services, cJSON_CreateString(s));
-		if (lg_proto_remote_operation(proto))
-			cJSON_AddItemToArray(h->remote, cJSON_CreateString(s));
-	}
+	if (gap)
+		emit_gap(ctx, target, proto, gap);
 }
 
 static void emit_host(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h)
@@ -664,22 +704,40 @@ static void emit_host(struct tk_runctx *ctx, struct lg_cfg *c, struct lg_host *h
 			      "scan stopped by the deadline: %zu of %zu ports done", h->next, h->nports);
 		return;
 	}
+	if (h->nerrors > 0) {
+		/* Ports that could not be probed at all: no evidence about them, never a clean host. */
+		tk_emit_error(ctx, h->label, TK_ERR_NET, "%zu of %zu ports could not be probed (last error: %s)",
+			      h->nerrors, h->nports, h->last_errno ? strerror(h->last_errno) : "unknown");
+		return;
+	}
+	if (h->nports > 0 && h->nopen == 0 && h->nclosed == 0) {
+		/* Nothing answered at all: a host that is down looks exactly like this. */
+		tk_emit_error(ctx, h->label, TK_ERR_TIMEOUT,
+			      "no port answered (%zu filtered, %zu open|filtered UDP): host down or unreachable",
+			      h->nfiltered, h->nopenfiltered);
+		return;
+	}
 	o = tk_obs_new(ctx, "legacy_host", h->label);
 	nrem = h->remote ? (size_t)cJSON_GetArraySize(h->remote) : 0;
 	cJSON_AddStringToObject(o, "host", h->label);
 	cJSON_AddStringToObject(o, "address", h->addr);
 	cJSON_AddStringToObject(o, "engine", c->use_nmap && h->nmap ? "nmap" : "native");
+	if (c->nmap_fallback[0])
+		cJSON_AddStringToObject(o, "nmap_fallback", c->nmap_fallback);
 	cJSON_AddNumberToObject(o, "ports_scanned", (double)h->nports);
 	cJSON_AddNumberToObject(o, "open", (double)h->nopen);
 	cJSON_AddNumberToObject(o, "closed", (double)h->nclosed);
 	cJSON_AddNumberToObject(o, "filtered", (double)h->nfiltered);
 	cJSON_AddNumberToObject(o, "open_filtered_udp", (double)h->nopenfiltered);
 	cJSON_AddNumberToObject(o, "errors", (double)h->nerrors);
+	cJSON_AddNumberToObject(o, "ports_with_missing_evidence", (double)h->ngaps);
 	cJSON_AddItemToObject(o, "open_ports", h->open_ports ? h->open_ports : cJSON_CreateArray());
 	cJSON_AddItemToObject(o, "services", h->services ? h->services : cJSON_CreateArray());
 	cJSON_AddItemToObject(o, "remote_operation_services", h->remote ? h->remote : cJSON_CreateArray());
-	h->open_ports = h->services = h->remote = NULL;
 	cJSON_AddNumberToObject(o, "remote_operation_count", (double)nrem);
+	cJSON_AddNumberToObject(o, "datastore_count", h->datastores ? cJSON_GetArraySize(h->datastores) : 0);
+	cJSON_AddItemToObject(o, "datastore_services", h->datastores ? h->datastores : cJSON_CreateArray());
+	h->open_ports = h->services = h->remote = h->datastores = NULL;
 	if (h->closed_ports) {
 		cJSON_AddItemToObject(o, "closed_ports", h->closed_ports);
 		h->closed_ports = NULL;
@@ -715,13 +773,13 @@ static void conn_close(struct lg_loop *L, struct lg_conn *k)
 	L->freelist[L->nfree++] = (size_t)(k - L->conns);
 }
 
-static void mark_closed(struct lg_host *h, const struct lg_port *p)
+void lg_mark_closed(struct lg_host *h, const struct lg_port *p)
 {
 	h->nclosed++;
 	host_list_add(&h->closed_ports, h->nclosed, p->port);
 }
 
-static void mark_filtered(struct lg_host *h, const struct lg_port *p)
+void lg_mark_filtered(struct lg_host *h, const struct lg_port *p)
 {
 	h->nfiltered++;
 	host_list_add(&h->filtered_ports, h->nfiltered, p->port);
@@ -766,10 +824,12 @@ static void start_dialog(struct lg_loop *L, struct lg_conn *k)
 	k->rxlen = 0;
 	if (!k->rx && !(k->rx = malloc(LG_RX_MAX))) {
 		k->h->nerrors++;
+		k->h->last_errno = ENOMEM;
 		conn_close(L, k);
 		return;
 	}
 	lg_fp_init(&k->fp, k->p.port, L->c->try_anon);
+	k->fp.ds_login = L->c->ds_login;
 	k->fp.greet_ms = (int)L->c->banner_ms;
 	k->fp.stage_ms = (int)L->c->reply_ms;
 	for (i = 0; i < L->c->nhints; i++)
@@ -812,8 +872,10 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 	if (fd < 0) {
 		int e = errno;
 		tk_budget_release(h->addr);
-		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+		if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
 			h->nerrors++;
+			h->last_errno = e;
+		}
 		return !(e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM);
 	}
 	k = &L->conns[L->freelist[--L->nfree]];
@@ -840,6 +902,7 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 		epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev);
 		if (sendto(fd, rrq, n, 0, (struct sockaddr *)&sa, h->salen) < 0) {
 			h->nerrors++;
+			h->last_errno = errno;
 			conn_close(L, k);
 		}
 		return true;
@@ -856,7 +919,7 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 		int e = 0;
 		socklen_t el = sizeof(e);
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == ECONNREFUSED) {
-			mark_closed(h, p);
+			lg_mark_closed(h, p);
 			conn_close(L, k);
 			return true;
 		}
@@ -867,11 +930,13 @@ static bool launch(struct lg_loop *L, struct lg_host *h, const struct lg_port *p
 		return true;
 	}
 	if (errno == ECONNREFUSED)
-		mark_closed(h, p);
+		lg_mark_closed(h, p);
 	else if (errno == ENETUNREACH || errno == EHOSTUNREACH || errno == ETIMEDOUT)
-		mark_filtered(h, p);
-	else
+		lg_mark_filtered(h, p);
+	else {
 		h->nerrors++;
+		h->last_errno = errno;
+	}
 	close(fd);
 	k->fd = -1;
 	conn_close(L, k);
@@ -889,11 +954,13 @@ static void on_event(struct lg_loop *L, struct lg_conn *k, uint32_t events)
 			start_dialog(L, k);
 		} else {
 			if (e == ECONNREFUSED || e == 0)
-				mark_closed(k->h, &k->p);
+				lg_mark_closed(k->h, &k->p);
 			else if (e == ETIMEDOUT || e == EHOSTUNREACH || e == ENETUNREACH)
-				mark_filtered(k->h, &k->p);
-			else
+				lg_mark_filtered(k->h, &k->p);
+			else {
 				k->h->nerrors++;
+				k->h->last_errno = e;
+			}
 			conn_close(L, k);
 		}
 		return;
@@ -905,10 +972,11 @@ static void on_event(struct lg_loop *L, struct lg_conn *k, uint32_t events)
 		ssize_t n = recvfrom(k->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 		if (n < 0) {
 			if (errno == ECONNREFUSED) {
-				mark_closed(k->h, &k->p);
+				lg_mark_closed(k->h, &k->p);
 				conn_close(L, k);
 			} else if (errno != EAGAIN) {
 				k->h->nerrors++;
+				k->h->last_errno = errno;
 				conn_close(L, k);
 			}
 			return;
@@ -944,7 +1012,7 @@ static void on_deadline(struct lg_loop *L, struct lg_conn *k)
 {
 	switch (k->st) {
 	case C_CONNECTING:
-		mark_filtered(k->h, &k->p);
+		lg_mark_filtered(k->h, &k->p);
 		conn_close(L, k);
 		break;
 	case C_UDP:
@@ -1084,239 +1152,12 @@ out:
 	return rc;
 }
 
-/* ---- nmap ---- */
-
-static bool find_exec(const char *name, char *out, size_t size)
-{
-	const char *path = getenv("PATH");
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 && tk_strlcpy(out, name, size) == TK_OK;
-	if (!path)
-		path = "/usr/bin:/bin";
-	while (*path) {
-		const char *colon = strchr(path, ':');
-		size_t dl = colon ? (size_t)(colon - path) : strlen(path);
-		struct stat st;
-		if (dl > 0 && dl + strlen(name) + 2 <= size) {
-			memcpy(out, path, dl);
-			out[dl] = '/';
-			memcpy(out + dl + 1, name, strlen(name) + 1);
-			if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
-				return true;
-		}
-		if (!colon)
-			break;
-		path = colon + 1;
-	}
-	return false;
-}
-
-/* "21,23,1000-2000" for the TCP ports (bounded by out). */
-static int port_spec(const struct lg_cfg *c, struct tk_buf *b)
-{
-	unsigned char *on = calloc(65536, 1);
-	long i, start = -1;
-	int rc = TK_OK;
-	if (!on)
-		return TK_ERR_NOMEM;
-	for (i = 0; i < (long)c->nports; i++)
-		if (!c->ports[i].udp)
-			on[c->ports[i].port] = 1;
-	for (i = 1; i <= 65536 && rc == TK_OK; i++) {
-		bool set = i <= 65535 && on[i];
-		if (set && start < 0)
-			start = i;
-		if (!set && start >= 0) {
-			rc = tk_buf_printf(b, b->len ? (start == i - 1 ? ",%ld" : ",%ld-%ld") : (start == i - 1 ? "%ld" : "%ld-%ld"),
-					   start, i - 1);
-			start = -1;
-		}
-	}
-	free(on);
-	return rc;
-}
-
-static bool host_in_family(const struct lg_host *h, int fam)
-{
-	return !h->failed && h->addr[0] && (strchr(h->addr, ':') ? AF_INET6 : AF_INET) == fam;
-}
-
-/* One nmap run over the hosts of one address family (nmap scans one family per run). */
-static int run_nmap(struct lg_cfg *c, const char *nmap, struct tk_runctx *ctx, struct tk_buf *outb, char *why,
-		    size_t wsize, int fam)
-{
-	struct tk_buf spec;
-	char **argv = NULL;
-	size_t na = 0, i;
-	int pfd[2] = {-1, -1}, status = 0, rc = TK_OK;
-	pid_t pid = -1;
-	int64_t deadline = tk_now_ms() + tk_run_remaining_ms(ctx, (int)(c->nmap_timeout_s * 1000));
-	char tmo[32];
-
-	tk_buf_init(&spec, 1 << 20);
-	if (port_spec(c, &spec) != TK_OK || spec.len == 0) {
-		snprintf(why, wsize, "no TCP ports to give nmap");
-		rc = TK_ERR_CONFIG;
-		goto out;
-	}
-	argv = calloc(c->nhosts + 20, sizeof(char *));
-	if (!argv) {
-		rc = TK_ERR_NOMEM;
-		goto out;
-	}
-	snprintf(tmo, sizeof(tmo), "%llds", c->nmap_timeout_s);
-	argv[na++] = (char *)nmap;
-	argv[na++] = "-sT";
-	argv[na++] = "-sV";
-	argv[na++] = "-Pn";
-	argv[na++] = "-n";
-	argv[na++] = "--host-timeout";
-	argv[na++] = tmo;
-	argv[na++] = "-oX";
-	argv[na++] = "-";
-	argv[na++] = "-p";
-	argv[na++] = spec.data;
-	if (fam == AF_INET6)
-		argv[na++] = "-6";
-	for (i = 0; i < c->nhosts; i++)
-		if (host_in_family(&c->hosts[i], fam))
-			argv[na++] = c->hosts[i].addr;
-	argv[na] = NULL;
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		rc = TK_ERR_IO;
-		snprintf(why, wsize, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		rc = TK_ERR_IO;
-		snprintf(why, wsize, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDWR);
-		if (dn >= 0) {
-			dup2(dn, 0);
-			dup2(dn, 2);
-		}
-		dup2(pfd[1], 1);
-		execv(nmap, argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	pfd[1] = -1;
-	for (;;) {
-		struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
-		int64_t left = deadline - tk_now_ms();
-		char buf[65536];
-		ssize_t n;
-		if (left <= 0 || tk_run_cancelled(ctx)) {
-			kill(pid, SIGKILL);
-			rc = TK_ERR_TIMEOUT;
-			snprintf(why, wsize, "nmap did not finish before the deadline; killed");
-			break;
-		}
-		if (poll(&pf, 1, left > 200 ? 200 : (int)left) <= 0)
-			continue;
-		n = read(pfd[0], buf, sizeof(buf));
-		if (n == 0)
-			break;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = TK_ERR_IO;
-			snprintf(why, wsize, "reading nmap output: %s", strerror(errno));
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (tk_buf_append(outb, buf, (size_t)n) != TK_OK) {
-			kill(pid, SIGKILL);
-			rc = TK_ERR_LIMIT;
-			snprintf(why, wsize, "nmap output exceeds %u bytes", LG_NMAP_OUT_MAX);
-			break;
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rc == TK_OK && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-		rc = TK_ERR_IO;
-		snprintf(why, wsize, "nmap exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	}
-out:
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
-	free(argv);
-	tk_buf_free(&spec);
-	return rc;
-}
-
-/* Attach nmap's result to hosts: open TCP ports become the fingerprint list. */
-static int apply_nmap(struct lg_cfg *c, const struct tk_nmap_result *r, int fam)
-{
-	size_t i, j, k;
-	for (i = 0; i < c->nhosts; i++) {
-		struct lg_host *h = &c->hosts[i];
-		const struct tk_nmap_host *nh = NULL;
-		if (!host_in_family(h, fam))
-			continue;
-		for (j = 0; j < r->nhosts; j++)
-			if (strcmp(r->hosts[j].addr, h->addr) == 0)
-				nh = &r->hosts[j];
-		h->nports = 0;
-		h->ports = NULL;
-		if (!nh) {
-			h->nmap_missing = true; /* never report a host nmap did not report as clean */
-			continue;
-		}
-		h->nmap_ports = calloc(nh->nports + 1, sizeof(*h->nmap_ports));
-		h->nmap = calloc(nh->nports + 1, sizeof(*h->nmap));
-		if (!h->nmap_ports || !h->nmap)
-			return TK_ERR_NOMEM;
-		for (j = 0; j < nh->nports; j++) {
-			const struct tk_nmap_port *np = &nh->ports[j];
-			struct lg_nmapinfo *ni = &h->nmap[h->nnmap++];
-			ni->p.port = np->portid;
-			ni->p.udp = strcmp(np->proto, "udp") == 0;
-			tk_strlcpy(ni->state, np->state, sizeof(ni->state));
-			tk_strlcpy(ni->service, np->service, sizeof(ni->service));
-			tk_strlcpy(ni->product, np->product, sizeof(ni->product));
-			tk_strlcpy(ni->version, np->version, sizeof(ni->version));
-			ni->ncpe = np->ncpe;
-			for (k = 0; k < (size_t)np->ncpe; k++)
-				tk_strlcpy(ni->cpe[k], np->cpe[k], sizeof(ni->cpe[k]));
-			if (strcmp(np->state, "open") == 0 && !ni->p.udp)
-				h->nmap_ports[h->nports++] = ni->p;
-			else if (strcmp(np->state, "closed") == 0)
-				mark_closed(h, &ni->p);
-			else if (strcmp(np->state, "filtered") == 0)
-				mark_filtered(h, &ni->p);
-		}
-		h->ports = h->nmap_ports;
-		/* nmap reports only a summary count of ports in the same state ("extraports"). */
-		{
-			size_t tcp = 0;
-			for (k = 0; k < c->nports; k++)
-				if (!c->ports[k].udp)
-					tcp++;
-			if (tcp > h->nports + h->nclosed + h->nfiltered)
-				h->nclosed = tcp - h->nports - h->nfiltered;
-		}
-	}
-	return TK_OK;
-}
-
 static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 {
-	static int nmap_missing_logged;
 	struct lg_cfg *c = state;
-	size_t i, nports_tcp = 0;
+	size_t i;
 	int rc;
 	bool nmap_done = false;
-	for (i = 0; i < c->nports; i++)
-		if (!c->ports[i].udp)
-			nports_tcp++;
 	for (i = 0; i < c->nhosts; i++) {
 		struct lg_host *h = &c->hosts[i];
 		h->ports = c->ports;
@@ -1341,80 +1182,8 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			freeaddrinfo(ai);
 		}
 	}
-	if (c->use_nmap && nports_tcp > 0) {
-		char path[4096], why[512];
-		if (!find_exec(c->nmap_path, path, sizeof(path))) {
-			if (__atomic_exchange_n(&nmap_missing_logged, 1, __ATOMIC_SEQ_CST) == 0)
-				tk_log(TK_LOG_WARN, "legacy: nmap (%s) not found; using the native scanner", c->nmap_path);
-			c->use_nmap = false;
-		} else {
-			static const int fams[2] = {AF_INET, AF_INET6};
-			size_t f;
-			nmap_done = true;
-			for (f = 0; f < 2 && nmap_done; f++) {
-				struct tk_buf out;
-				struct tk_nmap_result *r = NULL;
-				struct tk_err perr = {0};
-				bool any = false;
-				for (i = 0; i < c->nhosts; i++)
-					any = any || host_in_family(&c->hosts[i], fams[f]);
-				if (!any)
-					continue;
-				tk_buf_init(&out, LG_NMAP_OUT_MAX);
-				why[0] = '\0';
-				rc = run_nmap(c, path, ctx, &out, why, sizeof(why), fams[f]);
-				if (rc == TK_OK && tk_nmapxml_parse(out.data ? out.data : "", out.len, &r, &perr) == TK_OK &&
-				    r->complete) {
-					if (apply_nmap(c, r, fams[f]) != TK_OK) {
-						tk_nmap_result_free(r);
-						tk_buf_free(&out);
-						return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-					}
-				} else {
-					tk_log(TK_LOG_WARN, "legacy: nmap failed (%s); using the native scanner",
-					       why[0] ? why : r ? "incomplete XML" : perr.msg);
-					nmap_done = false;
-				}
-				tk_nmap_result_free(r);
-				tk_buf_free(&out);
-			}
-			if (!nmap_done) {
-				/* Start again natively: forget whatever nmap reported. */
-				c->use_nmap = false;
-				for (i = 0; i < c->nhosts; i++) {
-					struct lg_host *h = &c->hosts[i];
-					free(h->nmap_ports);
-					free(h->nmap);
-					h->nmap_ports = NULL;
-					h->nmap = NULL;
-					h->nnmap = 0;
-					h->nmap_missing = false;
-					h->nclosed = h->nfiltered = 0;
-					cJSON_Delete(h->closed_ports);
-					cJSON_Delete(h->filtered_ports);
-					h->closed_ports = h->filtered_ports = NULL;
-					h->ports = c->ports;
-					h->nports = c->nports;
-				}
-			}
-		}
-	}
-	if (nmap_done) {
-		/* UDP ports are not given to nmap (-sU needs root): probe them natively. */
-		for (i = 0; i < c->nhosts; i++) {
-			struct lg_host *h = &c->hosts[i];
-			size_t k;
-			for (k = 0; k < c->nports; k++)
-				if (c->ports[k].udp && h->nmap_ports) {
-					struct lg_port *np = realloc(h->nmap_ports, (h->nports + 1) * sizeof(*np));
-					if (!np)
-						return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-					h->nmap_ports = np;
-					h->nmap_ports[h->nports++] = c->ports[k];
-					h->ports = h->nmap_ports;
-				}
-		}
-	}
+	if ((rc = lg_nmap_engine(c, ctx, &nmap_done, err)))
+		return rc;
 	if ((rc = run_loop(c, ctx, err)))
 		return rc;
 	for (i = 0; i < c->nhosts; i++) {
@@ -1431,7 +1200,7 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 
 const struct tk_probe tk_probe_legacy = {
 	.name = "legacy",
-	.summary = "Remote-operation services (TELNET, rlogin, rsh, rexec, FTP, NFS, TFTP) and SMTP: connect scan and fingerprint (native or nmap)",
+	.summary = "Remote-operation services (TELNET, rlogin, rsh, rexec, FTP, NFS, TFTP), SMTP and data stores: connect scan and fingerprint (native or nmap)",
 	.configure = lg_configure,
 	.targets = lg_targets,
 	.run = lg_run,

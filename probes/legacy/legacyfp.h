@@ -2,9 +2,12 @@
  * legacyfp.h - service fingerprinting for the "legacy" probe: a state machine
  * that is fed what a TCP peer has sent so far and says what to send next.
  * It identifies a service from what answers (TELNET option negotiation, FTP
- * and SMTP reply codes, r-protocol status bytes, ONC RPC replies), never from
- * the port number alone; the port only chooses which client-first probe to
- * send to a peer that stays silent.
+ * and SMTP reply codes, r-protocol status bytes, ONC RPC replies, Redis,
+ * memcached, PostgreSQL and MySQL replies), never from the port number alone;
+ * the port only chooses which client-first probe to send to a peer that
+ * stays silent. Two r-service identifications rest on behaviour (closing on
+ * the request); they set `heuristic`. Data stores are asked nothing that
+ * reads data.
  *
  * No I/O here: the caller owns the socket and the transcript buffer, which
  * makes the machine testable and fuzzable on arbitrary bytes.
@@ -30,7 +33,19 @@ enum lg_proto {
 	LG_P_TFTP,
 	LG_P_SSH,
 	LG_P_HTTP,
+	LG_P_REDIS,
+	LG_P_MEMCACHED,
+	LG_P_POSTGRESQL,
+	LG_P_MYSQL,
 	LG_P_COUNT
+};
+
+/* Data stores: did the service answer without authentication? */
+enum lg_auth {
+	LG_AUTH_UNKNOWN = 0, /* not learnt (dialog cut short, or not tried) */
+	LG_AUTH_NONE,        /* answered / logged in without any credential */
+	LG_AUTH_REQUIRED,    /* asked for a credential (NOAUTH, auth request, access denied) */
+	LG_AUTH_REFUSED      /* refused us before authentication (protected mode, host not allowed) */
 };
 
 /* Events that drive the machine. */
@@ -50,6 +65,7 @@ struct lg_fp {
 	/* in */
 	uint16_t port;
 	bool try_anonymous;
+	bool ds_login;      /* data stores: try an empty-credential login (PostgreSQL, MySQL) */
 	int greet_ms;       /* wait for a greeting (default 2500) */
 	int stage_ms;       /* wait for each later reply (default 3000) */
 	/* which client-first probe a silent peer gets: rexec, rlogin, rsh, rpcbind,
@@ -78,11 +94,28 @@ struct lg_fp {
 	int rpc_nprogs;
 	struct lg_rpc_prog rpc_progs[LG_FP_MAX_RPC_PROGS];
 	bool rpc_truncated;
+	bool heuristic;       /* identified by behaviour, not by what the peer said (see docs) */
+	bool smtp_ehlo_answered;
+	/* the dialog ended (EOF, timeout, buffer full) inside a reply before the
+	 * service was identified: a static reason, NULL when the evidence is whole */
+	const char *truncated;
+	/* data stores */
+	enum lg_auth ds_auth;
+	const char *ds_auth_how; /* static: what the auth verdict rests on */
+	char ds_version[64];
+	int ds_error_code;       /* MySQL error number / 0 */
+	char ds_sqlstate[6];     /* PostgreSQL / MySQL SQLSTATE of an error reply */
 };
 
 const char *lg_proto_name(enum lg_proto p);
 /* Protocols the checklists call remote-operation services. */
 bool lg_proto_remote_operation(enum lg_proto p);
+/* Data stores (Redis, memcached, PostgreSQL, MySQL/MariaDB). */
+bool lg_proto_datastore(enum lg_proto p);
+const char *lg_auth_name(enum lg_auth a);
+
+/* The client-first probe a silent peer on this well-known port gets (LG_P_UNKNOWN: none). */
+enum lg_proto lg_port_hint(uint16_t port);
 
 void lg_fp_init(struct lg_fp *f, uint16_t port, bool try_anonymous);
 /*

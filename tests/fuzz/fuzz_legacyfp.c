@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint16_t ports[8] = {21, 23, 25, 111, 512, 513, 514, 2049};
+	static const uint16_t ports[16] = {21, 23, 25, 111, 512, 513, 514, 2049,
+					   3306, 5432, 6379, 11211, 5432, 6379, 11211, 40000};
 	unsigned char rx[8192], out[512], ban[600];
 	size_t rxlen = 0, i = 1, olen, chunk;
 	struct lg_fp f;
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int steps = 0;
 	if (size < 1)
 		return 0;
-	lg_fp_init(&f, ports[data[0] & 7], (data[0] & 8) != 0);
+	lg_fp_init(&f, ports[(data[0] & 7) | ((data[0] >> 4) & 8)], (data[0] & 8) != 0);
 	chunk = 1 + (data[0] >> 4);
 	a = lg_fp_step(&f, LG_EV_START, rx, 0, out, sizeof(out), &olen);
 	while (a != LG_DONE && steps++ < 10000) {

@@ -122,6 +122,9 @@ def main():
             R.check(rc == 0 and set(svf) == opened and all(o["engine"] == "native" for o in svf.values()) and
                     el < 8 and "using the native scanner" in se,
                     "%s nmap: native fallback in %.1f s (%s)" % (what, el, se.strip()[:120]))
+            hf = [o for o in repf["observations"] if o.get("kind") == "legacy_host"]
+            R.check(hf and all(o.get("nmap_fallback", "").startswith("nmap failed") for o in hf),
+                    "%s nmap: the host observation records the fallback: %s" % (what, [o.get("nmap_fallback") for o in hf]))
 
         # nmap missing: fall back to the native scanner, and say so once.
         cfg2 = write_json(os.path.join(work, "p2.json"), {
@@ -134,6 +137,9 @@ def main():
         R.check(rc == 0 and set(sv2) == opened and all(o["engine"] == "native" for o in sv2.values()),
                 "missing nmap: native fallback finds the same open ports")
         R.check(len([l for l in se.splitlines() if "nmap" in l]) == 1 and "not found" in se, "missing nmap logged once: %r" % se.strip())
+        hosts2 = [o for o in rep["observations"] if o.get("kind") == "legacy_host"]
+        R.check(hosts2 and all("not found" in o.get("nmap_fallback", "") for o in hosts2),
+                "the report says why the native engine ran (nmap_fallback): %s" % [o.get("nmap_fallback") for o in hosts2])
     finally:
         for s in servers:
             s.stop()

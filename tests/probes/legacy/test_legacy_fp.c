@@ -189,6 +189,205 @@ static void test_capture_reader(void **state)
 	assert_true(f[0].legacy);
 }
 
+
+static void test_rexec_closed_after_request(void **state)
+{
+	/* Debian's in.rexecd: silent, then closes on the request without a status byte. */
+	struct dialog closes = {{"", NULL}, {0}};
+	struct dialog hangs = {{"", "", NULL}, {0}};
+	struct dialog at_once = {{NULL}, {0}};
+	struct lg_fp f;
+	char sent[512];
+	(void)state;
+	lg_fp_init(&f, 512, false);
+	drive(&f, &closes, 1, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_REXEC);
+	assert_string_equal(f.how, "r-protocol-closed-after-request");
+	assert_true(f.heuristic);
+	assert_int_equal(f.r_status, -1);
+	/* accepts, never answers, never closes: not rexec */
+	lg_fp_init(&f, 512, false);
+	drive(&f, &hangs, 1, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_UNKNOWN);
+	assert_string_equal(f.how, "silent");
+	/* in.rshd closes at once on an unprivileged source port: rsh on 514 only */
+	lg_fp_init(&f, 514, false);
+	drive(&f, &at_once, 1, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_RSH);
+	assert_string_equal(f.how, "r-service-closed-without-reply");
+	assert_true(f.heuristic);
+	lg_fp_init(&f, 40000, false);
+	drive(&f, &at_once, 1, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_UNKNOWN);
+	assert_false(f.heuristic);
+	/* the status byte stays the primary method, not a heuristic */
+	{
+		struct dialog st = {{"", "\001Login incorrect.\n", NULL}, {0}};
+		lg_fp_init(&f, 512, false);
+		drive(&f, &st, 3, sent, sizeof(sent));
+		assert_int_equal(f.proto, LG_P_REXEC);
+		assert_false(f.heuristic);
+		assert_int_equal(f.r_status, 1);
+	}
+}
+
+static void test_ftp_220_never_ends_its_line(void **state)
+{
+	static char big[4097];
+	struct dialog d = {{big, NULL}, {0}};
+	struct dialog cut = {{"220 ProFTPD ready but cut", NULL}, {0}};
+	struct lg_fp f;
+	char sent[512];
+	size_t chunk;
+	(void)state;
+	memcpy(big, "220 ", 4);
+	memset(big + 4, 'A', sizeof(big) - 5);
+	big[sizeof(big) - 1] = '\0';
+	for (chunk = 1; chunk <= 4096; chunk *= 4) {
+		lg_fp_init(&f, 21, false);
+		drive(&f, &d, chunk, sent, sizeof(sent));
+		assert_int_equal(f.proto, LG_P_FTP);
+		assert_string_equal(f.how, "220-unterminated-greeting");
+		assert_null(f.truncated);
+	}
+	lg_fp_init(&f, 2121, false);
+	drive(&f, &cut, 7, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_FTP);
+	/* not a 220: a reply that never ends stays unrecognised and is marked cut short */
+	{
+		struct dialog junk = {{"250 no newline here", NULL}, {0}};
+		lg_fp_init(&f, 2121, false);
+		drive(&f, &junk, 5, sent, sizeof(sent));
+		assert_int_equal(f.proto, LG_P_UNKNOWN);
+		assert_non_null(f.truncated);
+	}
+}
+
+static void test_redis_memcached(void **state)
+{
+	struct dialog open = {{"", "+PONG\r\n", "$48\r\n# Server\r\nredis_version:7.0.15\r\nredis_mode:x\r\n\r\n", NULL}, {0}};
+	struct dialog noauth = {{"", "-NOAUTH Authentication required.\r\n", NULL}, {0}};
+	struct dialog denied = {{"", "-DENIED Redis is running in protected mode\r\n", NULL}, {0}};
+	struct dialog mc = {{"", "VERSION 1.6.18\r\n", NULL}, {0}};
+	struct dialog mca = {{"", "CLIENT_ERROR unauthenticated\r\n", NULL}, {0}};
+	struct dialog cut = {{"", "+PON", NULL}, {0}};
+	struct lg_fp f;
+	char sent[512];
+	size_t chunk;
+	(void)state;
+	for (chunk = 1; chunk < 40; chunk += 3) {
+		lg_fp_init(&f, 6379, false);
+		drive(&f, &open, chunk, sent, sizeof(sent));
+		assert_int_equal(f.proto, LG_P_REDIS);
+		assert_int_equal(f.ds_auth, LG_AUTH_NONE);
+		assert_string_equal(f.ds_version, "7.0.15");
+		assert_string_equal(sent, "PING\r\nINFO server\r\n");
+	}
+	lg_fp_init(&f, 6379, false);
+	drive(&f, &noauth, 4, sent, sizeof(sent));
+	assert_int_equal(f.ds_auth, LG_AUTH_REQUIRED);
+	lg_fp_init(&f, 6379, false);
+	drive(&f, &denied, 4, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_REDIS);
+	assert_int_equal(f.ds_auth, LG_AUTH_REFUSED);
+	lg_fp_init(&f, 6379, false);
+	drive(&f, &cut, 4, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_UNKNOWN);
+	assert_non_null(f.truncated);
+	lg_fp_init(&f, 11211, false);
+	drive(&f, &mc, 2, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_MEMCACHED);
+	assert_int_equal(f.ds_auth, LG_AUTH_NONE);
+	assert_string_equal(f.ds_version, "1.6.18");
+	lg_fp_init(&f, 11211, false);
+	drive(&f, &mca, 2, sent, sizeof(sent));
+	assert_int_equal(f.ds_auth, LG_AUTH_REQUIRED);
+}
+
+static void test_postgresql(void **state)
+{
+	static const char ok[] = "R\0\0\0\x08\0\0\0\0"
+				 "S\0\0\0\x19server_version\0" "15.18\0"
+				 "Z\0\0\0\x05I";
+	static const char sasl[] = "R\0\0\0\x17\0\0\0\x0aSCRAM-SHA-256\0\0";
+	static const char hba[] = "E\0\0\0\x13SFATAL\0C28000\0\0";
+	struct dialog d1 = {{"", ok, NULL}, {0, sizeof(ok) - 1}};
+	struct dialog d2 = {{"", sasl, NULL}, {0, sizeof(sasl) - 1}};
+	struct dialog d3 = {{"", hba, NULL}, {0, sizeof(hba) - 1}};
+	struct dialog d4 = {{"", ok, NULL}, {0, 7}}; /* cut inside the first message */
+	struct lg_fp f;
+	char sent[512];
+	size_t chunk;
+	(void)state;
+	for (chunk = 1; chunk < 20; chunk++) {
+		lg_fp_init(&f, 5432, false);
+		drive(&f, &d1, chunk, sent, sizeof(sent));
+		assert_int_equal(f.proto, LG_P_POSTGRESQL);
+		assert_int_equal(f.ds_auth, LG_AUTH_NONE);
+		assert_string_equal(f.ds_version, "15.18");
+	}
+	lg_fp_init(&f, 5432, false);
+	drive(&f, &d2, 3, sent, sizeof(sent));
+	assert_int_equal(f.ds_auth, LG_AUTH_REQUIRED);
+	lg_fp_init(&f, 5432, false);
+	drive(&f, &d3, 3, sent, sizeof(sent));
+	assert_int_equal(f.ds_auth, LG_AUTH_REFUSED);
+	assert_string_equal(f.ds_sqlstate, "28000");
+	lg_fp_init(&f, 5432, false);
+	drive(&f, &d4, 3, sent, sizeof(sent));
+	assert_int_equal(f.ds_auth, LG_AUTH_UNKNOWN);
+	assert_non_null(f.truncated);
+}
+
+static void test_mysql(void **state)
+{
+	/* v10 handshake: version, thread id, scramble, filler, capabilities (PROTOCOL_41 set) */
+	static const char hs[] = "\x26\0\0\0\x0a" "5.5.5-10.11.6-MariaDB\0" "\1\0\0\0" "abcdefgh" "\0" "\xff\xf7";
+	static const char okp[] = "\x07\0\0\x02\0\0\0\x02\0\0\0";
+	static const char deny[] = "\x0d\0\0\x02\xff\x15\x04#28000deny";
+	static const char sw[] = "\x16\0\0\x02\xfe" "mysql_native_password\0";
+	static const char errhs[] = "\x08\0\0\0\xff\x6a\x04Host!";
+	struct dialog d1 = {{hs, okp, NULL}, {sizeof(hs) - 1, sizeof(okp) - 1}};
+	struct dialog d2 = {{hs, deny, NULL}, {sizeof(hs) - 1, sizeof(deny) - 1}};
+	struct dialog d3 = {{hs, sw, okp, NULL}, {sizeof(hs) - 1, sizeof(sw) - 1, sizeof(okp) - 1}};
+	struct dialog d4 = {{errhs, NULL}, {sizeof(errhs) - 1}};
+	struct dialog d5 = {{hs, NULL}, {20}};
+	struct lg_fp f;
+	char sent[512];
+	size_t chunk;
+	(void)state;
+	assert_int_equal(sizeof(hs) - 1, 4 + 0x26);
+	for (chunk = 1; chunk < 48; chunk += 5) {
+		lg_fp_init(&f, 3306, false);
+		drive(&f, &d1, chunk, sent, sizeof(sent));
+		assert_int_equal(f.proto, LG_P_MYSQL);
+		assert_int_equal(f.ds_auth, LG_AUTH_NONE);
+		assert_string_equal(f.ds_version, "5.5.5-10.11.6-MariaDB");
+	}
+	lg_fp_init(&f, 33060, false);
+	drive(&f, &d2, 4, sent, sizeof(sent));
+	assert_int_equal(f.ds_auth, LG_AUTH_REQUIRED);
+	assert_int_equal(f.ds_error_code, 1045);
+	lg_fp_init(&f, 3306, false);
+	drive(&f, &d3, 4, sent, sizeof(sent));
+	assert_int_equal(f.ds_auth, LG_AUTH_NONE);
+	lg_fp_init(&f, 3306, false);
+	drive(&f, &d4, 2, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_MYSQL);
+	assert_int_equal(f.ds_auth, LG_AUTH_REFUSED);
+	assert_int_equal(f.ds_error_code, 1130);
+	lg_fp_init(&f, 3306, false);
+	drive(&f, &d5, 2, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_UNKNOWN);
+	assert_non_null(f.truncated);
+	lg_fp_init(&f, 3306, false);
+	f.ds_login = false;
+	drive(&f, &d1, 8, sent, sizeof(sent));
+	assert_int_equal(f.proto, LG_P_MYSQL);
+	assert_int_equal(f.ds_auth, LG_AUTH_UNKNOWN);
+	assert_string_equal(f.ds_auth_how, "login-not-tried");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +397,11 @@ int main(void)
 		cmocka_unit_test(test_telnet_and_silent_and_garbage),
 		cmocka_unit_test(test_rpc_dump_truncated_and_wrong_xid),
 		cmocka_unit_test(test_capture_reader),
+		cmocka_unit_test(test_rexec_closed_after_request),
+		cmocka_unit_test(test_ftp_220_never_ends_its_line),
+		cmocka_unit_test(test_redis_memcached),
+		cmocka_unit_test(test_postgresql),
+		cmocka_unit_test(test_mysql),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
