@@ -141,15 +141,16 @@ int tk_cmd_key(int argc, char **argv)
 
 int tk_cmd_history(int argc, char **argv)
 {
-	static const char usage[] = "usage: tenken history PARTNER [--state DIR] [--limit N] [--format text|json]\n\n"
+	static const char usage[] = "usage: tenken history [PARTNER] [--state DIR] [--limit N] [--format text|json]\n\n"
 				    "Lists the partner's stored scans and gate runs, oldest first: sequence\n"
-				    "number, start time, mode, verdict, item counts, run id, report SHA-256.\n";
+				    "number, start time, mode, verdict, item counts, run id, report SHA-256.\n"
+				    "Without PARTNER: the partners with stored scans (count, latest scan).\n";
 	struct hopts o;
 	struct tk_history *h = NULL;
 	struct tk_err err = {0};
 	cJSON *rows = NULL;
 	const cJSON *r;
-	int rc = parse(argc, argv, usage, 1, 1, &o);
+	int rc = parse(argc, argv, usage, 0, 1, &o);
 	if (rc >= 0)
 		return rc;
 	if (o.format && strcmp(o.format, "text") != 0 && strcmp(o.format, "json") != 0) {
@@ -158,6 +159,26 @@ int tk_cmd_history(int argc, char **argv)
 	}
 	if ((rc = open_history(&o, false, &h)))
 		return rc;
+	if (o.nargs == 0) {
+		if (tk_history_partners(h, &rows, &err)) {
+			fprintf(stderr, "tenken: %s\n", err.msg);
+			tk_history_close(h);
+			return TK_EXIT_ERROR;
+		}
+		if (o.format && strcmp(o.format, "json") == 0)
+			print_json(rows);
+		else if (cJSON_GetArraySize(rows) == 0)
+			fputs("tenken: no stored scans in this state directory\n", stderr);
+		else {
+			printf("%-32s %6s %8s  %-20s  %s\n", "PARTNER", "SCANS", "LAST", "STARTED", "VERDICT");
+			cJSON_ArrayForEach(r, rows)
+				printf("%-32s %6d %8d  %-20s  %s\n", jstr(r, "partner"), jint(r, "scans"), jint(r, "last_seq"),
+				       jstr(r, "last_started_at"), jstr(r, "last_verdict"));
+		}
+		cJSON_Delete(rows);
+		tk_history_close(h);
+		return TK_EXIT_OK;
+	}
 	if (tk_history_list(h, o.args[0], 0, (int)o.limit, &rows, &err)) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		tk_history_close(h);
