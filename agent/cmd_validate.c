@@ -27,7 +27,7 @@ static const struct {
 	{"apk_installed", FK_FILE},    {"os_release", FK_FILE},        {"nmap_xml", FK_FILE},
 	{"export", FK_FILE},           {"graph_export", FK_FILE},      {"directory_export", FK_FILE},
 	{"files", FK_FILE},            {"path", FK_FILE_OR_DIR},       {"credentials_file", FK_SECRET},
-	{"service_account_file", FK_SECRET},
+	{"service_account_file", FK_SECRET}, {"eol_table", FK_FILE},    {"credential_report", FK_FILE},
 };
 
 struct vstate {
@@ -192,7 +192,7 @@ int tk_cmd_validate(int argc, char **argv)
 		       cfg->nruns, cfg->nruns == 1 ? "" : "s");
 		for (size_t i = 0; i < cfg->nruns; i++)
 			printf(" %s", cfg->runs[i].probe->name);
-		printf("; %d referenced file%s readable)\n", v.checked, v.checked == 1 ? "" : "s");
+		printf("; %d referenced file%s checked)\n", v.checked, v.checked == 1 ? "" : "s");
 		rc = TK_EXIT_OK;
 	}
 	tk_loaded_free(&l);
