@@ -205,6 +205,8 @@ static void show_progress(void *arg, const struct tk_probe_run *runs, const bool
 	p->last_ms = elapsed_ms;
 	for (i = 0; i < n; i++)
 		ndone += done[i];
+	if (ndone == n)
+		return;
 	w = snprintf(line, sizeof(line), "tenken: %lld s, %zu/%zu probes done; running:", (long long)(elapsed_ms / 1000),
 		     ndone, n);
 	len = w > 0 ? (size_t)w : 0;
