@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "report.h"
 
 static const struct tk_demo_part *const demo_parts[] = {
 	&tk_demo_hsts,
