@@ -11,6 +11,7 @@ import pty
 import random
 import re
 import select
+import shutil
 import subprocess
 import time
 
@@ -112,6 +113,19 @@ def test_terminal(r):
                 "files written lists report.json, report.html and the history copy, all existing: %s" % files)
         rc, so, se = run_tenken("gate", "--config", cfg, "--out", out, "--state", state, "--quiet")
         r.check(rc == 1 and so == "", "--quiet prints nothing on stdout")
+
+        # --inventory summarises from the scan's report document, not from report.json on disk:
+        # with --format html no report.json is written, and the line still has the verdict
+        inv = os.path.join(work, "inv")
+        os.makedirs(inv)
+        shutil.copy(os.path.join(work, "ca.pem"), inv)
+        hsts_cfg(os.path.join(inv, "weak.json"), "weak", [urls[1]], res)
+        rc, so, se = run_tenken("gate", "--inventory", inv, "--out", os.path.join(work, "io"), "--state", state,
+                                "--format", "html")
+        r.check(rc == 1 and "tenken: weak (weak): verdict fail, 2 fail" in so
+                and not os.path.exists(os.path.join(work, "io", "weak", "report.json"))
+                and os.path.exists(os.path.join(work, "io", "weak", "report.html")),
+                "inventory line from the in-memory report (no report.json written): %s" % so.strip()[:300])
 
         # a terminal: a progress line on stderr while the silent target keeps the scan waiting
         cfg_slow = hsts_cfg(os.path.join(work, "slow.json"), "slow", [urls[2]], res, timeout=4)
