@@ -490,28 +490,79 @@ int tk_cmd_probes(int argc, char **argv)
 	return TK_EXIT_OK;
 }
 
+/* `tenken rules --coverage`: per item, the rules and probes that judge it; then the count. */
+static int print_coverage(const struct tk_loaded *l, bool json)
+{
+	cJSON *cov = tk_ruleset_coverage(l->rules, l->checklist);
+	const cJSON *row, *p;
+	if (!cov) {
+		fputs("tenken: out of memory\n", stderr);
+		return TK_EXIT_ERROR;
+	}
+	if (json) {
+		print_wrapped_json(cov);
+		cJSON_Delete(cov);
+		return TK_EXIT_OK;
+	}
+	printf("%-6s %-24s %s\n", "ITEM", "PROBES", "RULES");
+	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(cov, "items"))
+	{
+		char no[32];
+		struct tk_buf probes, rules;
+		const cJSON *r;
+		tk_buf_init(&probes, 256);
+		tk_buf_init(&rules, 4096);
+		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(row, "no"), no, sizeof(no));
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(row, "probes"))
+			tk_buf_printf(&probes, "%s%s", probes.len ? "," : "", p->valuestring);
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(row, "rules"))
+			tk_buf_printf(&rules, "%s%s", rules.len ? " " : "", r->valuestring);
+		printf("%-6s %-24s %s\n", no, probes.len ? probes.data : "-",
+		       rules.len ? rules.data : "(the partner's answer)");
+		tk_buf_free(&probes);
+		tk_buf_free(&rules);
+	}
+	printf("\n%s: %d of %d items judged with evidence\n", l->checklist->id,
+	       cJSON_GetObjectItemCaseSensitive(cov, "judged")->valueint,
+	       cJSON_GetObjectItemCaseSensitive(cov, "total")->valueint);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(cov, "items_by_probe"))
+	{
+		const cJSON *n;
+		printf("  %-8s", p->string);
+		cJSON_ArrayForEach(n, p) printf(" %s", n->valuestring);
+		putchar('\n');
+	}
+	cJSON_Delete(cov);
+	return TK_EXIT_OK;
+}
+
 int tk_cmd_rules(int argc, char **argv)
 {
 	static const struct option lo[] = {{"checklist", required_argument, NULL, 'l'},
 					   {"format", required_argument, NULL, 'f'},
 					   {"tailoring", required_argument, NULL, 't'},
+					   {"coverage", no_argument, NULL, 'c'},
 					   {"help", no_argument, NULL, 'h'},
 					   {NULL, 0, NULL, 0}};
 	const char *checklist = NULL, *format = "text", *tailoring = NULL;
 	struct tk_loaded l;
 	struct tk_err err = {0};
+	bool coverage = false;
 	int c;
 	size_t i;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:f:t:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:f:t:ch", lo, NULL)) != -1) {
 		switch (c) {
 		case 'l': checklist = optarg; break;
 		case 'f': format = optarg; break;
 		case 't': tailoring = optarg; break;
+		case 'c': coverage = true; break;
 		case 'h':
-			puts("usage: tenken rules [--checklist ID] [--tailoring FILE] [--format text|json]\n\n"
+			puts("usage: tenken rules [--checklist ID] [--tailoring FILE] [--format text|json] [--coverage]\n\n"
 			     "Lists every rule: id, probe, severity, and the checklist items it maps to\n"
-			     "(for one checklist with --checklist, else for all).");
+			     "(for one checklist with --checklist, else for all).\n"
+			     "--coverage: for each item of the checklist, the rules and probes that judge it with\n"
+			     "evidence, and how many items are judged (the rest need the partner's answer).");
 			return TK_EXIT_OK;
 		default: return TK_EXIT_USAGE;
 		}
@@ -524,6 +575,11 @@ int tk_cmd_rules(int argc, char **argv)
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		tk_loaded_free(&l);
 		return TK_EXIT_USAGE;
+	}
+	if (coverage) {
+		int rc = print_coverage(&l, strcmp(format, "json") == 0);
+		tk_loaded_free(&l);
+		return rc;
 	}
 	if (strcmp(format, "json") == 0) {
 		cJSON *arr = cJSON_CreateArray();

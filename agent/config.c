@@ -43,6 +43,7 @@ int tk_config_parse(const char *name, const char *base_dir, const char *text, si
 	memset(&cc, 0, sizeof(cc));
 	cc.file = cfg->file;
 	cc.base_dir = cfg->base_dir;
+	cc.data = tk_cfg_data_reader();
 	tk_sha256(text, len, h);
 	tk_hex(h, 32, cfg->sha256);
 	cfg->doc = cJSON_ParseWithLength(text, len);

@@ -335,31 +335,14 @@ static void sig_message(struct tk_buf *b, const char *partner, long long seq, co
 
 static char *b64(const unsigned char *p, size_t n)
 {
-	char *s = malloc(4 * ((n + 2) / 3) + 1);
-	if (s)
-		EVP_EncodeBlock((unsigned char *)s, p, (int)n);
-	return s;
+	return tk_b64_encode(p, n, TK_B64_STD);
 }
 
 /* Decode base64 of exactly want bytes. */
 static bool unb64(const char *s, unsigned char *out, size_t want)
 {
-	unsigned char buf[128];
-	size_t n = strlen(s);
-	int m;
-	if (n == 0 || n > 160 || n % 4)
-		return false;
-	m = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n);
-	if (m < 0)
-		return false;
-	while (n > 0 && s[n - 1] == '=') {
-		m--;
-		n--;
-	}
-	if ((size_t)m != want)
-		return false;
-	memcpy(out, buf, want);
-	return true;
+	size_t got = 0;
+	return s && tk_b64_decode(s, strlen(s), TK_B64_STD, out, want, &got) && got == want;
 }
 
 static int ed_sign(EVP_PKEY *k, const void *msg, size_t len, unsigned char sig[64])

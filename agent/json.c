@@ -213,3 +213,24 @@ char *tk_cfg_resolve(const struct tk_cfgctx *cc, const char *rel)
 {
 	return tk_path_join(cc ? cc->base_dir : NULL, rel);
 }
+
+static tk_data_read_fn data_reader;
+
+void tk_cfg_set_data_reader(tk_data_read_fn fn)
+{
+	data_reader = fn;
+}
+
+tk_data_read_fn tk_cfg_data_reader(void)
+{
+	return data_reader;
+}
+
+int tk_cfg_data(const struct tk_cfgctx *cc, const char *name, char **text, size_t *len, struct tk_err *err)
+{
+	*text = NULL;
+	*len = 0;
+	if (!cc || !cc->data)
+		return tk_seterr(err, TK_ERR_NOTFOUND, "no rules data set to read %s from", name);
+	return cc->data(name, text, len, err);
+}

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "data.h"
+#include "probe.h"
 
 static void usage(FILE *f)
 {
@@ -38,6 +40,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	int rc;
+	tk_cfg_set_data_reader(tk_dataset_read); /* probes read tables through their config context */
 	if (argc < 2) {
 		usage(stderr);
 		return TK_EXIT_USAGE;

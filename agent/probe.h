@@ -13,13 +13,31 @@
 #include <stdbool.h>
 #include "tk.h"
 
+/*
+ * Reads one file of the rules data set (embedded, or TENKEN_DATA_DIR) by its name relative to
+ * rules/, e.g. "tables/eol.json", into a malloc'd NUL-terminated *text the caller frees.
+ * TK_ERR_NOTFOUND when absent. The rules library provides it (tk_dataset_read); probes reach
+ * it through their config context and never include rules/ headers.
+ */
+typedef int (*tk_data_read_fn)(const char *name, char **text, size_t *len, struct tk_err *err);
+
 /* What a probe's config parser is given besides its section. */
 struct tk_cfgctx {
 	const char *file;      /* config file as named by the user, for messages */
 	const char *base_dir;  /* relative paths resolve against this */
 	const char *path;      /* JSON path of the section, e.g. "probes.tls" */
 	const cJSON *root;     /* the whole config, read-only (cross-section refs) */
+	tk_data_read_fn data;  /* the rules data set (tables, profiles); NULL: none */
 };
+
+/*
+ * The data reader every config context gets (set once at start-up by main, and by the test
+ * support library, before any config is parsed).
+ */
+void tk_cfg_set_data_reader(tk_data_read_fn fn);
+tk_data_read_fn tk_cfg_data_reader(void);
+/* A file of the rules data set through cc->data; TK_ERR_NOTFOUND when there is no reader. */
+int tk_cfg_data(const struct tk_cfgctx *cc, const char *name, char **text, size_t *len, struct tk_err *err);
 
 /*
  * Config-error helper: formats "FILE: PATH: message" into err and returns

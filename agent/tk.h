@@ -10,6 +10,7 @@
 #define TK_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -91,10 +92,44 @@ void tk_strv_free(char **v);
 /* ---- time ---- */
 /* Monotonic milliseconds. */
 int64_t tk_now_ms(void);
+/* ---- codecs (codec.c): the one implementation of each ---- */
 /* RFC 3339 UTC with seconds, e.g. 2026-11-23T20:41:00Z (needs 21 bytes). */
 void tk_rfc3339(time_t t, char out[32]);
-/* Parse RFC 3339 UTC ("...Z") or a plain date (YYYY-MM-DD, midnight UTC). */
+/*
+ * Parse RFC 3339 / ISO 8601 ("2026-11-20T10:11:12Z", fractions, "+09:00" offsets, 't' or ' '
+ * as separator) or a plain date (YYYY-MM-DD, midnight UTC) into UTC seconds. TK_ERR_PARSE
+ * on anything else, and before 1970.
+ */
 int tk_parse_time(const char *s, time_t *out);
+
+enum tk_b64_alpha { TK_B64_URL, TK_B64_STD, TK_B64_ANY };
+/*
+ * Decode base64 (padding optional; no whitespace) into out (cap bytes).
+ * Returns false on a character outside the alphabet, bad padding, a length
+ * that cannot be base64, mixed alphabets, or output longer than cap.
+ */
+bool tk_b64_decode(const char *s, size_t n, enum tk_b64_alpha alpha, unsigned char *out, size_t cap,
+		   size_t *outlen);
+/* Encode: TK_B64_STD with '=' padding, TK_B64_URL without (JWS). malloc'd; NULL on no memory. */
+char *tk_b64_encode(const unsigned char *p, size_t n, enum tk_b64_alpha alpha);
+
+/* Percent-encoding (RFC 3986: unreserved kept, '/' too when keep_slash). malloc'd. */
+char *tk_uri_encode(const char *s, bool keep_slash);
+
+/*
+ * An XML predefined entity or character reference at s (s[0] == '&', n bytes available):
+ * its UTF-8 (1-4 bytes) into out, *outlen set; returns the bytes consumed through ';', or 0
+ * when s does not start a well-formed one (unknown name, bad digits, code point 0, a
+ * surrogate or beyond U+10FFFF, no ';' within 12 bytes).
+ */
+size_t tk_xml_entity(const char *s, size_t n, char out[4], size_t *outlen);
+
+/*
+ * "host:port" or "[IPv6]:port" (the one host:port parser): host into host (hostsz bytes,
+ * NUL-terminated, brackets removed), port 1-65535. TK_ERR_PARSE with *why a static reason
+ * ("port out of range (1-65535)", ...) on anything else.
+ */
+int tk_parse_hostport(const char *s, char *host, size_t hostsz, unsigned *port, const char **why);
 
 /* ---- files ---- */
 /* Read a whole file of at most max bytes (NUL-terminated). */

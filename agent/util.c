@@ -301,44 +301,6 @@ int64_t tk_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void tk_rfc3339(time_t t, char out[32])
-{
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-int tk_parse_time(const char *s, time_t *out)
-{
-	struct tm tm;
-	int y, mo, d, h = 0, mi = 0, sec = 0;
-	char tail[8] = "";
-	int n;
-	memset(&tm, 0, sizeof(tm));
-	if (!s)
-		return TK_ERR_PARSE;
-	n = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%7s", &y, &mo, &d, &h, &mi, &sec, tail);
-	if (n == 7) {
-		if (strcmp(tail, "Z") != 0 && strcmp(tail, "+00:00") != 0)
-			return TK_ERR_PARSE;
-	} else if (n == 3) {
-		if (strlen(s) != 10)
-			return TK_ERR_PARSE;
-	} else {
-		return TK_ERR_PARSE;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
-		return TK_ERR_PARSE;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = timegm(&tm);
-	return TK_OK;
-}
-
 /* ---- files ---- */
 int tk_read_file(const char *path, size_t max, char **out, size_t *len, struct tk_err *err)
 {

@@ -25,21 +25,7 @@ struct cloud_demo {
 
 static char *b64(const char *s)
 {
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(s), i, o = 0;
-	char *out = malloc((n + 2) / 3 * 4 + 1);
-	const unsigned char *p = (const unsigned char *)s;
-	if (!out)
-		return NULL;
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-		out[o++] = t[v >> 18];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? t[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return out;
+	return tk_b64_encode((const unsigned char *)s, strlen(s), TK_B64_STD);
 }
 
 static void reply(int fd, int status, const char *body)

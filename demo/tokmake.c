@@ -12,38 +12,7 @@
 
 char *tk_make_b64(const unsigned char *p, size_t n, int url)
 {
-	static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	static const char urls[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	const char *a = url ? urls : std;
-	char *o = malloc(n / 3 * 4 + 5), *q = o;
-	size_t i;
-	if (!o)
-		return NULL;
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		*q++ = a[v >> 18 & 63];
-		*q++ = a[v >> 12 & 63];
-		*q++ = a[v >> 6 & 63];
-		*q++ = a[v & 63];
-	}
-	if (n - i == 1) {
-		unsigned v = (unsigned)p[i] << 16;
-		*q++ = a[v >> 18 & 63];
-		*q++ = a[v >> 12 & 63];
-		if (!url) {
-			*q++ = '=';
-			*q++ = '=';
-		}
-	} else if (n - i == 2) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
-		*q++ = a[v >> 18 & 63];
-		*q++ = a[v >> 12 & 63];
-		*q++ = a[v >> 6 & 63];
-		if (!url)
-			*q++ = '=';
-	}
-	*q = '\0';
-	return o;
+	return tk_b64_encode(p, n, url ? TK_B64_URL : TK_B64_STD);
 }
 
 static int gcm(const unsigned char key[32], const unsigned char iv[12], const unsigned char *aad, size_t aadl,

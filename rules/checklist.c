@@ -36,7 +36,7 @@ void tk_item_no_str(const cJSON *no, char *buf, size_t size)
 		snprintf(buf, size, "?");
 }
 
-static bool no_equal(const cJSON *a, const cJSON *b)
+bool tk_item_no_equal(const cJSON *a, const cJSON *b)
 {
 	if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
 		return a->valuedouble == b->valuedouble;
@@ -50,10 +50,43 @@ const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no)
 	const cJSON *it;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cl->doc, "items"))
 	{
-		if (no_equal(cJSON_GetObjectItemCaseSensitive(it, "no"), no))
+		if (tk_item_no_equal(cJSON_GetObjectItemCaseSensitive(it, "no"), no))
 			return it;
 	}
 	return NULL;
+}
+
+/*
+ * A checklist may carry its own mapping, {"mapping": {"RULE-ID": [item numbers]}}, so that a new
+ * checklist (a bank's own, a revision) is one data file. Here: its shape and that every item
+ * exists; tk_ruleset_load checks the rule ids.
+ */
+static int check_mapping(const struct tk_checklist *cl, const char *name, struct tk_err *err)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(cl->doc, "mapping"), *r, *no;
+	if (!m)
+		return TK_OK;
+	if (!cJSON_IsObject(m))
+		return tk_seterr(err, TK_ERR_CONFIG, "%s: mapping: expected {rule id: [item numbers]}", name);
+	cJSON_ArrayForEach(r, m)
+	{
+		if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) == 0)
+			return tk_seterr(err, TK_ERR_CONFIG, "%s: mapping.%s: expected a non-empty array of item numbers",
+					 name, r->string);
+		cJSON_ArrayForEach(no, r) if (!tk_checklist_item(cl, no))
+		{
+			char buf[64];
+			tk_item_no_str(no, buf, sizeof(buf));
+			return tk_seterr(err, TK_ERR_CONFIG, "%s: mapping.%s: no item %s in this checklist", name,
+					 r->string, buf);
+		}
+	}
+	return TK_OK;
+}
+
+bool tk_checklist_has_mapping(const struct tk_checklist *cl)
+{
+	return cl && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(cl->doc, "mapping"));
 }
 
 int tk_checklist_load(const struct tk_dataset *ds, const char *id, struct tk_checklist **out,
@@ -112,6 +145,8 @@ int tk_checklist_load(const struct tk_dataset *ds, const char *id, struct tk_che
 		}
 		i++;
 	}
+	if ((rc = check_mapping(cl, name, err)))
+		goto out;
 	tk_sha256(f->data, f->len, h);
 	tk_hex(h, 32, cl->sha256);
 	*out = cl;

@@ -131,3 +131,25 @@ void tk_dataset_hash(const struct tk_dataset *ds, const char *prefix, char out[6
 	EVP_MD_CTX_free(md);
 	tk_hex(h, 32, out);
 }
+
+int tk_dataset_read(const char *name, char **text, size_t *len, struct tk_err *err)
+{
+	struct tk_dataset ds;
+	const struct tk_datafile *f;
+	int rc;
+	*text = NULL;
+	*len = 0;
+	if ((rc = tk_dataset_open(&ds, err)))
+		return rc;
+	if (!(f = tk_dataset_get(&ds, name)))
+		rc = tk_seterr(err, TK_ERR_NOTFOUND, "rules data (%s) has no %s", ds.origin, name);
+	else if (!(*text = malloc(f->len + 1)))
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	else {
+		memcpy(*text, f->data, f->len);
+		(*text)[f->len] = '\0';
+		*len = f->len;
+	}
+	tk_dataset_close(&ds);
+	return rc;
+}

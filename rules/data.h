@@ -31,6 +31,11 @@ int tk_dataset_open(struct tk_dataset *ds, struct tk_err *err);
 void tk_dataset_close(struct tk_dataset *ds);
 /* Find one file by relative name; NULL if absent. */
 const struct tk_datafile *tk_dataset_get(const struct tk_dataset *ds, const char *name);
+/*
+ * One file of the data set in use, copied: malloc'd, NUL-terminated (a tk_data_read_fn for
+ * the probes' config context, agent/probe.h). TK_ERR_NOTFOUND when absent.
+ */
+int tk_dataset_read(const char *name, char **text, size_t *len, struct tk_err *err);
 /* SHA-256 (hex) over the files whose name starts with prefix. */
 void tk_dataset_hash(const struct tk_dataset *ds, const char *prefix, char out[65]);
 

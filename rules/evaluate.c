@@ -141,9 +141,7 @@ static bool maps_to(const cJSON *items, const char *checklist, const cJSON *no)
 	const cJSON *n;
 	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(items, checklist))
 	{
-		if (cJSON_IsNumber(n) && cJSON_IsNumber(no) && n->valueint == no->valueint)
-			return true;
-		if (cJSON_IsString(n) && cJSON_IsString(no) && strcmp(n->valuestring, no->valuestring) == 0)
+		if (tk_item_no_equal(n, no))
 			return true;
 	}
 	return false;

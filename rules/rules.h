@@ -38,8 +38,12 @@ char **tk_checklist_ids(const struct tk_dataset *ds);
 int tk_checklist_load(const struct tk_dataset *ds, const char *id, struct tk_checklist **out,
 		      struct tk_err *err);
 void tk_checklist_free(struct tk_checklist *cl);
+/* True when the checklist file carries its own rule mapping ("mapping": {rule id: [items]}). */
+bool tk_checklist_has_mapping(const struct tk_checklist *cl);
 /* Find an item by number (a JSON number or string, as in "no"). */
 const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no);
+/* The one item-number comparison: 42 == 42, "B-1" == "B-1", a number never equals a string. */
+bool tk_item_no_equal(const cJSON *a, const cJSON *b);
 /* Render an item number (42 or "B-1") into buf. */
 void tk_item_no_str(const cJSON *no, char *buf, size_t size);
 
@@ -77,6 +81,13 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 		    struct tk_err *err);
 void tk_ruleset_free(struct tk_ruleset *rs);
 struct tk_rule *tk_ruleset_find(struct tk_ruleset *rs, const char *id);
+/*
+ * Coverage of one checklist by the enabled rules: {"checklist", "judged", "total",
+ * "items": [{"no", "goal", "rules": [ids], "probes": [names]}], "items_by_probe": {probe:
+ * [item numbers]}}. An item with rules is judged with evidence when its probes run; the rest
+ * need the partner's answer. Caller owns the result (NULL: out of memory).
+ */
+cJSON *tk_ruleset_coverage(const struct tk_ruleset *rs, const struct tk_checklist *cl);
 /* Validate one rule object (exposed for tests and fuzzing). */
 int tk_rule_validate(const cJSON *rule, const char *where, const char *const *probes,
 		     const struct tk_dataset *ds, struct tk_err *err);

@@ -113,9 +113,12 @@ int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *p
 			err, TK_ERR_CONFIG, "%s: evidence: expected an array of field paths", where);
 	}
 
-	/* items: an entry for every checklist in the data set, numbers that exist */
+	/*
+	 * items: an entry for every checklist in the data set that does not carry its own
+	 * mapping (and none for one that does: one source of truth), numbers that exist
+	 */
 	v = cJSON_GetObjectItemCaseSensitive(rule, "items");
-	if (!cJSON_IsObject(v))
+	if (v && !cJSON_IsObject(v))
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: items: expected {checklist id: [item numbers]}", where);
 	if (ds) {
 		if (!(ids = tk_checklist_ids(ds)))
@@ -123,13 +126,27 @@ int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *p
 		for (i = 0; ids[i]; i++) {
 			struct tk_checklist *cl = NULL;
 			const cJSON *arr = cJSON_GetObjectItemCaseSensitive(v, ids[i]);
+			if ((rc = tk_checklist_load(ds, ids[i], &cl, err)))
+				goto out;
+			if (tk_checklist_has_mapping(cl)) {
+				tk_checklist_free(cl);
+				if (arr) {
+					rc = tk_seterr(err, TK_ERR_CONFIG,
+						       "%s: items.%s: checklists/%s.json carries its own mapping; map the "
+						       "rule there, not here",
+						       where, ids[i], ids[i]);
+					goto out;
+				}
+				continue;
+			}
 			if (!cJSON_IsArray(arr)) {
-				rc = tk_seterr(err, TK_ERR_CONFIG, "%s: items.%s: missing (every rule maps to every checklist)",
+				tk_checklist_free(cl);
+				rc = tk_seterr(err, TK_ERR_CONFIG,
+					       "%s: items.%s: missing (map the rule to every checklist that has no "
+					       "mapping of its own)",
 					       where, ids[i]);
 				goto out;
 			}
-			if ((rc = tk_checklist_load(ds, ids[i], &cl, err)))
-				goto out;
 			cJSON_ArrayForEach(e, arr)
 			{
 				if (!cJSON_IsNumber(e) || !tk_checklist_item(cl, e)) {
@@ -143,7 +160,8 @@ int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *p
 			}
 			tk_checklist_free(cl);
 		}
-		cJSON_ArrayForEach(e, v) if (!in_list(e->string, (const char *const *)ids))
+		if (v)
+			cJSON_ArrayForEach(e, v) if (!in_list(e->string, (const char *const *)ids))
 		{
 			rc = tk_seterr(err, TK_ERR_CONFIG, "%s: items.%s: unknown checklist", where, e->string);
 			goto out;
@@ -161,6 +179,44 @@ struct tk_rule *tk_ruleset_find(struct tk_ruleset *rs, const char *id)
 		if (strcmp(rs->rules[i].id, id) == 0)
 			return &rs->rules[i];
 	return NULL;
+}
+
+/*
+ * Checklists that carry their own mapping (checked by tk_checklist_load for shape and items):
+ * every rule id must exist; each rule gains items.<checklist>.
+ */
+static int apply_checklist_mappings(const struct tk_dataset *ds, struct tk_ruleset *rs, struct tk_err *err)
+{
+	char **ids = tk_checklist_ids(ds);
+	int rc = TK_OK;
+	size_t i;
+	if (!ids)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	for (i = 0; ids[i] && rc == TK_OK; i++) {
+		struct tk_checklist *cl = NULL;
+		const cJSON *m, *r;
+		if ((rc = tk_checklist_load(ds, ids[i], &cl, err)))
+			break;
+		m = cJSON_GetObjectItemCaseSensitive(cl->doc, "mapping");
+		cJSON_ArrayForEach(r, m)
+		{
+			struct tk_rule *rule = tk_ruleset_find(rs, r->string);
+			cJSON *copy;
+			if (!rule) {
+				rc = tk_seterr(err, TK_ERR_CONFIG, "checklists/%s.json: mapping.%s: unknown rule", ids[i],
+					       r->string);
+				break;
+			}
+			if (!(copy = cJSON_Duplicate(r, true)) || !cJSON_AddItemToObject(rule->items, ids[i], copy)) {
+				cJSON_Delete(copy);
+				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+				break;
+			}
+		}
+		tk_checklist_free(cl);
+	}
+	tk_strv_free(ids);
+	return rc;
 }
 
 int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, struct tk_ruleset **out,
@@ -231,7 +287,9 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 			rule->fail_when = cJSON_GetObjectItemCaseSensitive(r, "fail_when");
 			params = cJSON_GetObjectItemCaseSensitive(r, "params");
 			rule->params = params ? cJSON_Duplicate(params, true) : cJSON_CreateObject();
-			rule->items = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "items"), true);
+			rule->items = cJSON_GetObjectItemCaseSensitive(r, "items")
+					      ? cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "items"), true)
+					      : cJSON_CreateObject();
 			snprintf(rule->file, sizeof(rule->file), "%s", f->name);
 			rs->n++;
 			if (!rule->params || !rule->items) {
@@ -240,6 +298,8 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 			}
 		}
 	}
+	if ((rc = apply_checklist_mappings(ds, rs, err)))
+		goto out;
 	tk_dataset_hash(ds, prefix, rs->sha256);
 	*out = rs;
 	rs = NULL;

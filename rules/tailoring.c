@@ -315,8 +315,7 @@ const char *tk_tailoring_not_applicable(const struct tk_tailoring *t, const char
 		const cJSON *it = cJSON_GetObjectItemCaseSensitive(e, "item");
 		if (strcmp(cJSON_GetObjectItemCaseSensitive(e, "checklist")->valuestring, checklist) != 0)
 			continue;
-		if ((cJSON_IsNumber(it) && cJSON_IsNumber(no) && it->valueint == no->valueint) ||
-		    (cJSON_IsString(it) && cJSON_IsString(no) && strcmp(it->valuestring, no->valuestring) == 0))
+		if (tk_item_no_equal(it, no))
 			return cJSON_GetObjectItemCaseSensitive(e, "justification")->valuestring;
 	}
 	return NULL;

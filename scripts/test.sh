@@ -48,7 +48,7 @@ build build && suite build TENKEN_TEST_MODE=normal
 if [ "${TENKEN_SKIP_ASAN:-0}" != 1 ]; then
 	echo "== ASan+UBSan build and test (build-asan/)"
 	build build-asan -DTENKEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug &&
-		suite build-asan ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		suite build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TENKEN_TEST_MODE=asan
 fi
 

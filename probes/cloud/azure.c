@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws.h" /* tk_aws_uri_encode */
+#include "tk.h" /* tk_uri_encode */
 
 #define AZ_MAX_BODY (16u << 20)
 #define AZ_MAX_PAGES 2000
@@ -152,9 +152,9 @@ static int get_token(struct tk_azure_account *a, int timeout_ms, bool (*cancelle
 	tk_buf_init(&resp, 1 << 20);
 	snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", a->login, a->tenant);
 	snprintf(scopebuf, sizeof(scopebuf), "%s/.default", a->graph);
-	cid = tk_aws_uri_encode(a->client_id, false);
-	sec = tk_aws_uri_encode(a->secret, false);
-	scope = tk_aws_uri_encode(scopebuf, false);
+	cid = tk_uri_encode(a->client_id, false);
+	sec = tk_uri_encode(a->secret, false);
+	scope = tk_uri_encode(scopebuf, false);
 	if (!cid || !sec || !scope ||
 	    tk_buf_printf(&body, "client_id=%s&client_secret=%s&scope=%s&grant_type=client_credentials", cid, sec,
 			  scope)) {

@@ -309,39 +309,29 @@ struct aws_summary {
 	int keys_present;  /* -1 unknown */
 };
 
+/* Standard base64 as AWS sends it (line breaks and spaces tolerated) appended to out. */
 static int base64_decode(const char *in, size_t len, struct tk_buf *out)
 {
-	unsigned v = 0;
-	int bits = 0;
-	size_t i;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		int d;
-		if (ch >= 'A' && ch <= 'Z')
-			d = ch - 'A';
-		else if (ch >= 'a' && ch <= 'z')
-			d = ch - 'a' + 26;
-		else if (ch >= '0' && ch <= '9')
-			d = ch - '0' + 52;
-		else if (ch == '+')
-			d = 62;
-		else if (ch == '/')
-			d = 63;
-		else if (ch == '=' || ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')
-			continue;
-		else
-			return TK_ERR_PARSE;
-		v = (v << 6) | (unsigned)d;
-		bits += 6;
-		if (bits >= 8) {
-			char b;
-			bits -= 8;
-			b = (char)((v >> bits) & 0xFF);
-			if (tk_buf_append(out, &b, 1))
-				return TK_ERR_LIMIT;
+	struct tk_buf clean;
+	unsigned char *bin = NULL;
+	size_t i, n = 0;
+	int rc = TK_ERR_PARSE;
+	tk_buf_init(&clean, len + 1);
+	for (i = 0; i < len; i++)
+		if (in[i] != ' ' && in[i] != '\n' && in[i] != '\r' && in[i] != '\t' && tk_buf_append(&clean, in + i, 1)) {
+			rc = TK_ERR_NOMEM;
+			goto out;
 		}
+	if (!(bin = malloc(clean.len / 4 * 3 + 3))) {
+		rc = TK_ERR_NOMEM;
+		goto out;
 	}
-	return TK_OK;
+	if (tk_b64_decode(clean.data ? clean.data : "", clean.len, TK_B64_STD, bin, clean.len / 4 * 3 + 3, &n))
+		rc = tk_buf_append(out, (const char *)bin, n) ? TK_ERR_NOMEM : TK_OK;
+out:
+	free(bin);
+	tk_buf_free(&clean);
+	return rc;
 }
 
 static int aws_summary(struct tk_aws_account *a, struct tk_runctx *ctx, struct aws_summary *s, struct tk_err *err)
@@ -461,7 +451,7 @@ static int aws_root_virtual(struct tk_aws_account *a, struct tk_runctx *ctx, int
 				rc = tk_seterr(err, TK_ERR_PROTOCOL, "iam ListVirtualMFADevices: IsTruncated without a Marker");
 			} else if (*pages >= 1000) {
 				rc = tk_seterr(err, TK_ERR_LIMIT, "iam ListVirtualMFADevices: more than 1000 pages");
-			} else if (!(marker = tk_aws_uri_encode(mk, false))) {
+			} else if (!(marker = tk_uri_encode(mk, false))) {
 				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 			}
 		}

@@ -187,7 +187,7 @@ static enum tk_cr_val val_at(char **cells, size_t n, long idx)
 static time_t time_at(char **cells, size_t n, long idx)
 {
 	time_t t = 0;
-	if (idx < 0 || (size_t)idx >= n || tk_aws_parse_time(cells[idx], &t))
+	if (idx < 0 || (size_t)idx >= n || tk_parse_time(cells[idx], &t))
 		return 0;
 	return t;
 }

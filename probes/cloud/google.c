@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "aws.h" /* tk_aws_uri_encode */
+#include "tk.h" /* tk_uri_encode */
 
 #define GG_MAX_KEYFILE (64 * 1024)
 #define GG_MAX_BODY (16u << 20)
@@ -165,7 +165,7 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 	if (!tok)
 		tok = file_tok && is_url(file_tok) ? file_tok : "https://oauth2.googleapis.com/token";
 	a->timeout_ms = (int)tmo * 1000;
-	if (!(a->subject = strdup(subject)) || !(a->customer = tk_aws_uri_encode(customer, false)) ||
+	if (!(a->subject = strdup(subject)) || !(a->customer = tk_uri_encode(customer, false)) ||
 	    !(a->directory = no_slash(dir)) || !(a->token_uri = strdup(tok)) ||
 	    (ca && !(a->ca_file = tk_cfg_resolve(cc, ca))) ||
 	    !(a->proxy = strdup(proxy))) {
@@ -185,30 +185,7 @@ fail:
 
 static char *b64url(const unsigned char *p, size_t n)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = malloc((n + 2) / 3 * 4 + 1);
-	size_t i, o = 0;
-	if (!out)
-		return NULL;
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		out[o++] = tbl[v >> 18];
-		out[o++] = tbl[(v >> 12) & 63];
-		out[o++] = tbl[(v >> 6) & 63];
-		out[o++] = tbl[v & 63];
-	}
-	if (n - i == 1) {
-		unsigned v = (unsigned)p[i] << 16;
-		out[o++] = tbl[v >> 18];
-		out[o++] = tbl[(v >> 12) & 63];
-	} else if (n - i == 2) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
-		out[o++] = tbl[v >> 18];
-		out[o++] = tbl[(v >> 12) & 63];
-		out[o++] = tbl[(v >> 6) & 63];
-	}
-	out[o] = '\0';
-	return out;
+	return tk_b64_encode(p, n, TK_B64_URL);
 }
 
 int tk_google_jwt(const struct tk_google_account *a, time_t now, char **jwt, struct tk_err *err)
@@ -394,7 +371,7 @@ int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*c
 		page = NULL;
 		if (!next)
 			break;
-		page = tk_aws_uri_encode(next, false);
+		page = tk_uri_encode(next, false);
 		free(next);
 		if (!page) {
 			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");

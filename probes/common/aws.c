@@ -61,26 +61,6 @@ void tk_aws_creds_clear(struct tk_aws_creds *c)
 
 /* ---- encoding and hashing ---- */
 
-char *tk_aws_uri_encode(const char *s, bool keep_slash)
-{
-	size_t n = strlen(s), i, o = 0;
-	char *out = malloc(n * 3 + 1);
-	static const char hex[] = "0123456789ABCDEF";
-	if (!out)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
 
 static void sha256_hex(const void *p, size_t n, char out[65])
 {
@@ -252,7 +232,7 @@ int tk_aws_sigv4_sign(const struct tk_aws_sigv4_req *r, const struct tk_aws_cred
 	if (strcmp(r->service, "s3") == 0) {
 		upath = strdup(path); /* S3: the path as sent, no double encoding */
 	} else {
-		upath = tk_aws_uri_encode(path, true); /* others: encode the (encoded) path again */
+		upath = tk_uri_encode(path, true); /* others: encode the (encoded) path again */
 	}
 	if (!upath) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
@@ -313,53 +293,6 @@ out:
 
 /* ---- time ---- */
 
-int tk_aws_parse_time(const char *s, time_t *out)
-{
-	struct tm tm;
-	int n = 0, y, mo, d, h = 0, mi = 0, se = 0;
-	long off = 0;
-	const char *p;
-	time_t t;
-	if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-		return TK_ERR_PARSE;
-	p = s + 10;
-	if (*p == 'T' || *p == 't' || *p == ' ') {
-		int m = 0;
-		if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &se, &m) != 3 || m != 8)
-			return TK_ERR_PARSE;
-		p += 9;
-		if (*p == '.') {
-			p++;
-			if (!isdigit((unsigned char)*p))
-				return TK_ERR_PARSE;
-			while (isdigit((unsigned char)*p))
-				p++;
-		}
-		if (*p == 'Z' || *p == 'z') {
-			p++;
-		} else if (*p == '+' || *p == '-') {
-			int oh, om, k = 0;
-			if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 23 || om > 59)
-				return TK_ERR_PARSE;
-			off = (oh * 3600L + om * 60L) * (*p == '+' ? 1 : -1);
-			p += 6;
-		}
-	}
-	if (*p || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return TK_ERR_PARSE;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return TK_ERR_PARSE;
-	*out = t - off;
-	return TK_OK;
-}
 
 /* ---- credentials file ---- */
 
@@ -1140,9 +1073,9 @@ static int assume_role(struct tk_aws_account *a, int timeout_ms, struct tk_err *
 	const char *ak, *sk, *tok, *exp;
 	int rc;
 	tk_buf_init(&params, 8192);
-	arn = tk_aws_uri_encode(a->role_arn, false);
-	sess = tk_aws_uri_encode(a->session_name, false);
-	ext = a->external_id ? tk_aws_uri_encode(a->external_id, false) : NULL;
+	arn = tk_uri_encode(a->role_arn, false);
+	sess = tk_uri_encode(a->session_name, false);
+	ext = a->external_id ? tk_uri_encode(a->external_id, false) : NULL;
 	if (!arn || !sess || (a->external_id && !ext)) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto out;
@@ -1175,7 +1108,7 @@ static int assume_role(struct tk_aws_account *a, int timeout_ms, struct tk_err *
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (!exp || tk_aws_parse_time(exp, &a->session.expires))
+	if (!exp || tk_parse_time(exp, &a->session.expires))
 		a->session.expires = time(NULL) + 900;
 	a->have_session = true;
 	tk_log(TK_LOG_DEBUG, "assumed %s (session until %lld)", a->role_arn, (long long)a->session.expires);

@@ -135,10 +135,5 @@ int tk_aws_query(struct tk_aws_account *a, const char *service, const char *vers
 void tk_aws_error_describe(long status, const char *body, size_t len, char *out, size_t size, char *code,
 			   size_t code_size);
 
-/* Form/URI encoding (RFC 3986 unreserved kept). Result malloc'd. */
-char *tk_aws_uri_encode(const char *s, bool keep_slash);
-
-/* Parse an AWS/ISO 8601 timestamp ("2026-11-20T10:11:12Z", "+00:00", fractions). */
-int tk_aws_parse_time(const char *s, time_t *out);
 
 #endif

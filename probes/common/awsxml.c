@@ -63,30 +63,6 @@ static int text_append(struct tk_xml_node *n, const char *s, size_t len)
 	return TK_OK;
 }
 
-static size_t utf8_put(unsigned long cp, char out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* Decode text from x->i up to the next '<' into n. */
 static int read_text(struct xp *x, struct tk_xml_node *n)
 {
@@ -97,53 +73,13 @@ static int read_text(struct xp *x, struct tk_xml_node *n)
 		if (n && x->i > start && text_append(n, x->p + start, x->i - start))
 			return tk_seterr(x->err, TK_ERR_NOMEM, "out of memory");
 		if (x->i < x->len && x->p[x->i] == '&') {
-			static const struct {
-				const char *name;
-				char c;
-			} ents[] = {{"lt;", '<'}, {"gt;", '>'}, {"amp;", '&'}, {"quot;", '"'}, {"apos;", '\''}};
-			const char *s = x->p + x->i + 1;
-			size_t rest = x->len - x->i - 1, k;
 			char buf[4];
-			size_t blen = 0, used = 0;
-			for (k = 0; k < TK_ARRAY_LEN(ents); k++) {
-				size_t el = strlen(ents[k].name);
-				if (rest >= el && memcmp(s, ents[k].name, el) == 0) {
-					buf[0] = ents[k].c;
-					blen = 1;
-					used = el;
-					break;
-				}
-			}
-			if (!used && rest >= 3 && s[0] == '#') {
-				unsigned long cp = 0;
-				size_t j = 1;
-				bool hex = s[1] == 'x';
-				if (hex)
-					j++;
-				while (j < rest && j < 12 && s[j] != ';') {
-					int d;
-					char c = s[j];
-					if (c >= '0' && c <= '9')
-						d = c - '0';
-					else if (hex && c >= 'a' && c <= 'f')
-						d = c - 'a' + 10;
-					else if (hex && c >= 'A' && c <= 'F')
-						d = c - 'A' + 10;
-					else
-						return fail(x, "bad character reference");
-					cp = cp * (hex ? 16 : 10) + (unsigned long)d;
-					j++;
-				}
-				if (j >= rest || s[j] != ';' || j == (hex ? 2u : 1u) || cp == 0 || cp > 0x10FFFF)
-					return fail(x, "bad character reference");
-				blen = utf8_put(cp, buf);
-				used = j + 1;
-			}
+			size_t blen = 0, used = tk_xml_entity(x->p + x->i, x->len - x->i, buf, &blen);
 			if (!used)
-				return fail(x, "unknown entity");
+				return fail(x, "unknown entity or bad character reference");
 			if (n && text_append(n, buf, blen))
 				return tk_seterr(x->err, TK_ERR_NOMEM, "out of memory");
-			x->i += 1 + used;
+			x->i += used;
 		}
 	}
 	return TK_OK;

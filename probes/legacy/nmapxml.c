@@ -33,83 +33,19 @@ static bool is_name(char c)
 	       c == '-' || c == ':' || c == '.';
 }
 
-/* Append code point cp as UTF-8 to out (bounded). */
-static void put_utf8(char *out, size_t size, size_t *o, unsigned long cp)
-{
-	unsigned char b[4];
-	size_t n, i;
-	if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		cp = 0xFFFD;
-	if (cp < 0x80) {
-		b[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (unsigned char)(0xC0 | (cp >> 6));
-		b[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (unsigned char)(0xE0 | (cp >> 12));
-		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		b[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		b[0] = (unsigned char)(0xF0 | (cp >> 18));
-		b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		b[3] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	if (*o + n >= size)
-		return;
-	for (i = 0; i < n; i++)
-		out[(*o)++] = (char)b[i];
-}
-
 /* Decode character data s[0..n) (entities, char refs) into out (bounded, NUL-terminated). */
 static void decode(const char *s, size_t n, char *out, size_t size)
 {
 	size_t i = 0, o = 0;
-	static const struct {
-		const char *name;
-		char c;
-	} ents[] = {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}};
 	while (i < n && o + 1 < size) {
 		if (s[i] == '&') {
-			const char *semi = memchr(s + i, ';', n - i < 12 ? n - i : 12);
-			size_t k, nl;
-			bool done = false;
-			if (semi) {
-				nl = (size_t)(semi - (s + i)) - 1;
-				if (nl > 1 && s[i + 1] == '#') {
-					unsigned long cp = 0;
-					bool hex = s[i + 2] == 'x' || s[i + 2] == 'X', ok = true;
-					for (k = i + (hex ? 3 : 2); k < (size_t)(semi - s); k++) {
-						char c = s[k];
-						int d = c >= '0' && c <= '9' ? c - '0'
-							: hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
-							: hex && c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-						if (d < 0 || cp > 0x10FFFF) {
-							ok = false;
-							break;
-						}
-						cp = cp * (hex ? 16u : 10u) + (unsigned)d;
-					}
-					if (ok) {
-						put_utf8(out, size, &o, cp);
-						done = true;
-					}
-				} else {
-					for (k = 0; k < TK_ARRAY_LEN(ents); k++)
-						if (strlen(ents[k].name) == nl && memcmp(s + i + 1, ents[k].name, nl) == 0) {
-							out[o++] = ents[k].c;
-							done = true;
-							break;
-						}
-				}
-				if (done) {
-					i = (size_t)(semi - s) + 1;
-					continue;
-				}
+			char u[4];
+			size_t ul = 0, used = tk_xml_entity(s + i, n - i, u, &ul);
+			if (used && o + ul < size) {
+				memcpy(out + o, u, ul);
+				o += ul;
+				i += used;
+				continue;
 			}
 		}
 		out[o++] = s[i++];

@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 
 #include "cvss.h"
-#include "../../rules/data.h" /* tk_dataset_get(): the embedded end-of-life table */
 #include "pkginv.h"
 #include "probe.h"
 #include "vulnfeed.h"
@@ -104,21 +103,8 @@ static int load_eol(struct patch_cfg *c, const char *file, const struct tk_cfgct
 		if (rc)
 			return rc;
 	} else {
-		struct tk_dataset ds;
-		const struct tk_datafile *f;
-		if ((rc = tk_dataset_open(&ds, err)))
+		if ((rc = tk_cfg_data(cc, "tables/eol.json", &text, &len, err)))
 			return rc;
-		f = tk_dataset_get(&ds, "tables/eol.json");
-		if (f && (text = malloc(f->len + 1))) {
-			memcpy(text, f->data, f->len);
-			text[f->len] = '\0';
-			len = f->len;
-		}
-		tk_dataset_close(&ds);
-		if (!f)
-			return tk_seterr(err, TK_ERR_CONFIG, "rules data has no tables/eol.json");
-		if (!text)
-			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		c->eol_origin = strdup("tables/eol.json");
 	}
 	c->eol = cJSON_ParseWithLengthOpts(text, len, &end, 0);

@@ -412,29 +412,21 @@ int tk_nmap_cpes(const char *p, size_t len, char ***out, size_t *n, struct tk_er
 			tk_strv_free(v);
 			return tk_seterr(err, TK_ERR_PARSE, "byte offset %zu: <cpe> without </cpe>", (size_t)(s - p));
 		}
-		/* unescape the five predefined entities; anything else is kept as is */
+		/* unescape entities and character references (tk_xml_entity); anything else is kept as is */
 		for (j = 0; s + j < e && o + 1 < sizeof(val);) {
-			static const struct {
-				const char *ent;
-				char c;
-			} ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-			bool done = false;
-			if (s[j] == '&')
-				for (k = 0; k < TK_ARRAY_LEN(ents); k++) {
-					size_t el = strlen(ents[k].ent);
-					if ((size_t)(e - s) - j >= el && memcmp(s + j, ents[k].ent, el) == 0) {
-						val[o++] = ents[k].c;
-						j += el;
-						done = true;
-						break;
-					}
-				}
-			if (!done)
+			char u[4];
+			size_t ul = 0, used = s[j] == '&' ? tk_xml_entity(s + j, (size_t)(e - s) - j, u, &ul) : 0;
+			if (used && o + ul < sizeof(val)) {
+				memcpy(val + o, u, ul);
+				o += ul;
+				j += used;
+			} else {
 				val[o++] = s[j++];
+			}
 		}
 		val[o] = '\0';
 		i = (size_t)(e - p) + 6;
-		if (strncmp(val, "cpe:/a:", 7) != 0 || has_ctl(val, o))
+		if (o < 7 || memcmp(val, "cpe:/a:", 7) != 0 || has_ctl(val, o))
 			continue;
 		for (k = 0; k < cnt; k++)
 			if (strcmp(v[k], val) == 0)

@@ -89,9 +89,8 @@ static void tls_free(void *state)
 static int parse_endpoint(const char *s, struct tls_ep *ep, const struct tk_cfgctx *cc, const char *path,
 			  struct tk_err *err)
 {
-	const char *at = strchr(s, '@'), *h = s, *colon;
-	size_t hl;
-	long long port;
+	const char *at = strchr(s, '@'), *h = s, *why;
+	unsigned port;
 	if (at) {
 		size_t nl = (size_t)(at - s);
 		if (nl == 0 || nl > 253)
@@ -100,28 +99,9 @@ static int parse_endpoint(const char *s, struct tls_ep *ep, const struct tk_cfgc
 			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		h = at + 1;
 	}
-	if (*h == '[') {
-		const char *rb = strchr(h, ']');
-		if (!rb || rb[1] != ':')
-			return tk_cfg_err(err, cc, path, "\"%s\": expected [IPv6]:port", s);
-		hl = (size_t)(rb - h - 1);
-		h++;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(h, ':');
-		if (!colon || strchr(h, ':') != colon)
-			return tk_cfg_err(err, cc, path, "\"%s\": expected host:port (IPv6 in brackets)", s);
-		hl = (size_t)(colon - h);
-	}
-	if (hl == 0 || hl >= sizeof(ep->host))
-		return tk_cfg_err(err, cc, path, "\"%s\": host is empty or too long", s);
-	memcpy(ep->host, h, hl);
-	ep->host[hl] = '\0';
-	if (tk_parse_ll(colon + 1, -999999999, 999999999, &port))
-		return tk_cfg_err(err, cc, path, "\"%s\": port is not a number", s);
-	if (port < 1 || port > 65535)
-		return tk_cfg_err(err, cc, path, "port %lld out of range", port);
-	snprintf(ep->port, sizeof(ep->port), "%lld", port);
+	if (tk_parse_hostport(h, ep->host, sizeof(ep->host), &port, &why))
+		return tk_cfg_err(err, cc, path, "\"%s\": %s", s, why);
+	snprintf(ep->port, sizeof(ep->port), "%u", port);
 	return TK_OK;
 }
 

@@ -9,17 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tk.h" /* tk_b64_decode */
+
 #define TK_JWT_MAX_LEN (16 * 1024) /* longer strings are not treated as JWTs */
-
-enum tk_b64_alpha { TK_B64_URL, TK_B64_STD, TK_B64_ANY };
-
-/*
- * Decode base64 (padding optional; no whitespace) into out (cap bytes).
- * Returns false on a character outside the alphabet, bad padding, a length
- * that cannot be base64, or output longer than cap.
- */
-bool tk_b64_decode(const char *s, size_t n, enum tk_b64_alpha alpha, unsigned char *out, size_t cap,
-		   size_t *outlen);
 
 struct tk_jwt {
 	char alg[16];       /* header "alg" (escaped, truncated) */

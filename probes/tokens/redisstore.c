@@ -49,7 +49,9 @@ int tk_redis_configure(struct tk_redis_cfg *c, const cJSON *e, const struct tk_c
 	static const char *const keys[] = {"type", "address", "password_env", "username", "match", "tls",
 					   "tls_verify", "ca_file", "db", "max_keys", "max_value_bytes",
 					   "timeout_s", NULL};
-	const char *addr = NULL, *pe = NULL, *user = NULL, *match = "*", *ca = NULL, *colon;
+	const char *addr = NULL, *pe = NULL, *user = NULL, *match = "*", *ca = NULL, *why;
+	char host[256], portstr[8];
+	unsigned port;
 	long long tmo = 10;
 	char ap[600];
 	int rc;
@@ -72,20 +74,12 @@ int tk_redis_configure(struct tk_redis_cfg *c, const cJSON *e, const struct tk_c
 		return rc;
 	c->timeout_ms = tmo * 1000;
 	tk_path_key(ap, sizeof(ap), path, "address");
-	colon = strrchr(addr, ':');
-	if (!colon || colon == addr || !colon[1])
-		return tk_cfg_err(err, cc, ap, "expected host:port, e.g. 127.0.0.1:6379");
-	{
-		long long port;
-		if (tk_parse_ll(colon + 1, 1, 65535, &port))
-			return tk_cfg_err(err, cc, ap, "port out of range 1..65535");
-	}
+	if (tk_parse_hostport(addr, host, sizeof(host), &port, &why))
+		return tk_cfg_err(err, cc, ap, "\"%s\": %s, e.g. 127.0.0.1:6379", addr, why);
+	snprintf(portstr, sizeof(portstr), "%u", port);
 	c->address = strdup(addr);
-	c->port = strdup(colon + 1);
-	if (addr[0] == '[' && colon[-1] == ']')
-		c->host = strndup(addr + 1, (size_t)(colon - addr - 2));
-	else
-		c->host = strndup(addr, (size_t)(colon - addr));
+	c->port = strdup(portstr);
+	c->host = strdup(host);
 	c->match = strdup(match);
 	c->password_env = pe ? strdup(pe) : NULL;
 	c->username = user ? strdup(user) : NULL;

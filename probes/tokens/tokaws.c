@@ -104,7 +104,7 @@ static void run_rds(struct aws_run *r, cJSON *obs)
 		char params[1200] = "";
 		const char *next;
 		if (marker[0]) {
-			char *enc = tk_aws_uri_encode(marker, false);
+			char *enc = tk_uri_encode(marker, false);
 			snprintf(params, sizeof(params), "&Marker=%s", enc ? enc : "");
 			free(enc);
 		}
@@ -232,7 +232,7 @@ static void run_s3(struct aws_run *r, cJSON *obs)
 			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", name);
-		enc = tk_aws_uri_encode(name, false);
+		enc = tk_uri_encode(name, false);
 		snprintf(path, sizeof(path), "/%s?encryption=", enc ? enc : "");
 		free(enc);
 		tk_buf_reset(&resp);

@@ -556,7 +556,7 @@ def main():
         with open(p("bad.json"), "w") as f:
             json.dump(bad, f)
         r = subprocess.run([TENKEN, "validate", "-c", p("bad.json")], capture_output=True, text=True)
-        check(r.returncode == 2 and "probes.tls.endpoints[2]: port 70000 out of range" in r.stderr,
+        check(r.returncode == 2 and "probes.tls.endpoints[2]: \"127.0.0.1:70000\": port out of range"  in r.stderr,
               "bad port message: %r" % r.stderr)
         bad["probes"] = {"tls": {"endpoints": [{"host": "127.0.0.1", "port": 25, "starttls": "imap"}]}}
         with open(p("bad.json"), "w") as f:

@@ -270,7 +270,7 @@ static void test_rule_validation(void **state)
 		 "title.en"},
 		{"{\"id\": \"X\", \"probe\": \"p\", \"kind\": \"k\", \"title\": {\"ja\": \"t\", \"en\": \"t\"}, \"fail_when\": {\"path\": \"v\", \"eq\": 1},"
 		 " \"severity\": \"high\", \"items\": {}, \"remediation\": {\"ja\": \"r\", \"en\": \"r\"}, \"basis\": \"b\"}",
-		 "items.t1: missing (every rule maps to every checklist)"},
+		 "items.t1: missing (map the rule to every checklist that has no mapping of its own)"},
 	};
 	size_t i;
 	(void)state;

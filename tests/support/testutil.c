@@ -1,6 +1,8 @@
 /* testutil.c - helpers shared by the cmocka tests. */
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
+#include "data.h"
+#include "probe.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -72,4 +74,10 @@ int tk_test_run(char *const argv[], const char *out_file)
 	}
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Config contexts in tests read the rules data set as the binary's do (agent/main.c). */
+__attribute__((constructor)) static void tk_test_data_reader(void)
+{
+	tk_cfg_set_data_reader(tk_dataset_read);
 }

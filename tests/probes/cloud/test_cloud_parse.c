@@ -132,16 +132,16 @@ static void test_parse_time(void **state)
 {
 	time_t t;
 	(void)state;
-	assert_int_equal(tk_aws_parse_time("2026-11-23T16:00:00+00:00", &t), TK_OK);
+	assert_int_equal(tk_parse_time("2026-11-23T16:00:00+00:00", &t), TK_OK);
 	assert_int_equal((long long)t, 1795449600LL);
-	assert_int_equal(tk_aws_parse_time("2026-11-23T16:00:00.123Z", &t), TK_OK);
+	assert_int_equal(tk_parse_time("2026-11-23T16:00:00.123Z", &t), TK_OK);
 	assert_int_equal((long long)t, 1795449600LL);
-	assert_int_equal(tk_aws_parse_time("2026-11-24T01:00:00+09:00", &t), TK_OK);
+	assert_int_equal(tk_parse_time("2026-11-24T01:00:00+09:00", &t), TK_OK);
 	assert_int_equal((long long)t, 1795449600LL);
-	assert_int_equal(tk_aws_parse_time("N/A", &t), TK_ERR_PARSE);
-	assert_int_equal(tk_aws_parse_time("no_information", &t), TK_ERR_PARSE);
-	assert_int_equal(tk_aws_parse_time("2026-13-01T00:00:00Z", &t), TK_ERR_PARSE);
-	assert_int_equal(tk_aws_parse_time("2026-11-23T16:00:00Zjunk", &t), TK_ERR_PARSE);
+	assert_int_equal(tk_parse_time("N/A", &t), TK_ERR_PARSE);
+	assert_int_equal(tk_parse_time("no_information", &t), TK_ERR_PARSE);
+	assert_int_equal(tk_parse_time("2026-13-01T00:00:00Z", &t), TK_ERR_PARSE);
+	assert_int_equal(tk_parse_time("2026-11-23T16:00:00Zjunk", &t), TK_ERR_PARSE);
 }
 
 #define HDR                                                                                                    \
@@ -305,11 +305,11 @@ static void test_same_origin(void **state)
 
 static void test_uri_encode(void **state)
 {
-	char *s = tk_aws_uri_encode("arn:aws:iam::1:role/A b~_.-", false);
+	char *s = tk_uri_encode("arn:aws:iam::1:role/A b~_.-", false);
 	(void)state;
 	assert_string_equal(s, "arn%3Aaws%3Aiam%3A%3A1%3Arole%2FA%20b~_.-");
 	free(s);
-	s = tk_aws_uri_encode("/a b/c", true);
+	s = tk_uri_encode("/a b/c", true);
 	assert_string_equal(s, "/a%20b/c");
 	free(s);
 }

@@ -57,8 +57,8 @@ static void test_errors_name_the_path(void **state)
 {
 	(void)state;
 	expect_error("{\"endpoints\": [\"127.0.0.1:1\", \"a@127.0.0.1:2\", \"127.0.0.1:70000\"]}",
-		     "partner.json: probes.tls.endpoints[2]: port 70000 out of range");
-	expect_error("{\"endpoints\": [\"127.0.0.1:0\"]}", "probes.tls.endpoints[0]: port 0 out of range");
+		     "partner.json: probes.tls.endpoints[2]: \"127.0.0.1:70000\": port out of range (1-65535)");
+	expect_error("{\"endpoints\": [\"127.0.0.1:0\"]}", "probes.tls.endpoints[0]: \"127.0.0.1:0\": port out of range");
 	expect_error("{\"endpoints\": [\"127.0.0.1\"]}", "probes.tls.endpoints[0]: \"127.0.0.1\": expected host:port");
 	expect_error("{\"endpoints\": [\"::1:443\"]}", "probes.tls.endpoints[0]");
 	expect_error("{\"endpoints\": [\"[::1]443\"]}", "expected [IPv6]:port");
