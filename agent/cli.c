@@ -206,6 +206,18 @@ static void print_targets(const cJSON *report)
 			cJSON_AddStringToObject(o, "message", jstr(ev, "message"));
 		}
 	}
+	/* Errors no rule judged (e.g. an error for a kind no enabled rule reads) still made the
+	 * scan incomplete: list their targets too. */
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "observations"))
+	{
+		const char *target = jstr(f, "target");
+		if (strcmp(jstr(f, "kind"), "error") != 0 || cJSON_GetObjectItemCaseSensitive(inc, target))
+			continue;
+		x = cJSON_AddObjectToObject(inc, target);
+		cJSON_AddStringToObject(x, "probe", jstr(f, "probe"));
+		cJSON_AddStringToObject(x, "error", jstr(f, "error"));
+		cJSON_AddStringToObject(x, "message", jstr(f, "message"));
+	}
 	if (!fail->child && !inc->child)
 		goto out;
 	printf("tenken: failing and incomplete targets:\n");
