@@ -598,14 +598,18 @@ int tk_cmd_rules(int argc, char **argv)
 		for (i = 0; i < l.rules->n; i++) {
 			const struct tk_rule *r = &l.rules->rules[i];
 			cJSON *o = cJSON_Duplicate(r->json, true);
-			cJSON_ReplaceItemInObjectCaseSensitive(o, "params", cJSON_Duplicate(r->params, true));
-			cJSON_ReplaceItemInObjectCaseSensitive(o, "items", cJSON_Duplicate(r->items, true));
+			/* Replace, or add where the rule file has no such key (a failed replace leaked the copy). */
+			cJSON_DeleteItemFromObjectCaseSensitive(o, "params");
+			cJSON_AddItemToObject(o, "params", cJSON_Duplicate(r->params, true));
+			cJSON_DeleteItemFromObjectCaseSensitive(o, "items");
+			cJSON_AddItemToObject(o, "items", cJSON_Duplicate(r->items, true));
 			cJSON_AddBoolToObject(o, "enabled", r->enabled);
 			if (checklist) {
 				cJSON *only = cJSON_CreateObject();
 				cJSON_AddItemToObject(only, checklist,
 						      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->items, checklist), true));
-				cJSON_ReplaceItemInObjectCaseSensitive(o, "items", only);
+				cJSON_DeleteItemFromObjectCaseSensitive(o, "items");
+				cJSON_AddItemToObject(o, "items", only);
 			}
 			cJSON_AddItemToArray(arr, o);
 		}
