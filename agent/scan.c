@@ -290,6 +290,9 @@ int tk_scan_run(const struct tk_scan_opts *o, struct tk_scan_result *res)
 
 	memset(res, 0, sizeof(*res));
 	memset(&l, 0, sizeof(l));
+	/* First: a SIGTERM while loading still ends in a partial report (complete: false), never a
+	 * process killed without one. */
+	install_signals();
 	if ((rc = tk_formats_validate(o->formats, &err))) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		return res->exit_code = TK_EXIT_USAGE;
@@ -322,7 +325,6 @@ int tk_scan_run(const struct tk_scan_opts *o, struct tk_scan_result *res)
 		exit_code = rc == TK_ERR_USAGE ? TK_EXIT_USAGE : TK_EXIT_ERROR;
 		goto out;
 	}
-	install_signals();
 	/* Privileged resources first, in this thread; then no capability is left for any probe thread. */
 	for (i = 0; i < cfg->nruns; i++) {
 		if (cfg->runs[i].probe->prepare && (rc = cfg->runs[i].probe->prepare(cfg->runs[i].state, &err))) {
