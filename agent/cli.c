@@ -502,6 +502,14 @@ int tk_cmd_probes(int argc, char **argv)
 	return TK_EXIT_OK;
 }
 
+/* o[key] = v, replacing or adding (cJSON's replace alone leaks v when key is absent). */
+static void set_field(cJSON *o, const char *key, cJSON *v)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	if (!cJSON_AddItemToObject(o, key, v))
+		cJSON_Delete(v);
+}
+
 /* `tenken rules --coverage`: per item, the rules and probes that judge it; then the count. */
 static int print_coverage(const struct tk_loaded *l, bool json)
 {
@@ -598,18 +606,14 @@ int tk_cmd_rules(int argc, char **argv)
 		for (i = 0; i < l.rules->n; i++) {
 			const struct tk_rule *r = &l.rules->rules[i];
 			cJSON *o = cJSON_Duplicate(r->json, true);
-			/* Replace, or add where the rule file has no such key (a failed replace leaked the copy). */
-			cJSON_DeleteItemFromObjectCaseSensitive(o, "params");
-			cJSON_AddItemToObject(o, "params", cJSON_Duplicate(r->params, true));
-			cJSON_DeleteItemFromObjectCaseSensitive(o, "items");
-			cJSON_AddItemToObject(o, "items", cJSON_Duplicate(r->items, true));
+			set_field(o, "params", cJSON_Duplicate(r->params, true));
+			set_field(o, "items", cJSON_Duplicate(r->items, true));
 			cJSON_AddBoolToObject(o, "enabled", r->enabled);
 			if (checklist) {
 				cJSON *only = cJSON_CreateObject();
 				cJSON_AddItemToObject(only, checklist,
 						      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->items, checklist), true));
-				cJSON_DeleteItemFromObjectCaseSensitive(o, "items");
-				cJSON_AddItemToObject(o, "items", only);
+				set_field(o, "items", only);
 			}
 			cJSON_AddItemToArray(arr, o);
 		}

@@ -10,6 +10,7 @@ extern const struct tk_probe tk_probe_capture;
 extern const struct tk_probe tk_probe_patch;
 extern const struct tk_probe tk_probe_cloud;
 extern const struct tk_probe tk_probe_tokens;
+extern const struct tk_probe tk_probe_ssh;
 
 const struct tk_probe *const tk_probes[] = {
 	&tk_probe_tls,
@@ -19,6 +20,7 @@ const struct tk_probe *const tk_probes[] = {
 	&tk_probe_patch,
 	&tk_probe_cloud,
 	&tk_probe_tokens,
+	&tk_probe_ssh,
 	NULL,
 };
 
