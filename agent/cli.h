@@ -8,21 +8,7 @@
 
 #include <stdbool.h>
 
-/*
- * Process exit codes (documented in `tenken gate --help`, tenken(1) and the
- * README; the report's gate.exit_code uses the same numbers). With
- * --inventory the overall code is the most serious partner's:
- * 1 over 2 over 4 over 3 over 0 (5 only for the inventory itself).
- */
-enum tk_exit {
-	TK_EXIT_OK = 0,          /* gate: no item fails; scan: completed */
-	TK_EXIT_FAIL = 1,        /* gate: at least one item fails */
-	TK_EXIT_USAGE = 2,       /* usage or config error; nothing was scanned */
-	TK_EXIT_INCOMPLETE = 3,  /* a probe errored or timed out, or a target was not observed */
-	TK_EXIT_ERROR = 4,       /* tenken itself failed (cannot write the report, ...) */
-	TK_EXIT_LOCKED = 5,      /* another run holds the inventory's lock */
-};
-
+#include "exitcode.h" /* enum tk_exit: the process exit codes */
 /* Options of one scan or gate run; every pointer is borrowed from the caller. */
 struct tk_scan_opts {
 	const char *config;

@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <time.h>
-#include "cli.h"
+#include "exitcode.h"
 #include "rules.h"
 #include "run.h"
 
@@ -32,7 +32,7 @@ struct tk_report_input {
 /* Build the whole report: observations, findings, items, summary, gate. */
 int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err *err);
 
-/* Gate exit codes: enum tk_exit, defined next to the CLI (agent/cli.h). */
+/* Gate exit codes: enum tk_exit, defined next to the CLI (agent/exitcode.h). */
 
 struct tk_render_opts {
 	const char *lang;            /* "ja" (default) | "en" */
