@@ -1,4 +1,4 @@
-/* budget.c - per-host concurrency and rate limits (token bucket), process-wide. */
+/* budget.c - per-host concurrency and rate limits (token bucket: burst, then rate), process-wide. */
 #include "budget.h"
 
 #include <pthread.h>
@@ -23,6 +23,7 @@ static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static struct host *table;      /* open addressing, MAX_HOSTS slots */
 static int max_conns = TK_BUDGET_DEFAULT_CONNS;
 static double rate = TK_BUDGET_DEFAULT_RATE;
+static int burst_cfg = TK_BUDGET_DEFAULT_BURST;
 static int peak_any;
 
 void tk_budget_set(int conns, double per_second)
@@ -44,6 +45,32 @@ void tk_budget_get(int *conns, double *per_second)
 	pthread_mutex_unlock(&lock);
 }
 
+void tk_budget_set_burst(int b)
+{
+	pthread_mutex_lock(&lock);
+	if (b > 0)
+		burst_cfg = b;
+	pthread_mutex_unlock(&lock);
+}
+
+int tk_budget_get_burst(void)
+{
+	int b;
+	pthread_mutex_lock(&lock);
+	b = burst_cfg;
+	pthread_mutex_unlock(&lock);
+	return b;
+}
+
+/* Called with the lock held: the bucket's depth. */
+static double depth(void)
+{
+	double b = (double)burst_cfg;
+	if (b < rate)
+		b = rate;
+	return b < 1 ? 1 : b;
+}
+
 static uint32_t fnv(const char *s)
 {
 	uint32_t h = 2166136261u;
@@ -63,7 +90,7 @@ static struct host *find(const char *name)
 		struct host *e = &table[(h + i) % MAX_HOSTS];
 		if (!e->name[0]) {
 			tk_strlcpy(e->name, name, sizeof(e->name));
-			e->tokens = rate < 1 ? 1 : rate;
+			e->tokens = depth();
 			e->last_ms = tk_now_ms();
 			return e;
 		}
@@ -75,7 +102,7 @@ static struct host *find(const char *name)
 
 static void refill(struct host *e, int64_t now)
 {
-	double burst = rate < 1 ? 1 : rate;
+	double burst = depth();
 	e->tokens += (double)(now - e->last_ms) * rate / 1000.0;
 	if (e->tokens > burst)
 		e->tokens = burst;

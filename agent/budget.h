@@ -1,7 +1,10 @@
 /*
  * budget.h - the per-host politeness budget, shared by every probe and every
  * partner scanned by this process: at most N connections in flight to one
- * host (IP address) and at most R new connections per second to it.
+ * host (IP address), and new connections from a token bucket per host: a
+ * burst of B, then R per second sustained (so a host sees at most B + R*t
+ * connections in any t seconds). One endpoint's full assessment fits the
+ * burst; a host scanned by many probes or partners is held to R.
  * A probe acquires before it connects and releases when the socket closes.
  */
 #ifndef TK_BUDGET_H
@@ -11,11 +14,15 @@
 #include "tk.h"
 
 #define TK_BUDGET_DEFAULT_CONNS 8      /* concurrent connections per host */
-#define TK_BUDGET_DEFAULT_RATE 50.0    /* new connections per second per host */
+#define TK_BUDGET_DEFAULT_RATE 50.0    /* new connections per second per host, sustained */
+#define TK_BUDGET_DEFAULT_BURST 160    /* new connections per host before the rate applies */
 
 /* Set the limits (process-wide; call before scanning). 0 keeps the current value. */
 void tk_budget_set(int max_conns_per_host, double conns_per_second);
 void tk_budget_get(int *max_conns_per_host, double *conns_per_second);
+/* The bucket's depth (0 keeps it). The effective burst is never below the rate (one second's worth). */
+void tk_budget_set_burst(int burst);
+int tk_budget_get_burst(void);
 /*
  * Wait until `host` has a free slot and the rate allows a new connection,
  * or until deadline_ms (monotonic) / a stop request: TK_OK, TK_ERR_TIMEOUT

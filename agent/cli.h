@@ -25,6 +25,7 @@ struct tk_scan_opts {
 	const char *state_dir;     /* history; NULL: TENKEN_STATE_DIR or the XDG default */
 	const char *waivers;       /* the bank's waivers file (JSON) */
 	const char *attestation;   /* the partner's filled-in checklist CSV */
+	const char *notify_file;   /* inventory mode: DIR/notify.json (alerts; a partner's "notify" wins) */
 	bool budget_from_cli;      /* inventory mode: ignore configs' politeness values */
 	/* inventory mode */
 	const char *inventory;     /* directory of partner configs */
@@ -51,6 +52,9 @@ int tk_cmd_history(int argc, char **argv);
 int tk_cmd_diff(int argc, char **argv);
 int tk_cmd_verify(int argc, char **argv);
 int tk_cmd_report(int argc, char **argv);
+int tk_cmd_portfolio(int argc, char **argv); /* cmd_portfolio.c */
+int tk_cmd_export(int argc, char **argv);    /* cmd_export.c */
+int tk_cmd_notify(int argc, char **argv);    /* cmd_notify.c */
 /* Scan every *.json config in o->inventory (see agent/cmd_inventory.c). */
 int tk_inventory_run(const struct tk_scan_opts *o);
 

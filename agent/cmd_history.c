@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "history.h"
+#include "tsa.h"
 #include "report.h"
 #include "rules.h"
 
@@ -106,6 +107,45 @@ static int jint(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valueint : 0;
 }
 
+/* Take "--NAME" (and its value when want_value) out of argv before the
+ * common parser sees it; returns true when present. *value: the borrowed value. */
+static bool take_opt(int *argc, char **argv, const char *name, bool want_value, const char **value, int *bad)
+{
+	size_t nl = strlen(name);
+	int i, j, k;
+	bool found = false;
+	for (i = 1; i < *argc; i++) {
+		int used = 0;
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], "--", 2) != 0 || strncmp(argv[i] + 2, name, nl) != 0)
+			continue;
+		if (argv[i][2 + nl] == '\0') {
+			used = 1;
+			if (want_value) {
+				if (i + 1 >= *argc) {
+					*bad = 1;
+					return false;
+				}
+				*value = argv[i + 1];
+				used = 2;
+			}
+		} else if (argv[i][2 + nl] == '=' && want_value) {
+			*value = argv[i] + 3 + nl;
+			used = 1;
+		} else
+			continue;
+		found = true;
+		for (k = 0; k < used; k++) {
+			for (j = i; j + 1 < *argc; j++)
+				argv[j] = argv[j + 1];
+			(*argc)--;
+		}
+		i--;
+	}
+	return found;
+}
+
 /* ---- key show ---- */
 
 int tk_cmd_key(int argc, char **argv)
@@ -141,18 +181,38 @@ int tk_cmd_key(int argc, char **argv)
 
 int tk_cmd_history(int argc, char **argv)
 {
-	static const char usage[] = "usage: tenken history [PARTNER] [--state DIR] [--limit N] [--format text|json]\n\n"
+	static const char usage[] = "usage: tenken history [PARTNER] [--state DIR] [--limit N] [--format text|json]\n"
+				    "       tenken history --heads [--state DIR]\n\n"
 				    "Lists the partner's stored scans and gate runs, oldest first: sequence\n"
 				    "number, start time, mode, verdict, item counts, run id, report SHA-256.\n"
-				    "Without PARTNER: the partners with stored scans (count, latest scan).\n";
+				    "Without PARTNER: the partners with stored scans (count, latest scan).\n"
+				    "--heads prints every partner's newest scan (seq, SHA-256, timestamps) as\n"
+				    "JSON for another system to keep; 'tenken verify --heads FILE' later\n"
+				    "detects the deletion of the newest scans against it.\n";
 	struct hopts o;
 	struct tk_history *h = NULL;
 	struct tk_err err = {0};
 	cJSON *rows = NULL;
 	const cJSON *r;
-	int rc = parse(argc, argv, usage, 0, 1, &o);
+	const char *unused = NULL;
+	int bad = 0;
+	bool heads = take_opt(&argc, argv, "heads", false, &unused, &bad);
+	int rc = parse(argc, argv, usage, 0, heads ? 0 : 1, &o);
 	if (rc >= 0)
 		return rc;
+	if (heads) {
+		if ((rc = open_history(&o, false, &h)))
+			return rc;
+		if (tk_history_heads(h, &rows, &err)) {
+			fprintf(stderr, "tenken: %s\n", err.msg);
+			tk_history_close(h);
+			return TK_EXIT_ERROR;
+		}
+		print_json(rows);
+		cJSON_Delete(rows);
+		tk_history_close(h);
+		return TK_EXIT_OK;
+	}
 	if (o.format && strcmp(o.format, "text") != 0 && strcmp(o.format, "json") != 0) {
 		fputs("tenken: --format must be text or json\n", stderr);
 		return TK_EXIT_USAGE;
@@ -160,7 +220,7 @@ int tk_cmd_history(int argc, char **argv)
 	if ((rc = open_history(&o, false, &h)))
 		return rc;
 	if (o.nargs == 0) {
-		if (tk_history_partners(h, &rows, &err)) {
+		if (tk_history_partner_summary(h, &rows, &err)) {
 			fprintf(stderr, "tenken: %s\n", err.msg);
 			tk_history_close(h);
 			return TK_EXIT_ERROR;
@@ -344,6 +404,92 @@ out:
 
 /* ---- verify ---- */
 
+/* verify --heads FILE [PARTNER]: each anchored partner's chain, and its head. */
+static int verify_heads(const struct hopts *o, const char *file, const char *only)
+{
+	struct tk_history *h = NULL;
+	struct tk_err err = {0};
+	char *text = NULL;
+	size_t len;
+	cJSON *doc = NULL;
+	const cJSON *p, *arr;
+	int problems = 0, checked = 0, rc;
+
+	if (tk_read_file(file, 16 << 20, &text, &len, &err)) {
+		fprintf(stderr, "tenken: --heads: %s\n", err.msg);
+		return TK_EXIT_USAGE;
+	}
+	doc = cJSON_ParseWithLength(text, len);
+	free(text);
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "partners");
+	if (!doc || strcmp(jstr(doc, "schema"), "tenken.heads/1") != 0 || !cJSON_IsArray(arr)) {
+		fprintf(stderr, "tenken: %s: not a heads document (schema tenken.heads/1 with a partners array)\n", file);
+		cJSON_Delete(doc);
+		return TK_EXIT_USAGE;
+	}
+	cJSON_ArrayForEach(p, arr)
+	{
+		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(p, "seq");
+		const char *id = jstr(p, "partner"), *sha = jstr(p, "sha256");
+		if (!*id || !cJSON_IsNumber(seq) || seq->valuedouble < 1 || strlen(sha) != 64) {
+			fprintf(stderr, "tenken: %s: partners[%d]: needs partner, seq >= 1 and a 64-hex sha256\n", file, checked);
+			cJSON_Delete(doc);
+			return TK_EXIT_USAGE;
+		}
+		checked++;
+	}
+	if ((rc = open_history(o, false, &h))) {
+		cJSON_Delete(doc);
+		return rc;
+	}
+	checked = 0;
+	cJSON_ArrayForEach(p, arr)
+	{
+		const char *id = jstr(p, "partner");
+		int nr = 0;
+		if (only && strcmp(only, id) != 0)
+			continue;
+		checked++;
+		printf("partner %s:\n", id);
+		rc = tk_history_verify(h, id, stdout, &nr, &err);
+		if (rc != TK_OK && rc != TK_ERR_NOTFOUND) {
+			printf("FAIL partner %s: %s\n", id, err.msg);
+			problems++;
+		}
+		if (rc == TK_OK || rc == TK_ERR_VERIFY)
+			problems += tk_tsa_verify(h, id, stdout);
+		problems += tk_history_check_head(h, id, (long long)cJSON_GetObjectItemCaseSensitive(p, "seq")->valuedouble,
+						  jstr(p, "sha256"), stdout);
+	}
+	if (only && checked == 0) {
+		printf("FAIL partner %s: not in the heads document %s\n", only, file);
+		problems++;
+	}
+	/* partners in the history the anchor does not know: said, not failed */
+	if (!only) {
+		cJSON *ids = NULL;
+		const cJSON *x;
+		if (tk_history_partners(h, &ids, &err) == TK_OK)
+			cJSON_ArrayForEach(x, ids)
+			{
+				bool known = false;
+				cJSON_ArrayForEach(p, arr) known = known || strcmp(jstr(p, "partner"), x->valuestring) == 0;
+				if (!known)
+					printf("note partner %s: in the history but not in %s (added after the anchor)\n",
+					       x->valuestring, file);
+			}
+		cJSON_Delete(ids);
+	}
+	tk_history_close(h);
+	cJSON_Delete(doc);
+	if (problems) {
+		fprintf(stderr, "tenken: verify --heads: %d problem%s found\n", problems, problems == 1 ? "" : "s");
+		return TK_EXIT_FAIL;
+	}
+	printf("verified: %d partner%s against the anchored heads in %s\n", checked, checked == 1 ? "" : "s", file);
+	return TK_EXIT_OK;
+}
+
 int tk_cmd_verify(int argc, char **argv)
 {
 	static const char usage[] =
@@ -352,20 +498,40 @@ int tk_cmd_verify(int argc, char **argv)
 		"key, each file against the index, and the hash chain. Names each problem:\n"
 		"modified, removed, reordered, re-signed with another key. With a FILE\n"
 		"(a stored report, its .sig beside it) checks that one report.\n"
-		"exit codes: 0 verified, 1 a problem was found, 2 usage, 4 internal error\n";
+		"exit codes: 0 verified, 1 a problem was found, 2 usage, 4 internal error\n\n"
+		"       tenken verify --heads FILE [PARTNER] [--state DIR]\n"
+		"checks every partner in FILE (from 'tenken history --heads', kept elsewhere)\n"
+		"or only PARTNER: its chain as above, and that the anchored newest scan is\n"
+		"still there with the same hash (deleting the newest scans is detected).\n";
 	struct hopts o;
 	struct tk_history *h = NULL;
 	struct tk_err err = {0};
 	struct stat sb;
-	int n = 0, rc = parse(argc, argv, usage, 1, 1, &o);
+	const char *heads_file = NULL;
+	int bad = 0;
+	bool heads = take_opt(&argc, argv, "heads", true, &heads_file, &bad);
+	int n = 0, rc;
+	if (bad) {
+		fputs("tenken: --heads needs a FILE\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	rc = parse(argc, argv, usage, heads ? 0 : 1, 1, &o);
 	if (rc >= 0)
 		return rc;
+	if (heads)
+		return verify_heads(&o, heads_file, o.nargs ? o.args[0] : NULL);
 	if ((rc = open_history(&o, false, &h)))
 		return rc;
 	if (stat(o.args[0], &sb) == 0 && S_ISREG(sb.st_mode))
 		rc = tk_history_verify_file(h, o.args[0], stdout, &err);
-	else
+	else {
+		int tp;
 		rc = tk_history_verify(h, o.args[0], stdout, &n, &err);
+		/* trusted time (desk): every scan's RFC 3161 token */
+		if ((rc == TK_OK || rc == TK_ERR_VERIFY) && (tp = tk_tsa_verify(h, o.args[0], stdout)) > 0 && rc == TK_OK)
+			rc = tk_seterr(&err, TK_ERR_VERIFY, "partner %s: %d timestamp problem%s found", o.args[0], tp,
+				       tp == 1 ? "" : "s");
+	}
 	tk_history_close(h);
 	if (rc == TK_OK) {
 		if (n)

@@ -228,6 +228,16 @@ int tk_inventory_run(const struct tk_scan_opts *o)
 	}
 	tk_budget_set(o->host_conns, o->host_rate);
 	inv.o = o;
+	{ /* alerts for the whole inventory (desk): DIR/notify.json when there is one */
+		static char nf[PATH_MAX];
+		static struct tk_scan_opts o2;
+		snprintf(nf, sizeof(nf), "%s/notify.json", o->inventory);
+		if (access(nf, F_OK) == 0) {
+			o2 = *o;
+			o2.notify_file = nf;
+			inv.o = &o2;
+		}
+	}
 	inv.n = n;
 	inv.tty = isatty(2);
 	pthread_mutex_init(&inv.lock, NULL);

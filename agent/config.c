@@ -1,5 +1,6 @@
 /* config.c - load and validate a partner config. */
 #include "config.h"
+#include "notify.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,10 +23,10 @@ static int check_partner_id(const char *id)
 int tk_config_parse(const char *name, const char *base_dir, const char *text, size_t len,
 		    const struct tk_probe *const *registry, struct tk_config **out, struct tk_err *err)
 {
-	static const char *const top_keys[] = {"partner", "checklist", "scan", "probes", "description", NULL};
+	static const char *const top_keys[] = {"partner", "checklist", "scan", "probes", "description", "notify", NULL};
 	static const char *const partner_keys[] = {"id", "name", "name_en", "contact", "notes", NULL};
 	static const char *const scan_keys[] = {"probe_timeout_s", "max_connections_per_host",
-						"connections_per_second_per_host", NULL};
+						"connections_per_second_per_host", "connections_burst_per_host", NULL};
 	struct tk_config *cfg = NULL;
 	struct tk_cfgctx cc;
 	const cJSON *partner, *probes, *sec, *scan;
@@ -83,13 +84,21 @@ int tk_config_parse(const char *name, const char *base_dir, const char *text, si
 	}
 	if ((rc = tk_cfg_string(cfg->doc, "checklist", false, &cfg->checklist, &cc, "", err)))
 		goto out;
+	if (cJSON_GetObjectItemCaseSensitive(cfg->doc, "notify")) { /* alerts (desk; agent/notify.h) */
+		char where[4096 + 16];
+		snprintf(where, sizeof(where), "%s: notify", name);
+		if ((rc = tk_notify_validate(cJSON_GetObjectItemCaseSensitive(cfg->doc, "notify"), where, err)))
+			goto out;
+	}
 	if ((scan = cJSON_GetObjectItemCaseSensitive(cfg->doc, "scan"))) {
-		long long conns = 0, rate = 0;
+		long long conns = 0, rate = 0, burst = 0;
 		if ((rc = tk_cfg_check_keys(scan, scan_keys, &cc, "scan", err)) ||
 		    (rc = tk_cfg_int(scan, "probe_timeout_s", false, 1, 86400, &default_tmo, &cc, "scan", err)) ||
 		    (rc = tk_cfg_int(scan, "max_connections_per_host", false, 1, 1024, &conns, &cc, "scan", err)) ||
-		    (rc = tk_cfg_int(scan, "connections_per_second_per_host", false, 1, 100000, &rate, &cc, "scan", err)))
+		    (rc = tk_cfg_int(scan, "connections_per_second_per_host", false, 1, 100000, &rate, &cc, "scan", err)) ||
+		    (rc = tk_cfg_int(scan, "connections_burst_per_host", false, 1, 100000, &burst, &cc, "scan", err)))
 			goto out;
+		cfg->host_burst = (int)burst;
 		cfg->host_conns = (int)conns;
 		cfg->host_rate = (double)rate;
 	}

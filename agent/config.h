@@ -30,6 +30,7 @@ struct tk_config {
 	char sha256[65];          /* of the config file */
 	int host_conns;           /* scan.max_connections_per_host (0: default) */
 	double host_rate;         /* scan.connections_per_second_per_host (0: default) */
+	int host_burst;           /* scan.connections_burst_per_host (0: default) */
 };
 
 /* Load and validate; every probe section is configured (state allocated). */

@@ -243,6 +243,12 @@ int tk_history_open(const char *state_dir, bool create, struct tk_history **out,
 			  "CREATE INDEX IF NOT EXISTS scans_run ON scans(run_id);",
 			  err)))
 		goto fail;
+	/* desk: each scan's per-item statuses, so the portfolio reads the index, not every report */
+	if ((rc = db_exec(h,
+			  "CREATE TABLE IF NOT EXISTS desk_items(partner TEXT NOT NULL, seq INTEGER NOT NULL,"
+			  " items TEXT NOT NULL, extra TEXT, PRIMARY KEY(partner, seq)) WITHOUT ROWID;",
+			  err)))
+		goto fail;
 	if ((rc = ensure_key(h, create, err)))
 		goto fail;
 	if (h->setup_lock >= 0) {
@@ -396,6 +402,33 @@ static void remove_leftovers(const char *dir)
 	closedir(d);
 }
 
+/* desk: the compact per-item record of one report (see tk_history_item_record). */
+static int desk_items_insert(struct tk_history *h, const char *partner, long long seq, const cJSON *report,
+			     struct tk_err *err)
+{
+	char *items = NULL, *extra = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	if ((rc = tk_history_item_record(report, &items, &extra, err)))
+		return rc;
+	if (sqlite3_prepare_v2(h->db, "INSERT OR REPLACE INTO desk_items(partner, seq, items, extra) VALUES(?,?,?,?)", -1,
+			       &st, NULL) != SQLITE_OK) {
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, items, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, extra, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+out:
+	sqlite3_finalize(st);
+	free(items);
+	cJSON_free(extra);
+	return rc;
+}
+
 int tk_history_commit(struct tk_history *h, const char *partner, const struct tk_history_link *link,
 		      const char *bytes, size_t len, const cJSON *report, char **stored_path, struct tk_err *err)
 {
@@ -486,6 +519,8 @@ int tk_history_commit(struct tk_history *h, const char *partner, const struct tk
 		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
 		goto out;
 	}
+	if ((rc = desk_items_insert(h, partner, link->seq, report, err)))
+		goto out;
 	if ((rc = db_exec(h, "COMMIT", err)))
 		goto out;
 	h->in_tx = false;
@@ -564,7 +599,7 @@ int tk_history_list(struct tk_history *h, const char *partner, long long up_to_s
 	return TK_OK;
 }
 
-int tk_history_partners(struct tk_history *h, cJSON **rows, struct tk_err *err)
+int tk_history_partner_summary(struct tk_history *h, cJSON **rows, struct tk_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	cJSON *arr = cJSON_CreateArray();
@@ -934,4 +969,336 @@ out:
 	cJSON_Delete(rep);
 	return problems ? tk_seterr(err, TK_ERR_VERIFY, "%s: %d problem%s found", path, problems, problems == 1 ? "" : "s")
 			: TK_OK;
+}
+
+/* ---- head anchoring (desk; see history.h) ---- */
+
+int tk_history_partners(struct tk_history *h, cJSON **out, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *arr = cJSON_CreateArray();
+	int r;
+	*out = NULL;
+	if (!arr)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	if (sqlite3_prepare_v2(h->db, "SELECT DISTINCT partner FROM scans ORDER BY partner", -1, &st, NULL) != SQLITE_OK) {
+		cJSON_Delete(arr);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		cJSON_AddItemToArray(arr, cJSON_CreateString((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	*out = arr;
+	return TK_OK;
+}
+
+int tk_history_heads(struct tk_history *h, cJSON **out, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *doc = cJSON_CreateObject(), *arr;
+	char now[32];
+	int r;
+	*out = NULL;
+	if (!doc)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	tk_rfc3339(time(NULL), now);
+	cJSON_AddStringToObject(doc, "schema", "tenken.heads/1");
+	cJSON_AddStringToObject(doc, "exported_at", now);
+	cJSON_AddStringToObject(doc, "key_fingerprint", h->fp);
+	arr = cJSON_AddArrayToObject(doc, "partners");
+	/* the newest row of each partner: a (partner, seq) primary-key lookup each */
+	if (sqlite3_prepare_v2(h->db,
+			       "SELECT s.partner, s.seq, s.sha256, s.run_id, s.started_at, s.finished_at, s.verdict"
+			       " FROM (SELECT partner, max(seq) AS m FROM scans GROUP BY partner) AS t"
+			       " JOIN scans AS s ON s.partner=t.partner AND s.seq=t.m ORDER BY s.partner",
+			       -1, &st, NULL) != SQLITE_OK) {
+		cJSON_Delete(doc);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "partner", (const char *)sqlite3_column_text(st, 0));
+		cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 1));
+		cJSON_AddStringToObject(o, "sha256", (const char *)sqlite3_column_text(st, 2));
+		cJSON_AddStringToObject(o, "run_id", (const char *)sqlite3_column_text(st, 3));
+		cJSON_AddStringToObject(o, "started_at", (const char *)sqlite3_column_text(st, 4));
+		cJSON_AddStringToObject(o, "finished_at", (const char *)sqlite3_column_text(st, 5));
+		cJSON_AddStringToObject(o, "verdict", (const char *)sqlite3_column_text(st, 6));
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		cJSON_Delete(doc);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	*out = doc;
+	return TK_OK;
+}
+
+int tk_history_check_head(struct tk_history *h, const char *partner, long long seq, const char *sha256, FILE *out)
+{
+	sqlite3_stmt *st = NULL;
+	long long newest = 0;
+	char at[65] = "";
+	int n = 0;
+	if (sqlite3_prepare_v2(h->db, "SELECT max(seq) FROM scans WHERE partner=?", -1, &st, NULL) != SQLITE_OK) {
+		problem(out, &n, "partner %s: index unreadable: %s", partner, sqlite3_errmsg(h->db));
+		return n;
+	}
+	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		newest = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(h->db, "SELECT sha256 FROM scans WHERE partner=? AND seq=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, seq);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			tk_strlcpy(at, (const char *)sqlite3_column_text(st, 0), sizeof(at));
+		sqlite3_finalize(st);
+	}
+	if (newest == 0)
+		problem(out, &n, "partner %s: every scan removed: the anchored head is scan #%lld (%.16s…), the history has none",
+			partner, seq, sha256);
+	else if (newest < seq)
+		problem(out, &n,
+			"partner %s: newest scans removed: the anchored head is scan #%lld (%.16s…), the history ends at #%lld",
+			partner, seq, sha256, newest);
+	else if (!*at)
+		problem(out, &n, "partner %s: anchored scan #%lld (%.16s…) is missing from the index", partner, seq, sha256);
+	else if (strcmp(at, sha256) != 0)
+		problem(out, &n, "partner %s: history rewritten: scan #%lld has SHA-256 %.16s…, the anchored head says %.16s…",
+			partner, seq, at, sha256);
+	else if (out)
+		fprintf(out, "ok   partner %s: anchored head scan #%lld %.16s… present (history ends at #%lld)\n", partner,
+			seq, sha256, newest);
+	return n;
+}
+
+/* ---- per-item index for the portfolio (desk; see history.h) ---- */
+
+const char *tk_history_dir(const struct tk_history *h)
+{
+	return h->dir;
+}
+
+int tk_history_sign(struct tk_history *h, const void *msg, size_t len, char **out, size_t *outlen, struct tk_err *err)
+{
+	unsigned char sig[64];
+	*out = NULL;
+	*outlen = 0;
+	if (ed_sign(h->key, msg, len, sig))
+		return tk_seterr(err, TK_ERR_INTERNAL, "cannot sign");
+	if (!(*out = b64(sig, 64)))
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	*outlen = strlen(*out);
+	return TK_OK;
+}
+
+sqlite3 *tk_history_db(struct tk_history *h)
+{
+	return h->db;
+}
+
+static char status_letter(const char *s)
+{
+	static const char *const names[] = {"pass", "fail", "incomplete", "manual", "not_applicable", "waived"};
+	static const char letters[] = "pfimnw";
+	size_t i;
+	for (i = 0; i < 6; i++)
+		if (strcmp(s, names[i]) == 0)
+			return letters[i];
+	return '?';
+}
+
+static void item_no(const cJSON *no, char *buf, size_t size)
+{
+	size_t i;
+	if (cJSON_IsNumber(no))
+		snprintf(buf, size, "%d", no->valueint);
+	else if (cJSON_IsString(no))
+		snprintf(buf, size, "%s", no->valuestring);
+	else
+		snprintf(buf, size, "?");
+	for (i = 0; buf[i]; i++) /* the separators of the record never appear in a number */
+		if (buf[i] == '=' || buf[i] == ';')
+			buf[i] = '_';
+}
+
+/* Why an incomplete item could not be judged: its first errored finding. */
+static void incomplete_reason(const cJSON *report, const cJSON *item, char *buf, size_t size)
+{
+	const cJSON *rid, *f;
+	snprintf(buf, size, "no evidence");
+	cJSON_ArrayForEach(rid, cJSON_GetObjectItemCaseSensitive(item, "findings"))
+	{
+		if (!cJSON_IsString(rid))
+			continue;
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "findings"))
+		{
+			const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence");
+			if (strcmp(jstr(f, "rule"), rid->valuestring) != 0 || strcmp(jstr(f, "status"), "error") != 0)
+				continue;
+			snprintf(buf, size, "%s: %s%s%s", rid->valuestring, jstr(ev, "error"), *jstr(ev, "message") ? ": " : "",
+				 jstr(ev, "message"));
+			return;
+		}
+		snprintf(buf, size, "%s: not observed", rid->valuestring);
+		return;
+	}
+}
+
+int tk_history_item_record(const cJSON *report, char **items, char **extra, struct tk_err *err)
+{
+	struct tk_buf b;
+	cJSON *x = cJSON_CreateObject(), *inc, *wv;
+	const cJSON *it, *w, *wvs = cJSON_GetObjectItemCaseSensitive(report, "waivers");
+	*items = NULL;
+	*extra = NULL;
+	tk_buf_init(&b, 1 << 20);
+	if (!x)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	inc = cJSON_AddObjectToObject(x, "incomplete");
+	wv = cJSON_AddArrayToObject(x, "waivers");
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "items"))
+	{
+		char no[32];
+		const char *st = jstr(it, "status");
+		item_no(cJSON_GetObjectItemCaseSensitive(it, "no"), no, sizeof(no));
+		if (tk_buf_printf(&b, "%s%s=%c", b.len ? ";" : "", no, status_letter(st))) {
+			tk_buf_free(&b);
+			cJSON_Delete(x);
+			return tk_seterr(err, TK_ERR_LIMIT, "report: too many items for the index record");
+		}
+		if (strcmp(st, "incomplete") == 0) {
+			char why[512];
+			incomplete_reason(report, it, why, sizeof(why));
+			cJSON_AddStringToObject(inc, no, why);
+		}
+	}
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(wvs, "applied"))
+	{
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", jstr(w, "id"));
+		cJSON_AddStringToObject(o, "target", jstr(w, "target"));
+		cJSON_AddStringToObject(o, "expires", jstr(w, "expires"));
+		cJSON_AddItemToArray(wv, o);
+	}
+	cJSON_AddNumberToObject(x, "expired_waivers", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(wvs, "expired")));
+	{
+		cJSON *ex = cJSON_AddArrayToObject(x, "expired_ids");
+		cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(wvs, "expired"))
+			cJSON_AddItemToArray(ex, cJSON_CreateString(jstr(w, "id")));
+	}
+	*extra = cJSON_PrintUnformatted(x);
+	cJSON_Delete(x);
+	*items = tk_buf_steal(&b);
+	if (!*items) /* a report without items: an empty record */
+		*items = strdup("");
+	if (!*items || !*extra) {
+		free(*items);
+		cJSON_free(*extra);
+		*items = *extra = NULL;
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	}
+	return TK_OK;
+}
+
+int tk_history_portfolio(struct tk_history *h, int trend_n, cJSON **out, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL, *tr = NULL, *nx = NULL;
+	char *last = NULL;
+	cJSON *arr = cJSON_CreateArray();
+	int r, rc = TK_OK;
+	*out = NULL;
+	if (!arr)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	/* Partners by skip-scan over the (partner, seq) key: a few pages per partner,
+	 * never the whole table (365,000 rows need not be read for 1,000 newest). */
+	if (sqlite3_prepare_v2(h->db, "SELECT partner FROM scans WHERE partner > ? ORDER BY partner LIMIT 1", -1, &nx,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h->db,
+			       "SELECT s.partner, s.seq, s.run_id, s.mode, s.checklist, s.started_at, s.finished_at, s.verdict,"
+			       " s.complete, s.n_pass, s.n_fail, s.n_incomplete, s.n_manual, s.n_not_applicable, s.n_waived,"
+			       " s.sha256, s.file, s.prev_sha256, s.key_fp, d.items, d.extra"
+			       " FROM scans AS s LEFT JOIN desk_items AS d ON d.partner=s.partner AND d.seq=s.seq"
+			       " WHERE s.partner=? ORDER BY s.seq DESC LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h->db,
+			       "SELECT * FROM (SELECT seq, finished_at, verdict, n_fail, n_incomplete FROM scans"
+			       " WHERE partner=? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+			       -1, &tr, NULL) != SQLITE_OK) {
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+		goto out;
+	}
+	sqlite3_bind_text(nx, 1, "", -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(nx)) == SQLITE_ROW) {
+		cJSON *o, *items, *trend;
+		char *cur = tk_strdup((const char *)sqlite3_column_text(nx, 0));
+		free(last);
+		last = cur;
+		sqlite3_reset(nx);
+		sqlite3_bind_text(nx, 1, last, -1, SQLITE_STATIC);
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, last, -1, SQLITE_STATIC);
+		if (!last || sqlite3_step(st) != SQLITE_ROW) {
+			rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+			goto out;
+		}
+		o = cJSON_CreateObject();
+		static const char *const names[] = {"pass", "fail", "incomplete", "manual", "not_applicable", "waived"};
+		const char *partner = (const char *)sqlite3_column_text(st, 0);
+		const char *rec = (const char *)sqlite3_column_text(st, 19), *extra = (const char *)sqlite3_column_text(st, 20);
+		int i;
+		cJSON_AddStringToObject(o, "partner", partner);
+		cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 1));
+		cJSON_AddStringToObject(o, "run_id", (const char *)sqlite3_column_text(st, 2));
+		cJSON_AddStringToObject(o, "mode", (const char *)sqlite3_column_text(st, 3));
+		cJSON_AddStringToObject(o, "checklist", (const char *)sqlite3_column_text(st, 4));
+		cJSON_AddStringToObject(o, "started_at", (const char *)sqlite3_column_text(st, 5));
+		cJSON_AddStringToObject(o, "finished_at", (const char *)sqlite3_column_text(st, 6));
+		cJSON_AddStringToObject(o, "verdict", (const char *)sqlite3_column_text(st, 7));
+		cJSON_AddBoolToObject(o, "complete", sqlite3_column_int(st, 8));
+		items = cJSON_AddObjectToObject(o, "items");
+		for (i = 0; i < 6; i++)
+			cJSON_AddNumberToObject(items, names[i], sqlite3_column_int(st, 9 + i));
+		cJSON_AddStringToObject(o, "sha256", (const char *)sqlite3_column_text(st, 15));
+		cJSON_AddStringToObject(o, "file", safe_rel((const char *)sqlite3_column_text(st, 16))
+							    ? (const char *)sqlite3_column_text(st, 16)
+							    : "");
+		if (rec)
+			cJSON_AddStringToObject(o, "record", rec);
+		else
+			cJSON_AddNullToObject(o, "record");
+		cJSON_AddItemToObject(o, "extra", extra ? cJSON_Parse(extra) : cJSON_CreateNull());
+		trend = cJSON_AddArrayToObject(o, "trend");
+		sqlite3_reset(tr);
+		sqlite3_bind_text(tr, 1, partner, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(tr, 2, trend_n > 0 ? trend_n : 1);
+		while (sqlite3_step(tr) == SQLITE_ROW) {
+			cJSON *t = cJSON_CreateObject();
+			cJSON_AddNumberToObject(t, "seq", (double)sqlite3_column_int64(tr, 0));
+			cJSON_AddStringToObject(t, "finished_at", (const char *)sqlite3_column_text(tr, 1));
+			cJSON_AddStringToObject(t, "verdict", (const char *)sqlite3_column_text(tr, 2));
+			cJSON_AddNumberToObject(t, "fail", sqlite3_column_int(tr, 3));
+			cJSON_AddNumberToObject(t, "incomplete", sqlite3_column_int(tr, 4));
+			cJSON_AddItemToArray(trend, t);
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	if (r != SQLITE_DONE)
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+out:
+	sqlite3_finalize(nx);
+	sqlite3_finalize(st);
+	sqlite3_finalize(tr);
+	free(last);
+	if (rc)
+		cJSON_Delete(arr);
+	else
+		*out = arr;
+	return rc;
 }

@@ -59,7 +59,7 @@ int tk_history_list(struct tk_history *h, const char *partner, long long up_to_s
 		    struct tk_err *err);
 /* Every partner with stored scans, by id: [{partner, scans, last_seq,
  * last_started_at, last_verdict}]. */
-int tk_history_partners(struct tk_history *h, cJSON **rows, struct tk_err *err);
+int tk_history_partner_summary(struct tk_history *h, cJSON **rows, struct tk_err *err);
 /* Load a stored report: seq > 0 that one, 0 the latest, -1 the one before the latest.
  * Also returns its seq when seq_out is not NULL. */
 int tk_history_load(struct tk_history *h, const char *partner, long long seq, cJSON **report, long long *seq_out,
@@ -72,5 +72,43 @@ int tk_history_find(struct tk_history *h, const char *partner, const char *id, l
 int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int *nreports, struct tk_err *err);
 /* Verify one stored report file (signature, key, index entry). */
 int tk_history_verify_file(struct tk_history *h, const char *path, FILE *out, struct tk_err *err);
+
+/* ---- head anchoring (desk) ----
+ * The heads document ("tenken.heads/1"): every partner's newest stored scan
+ * (seq, report SHA-256, timestamps) for another system to keep. Deleting the
+ * newest scans (files and index rows) leaves a chain that verifies on its
+ * own; checked against a kept heads document it does not. */
+/* Build the heads document over every partner in the index (caller frees). */
+int tk_history_heads(struct tk_history *h, cJSON **out, struct tk_err *err);
+/* Check one partner against its anchored head (seq, sha256): the history
+ * must still hold that scan with that hash, at or below its newest scan.
+ * Writes one FAIL line per problem to out; returns the number of problems. */
+int tk_history_check_head(struct tk_history *h, const char *partner, long long seq, const char *sha256, FILE *out);
+/* Every partner id in the index, sorted (caller frees the array). */
+int tk_history_partners(struct tk_history *h, cJSON **out, struct tk_err *err);
+
+
+/* ---- per-item index for the portfolio (desk) ----
+ * Table desk_items(partner, seq, items, extra), written in the same
+ * transaction as the scans row:
+ *   items  "NO=S;NO=S;..." in the report's item order, S one letter:
+ *          p pass, f fail, i incomplete, m manual, n not_applicable, w waived
+ *   extra  JSON {"incomplete":{"NO":"rule: reason",...},
+ *               "waivers":[{"id","target","expires"}...], "expired_waivers":N}
+ * items and extra are malloc'd / cJSON-allocated (free / cJSON_free). */
+int tk_history_item_record(const cJSON *report, char **items, char **extra, struct tk_err *err);
+/* Every partner's newest scan with its per-item record, and the last trend_n
+ * scans (oldest first) of each: [{partner, seq, run_id, mode, checklist,
+ * started_at, finished_at, verdict, complete, items:{pass,...}, sha256, file,
+ * record: "NO=S;..." or null (not in the index: read the report), extra,
+ * trend:[{seq, finished_at, verdict, fail, incomplete}]}] sorted by partner. */
+int tk_history_portfolio(struct tk_history *h, int trend_n, cJSON **out, struct tk_err *err);
+/* The state directory this history was opened on (borrowed). */
+const char *tk_history_dir(const struct tk_history *h);
+/* Sign msg with the agent key (desk: the auditor bundle's MANIFEST).
+ * *b64: the raw Ed25519 signature, base64, malloc'd; *b64len its length. */
+int tk_history_sign(struct tk_history *h, const void *msg, size_t len, char **b64, size_t *b64len, struct tk_err *err);
+/* The index connection, for the desk's own tables (borrowed; agent/tsa.c). */
+struct sqlite3 *tk_history_db(struct tk_history *h);
 
 #endif

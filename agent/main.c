@@ -26,6 +26,9 @@ static void usage(FILE *f)
 	      "  diff       compare two stored scans: new/resolved findings, changed items\n"
 	      "  verify     check the stored reports' signatures and hash chain\n"
 	      "  report     re-render a stored scan (html, csv, sarif, junit, json)\n"
+	      "  portfolio  every partner at a glance: HTML + JSON from the history\n"
+	      "  export     an auditor bundle of a partner's evidence (verify.sh: openssl only)\n"
+	      "  notify     alerts: stale scans, verify failures, pending deliveries\n"
 	      "  key        show the agent's signing key (key show)\n"
 	      "  feed       feed update: download a vulnerability feed for the patch probe\n"
 	      "  version    print the version\n"
@@ -73,6 +76,12 @@ int main(int argc, char **argv)
 		rc = tk_cmd_verify(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "report") == 0)
 		rc = tk_cmd_report(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "notify") == 0)
+		rc = tk_cmd_notify(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "export") == 0)
+		rc = tk_cmd_export(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "portfolio") == 0)
+		rc = tk_cmd_portfolio(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "feed") == 0)
 		rc = tk_cmd_feed(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -17,8 +17,10 @@
 #include "config.h"
 #include "csvparse.h"
 #include "history.h"
+#include "notify.h"
 #include "privs.h"
 #include "report.h"
+#include "tsa.h"
 
 static void on_signal(int sig)
 {
@@ -174,6 +176,7 @@ static int render_and_store(cJSON *report, const struct tk_scan_opts *o, struct 
 	if ((rc = tk_history_commit(h, partner, &link, json.data, json.len, report, &stored, err)))
 		goto out;
 	tk_log(TK_LOG_INFO, "history: stored as scan #%lld: %s", link.seq, stored);
+	tk_tsa_after_commit(h, partner); /* trusted time (desk): never fails the scan */
 	*stored_out = stored;
 	stored = NULL;
 out:
@@ -337,6 +340,7 @@ int tk_scan_run(const struct tk_scan_opts *o, struct tk_scan_result *res)
 		tk_log(TK_LOG_WARN, "%s", err.msg);
 	if (!o->budget_from_cli)
 		tk_budget_set(cfg->host_conns, cfg->host_rate);
+	tk_budget_set_burst(cfg->host_burst);
 	memset(&in, 0, sizeof(in));
 	in.started = time(NULL);
 	for (i = 0; i < cfg->nruns; i++)
@@ -387,6 +391,9 @@ int tk_scan_run(const struct tk_scan_opts *o, struct tk_scan_result *res)
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
+	/* alerts on change (desk): bounded, never fails the scan */
+	tk_notify_after_scan(hist, cfg->partner_id, cJSON_GetObjectItemCaseSensitive(cfg->doc, "notify"), cfg->base_dir,
+			     o->notify_file);
 	if (list_outputs(o, res, &nfiles)) {
 		fputs("tenken: out of memory\n", stderr);
 		goto out;

@@ -11,6 +11,7 @@ extern const struct tk_probe tk_probe_patch;
 extern const struct tk_probe tk_probe_cloud;
 extern const struct tk_probe tk_probe_tokens;
 extern const struct tk_probe tk_probe_ssh;
+extern const struct tk_probe tk_probe_web;
 
 const struct tk_probe *const tk_probes[] = {
 	&tk_probe_tls,
@@ -21,6 +22,7 @@ const struct tk_probe *const tk_probes[] = {
 	&tk_probe_cloud,
 	&tk_probe_tokens,
 	&tk_probe_ssh,
+	&tk_probe_web,
 	NULL,
 };
 

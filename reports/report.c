@@ -1,5 +1,6 @@
 /* report.c - assemble the report document from a scan's parts. */
 #include "report.h"
+#include "tlsprofile.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -48,6 +49,12 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 		if (in->runs[i].status != TK_PROBE_OK)
 			complete = false;
 	}
+	/* Derived facts judged by rules/ (TLS profiles) before the rules read them. */
+	if ((rc = tk_tls_profiles_derive(in->data, obs, err))) {
+		cJSON_Delete(r);
+		cJSON_Delete(obs);
+		return rc;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.rules = in->rules;
 	ev.checklist = in->checklist;
@@ -92,6 +99,13 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 	cJSON_AddStringToObject(r, "started_at", ts);
 	tk_rfc3339(in->finished, ts);
 	cJSON_AddStringToObject(r, "finished_at", ts);
+	/* A rule whose evidence was missing from an observation (incomplete_when) is an error finding: incomplete too. */
+	cJSON_ArrayForEach(it, findings)
+	{
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+		if (cJSON_IsString(st) && strcmp(st->valuestring, "error") == 0)
+			complete = false;
+	}
 	cJSON_AddBoolToObject(r, "complete", complete);
 	if (in->interrupted)
 		cJSON_AddStringToObject(r, "interrupted", "stopped by a signal before every probe finished");

@@ -10,6 +10,10 @@
  *   manual          no mapped rule was evaluated: the partner must answer
  * A rule with effect "warn" produces "warn" findings, which count as
  * evaluated but never fail an item.
+ * A rule's optional "incomplete_when" (a condition, after "when") marks an
+ * observation that lacks the evidence the rule needs: the finding is "error"
+ * (the items go incomplete), with the text at "incomplete_reason" (a path)
+ * as its message. Unknown is never pass.
  */
 #include "rules.h"
 
@@ -93,6 +97,27 @@ static bool has_error(const cJSON *findings, const char *rule, const char *targe
 	return false;
 }
 
+/* incomplete_when holds: an "error" finding with the observation's reason; true when added. */
+static bool unobserved(const struct tk_rule *r, const cJSON *o, const char *target, const char *lang,
+		       cJSON *findings)
+{
+	const cJSON *iw = cJSON_GetObjectItemCaseSensitive(r->json, "incomplete_when");
+	const cJSON *rp = cJSON_GetObjectItemCaseSensitive(r->json, "incomplete_reason"), *why;
+	cJSON *f, *ev;
+	if (!iw || !tk_cond_eval(iw, o, r->params))
+		return false;
+	why = cJSON_IsString(rp) ? tk_json_path(o, rp->valuestring) : NULL;
+	f = new_finding(r, "error", target, lang);
+	ev = evidence_of(r, o);
+	cJSON_AddStringToObject(ev, "error", "incomplete");
+	cJSON_AddStringToObject(ev, "message", cJSON_IsString(why) ? why->valuestring
+							   : "the evidence this rule needs was not observed");
+	cJSON_AddItemToObject(f, "evidence", ev);
+	add_judgement(f, r, lang);
+	cJSON_AddItemToArray(findings, f);
+	return true;
+}
+
 static int judge(const struct tk_eval_input *in, cJSON *findings)
 {
 	size_t i;
@@ -123,6 +148,8 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 			if (strcmp(kind, r->kind) != 0)
 				continue;
 			if (r->when && !tk_cond_eval(r->when, o, r->params))
+				continue;
+			if (unobserved(r, o, target, in->lang, findings))
 				continue;
 			if (tk_cond_eval(r->fail_when, o, r->params))
 				f = new_finding(r, r->effect == TK_EFFECT_WARN ? "warn" : "fail", target, in->lang);

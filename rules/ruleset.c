@@ -8,7 +8,7 @@
 
 static const char *const rule_keys[] = {"id", "probe", "kind", "title", "description", "when", "fail_when",
 					"params", "severity", "effect", "items", "remediation", "basis",
-					"evidence", NULL};
+					"evidence", "incomplete_when", "incomplete_reason", NULL};
 static const char *const severities[] = {"info", "low", "medium", "high", "critical", NULL};
 
 static bool in_list(const char *s, const char *const *list)
@@ -97,6 +97,15 @@ int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *p
 		if ((rc = tk_cond_validate(v, params, w, err)))
 			return rc;
 	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(rule, "incomplete_when"))) {
+		char w[600];
+		snprintf(w, sizeof(w), "%s: incomplete_when", where);
+		if ((rc = tk_cond_validate(v, params, w, err)))
+			return rc;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(rule, "incomplete_reason");
+	if (v && (!cJSON_IsString(v) || !*v->valuestring))
+		return tk_seterr(err, TK_ERR_CONFIG, "%s: incomplete_reason: expected the path of the reason", where);
 	v = cJSON_GetObjectItemCaseSensitive(rule, "fail_when");
 	{
 		char w[600];

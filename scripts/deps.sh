@@ -20,4 +20,17 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Daemon packages (nginx-light, haproxy, redis-server) must not start their system services at
+# install time (port 80 etc.): the tests start their own instances. A temporary policy-rc.d denies it.
+made_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+	$sudo chmod 755 /usr/sbin/policy-rc.d
+	made_policy=1
+fi
+rc=0
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+if [ -n "$made_policy" ]; then
+	$sudo rm -f /usr/sbin/policy-rc.d
+fi
+exit $rc

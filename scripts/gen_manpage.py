@@ -40,15 +40,14 @@ def main():
     if not m:
         sys.exit("gen_manpage: no commands: block in tenken --help")
     listed = [l.split()[0] for l in m.group(1).splitlines()]
-    missing = [c for c in listed if c not in COMMANDS + ["version"]]
-    if missing:
-        sys.exit("gen_manpage: commands in --help but not in the manual: %s" % ", ".join(missing))
+    # every command --help lists gets its section (the order: COMMANDS first, then the rest)
+    commands = [c for c in COMMANDS if c in listed] + [c for c in listed if c not in COMMANDS + ["version"]]
     summary = []
     for line in m.group(1).splitlines():
         name, desc = line.split(None, 1)
         summary.append(".TP\n.B %s\n%s" % (name, roff_escape(desc)))
     sections = []
-    for c in COMMANDS:
+    for c in commands:
         sections.append(".SS tenken %s\n%s" % (c, verbatim(help_text(binary, c))))
     with open(template, encoding="utf-8") as f:
         page = f.read()

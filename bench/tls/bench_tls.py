@@ -7,6 +7,10 @@
   speed   full assessment of one legacy-configured `openssl s_server`: wall time
           (median of --runs) and TCP connections (counted by a relay in a
           separate, untimed run) per tool
+  speed3  full assessment at the DEFAULT politeness budget of three server implementations
+          (openssl s_server, nginx, gnutls-serv; legacy-leaning configurations) beside
+          sslscan and nmap (and testssl.sh once with --testssl-once): medians of --runs and
+          ratios; runs in a private network namespace (gnutls-serv binds every interface)
   scale   N endpoints (127.0.0.1 .. 127.0.0.N, one s_server each) in one
           tenken scan: wall time and peak RSS
 
@@ -33,6 +37,7 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+os.environ.setdefault("TENKEN_SOURCE_DIR", SRC)
 
 VKEY = {"SSLv2": "ssl2", "SSLv3": "ssl3", "TLSv1.0": "tls1_0", "TLSv1.1": "tls1_1", "TLSv1.2": "tls1_2",
         "TLSv1.3": "tls1_3"}
@@ -401,6 +406,58 @@ def scale(args, d):
         srv.stop()
 
 
+def speed3(args, d):
+    """Three implementations, default budget, side by side with sslscan and nmap."""
+    import tlspeers as tp
+    if not tp.in_netns():
+        argv = [sys.executable, os.path.abspath(__file__)] + sys.argv[1:]
+        rc = tp.reexec_in_netns(argv)
+        if rc is None:
+            print("speed3: needs a network namespace (unshare -n)")
+        return
+    pki = tp.PKI(d)
+    rsa = pki.issue("rsa", "rsa", days=60)
+    ec = pki.issue("ec", "ec", days=60)
+    dm = tp.Daemons(d)
+    try:
+        servers = {
+            "openssl s_server (ALL:@SECLEVEL=0, TLS 1.0-1.3)":
+                dm.s_server(*rsa, ["-cipher", "ALL:@SECLEVEL=0", "-www"]),
+            "nginx 1.22 (TLS 1.0-1.3, HIGH:MEDIUM:@SECLEVEL=0, RSA+ECDSA)":
+                dm.nginx([("n", "ssl_certificate %s; ssl_certificate_key %s; ssl_certificate %s; ssl_certificate_key %s; "
+                          "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_ciphers HIGH:MEDIUM:@SECLEVEL=0; "
+                          "location / { return 200 ok; }" % (rsa + ec), False)])["n"],
+            "gnutls-serv 3.7 (NORMAL + TLS 1.0/1.1, CBC, RSA, DHE)":
+                dm.gnutls(*rsa, "NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:+AES-128-CBC:+AES-256-CBC:+SHA1:+RSA:+DHE-RSA"),
+        }
+        rows = []
+        for name, port in servers.items():
+            def tk():
+                run_tenken(args.tenken, d, port, "s3", rate=None, hsts=True)
+            rep = run_tenken(args.tenken, d, port, "s3-probe", rate=None, hsts=True)
+            o = [x for x in rep["observations"] if x.get("kind") == "endpoint"][0]
+            t = {"tenken": timed(tk, args.runs),
+                 "sslscan": timed(lambda: run_sslscan(d, port, "s3"), args.runs),
+                 "nmap": timed(lambda: run_nmap(d, port, "s3"), args.runs)}
+            if args.testssl_once and not rows:
+                t["testssl"] = timed(lambda: run_testssl(d, port, "s3"), 1)
+            rows.append((name, o.get("accepted_suites"), o.get("connections"), o.get("duration_ms"), t))
+        print("\nFull assessment at the default politeness budget (8 in flight, burst %s, then 50/s per host); "
+              "medians of %d runs; tenken = tls + hsts probes, wall time of `tenken scan`" % ("160", args.runs))
+        print("| server | pairs | tenken conns | tenken probe ms | tenken s | sslscan s | nmap s | faster peer / tenken |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name, pairs, conns, ms, t in rows:
+            fast = min(t["sslscan"], t["nmap"])
+            print("| %s | %s | %s | %s | %.3f | %.3f | %.3f | %.2f |" % (name, pairs, conns, ms, t["tenken"], t["sslscan"],
+                                                                 t["nmap"], fast / t["tenken"]))
+            if "testssl" in t:
+                print("|   testssl.sh 3.0.8 `-p -E` (1 run) on the same server | | | | | | %.1f s | %.1f |"
+                      % (t["testssl"], t["testssl"] / t["tenken"]))
+        sys.stdout.flush()
+    finally:
+        dm.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tenken", default=os.path.join(SRC, "build", "tenken"))
@@ -408,6 +465,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--endpoints", type=int, default=200)
     ap.add_argument("--no-testssl", action="store_true")
+    ap.add_argument("--testssl-once", action="store_true", help="speed3: time testssl.sh once on the first server")
     args = ap.parse_args()
     tools = {}
     if shutil.which("sslscan"):
@@ -426,6 +484,8 @@ def main():
             agree(args, d, tools)
         if "speed" in only:
             speed(args, d, tools)
+        if "speed3" in only:
+            speed3(args, d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -4,13 +4,18 @@
  *
  * Config:  {"urls": ["https://api.acme.test:9443/"], "resolve": {"api.acme.test": "127.0.0.1"},
  *           "ca_file": "ca.pem", "check_http_redirect": true, "http_port": 80,
- *           "request_timeout_s": 10}
+ *           "request_timeout_s": 10, "client_cert": "client.pem", "client_key": "client.key"}
+ * client_cert/client_key (PEM files, both or neither): presented to servers
+ * that require a client certificate (mTLS APIs); a server that demands one
+ * when none is configured is an error naming that, never a verdict.
  * Emits one observation of kind "hsts" per URL (or an error observation).
  */
 #include "hsts.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +175,7 @@ struct hsts_cfg {
 	char **resolve_addrs;
 	size_t nresolve;
 	char *ca_file;
+	char *client_cert, *client_key; /* PEM files for mTLS servers, or NULL */
 	bool check_http;
 	long http_port;
 	long timeout_ms;
@@ -198,6 +204,8 @@ static void hsts_free(void *state)
 	tk_strv_free(c->resolve_addrs);
 	curl_slist_free_all(c->resolve);
 	free(c->ca_file);
+	free(c->client_cert);
+	free(c->client_key);
 	free(c);
 }
 
@@ -254,12 +262,36 @@ static int add_resolve(struct hsts_cfg *c, const char *host, long port)
 	return TK_OK;
 }
 
+/* client_cert and client_key: both or neither, each readable (resolved against the config's directory). */
+static int client_files(struct hsts_cfg *c, const char *cert, const char *key, const struct tk_cfgctx *cc,
+			struct tk_err *err)
+{
+	const char *names[2] = {"client_cert", "client_key"};
+	char **dst[2] = {&c->client_cert, &c->client_key};
+	const char *src[2] = {cert, key};
+	char p[600];
+	int i;
+	if (!cert != !key) {
+		tk_path_key(p, sizeof(p), cc->path, cert ? "client_key" : "client_cert");
+		return tk_cfg_err(err, cc, p, "missing: client_cert and client_key go together");
+	}
+	for (i = 0; cert && i < 2; i++) {
+		if (!(*dst[i] = tk_cfg_resolve(cc, src[i])))
+			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		if (access(*dst[i], R_OK) != 0) {
+			tk_path_key(p, sizeof(p), cc->path, names[i]);
+			return tk_cfg_err(err, cc, p, "cannot read \"%s\": %s", *dst[i], strerror(errno));
+		}
+	}
+	return TK_OK;
+}
+
 static int hsts_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
 {
 	static const char *const keys[] = {"urls", "resolve", "ca_file", "check_http_redirect", "http_port",
-					   "request_timeout_s", NULL};
+					   "request_timeout_s", "client_cert", "client_key", NULL};
 	struct hsts_cfg *c = calloc(1, sizeof(*c));
-	const char *ca = NULL;
+	const char *ca = NULL, *ccert = NULL, *ckey = NULL;
 	const cJSON *res = NULL, *e;
 	long long port = 80, tmo = 10;
 	char p[512];
@@ -274,7 +306,10 @@ static int hsts_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **s
 	    (rc = tk_cfg_string(sec, "ca_file", false, &ca, cc, cc->path, err)) ||
 	    (rc = tk_cfg_bool(sec, "check_http_redirect", false, &c->check_http, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "http_port", false, 1, 65535, &port, cc, cc->path, err)) ||
-	    (rc = tk_cfg_int(sec, "request_timeout_s", false, 1, 600, &tmo, cc, cc->path, err)))
+	    (rc = tk_cfg_int(sec, "request_timeout_s", false, 1, 600, &tmo, cc, cc->path, err)) ||
+	    (rc = tk_cfg_string(sec, "client_cert", false, &ccert, cc, cc->path, err)) ||
+	    (rc = tk_cfg_string(sec, "client_key", false, &ckey, cc, cc->path, err)) ||
+	    (rc = client_files(c, ccert, ckey, cc, err)))
 		goto fail;
 	c->http_port = (long)port;
 	c->timeout_ms = (long)tmo * 1000;
@@ -400,6 +435,10 @@ static int setup_easy(struct hsts_cfg *c, struct hsts_xfer *x, const char *url, 
 		curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
 	if (c->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	if (c->client_cert) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->client_cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->client_key);
+	}
 	if (x->insecure_retry) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -467,6 +506,17 @@ static bool transfer_ok(CURLcode res, const struct hsts_xfer *x)
 	return res == CURLE_OK || (res == CURLE_WRITE_ERROR && x->headers_done);
 }
 
+/*
+ * Did the TLS layer end the transfer because of the client certificate?
+ * TLS 1.3: alert certificate_required (116); TLS 1.2 servers send
+ * handshake_failure or bad_certificate after their CertificateRequest.
+ */
+static bool client_cert_demanded(const struct hsts_xfer *x)
+{
+	return strstr(x->errbuf, "certificate required") || strstr(x->errbuf, "alert bad certificate") ||
+	       strstr(x->errbuf, "CERTIFICATE_REQUIRED");
+}
+
 static void record_https(cJSON *o, struct hsts_xfer *x, CURLcode res)
 {
 	long code = 0;
@@ -514,14 +564,25 @@ static void record_http(cJSON *o, struct hsts_xfer *x, CURLcode res)
 	size_t vlen, llen = 0;
 	cJSON_AddStringToObject(r, "url", x->url);
 	if (!transfer_ok(res, x)) {
+		long oserr = 0;
+		bool refused;
+		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
+		refused = res == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED;
 		cJSON_AddBoolToObject(r, "reachable", 0);
 		cJSON_AddStringToObject(r, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
-		/* Nothing listens on plain HTTP: nothing to redirect, nothing exposed. */
-		cJSON_AddBoolToObject(o, "http_redirects_to_https", 1);
+		/*
+		 * Refused: nothing listens on plain HTTP, so there is nothing to redirect
+		 * ("closed", not "redirects"). Anything else (timeout, reset, garbage) leaves
+		 * the question open: "error", and the redirect rule goes incomplete.
+		 */
+		cJSON_AddStringToObject(r, "state", refused ? "closed" : "error");
+		cJSON_AddBoolToObject(o, "http_closed", refused);
 		return;
 	}
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	cJSON_AddBoolToObject(r, "reachable", 1);
+	cJSON_AddStringToObject(r, "state", "open");
+	cJSON_AddBoolToObject(o, "http_closed", 0);
 	cJSON_AddNumberToObject(r, "status_code", (double)code);
 	/* Read Location from the header block: the transfer stops before the body. */
 	if ((lv = find_header(&x->headers, "Location", &llen, &count))) {
@@ -534,6 +595,70 @@ static void record_http(cJSON *o, struct hsts_xfer *x, CURLcode res)
 	cJSON_AddBoolToObject(o, "http_redirects_to_https",
 			      code >= 300 && code < 400 && loc && strncasecmp(loc, "https://", 8) == 0);
 	free(loc);
+}
+
+/*
+ * The HTTPS transfer of x finished with cr: on a verification failure record
+ * why and start it again unverified (true: restarted), else record the
+ * header or the error (naming a demanded client certificate).
+ */
+static bool https_done(struct hsts_cfg *c, const struct tk_runctx *ctx, CURLM *multi, struct hsts_xfer *x,
+		       struct url_result *r, CURLcode cr)
+{
+	if (!transfer_ok(cr, x) && !x->insecure_retry &&
+	    (cr == CURLE_PEER_FAILED_VERIFICATION || cr == CURLE_SSL_CACERT_BADFILE)) {
+		/* Record why, then read the header anyway, unverified. */
+		cJSON_AddStringToObject(r->obs, "tls_error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
+		curl_multi_remove_handle(multi, x->easy);
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+		x->insecure_retry = true;
+		if (setup_easy(c, x, x->url, ctx) == TK_OK && curl_multi_add_handle(multi, x->easy) == CURLM_OK)
+			return true;
+	}
+	if (!transfer_ok(cr, x)) {
+		if (client_cert_demanded(x))
+			cJSON_AddStringToObject(r->obs, "error", c->client_cert
+				? "the server refused the configured client certificate (client_cert)"
+				: "the server requires a client certificate (mTLS): configure client_cert and client_key");
+		else if (curl_class(cr) == TK_ERR_LIMIT)
+			cJSON_AddStringToObject(r->obs, "error",
+						"the response headers exceed the limit (100 KiB per line, 64 KiB in all)");
+		else
+			cJSON_AddStringToObject(r->obs, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
+		cJSON_AddNumberToObject(r->obs, "curl_code", cr);
+	} else {
+		record_https(r->obs, x, cr);
+	}
+	r->https_done = true;
+	return false;
+}
+
+/* Emit each URL's observation, or an error saying what is missing. */
+static void emit_results(struct hsts_cfg *c, struct tk_runctx *ctx, struct url_result *res)
+{
+	size_t i;
+	for (i = 0; i < c->nurls; i++) {
+		cJSON *o = res[i].obs;
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+		res[i].obs = NULL;
+		if (!res[i].https_done) {
+			cJSON_Delete(o);
+			tk_emit_error(ctx, c->urls[i], TK_ERR_TIMEOUT, "no HTTPS response before the deadline");
+		} else if (e) {
+			const cJSON *cc = cJSON_GetObjectItemCaseSensitive(o, "curl_code");
+			int cls = curl_class(cc ? (CURLcode)cc->valueint : CURLE_OK);
+			tk_emit_error(ctx, c->urls[i], cls, "%s", e->valuestring);
+			cJSON_Delete(o);
+		} else {
+			if (!res[i].http_done) {
+				cJSON *h = cJSON_AddObjectToObject(o, "http");
+				cJSON_AddStringToObject(h, "state", "error");
+				cJSON_AddStringToObject(h, "error", "no plain-HTTP response before the deadline");
+			}
+			tk_emit(ctx, o);
+		}
+	}
 }
 
 static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
@@ -617,33 +742,8 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 				continue;
 			}
 			if (x->https) {
-				CURLcode cr = m->data.result;
-				if (!transfer_ok(cr, x) && !x->insecure_retry &&
-				    (cr == CURLE_PEER_FAILED_VERIFICATION || cr == CURLE_SSL_CACERT_BADFILE)) {
-					/* Record why, then read the header anyway, unverified. */
-					cJSON_AddStringToObject(r->obs, "tls_error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
-					curl_multi_remove_handle(multi, x->easy);
-					curl_easy_cleanup(x->easy);
-					x->easy = NULL;
-					x->insecure_retry = true;
-					if (setup_easy(c, x, x->url, ctx) == TK_OK &&
-					    curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
-						added = true;
-						continue;
-					}
-				}
-				if (!transfer_ok(cr, x)) {
-					if (curl_class(cr) == TK_ERR_LIMIT)
-						cJSON_AddStringToObject(r->obs, "error",
-									"the response headers exceed the limit (100 KiB per line, 64 KiB in all)");
-					else
-						cJSON_AddStringToObject(r->obs, "error",
-									x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
-					cJSON_AddNumberToObject(r->obs, "curl_code", cr);
-				} else {
-					record_https(r->obs, x, cr);
-				}
-				r->https_done = true;
+				if (https_done(c, ctx, multi, x, r, m->data.result))
+					added = true;
 			} else {
 				record_http(r->obs, x, m->data.result);
 				r->http_done = true;
@@ -658,24 +758,7 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		if (!added)
 			curl_multi_poll(multi, NULL, 0, waiting ? 10 : 100, NULL);
 	}
-	for (i = 0; i < c->nurls; i++) {
-		cJSON *o = res[i].obs;
-		const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
-		res[i].obs = NULL;
-		if (!res[i].https_done) {
-			cJSON_Delete(o);
-			tk_emit_error(ctx, c->urls[i], TK_ERR_TIMEOUT, "no HTTPS response before the deadline");
-		} else if (e) {
-			const cJSON *cc = cJSON_GetObjectItemCaseSensitive(o, "curl_code");
-			int cls = curl_class(cc ? (CURLcode)cc->valueint : CURLE_OK);
-			tk_emit_error(ctx, c->urls[i], cls, "%s", e->valuestring);
-			cJSON_Delete(o);
-		} else {
-			if (!res[i].http_done)
-				cJSON_AddStringToObject(o, "http_error", "no plain-HTTP response before the deadline");
-			tk_emit(ctx, o);
-		}
-	}
+	emit_results(c, ctx, res);
 out:
 	for (i = 0; xs && i < nx; i++) {
 		if (xs[i].easy) {

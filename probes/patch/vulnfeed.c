@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apkver.h"
 #include "cvss.h"
+#include "jsontok.h"
 #include "dpkgver.h"
 #include "rpmver.h"
 
@@ -34,6 +36,43 @@ static void adv_free(struct tk_adv *a)
 	tk_strv_free(a->versions);
 	free(a->status);
 	free(a->urgency);
+	free(a->file);
+}
+
+static void score_free(struct tk_score *s)
+{
+	free(s->cve);
+	free(s->source);
+	free(s->vector);
+}
+
+static void cpem_free(struct tk_cpem *m)
+{
+	free(m->cve);
+	free(m->vendor);
+	free(m->product);
+	free(m->version);
+	free(m->si);
+	free(m->se);
+	free(m->ei);
+	free(m->ee);
+}
+
+struct tk_vdb_mark tk_vdb_mark(const struct tk_vdb *db)
+{
+	struct tk_vdb_mark m = {db->nadv, db->nsc, db->ncm};
+	return m;
+}
+
+void tk_vdb_rollback(struct tk_vdb *db, struct tk_vdb_mark m)
+{
+	while (db->nadv > m.nadv)
+		adv_free(&db->adv[--db->nadv]);
+	while (db->nsc > m.nsc)
+		score_free(&db->sc[--db->nsc]);
+	while (db->ncm > m.ncm)
+		cpem_free(&db->cm[--db->ncm]);
+	db->indexed = false;
 }
 
 void tk_vdb_clear(struct tk_vdb *db)
@@ -43,22 +82,10 @@ void tk_vdb_clear(struct tk_vdb *db)
 		return;
 	for (i = 0; i < db->nadv; i++)
 		adv_free(&db->adv[i]);
-	for (i = 0; i < db->nsc; i++) {
-		free(db->sc[i].cve);
-		free(db->sc[i].source);
-		free(db->sc[i].vector);
-	}
-	for (i = 0; i < db->ncm; i++) {
-		struct tk_cpem *m = &db->cm[i];
-		free(m->cve);
-		free(m->vendor);
-		free(m->product);
-		free(m->version);
-		free(m->si);
-		free(m->se);
-		free(m->ei);
-		free(m->ee);
-	}
+	for (i = 0; i < db->nsc; i++)
+		score_free(&db->sc[i]);
+	for (i = 0; i < db->ncm; i++)
+		cpem_free(&db->cm[i]);
 	free(db->adv);
 	free(db->sc);
 	free(db->cm);
@@ -138,7 +165,7 @@ static int oom(struct tk_err *err)
 	return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 }
 
-static struct tk_adv *adv_new(struct tk_vdb *db, struct tk_err *err)
+static struct tk_adv *adv_new(struct tk_vdb *db, const char *file, struct tk_err *err)
 {
 	struct tk_adv *a;
 	int rc = grow((void **)&db->adv, &db->capadv, db->nadv, sizeof(*db->adv));
@@ -149,6 +176,10 @@ static struct tk_adv *adv_new(struct tk_vdb *db, struct tk_err *err)
 	a = &db->adv[db->nadv++];
 	memset(a, 0, sizeof(*a));
 	db->indexed = false;
+	if (!(a->file = strdup(file ? file : ""))) {
+		tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
 	return a;
 }
 
@@ -175,270 +206,15 @@ static int adv_event(struct tk_adv *a, char type, const char *ver)
  * the buffer instead of a DOM: memory stays at what is kept. The grammar
  * is JSON's (RFC 8259); errors name the byte offset.
  */
-#define JT_MAX_DEPTH 64
-
-struct jt {
-	const char *p;
-	size_t len, i;
-	const char *name;
-	struct tk_err *err;
-};
-
-static int jt_fail(struct jt *t, const char *what)
+/* Is the value at t an empty array "[ ]"? (not consumed) */
+static bool trk_empty_array(struct tk_jt *t)
 {
-	if (t->i >= t->len)
-		return tk_seterr(t->err, TK_ERR_PARSE,
-				 "%s: malformed JSON: input ends early at byte offset %zu (truncated?)", t->name, t->len);
-	return tk_seterr(t->err, TK_ERR_PARSE, "%s: malformed JSON at byte offset %zu of %zu: %s", t->name, t->i,
-			 t->len, what);
-}
-
-static void jt_ws(struct jt *t)
-{
-	while (t->i < t->len && (t->p[t->i] == ' ' || t->p[t->i] == '\t' || t->p[t->i] == '\n' || t->p[t->i] == '\r'))
-		t->i++;
-}
-
-static int jt_peek(struct jt *t)
-{
-	jt_ws(t);
-	return t->i < t->len ? (unsigned char)t->p[t->i] : -1;
-}
-
-static int jt_hex4(struct jt *t, unsigned *out)
-{
-	unsigned v = 0;
 	size_t k;
-	if (t->i + 4 > t->len)
-		return jt_fail(t, "bad \\u escape");
-	for (k = 0; k < 4; k++) {
-		char c = t->p[t->i + k];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return jt_fail(t, "bad \\u escape");
-	}
-	t->i += 4;
-	*out = v;
-	return TK_OK;
-}
-
-/*
- * A string at t->i (after whitespace). Decoded into out (cap bytes incl.
- * NUL) when out is non-NULL; *too_long set when it did not fit (the string
- * is still consumed).
- */
-static int jt_string(struct jt *t, char *out, size_t cap, bool *too_long)
-{
-	size_t o = 0;
-	if (too_long)
-		*too_long = false;
-	if (jt_peek(t) != '"')
-		return jt_fail(t, "expected a string");
-	t->i++;
-	for (;;) {
-		unsigned char c;
-		unsigned cp;
-		char enc[4];
-		size_t n = 0, k, run = t->i;
-		/* fast path: a run of plain characters, copied at once */
-		while (run < t->len && (unsigned char)t->p[run] >= 0x20 && t->p[run] != '"' && t->p[run] != '\\')
-			run++;
-		if (run > t->i) {
-			if (out) {
-				size_t m = run - t->i;
-				if (o + m >= cap) {
-					if (too_long && m)
-						*too_long = o + m >= cap;
-					m = cap > o + 1 ? cap - o - 1 : 0;
-				}
-				memcpy(out + o, t->p + t->i, m);
-				o += m;
-			}
-			t->i = run;
-		}
-		if (t->i >= t->len)
-			return jt_fail(t, "unterminated string");
-		c = (unsigned char)t->p[t->i++];
-		if (c == '"')
-			break;
-		if (c < 0x20)
-			return t->i--, jt_fail(t, "control character in a string");
-		if (c != '\\') {
-			enc[n++] = (char)c;
-		} else {
-			if (t->i >= t->len)
-				return jt_fail(t, "unterminated string");
-			c = (unsigned char)t->p[t->i++];
-			switch (c) {
-			case '"': case '\\': case '/': enc[n++] = (char)c; break;
-			case 'b': enc[n++] = '\b'; break;
-			case 'f': enc[n++] = '\f'; break;
-			case 'n': enc[n++] = '\n'; break;
-			case 'r': enc[n++] = '\r'; break;
-			case 't': enc[n++] = '\t'; break;
-			case 'u':
-				if (jt_hex4(t, &cp))
-					return t->err->rc;
-				if (cp >= 0xD800 && cp <= 0xDBFF && t->i + 6 <= t->len && t->p[t->i] == '\\' &&
-				    t->p[t->i + 1] == 'u') {
-					unsigned lo;
-					t->i += 2;
-					if (jt_hex4(t, &lo))
-						return t->err->rc;
-					if (lo >= 0xDC00 && lo <= 0xDFFF)
-						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				}
-				if (cp < 0x80) {
-					enc[n++] = (char)cp;
-				} else if (cp < 0x800) {
-					enc[n++] = (char)(0xC0 | (cp >> 6));
-					enc[n++] = (char)(0x80 | (cp & 0x3F));
-				} else if (cp < 0x10000) {
-					enc[n++] = (char)(0xE0 | (cp >> 12));
-					enc[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-					enc[n++] = (char)(0x80 | (cp & 0x3F));
-				} else {
-					enc[n++] = (char)(0xF0 | (cp >> 18));
-					enc[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-					enc[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-					enc[n++] = (char)(0x80 | (cp & 0x3F));
-				}
-				break;
-			default: t->i--; return jt_fail(t, "bad escape in a string");
-			}
-		}
-		if (!out)
-			continue;
-		for (k = 0; k < n; k++) {
-			if (o + 1 < cap)
-				out[o++] = enc[k];
-			else if (too_long)
-				*too_long = true;
-		}
-	}
-	if (out)
-		out[o] = '\0';
-	return TK_OK;
-}
-
-static int jt_skip(struct jt *t, int depth);
-
-/* Iterate an object: call with *first = true at '{'; returns 1 with the key decoded, 0 at '}'. */
-static int jt_member(struct jt *t, bool *first, char *key, size_t cap, bool *too_long, int *rc)
-{
-	int c;
-	*rc = TK_OK;
-	if (*first) {
-		if (jt_peek(t) != '{') {
-			*rc = jt_fail(t, "expected an object");
-			return -1;
-		}
-		t->i++;
-		if (jt_peek(t) == '}') {
-			t->i++;
-			return 0;
-		}
-		*first = false;
-	} else {
-		c = jt_peek(t);
-		if (c == '}') {
-			t->i++;
-			return 0;
-		}
-		if (c != ',') {
-			*rc = jt_fail(t, "expected ',' or '}'");
-			return -1;
-		}
-		t->i++;
-	}
-	if ((*rc = jt_string(t, key, cap, too_long)))
-		return -1;
-	if (jt_peek(t) != ':') {
-		*rc = jt_fail(t, "expected ':'");
-		return -1;
-	}
-	t->i++;
-	return 1;
-}
-
-static int jt_literal(struct jt *t, const char *lit)
-{
-	size_t n = strlen(lit);
-	if (t->i + n > t->len || memcmp(t->p + t->i, lit, n) != 0)
-		return jt_fail(t, "invalid literal");
-	t->i += n;
-	return TK_OK;
-}
-
-static int jt_skip(struct jt *t, int depth)
-{
-	int c = jt_peek(t), rc;
-	if (depth > JT_MAX_DEPTH)
-		return jt_fail(t, "nested too deeply");
-	if (c == '"')
-		return jt_string(t, NULL, 0, NULL);
-	if (c == '{') {
-		bool first = true, tl;
-		int r;
-		while ((r = jt_member(t, &first, NULL, 0, &tl, &rc)) == 1)
-			if ((rc = jt_skip(t, depth + 1)))
-				return rc;
-		return r < 0 ? rc : TK_OK;
-	}
-	if (c == '[') {
-		t->i++;
-		if (jt_peek(t) == ']') {
-			t->i++;
-			return TK_OK;
-		}
-		for (;;) {
-			if ((rc = jt_skip(t, depth + 1)))
-				return rc;
-			c = jt_peek(t);
-			if (c == ']') {
-				t->i++;
-				return TK_OK;
-			}
-			if (c != ',')
-				return jt_fail(t, "expected ',' or ']'");
-			t->i++;
-		}
-	}
-	if (c == 't')
-		return jt_literal(t, "true");
-	if (c == 'f')
-		return jt_literal(t, "false");
-	if (c == 'n')
-		return jt_literal(t, "null");
-	if (c == '-' || (c >= '0' && c <= '9')) {
-		size_t st = t->i;
-		if (t->p[t->i] == '-')
-			t->i++;
-		if (t->i >= t->len || !(t->p[t->i] >= '0' && t->p[t->i] <= '9'))
-			return jt_fail(t, "invalid number");
-		while (t->i < t->len && ((t->p[t->i] >= '0' && t->p[t->i] <= '9') || t->p[t->i] == '.' ||
-					 t->p[t->i] == 'e' || t->p[t->i] == 'E' || t->p[t->i] == '+' || t->p[t->i] == '-'))
-			t->i++;
-		(void)st;
-		return TK_OK;
-	}
-	return jt_fail(t, "expected a value");
-}
-
-/* A string value into buf, or skip a non-string (then *is_str false). */
-static int jt_str_or_skip(struct jt *t, char *buf, size_t cap, bool *is_str, bool *too_long)
-{
-	*is_str = jt_peek(t) == '"';
-	if (*is_str)
-		return jt_string(t, buf, cap, too_long);
-	*too_long = false;
-	return jt_skip(t, 1);
+	if (tk_jt_peek(t) != '[')
+		return false;
+	for (k = t->i + 1; k < t->len && (t->p[k] == ' ' || t->p[k] == '\t' || t->p[k] == '\n' || t->p[k] == '\r'); k++)
+		;
+	return k < t->len && t->p[k] == ']';
 }
 
 struct trk_rel {
@@ -446,13 +222,13 @@ struct trk_rel {
 	bool has_status, has_fixed, has_urgency;
 };
 
-static int trk_add(struct tk_vdb *db, const char *pkg, const char *cve, const char *rel, const struct trk_rel *r,
-		   struct tk_err *err)
+static int trk_add(struct tk_vdb *db, const char *file, const char *pkg, const char *cve, const char *rel,
+		   const struct trk_rel *r, struct tk_err *err)
 {
 	struct tk_adv *a;
 	char tag[160];
 	int rc;
-	if (!(a = adv_new(db, err)))
+	if (!(a = adv_new(db, file, err)))
 		return err->rc;
 	snprintf(tag, sizeof(tag), "tracker:%s", rel);
 	a->feed = "debian-tracker";
@@ -483,7 +259,7 @@ static int trk_add(struct tk_vdb *db, const char *pkg, const char *cve, const ch
 int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const char *name,
 		       const struct tk_vdb_want *want, struct tk_vdb_stats *st, struct tk_err *err)
 {
-	struct jt t = {buf, len, 0, name, err};
+	struct tk_jt t = {buf, len, 0, name, err};
 	struct sset pk = {0}, rl = {0};
 	char pkg[260], cve[72], rel[72], key[64];
 	bool p1 = true, tl;
@@ -493,71 +269,78 @@ int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const cha
 		rc = oom(err);
 		goto out;
 	}
-	if (jt_peek(&t) != '{') {
+	if (tk_jt_peek(&t) != '{') {
 		rc = t.i < len ? tk_seterr(err, TK_ERR_PARSE, "%s: expected an object {package: {CVE: ...}} at the top", name)
-			       : jt_fail(&t, "empty");
+			       : tk_jt_fail(&t, "empty");
 		goto out;
 	}
-	while ((r1 = jt_member(&t, &p1, pkg, sizeof(pkg), &tl, &rc)) == 1) {
+	while ((r1 = tk_jt_member(&t, &p1, pkg, sizeof(pkg), &tl, &rc)) == 1) {
 		bool p2 = true, keep;
 		int r2;
 		st->records++;
 		keep = !tl && (want->all || sset_has(&pk, pkg));
-		if (!keep || jt_peek(&t) != '{') {
-			if (jt_peek(&t) != '{') {
+		if (!keep || tk_jt_peek(&t) != '{') {
+			if (tk_jt_peek(&t) != '{') {
 				rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s: expected an object of CVEs (byte offset %zu)", name,
 					       pkg, t.i);
 				goto out;
 			}
-			if ((rc = jt_skip(&t, 1)))
+			if ((rc = tk_jt_skip(&t, 1)))
 				goto out;
 			continue;
 		}
-		while ((r2 = jt_member(&t, &p2, cve, sizeof(cve), &tl, &rc)) == 1) {
+		while ((r2 = tk_jt_member(&t, &p2, cve, sizeof(cve), &tl, &rc)) == 1) {
 			bool p3 = true, cve_ok = !tl;
 			int r3;
-			if (jt_peek(&t) != '{') {
-				if ((rc = jt_skip(&t, 2)))
+			if (tk_jt_peek(&t) != '{') {
+				if ((rc = tk_jt_skip(&t, 2)))
 					goto out;
 				continue;
 			}
-			while ((r3 = jt_member(&t, &p3, key, sizeof(key), &tl, &rc)) == 1) {
+			while ((r3 = tk_jt_member(&t, &p3, key, sizeof(key), &tl, &rc)) == 1) {
 				bool p4 = true;
 				int r4;
 				if (strcmp(key, "releases") != 0 || !cve_ok) {
-					if ((rc = jt_skip(&t, 3)))
+					if ((rc = tk_jt_skip(&t, 3)))
 						goto out;
 					continue;
 				}
-				if (jt_peek(&t) != '{') {
-					rc = tk_seterr(err, TK_ERR_PARSE, "%s: %.200s.%.64s.releases: expected an object (byte offset %zu)",
-						       name, pkg, cve, t.i);
+				if (trk_empty_array(&t)) {
+					/* "releases": [] (seen in upstream data): says nothing about any release */
+					if ((rc = tk_jt_skip(&t, 3)))
+						goto out;
+					continue;
+				}
+				if (tk_jt_peek(&t) != '{') {
+					rc = tk_seterr(err, TK_ERR_PARSE,
+						       "%s: %.200s.%.64s.releases: expected an object or [] (byte offset %zu)", name,
+						       pkg, cve, t.i);
 					goto out;
 				}
-				while ((r4 = jt_member(&t, &p4, rel, sizeof(rel), &tl, &rc)) == 1) {
+				while ((r4 = tk_jt_member(&t, &p4, rel, sizeof(rel), &tl, &rc)) == 1) {
 					struct trk_rel r;
 					bool p5 = true, is_str, tl2;
 					int r5;
-					if (tl || (!want->all && !sset_has(&rl, rel)) || jt_peek(&t) != '{') {
-						if ((rc = jt_skip(&t, 4)))
+					if (tl || (!want->all && !sset_has(&rl, rel)) || tk_jt_peek(&t) != '{') {
+						if ((rc = tk_jt_skip(&t, 4)))
 							goto out;
 						continue;
 					}
 					memset(&r, 0, sizeof(r));
-					while ((r5 = jt_member(&t, &p5, key, sizeof(key), &tl, &rc)) == 1) {
+					while ((r5 = tk_jt_member(&t, &p5, key, sizeof(key), &tl, &rc)) == 1) {
 						if (strcmp(key, "status") == 0) {
-							if ((rc = jt_str_or_skip(&t, r.status, sizeof(r.status), &is_str, &tl2)))
+							if ((rc = tk_jt_str_or_skip(&t, r.status, sizeof(r.status), &is_str, &tl2)))
 								goto out;
 							r.has_status = is_str && !tl2;
 						} else if (strcmp(key, "fixed_version") == 0) {
-							if ((rc = jt_str_or_skip(&t, r.fixed, sizeof(r.fixed), &is_str, &tl2)))
+							if ((rc = tk_jt_str_or_skip(&t, r.fixed, sizeof(r.fixed), &is_str, &tl2)))
 								goto out;
 							r.has_fixed = is_str && !tl2;
 						} else if (strcmp(key, "urgency") == 0) {
-							if ((rc = jt_str_or_skip(&t, r.urgency, sizeof(r.urgency), &is_str, &tl2)))
+							if ((rc = tk_jt_str_or_skip(&t, r.urgency, sizeof(r.urgency), &is_str, &tl2)))
 								goto out;
 							r.has_urgency = is_str && !tl2;
-						} else if ((rc = jt_skip(&t, 5))) {
+						} else if ((rc = tk_jt_skip(&t, 5))) {
 							goto out;
 						}
 					}
@@ -568,7 +351,7 @@ int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const cha
 							       pkg, cve, rel);
 						goto out;
 					}
-					if ((rc = trk_add(db, pkg, cve, rel, &r, err)))
+					if ((rc = trk_add(db, name, pkg, cve, rel, &r, err)))
 						goto out;
 					st->kept++;
 				}
@@ -583,8 +366,8 @@ int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const cha
 	}
 	if (r1 < 0)
 		goto out;
-	if (jt_peek(&t) != -1) {
-		rc = jt_fail(&t, "trailing data after the top-level object");
+	if (tk_jt_peek(&t) != -1) {
+		rc = tk_jt_fail(&t, "trailing data after the top-level object");
 		goto out;
 	}
 	rc = TK_OK;
@@ -643,6 +426,24 @@ static bool is_cve(const char *s)
 	return s && strncmp(s, "CVE-", 4) == 0 && strlen(s) < 32;
 }
 
+/*
+ * The CVE an OSV id names: "CVE-2021-3782" itself, or a distribution's
+ * per-CVE record id ("UBUNTU-CVE-2021-3782", "DEBIAN-CVE-...", "ALPINE-CVE-..."):
+ * the CVE after the prefix. NULL when it names none.
+ */
+static const char *cve_of(const char *s)
+{
+	const char *p;
+	if (is_cve(s))
+		return s;
+	if (!s || !(p = strstr(s, "-CVE-")) || p - s > 16)
+		return NULL;
+	for (const char *q = s; q < p; q++)
+		if (!(*q >= 'A' && *q <= 'Z'))
+			return NULL;
+	return is_cve(p + 1) ? p + 1 : NULL;
+}
+
 static time_t date_of(const char *s)
 {
 	char d[11];
@@ -654,36 +455,132 @@ static time_t date_of(const char *s)
 	return tk_parse_time(d, &t) == TK_OK ? t : 0;
 }
 
+/* Red Hat family bug-fix / enhancement advisories (RHBA, RHEA, ALBA, ALEA, RLBA, RLEA, ELBA, ...). */
+static bool is_bugfix_id(const char *id)
+{
+	size_t n = strcspn(id, "-");
+	return id[n] == '-' && n >= 3 && n <= 5 && (strncmp(id + n - 2, "BA", 2) == 0 || strncmp(id + n - 2, "EA", 2) == 0);
+}
+
+#define OSV_MAX_CVES 256
+
+/*
+ * Every CVE the record speaks for, each once: the id, aliases and upstream
+ * (distribution per-CVE ids mapped to their CVE). "related" lists other,
+ * related entries, so it is used only when the record names no CVE
+ * otherwise: AlmaLinux and Rocky advisories put the CVEs they fix there.
+ */
+static size_t osv_cves(const cJSON *r, const char *id, const char *cves[OSV_MAX_CVES])
+{
+	static const char *const lists[] = {"aliases", "upstream", "related"};
+	const cJSON *al;
+	size_t n = 0, k, j;
+	if (cve_of(id))
+		cves[n++] = cve_of(id);
+	for (k = 0; k < TK_ARRAY_LEN(lists); k++) {
+		if (k == 2 && n > 0)
+			break;
+		cJSON_ArrayForEach(al, cJSON_GetObjectItemCaseSensitive(r, lists[k]))
+		{
+			const char *c = cJSON_IsString(al) ? cve_of(al->valuestring) : NULL;
+			if (!c || n >= OSV_MAX_CVES)
+				continue;
+			for (j = 0; j < n && strcmp(cves[j], c) != 0; j++)
+				;
+			if (j == n)
+				cves[n++] = c;
+		}
+	}
+	return n;
+}
+
+/* One affected[] entry for one CVE -> an advisory. */
+static int osv_affected(struct tk_vdb *db, const cJSON *aff, const char *id, const char *cve, time_t published,
+			const char *name, struct tk_err *err)
+{
+	const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(aff, "package"), *range, *e, *v;
+	const char *eco = jstr(pkg, "ecosystem"), *pname = jstr(pkg, "name");
+	struct tk_adv *a;
+	size_t nver = 0;
+	int rc;
+	if (!(a = adv_new(db, name, err)))
+		return err->rc;
+	a->feed = "osv";
+	a->scheme = tk_eco_scheme(eco);
+	a->pkg = strdup(pname);
+	a->eco = strdup(eco);
+	a->cve = strdup(cve);
+	a->record = strdup(id);
+	a->published = published;
+	if (!a->pkg || !a->eco || !a->cve || !a->record)
+		return oom(err);
+	cJSON_ArrayForEach(range, cJSON_GetObjectItemCaseSensitive(aff, "ranges"))
+	{
+		const char *type = jstr(range, "type");
+		if (!type || strcmp(type, "ECOSYSTEM") != 0)
+			continue; /* GIT/SEMVER ranges do not apply to distribution versions */
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(range, "events"))
+		{
+			const char *ver;
+			char t = 0;
+			if ((ver = jstr(e, "introduced")))
+				t = 'i';
+			else if ((ver = jstr(e, "fixed")))
+				t = 'f';
+			else if ((ver = jstr(e, "last_affected")))
+				t = 'l';
+			else if ((ver = jstr(e, "limit")))
+				t = 'L';
+			if (!t)
+				continue;
+			if ((rc = adv_event(a, t, ver)))
+				return tk_seterr(err, rc, "%s: %s: too many range events", name, id);
+		}
+	}
+	v = cJSON_GetObjectItemCaseSensitive(aff, "versions");
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0) {
+		const cJSON *x;
+		size_t cap = (size_t)cJSON_GetArraySize(v);
+		if (cap > 100000)
+			return tk_seterr(err, TK_ERR_LIMIT, "%s: %s: too many versions", name, id);
+		if (!(a->versions = calloc(cap + 1, sizeof(char *))))
+			return oom(err);
+		cJSON_ArrayForEach(x, v) if (cJSON_IsString(x) && nver < cap && strlen(x->valuestring) <= VDB_MAX_STR)
+		{
+			if (!(a->versions[nver++] = strdup(x->valuestring)))
+				return oom(err);
+		}
+		a->nversions = nver;
+	}
+	return TK_OK;
+}
+
 static int osv_record(struct tk_vdb *db, const cJSON *r, const char *name, size_t idx, const struct sset *pk,
 		      const struct sset *ec, bool all, struct tk_vdb_stats *st, struct tk_err *err)
 {
-	const char *id = jstr(r, "id"), *cves[64], *cve;
-	const cJSON *al, *e, *aff, *sev;
+	const char *id = jstr(r, "id"), *cves[OSV_MAX_CVES];
+	const cJSON *aff, *sev, *wd;
 	char src[160];
-	size_t ncves = 0, ci, k;
+	size_t ncves, ci;
+	time_t published;
 	int rc;
 	if (!cJSON_IsObject(r) || !id)
 		return tk_seterr(err, TK_ERR_PARSE, "%s: record %zu: not an OSV record (no \"id\")", name, idx);
 	st->records++;
-	/* every CVE the record speaks for (a DSA covers several): the record id, aliases, upstream */
-	if (is_cve(id))
-		cves[ncves++] = id;
-	{
-		static const char *const lists[] = {"aliases", "upstream"};
-		for (k = 0; k < 2; k++)
-			cJSON_ArrayForEach(al, cJSON_GetObjectItemCaseSensitive(r, lists[k]))
-			{
-				size_t j;
-				if (!cJSON_IsString(al) || !is_cve(al->valuestring) || ncves >= TK_ARRAY_LEN(cves))
-					continue;
-				for (j = 0; j < ncves && strcmp(cves[j], al->valuestring) != 0; j++)
-					;
-				if (j == ncves)
-					cves[ncves++] = al->valuestring;
-			}
+	/* a withdrawn record no longer states anything */
+	wd = cJSON_GetObjectItemCaseSensitive(r, "withdrawn");
+	if (wd && !cJSON_IsNull(wd)) {
+		st->withdrawn++;
+		return TK_OK;
 	}
-	if (ncves == 0)
-		cves[ncves++] = id;
+	ncves = osv_cves(r, id, cves);
+	if (ncves == 0) {
+		if (is_bugfix_id(id)) {
+			st->no_cve++; /* a bug-fix or enhancement update is not a vulnerability */
+			return TK_OK;
+		}
+		cves[ncves++] = id; /* a security advisory without a CVE id: judged under its own id */
+	}
 	snprintf(src, sizeof(src), "osv:%.100s", id);
 	/* a record's severity is about one vulnerability: ambiguous when it lists several CVEs */
 	if (ncves == 1)
@@ -694,68 +591,20 @@ static int osv_record(struct tk_vdb *db, const cJSON *r, const char *name, size_
 			    (rc = add_score(db, cves[0], src, score, -1, 2, st, err)))
 				return rc;
 		}
-	for (ci = 0; ci < ncves; ci++)
+	published = date_of(jstr(r, "published"));
 	cJSON_ArrayForEach(aff, cJSON_GetObjectItemCaseSensitive(r, "affected"))
 	{
-		const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(aff, "package"), *range, *v;
+		const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(aff, "package");
 		const char *eco = jstr(pkg, "ecosystem"), *pname = jstr(pkg, "name");
-		struct tk_adv *a;
-		size_t nver = 0;
-		cve = cves[ci];
 		if (!eco || !pname)
 			continue;
 		if (!all && (!sset_has(pk, pname) || !sset_has(ec, eco)))
 			continue;
-		if (!(a = adv_new(db, err)))
-			return err->rc;
-		a->feed = "osv";
-		a->scheme = tk_eco_scheme(eco);
-		a->pkg = strdup(pname);
-		a->eco = strdup(eco);
-		a->cve = strdup(cve);
-		a->record = strdup(id);
-		a->published = date_of(jstr(r, "published"));
-		if (!a->pkg || !a->eco || !a->cve || !a->record)
-			return oom(err);
-		cJSON_ArrayForEach(range, cJSON_GetObjectItemCaseSensitive(aff, "ranges"))
-		{
-			const char *type = jstr(range, "type");
-			if (!type || strcmp(type, "ECOSYSTEM") != 0)
-				continue; /* GIT/SEMVER ranges do not apply to distribution versions */
-			cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(range, "events"))
-			{
-				const char *ver;
-				char t = 0;
-				if ((ver = jstr(e, "introduced")))
-					t = 'i';
-				else if ((ver = jstr(e, "fixed")))
-					t = 'f';
-				else if ((ver = jstr(e, "last_affected")))
-					t = 'l';
-				else if ((ver = jstr(e, "limit")))
-					t = 'L';
-				if (!t)
-					continue;
-				if ((rc = adv_event(a, t, ver)))
-					return tk_seterr(err, rc, "%s: %s: too many range events", name, id);
-			}
+		for (ci = 0; ci < ncves; ci++) {
+			if ((rc = osv_affected(db, aff, id, cves[ci], published, name, err)))
+				return rc;
+			st->kept++;
 		}
-		v = cJSON_GetObjectItemCaseSensitive(aff, "versions");
-		if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0) {
-			const cJSON *x;
-			size_t cap = (size_t)cJSON_GetArraySize(v);
-			if (cap > 100000)
-				return tk_seterr(err, TK_ERR_LIMIT, "%s: %s: too many versions", name, id);
-			if (!(a->versions = calloc(cap + 1, sizeof(char *))))
-				return oom(err);
-			cJSON_ArrayForEach(x, v) if (cJSON_IsString(x) && nver < cap && strlen(x->valuestring) <= VDB_MAX_STR)
-			{
-				if (!(a->versions[nver++] = strdup(x->valuestring)))
-					return oom(err);
-			}
-			a->nversions = nver;
-		}
-		st->kept++;
 	}
 	return TK_OK;
 }
@@ -875,70 +724,6 @@ struct nvd_cve {
 	size_t ncp, capcp;
 };
 
-/* Iterate an array: *first true at '['; 1 when an element follows, 0 at ']'. */
-static int jt_elem(struct jt *t, bool *first, int *rc)
-{
-	int c;
-	*rc = TK_OK;
-	if (*first) {
-		if (jt_peek(t) != '[') {
-			*rc = jt_fail(t, "expected an array");
-			return -1;
-		}
-		t->i++;
-		*first = false;
-		if (jt_peek(t) == ']') {
-			t->i++;
-			return 0;
-		}
-		return 1;
-	}
-	c = jt_peek(t);
-	if (c == ']') {
-		t->i++;
-		return 0;
-	}
-	if (c != ',') {
-		*rc = jt_fail(t, "expected ',' or ']'");
-		return -1;
-	}
-	t->i++;
-	return 1;
-}
-
-static int jt_number(struct jt *t, double *out, bool *is_num)
-{
-	size_t st;
-	char tmp[64];
-	int c = jt_peek(t);
-	*is_num = c == '-' || (c >= '0' && c <= '9');
-	if (!*is_num)
-		return jt_skip(t, 1);
-	st = t->i;
-	if (jt_skip(t, 1))
-		return t->err->rc;
-	if (t->i - st >= sizeof(tmp)) {
-		*is_num = false;
-		return TK_OK;
-	}
-	memcpy(tmp, t->p + st, t->i - st);
-	tmp[t->i - st] = '\0';
-	*out = strtod(tmp, NULL);
-	return TK_OK;
-}
-
-/* true/false, anything else skipped as "not true". */
-static int jt_bool(struct jt *t, bool *out)
-{
-	int c = jt_peek(t);
-	*out = false;
-	if (c == 't') {
-		*out = true;
-		return jt_literal(t, "true");
-	}
-	return jt_skip(t, 1);
-}
-
 static int grow_n(void **p, size_t *cap, size_t n, size_t elem)
 {
 	void *np;
@@ -956,50 +741,50 @@ static int grow_n(void **p, size_t *cap, size_t n, size_t elem)
 }
 
 /* metrics.cvssMetricV*: [{source, type, cvssData: {vectorString, baseScore}}] */
-static int nvd_metric_list(struct jt *t, struct nvd_cve *cv)
+static int nvd_metric_list(struct tk_jt *t, struct nvd_cve *cv)
 {
 	bool first = true;
 	int r, rc;
-	while ((r = jt_elem(t, &first, &rc)) == 1) {
+	while ((r = tk_jt_elem(t, &first, &rc)) == 1) {
 		struct nvd_score s;
 		bool m1 = true, is, tl;
 		char key[32], type[32] = "";
 		int r2;
 		memset(&s, 0, sizeof(s));
 		s.bs = -1;
-		if (jt_peek(t) != '{') {
-			if ((rc = jt_skip(t, 4)))
+		if (tk_jt_peek(t) != '{') {
+			if ((rc = tk_jt_skip(t, 4)))
 				return rc;
 			continue;
 		}
-		while ((r2 = jt_member(t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
+		while ((r2 = tk_jt_member(t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
 			if (strcmp(key, "source") == 0) {
-				if ((rc = jt_str_or_skip(t, s.source, sizeof(s.source), &is, &tl)))
+				if ((rc = tk_jt_str_or_skip(t, s.source, sizeof(s.source), &is, &tl)))
 					return rc;
 			} else if (strcmp(key, "type") == 0) {
-				if ((rc = jt_str_or_skip(t, type, sizeof(type), &is, &tl)))
+				if ((rc = tk_jt_str_or_skip(t, type, sizeof(type), &is, &tl)))
 					return rc;
-			} else if (strcmp(key, "cvssData") == 0 && jt_peek(t) == '{') {
+			} else if (strcmp(key, "cvssData") == 0 && tk_jt_peek(t) == '{') {
 				bool m2 = true;
 				int r3;
-				while ((r3 = jt_member(t, &m2, key, sizeof(key), &tl, &rc)) == 1) {
+				while ((r3 = tk_jt_member(t, &m2, key, sizeof(key), &tl, &rc)) == 1) {
 					if (strcmp(key, "vectorString") == 0) {
-						if ((rc = jt_str_or_skip(t, s.vector, sizeof(s.vector), &is, &tl)))
+						if ((rc = tk_jt_str_or_skip(t, s.vector, sizeof(s.vector), &is, &tl)))
 							return rc;
 						if (!is || tl)
 							s.vector[0] = '\0';
 					} else if (strcmp(key, "baseScore") == 0) {
-						if ((rc = jt_number(t, &s.bs, &is)))
+						if ((rc = tk_jt_number(t, &s.bs, &is)))
 							return rc;
 						if (!is)
 							s.bs = -1;
-					} else if ((rc = jt_skip(t, 6))) {
+					} else if ((rc = tk_jt_skip(t, 6))) {
 						return rc;
 					}
 				}
 				if (r3 < 0)
 					return rc;
-			} else if ((rc = jt_skip(t, 5))) {
+			} else if ((rc = tk_jt_skip(t, 5))) {
 				return rc;
 			}
 		}
@@ -1018,54 +803,54 @@ static int nvd_metric_list(struct jt *t, struct nvd_cve *cv)
 }
 
 /* nodes: [{negate, cpeMatch: [{vulnerable, criteria, versionStart/End...}], children: nodes}] */
-static int nvd_nodes(struct jt *t, struct nvd_cve *cv, int depth)
+static int nvd_nodes(struct tk_jt *t, struct nvd_cve *cv, int depth)
 {
 	static const char *const rk[4] = {"versionStartIncluding", "versionStartExcluding", "versionEndIncluding",
 					  "versionEndExcluding"};
 	bool first = true;
 	int r, rc;
 	if (depth > 8)
-		return jt_skip(t, 8);
-	while ((r = jt_elem(t, &first, &rc)) == 1) {
+		return tk_jt_skip(t, 8);
+	while ((r = tk_jt_elem(t, &first, &rc)) == 1) {
 		bool m1 = true, tl, negate = false;
 		char key[40];
 		int r2;
 		size_t mark = cv->ncp;
-		if (jt_peek(t) != '{') {
-			if ((rc = jt_skip(t, 6)))
+		if (tk_jt_peek(t) != '{') {
+			if ((rc = tk_jt_skip(t, 6)))
 				return rc;
 			continue;
 		}
-		while ((r2 = jt_member(t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
+		while ((r2 = tk_jt_member(t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
 			if (strcmp(key, "negate") == 0) {
-				if ((rc = jt_bool(t, &negate)))
+				if ((rc = tk_jt_bool(t, &negate)))
 					return rc;
-			} else if (strcmp(key, "children") == 0 && jt_peek(t) == '[') {
+			} else if (strcmp(key, "children") == 0 && tk_jt_peek(t) == '[') {
 				if ((rc = nvd_nodes(t, cv, depth + 1)))
 					return rc;
-			} else if (strcmp(key, "cpeMatch") == 0 && jt_peek(t) == '[') {
+			} else if (strcmp(key, "cpeMatch") == 0 && tk_jt_peek(t) == '[') {
 				bool f2 = true;
 				int r3;
-				while ((r3 = jt_elem(t, &f2, &rc)) == 1) {
+				while ((r3 = tk_jt_elem(t, &f2, &rc)) == 1) {
 					struct nvd_cpe m;
 					bool m2 = true, vuln = false, is;
 					int r4;
 					size_t k;
 					memset(&m, 0, sizeof(m));
-					if (jt_peek(t) != '{') {
-						if ((rc = jt_skip(t, 8)))
+					if (tk_jt_peek(t) != '{') {
+						if ((rc = tk_jt_skip(t, 8)))
 							return rc;
 						continue;
 					}
-					while ((r4 = jt_member(t, &m2, key, sizeof(key), &tl, &rc)) == 1) {
+					while ((r4 = tk_jt_member(t, &m2, key, sizeof(key), &tl, &rc)) == 1) {
 						bool known = false;
 						if (strcmp(key, "vulnerable") == 0) {
-							if ((rc = jt_bool(t, &vuln)))
+							if ((rc = tk_jt_bool(t, &vuln)))
 								return rc;
 							continue;
 						}
 						if (strcmp(key, "criteria") == 0) {
-							if ((rc = jt_str_or_skip(t, m.crit, sizeof(m.crit), &is, &tl)))
+							if ((rc = tk_jt_str_or_skip(t, m.crit, sizeof(m.crit), &is, &tl)))
 								return rc;
 							if (!is || tl)
 								m.crit[0] = '\0';
@@ -1074,11 +859,11 @@ static int nvd_nodes(struct jt *t, struct nvd_cve *cv, int depth)
 						for (k = 0; k < 4; k++)
 							if (strcmp(key, rk[k]) == 0) {
 								known = true;
-								if ((rc = jt_str_or_skip(t, m.r[k], sizeof(m.r[k]), &is, &tl)))
+								if ((rc = tk_jt_str_or_skip(t, m.r[k], sizeof(m.r[k]), &is, &tl)))
 									return rc;
 								m.has[k] = is && !tl;
 							}
-						if (!known && (rc = jt_skip(t, 9)))
+						if (!known && (rc = tk_jt_skip(t, 9)))
 							return rc;
 					}
 					if (r4 < 0)
@@ -1091,7 +876,7 @@ static int nvd_nodes(struct jt *t, struct nvd_cve *cv, int depth)
 				}
 				if (r3 < 0)
 					return rc;
-			} else if ((rc = jt_skip(t, 7))) {
+			} else if ((rc = tk_jt_skip(t, 7))) {
 				return rc;
 			}
 		}
@@ -1151,129 +936,172 @@ static int nvd_commit(struct tk_vdb *db, struct nvd_cve *cv, const struct sset *
 	return rc;
 }
 
+/* One member of a "cve" object: id, metrics, configurations; others skipped. */
+static int nvd_cve_member(struct tk_jt *t, const char *key, struct nvd_cve *cv, int depth)
+{
+	char k2[64];
+	bool tl, is, m = true;
+	int r, rc = TK_OK;
+	if (strcmp(key, "id") == 0) {
+		if ((rc = tk_jt_str_or_skip(t, cv->id, sizeof(cv->id), &is, &tl)))
+			return rc;
+		if (!is || tl)
+			cv->id[0] = '\0';
+		return TK_OK;
+	}
+	if (strcmp(key, "metrics") == 0 && tk_jt_peek(t) == '{') {
+		while ((r = tk_jt_member(t, &m, k2, sizeof(k2), &tl, &rc)) == 1) {
+			if (strncmp(k2, "cvssMetricV", 11) == 0 && tk_jt_peek(t) == '[')
+				rc = nvd_metric_list(t, cv);
+			else
+				rc = tk_jt_skip(t, depth + 1);
+			if (rc)
+				return rc;
+		}
+		return r < 0 ? rc : TK_OK;
+	}
+	if (strcmp(key, "configurations") == 0 && tk_jt_peek(t) == '[') {
+		bool f = true;
+		while ((r = tk_jt_elem(t, &f, &rc)) == 1) {
+			bool m2 = true;
+			int r2;
+			if (tk_jt_peek(t) != '{') {
+				if ((rc = tk_jt_skip(t, depth + 1)))
+					return rc;
+				continue;
+			}
+			while ((r2 = tk_jt_member(t, &m2, k2, sizeof(k2), &tl, &rc)) == 1) {
+				if (strcmp(k2, "nodes") == 0 && tk_jt_peek(t) == '[')
+					rc = nvd_nodes(t, cv, 0);
+				else
+					rc = tk_jt_skip(t, depth + 2);
+				if (rc)
+					return rc;
+			}
+			if (r2 < 0)
+				return rc;
+		}
+		return r < 0 ? rc : TK_OK;
+	}
+	return tk_jt_skip(t, depth);
+}
+
+/* A whole "cve" object at t into cv (reset first). */
+static int nvd_cve_object(struct tk_jt *t, struct nvd_cve *cv, int depth)
+{
+	char key[64];
+	bool m = true, tl;
+	int r, rc = TK_OK;
+	cv->id[0] = '\0';
+	cv->nsc = cv->ncp = 0;
+	while ((r = tk_jt_member(t, &m, key, sizeof(key), &tl, &rc)) == 1)
+		if ((rc = nvd_cve_member(t, key, cv, depth + 1)))
+			return rc;
+	return r < 0 ? rc : TK_OK;
+}
+
+/* vulnerabilities: [{cve: {...}}, ...] */
+static int nvd_vulns(struct tk_jt *t, struct tk_vdb *db, struct nvd_cve *cv, const struct sset *pr, bool all,
+		     struct tk_vdb_stats *st)
+{
+	char key[64];
+	bool fa = true, tl;
+	size_t idx = 0;
+	int ra, rc = TK_OK;
+	while ((ra = tk_jt_elem(t, &fa, &rc)) == 1) {
+		bool m1 = true;
+		int r1;
+		if (tk_jt_peek(t) != '{') {
+			if ((rc = tk_jt_skip(t, 2)))
+				return rc;
+			continue;
+		}
+		while ((r1 = tk_jt_member(t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
+			if (strcmp(key, "cve") != 0 || tk_jt_peek(t) != '{') {
+				if ((rc = tk_jt_skip(t, 3)))
+					return rc;
+				continue;
+			}
+			if ((rc = nvd_cve_object(t, cv, 3)))
+				return rc;
+			if (!cv->id[0])
+				return tk_seterr(t->err, TK_ERR_PARSE, "%s: vulnerabilities[%zu].cve.id: missing", t->name, idx);
+			st->records++;
+			if ((rc = nvd_commit(db, cv, pr, all, st, t->err)))
+				return rc;
+		}
+		if (r1 < 0)
+			return rc;
+		idx++;
+	}
+	return ra < 0 ? rc : TK_OK;
+}
+
+/*
+ * Three shapes: an NVD CVE API 2.0 response page ({"vulnerabilities": [{"cve": ...}]}),
+ * one entry of it ({"cve": {...}}), or a bare cve object ({"id": "CVE-...", "metrics": ...},
+ * as the API's per-CVE answer and NVD mirrors that keep one file per CVE store it).
+ */
 int tk_vdb_load_nvd(struct tk_vdb *db, const char *buf, size_t len, const char *name,
 		    const struct tk_vdb_want *want, struct tk_vdb_stats *st, struct tk_err *err)
 {
-	struct jt t = {buf, len, 0, name, err};
+	struct tk_jt t = {buf, len, 0, name, err};
 	struct sset pr = {0};
-	struct nvd_cve cv;
-	bool top = true, seen_vulns = false, tl;
+	struct nvd_cve cv, bare;
+	bool top = true, page = false, wrapped = false, tl;
 	char key[64];
-	size_t idx = 0;
 	int r, rc = TK_OK;
 	memset(st, 0, sizeof(*st));
 	memset(&cv, 0, sizeof(cv));
+	memset(&bare, 0, sizeof(bare));
 	if (sset_make(&pr, want->products, want->nproducts)) {
 		rc = oom(err);
 		goto out;
 	}
-	if (jt_peek(&t) != '{') {
-		rc = jt_fail(&t, "expected an object");
+	if (tk_jt_peek(&t) != '{') {
+		rc = tk_jt_fail(&t, "expected an object");
 		goto out;
 	}
-	while ((r = jt_member(&t, &top, key, sizeof(key), &tl, &rc)) == 1) {
-		bool fa = true;
-		int ra;
-		if (strcmp(key, "vulnerabilities") != 0 || jt_peek(&t) != '[') {
-			if ((rc = jt_skip(&t, 1)))
-				goto out;
-			continue;
-		}
-		seen_vulns = true;
-		while ((ra = jt_elem(&t, &fa, &rc)) == 1) {
-			bool m1 = true, m2;
-			int r1, r2;
-			if (jt_peek(&t) != '{') {
-				if ((rc = jt_skip(&t, 2)))
-					goto out;
-				continue;
+	while ((r = tk_jt_member(&t, &top, key, sizeof(key), &tl, &rc)) == 1) {
+		if (strcmp(key, "vulnerabilities") == 0 && tk_jt_peek(&t) == '[') {
+			page = true;
+			rc = nvd_vulns(&t, db, &cv, &pr, want->all, st);
+		} else if (strcmp(key, "cve") == 0 && tk_jt_peek(&t) == '{') {
+			wrapped = true;
+			if (!(rc = nvd_cve_object(&t, &cv, 1))) {
+				if (!cv.id[0])
+					rc = tk_seterr(err, TK_ERR_PARSE, "%s: cve.id: missing", name);
+				else if (!(rc = nvd_commit(db, &cv, &pr, want->all, st, err)))
+					st->records++;
 			}
-			while ((r1 = jt_member(&t, &m1, key, sizeof(key), &tl, &rc)) == 1) {
-				if (strcmp(key, "cve") != 0 || jt_peek(&t) != '{') {
-					if ((rc = jt_skip(&t, 3)))
-						goto out;
-					continue;
-				}
-				cv.id[0] = '\0';
-				cv.nsc = cv.ncp = 0;
-				m2 = true;
-				while ((r2 = jt_member(&t, &m2, key, sizeof(key), &tl, &rc)) == 1) {
-					bool is;
-					if (strcmp(key, "id") == 0) {
-						if ((rc = jt_str_or_skip(&t, cv.id, sizeof(cv.id), &is, &tl)))
-							goto out;
-						if (!is || tl)
-							cv.id[0] = '\0';
-					} else if (strcmp(key, "metrics") == 0 && jt_peek(&t) == '{') {
-						bool m3 = true;
-						int r3;
-						while ((r3 = jt_member(&t, &m3, key, sizeof(key), &tl, &rc)) == 1) {
-							if (strncmp(key, "cvssMetricV", 11) == 0 && jt_peek(&t) == '[') {
-								if ((rc = nvd_metric_list(&t, &cv)))
-									goto out;
-							} else if ((rc = jt_skip(&t, 4))) {
-								goto out;
-							}
-						}
-						if (r3 < 0)
-							goto out;
-					} else if (strcmp(key, "configurations") == 0 && jt_peek(&t) == '[') {
-						bool f3 = true;
-						int r3;
-						while ((r3 = jt_elem(&t, &f3, &rc)) == 1) {
-							bool m4 = true;
-							int r4;
-							if (jt_peek(&t) != '{') {
-								if ((rc = jt_skip(&t, 4)))
-									goto out;
-								continue;
-							}
-							while ((r4 = jt_member(&t, &m4, key, sizeof(key), &tl, &rc)) == 1) {
-								if (strcmp(key, "nodes") == 0 && jt_peek(&t) == '[') {
-									if ((rc = nvd_nodes(&t, &cv, 0)))
-										goto out;
-								} else if ((rc = jt_skip(&t, 5))) {
-									goto out;
-								}
-							}
-							if (r4 < 0)
-								goto out;
-						}
-						if (r3 < 0)
-							goto out;
-					} else if ((rc = jt_skip(&t, 3))) {
-						goto out;
-					}
-				}
-				if (r2 < 0)
-					goto out;
-				if (!cv.id[0]) {
-					rc = tk_seterr(err, TK_ERR_PARSE, "%s: vulnerabilities[%zu].cve.id: missing", name, idx);
-					goto out;
-				}
-				st->records++;
-				if ((rc = nvd_commit(db, &cv, &pr, want->all, st, err)))
-					goto out;
-			}
-			if (r1 < 0)
-				goto out;
-			idx++;
+		} else {
+			rc = nvd_cve_member(&t, key, &bare, 1); /* a bare cve object's members, or skipped */
 		}
-		if (ra < 0)
+		if (rc)
 			goto out;
 	}
 	if (r < 0)
 		goto out;
-	if (jt_peek(&t) != -1) {
-		rc = jt_fail(&t, "trailing data after the top-level object");
+	if (tk_jt_peek(&t) != -1) {
+		rc = tk_jt_fail(&t, "trailing data after the top-level object");
 		goto out;
 	}
-	if (!seen_vulns)
-		rc = tk_seterr(err, TK_ERR_PARSE, "%s: not an NVD CVE API 2.0 response (no \"vulnerabilities\" array)",
-			       name);
+	if (!page && !wrapped) {
+		if (!is_cve(bare.id)) {
+			rc = tk_seterr(err, TK_ERR_PARSE,
+				       "%s: not NVD CVE data (no \"vulnerabilities\" array, no \"cve\" object, no CVE \"id\")",
+				       name);
+			goto out;
+		}
+		if ((rc = nvd_commit(db, &bare, &pr, want->all, st, err)))
+			goto out;
+		st->records++;
+	}
 out:
 	free(cv.sc);
 	free(cv.cp);
+	free(bare.sc);
+	free(bare.cp);
 	free(pr.v);
 	return rc;
 }
@@ -1366,110 +1194,6 @@ void tk_vdb_find_cpe(const struct tk_vdb *db, const char *vendor, const char *pr
 }
 
 /* ---- versions ---- */
-
-enum apk_cls { APK_PRE = 0, APK_END = 1, APK_REV = 2, APK_POST = 3, APK_LETTER = 4, APK_DIGIT = 5 };
-
-struct apk_tok {
-	enum apk_cls cls;
-	unsigned long long num;
-	const char *s;  /* digits, for zero-prefixed comparison */
-	size_t n;
-};
-
-/* Next token of an apk version at *p. */
-static struct apk_tok apk_next(const char **p, bool first)
-{
-	static const char *const pre[] = {"alpha", "beta", "pre", "rc", NULL};
-	static const char *const post[] = {"cvs", "svn", "git", "hg", "p", NULL};
-	struct apk_tok t = {APK_END, 0, NULL, 0};
-	const char *s = *p;
-	size_t k;
-	(void)first;
-	if (*s == '.' && s[1] >= '0' && s[1] <= '9')
-		s++;
-	if (*s >= '0' && *s <= '9') {
-		t.cls = APK_DIGIT;
-		t.s = s;
-		while (*s >= '0' && *s <= '9') {
-			if (t.num < 1000000000000000ULL)
-				t.num = t.num * 10 + (unsigned)(*s - '0');
-			s++;
-		}
-		t.n = (size_t)(s - t.s);
-	} else if ((*s >= 'a' && *s <= 'z') && !(s[1] >= 'a' && s[1] <= 'z')) {
-		t.cls = APK_LETTER;
-		t.num = (unsigned char)*s++;
-	} else if (*s == '_') {
-		s++;
-		t.cls = APK_POST;
-		t.num = 99;
-		for (k = 0; pre[k]; k++)
-			if (strncmp(s, pre[k], strlen(pre[k])) == 0) {
-				t.cls = APK_PRE;
-				t.num = k;
-				s += strlen(pre[k]);
-				break;
-			}
-		if (t.cls == APK_POST)
-			for (k = 0; post[k]; k++)
-				if (strncmp(s, post[k], strlen(post[k])) == 0) {
-					t.num = k;
-					s += strlen(post[k]);
-					break;
-				}
-		/* the suffix number becomes part of the value */
-		{
-			unsigned long long n = 0;
-			while (*s >= '0' && *s <= '9') {
-				if (n < 1000000000ULL)
-					n = n * 10 + (unsigned)(*s - '0');
-				s++;
-			}
-			t.num = t.num * 10000000000ULL + n;
-		}
-	} else if (*s == '-' && s[1] == 'r') {
-		s += 2;
-		t.cls = APK_REV;
-		while (*s >= '0' && *s <= '9') {
-			if (t.num < 1000000000000000ULL)
-				t.num = t.num * 10 + (unsigned)(*s - '0');
-			s++;
-		}
-	} else if (*s) {
-		/* unknown character: skip it and compare the rest */
-		s++;
-		*p = s;
-		return apk_next(p, first);
-	}
-	*p = s;
-	return t;
-}
-
-int tk_apk_vercmp(const char *a, const char *b)
-{
-	bool first = true;
-	int guard = 0;
-	while (guard++ < 4096) {
-		struct apk_tok x = apk_next(&a, first), y = apk_next(&b, first);
-		if (x.cls != y.cls)
-			return x.cls < y.cls ? -1 : 1;
-		if (x.cls == APK_END)
-			return 0;
-		if (x.cls == APK_DIGIT && !first && ((x.n > 1 && x.s[0] == '0') || (y.n > 1 && y.s[0] == '0'))) {
-			/* zero-prefixed components compare as decimal fractions */
-			size_t n = x.n < y.n ? x.n : y.n;
-			int c = memcmp(x.s, y.s, n);
-			if (c)
-				return c < 0 ? -1 : 1;
-			if (x.n != y.n)
-				return x.n < y.n ? -1 : 1;
-		} else if (x.num != y.num) {
-			return x.num < y.num ? -1 : 1;
-		}
-		first = false;
-	}
-	return 0;
-}
 
 int tk_vcmp(enum tk_vscheme s, const char *a, const char *b)
 {

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+#include "apkver.h" /* tk_apk_vercmp(), used by tk_vcmp() */
 #include "tk.h"
 
 #define TK_VDB_MAX_EVENTS 64
@@ -55,6 +56,7 @@ struct tk_adv {
 	char *status;       /* tracker status: resolved/open/undetermined */
 	char *urgency;      /* tracker urgency, e.g. "unimportant", "low", "high**" */
 	time_t published;   /* OSV record published; 0 when unknown */
+	char *file;         /* the feed file it came from, as the config names it */
 };
 
 /* A CVSS score for a CVE from one source. */
@@ -102,12 +104,23 @@ struct tk_vdb_want {
 /* Per-load statistics for the report. */
 struct tk_vdb_stats {
 	size_t records;   /* packages (tracker), records (osv), CVEs (nvd) seen */
+	size_t withdrawn; /* OSV records with "withdrawn": never judged */
+	size_t no_cve;    /* OSV bug-fix/enhancement advisories without a CVE: not vulnerabilities */
 	size_t kept;      /* advisories/cpe matches kept */
 	size_t scores;
 };
 
 void tk_vdb_init(struct tk_vdb *db);
 void tk_vdb_clear(struct tk_vdb *db);
+/*
+ * All-or-nothing loads: take a mark before loading a feed; when the load
+ * fails, roll back to it so that nothing read before the error is judged.
+ */
+struct tk_vdb_mark {
+	size_t nadv, nsc, ncm;
+};
+struct tk_vdb_mark tk_vdb_mark(const struct tk_vdb *db);
+void tk_vdb_rollback(struct tk_vdb *db, struct tk_vdb_mark m);
 
 /* `name` is used in messages (file name). The buffer must be NUL-terminated at len. */
 int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const char *name,
@@ -142,7 +155,5 @@ enum tk_match tk_adv_match(const struct tk_adv *a, const char *v, const char **f
 /* CPE 2.3 vendor, product and version ("*" when any) into the caller's buffers; -1 if not a CPE 2.3 name. */
 int tk_cpe_parts(const char *cpe, char *vendor, size_t vs, char *product, size_t ps, char *version, size_t ws);
 
-/* Apk version comparison (apk-tools' algorithm: digits, letter, _suffix, -rN). */
-int tk_apk_vercmp(const char *a, const char *b);
 
 #endif

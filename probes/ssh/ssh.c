@@ -231,6 +231,13 @@ static int read_server(int fd, int64_t deadline, struct ssh_seen *s, struct tk_e
 					     len);
 			break;
 		}
+		if (r < 0 && errno == ECONNRESET && !have_id) {
+			rc = tk_seterr(err, TK_ERR_PROTOCOL,
+				       "not an SSH server: the connection was reset after %zu bytes without an "
+				       "identification line",
+				       len);
+			break;
+		}
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;

@@ -16,10 +16,10 @@
  * ("timeout_s", the whole probe's deadline, belongs to the agent.)
  * Emits one observation of kind "endpoint" per endpoint (or an error observation).
  *
- * Profile grading: the TLS profiles in rules/profiles/tls-*.json are loaded at
- * configure time and each endpoint's accepted set is compared with them
- * ("profiles": one entry per profile with its violations); the rules decide
- * which profile is required and what a violation means.
+ * Profile grading is not done here: the probe reports facts (protocols,
+ * suites with their classes, groups, certificates with key sizes, DH sizes)
+ * and the rules engine grades them against rules/profiles/tls-*.json
+ * (rules/tlsprofile.c); the probe includes nothing from rules/.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,8 +39,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../rules/data.h"
-#include "budget.h"
+#include "net.h"
 #include "probe.h"
 #include "tls_hello.h"
 #include "tls_suites.h"
@@ -48,6 +47,7 @@
 #define TLS_MAX_ENDPOINTS 4096
 #define TLS_MAX_PARALLEL 256
 #define TLS_RECV_MAX (TK_FLIGHT_MAX_HS + 8192)
+#define TLS_MAX_CHAINS 4 /* distinct certificate chains kept per endpoint */
 
 enum starttls { ST_NONE, ST_SMTP, ST_FTP };
 
@@ -66,7 +66,6 @@ struct tls_cfg {
 	int timeout_ms;
 	int parallel;
 	bool sslv2, groups;
-	cJSON *profiles; /* array of profile objects (from rules/profiles/tls-*.json) */
 };
 
 static void tls_free(void *state)
@@ -81,7 +80,6 @@ static void tls_free(void *state)
 	}
 	free(c->eps);
 	free(c->ca_file);
-	cJSON_Delete(c->profiles);
 	free(c);
 }
 
@@ -143,39 +141,11 @@ static int parse_endpoint_obj(const cJSON *o, struct tls_ep *ep, const struct tk
 	return TK_OK;
 }
 
-static int load_profiles(struct tls_cfg *c, struct tk_err *err)
+/* A host given as an address gets no SNI; a name is sent as SNI (RFC 6066 forbids literals). */
+static bool is_ip_literal(const char *h)
 {
-	struct tk_dataset ds;
-	size_t i;
-	int rc;
-	memset(&ds, 0, sizeof(ds));
-	if ((rc = tk_dataset_open(&ds, err)))
-		return rc;
-	c->profiles = cJSON_CreateArray();
-	for (i = 0; i < ds.n; i++) {
-		const struct tk_datafile *f = &ds.files[i];
-		cJSON *doc, *p;
-		if (strncmp(f->name, "profiles/tls-", 13) != 0)
-			continue;
-		doc = cJSON_ParseWithLength((const char *)f->data, f->len);
-		if (!doc || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "profiles"))) {
-			cJSON_Delete(doc);
-			tk_dataset_close(&ds);
-			return tk_seterr(err, TK_ERR_CONFIG, "rules/%s: expected {\"profiles\": [...]}", f->name);
-		}
-		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "profiles"))
-		{
-			if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(p, "id"))) {
-				cJSON_Delete(doc);
-				tk_dataset_close(&ds);
-				return tk_seterr(err, TK_ERR_CONFIG, "rules/%s: profiles[]: \"id\" missing", f->name);
-			}
-			cJSON_AddItemToArray(c->profiles, cJSON_Duplicate(p, true));
-		}
-		cJSON_Delete(doc);
-	}
-	tk_dataset_close(&ds);
-	return TK_OK;
+	unsigned char b[16];
+	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
 }
 
 static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
@@ -238,6 +208,10 @@ static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **st
 			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 			goto fail;
 		}
+		if (!ep->sni && !is_ip_literal(ep->host) && !(ep->sni = strdup(ep->host))) {
+			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
 	}
 	if (ca && !(c->ca_file = tk_cfg_resolve(cc, ca))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
@@ -248,8 +222,6 @@ static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **st
 		rc = tk_cfg_err(err, cc, ip, "cannot read \"%s\": %s", c->ca_file, strerror(errno));
 		goto fail;
 	}
-	if ((rc = load_profiles(c, err)))
-		goto fail;
 	*state = c;
 	return TK_OK;
 fail:
@@ -268,23 +240,28 @@ static int tls_targets(const void *state, cJSON *list)
 
 /* ---- connections ---- */
 
+struct pool;
+static X509_STORE *trust_store(struct pool *p);
+
 struct scan {
 	const struct tls_cfg *cfg;
 	const struct tls_ep *ep;
 	struct tk_runctx *ctx;
 	SSL_CTX *sctx;        /* shared by the workers (SSL_new is thread-safe) */
-	X509_STORE *store;    /* the trust store, loaded once per run */
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	char addrstr[INET6_ADDRSTRLEN];
+	struct pool *pool;    /* the run's shared state: trust_store() */
+	struct tk_net_peer peer; /* the address scanned; peer.host keys the politeness budget */
 	unsigned conns;
 	unsigned timeouts;    /* hellos the server never answered within the connection timeout */
 	struct tk_flight *fl;
 	uint8_t *rbuf;
-	/* certificates of the first TLS <= 1.2 flight, for when OpenSSL cannot handshake */
-	uint8_t *rawcerts[TK_FLIGHT_MAX_CERTS];
-	size_t rawcert_len[TK_FLIGHT_MAX_CERTS], nrawcerts;
+	/* each distinct chain the TLS <= 1.2 flights carried (dual RSA/ECDSA servers: two), owned */
+	STACK_OF(X509) *chains[TLS_MAX_CHAINS];
+	char chain_via[TLS_MAX_CHAINS][96]; /* how it was obtained: "tls1_2 TLS_ECDHE_ECDSA_..." */
+	size_t nchains;
 	bool raw_cert_request, raw_ocsp;
+	bool sni_rejected; /* some hello was answered with an unrecognized_name alert */
+	unsigned truncated;  /* answers that stopped (closed) in the middle of a record or message */
+	char truncated_why[160];
 	char err[512];
 };
 
@@ -292,43 +269,6 @@ static int64_t conn_deadline(const struct scan *s)
 {
 	int ms = tk_run_remaining_ms(s->ctx, s->cfg->timeout_ms);
 	return tk_now_ms() + ms;
-}
-
-static int wait_fd(int fd, short ev, int64_t deadline)
-{
-	for (;;) {
-		struct pollfd pfd = {fd, ev, 0};
-		int64_t left = deadline - tk_now_ms();
-		int r;
-		if (left <= 0)
-			return TK_ERR_TIMEOUT;
-		r = poll(&pfd, 1, left > 200 ? 200 : (int)left);
-		if (r > 0)
-			return TK_OK;
-		if (r < 0 && errno != EINTR)
-			return TK_ERR_IO;
-	}
-}
-
-static int send_all(int fd, const void *p, size_t n, int64_t deadline)
-{
-	const uint8_t *b = p;
-	while (n > 0) {
-		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-		if (w > 0) {
-			b += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-			int rc = wait_fd(fd, POLLOUT, deadline);
-			if (rc)
-				return rc;
-			continue;
-		}
-		return TK_ERR_NET;
-	}
-	return TK_OK;
 }
 
 /* Read one line-oriented reply (SMTP/FTP): returns when the final line "NNN " arrives. */
@@ -353,7 +293,7 @@ static int read_reply(int fd, char *buf, size_t cap, int64_t deadline, int *code
 		}
 		if (len + 1 >= cap)
 			return TK_ERR_LIMIT;
-		if ((rc = wait_fd(fd, POLLIN, deadline)))
+		if ((rc = tk_net_wait(fd, POLLIN, deadline)))
 			return rc;
 		r = recv(fd, buf + len, cap - 1 - len, 0);
 		if (r <= 0) {
@@ -374,17 +314,17 @@ static int do_starttls(struct scan *s, int fd, int64_t deadline)
 	if (code != 220)
 		return TK_ERR_PROTOCOL;
 	if (s->ep->starttls == ST_SMTP) {
-		if ((rc = send_all(fd, "EHLO tenken.invalid\r\n", 21, deadline)) ||
+		if ((rc = tk_net_send_all(fd, "EHLO tenken.invalid\r\n", 21, deadline)) ||
 		    (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
 			return rc;
 		if (code != 250)
 			return TK_ERR_PROTOCOL;
-		if ((rc = send_all(fd, "STARTTLS\r\n", 10, deadline)) ||
+		if ((rc = tk_net_send_all(fd, "STARTTLS\r\n", 10, deadline)) ||
 		    (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
 			return rc;
 		return code == 220 ? TK_OK : TK_ERR_PROTOCOL;
 	}
-	if ((rc = send_all(fd, "AUTH TLS\r\n", 10, deadline)) || (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
+	if ((rc = tk_net_send_all(fd, "AUTH TLS\r\n", 10, deadline)) || (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
 		return rc;
 	return code == 234 ? TK_OK : TK_ERR_PROTOCOL;
 }
@@ -392,53 +332,27 @@ static int do_starttls(struct scan *s, int fd, int64_t deadline)
 /* Close a connection from open_conn and give its slot back to the per-host budget. */
 static void close_conn(struct scan *s, int fd)
 {
-	close(fd);
-	tk_budget_release(s->addrstr);
+	tk_net_close(&s->peer, fd);
 }
 
 /*
- * Connect (non-blocking, with the deadline) within the per-host politeness
- * budget, do STARTTLS if configured. Close with close_conn().
+ * Connect within the per-host politeness budget (agent/net.h) before the
+ * connection deadline, do STARTTLS if configured. Close with close_conn().
  */
 static int open_conn(struct scan *s, int *out)
 {
 	int64_t deadline = conn_deadline(s);
-	int fd, rc, one = 1;
+	struct tk_err e;
+	int fd, rc;
 	*out = -1;
 	if (tk_run_cancelled(s->ctx))
 		return TK_ERR_CANCELLED;
-	if ((rc = tk_budget_acquire(s->addrstr, deadline))) {
-		snprintf(s->err, sizeof(s->err), "no connection slot for %s within the timeout (politeness budget)",
-			 s->addrstr);
+	memset(&e, 0, sizeof(e));
+	if ((rc = tk_net_connect(&s->peer, deadline, &fd, &e))) {
+		tk_strlcpy(s->err, e.msg, sizeof(s->err));
 		return rc;
 	}
-	fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		tk_budget_release(s->addrstr);
-		return TK_ERR_NET;
-	}
 	s->conns++;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&s->addr, s->addrlen) != 0) {
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-		if (errno != EINPROGRESS) {
-			snprintf(s->err, sizeof(s->err), "connect: %s", strerror(errno));
-			close_conn(s, fd);
-			return TK_ERR_NET;
-		}
-		if ((rc = wait_fd(fd, POLLOUT, deadline))) {
-			snprintf(s->err, sizeof(s->err), "connect: timed out");
-			close_conn(s, fd);
-			return rc;
-		}
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-		if (soerr) {
-			snprintf(s->err, sizeof(s->err), "connect: %s", strerror(soerr));
-			close_conn(s, fd);
-			return TK_ERR_NET;
-		}
-	}
 	if (s->ep->starttls && (rc = do_starttls(s, fd, deadline))) {
 		snprintf(s->err, sizeof(s->err), "STARTTLS (%s) refused or failed: %s",
 			 s->ep->starttls == ST_SMTP ? "smtp" : "ftp", tk_rc_name(rc));
@@ -458,6 +372,7 @@ static int raw_hello(struct scan *s, const struct tk_hello_opts *o)
 {
 	uint8_t hello[TK_HELLO_MAX + 5];
 	size_t hlen = 0, got = 0;
+	bool closed = false; /* the server ended the connection */
 	int64_t deadline;
 	int fd = -1, rc;
 	memset(s->fl, 0, offsetof(struct tk_flight, hs));
@@ -467,13 +382,13 @@ static int raw_hello(struct scan *s, const struct tk_hello_opts *o)
 	if ((rc = open_conn(s, &fd)))
 		return rc;
 	deadline = conn_deadline(s);
-	if ((rc = send_all(fd, hello, hlen, deadline)))
+	if ((rc = tk_net_send_all(fd, hello, hlen, deadline)))
 		goto out_ok;
 	for (;;) {
 		ssize_t r;
 		if (got >= TLS_RECV_MAX)
 			break;
-		if (wait_fd(fd, POLLIN, deadline)) {
+		if (tk_net_wait(fd, POLLIN, deadline)) {
 			if (got == 0)
 				s->timeouts++; /* silence, not a refusal: the answer for this hello is uncertain */
 			break;
@@ -481,13 +396,21 @@ static int raw_hello(struct scan *s, const struct tk_hello_opts *o)
 		r = recv(fd, s->rbuf + got, TLS_RECV_MAX - got, 0);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			closed = true;
 			break;
+		}
 		got += (size_t)r;
 		if (tk_tls_parse_flight(s->rbuf, got, s->fl) != TK_FLIGHT_MORE)
 			break;
 	}
+	if (got > 0 && closed && s->fl->state == TK_FLIGHT_MORE && !s->fl->hello) {
+		s->truncated++; /* neither an answer nor a refusal: the evidence is cut off */
+		snprintf(s->truncated_why, sizeof(s->truncated_why), "%zu bytes, then the connection ended mid-record", got);
+	}
 out_ok:
+	if (s->fl->state == TK_FLIGHT_ALERT && s->fl->alert_desc == 112)
+		s->sni_rejected = true; /* unrecognized_name */
 	close_conn(s, fd);
 	return TK_OK;
 }
@@ -516,19 +439,58 @@ static bool hello_is_for(const struct tk_flight *f, uint16_t v)
 	return f->hello && (f->state == TK_FLIGHT_DONE || f->state == TK_FLIGHT_MORE) && f->version == v;
 }
 
-static void keep_raw_certs(struct scan *s)
+/* Parse the flight's Certificate message; NULL when it has none or it does not parse. */
+static STACK_OF(X509) *flight_chain(const struct tk_flight *f)
+{
+	STACK_OF(X509) *sk;
+	size_t i;
+	if (f->ncerts == 0 || !(sk = sk_X509_new_null()))
+		return NULL;
+	for (i = 0; i < f->ncerts && i < TK_FLIGHT_MAX_CERTS; i++) {
+		const unsigned char *p = f->hs + f->cert_off[i];
+		X509 *x = d2i_X509(NULL, &p, (long)f->cert_len[i]);
+		if (!x || !sk_X509_push(sk, x)) {
+			X509_free(x);
+			break;
+		}
+	}
+	if (sk_X509_num(sk) == 0) {
+		sk_X509_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/* Keep chain (owned by the callee from here) unless its leaf is one we already have. */
+static void keep_chain(struct scan *s, STACK_OF(X509) *chain, const char *via)
 {
 	size_t i;
-	if (s->nrawcerts || s->fl->ncerts == 0)
+	if (!chain)
 		return;
-	for (i = 0; i < s->fl->ncerts && i < TK_FLIGHT_MAX_CERTS; i++) {
-		s->rawcerts[i] = malloc(s->fl->cert_len[i]);
-		if (!s->rawcerts[i])
-			break;
-		memcpy(s->rawcerts[i], s->fl->hs + s->fl->cert_off[i], s->fl->cert_len[i]);
-		s->rawcert_len[i] = s->fl->cert_len[i];
-		s->nrawcerts++;
+	for (i = 0; i < s->nchains; i++) {
+		if (X509_cmp(sk_X509_value(s->chains[i], 0), sk_X509_value(chain, 0)) == 0) {
+			sk_X509_pop_free(chain, X509_free);
+			return;
+		}
 	}
+	if (s->nchains == TLS_MAX_CHAINS) {
+		sk_X509_pop_free(chain, X509_free);
+		return;
+	}
+	s->chains[s->nchains] = chain;
+	tk_strlcpy(s->chain_via[s->nchains], via, sizeof(s->chain_via[0]));
+	s->nchains++;
+}
+
+/* The certificates of a raw TLS <= 1.2 flight: a new leaf (another key type) is kept. */
+static void keep_raw_certs(struct scan *s, uint16_t v)
+{
+	const struct tk_suite *su = tk_suite_by_code(s->fl->suite);
+	char via[96];
+	if (s->fl->ncerts == 0)
+		return;
+	snprintf(via, sizeof(via), "%s %s", tk_tls_version_key(v), su ? su->iana : "unknown suite");
+	keep_chain(s, flight_chain(s->fl), via);
 }
 
 /* Drop code c from list l of n entries; returns whether it was there. */
@@ -564,6 +526,35 @@ static bool looks_client_ordered(const uint16_t *order, size_t n)
 		drop(left, &nl, want);
 	}
 	return true;
+}
+
+/*
+ * The picks fit a server that follows the client's order, but a server whose
+ * own order happens to interleave lowest/highest codes (AES128 > CHACHA20 >
+ * AES256) picks the same: offer the accepted suites once more, in the reverse
+ * of the order seen. Client preference takes the first offered (the last
+ * seen), server preference its favourite (the first seen).
+ */
+static int confirm_preference(struct scan *s, struct tk_hello_opts *o, struct verres *vr)
+{
+	uint16_t rev[400];
+	size_t i;
+	int rc;
+	for (i = 0; i < vr->n; i++)
+		rev[i] = vr->order[vr->n - 1 - i];
+	o->suites = rev;
+	o->nsuites = vr->n;
+	o->groups = NULL;
+	o->ngroups = 0;
+	if ((rc = raw_hello(s, o)))
+		return rc;
+	if (hello_is_for(s->fl, vr->version) && s->fl->suite == vr->order[0])
+		vr->preference = "server";
+	else if (hello_is_for(s->fl, vr->version) && s->fl->suite == vr->order[vr->n - 1])
+		vr->preference = "client";
+	else
+		vr->preference = "indeterminate";
+	return TK_OK;
 }
 
 /*
@@ -657,7 +648,7 @@ static int enum_version(struct scan *s, uint16_t v, struct verres *vr)
 		if (s->fl->secure_renegotiation)
 			vr->secure_reneg = true;
 		if (v != TK_TLS13) {
-			keep_raw_certs(s);
+			keep_raw_certs(s, v);
 			s->raw_cert_request |= s->fl->cert_request;
 			s->raw_ocsp |= s->fl->ocsp_stapled;
 		} else if (s->fl->group && !vr->groups_done && drop(vr->grem, &vr->ngrem, s->fl->group) &&
@@ -676,28 +667,12 @@ static int enum_version(struct scan *s, uint16_t v, struct verres *vr)
 		vr->dh_bits[vr->n] = s->fl->dh_bits;
 		vr->n++;
 	}
-	if (vr->n == 1) {
+	if (vr->n == 1)
 		vr->preference = "single";
-	} else if (vr->n >= 2 && !looks_client_ordered(vr->order, vr->n)) {
+	else if (vr->n >= 2 && !looks_client_ordered(vr->order, vr->n))
 		vr->preference = "server";
-	} else if (vr->n >= 3) {
-		vr->preference = "client";
-	} else if (vr->n == 2) {
-		/* Two suites picked low-then-high fit both: offer them high-first once. */
-		uint16_t two[2] = {vr->order[1], vr->order[0]};
-		o.suites = two;
-		o.nsuites = 2;
-		o.groups = NULL;
-		o.ngroups = 0;
-		if ((rc = raw_hello(s, &o)))
-			goto out;
-		if (hello_is_for(s->fl, v) && s->fl->suite == vr->order[0])
-			vr->preference = "server";
-		else if (hello_is_for(s->fl, v) && s->fl->suite == vr->order[1])
-			vr->preference = "client";
-		else
-			vr->preference = "indeterminate";
-	}
+	else if (vr->n >= 2)
+		rc = confirm_preference(s, &o, vr);
 out:
 	free(rem);
 	free(offer);
@@ -842,203 +817,264 @@ static int client_cert_cb(SSL *ssl, X509 **x, EVP_PKEY **k)
 	return 0; /* no certificate to send */
 }
 
-/* Everything about the certificate, from an OpenSSL handshake or (fallback) the raw flight. */
-static void assess_certificate(struct scan *s, cJSON *obs, uint16_t best)
-{
-	SSL_CTX *sctx = s->sctx;
-	SSL *ssl = NULL;
-	STACK_OF(X509) *chain = NULL, *own = NULL;
-	X509_STORE *store = NULL;
-	X509_STORE_CTX *vctx = NULL;
-	X509 *leaf = NULL;
-	cJSON *c = cJSON_AddObjectToObject(obs, "certificate"), *arr;
-	bool asked = false, handshake = false;
-	const unsigned char *ocsp = NULL;
-	long ocsplen = -1;
-	const char *name = s->ep->sni ? s->ep->sni : s->ep->host;
-	int fd = -1, i, days = 0, secs = 0;
+/* What OpenSSL handshakes saw besides the chain. */
+struct hs_result {
+	bool asked;       /* CertificateRequest during the handshake */
+	bool ocsp;        /* a stapled OCSP response */
+	char error[1024]; /* why the last handshake gave no chain */
+};
 
-	if (!sctx)
-		goto out;
-	/*
-	 * The raw TLS <= 1.2 flights already carried the chain as served, any
-	 * CertificateRequest and any stapled OCSP status (the hellos ask for one):
-	 * only a server without such a flight (TLS 1.3 only) needs a full handshake.
-	 */
-	if (best >= TK_TLS10 && s->nrawcerts == 0 && open_conn(s, &fd) == TK_OK && (ssl = SSL_new(sctx))) {
-		int r;
-		SSL_set_max_proto_version(ssl, best >= TK_TLS13 ? TLS1_3_VERSION : best == TK_TLS12 ? TLS1_2_VERSION
-							: best == TK_TLS11 ? TLS1_1_VERSION : TLS1_VERSION);
-		int flags = fcntl(fd, F_GETFL);
-		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-		{
-			int ms = tk_run_remaining_ms(s->ctx, s->cfg->timeout_ms);
-			struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		}
-		SSL_set_app_data(ssl, &asked);
-		if (s->ep->sni)
-			SSL_set_tlsext_host_name(ssl, s->ep->sni);
-		SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
-		SSL_set_fd(ssl, fd);
-		r = SSL_connect(ssl);
-		handshake = r == 1;
-		if (!handshake) {
-			unsigned long e = ERR_peek_last_error();
-			char eb[256];
-			ERR_error_string_n(e, eb, sizeof(eb));
-			cJSON_AddStringToObject(c, "handshake_error", e ? eb : "connection closed");
-		} else {
-			/* TLS 1.3: a CertificateRequest arrives before Finished; post-handshake ones are not seen. */
-			cJSON_AddStringToObject(c, "handshake_version", SSL_get_version(ssl));
-			cJSON_AddStringToObject(c, "handshake_suite", SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl)));
-			{
-				int nid = SSL_get_negotiated_group(ssl);
-				if (nid != NID_undef && nid != 0) {
-					const char *gn = SSL_group_to_name(ssl, nid);
-					if (gn)
-						cJSON_AddStringToObject(c, "handshake_group", gn);
-				}
-			}
-		}
-		ocsplen = SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp);
-		chain = SSL_get_peer_cert_chain(ssl);
-		ERR_clear_error();
+static void set_blocking_timeouts(struct scan *s, int fd)
+{
+	int ms = tk_run_remaining_ms(s->ctx, s->cfg->timeout_ms);
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * One full OpenSSL handshake (security level 0) offering what the server
+ * accepted: the TLS 1.3 suites it accepted by name (CCM and CCM_8 included,
+ * which OpenSSL does not offer by default) and, when sigalgs is set, only
+ * that signature-algorithm family (to make a dual-certificate TLS 1.3 server
+ * show its other certificate). Returns the peer's chain (owned: the leaf
+ * first) or NULL with res->error; *via says how the chain was obtained.
+ */
+static STACK_OF(X509) *handshake_chain(struct scan *s, uint16_t best, const char *suites13, const char *family,
+				       const char *sigalgs, struct hs_result *res, char *via, size_t vcap)
+{
+	STACK_OF(X509) *out = NULL, *peer;
+	const unsigned char *ocsp = NULL;
+	SSL *ssl = NULL;
+	int fd = -1, i;
+	if (open_conn(s, &fd)) {
+		snprintf(res->error, sizeof(res->error), "certificate handshake: %s", s->err[0] ? s->err : "connect failed");
+		return NULL;
 	}
-	if (!chain || sk_X509_num(chain) == 0) {
-		/* Fall back to the Certificate message of a raw TLS <= 1.2 flight (SSLv3-only, odd suites). */
-		own = sk_X509_new_null();
-		for (i = 0; own && (size_t)i < s->nrawcerts; i++) {
-			const unsigned char *p = s->rawcerts[i];
-			X509 *x = d2i_X509(NULL, &p, (long)s->rawcert_len[i]);
-			if (x && !sk_X509_push(own, x))
-				X509_free(x);
-		}
-		chain = own;
-		cJSON_AddStringToObject(c, "source", "raw-handshake");
-	} else {
-		cJSON_AddStringToObject(c, "source", "openssl-handshake");
-	}
-	cJSON_AddBoolToObject(obs, "client_cert_requested", asked || s->raw_cert_request);
-	cJSON_AddBoolToObject(obs, "ocsp_stapled", (ocsp && ocsplen > 0) || s->raw_ocsp);
-	if (!chain || sk_X509_num(chain) == 0) {
-		cJSON_AddBoolToObject(c, "present", 0);
+	if (!(ssl = SSL_new(s->sctx))) {
+		snprintf(res->error, sizeof(res->error), "certificate handshake: out of memory");
 		goto out;
 	}
-	cJSON_AddBoolToObject(c, "present", 1);
-	leaf = sk_X509_value(chain, 0);
-	arr = cJSON_AddArrayToObject(c, "chain");
-	for (i = 0; i < sk_X509_num(chain); i++)
-		cJSON_AddItemToArray(arr, cert_json(sk_X509_value(chain, i)));
-	{
-		EVP_PKEY *k = X509_get0_pubkey(leaf);
-		bool sha1 = false;
-		if (k) {
-			cJSON_AddStringToObject(c, "key_type", key_type(k));
-			cJSON_AddNumberToObject(c, "key_bits", EVP_PKEY_get_bits(k));
-		}
-		cJSON_AddStringToObject(c, "signature_algorithm", OBJ_nid2ln(X509_get_signature_nid(leaf)));
-		cJSON_AddStringToObject(c, "signature_hash", sig_hash(leaf));
-		/* SHA-1/MD5 anywhere the client must check a signature (self-signed roots are not checked). */
-		for (i = 0; i < sk_X509_num(chain); i++) {
-			X509 *x = sk_X509_value(chain, i);
-			const char *h = sig_hash(x);
-			if (X509_check_issued(x, x) != X509_V_OK &&
-			    (strcmp(h, "SHA1") == 0 || strcmp(h, "MD5") == 0 || strcmp(h, "MD2") == 0))
-				sha1 = true;
-		}
-		cJSON_AddBoolToObject(c, "weak_signature_hash", sha1);
+	SSL_set_max_proto_version(ssl, best >= TK_TLS13 ? TLS1_3_VERSION : best == TK_TLS12 ? TLS1_2_VERSION
+						: best == TK_TLS11 ? TLS1_1_VERSION : TLS1_VERSION);
+	if ((suites13[0] && SSL_set_ciphersuites(ssl, suites13) != 1) ||
+	    (sigalgs && SSL_set1_sigalgs_list(ssl, sigalgs) != 1)) {
+		snprintf(res->error, sizeof(res->error), "certificate handshake: the local OpenSSL cannot offer %.300s%s%.300s",
+			 suites13, sigalgs ? " with " : "", sigalgs ? sigalgs : "");
+		goto out;
 	}
-	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(leaf))) {
-		if (days < 0 || (days == 0 && secs < 0))
-			days = days - (secs < 0 ? 1 : 0);
-		cJSON_AddNumberToObject(c, "days_to_expiry", days);
-		cJSON_AddBoolToObject(c, "expired", days < 0 || (days == 0 && secs < 0));
+	set_blocking_timeouts(s, fd);
+	SSL_set_app_data(ssl, &res->asked);
+	if (s->ep->sni)
+		SSL_set_tlsext_host_name(ssl, s->ep->sni);
+	SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1) {
+		unsigned long e = ERR_peek_last_error();
+		char eb[200];
+		ERR_error_string_n(e, eb, sizeof(eb));
+		snprintf(res->error, sizeof(res->error), "certificate handshake%s%s failed: %s", family ? " for " : "",
+			 family ? family : "", e ? eb : "connection closed");
+		goto out;
 	}
-	add_time(c, "not_after", X509_get0_notAfter(leaf));
-	/* validation */
-	store = s->store;
-	vctx = X509_STORE_CTX_new();
-	if (vctx) {
-		int ok = store != NULL;
-		cJSON_AddStringToObject(c, "trust_store", s->cfg->ca_file ? "ca_file" : "system");
-		if (ok && X509_STORE_CTX_init(vctx, store, leaf, chain)) {
-			int v;
-			X509_STORE_CTX_set_purpose(vctx, X509_PURPOSE_SSL_SERVER);
-			v = X509_verify_cert(vctx);
-			cJSON_AddBoolToObject(c, "verified", v == 1);
-			if (v != 1)
-				cJSON_AddStringToObject(c, "verify_error",
-							X509_verify_cert_error_string(X509_STORE_CTX_get_error(vctx)));
-		} else {
-			cJSON_AddBoolToObject(c, "verified", 0);
-			cJSON_AddStringToObject(c, "verify_error", "cannot load the trust store");
-		}
+	if (SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp) > 0 && ocsp)
+		res->ocsp = true;
+	peer = SSL_get_peer_cert_chain(ssl);
+	if (!peer || sk_X509_num(peer) == 0) {
+		snprintf(res->error, sizeof(res->error), "certificate handshake: the server sent no certificate");
+		goto out;
 	}
-	{
-		unsigned char ipb[16];
-		int m;
-		if (inet_pton(AF_INET, name, ipb) == 1 || inet_pton(AF_INET6, name, ipb) == 1)
-			m = X509_check_ip_asc(leaf, name, 0);
-		else
-			m = X509_check_host(leaf, name, 0, 0, NULL);
-		cJSON_AddStringToObject(c, "hostname_checked", name);
-		cJSON_AddBoolToObject(c, "hostname_match", m == 1);
+	out = sk_X509_new_null();
+	for (i = 0; out && i < sk_X509_num(peer); i++) {
+		X509 *x = sk_X509_value(peer, i);
+		if (X509_up_ref(x) && !sk_X509_push(out, x))
+			X509_free(x);
 	}
+	snprintf(via, vcap, "openssl-handshake %s %s%s%s", SSL_get_version(ssl),
+		 SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl)), family ? " sigalgs " : "", family ? family : "");
 out:
 	ERR_clear_error();
 	if (ssl) {
 		SSL_set_quiet_shutdown(ssl, 1);
 		SSL_free(ssl);
 	}
-	if (fd >= 0)
-		close_conn(s, fd);
-	if (own)
-		sk_X509_pop_free(own, X509_free);
-	X509_STORE_CTX_free(vctx);
+	close_conn(s, fd);
+	return out;
 }
 
-/* ---- profiles ---- */
-
-static const char *verif(const cJSON *o)
+/* SHA-1/MD5 anywhere the client must check a signature (self-signed roots are not checked). */
+static bool chain_weak_hash(STACK_OF(X509) *chain)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "verification");
-	return cJSON_IsString(v) ? v->valuestring : "UNCONFIRMED";
-}
-
-/*
- * The label of one field of a profile section: "<field>_verification" when
- * the section has it (facts of one section can be sourced differently), or
- * the section's own "verification" (by_version: {"ssl2": LABEL} for protocols).
- */
-static const char *verif_of(const cJSON *o, const char *field)
-{
-	char k[64];
-	const cJSON *v;
-	snprintf(k, sizeof(k), "%s_verification", field);
-	v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (cJSON_IsString(v))
-		return v->valuestring;
-	v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "verification_by_version"), field);
-	return cJSON_IsString(v) ? v->valuestring : verif(o);
-}
-
-static bool str_in(const cJSON *arr, const char *s)
-{
-	const cJSON *e;
-	cJSON_ArrayForEach(e, arr) if (cJSON_IsString(e) && strcmp(e->valuestring, s) == 0) return true;
+	int i;
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+		const char *h = sig_hash(x);
+		if (X509_check_issued(x, x) != X509_V_OK &&
+		    (strcmp(h, "SHA1") == 0 || strcmp(h, "MD5") == 0 || strcmp(h, "MD2") == 0))
+			return true;
+	}
 	return false;
 }
 
-static void violation(cJSON *list, const char *fact, const char *detail, const char *v)
+static void judge_validation(struct scan *s, STACK_OF(X509) *chain, cJSON *c)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "fact", fact);
-	cJSON_AddStringToObject(o, "detail", detail);
-	cJSON_AddStringToObject(o, "verification", v);
-	cJSON_AddItemToArray(list, o);
+	X509_STORE_CTX *vctx = X509_STORE_CTX_new();
+	X509 *leaf = sk_X509_value(chain, 0);
+	const char *name = s->ep->sni ? s->ep->sni : s->ep->host;
+	unsigned char ipb[16];
+	int m;
+	cJSON_AddStringToObject(c, "trust_store", s->cfg->ca_file ? "ca_file" : "system");
+	X509_STORE *store = trust_store(s->pool);
+	if (vctx && store && X509_STORE_CTX_init(vctx, store, leaf, chain)) {
+		int v;
+		X509_STORE_CTX_set_purpose(vctx, X509_PURPOSE_SSL_SERVER);
+		v = X509_verify_cert(vctx);
+		cJSON_AddBoolToObject(c, "verified", v == 1);
+		if (v != 1)
+			cJSON_AddStringToObject(c, "verify_error",
+						X509_verify_cert_error_string(X509_STORE_CTX_get_error(vctx)));
+	} else {
+		cJSON_AddBoolToObject(c, "verified", 0);
+		cJSON_AddStringToObject(c, "verify_error", "cannot load the trust store");
+	}
+	X509_STORE_CTX_free(vctx);
+	if (inet_pton(AF_INET, name, ipb) == 1 || inet_pton(AF_INET6, name, ipb) == 1)
+		m = X509_check_ip_asc(leaf, name, 0);
+	else
+		m = X509_check_host(leaf, name, 0, 0, NULL);
+	cJSON_AddStringToObject(c, "hostname_checked", name);
+	cJSON_AddBoolToObject(c, "hostname_match", m == 1);
 }
+
+/* The facts about one chain as served: leaf key, signatures, expiry, validation, name. */
+static cJSON *judge_chain(struct scan *s, STACK_OF(X509) *chain, const char *via)
+{
+	cJSON *c = cJSON_CreateObject(), *arr;
+	X509 *leaf = sk_X509_value(chain, 0);
+	EVP_PKEY *k = X509_get0_pubkey(leaf);
+	int i, days = 0, secs = 0;
+	cJSON_AddBoolToObject(c, "present", 1);
+	cJSON_AddStringToObject(c, "source", strncmp(via, "openssl", 7) == 0 ? "openssl-handshake" : "raw-handshake");
+	cJSON_AddStringToObject(c, "obtained_by", via);
+	arr = cJSON_AddArrayToObject(c, "chain");
+	for (i = 0; i < sk_X509_num(chain); i++)
+		cJSON_AddItemToArray(arr, cert_json(sk_X509_value(chain, i)));
+	if (k) {
+		char buf[64];
+		cJSON_AddStringToObject(c, "key_type", key_type(k));
+		cJSON_AddNumberToObject(c, "key_bits", EVP_PKEY_get_bits(k));
+		if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC && EVP_PKEY_get_group_name(k, buf, sizeof(buf), NULL))
+			cJSON_AddStringToObject(c, "curve", buf);
+	}
+	cJSON_AddStringToObject(c, "signature_algorithm", OBJ_nid2ln(X509_get_signature_nid(leaf)));
+	cJSON_AddStringToObject(c, "signature_hash", sig_hash(leaf));
+	cJSON_AddBoolToObject(c, "weak_signature_hash", chain_weak_hash(chain));
+	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(leaf))) {
+		bool expired = days < 0 || (days == 0 && secs < 0);
+		if (expired && secs < 0 && days == 0)
+			days = -1;
+		cJSON_AddNumberToObject(c, "days_to_expiry", days);
+		cJSON_AddBoolToObject(c, "expired", expired);
+	}
+	add_time(c, "not_after", X509_get0_notAfter(leaf));
+	judge_validation(s, chain, c);
+	return c;
+}
+
+static const char *chain_key_family(STACK_OF(X509) *chain)
+{
+	EVP_PKEY *k = X509_get0_pubkey(sk_X509_value(chain, 0));
+	int id = k ? EVP_PKEY_get_base_id(k) : 0;
+	return id == EVP_PKEY_EC ? "ECDSA" : id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? "RSA"
+	       : id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? "EdDSA" : "other";
+}
+
+/*
+ * TLS 1.3 (encrypted certificates): OpenSSL handshakes offering the accepted
+ * suites, first with every signature algorithm, then once per other key
+ * family, so that each certificate a dual-certificate server holds is seen.
+ */
+static void handshake_chains(struct scan *s, uint16_t best, const char *suites13, bool families,
+			     struct hs_result *hr)
+{
+	static const struct {
+		const char *family, *sigalgs;
+	} fam[] = {
+		{"ECDSA", "ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512"},
+		{"RSA", "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:rsa_pss_pss_sha256:"
+			"rsa_pss_pss_sha384:rsa_pss_pss_sha512:RSA+SHA256:RSA+SHA384:RSA+SHA512"},
+		{"EdDSA", "ed25519:ed448"},
+	};
+	char via[160];
+	size_t f, i;
+	keep_chain(s, handshake_chain(s, best, suites13, NULL, NULL, hr, via, sizeof(via)), via);
+	if (!families || s->nchains == 0)
+		return;
+	for (f = 0; f < TK_ARRAY_LEN(fam); f++) {
+		bool seen = false;
+		struct hs_result more = {0};
+		for (i = 0; i < s->nchains; i++)
+			seen |= strcmp(chain_key_family(s->chains[i]), fam[f].family) == 0;
+		if (seen)
+			continue;
+		keep_chain(s, handshake_chain(s, best, suites13, fam[f].family, fam[f].sigalgs, &more, via, sizeof(via)),
+			   via);
+		hr->asked |= more.asked;
+		hr->ocsp |= more.ocsp;
+	}
+}
+
+/*
+ * Every certificate the server presents: the chains of the raw TLS <= 1.2
+ * flights (one per key type the accepted suites asked for), or for a server
+ * that speaks only TLS 1.3 the chains of OpenSSL handshakes. Each is judged
+ * ("certificates"); "certificate" is the first, or {present: false, error}
+ * when none could be read (the certificate rules then go incomplete).
+ */
+static void assess_certificates(struct scan *s, cJSON *obs, uint16_t best, const struct verres *vrs, size_t nv)
+{
+	char suites13[1024] = "";
+	bool below13 = false;
+	struct hs_result hr = {0};
+	cJSON *certs;
+	size_t i, j, used = 0;
+	for (i = 0; i < nv; i++) {
+		if (!vrs[i].accepted)
+			continue;
+		if (vrs[i].version != TK_TLS13) {
+			below13 |= vrs[i].version >= TK_SSL3 && vrs[i].n > 0;
+			continue;
+		}
+		for (j = 0; j < vrs[i].n; j++) {
+			const struct tk_suite *su = tk_suite_by_code(vrs[i].order[j]);
+			int w;
+			if (!su)
+				continue;
+			w = snprintf(suites13 + used, sizeof(suites13) - used, "%s%s", used ? ":" : "", su->iana);
+			if (w < 0 || (size_t)w >= sizeof(suites13) - used)
+				break;
+			used += (size_t)w;
+		}
+	}
+	if (s->sctx && best >= TK_TLS10 && (s->nchains == 0 || !below13))
+		handshake_chains(s, best, suites13, !below13 && best == TK_TLS13, &hr);
+	cJSON_AddBoolToObject(obs, "client_cert_requested", hr.asked || s->raw_cert_request);
+	cJSON_AddBoolToObject(obs, "ocsp_stapled", hr.ocsp || s->raw_ocsp);
+	certs = cJSON_AddArrayToObject(obs, "certificates");
+	for (i = 0; i < s->nchains; i++)
+		cJSON_AddItemToArray(certs, judge_chain(s, s->chains[i], s->chain_via[i]));
+	if (s->nchains > 0) {
+		cJSON_AddItemToObject(obs, "certificate", cJSON_Duplicate(cJSON_GetArrayItem(certs, 0), true));
+	} else {
+		cJSON *c = cJSON_AddObjectToObject(obs, "certificate");
+		cJSON_AddBoolToObject(c, "present", 0);
+		cJSON_AddStringToObject(c, "error", hr.error[0] ? hr.error
+					: "no certificate could be read: no flight carried a Certificate message");
+	}
+}
+
+/* ---- suite classes ---- */
 
 static const char *const class_names[] = {"null", "anon", "export", "rc4", "3des", "des", "cbc", "no_fs", "md5"};
 
@@ -1056,140 +1092,246 @@ static bool suite_has_class(const struct tk_suite *su, const char *cls)
 	return false;
 }
 
-static void grade(const cJSON *prof, const struct verres *vrs, size_t nv, const cJSON *cert, unsigned min_dh,
-		  cJSON *out)
-{
-	cJSON *r = cJSON_CreateObject(), *viol = cJSON_CreateArray(), *und = cJSON_CreateArray();
-	const cJSON *protos = cJSON_GetObjectItemCaseSensitive(prof, "protocols");
-	const cJSON *suites = cJSON_GetObjectItemCaseSensitive(prof, "suites");
-	const cJSON *forb = cJSON_GetObjectItemCaseSensitive(prof, "forbidden_classes");
-	const cJSON *cp = cJSON_GetObjectItemCaseSensitive(prof, "certificate");
-	const cJSON *dh = cJSON_GetObjectItemCaseSensitive(prof, "min_dh_bits");
-	char d[256];
-	size_t i, j;
-	cJSON_AddStringToObject(r, "id", cJSON_GetObjectItemCaseSensitive(prof, "id")->valuestring);
-	for (i = 0; i < nv; i++) {
-		const char *vk = tk_tls_version_key(vrs[i].version);
-		const cJSON *vs = cJSON_GetObjectItemCaseSensitive(suites, vk);
-		const cJSON *allowed = cJSON_GetObjectItemCaseSensitive(vs, "allowed");
-		const cJSON *complete = cJSON_GetObjectItemCaseSensitive(vs, "complete");
-		if (!vrs[i].accepted)
-			continue;
-		if (protos && !str_in(cJSON_GetObjectItemCaseSensitive(protos, "allowed"), vk)) {
-			snprintf(d, sizeof(d), "%s accepted; not allowed by the profile", tk_tls_version_label(vrs[i].version));
-			violation(viol, "protocols", d, verif_of(protos, vk));
-			continue; /* suites of a forbidden version are moot */
-		}
-		for (j = 0; j < vrs[i].n; j++) {
-			const struct tk_suite *su = tk_suite_by_code(vrs[i].order[j]);
-			const cJSON *c;
-			bool forbidden = false;
-			if (!su)
-				continue;
-			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(forb, "classes"))
-			{
-				if (cJSON_IsString(c) && suite_has_class(su, c->valuestring)) {
-					snprintf(d, sizeof(d), "%s: %s is %s", vk, su->iana, c->valuestring);
-					violation(viol, "forbidden_classes", d, verif(forb));
-					forbidden = true;
-					break;
-				}
-			}
-			if (forbidden || !allowed || str_in(allowed, su->iana))
-				continue;
-			snprintf(d, sizeof(d), "%s: %s", vk, su->iana);
-			if (cJSON_IsTrue(complete)) {
-				char dd[300];
-				snprintf(dd, sizeof(dd), "%s is not in the profile's list", d);
-				violation(viol, "suites", dd, verif(vs));
-			} else {
-				cJSON_AddItemToArray(und, cJSON_CreateString(d));
-			}
-		}
-	}
-	if (cp && cert && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cert, "present"))) {
-		const cJSON *kt = cJSON_GetObjectItemCaseSensitive(cert, "key_type");
-		const cJSON *kb = cJSON_GetObjectItemCaseSensitive(cert, "key_bits");
-		const cJSON *mr = cJSON_GetObjectItemCaseSensitive(cp, "min_rsa_bits");
-		const cJSON *me = cJSON_GetObjectItemCaseSensitive(cp, "min_ec_bits");
-		if (cJSON_IsString(kt) && cJSON_IsNumber(kb)) {
-			if (strncmp(kt->valuestring, "RSA", 3) == 0 && cJSON_IsNumber(mr) && kb->valuedouble < mr->valuedouble) {
-				snprintf(d, sizeof(d), "RSA key of %d bits (< %d)", kb->valueint, mr->valueint);
-				violation(viol, "certificate.key", d, verif_of(cp, "min_rsa_bits"));
-			}
-			if (strcmp(kt->valuestring, "EC") == 0 && cJSON_IsNumber(me) && kb->valuedouble < me->valuedouble) {
-				snprintf(d, sizeof(d), "EC key of %d bits (< %d)", kb->valueint, me->valueint);
-				violation(viol, "certificate.key", d, verif_of(cp, "min_ec_bits"));
-			}
-		}
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cp, "sha1_forbidden")) &&
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cert, "weak_signature_hash")))
-			violation(viol, "certificate.signature", "SHA-1 (or weaker) signature in the chain",
-				  verif_of(cp, "sha1_forbidden"));
-	}
-	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(dh, "value")) && min_dh > 0 &&
-	    min_dh < (unsigned)cJSON_GetObjectItemCaseSensitive(dh, "value")->valueint) {
-		snprintf(d, sizeof(d), "DHE group of %u bits", min_dh);
-		violation(viol, "min_dh_bits", d, verif(dh));
-	}
-	cJSON_AddBoolToObject(r, "conforms", cJSON_GetArraySize(viol) == 0);
-	cJSON_AddItemToObject(r, "violations", viol);
-	cJSON_AddItemToObject(r, "undetermined", und);
-	cJSON_AddItemToArray(out, r);
-}
-
 /* ---- one endpoint ---- */
 
 static int resolve(struct scan *s)
 {
-	struct addrinfo hints, *res = NULL;
-	int r;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((r = getaddrinfo(s->ep->host, s->ep->port, &hints, &res)) != 0 || !res) {
-		snprintf(s->err, sizeof(s->err), "cannot resolve \"%s\": %s", s->ep->host, gai_strerror(r));
-		return TK_ERR_NET;
-	}
-	memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
-	s->addrlen = res->ai_addrlen;
-	if (res->ai_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, s->addrstr, sizeof(s->addrstr));
-	else
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, s->addrstr, sizeof(s->addrstr));
-	freeaddrinfo(res);
-	return TK_OK;
+	struct tk_err e;
+	int rc;
+	memset(&e, 0, sizeof(e));
+	if ((rc = tk_net_resolve(s->ep->host, s->ep->port, &s->peer, &e)))
+		tk_strlcpy(s->err, e.msg, sizeof(s->err));
+	return rc;
 }
 
 struct pool {
 	const struct tls_cfg *cfg;
 	struct tk_runctx *ctx;
 	SSL_CTX *sctx;
-	X509_STORE *store;
+	X509_STORE *store;     /* NULL when it could not be loaded; read after trust_store() */
+	pthread_t loader;      /* loads the store while the hellos run (the system bundle takes ~50 ms) */
+	bool loader_started, loader_joined;
+	pthread_mutex_t lock;
 	atomic_size_t next;
 };
 
+static void *load_store(void *arg)
+{
+	struct pool *p = arg;
+	const char *ca = p->cfg->ca_file;
+	if (p->store && (ca ? X509_STORE_load_file(p->store, ca) : X509_STORE_set_default_paths(p->store)) != 1) {
+		/* Validation then reports "cannot load the trust store" per endpoint. */
+		X509_STORE_free(p->store);
+		p->store = NULL;
+	}
+	ERR_clear_error();
+	return NULL;
+}
+
+/* The trust store, once its loader is done (the first caller joins it). */
+static X509_STORE *trust_store(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->loader_started && !p->loader_joined) {
+		pthread_join(p->loader, NULL);
+		p->loader_joined = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return p->store;
+}
+
+/*
+ * Every version in turn (SSL 2.0 .. TLS 1.3). A refused connect, on the first
+ * hello or later, is an error, not "no TLS". *best: the newest accepted.
+ */
+static int enumerate_versions(struct scan *s, struct verres *vrs, size_t *nv, uint16_t *best, bool *any)
+{
+	static const uint16_t versions[] = {TK_SSL2, TK_SSL3, TK_TLS10, TK_TLS11, TK_TLS12, TK_TLS13};
+	size_t i;
+	int rc;
+	*nv = 0;
+	*best = 0;
+	*any = false;
+	for (i = 0; i < TK_ARRAY_LEN(versions); i++) {
+		if (versions[i] == TK_SSL2 && !s->cfg->sslv2)
+			continue;
+		if ((rc = enum_version(s, versions[i], &vrs[*nv])))
+			return rc;
+		if (vrs[*nv].accepted) {
+			*any = true;
+			if (versions[i] >= TK_TLS10 || !*best)
+				*best = versions[i];
+		}
+		(*nv)++;
+	}
+	return TK_OK;
+}
+
+/*
+ * No version answered: say why when the answers were not refusals (a name
+ * required, truncated flights, silence). True when an error was emitted: the
+ * endpoint is unobservable, never "no TLS".
+ */
+static bool emit_unobservable(struct scan *s)
+{
+	const struct tls_ep *ep = s->ep;
+	if (s->sni_rejected) {
+		/* Not "no TLS": the server wants a name it knows before it says anything. */
+		if (ep->sni)
+			tk_emit_error(s->ctx, ep->label, TK_ERR_PROTOCOL,
+				      "%s:%s: the server does not recognise the name \"%s\" (unrecognized_name alert to every "
+				      "hello): configure the name the server is known by (name@host:port)",
+				      s->peer.host, ep->port, ep->sni);
+		else
+			tk_emit_error(s->ctx, ep->label, TK_ERR_PROTOCOL,
+				      "%s:%s: the server requires a server name (SNI): it answered hellos without one with an "
+				      "unrecognized_name alert; configure the name (name@host:port or \"sni\")",
+				      s->peer.host, ep->port);
+		return true;
+	}
+	if (s->truncated > 0) {
+		tk_emit_error(s->ctx, ep->label, TK_ERR_PROTOCOL,
+			      "%s:%s: %u of %u ClientHellos got a truncated answer (%s): TLS support cannot be judged",
+			      s->peer.host, ep->port, s->truncated, s->conns, s->truncated_why);
+		return true;
+	}
+	if (s->timeouts > 0) {
+		/* Silence is not a refusal: without one answer, "no TLS" would be a guess. */
+		tk_emit_error(s->ctx, ep->label, TK_ERR_TIMEOUT,
+			      "%s:%s: %u of %u ClientHellos got no answer within the connection timeout", s->peer.host,
+			      ep->port, s->timeouts, s->conns);
+		return true;
+	}
+	return false;
+}
+
+/* One accepted suite's facts; counts its classes, weak and no-FS lists. */
+static cJSON *suite_json(const struct verres *vr, size_t j, const char *vk, size_t *counts, cJSON *weak, cJSON *nofs,
+			 size_t *nfs)
+{
+	const struct tk_suite *su = tk_suite_by_code(vr->order[j]);
+	cJSON *so = cJSON_CreateObject(), *cl = cJSON_AddArrayToObject(so, "classes");
+	char code[8], w[200];
+	size_t k;
+	snprintf(code, sizeof(code), "0x%04X", vr->order[j]);
+	cJSON_AddStringToObject(so, "name", su ? su->iana : "unknown");
+	cJSON_AddStringToObject(so, "code", code);
+	if (su) {
+		if (su->openssl)
+			cJSON_AddStringToObject(so, "openssl", su->openssl);
+		cJSON_AddStringToObject(so, "kx", su->kx);
+		cJSON_AddStringToObject(so, "auth", su->auth);
+		cJSON_AddStringToObject(so, "enc", su->enc);
+		cJSON_AddStringToObject(so, "mac", su->mac);
+		if (su->flags & TK_SUITE_AEAD)
+			cJSON_AddItemToArray(cl, cJSON_CreateString("aead"));
+		for (k = 0; k < TK_ARRAY_LEN(class_names); k++) {
+			if (suite_has_class(su, class_names[k])) {
+				cJSON_AddItemToArray(cl, cJSON_CreateString(class_names[k]));
+				counts[k]++;
+			}
+		}
+		snprintf(w, sizeof(w), "%s %s", vk, su->iana);
+		if (tk_suite_is_weak(su))
+			cJSON_AddItemToArray(weak, cJSON_CreateString(w));
+		if (su->flags & TK_SUITE_FS)
+			(*nfs)++;
+		else
+			cJSON_AddItemToArray(nofs, cJSON_CreateString(w));
+	}
+	if (vr->group[j])
+		cJSON_AddStringToObject(so, "group", tk_tls_group_name(vr->group[j]));
+	if (vr->dh_bits[j])
+		cJSON_AddNumberToObject(so, "dh_bits", vr->dh_bits[j]);
+	return so;
+}
+
+/* protocols, legacy_protocols, suites.<v>, weak_suites, suite_classes, no_fs_suites, accepted_suites, forward_secrecy, min_dh_bits */
+static unsigned add_protocols_and_suites(cJSON *obs, const struct verres *vrs, size_t nv)
+{
+	cJSON *protos = cJSON_AddObjectToObject(obs, "protocols"), *legacy = cJSON_AddArrayToObject(obs, "legacy_protocols");
+	cJSON *suites = cJSON_AddObjectToObject(obs, "suites"), *weak = cJSON_AddArrayToObject(obs, "weak_suites");
+	cJSON *classes = cJSON_CreateObject(), *nofs = cJSON_CreateArray();
+	size_t counts[TK_ARRAY_LEN(class_names)] = {0}, i, j, nfs = 0, ntotal = 0;
+	unsigned min_dh = 0;
+	for (i = 0; i < nv; i++) {
+		const struct verres *vr = &vrs[i];
+		const char *vk = tk_tls_version_key(vr->version);
+		cJSON *vo, *acc;
+		cJSON_AddBoolToObject(protos, vk, vr->accepted);
+		if (vr->accepted && vr->version <= TK_TLS11)
+			cJSON_AddItemToArray(legacy, cJSON_CreateString(vk));
+		if (!vr->accepted)
+			continue;
+		vo = cJSON_AddObjectToObject(suites, vk);
+		acc = cJSON_AddArrayToObject(vo, "accepted");
+		if (vr->version == TK_SSL2) {
+			for (j = 0; j < vr->nssl2; j++) {
+				char b[16];
+				snprintf(b, sizeof(b), "0x%06X", (unsigned)vr->ssl2_specs[j]);
+				cJSON_AddItemToArray(acc, cJSON_CreateString(b));
+			}
+			cJSON_AddStringToObject(vo, "preference", "n/a");
+			continue;
+		}
+		cJSON_AddStringToObject(vo, "preference", vr->preference);
+		if (vr->secure_reneg)
+			cJSON_AddBoolToObject(vo, "secure_renegotiation", 1);
+		for (j = 0; j < vr->n; j++) {
+			cJSON_AddItemToArray(acc, suite_json(vr, j, vk, counts, weak, nofs, &nfs));
+			ntotal++;
+			if (vr->dh_bits[j] && (!min_dh || vr->dh_bits[j] < min_dh))
+				min_dh = vr->dh_bits[j];
+		}
+	}
+	for (j = 0; j < TK_ARRAY_LEN(class_names); j++)
+		cJSON_AddNumberToObject(classes, class_names[j], (double)counts[j]);
+	cJSON_AddItemToObject(obs, "suite_classes", classes);
+	cJSON_AddItemToObject(obs, "no_fs_suites", nofs);
+	cJSON_AddNumberToObject(obs, "accepted_suites", (double)ntotal);
+	cJSON_AddStringToObject(obs, "forward_secrecy", ntotal == 0 ? "n/a" : nfs == ntotal ? "all" : nfs ? "some" : "none");
+	if (min_dh)
+		cJSON_AddNumberToObject(obs, "min_dh_bits", min_dh);
+	return min_dh;
+}
+
+/* groups (and groups_version): the newest version with ECDHE/TLS 1.3 suites. */
+static void add_groups(struct scan *s, cJSON *obs, const struct verres *vrs, size_t nv)
+{
+	cJSON *groups = cJSON_AddArrayToObject(obs, "groups");
+	size_t i;
+	if (!s->cfg->groups)
+		return;
+	for (i = nv; i-- > 0;) {
+		if (vrs[i].accepted && vrs[i].version >= TK_TLS10 && vrs[i].n > 0) {
+			size_t before = (size_t)cJSON_GetArraySize(groups);
+			enum_groups(s, &vrs[i], groups);
+			if ((size_t)cJSON_GetArraySize(groups) > before) {
+				cJSON_AddStringToObject(obs, "groups_version", tk_tls_version_key(vrs[i].version));
+				return;
+			}
+		}
+	}
+}
+
 static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 {
-	const struct tls_cfg *cfg = pl->cfg;
 	struct tk_runctx *ctx = pl->ctx;
-	static const uint16_t versions[] = {TK_SSL2, TK_SSL3, TK_TLS10, TK_TLS11, TK_TLS12, TK_TLS13};
 	struct scan s;
-	struct verres *vrs = calloc(TK_ARRAY_LEN(versions), sizeof(*vrs));
-	cJSON *obs = NULL, *protos, *suites, *weak, *groups, *legacy, *profs;
+	struct verres *vrs = calloc(6, sizeof(*vrs));
+	cJSON *obs = NULL;
 	int64_t t0 = tk_now_ms();
-	unsigned min_dh = 0;
 	uint16_t best = 0;
-	size_t i, j, nv = 0, nfs = 0, ntotal = 0;
-	int rc = TK_OK;
+	size_t i, nv = 0;
+	int rc;
 	bool any = false;
 
 	memset(&s, 0, sizeof(s));
-	s.cfg = cfg;
+	s.cfg = pl->cfg;
 	s.ep = ep;
 	s.ctx = ctx;
 	s.sctx = pl->sctx;
-	s.store = pl->store;
+	s.pool = (struct pool *)pl;
 	s.fl = malloc(sizeof(*s.fl));
 	s.rbuf = malloc(TLS_RECV_MAX);
 	if (!vrs || !s.fl || !s.rbuf) {
@@ -1200,147 +1342,25 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 		tk_emit_error(ctx, ep->label, rc, "%s", s.err);
 		goto out;
 	}
-	/* A refused connect (on the first hello or later) is an error, not "no TLS". */
-	for (i = 0; i < TK_ARRAY_LEN(versions); i++) {
-		if (versions[i] == TK_SSL2 && !cfg->sslv2)
-			continue;
-		if ((rc = enum_version(&s, versions[i], &vrs[nv])))
-			break;
-		if (vrs[nv].accepted) {
-			any = true;
-			if (versions[i] >= TK_TLS10 || !best)
-				best = versions[i];
-		}
-		nv++;
-	}
-	if (rc) {
-		tk_emit_error(ctx, ep->label, rc, "%s:%s: %s", s.addrstr, ep->port,
+	if ((rc = enumerate_versions(&s, vrs, &nv, &best, &any))) {
+		tk_emit_error(ctx, ep->label, rc, "%s:%s: %s", s.peer.host, ep->port,
 			      rc == TK_ERR_CANCELLED ? "deadline reached during the scan" : s.err[0] ? s.err : tk_rc_name(rc));
 		goto out;
 	}
-	if (!any && s.timeouts > 0) {
-		/* Silence is not a refusal: without one answer, "no TLS" would be a guess. */
-		tk_emit_error(ctx, ep->label, TK_ERR_TIMEOUT,
-			      "%s:%s: %u of %u ClientHellos got no answer within the connection timeout", s.addrstr,
-			      ep->port, s.timeouts, s.conns);
+	if (!any && emit_unobservable(&s))
 		goto out;
-	}
 	obs = tk_obs_new(ctx, "endpoint", ep->label);
 	cJSON_AddStringToObject(obs, "endpoint", ep->label);
-	cJSON_AddStringToObject(obs, "address", s.addrstr);
+	cJSON_AddStringToObject(obs, "address", s.peer.host);
 	cJSON_AddNumberToObject(obs, "port", strtol(ep->port, NULL, 10));
 	if (ep->sni)
 		cJSON_AddStringToObject(obs, "sni", ep->sni);
 	cJSON_AddStringToObject(obs, "starttls", ep->starttls == ST_SMTP ? "smtp" : ep->starttls == ST_FTP ? "ftp" : "none");
 	cJSON_AddBoolToObject(obs, "tls", any);
-	protos = cJSON_AddObjectToObject(obs, "protocols");
-	legacy = cJSON_AddArrayToObject(obs, "legacy_protocols");
-	suites = cJSON_AddObjectToObject(obs, "suites");
-	weak = cJSON_AddArrayToObject(obs, "weak_suites");
-	{
-		cJSON *classes = cJSON_CreateObject(), *nofs = cJSON_CreateArray();
-		size_t counts[TK_ARRAY_LEN(class_names)] = {0};
-		for (i = 0; i < nv; i++) {
-			const struct verres *vr = &vrs[i];
-			const char *vk = tk_tls_version_key(vr->version);
-			cJSON *vo, *acc;
-			cJSON_AddBoolToObject(protos, vk, vr->accepted);
-			if (vr->accepted && vr->version <= TK_TLS11)
-				cJSON_AddItemToArray(legacy, cJSON_CreateString(vk));
-			if (!vr->accepted)
-				continue;
-			vo = cJSON_AddObjectToObject(suites, vk);
-			acc = cJSON_AddArrayToObject(vo, "accepted");
-			if (vr->version == TK_SSL2) {
-				for (j = 0; j < vr->nssl2; j++) {
-					char b[16];
-					snprintf(b, sizeof(b), "0x%06X", (unsigned)vr->ssl2_specs[j]);
-					cJSON_AddItemToArray(acc, cJSON_CreateString(b));
-				}
-				cJSON_AddStringToObject(vo, "preference", "n/a");
-				continue;
-			}
-			cJSON_AddStringToObject(vo, "preference", vr->preference);
-			if (vr->secure_reneg)
-				cJSON_AddBoolToObject(vo, "secure_renegotiation", 1);
-			for (j = 0; j < vr->n; j++) {
-				const struct tk_suite *su = tk_suite_by_code(vr->order[j]);
-				cJSON *so = cJSON_CreateObject(), *cl = cJSON_AddArrayToObject(so, "classes");
-				char code[8];
-				size_t k;
-				snprintf(code, sizeof(code), "0x%04X", vr->order[j]);
-				cJSON_AddStringToObject(so, "name", su ? su->iana : "unknown");
-				cJSON_AddStringToObject(so, "code", code);
-				if (su) {
-					if (su->openssl)
-						cJSON_AddStringToObject(so, "openssl", su->openssl);
-					cJSON_AddStringToObject(so, "kx", su->kx);
-					cJSON_AddStringToObject(so, "auth", su->auth);
-					cJSON_AddStringToObject(so, "enc", su->enc);
-					cJSON_AddStringToObject(so, "mac", su->mac);
-					if (su->flags & TK_SUITE_AEAD)
-						cJSON_AddItemToArray(cl, cJSON_CreateString("aead"));
-					for (k = 0; k < TK_ARRAY_LEN(class_names); k++) {
-						if (suite_has_class(su, class_names[k])) {
-							cJSON_AddItemToArray(cl, cJSON_CreateString(class_names[k]));
-							counts[k]++;
-						}
-					}
-					if (tk_suite_is_weak(su)) {
-						char w[200];
-						snprintf(w, sizeof(w), "%s %s", vk, su->iana);
-						cJSON_AddItemToArray(weak, cJSON_CreateString(w));
-					}
-					if (su->flags & TK_SUITE_FS)
-						nfs++;
-					else {
-						char w[200];
-						snprintf(w, sizeof(w), "%s %s", vk, su->iana);
-						cJSON_AddItemToArray(nofs, cJSON_CreateString(w));
-					}
-				}
-				ntotal++;
-				if (vr->group[j])
-					cJSON_AddStringToObject(so, "group", tk_tls_group_name(vr->group[j]));
-				if (vr->dh_bits[j]) {
-					cJSON_AddNumberToObject(so, "dh_bits", vr->dh_bits[j]);
-					if (!min_dh || vr->dh_bits[j] < min_dh)
-						min_dh = vr->dh_bits[j];
-				}
-				cJSON_AddItemToArray(acc, so);
-			}
-		}
-		for (j = 0; j < TK_ARRAY_LEN(class_names); j++)
-			cJSON_AddNumberToObject(classes, class_names[j], (double)counts[j]);
-		cJSON_AddItemToObject(obs, "suite_classes", classes);
-		cJSON_AddItemToObject(obs, "no_fs_suites", nofs);
-	}
-	cJSON_AddNumberToObject(obs, "accepted_suites", (double)ntotal);
-	cJSON_AddStringToObject(obs, "forward_secrecy", ntotal == 0 ? "n/a" : nfs == ntotal ? "all" : nfs ? "some" : "none");
-	if (min_dh)
-		cJSON_AddNumberToObject(obs, "min_dh_bits", min_dh);
-	groups = cJSON_AddArrayToObject(obs, "groups");
-	if (cfg->groups) {
-		/* the newest version with ECDHE/TLS 1.3 suites */
-		for (i = nv; i-- > 0;) {
-			if (vrs[i].accepted && vrs[i].version >= TK_TLS10 && vrs[i].n > 0) {
-				size_t before = (size_t)cJSON_GetArraySize(groups);
-				enum_groups(&s, &vrs[i], groups);
-				if ((size_t)cJSON_GetArraySize(groups) > before) {
-					cJSON_AddStringToObject(obs, "groups_version", tk_tls_version_key(vrs[i].version));
-					break;
-				}
-			}
-		}
-	}
+	add_protocols_and_suites(obs, vrs, nv);
+	add_groups(&s, obs, vrs, nv);
 	if (any)
-		assess_certificate(&s, obs, best);
-	profs = cJSON_AddArrayToObject(obs, "profiles");
-	{
-		const cJSON *p;
-		cJSON_ArrayForEach(p, cfg->profiles)
-			grade(p, vrs, nv, cJSON_GetObjectItemCaseSensitive(obs, "certificate"), min_dh, profs);
-	}
+		assess_certificates(&s, obs, best, vrs, nv);
 	if (s.err[0])
 		cJSON_AddStringToObject(obs, "note", s.err);
 	cJSON_AddNumberToObject(obs, "connections", s.conns);
@@ -1348,8 +1368,8 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 	cJSON_AddNumberToObject(obs, "duration_ms", (double)(tk_now_ms() - t0));
 	tk_emit(ctx, obs);
 out:
-	for (i = 0; i < s.nrawcerts; i++)
-		free(s.rawcerts[i]);
+	for (i = 0; i < s.nchains; i++)
+		sk_X509_pop_free(s.chains[i], X509_free);
 	free(s.fl);
 	free(s.rbuf);
 	free(vrs);
@@ -1399,12 +1419,11 @@ static int tls_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	SSL_CTX_set_verify(p.sctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_client_cert_cb(p.sctx, client_cert_cb);
 	SSL_CTX_set_session_cache_mode(p.sctx, SSL_SESS_CACHE_OFF);
-	if ((c->ca_file ? X509_STORE_load_file(p.store, c->ca_file) : X509_STORE_set_default_paths(p.store)) != 1) {
-		/* Validation then reports "cannot load the trust store" per endpoint. */
-		X509_STORE_free(p.store);
-		p.store = NULL;
-		ERR_clear_error();
-	}
+	pthread_mutex_init(&p.lock, NULL);
+	p.loader_joined = false;
+	p.loader_started = pthread_create(&p.loader, NULL, load_store, &p) == 0;
+	if (!p.loader_started)
+		load_store(&p);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (i = 0; i < n; i++) {
@@ -1418,6 +1437,8 @@ static int tls_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	trust_store(&p); /* join the loader even when no endpoint needed it */
+	pthread_mutex_destroy(&p.lock);
 	SSL_CTX_free(p.sctx);
 	X509_STORE_free(p.store);
 	return TK_OK;

@@ -36,7 +36,15 @@ def options(text):
     return set(re.findall(r"(?:^|[\s\[,(|])(--[a-z][a-z-]+)", text))
 
 
+def listed_commands(binary):
+    top = run([binary, "--help"]).stdout
+    block = re.search(r"^commands:\n(.*?)\n\n", top, re.S | re.M).group(1)
+    return [l.split()[0] for l in block.splitlines() if l.split()[0] != "version"]
+
+
 def help_options(binary):
+    global COMMANDS
+    COMMANDS = listed_commands(binary)
     out = {}
     for c in COMMANDS:
         p = run([binary, c, "--help"])

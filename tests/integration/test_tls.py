@@ -447,8 +447,9 @@ def main():
         check(st("expired", "TLS-CERT-EXPIRED") == "fail", "expired rule fails")
         check(st("expired", "TLS-CERT-INVALID") == "fail" and "expired" in c.get("verify_error", ""),
               "expired fails validation: %s" % c.get("verify_error"))
-        check(st("tls13", "TLS-CERT-EXPIRING") == "fail" and 15 <= o("tls13")["certificate"]["days_to_expiry"] <= 20,
-              "20-day cert is expiring (<30)")
+        check(st("tls13", "TLS-CERT-EXPIRING") == "warn" and 15 <= o("tls13")["certificate"]["days_to_expiry"] <= 20,
+              "20-day cert is expiring (<30): a warning by default")
+        check(st("tls13", "TLS-CERT-EXPIRY-FAIL-WINDOW") == "pass", "default fail window (0 days) passes a 20-day cert")
         # 6. 1024-bit RSA, SHA-1 signature
         c = o("weak").get("certificate", {})
         check(c.get("key_type") == "RSA" and c.get("key_bits") == 1024, "weak key %s %s" % (c.get("key_type"), c.get("key_bits")))
@@ -502,7 +503,8 @@ def main():
         # 10a. tailoring: the bank requires Mozilla modern and warns 10 days before expiry
         with open(p("tailoring.json"), "w") as f:
             json.dump({"name": "bank", "rules": {"TLS-PROFILE-NONCONFORMANT": {"params": {"profile": "mozilla-modern"}},
-                                                 "TLS-CERT-EXPIRING": {"params": {"expiry_warn_days": 10}}}}, f)
+                                                 "TLS-CERT-EXPIRING": {"params": {"expiry_warn_days": 10}},
+                                                 "TLS-CERT-EXPIRY-FAIL-WINDOW": {"params": {"fail_days": 25}}}}, f)
         tcfg = dict(cfg)
         tcfg["probes"] = {"tls": dict(cfg["probes"]["tls"], endpoints=[eps["aead12"], eps["tls13"]])}
         with open(p("tailored.json"), "w") as f:
@@ -515,6 +517,7 @@ def main():
         check(tf.get((eps["aead12"], "TLS-PROFILE-NONCONFORMANT")) == "fail", "tailored profile mozilla-modern fails aead12")
         check(tf.get((eps["tls13"], "TLS-PROFILE-NONCONFORMANT")) == "pass", "tailored profile mozilla-modern passes tls13")
         check(tf.get((eps["tls13"], "TLS-CERT-EXPIRING")) == "pass", "tailored 10-day expiry threshold passes a 20-day cert")
+        check(tf.get((eps["tls13"], "TLS-CERT-EXPIRY-FAIL-WINDOW")) == "fail", "tailored 25-day fail window fails a 20-day cert")
         # 10b. hostile peers: plaintext HTTP, a flood of bytes, and a server that never answers
         hs = {m: HostileServer(m) for m in ("http", "flood", "stall")}
         raws += list(hs.values())

@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pkginv.h"
@@ -361,6 +362,151 @@ static void test_nmap_cpes_and_uris(void **state)
 	assert_non_null(strstr(err.msg, "without </cpe>"));
 }
 
+/* ---- real upstream files (tests/data/patch/upstream, see PROVENANCE) ---- */
+
+static char *upstream(const char *rel, size_t *len)
+{
+	char path[1024];
+	char *text = NULL;
+	struct tk_err err = {0};
+	snprintf(path, sizeof(path), "%s/tests/data/patch/upstream/%s", TK_SOURCE_DIR, rel);
+	assert_int_equal(tk_read_file(path, 1 << 24, &text, len, &err), TK_OK);
+	return text;
+}
+
+static size_t count_cve(const struct tk_vdb *db, const char *prefix)
+{
+	size_t k, n = 0;
+	for (k = 0; k < db->nadv; k++)
+		n += strncmp(db->adv[k].cve, prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+static void test_upstream_tracker_empty_releases(void **state)
+{
+	static const char *const pk[] = {"chromium", "chromium-browser", "sope"}, *const rels[] = {"bookworm"};
+	struct tk_vdb_want want = {0};
+	struct tk_vdb db;
+	struct tk_vdb_stats st;
+	struct tk_err err = {0};
+	struct tk_vdb_mark m;
+	size_t len, k;
+	char *t = upstream("debian/debian.json", &len);
+	(void)state;
+	want.pkgs = pk;
+	want.npkgs = 3;
+	want.releases = rels;
+	want.nreleases = 1;
+	tk_vdb_init(&db);
+	/* chromium-browser's CVE-2022-0358 has "releases": [] - it says nothing, the file loads */
+	assert_int_equal(tk_vdb_load_debian(&db, t, len, "feeds/debian.json", &want, &st, &err), TK_OK);
+	assert_int_equal(st.kept, 2); /* chromium and sope in bookworm */
+	for (k = 0; k < db.nadv; k++) {
+		assert_string_not_equal(db.adv[k].pkg, "chromium-browser");
+		assert_string_equal(db.adv[k].file, "feeds/debian.json");
+	}
+	/* a non-empty array is still malformed */
+	assert_int_equal(tk_vdb_load_debian(&db, "{\"sope\": {\"CVE-1\": {\"releases\": [1]}}}", 38, "x.json", &want, &st, &err),
+			 TK_ERR_PARSE);
+	assert_non_null(strstr(err.msg, "releases: expected an object or []"));
+	tk_vdb_rollback(&db, (struct tk_vdb_mark){2, 0, 0});
+	/* truncated: the loader fails; a rollback to the mark removes what it had kept */
+	m = tk_vdb_mark(&db);
+	assert_int_equal(tk_vdb_load_debian(&db, t, strstr(t, "\"sope\"") - t + 40, "feeds/debian.json", &want, &st, &err),
+			 TK_ERR_PARSE);
+	assert_non_null(strstr(err.msg, "truncated"));
+	assert_true(db.nadv > m.nadv); /* chromium came before the cut */
+	tk_vdb_rollback(&db, m);
+	assert_int_equal(db.nadv, 2);
+	tk_vdb_clear(&db);
+	free(t);
+}
+
+static void load_osv_file(struct tk_vdb *db, const char *rel, struct tk_vdb_stats *st)
+{
+	struct tk_vdb_want want = {0};
+	struct tk_err err = {0};
+	size_t len;
+	char *t = upstream(rel, &len);
+	want.all = true;
+	assert_int_equal(tk_vdb_load_osv(db, t, len, rel, &want, st, &err), TK_OK);
+	free(t);
+}
+
+static void test_upstream_osv(void **state)
+{
+	struct tk_vdb db;
+	struct tk_vdb_stats st;
+	(void)state;
+	tk_vdb_init(&db);
+	/* AlmaLinux: 10 CVEs in "related" x 3 packages, keyed by CVE; no record severity */
+	load_osv_file(&db, "osv-alma/ALSA-2022_8194.json", &st);
+	assert_int_equal(db.nadv, 30);
+	assert_int_equal(count_cve(&db, "CVE-2022-"), 30);
+	assert_int_equal(count_cve(&db, "ALSA-"), 0);
+	tk_vdb_clear(&db);
+	/* Rocky: 10 CVEs in "related" and one record-level CVSS vector: not given to each CVE */
+	load_osv_file(&db, "osv-rocky/RLSA-2021_3891.json", &st);
+	assert_int_equal(db.nadv, 10);
+	assert_int_equal(count_cve(&db, "CVE-2021-"), 10);
+	assert_int_equal(db.nsc, 0);
+	tk_vdb_clear(&db);
+	/* Ubuntu USN whose upstream is UBUNTU-CVE-2021-3782: the CVE, not the USN id */
+	load_osv_file(&db, "osv-ubuntu/USN-5614-1.json", &st);
+	assert_int_equal(db.nadv, 3);
+	assert_int_equal(count_cve(&db, "CVE-2021-3782"), 3);
+	/* the per-CVE record: same CVE, scored (one CVE: its severity applies) */
+	load_osv_file(&db, "osv-ubuntu/UBUNTU-CVE-2021-3782.json", &st);
+	assert_int_equal(count_cve(&db, "CVE-2021-3782"), db.nadv);
+	assert_true(db.nsc >= 1);
+	assert_string_equal(db.sc[0].cve, "CVE-2021-3782");
+	tk_vdb_clear(&db);
+	/* withdrawn: nothing kept */
+	load_osv_file(&db, "osv-ubuntu/UBUNTU-CVE-2013-2208.json", &st);
+	assert_int_equal(db.nadv, 0);
+	assert_int_equal(st.withdrawn, 1);
+	/* a bug-fix advisory without a CVE: not a vulnerability */
+	load_osv_file(&db, "osv-alma/ALBA-2021_4378.json", &st);
+	assert_int_equal(db.nadv, 0);
+	assert_int_equal(st.no_cve, 1);
+	tk_vdb_clear(&db);
+}
+
+static void test_upstream_nvd_per_cve(void **state)
+{
+	struct tk_vdb_want want = {0};
+	struct tk_vdb db;
+	struct tk_vdb_stats st;
+	struct tk_err err = {0};
+	size_t len;
+	char *t = upstream("nvd/CVE-2023-38469.json", &len), *wrapped;
+	(void)state;
+	want.all = true;
+	tk_vdb_init(&db);
+	/* a bare cve object (NVD mirror, one file per CVE) */
+	assert_int_equal(tk_vdb_load_nvd(&db, t, len, "CVE-2023-38469.json", &want, &st, &err), TK_OK);
+	assert_int_equal(st.records, 1);
+	assert_int_equal(db.nsc, 2); /* NVD Primary 5.5, Red Hat Secondary 6.2 */
+	tk_vdb_index(&db);
+	assert_string_equal(db.sc[0].source, "nvd:nvd@nist.gov");
+	assert_true(db.sc[0].score == 5.5);
+	tk_vdb_clear(&db);
+	/* the same object wrapped as one API entry {"cve": ...} */
+	wrapped = malloc(len + 16);
+	assert_non_null(wrapped);
+	snprintf(wrapped, len + 16, "{\"cve\": %s}", t);
+	tk_vdb_init(&db);
+	assert_int_equal(tk_vdb_load_nvd(&db, wrapped, strlen(wrapped), "w.json", &want, &st, &err), TK_OK);
+	assert_int_equal(db.nsc, 2);
+	tk_vdb_clear(&db);
+	/* neither a page, an entry nor a CVE */
+	assert_int_equal(tk_vdb_load_nvd(&db, "{\"id\": \"GHSA-x\"}", 16, "g.json", &want, &st, &err), TK_ERR_PARSE);
+	assert_non_null(strstr(err.msg, "not NVD CVE data"));
+	tk_vdb_clear(&db);
+	free(wrapped);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +515,8 @@ int main(void)
 		cmocka_unit_test(test_osrelease),	   cmocka_unit_test(test_tracker_verdicts),
 		cmocka_unit_test(test_tracker_filter_and_malformed), cmocka_unit_test(test_osv_ranges),
 		cmocka_unit_test(test_nvd_scores),	   cmocka_unit_test(test_nmap_cpes_and_uris),
+		cmocka_unit_test(test_upstream_tracker_empty_releases), cmocka_unit_test(test_upstream_osv),
+		cmocka_unit_test(test_upstream_nvd_per_cve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
