@@ -211,8 +211,15 @@ static void print_targets(const cJSON *report)
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "observations"))
 	{
 		const char *target = jstr(f, "target");
-		if (strcmp(jstr(f, "kind"), "error") != 0 || cJSON_GetObjectItemCaseSensitive(inc, target))
+		cJSON *have = cJSON_GetObjectItemCaseSensitive(inc, target);
+		if (strcmp(jstr(f, "kind"), "error") != 0)
 			continue;
+		if (have) {
+			/* report /2 findings name their rule, not the probe: take it from the observation */
+			if (!*jstr(have, "probe"))
+				cJSON_ReplaceItemInObjectCaseSensitive(have, "probe", cJSON_CreateString(jstr(f, "probe")));
+			continue;
+		}
 		x = cJSON_AddObjectToObject(inc, target);
 		cJSON_AddStringToObject(x, "probe", jstr(f, "probe"));
 		cJSON_AddStringToObject(x, "error", jstr(f, "error"));
@@ -642,7 +649,10 @@ int tk_cmd_rules(int argc, char **argv)
 				}
 			}
 			printf("%-28s %-8s %-8s %-6s %s%s\n", r->id, r->probe, r->severity,
-			       r->effect == TK_EFFECT_WARN ? "warn" : "fail", items.buf, r->enabled ? "" : "  (disabled)");
+			       r->effect == TK_EFFECT_WARN	   ? "warn"
+			       : r->effect == TK_EFFECT_INCOMPLETE ? "incomplete"
+								   : "fail",
+			       items.buf, r->enabled ? "" : "  (disabled)");
 		}
 	}
 	tk_loaded_free(&l);

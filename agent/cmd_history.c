@@ -630,7 +630,7 @@ int tk_cmd_report(int argc, char **argv)
 		char *dir = NULL, *src = NULL, *text = NULL, dst[4096];
 		size_t len;
 		if (tk_history_state_dir(o.state, &dir, &err) == TK_OK && (src = tk_path_join(dir, jstr(last, "file"))) &&
-		    tk_read_file(src, (size_t)256 << 20, &text, &len, &err) == TK_OK) {
+		    tk_history_read_report(src, &text, &len, &err) == TK_OK) {
 			snprintf(dst, sizeof(dst), "%s/report.json", o.out);
 			tk_write_file_atomic(dst, text, len, 0644, &err);
 		}

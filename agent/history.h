@@ -71,6 +71,10 @@ int tk_history_find(struct tk_history *h, const char *partner, const char *id, l
  * Returns TK_OK when everything verifies, TK_ERR_VERIFY when a problem was found. */
 int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int *nreports, struct tk_err *err);
 /* Verify one stored report file (signature, key, index entry). */
+/* Read a stored report file: a ".gz" file (gzip, written since
+ * tenken.report/2) is inflated, an older ".json" file read as is; *text is
+ * the report.json bytes the signature covers (caller frees). Bounded. */
+int tk_history_read_report(const char *path, char **text, size_t *len, struct tk_err *err);
 int tk_history_verify_file(struct tk_history *h, const char *path, FILE *out, struct tk_err *err);
 
 /* ---- head anchoring (desk) ----

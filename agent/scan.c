@@ -266,17 +266,6 @@ void tk_scan_result_free(struct tk_scan_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static int exit_code_of(const cJSON *report, const struct tk_scan_opts *o)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "gate"), "verdict");
-	bool complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete"));
-	if (!o->gate)
-		return complete ? TK_EXIT_OK : TK_EXIT_INCOMPLETE;
-	if (cJSON_IsString(v) && strcmp(v->valuestring, "fail") == 0)
-		return TK_EXIT_FAIL;
-	return !complete && !o->allow_incomplete ? TK_EXIT_INCOMPLETE : TK_EXIT_OK;
-}
-
 int tk_scan_run(const struct tk_scan_opts *o, struct tk_scan_result *res)
 {
 	struct tk_history *hist = NULL;
@@ -386,7 +375,10 @@ int tk_scan_run(const struct tk_scan_opts *o, struct tk_scan_result *res)
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
-	tk_report_recount(report);
+	if ((rc = tk_verdict_apply(report))) {
+		fputs("tenken: out of memory\n", stderr);
+		goto out;
+	}
 	if ((rc = render_and_store(report, o, hist, cfg->partner_id, &stored, &err))) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
@@ -404,7 +396,7 @@ int tk_scan_run(const struct tk_scan_opts *o, struct tk_scan_result *res)
 		fputs("tenken: out of memory\n", stderr);
 		goto out;
 	}
-	exit_code = exit_code_of(report, o);
+	exit_code = tk_verdict_exit(report, o->gate, o->allow_incomplete);
 	res->report = report;
 	report = NULL;
 out:

@@ -1,4 +1,6 @@
-/* json.c - renderer "json": report.json, the document as built. */
+/* json.c - renderer "json": report.json, the document as built, without
+ * indentation (a large scan's report is a quarter smaller; `jq .` or
+ * `python3 -m json.tool` indent it for reading). */
 #include "report.h"
 
 #include <stdlib.h>
@@ -6,7 +8,7 @@
 static int render_json(const cJSON *report, const struct tk_render_opts *opts, struct tk_buf *out,
 		       struct tk_err *err)
 {
-	char *s = cJSON_Print(report);
+	char *s = cJSON_PrintUnformatted(report);
 	int rc;
 	(void)opts;
 	if (!s)

@@ -19,16 +19,17 @@ static void run_id(char out[37])
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
-static const char *status_names[] = {"pass", "fail", "incomplete", "manual", "not_applicable"};
+_Static_assert((int)TK_GATE_PASS == TK_EXIT_OK && (int)TK_GATE_FAIL == TK_EXIT_FAIL &&
+		       (int)TK_GATE_INCOMPLETE == TK_EXIT_INCOMPLETE,
+	       "the verdict's gate values are the gate's exit codes");
 
 int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err *err)
 {
-	cJSON *r = cJSON_CreateObject(), *obs = NULL, *findings = NULL, *items = NULL, *o, *probes, *sum, *gate;
+	cJSON *r = cJSON_CreateObject(), *obs = NULL, *findings = NULL, *items = NULL, *o, *probes;
 	const cJSON *it;
 	struct tk_eval_input ev;
 	char ts[32], id[37];
 	bool complete = !in->interrupted;
-	int counts[5] = {0}, fcounts[4] = {0};
 	size_t i;
 	int rc;
 
@@ -65,6 +66,14 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 		cJSON_Delete(r);
 		cJSON_Delete(obs);
 		return rc;
+	}
+	/* An error finding (an unobserved field, evidence an "incomplete" rule
+	 * rejects) means something the gate needed was not known: not complete. */
+	cJSON_ArrayForEach(it, findings)
+	{
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+		if (cJSON_IsString(st) && strcmp(st->valuestring, "error") == 0)
+			complete = false;
 	}
 
 	cJSON_AddStringToObject(r, "schema", TK_REPORT_SCHEMA);
@@ -126,42 +135,19 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 	cJSON_AddItemToObject(r, "findings", findings);
 	cJSON_AddItemToObject(r, "items", items);
 
-	cJSON_ArrayForEach(it, items)
+	cJSON_AddItemToObject(r, "rules", tk_rules_catalogue(in->rules));
 	{
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
-		for (i = 0; i < 5; i++)
-			if (strcmp(st->valuestring, status_names[i]) == 0)
-				counts[i]++;
+		/* titles of the seed documents and glosses of related standards, for readers */
+		const struct tk_datafile *sf = tk_dataset_get(in->data, "tables/sources.json");
+		cJSON *src = sf ? cJSON_ParseWithLength((const char *)sf->data, sf->len) : NULL;
+		if (src) {
+			cJSON_DeleteItemFromObjectCaseSensitive(src, "_comment");
+			cJSON_AddItemToObject(r, "sources", src);
+		}
 	}
-	cJSON_ArrayForEach(it, findings)
-	{
-		static const char *const fs[] = {"pass", "fail", "warn", "error"};
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
-		for (i = 0; i < 4; i++)
-			if (strcmp(st->valuestring, fs[i]) == 0)
-				fcounts[i]++;
-	}
-	sum = cJSON_AddObjectToObject(r, "summary");
-	o = cJSON_AddObjectToObject(sum, "items");
-	for (i = 0; i < 5; i++)
-		cJSON_AddNumberToObject(o, status_names[i], counts[i]);
-	cJSON_AddNumberToObject(o, "total", cJSON_GetArraySize(items));
-	o = cJSON_AddObjectToObject(sum, "findings");
-	cJSON_AddNumberToObject(o, "pass", fcounts[0]);
-	cJSON_AddNumberToObject(o, "fail", fcounts[1]);
-	cJSON_AddNumberToObject(o, "warn", fcounts[2]);
-	cJSON_AddNumberToObject(o, "error", fcounts[3]);
-
-	gate = cJSON_AddObjectToObject(r, "gate");
-	if (counts[1] > 0) {
-		cJSON_AddStringToObject(gate, "verdict", "fail");
-		cJSON_AddNumberToObject(gate, "exit_code", TK_EXIT_FAIL);
-	} else if (!complete) {
-		cJSON_AddStringToObject(gate, "verdict", "incomplete");
-		cJSON_AddNumberToObject(gate, "exit_code", TK_EXIT_INCOMPLETE);
-	} else {
-		cJSON_AddStringToObject(gate, "verdict", "pass");
-		cJSON_AddNumberToObject(gate, "exit_code", TK_EXIT_OK);
+	if ((rc = tk_verdict_apply(r))) {
+		cJSON_Delete(r);
+		return tk_seterr(err, rc, "out of memory");
 	}
 	*out = r;
 	return TK_OK;

@@ -11,7 +11,11 @@
 #include "rules.h"
 #include "run.h"
 
-#define TK_REPORT_SCHEMA "tenken.report/1"
+/* tenken.report/2: rule texts once in "rules" (findings refer by id), a
+ * finding's evidence holds the facts its rule judged and "observation"
+ * indexes observations[]. Readers accept /1 too (texts on each finding). */
+#define TK_REPORT_SCHEMA "tenken.report/2"
+#define TK_REPORT_SCHEMA_V1 "tenken.report/1"
 
 struct tk_report_input {
 	const cJSON *partner;              /* config's "partner" object */
@@ -56,11 +60,11 @@ int tk_render_formats(const cJSON *report, const char *formats, const char *dir,
 		      const struct tk_render_opts *opts, struct tk_err *err);
 
 /* Post-processing (waivers.c): apply the bank's waivers file at time now,
- * import the partner's filled-in checklist CSV, then recount the summary
- * and the gate verdict (a waived item never fails the gate). */
+ * import the partner's filled-in checklist CSV; the caller then recounts the
+ * summary and the gate verdict with tk_verdict_apply (rules/verdict.c; a
+ * waived item never fails the gate). */
 int tk_waivers_parse(const char *file, const char *text, size_t len, cJSON **out, struct tk_err *err);
 int tk_report_apply_waivers(cJSON *report, const char *file, time_t now, struct tk_err *err);
 int tk_report_apply_attestation(cJSON *report, const char *file, struct tk_err *err);
-void tk_report_recount(cJSON *report);
 
 #endif

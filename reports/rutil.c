@@ -142,6 +142,62 @@ const char *tk_r_checklist_id(const cJSON *report)
 	return tk_r_str(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id");
 }
 
+const cJSON *tk_r_rule_of(const cJSON *report, const cJSON *f)
+{
+	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "rules"), tk_r_str(f, "rule"));
+}
+
+const char *tk_r_f_title(const cJSON *report, const cJSON *f, const char *lang)
+{
+	const cJSON *r = tk_r_rule_of(report, f);
+	if (r)
+		return tk_r_i18n(r, "title", tk_r_lang(lang));
+	if (cJSON_GetObjectItemCaseSensitive(f, "title_i18n"))
+		return tk_r_i18n(f, "title_i18n", tk_r_lang(lang));
+	return tk_r_str(f, "title");
+}
+
+const char *tk_r_f_remediation(const cJSON *report, const cJSON *f, const char *lang)
+{
+	const cJSON *r = tk_r_rule_of(report, f);
+	if (r)
+		return tk_r_i18n(r, "remediation", tk_r_lang(lang));
+	if (cJSON_GetObjectItemCaseSensitive(f, "remediation_i18n"))
+		return tk_r_i18n(f, "remediation_i18n", tk_r_lang(lang));
+	return tk_r_str(f, "remediation");
+}
+
+const char *tk_r_f_str(const cJSON *report, const cJSON *f, const char *key)
+{
+	const char *s = tk_r_str(f, key);
+	return *s ? s : tk_r_str(tk_r_rule_of(report, f), key);
+}
+
+cJSON *tk_r_evidence(const cJSON *report, const cJSON *f, const cJSON *const *obs, size_t nobs)
+{
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence"), *oi = cJSON_GetObjectItemCaseSensitive(f, "observation");
+	const cJSON *o = NULL, *p;
+	cJSON *out = ev ? cJSON_Duplicate(ev, true) : cJSON_CreateObject();
+	bool err = strcmp(tk_r_str(f, "status"), "error") == 0;
+	if (!out || !cJSON_IsNumber(oi) || oi->valuedouble < 0)
+		return out;
+	if (obs)
+		o = (size_t)oi->valuedouble < nobs ? obs[(size_t)oi->valuedouble] : NULL;
+	else
+		o = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(report, "observations"), oi->valueint);
+	if (!o || err)
+		return out;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(tk_r_rule_of(report, f), "evidence"))
+	{
+		const cJSON *v;
+		if (!cJSON_IsString(p) || cJSON_GetObjectItemCaseSensitive(out, p->valuestring))
+			continue;
+		v = tk_json_path(o, p->valuestring);
+		cJSON_AddItemToObject(out, p->valuestring, v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+	}
+	return out;
+}
+
 void tk_r_finding_fp(const cJSON *f, char out[33])
 {
 	struct tk_buf b;
@@ -159,12 +215,13 @@ void tk_r_finding_fp(const cJSON *f, char out[33])
 }
 
 /* "key=value; ..." from a finding's evidence, at most max bytes. */
-static void evidence_line(struct tk_buf *b, const cJSON *f, size_t max)
+static void evidence_line(struct tk_buf *b, const struct tk_r_index *ix, const cJSON *f, size_t max)
 {
 	const cJSON *e;
 	size_t start = b->len;
 	bool first = true;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f, "evidence"))
+	cJSON *all = tk_r_evidence(ix->report, f, ix->obs, ix->nobs);
+	cJSON_ArrayForEach(e, all)
 	{
 		char *v;
 		if (cJSON_IsNull(e))
@@ -184,6 +241,7 @@ static void evidence_line(struct tk_buf *b, const cJSON *f, size_t max)
 			break;
 		}
 	}
+	cJSON_Delete(all);
 }
 
 static char *steal_or_empty(struct tk_buf *b)
@@ -205,8 +263,14 @@ int tk_r_index_build(const cJSON *report, struct tk_r_index *ix)
 	ix->item_no = calloc(ix->nitems + 1, sizeof(*ix->item_no));
 	ix->by_item = calloc(ix->nitems + 1, sizeof(*ix->by_item));
 	ix->nby_item = calloc(ix->nitems + 1, sizeof(*ix->nby_item));
-	if (!ix->f || !ix->item_no || !ix->by_item || !ix->nby_item)
+	ix->nobs = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "observations"));
+	ix->obs = calloc(ix->nobs + 1, sizeof(*ix->obs));
+	if (!ix->f || !ix->item_no || !ix->by_item || !ix->nby_item || !ix->obs)
 		goto nomem;
+	i = 0;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "observations"))
+		if (i < ix->nobs)
+			ix->obs[i++] = it;
 	i = 0;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "items"))
 		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), ix->item_no[i++], 32);
@@ -218,7 +282,7 @@ int tk_r_index_build(const cJSON *report, struct tk_r_index *ix)
 		x->status = tk_r_str(f, "status");
 		x->rule = tk_r_str(f, "rule");
 		x->target = tk_r_str(f, "target");
-		x->basis = tk_r_str(f, "basis");
+		x->basis = tk_r_f_str(report, f, "basis");
 		cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), ix->cl))
 		{
 			for (j = 0; j < ix->nitems; j++) {
@@ -252,7 +316,70 @@ void tk_r_index_free(struct tk_r_index *ix)
 	free(ix->nby_item);
 	free(ix->item_no);
 	free(ix->f);
+	free(ix->obs);
 	memset(ix, 0, sizeof(*ix));
+}
+
+/* 関連規定 / 関連規定箇所: "規定 箇所" split at the first space, line by line. */
+static void related_text(const cJSON *item, struct tk_buf *rel, struct tk_buf *sec)
+{
+	const cJSON *x;
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "related"))
+	{
+		const char *r = cJSON_IsString(x) ? x->valuestring : "", *sp = strchr(r, ' ');
+		if (sp) {
+			tk_buf_printf(rel, "%s%.*s", rel->len ? "\n" : "", (int)(sp - r), r);
+			tk_buf_printf(sec, "%s%s", sec->len ? "\n" : "", sp + 1);
+		} else {
+			tk_buf_printf(rel, "%s%s", rel->len ? "\n" : "", r);
+			tk_buf_printf(sec, "%s-", sec->len ? "\n" : "");
+		}
+	}
+}
+
+/* A manual item's reason in the report's language (from reason_code; report/1: the English text). */
+static const char *reason_text(const cJSON *item, bool en)
+{
+	const char *code = tk_r_str(item, "reason_code");
+	if (strcmp(code, "no_rule") == 0)
+		return en ? "no rule covers this item: the partner's answer is needed"
+			  : "この項目を判定するルールはありません。API接続先の回答が必要です。";
+	if (strcmp(code, "not_configured") == 0)
+		return en ? "no mapped rule was evaluated (its probes were not configured): the partner's answer is needed"
+			  : "対応するルールのプローブが設定されていないため判定していません。API接続先の回答が必要です。";
+	return tk_r_str(item, "reason");
+}
+
+/* 備考: status, reason, the rules mapped to the item, the basis of each, self-declaration, notes. */
+static void remarks_text(const struct tk_r_index *ix, const cJSON *item, const size_t *mine, size_t nmine, bool en,
+			 struct tk_buf *rem)
+{
+	const cJSON *x, *rules = cJSON_GetObjectItemCaseSensitive(item, "rules");
+	cJSON *bases = cJSON_CreateObject();
+	size_t k;
+	tk_buf_printf(rem, "status=%s%s", tk_r_str(item, "status"),
+		      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "with_warnings")) ? " (with_warnings)" : "");
+	if (*reason_text(item, en))
+		tk_buf_printf(rem, "\n%s", reason_text(item, en));
+	if (cJSON_GetArraySize(rules) > 0) {
+		tk_buf_puts(rem, en ? "\nrules: " : "\nルール: ");
+		cJSON_ArrayForEach(x, rules)
+			tk_buf_printf(rem, "%s%s", x == rules->child ? "" : ", ", cJSON_IsString(x) ? x->valuestring : "");
+	}
+	for (k = 0; k < nmine; k++) {
+		const struct tk_r_finding *fx = &ix->f[mine[k]];
+		if (!*fx->basis || cJSON_GetObjectItemCaseSensitive(bases, fx->rule))
+			continue;
+		cJSON_AddTrueToObject(bases, fx->rule);
+		tk_buf_printf(rem, en ? "\nbasis (%s): %s" : "\n根拠 (%s): %s", fx->rule, fx->basis);
+	}
+	cJSON_Delete(bases);
+	if (cJSON_GetObjectItemCaseSensitive(item, "attestation"))
+		tk_buf_puts(rem, en ? "\nself-declared answer imported from the partner's checklist"
+				    : "\n自己申告（接続先記入のチェックリストより）");
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "notes"))
+		if (cJSON_IsString(x))
+			tk_buf_printf(rem, "\n%s", x->valuestring);
 }
 
 int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *lang, size_t max_findings,
@@ -281,7 +408,6 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 		mine = ix->by_item[slot];
 		nmine = ix->nby_item[slot];
 	}
-	(void)report;
 	tk_buf_init(&s, 1 << 24);
 	tk_buf_init(&iss, 1 << 24);
 	tk_buf_init(&plan, 1 << 24);
@@ -296,6 +422,8 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 	else if (strcmp(st, "not_applicable") == 0)
 		tk_buf_printf(&s, "%s%s", en ? "[Not applicable] " : "【対象外】",
 			      *tk_r_str(item, "justification") ? tk_r_str(item, "justification") : tk_r_str(item, "reason"));
+	else if (strcmp(st, "pass") == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "with_warnings")))
+		tk_buf_puts(&s, en ? "[Automated check: pass with warnings]" : "【自動点検: 適合（注意あり）】");
 	else
 		tk_buf_printf(&s, en ? "[Automated check: %s]" : "【自動点検: %s】", tk_r_status_label(st, lang));
 	for (k = 0; k < nmine; k++) {
@@ -310,14 +438,14 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 			nerr++;
 		if (nshown < max_findings) {
 			tk_buf_printf(&s, "\n- %s %s @ %s: ", tk_r_status_label(fs, lang), fx->rule, fx->target);
-			evidence_line(&s, f, 240);
+			evidence_line(&s, ix, f, 240);
 			nshown++;
 		}
 		if (strcmp(fs, "pass") != 0) {
 			if (nfaillisted < max_findings) {
 				tk_buf_printf(&iss, "%s[%s] %s %s — %s (%s)", iss.len ? "\n" : "",
-					      tk_r_status_label(fs, lang), fx->rule, tk_r_i18n(f, "title", lang),
-					      fx->target, tk_r_str(f, "severity"));
+					      tk_r_status_label(fs, lang), fx->rule, tk_r_f_title(report, f, lang),
+					      fx->target, tk_r_f_str(report, f, "severity"));
 				if (cJSON_GetObjectItemCaseSensitive(f, "waiver"))
 					tk_buf_printf(&iss, en ? " [waived]" : "【例外承認】");
 				if (*tk_r_str(f, "error"))
@@ -327,8 +455,7 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 			if (strcmp(fs, "fail") == 0 || strcmp(fs, "warn") == 0) {
 				const char *rule = fx->rule;
 				if (!cJSON_GetObjectItemCaseSensitive(seen_rules, rule)) {
-					const cJSON *ri = cJSON_GetObjectItemCaseSensitive(f, "remediation_i18n");
-					const char *r = ri ? tk_r_i18n(f, "remediation_i18n", lang) : tk_r_str(f, "remediation");
+					const char *r = tk_r_f_remediation(report, f, lang);
 					cJSON_AddTrueToObject(seen_rules, rule);
 					tk_buf_printf(&plan, "%s%s: %s", plan.len ? "\n" : "", rule, r);
 				}
@@ -358,46 +485,8 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 				      tk_r_str(att, "plan"));
 	}
 
-	/* 関連規定 / 関連規定箇所: "規定 箇所" split at the first space */
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "related"))
-	{
-		const char *r = cJSON_IsString(x) ? x->valuestring : "", *sp = strchr(r, ' ');
-		if (sp) {
-			tk_buf_printf(&rel, "%s%.*s", rel.len ? "\n" : "", (int)(sp - r), r);
-			tk_buf_printf(&sec, "%s%s", sec.len ? "\n" : "", sp + 1);
-		} else {
-			tk_buf_printf(&rel, "%s%s", rel.len ? "\n" : "", r);
-			tk_buf_printf(&sec, "%s-", sec.len ? "\n" : "");
-		}
-	}
-
-	/* 備考 */
-	tk_buf_printf(&rem, "status=%s", st);
-	if (*tk_r_str(item, "reason"))
-		tk_buf_printf(&rem, "\n%s", tk_r_str(item, "reason"));
-	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(item, "rules")) > 0) {
-		tk_buf_puts(&rem, en ? "\nrules: " : "\nルール: ");
-		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "rules"))
-			tk_buf_printf(&rem, "%s%s", x == cJSON_GetObjectItemCaseSensitive(item, "rules")->child ? "" : ", ",
-				      cJSON_IsString(x) ? x->valuestring : "");
-	}
-	{
-		cJSON *bases = cJSON_CreateObject();
-		for (k = 0; k < nmine; k++) {
-			const struct tk_r_finding *fx = &ix->f[mine[k]];
-			if (!*fx->basis || cJSON_GetObjectItemCaseSensitive(bases, fx->rule))
-				continue;
-			cJSON_AddTrueToObject(bases, fx->rule);
-			tk_buf_printf(&rem, en ? "\nbasis (%s): %s" : "\n根拠 (%s): %s", fx->rule, fx->basis);
-		}
-		cJSON_Delete(bases);
-	}
-	if (att)
-		tk_buf_puts(&rem, en ? "\nself-declared answer imported from the partner's checklist"
-				     : "\n自己申告（接続先記入のチェックリストより）");
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(item, "notes"))
-		if (cJSON_IsString(x))
-			tk_buf_printf(&rem, "\n%s", x->valuestring);
+	related_text(item, &rel, &sec);
+	remarks_text(ix, item, mine, nmine, en, &rem);
 	cJSON_Delete(seen_rules);
 
 	out->status_text = steal_or_empty(&s);

@@ -29,6 +29,25 @@ int tk_r_csv(struct tk_buf *b, const char *s);
 bool tk_r_finding_maps(const cJSON *f, const char *cl, const char *no);
 /* The checklist id of the report. */
 const char *tk_r_checklist_id(const cJSON *report);
+/*
+ * Rule texts of a finding from either schema: tenken.report/2 keeps them
+ * once in report.rules[f.rule]; tenken.report/1 carried them on each finding
+ * (title_i18n, remediation_i18n, basis, severity, probe). The strings are
+ * borrowed from the report; never NULL.
+ */
+const cJSON *tk_r_rule_of(const cJSON *report, const cJSON *f);
+const char *tk_r_f_title(const cJSON *report, const cJSON *f, const char *lang);
+const char *tk_r_f_remediation(const cJSON *report, const cJSON *f, const char *lang);
+/* "basis", "severity", "probe", "effect": the finding's own field, else the rule's. */
+const char *tk_r_f_str(const cJSON *report, const cJSON *f, const char *key);
+/*
+ * The finding's evidence as a reviewer reads it (new object, caller frees):
+ * the facts its rule judged (f.evidence) followed by the rule's evidence
+ * paths read from observations[f.observation] (report/2). For report/1 a
+ * copy of f.evidence. obs/nobs: the report's observations by index (from
+ * tk_r_index) or NULL to walk the array.
+ */
+cJSON *tk_r_evidence(const cJSON *report, const cJSON *f, const cJSON *const *obs, size_t nobs);
 /* Short stable fingerprint (32 hex) of a finding: rule + "\n" + target. */
 void tk_r_finding_fp(const cJSON *f, char out[33]);
 /*
@@ -59,6 +78,8 @@ struct tk_r_index {
 	char (*item_no)[32];      /* the report's items, in order */
 	size_t **by_item;         /* by_item[i]: indices into f of findings mapped to item i */
 	size_t *nby_item;
+	const cJSON **obs;        /* observations[] by index */
+	size_t nobs;
 };
 int tk_r_index_build(const cJSON *report, struct tk_r_index *ix);
 void tk_r_index_free(struct tk_r_index *ix);

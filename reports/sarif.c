@@ -50,7 +50,9 @@ static cJSON *text(const char *s)
 	return o;
 }
 
-static cJSON *result_of(const cJSON *f, const char *cl, int rule_index, const char *lang, const cJSON *prev_kinds)
+/* report: the document f belongs to (the current or the previous scan). */
+static cJSON *result_of(const cJSON *report, const struct tk_r_index *ix, const cJSON *f, const char *cl, int rule_index,
+			const char *lang, const cJSON *prev_kinds)
 {
 	cJSON *r = cJSON_CreateObject(), *loc, *ll, *pf, *taxa, *props;
 	const cJSON *n;
@@ -60,8 +62,8 @@ static cJSON *result_of(const cJSON *f, const char *cl, int rule_index, const ch
 	cJSON_AddStringToObject(r, "ruleId", tk_r_str(f, "rule"));
 	cJSON_AddNumberToObject(r, "ruleIndex", rule_index);
 	cJSON_AddStringToObject(r, "kind", kind_of(st));
-	cJSON_AddStringToObject(r, "level", level_of(st, tk_r_str(f, "severity")));
-	snprintf(msg, sizeof(msg), "%s: %s (%s)%s%s", tk_r_status_label(st, lang), tk_r_i18n(f, "title_i18n", lang),
+	cJSON_AddStringToObject(r, "level", level_of(st, tk_r_f_str(report, f, "severity")));
+	snprintf(msg, sizeof(msg), "%s: %s (%s)%s%s", tk_r_status_label(st, lang), tk_r_f_title(report, f, lang),
 		 tk_r_str(f, "target"), *tk_r_str(f, "error") ? ": " : "", tk_r_str(f, "error"));
 	cJSON_AddItemToObject(r, "message", text(msg));
 	loc = cJSON_AddArrayToObject(r, "locations");
@@ -93,11 +95,10 @@ static cJSON *result_of(const cJSON *f, const char *cl, int rule_index, const ch
 	}
 	props = cJSON_AddObjectToObject(r, "properties");
 	cJSON_AddStringToObject(props, "tenkenStatus", st);
-	cJSON_AddStringToObject(props, "severity", tk_r_str(f, "severity"));
-	cJSON_AddStringToObject(props, "probe", tk_r_str(f, "probe"));
+	cJSON_AddStringToObject(props, "severity", tk_r_f_str(report, f, "severity"));
+	cJSON_AddStringToObject(props, "probe", tk_r_f_str(report, f, "probe"));
 	if (cJSON_GetObjectItemCaseSensitive(f, "evidence"))
-		cJSON_AddItemToObject(props, "evidence",
-				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(f, "evidence"), true));
+		cJSON_AddItemToObject(props, "evidence", tk_r_evidence(report, f, ix ? ix->obs : NULL, ix ? ix->nobs : 0));
 	if (cJSON_GetObjectItemCaseSensitive(f, "waiver")) {
 		cJSON *sup = cJSON_AddArrayToObject(r, "suppressions"), *s = cJSON_CreateObject();
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(f, "waiver");
@@ -112,6 +113,51 @@ static cJSON *result_of(const cJSON *f, const char *cl, int rule_index, const ch
 	return r;
 }
 
+/* runs[0].tool.driver.rules: every rule with a finding, in first-seen order;
+ * index maps rule id -> its position. Returns the number of rules. */
+static int driver_rules(const cJSON *report, const char *cl, const char *lang, cJSON *rules, cJSON *index)
+{
+	const cJSON *f;
+	int nrules = 0;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "findings"))
+	{
+		const char *id = tk_r_str(f, "rule");
+		cJSON *r, *rel, *cfg, *props;
+		const cJSON *n;
+		if (cJSON_GetObjectItemCaseSensitive(index, id))
+			continue;
+		cJSON_AddNumberToObject(index, id, nrules++);
+		r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "id", id);
+		cJSON_AddStringToObject(r, "name", id);
+		cJSON_AddItemToObject(r, "shortDescription", text(tk_r_f_title(report, f, lang)));
+		cJSON_AddItemToObject(r, "fullDescription", text(tk_r_f_title(report, f, "en")));
+		cJSON_AddItemToObject(r, "help", text(tk_r_f_remediation(report, f, lang)));
+		cfg = cJSON_AddObjectToObject(r, "defaultConfiguration");
+		cJSON_AddStringToObject(cfg, "level", level_of("fail", tk_r_f_str(report, f, "severity")));
+		props = cJSON_AddObjectToObject(r, "properties");
+		cJSON_AddStringToObject(props, "severity", tk_r_f_str(report, f, "severity"));
+		cJSON_AddStringToObject(props, "probe", tk_r_f_str(report, f, "probe"));
+		cJSON_AddStringToObject(props, "basis", tk_r_f_str(report, f, "basis"));
+		rel = cJSON_AddArrayToObject(r, "relationships");
+		cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), cl))
+		{
+			cJSON *x = cJSON_CreateObject(), *t = cJSON_AddObjectToObject(x, "target"), *tc, *k;
+			char no[32];
+			tk_item_no_str(n, no, sizeof(no));
+			cJSON_AddStringToObject(t, "id", no);
+			tc = cJSON_AddObjectToObject(t, "toolComponent");
+			cJSON_AddStringToObject(tc, "name", cl);
+			k = cJSON_AddArrayToObject(x, "kinds");
+			cJSON_AddItemToArray(k, cJSON_CreateString("relevant"));
+			cJSON_AddItemToArray(rel, x);
+		}
+		cJSON_AddItemToArray(rules, r);
+	}
+
+	return nrules;
+}
+
 static int render_sarif(const cJSON *report, const struct tk_render_opts *opts, struct tk_buf *out,
 			struct tk_err *err)
 {
@@ -122,6 +168,14 @@ static int render_sarif(const cJSON *report, const struct tk_render_opts *opts, 
 	      *index = cJSON_CreateObject(), *prev_kinds = NULL, *cur = cJSON_CreateObject(), *o, *inv;
 	char *s;
 	int nrules = 0, rc = TK_OK;
+	struct tk_r_index ix;
+
+	if (tk_r_index_build(report, &ix)) {
+		cJSON_Delete(doc);
+		cJSON_Delete(index);
+		cJSON_Delete(cur);
+		return tk_seterr(err, TK_ERR_NOMEM, "report.sarif: out of memory");
+	}
 
 	cJSON_AddStringToObject(doc, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
 	cJSON_AddStringToObject(doc, "version", "2.1.0");
@@ -142,41 +196,7 @@ static int render_sarif(const cJSON *report, const struct tk_render_opts *opts, 
 	}
 	rules = cJSON_AddArrayToObject(driver, "rules");
 
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "findings"))
-	{
-		const char *id = tk_r_str(f, "rule");
-		cJSON *r, *rel, *cfg, *props;
-		const cJSON *n;
-		if (cJSON_GetObjectItemCaseSensitive(index, id))
-			continue;
-		cJSON_AddNumberToObject(index, id, nrules++);
-		r = cJSON_CreateObject();
-		cJSON_AddStringToObject(r, "id", id);
-		cJSON_AddStringToObject(r, "name", id);
-		cJSON_AddItemToObject(r, "shortDescription", text(tk_r_i18n(f, "title_i18n", lang)));
-		cJSON_AddItemToObject(r, "fullDescription", text(tk_r_i18n(f, "title_i18n", "en")));
-		cJSON_AddItemToObject(r, "help", text(tk_r_i18n(f, "remediation_i18n", lang)));
-		cfg = cJSON_AddObjectToObject(r, "defaultConfiguration");
-		cJSON_AddStringToObject(cfg, "level", level_of("fail", tk_r_str(f, "severity")));
-		props = cJSON_AddObjectToObject(r, "properties");
-		cJSON_AddStringToObject(props, "severity", tk_r_str(f, "severity"));
-		cJSON_AddStringToObject(props, "probe", tk_r_str(f, "probe"));
-		cJSON_AddStringToObject(props, "basis", tk_r_str(f, "basis"));
-		rel = cJSON_AddArrayToObject(r, "relationships");
-		cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), cl))
-		{
-			cJSON *x = cJSON_CreateObject(), *t = cJSON_AddObjectToObject(x, "target"), *tc, *k;
-			char no[32];
-			tk_item_no_str(n, no, sizeof(no));
-			cJSON_AddStringToObject(t, "id", no);
-			tc = cJSON_AddObjectToObject(t, "toolComponent");
-			cJSON_AddStringToObject(tc, "name", cl);
-			k = cJSON_AddArrayToObject(x, "kinds");
-			cJSON_AddItemToArray(k, cJSON_CreateString("relevant"));
-			cJSON_AddItemToArray(rel, x);
-		}
-		cJSON_AddItemToArray(rules, r);
-	}
+	nrules = driver_rules(report, cl, lang, rules, index);
 
 	if (opts && opts->previous) {
 		prev_kinds = cJSON_CreateObject();
@@ -195,7 +215,8 @@ static int render_sarif(const cJSON *report, const struct tk_render_opts *opts, 
 		tk_r_finding_fp(f, fp);
 		if (!cJSON_GetObjectItemCaseSensitive(cur, fp))
 			cJSON_AddTrueToObject(cur, fp);
-		cJSON_AddItemToArray(results, result_of(f, cl, tk_r_int(index, tk_r_str(f, "rule"), 0), lang, prev_kinds));
+		cJSON_AddItemToArray(results,
+				     result_of(report, &ix, f, cl, tk_r_int(index, tk_r_str(f, "rule"), 0), lang, prev_kinds));
 	}
 	if (opts && opts->previous) {
 		/* failures of the previous scan that no longer appear at all */
@@ -211,10 +232,10 @@ static int render_sarif(const cJSON *report, const struct tk_render_opts *opts, 
 				cJSON *rr = cJSON_CreateObject();
 				cJSON_AddNumberToObject(index, tk_r_str(f, "rule"), nrules++);
 				cJSON_AddStringToObject(rr, "id", tk_r_str(f, "rule"));
-				cJSON_AddItemToObject(rr, "shortDescription", text(tk_r_i18n(f, "title_i18n", lang)));
+				cJSON_AddItemToObject(rr, "shortDescription", text(tk_r_f_title(opts->previous, f, lang)));
 				cJSON_AddItemToArray(rules, rr);
 			}
-			r = result_of(f, cl, tk_r_int(index, tk_r_str(f, "rule"), 0), lang, NULL);
+			r = result_of(opts->previous, NULL, f, cl, tk_r_int(index, tk_r_str(f, "rule"), 0), lang, NULL);
 			cJSON_AddStringToObject(r, "baselineState", "absent");
 			cJSON_AddItemToArray(results, r);
 		}
@@ -278,6 +299,7 @@ static int render_sarif(const cJSON *report, const struct tk_render_opts *opts, 
 	cJSON_Delete(index);
 	cJSON_Delete(cur);
 	cJSON_Delete(prev_kinds);
+	tk_r_index_free(&ix);
 	return rc;
 }
 

@@ -9,7 +9,17 @@
  *   pass            at least one mapped rule was evaluated and none failed
  *   manual          no mapped rule was evaluated: the partner must answer
  * A rule with effect "warn" produces "warn" findings, which count as
- * evaluated but never fail an item.
+ * evaluated but never fail an item; effect "incomplete" produces "error"
+ * findings (with the evidence), for conditions under which the evidence cannot
+ * be relied on (stale, partial).
+ *
+ * Unobserved fields: an observation may carry "unobserved": {"FIELD": "why"}
+ * naming fields the probe tried and failed to observe (a denied or throttled
+ * call, a malformed answer, stale evidence). A rule whose `when` or
+ * `fail_when` reads such a field is not judged: it becomes an "error"
+ * finding naming the field and the reason, so its items are incomplete,
+ * never pass and never "not configured". (`when` first: a rule that does
+ * not apply for an observed reason is skipped as before.)
  * A rule's optional "incomplete_when" (a condition, after "when") marks an
  * observation that lacks the evidence the rule needs: the finding is "error"
  * (the items go incomplete), with the text at "incomplete_reason" (a path)
@@ -21,20 +31,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *i18n(const cJSON *obj, const char *lang)
-{
-	const cJSON *s = cJSON_GetObjectItemCaseSensitive(obj, lang);
-	if (!cJSON_IsString(s))
-		s = cJSON_GetObjectItemCaseSensitive(obj, "en");
-	return cJSON_IsString(s) ? s->valuestring : "";
-}
-
 static const char *str_field(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* The facts the rule judged (its when / fail_when paths) as they were
+ * observed. The rule's further evidence paths (package, versions, ...) are
+ * not copied: the finding names its observation (findings[].observation,
+ * an index into observations[]) and the catalogue lists the paths. */
 static cJSON *evidence_of(const struct tk_rule *r, const cJSON *obs)
 {
 	cJSON *paths = cJSON_CreateArray(), *ev = cJSON_CreateObject();
@@ -42,46 +48,64 @@ static cJSON *evidence_of(const struct tk_rule *r, const cJSON *obs)
 	if (r->when)
 		tk_cond_paths(r->when, paths);
 	tk_cond_paths(r->fail_when, paths);
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r->json, "evidence"))
-	{
-		const cJSON *q;
-		bool dup = false;
-		cJSON_ArrayForEach(q, paths) if (strcmp(q->valuestring, p->valuestring) == 0) dup = true;
-		if (!dup)
-			cJSON_AddItemToArray(paths, cJSON_CreateString(p->valuestring));
-	}
 	cJSON_ArrayForEach(p, paths)
 	{
 		const cJSON *v = tk_json_path(obs, p->valuestring);
-		cJSON_AddItemToObject(ev, p->valuestring, v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+		if (!cJSON_GetObjectItemCaseSensitive(ev, p->valuestring))
+			cJSON_AddItemToObject(ev, p->valuestring, v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
 	}
 	cJSON_Delete(paths);
 	return ev;
 }
 
-static cJSON *new_finding(const struct tk_rule *r, const char *status, const char *target, const char *lang)
+/* A finding carries what differs per finding; the rule's texts are in the
+ * report's rules catalogue (tk_rules_catalogue), once. items keeps only the
+ * report's checklist. */
+static cJSON *new_finding(const struct tk_rule *r, const char *status, const char *target, const char *checklist,
+			  int obs_index)
 {
-	cJSON *f = cJSON_CreateObject();
+	cJSON *f = cJSON_CreateObject(), *items = cJSON_CreateObject();
+	const cJSON *mine = cJSON_GetObjectItemCaseSensitive(r->items, checklist);
 	cJSON_AddStringToObject(f, "rule", r->id);
-	cJSON_AddStringToObject(f, "title", i18n(cJSON_GetObjectItemCaseSensitive(r->json, "title"), lang));
 	cJSON_AddStringToObject(f, "status", status);
-	cJSON_AddStringToObject(f, "severity", r->severity);
-	cJSON_AddStringToObject(f, "probe", r->probe);
 	cJSON_AddStringToObject(f, "target", target ? target : "");
-	cJSON_AddItemToObject(f, "items", cJSON_Duplicate(r->items, true));
+	cJSON_AddItemToObject(items, checklist, mine ? cJSON_Duplicate(mine, true) : cJSON_CreateArray());
+	cJSON_AddItemToObject(f, "items", items);
+	if (obs_index >= 0)
+		cJSON_AddNumberToObject(f, "observation", obs_index);
 	return f;
 }
 
-static void add_judgement(cJSON *f, const struct tk_rule *r, const char *lang)
+cJSON *tk_rules_catalogue(const struct tk_ruleset *rs)
 {
-	const cJSON *rem = cJSON_GetObjectItemCaseSensitive(r->json, "remediation");
-	cJSON_AddStringToObject(f, "remediation", i18n(rem, lang));
-	cJSON_AddItemToObject(f, "remediation_i18n", cJSON_Duplicate(rem, true));
-	cJSON_AddItemToObject(f, "title_i18n",
-			      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->json, "title"), true));
-	cJSON_AddStringToObject(f, "basis", str_field(r->json, "basis"));
-	if (cJSON_GetArraySize(r->params) > 0)
-		cJSON_AddItemToObject(f, "params", cJSON_Duplicate(r->params, true));
+	cJSON *cat = cJSON_CreateObject();
+	size_t i;
+	static const char *const copy[] = {"title", "remediation", "basis", "evidence", NULL};
+	if (!cat)
+		return NULL;
+	for (i = 0; i < rs->n; i++) {
+		const struct tk_rule *r = &rs->rules[i];
+		cJSON *e;
+		size_t k;
+		if (!r->enabled || cJSON_GetObjectItemCaseSensitive(cat, r->id))
+			continue;
+		e = cJSON_AddObjectToObject(cat, r->id);
+		for (k = 0; copy[k]; k++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, copy[k]);
+			if (v)
+				cJSON_AddItemToObject(e, copy[k], cJSON_Duplicate(v, true));
+		}
+		cJSON_AddStringToObject(e, "severity", r->severity);
+		cJSON_AddStringToObject(e, "effect", r->effect == TK_EFFECT_WARN	   ? "warn"
+						     : r->effect == TK_EFFECT_INCOMPLETE ? "incomplete"
+											 : "fail");
+		cJSON_AddStringToObject(e, "probe", r->probe);
+		cJSON_AddStringToObject(e, "kind", r->kind);
+		cJSON_AddStringToObject(e, "file", r->file);
+		if (cJSON_GetArraySize(r->params) > 0)
+			cJSON_AddItemToObject(e, "params", cJSON_Duplicate(r->params, true));
+	}
+	return cat;
 }
 
 /* Has this rule already got an error finding for target? */
@@ -98,8 +122,8 @@ static bool has_error(const cJSON *findings, const char *rule, const char *targe
 }
 
 /* incomplete_when holds: an "error" finding with the observation's reason; true when added. */
-static bool unobserved(const struct tk_rule *r, const cJSON *o, const char *target, const char *lang,
-		       cJSON *findings)
+static bool incomplete_when_holds(const struct tk_rule *r, const cJSON *o, const char *target, const char *checklist,
+				  int oi, cJSON *findings)
 {
 	const cJSON *iw = cJSON_GetObjectItemCaseSensitive(r->json, "incomplete_when");
 	const cJSON *rp = cJSON_GetObjectItemCaseSensitive(r->json, "incomplete_reason"), *why;
@@ -107,15 +131,50 @@ static bool unobserved(const struct tk_rule *r, const cJSON *o, const char *targ
 	if (!iw || !tk_cond_eval(iw, o, r->params))
 		return false;
 	why = cJSON_IsString(rp) ? tk_json_path(o, rp->valuestring) : NULL;
-	f = new_finding(r, "error", target, lang);
+	f = new_finding(r, "error", target, checklist, oi);
 	ev = evidence_of(r, o);
 	cJSON_AddStringToObject(ev, "error", "incomplete");
 	cJSON_AddStringToObject(ev, "message", cJSON_IsString(why) ? why->valuestring
 							   : "the evidence this rule needs was not observed");
 	cJSON_AddItemToObject(f, "evidence", ev);
-	add_judgement(f, r, lang);
 	cJSON_AddItemToArray(findings, f);
 	return true;
+}
+
+/* The reason a field cond reads is unobserved on obs (NULL: all observed); *field names it. */
+static const char *unobserved_in(const cJSON *cond, const cJSON *obs, const char **field)
+{
+	const cJSON *un = cJSON_GetObjectItemCaseSensitive(obs, "unobserved"), *p;
+	cJSON *paths;
+	const char *why = NULL;
+	if (!cond || !cJSON_IsObject(un) || !un->child)
+		return NULL;
+	paths = cJSON_CreateArray();
+	tk_cond_paths(cond, paths);
+	cJSON_ArrayForEach(p, paths)
+	{
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(un, p->valuestring);
+		if (w) {
+			*field = w->string; /* owned by obs */
+			why = cJSON_IsString(w) ? w->valuestring : "not observed";
+			break;
+		}
+	}
+	cJSON_Delete(paths);
+	return why;
+}
+
+static cJSON *unobserved_finding(const struct tk_rule *r, const char *target, const char *field, const char *why,
+				 const char *checklist, int oi)
+{
+	cJSON *f = new_finding(r, "error", target, checklist, oi);
+	cJSON *ev = cJSON_AddObjectToObject(f, "evidence");
+	char msg[1200];
+	snprintf(msg, sizeof(msg), "%s not observed: %s", field, why);
+	cJSON_AddStringToObject(ev, "error", "unobserved");
+	cJSON_AddStringToObject(ev, "field", field);
+	cJSON_AddStringToObject(ev, "message", msg);
+	return f;
 }
 
 static int judge(const struct tk_eval_input *in, cJSON *findings)
@@ -124,10 +183,12 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 	for (i = 0; i < in->rules->n; i++) {
 		const struct tk_rule *r = &in->rules->rules[i];
 		const cJSON *o;
+		int oi = -1;
 		if (!r->enabled)
 			continue;
 		cJSON_ArrayForEach(o, in->observations)
 		{
+			oi++;
 			const char *probe = str_field(o, "probe"), *kind = str_field(o, "kind");
 			const char *target = str_field(o, "target");
 			cJSON *f;
@@ -137,7 +198,7 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 				const char *fk = str_field(o, "for_kind");
 				if ((fk && strcmp(fk, r->kind) != 0) || has_error(findings, r->id, target ? target : ""))
 					continue;
-				f = new_finding(r, "error", target, in->lang);
+				f = new_finding(r, "error", target, in->checklist->id, oi);
 				cJSON *ev = cJSON_AddObjectToObject(f, "evidence");
 				cJSON_AddStringToObject(ev, "error", str_field(o, "error") ? str_field(o, "error") : "");
 				cJSON_AddStringToObject(ev, "message",
@@ -147,16 +208,26 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 			}
 			if (strcmp(kind, r->kind) != 0)
 				continue;
-			if (r->when && !tk_cond_eval(r->when, o, r->params))
-				continue;
-			if (unobserved(r, o, target, in->lang, findings))
+			{
+				const char *field = NULL, *why = unobserved_in(r->when, o, &field);
+				if (!why && r->when && !tk_cond_eval(r->when, o, r->params))
+					continue;
+				if (why || (why = unobserved_in(r->fail_when, o, &field))) {
+					cJSON_AddItemToArray(findings, unobserved_finding(r, target, field, why, in->checklist->id, oi));
+					continue;
+				}
+			}
+			if (incomplete_when_holds(r, o, target, in->checklist->id, oi, findings))
 				continue;
 			if (tk_cond_eval(r->fail_when, o, r->params))
-				f = new_finding(r, r->effect == TK_EFFECT_WARN ? "warn" : "fail", target, in->lang);
+				f = new_finding(r,
+						r->effect == TK_EFFECT_WARN	    ? "warn"
+						: r->effect == TK_EFFECT_INCOMPLETE ? "error"
+										    : "fail",
+						target, in->checklist->id, oi);
 			else
-				f = new_finding(r, "pass", target, in->lang);
+				f = new_finding(r, "pass", target, in->checklist->id, oi);
 			cJSON_AddItemToObject(f, "evidence", evidence_of(r, o));
-			add_judgement(f, r, in->lang);
 			cJSON_AddItemToArray(findings, f);
 		}
 	}
@@ -240,12 +311,17 @@ static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, con
 	} else {
 		status = "manual";
 		cJSON_AddItemToObject(res, "findings", cJSON_CreateArray());
+		/* reason_code lets a renderer say it in the report's language */
+		cJSON_AddStringToObject(res, "reason_code", cJSON_GetArraySize(mapped) == 0 ? "no_rule" : "not_configured");
 		cJSON_AddStringToObject(res, "reason", cJSON_GetArraySize(mapped) == 0
 							       ? "no rule covers this item: the partner's answer is needed"
 							       : "no mapped rule was evaluated (its probes were not configured): "
 								 "the partner's answer is needed");
 	}
 	cJSON_AddStringToObject(res, "status", status);
+	/* a pass whose only problems are warnings is told apart (status stays "pass") */
+	if (strcmp(status, "pass") == 0 && nwarn > 0)
+		cJSON_AddTrueToObject(res, "with_warnings");
 	{
 		cJSON *c = cJSON_AddObjectToObject(res, "counts");
 		cJSON_AddNumberToObject(c, "fail", nfail);

@@ -48,7 +48,9 @@ bool tk_item_no_equal(const cJSON *a, const cJSON *b);
 void tk_item_no_str(const cJSON *no, char *buf, size_t size);
 
 /* ---- rules ---- */
-enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN };
+/* INCOMPLETE: the condition means the evidence cannot be relied on (e.g. stale):
+ * an "error" finding, so the rule's items are incomplete unless something fails. */
+enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN, TK_EFFECT_INCOMPLETE };
 
 struct tk_rule {
 	const char *id;         /* borrowed from json */
@@ -129,5 +131,37 @@ struct tk_eval_input {
  * status) - see README "Item status".
  */
 int tk_evaluate(const struct tk_eval_input *in, cJSON **findings, cJSON **items, struct tk_err *err);
+
+/*
+ * The report's rules catalogue (tenken.report/2): every enabled rule by id
+ * with its texts in both languages (title, remediation), basis, evidence
+ * paths, severity, effect, probe, kind, source file and effective params.
+ * Findings refer to it by "rule". Caller owns the result (NULL: no memory).
+ */
+cJSON *tk_rules_catalogue(const struct tk_ruleset *rs);
+
+/*
+ * The gate verdict and the counts of a report (verdict.c): the only place a
+ * verdict is decided. Item statuses counted: pass, fail, incomplete, manual,
+ * not_applicable, waived (in that order); pass_with_warnings is the subset of
+ * pass whose items carry "with_warnings". The gate values are numerically the
+ * gate's exit codes (TK_EXIT_OK / FAIL / INCOMPLETE; checked in report.c).
+ */
+#define TK_VERDICT_NSTATUS 6
+enum tk_gate { TK_GATE_PASS = 0, TK_GATE_FAIL = 1, TK_GATE_INCOMPLETE = 3 };
+struct tk_verdict {
+	int items[TK_VERDICT_NSTATUS];
+	int total, pass_with_warnings, self_declared;
+	int findings[4];            /* pass, fail, warn, error */
+	bool complete;
+	const char *verdict;        /* "pass" | "fail" | "incomplete" (static) */
+	enum tk_gate gate;
+};
+void tk_verdict_compute(const cJSON *report, struct tk_verdict *v);
+/* Write summary.items, summary.findings and gate into the report. */
+int tk_verdict_apply(cJSON *report);
+/* The process exit code of scan (complete or not) or gate (the verdict;
+ * --allow-incomplete turns incomplete into 0). */
+int tk_verdict_exit(const cJSON *report, bool gate_mode, bool allow_incomplete);
 
 #endif

@@ -82,8 +82,9 @@ int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *p
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: severity: expected info, low, medium, high or critical",
 				 where);
 	v = cJSON_GetObjectItemCaseSensitive(rule, "effect");
-	if (v && (!cJSON_IsString(v) || (strcmp(v->valuestring, "fail") && strcmp(v->valuestring, "warn"))))
-		return tk_seterr(err, TK_ERR_CONFIG, "%s: effect: expected \"fail\" or \"warn\"", where);
+	if (v && (!cJSON_IsString(v) ||
+		  (strcmp(v->valuestring, "fail") && strcmp(v->valuestring, "warn") && strcmp(v->valuestring, "incomplete"))))
+		return tk_seterr(err, TK_ERR_CONFIG, "%s: effect: expected \"fail\", \"warn\" or \"incomplete\"", where);
 	v = cJSON_GetObjectItemCaseSensitive(rule, "basis");
 	if (!cJSON_IsString(v) || !*v->valuestring)
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: basis: expected the seed passage that justifies the rule",
@@ -290,7 +291,9 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 			rule->kind = cJSON_GetObjectItemCaseSensitive(r, "kind")->valuestring;
 			rule->severity = cJSON_GetObjectItemCaseSensitive(r, "severity")->valuestring;
 			eff = cJSON_GetObjectItemCaseSensitive(r, "effect");
-			rule->effect = eff && strcmp(eff->valuestring, "warn") == 0 ? TK_EFFECT_WARN : TK_EFFECT_FAIL;
+			rule->effect = eff && strcmp(eff->valuestring, "warn") == 0	   ? TK_EFFECT_WARN
+				       : eff && strcmp(eff->valuestring, "incomplete") == 0 ? TK_EFFECT_INCOMPLETE
+											    : TK_EFFECT_FAIL;
 			rule->enabled = true;
 			rule->when = cJSON_GetObjectItemCaseSensitive(r, "when");
 			rule->fail_when = cJSON_GetObjectItemCaseSensitive(r, "fail_when");

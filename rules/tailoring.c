@@ -241,8 +241,10 @@ int tk_tailoring_apply(const struct tk_tailoring *t, struct tk_ruleset *rs, stru
 				r->effect = TK_EFFECT_FAIL;
 			else if (cJSON_IsString(s) && strcmp(s->valuestring, "warn") == 0)
 				r->effect = TK_EFFECT_WARN;
+			else if (cJSON_IsString(s) && strcmp(s->valuestring, "incomplete") == 0)
+				r->effect = TK_EFFECT_INCOMPLETE;
 			else
-				return tk_seterr(err, TK_ERR_CONFIG, "%s: rules.%s.effect: expected \"fail\" or \"warn\"",
+				return tk_seterr(err, TK_ERR_CONFIG, "%s: rules.%s.effect: expected \"fail\", \"warn\" or \"incomplete\"",
 						 t->file, v->string);
 		}
 	}

@@ -155,11 +155,17 @@ def generate(d, entries, rng):
     return len(cves), sum(len(v) for v in tracker.values())
 
 
+CPU = []  # CPU seconds (user + system) of each timed tenken run: transfers across loaded machines
+
+
 def run_timed(cmd, **kw):
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.monotonic()
     r = subprocess.run(cmd, capture_output=True, text=True, **kw)
     wall = time.monotonic() - t
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime))
     # ru_maxrss of children is the max over all children so far: run the biggest first or read /proc
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return r, wall, max(before, after)
@@ -171,6 +177,19 @@ def peak_rss_kb(cmd):
             "stderr=subprocess.DEVNULL);print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     r = subprocess.run([sys.executable, "-c", code] + cmd, capture_output=True, text=True)
     return int(r.stdout.strip() or 0)
+
+
+def stored_bytes(state, rep):
+    """Bytes the history keeps for this scan (report file, compressed or not, and its signature)."""
+    seq = rep.get("history", {}).get("seq")
+    if seq is None:
+        return 0
+    total = 0
+    for root, _, files in os.walk(os.path.join(state, "reports")):
+        for f in files:
+            if f.startswith("%08d.json" % seq):
+                total += os.path.getsize(os.path.join(root, f))
+    return total
 
 
 def main():
@@ -191,28 +210,37 @@ def main():
           % (time.monotonic() - t, nentries, sizes, ncve, len(os.listdir(os.path.join(d, "nvd")))))
     results = {}
     for name in ("tracker", "tracker+nvd"):
-        walls, probe_ms = [], []
+        walls, probe_ms, report_bytes, hist_bytes = [], [], [], []
+        del CPU[:]
         vuln = None
+        state = os.path.join(d, "state-%s" % name)
         for i in range(a.repeat):
             out = os.path.join(d, "out-%s-%d" % (name, i))
-            cmd = [tenken, "scan", "-c", os.path.join(d, "partner-%s.json" % name), "-o", out, "-q"]
+            # its own history directory: the scan's time includes storing and signing the report
+            cmd = [tenken, "scan", "-c", os.path.join(d, "partner-%s.json" % name), "-o", out, "-q",
+                   "--state", state]
             r, wall, _ = run_timed(cmd)
             if r.returncode != 0:
                 print("tenken failed:", r.stderr[-1000:])
                 sys.exit(1)
             rep = json.load(open(os.path.join(out, "report.json")))
+            report_bytes.append(os.path.getsize(os.path.join(out, "report.json")))
+            hist_bytes.append(stored_bytes(state, rep))
             walls.append(wall)
             probe_ms.append(rep["probes"][0]["duration_ms"])
             vuln = {(o["package"], o["cve"], o["fix_available"]) for o in rep["observations"]
                     if o.get("kind") == "patch_vuln"}
             shutil.rmtree(out)
         rss = peak_rss_kb([tenken, "scan", "-c", os.path.join(d, "partner-%s.json" % name), "-o",
-                           os.path.join(d, "out-rss"), "-q"])
+                           os.path.join(d, "out-rss"), "-q", "--state", state])
         results[name] = vuln
         print("tenken (%-11s): scan wall median %.3f s (min %.3f), probe load+match median %d ms, peak RSS %.1f MiB, "
               "%d vulnerable (package, CVE): %d fixable, %d without fix"
               % (name, statistics.median(walls), min(walls), statistics.median(probe_ms), rss / 1024, len(vuln),
                  sum(1 for v in vuln if v[2]), sum(1 for v in vuln if not v[2])))
+        print("  report.json %.2f MiB (%d findings), stored in the history %.2f MiB per scan; scan CPU median %.3f s"
+              % (statistics.median(report_bytes) / 1048576, len(rep["findings"]),
+                 statistics.median(hist_bytes) / 1048576, statistics.median(CPU)))
     if shutil.which("debsecan"):
         walls = []
         out = None

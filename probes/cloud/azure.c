@@ -144,6 +144,7 @@ static int get_token(struct tk_azure_account *a, int timeout_ms, bool (*cancelle
 {
 	struct tk_buf body, resp;
 	char url[2048], *cid = NULL, *sec = NULL, *scope = NULL, scopebuf[1100];
+	const char *secrets[3];
 	struct tk_http_req r;
 	long st = 0;
 	int rc;
@@ -163,6 +164,7 @@ static int get_token(struct tk_azure_account *a, int timeout_ms, bool (*cancelle
 	}
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
+	r.accept = "application/json";
 	r.url = url;
 	r.content_type = "application/x-www-form-urlencoded";
 	r.body = body.data;
@@ -173,6 +175,10 @@ static int get_token(struct tk_azure_account *a, int timeout_ms, bool (*cancelle
 	r.max_retries = 3;
 	r.cancelled = cancelled;
 	r.cancel_arg = arg;
+	secrets[0] = a->secret;
+	secrets[1] = sec;
+	secrets[2] = NULL;
+	r.secrets = secrets;
 	if ((rc = tk_http_call(&r, &st, &resp, err))) {
 		tk_err_prefix(err, "Azure token endpoint %s", url);
 		goto out;
@@ -213,12 +219,15 @@ static int get_paged(struct tk_azure_account *a, const char *token, const char *
 	tk_buf_init(&resp, AZ_MAX_BODY);
 	while (url) {
 		struct tk_http_req r;
+		const char *secrets[2] = {a->secret, NULL};
 		long st = 0;
 		int left = (int)(deadline - tk_now_ms());
 		memset(&r, 0, sizeof(r));
 		r.method = "GET";
+		r.accept = "application/json";
 		r.url = url;
 		r.bearer = token;
+		r.secrets = secrets;
 		r.ca_file = a->ca_file;
 		r.proxy = a->proxy;
 		r.timeout_ms = left < a->timeout_ms ? left : a->timeout_ms;

@@ -295,6 +295,20 @@ static void add_evidence_file(cJSON *o, const struct cloud_acct *a, const char *
 	cJSON_AddStringToObject(o, "evidence_sha256", hex);
 }
 
+/*
+ * Mark a field the probe tried and failed to observe (rules/evaluate.c: the
+ * rules that read it become errors, their items incomplete, with this reason).
+ * The first reason for a field wins.
+ */
+static void unobs(cJSON *o, const char *field, const char *why)
+{
+	cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "unobserved");
+	if (!u)
+		u = cJSON_AddObjectToObject(o, "unobserved");
+	if (u && !cJSON_GetObjectItemCaseSensitive(u, field))
+		cJSON_AddStringToObject(u, field, why && *why ? why : "not observed");
+}
+
 static void add_time(cJSON *o, const char *key, time_t t)
 {
 	char buf[32];
@@ -555,9 +569,273 @@ static int aws_root_alerts(struct cloud_acct *a, struct tk_runctx *ctx, cJSON *n
 	return rc;
 }
 
+/*
+ * One JSON-protocol (target != NULL) or REST-JSON call; the answer parsed into
+ * *out. Errors name the call, the HTTP status and the AWS error code.
+ */
+static int aws_json(struct cloud_acct *a, struct tk_runctx *ctx, const char *region, const char *svc,
+		    const char *method, const char *path, const char *target, const char *op, const char *body,
+		    cJSON **out, struct tk_err *err)
+{
+	struct tk_buf resp;
+	long st = 0;
+	int rc;
+	*out = NULL;
+	tk_buf_init(&resp, 8u << 20);
+	rc = tk_aws_request_in(a->aws, region, svc, method, path, target ? "application/x-amz-json-1.1" : NULL, target,
+			       body, body ? strlen(body) : 0, tk_run_remaining_ms(ctx, 60000), &st, &resp, err);
+	if (rc) {
+		tk_err_prefix(err, "%s %s (%s)", svc, op, region);
+	} else if (st != 200) {
+		char msg[900], code[128];
+		tk_aws_error_describe(st, resp.data ? resp.data : "", resp.len, msg, sizeof(msg), code, sizeof(code));
+		rc = tk_seterr(err,
+			       st == 429 || st >= 500 || strstr(code, "Throttl") ? TK_ERR_NET
+			       : st == 400 || st == 401 || st == 403		   ? TK_ERR_AUTH
+										   : TK_ERR_PROTOCOL,
+			       "%s %s (%s): %s", svc, op, region, msg);
+	} else if (!(*out = cJSON_ParseWithLength(resp.data ? resp.data : "", resp.len)) || !cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		rc = tk_seterr(err, TK_ERR_PROTOCOL, "%s %s (%s): the answer is not a JSON object", svc, op, region);
+	}
+	tk_buf_free(&resp);
+	return rc;
+}
+
+static bool jtrue(const cJSON *o, const char *k)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+/*
+ * Logging kept for investigation (FISC 23, 35): CloudTrail trails (shadow
+ * trails of the organisation included); a multi-region trail that is logging
+ * and reports no delivery error, and whether it validates its log files.
+ */
+static void aws_cloudtrail(struct cloud_acct *a, struct tk_runctx *ctx, const char *region, cJSON *o)
+{
+	struct tk_err err = {0};
+	cJSON *doc = NULL, *names = cJSON_CreateArray();
+	const cJSON *t;
+	bool delivering = false, validated = false;
+	int n = 0;
+	if (aws_json(a, ctx, region, "cloudtrail", "POST", "/",
+		     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails", "DescribeTrails",
+		     "{\"includeShadowTrails\": true}", &doc, &err)) {
+		cJSON_AddStringToObject(o, "cloudtrail_error", err.msg);
+		unobs(o, "multi_region_logging_trail", err.msg);
+		unobs(o, "log_file_validation", err.msg);
+		cJSON_Delete(names);
+		return;
+	}
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "trailList"))
+	{
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "TrailARN"), *hr = cJSON_GetObjectItemCaseSensitive(t, "HomeRegion");
+		char body[1200];
+		cJSON *stt = NULL, *req;
+		char *b;
+		n++;
+		if (!jtrue(t, "IsMultiRegionTrail") || !cJSON_IsString(nm))
+			continue;
+		req = cJSON_CreateObject();
+		cJSON_AddStringToObject(req, "Name", nm->valuestring);
+		b = cJSON_PrintUnformatted(req);
+		cJSON_Delete(req);
+		snprintf(body, sizeof(body), "%s", b ? b : "{}");
+		free(b);
+		if (aws_json(a, ctx,
+			     cJSON_IsString(hr) && strspn(hr->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
+							   strlen(hr->valuestring) && *hr->valuestring
+				     ? hr->valuestring
+				     : region,
+			     "cloudtrail", "POST", "/", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.GetTrailStatus",
+			     "GetTrailStatus", body, &stt, &err)) {
+			cJSON_AddStringToObject(o, "cloudtrail_error", err.msg);
+			unobs(o, "multi_region_logging_trail", err.msg);
+			unobs(o, "log_file_validation", err.msg);
+			break;
+		}
+		{
+			const cJSON *de = cJSON_GetObjectItemCaseSensitive(stt, "LatestDeliveryError");
+			bool delivers = jtrue(stt, "IsLogging") && !(cJSON_IsString(de) && *de->valuestring);
+			char *esc = tk_escape_bytes(nm->valuestring, strlen(nm->valuestring), 300);
+			char line[400];
+			snprintf(line, sizeof(line), "%s (%s%s)", esc ? esc : "", delivers ? "logging" : "not delivering",
+				 jtrue(t, "LogFileValidationEnabled") ? ", log file validation" : "");
+			free(esc);
+			if (cJSON_GetArraySize(names) < CLOUD_MAX_NAMES)
+				cJSON_AddItemToArray(names, cJSON_CreateString(line));
+			if (delivers) {
+				delivering = true;
+				validated |= jtrue(t, "LogFileValidationEnabled");
+			}
+		}
+		cJSON_Delete(stt);
+	}
+	cJSON_Delete(doc);
+	cJSON_AddNumberToObject(o, "trails", n);
+	cJSON_AddItemToObject(o, "multi_region_trails", names);
+	cJSON_AddBoolToObject(o, "multi_region_logging_trail", delivering);
+	if (delivering)
+		cJSON_AddBoolToObject(o, "log_file_validation", validated);
+}
+
+/* Threat detection (FISC 20): an ENABLED GuardDuty detector in `region`. */
+static void aws_guardduty(struct cloud_acct *a, struct tk_runctx *ctx, const char *region, cJSON *o)
+{
+	struct tk_err err = {0};
+	cJSON *doc = NULL;
+	const cJSON *id;
+	bool enabled = false;
+	cJSON_AddStringToObject(o, "guardduty_region", region);
+	if (aws_json(a, ctx, region, "guardduty", "GET", "/detector", NULL, "ListDetectors", NULL, &doc, &err)) {
+		cJSON_AddStringToObject(o, "guardduty_error", err.msg);
+		unobs(o, "guardduty_enabled", err.msg);
+		return;
+	}
+	cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(doc, "detectorIds"))
+	{
+		char path[300];
+		cJSON *d = NULL;
+		if (!cJSON_IsString(id) || strspn(id->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+						       strlen(id->valuestring) || strlen(id->valuestring) > 200)
+			continue;
+		snprintf(path, sizeof(path), "/detector/%s", id->valuestring);
+		if (aws_json(a, ctx, region, "guardduty", "GET", path, NULL, "GetDetector", NULL, &d, &err)) {
+			cJSON_AddStringToObject(o, "guardduty_error", err.msg);
+			unobs(o, "guardduty_enabled", err.msg);
+			cJSON_Delete(doc);
+			return;
+		}
+		{
+			const cJSON *stv = cJSON_GetObjectItemCaseSensitive(d, "status");
+			if (cJSON_IsString(stv) && strcmp(stv->valuestring, "ENABLED") == 0)
+				enabled = true;
+		}
+		cJSON_Delete(d);
+	}
+	cJSON_AddNumberToObject(o, "guardduty_detectors", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "detectorIds")));
+	cJSON_AddBoolToObject(o, "guardduty_enabled", enabled);
+	cJSON_Delete(doc);
+}
+
+static void aws_posture(struct cloud_acct *a, struct tk_runctx *ctx)
+{
+	cJSON *o = tk_obs_new(ctx, "cloud_posture", a->target);
+	const char *region = tk_aws_account_region(a->aws);
+	cJSON_AddStringToObject(o, "provider", "aws");
+	cJSON_AddStringToObject(o, "evidence_source", "api");
+	cJSON_AddStringToObject(o, "region", region);
+	aws_cloudtrail(a, ctx, region, o);
+	aws_guardduty(a, ctx, region, o);
+	tk_emit(ctx, o);
+}
+
 static void tri_json(cJSON *o, const char *key, enum tk_cr_val v)
 {
 	cJSON_AddStringToObject(o, key, tk_cr_val_name(v));
+}
+
+struct aged {
+	char *what;
+	long days;
+};
+
+static int aged_cmp(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+	return x->days < y->days ? 1 : x->days > y->days ? -1 : 0;
+}
+
+/* The largest `days` into o[key_days] and the 20 largest "who: N days" into o[key_list]. */
+static void aged_emit(cJSON *o, const char *key_days, const char *key_list, struct aged *v, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i;
+	qsort(v, n, sizeof(*v), aged_cmp);
+	cJSON_AddNumberToObject(o, key_days, n ? (double)v[0].days : 0);
+	for (i = 0; i < n && i < 20; i++) {
+		char line[600];
+		snprintf(line, sizeof(line), "%s: %ld days", v[i].what ? v[i].what : "", v[i].days);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+	}
+	cJSON_AddItemToObject(o, key_list, arr);
+	for (i = 0; i < n; i++)
+		free(v[i].what);
+}
+
+static long days_since(time_t now, time_t t)
+{
+	return t >= now ? 0 : (long)((now - t) / 86400);
+}
+
+/*
+ * Credential hygiene of IAM users from the report (CIS AWS 1.12 and 1.14):
+ * console passwords and active access keys unused for long (never used: since
+ * the password was set / the key created), and the age of active keys.
+ */
+static void aws_hygiene(const struct tk_credreport *r, cJSON *users)
+{
+	time_t now = time(NULL);
+	size_t i, cap = r ? r->n * 2 + 1 : 1, npw = 0, nku = 0, nka = 0, unknown = 0;
+	struct aged *pw = calloc(cap, sizeof(*pw)), *ku = calloc(cap, sizeof(*ku)), *ka = calloc(cap, sizeof(*ka));
+	if (!pw || !ku || !ka) {
+		free(pw);
+		free(ku);
+		free(ka);
+		unobs(users, "longest_unused_console_password_days", "out of memory");
+		return;
+	}
+	for (i = 0; r && i < r->n; i++) {
+		const struct tk_cr_user *u = &r->users[i];
+		if (u->is_root)
+			continue;
+		if (u->password_enabled == TK_CR_TRUE) {
+			time_t last = u->password_last_used_t ? u->password_last_used_t
+				      : u->password_changed_t ? u->password_changed_t
+								 : u->created_t;
+			if (!last) {
+				unknown++;
+			} else {
+				pw[npw].what = strdup(u->user ? u->user : "");
+				pw[npw++].days = days_since(now, last);
+			}
+		}
+		for (int k = 1; k <= 2; k++) {
+			enum tk_cr_val act = k == 1 ? u->key1_active : u->key2_active;
+			time_t rot = k == 1 ? u->key1_rotated_t : u->key2_rotated_t;
+			time_t used = k == 1 ? u->key1_last_used_t : u->key2_last_used_t;
+			char who[600];
+			if (act != TK_CR_TRUE)
+				continue;
+			if (!rot)
+				rot = u->created_t;
+			if (!rot) {
+				unknown++;
+				continue;
+			}
+			snprintf(who, sizeof(who), "%s key %d", u->user ? u->user : "", k);
+			ka[nka].what = strdup(who);
+			ka[nka++].days = days_since(now, rot);
+			ku[nku].what = strdup(who);
+			ku[nku++].days = days_since(now, used ? used : rot);
+		}
+	}
+	aged_emit(users, "longest_unused_console_password_days", "unused_console_passwords", pw, npw);
+	aged_emit(users, "longest_unused_active_access_key_days", "unused_active_access_keys", ku, nku);
+	aged_emit(users, "oldest_active_access_key_days", "oldest_active_access_keys", ka, nka);
+	if (unknown) {
+		char why[200];
+		snprintf(why, sizeof(why),
+			 "%zu console password(s) or active access key(s) have no date in the credential report", unknown);
+		unobs(users, "longest_unused_console_password_days", why);
+		unobs(users, "longest_unused_active_access_key_days", why);
+		unobs(users, "oldest_active_access_key_days", why);
+	}
+	free(pw);
+	free(ku);
+	free(ka);
 }
 
 /* Facts from the credential report (root row and users) into the two observations. */
@@ -569,12 +847,18 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 	if (r && r->root >= 0) {
 		const struct tk_cr_user *u = &r->users[r->root];
 		bool k1 = u->key1_active == TK_CR_TRUE, k2 = u->key2_active == TK_CR_TRUE;
+		/* "no key" only when both cells say so; a missing column or junk is unknown */
+		bool k1_no = u->key1_active == TK_CR_FALSE || u->key1_active == TK_CR_NA ||
+			     u->key1_active == TK_CR_NOT_SUPPORTED;
+		bool k2_no = u->key2_active == TK_CR_FALSE || u->key2_active == TK_CR_NA ||
+			     u->key2_active == TK_CR_NOT_SUPPORTED;
 		cJSON_AddBoolToObject(root, "root_in_credential_report", 1);
 		tri_json(root, "root_report_mfa_active", u->mfa_active);
 		tri_json(root, "root_password_enabled", u->password_enabled);
 		tri_json(root, "root_access_key_1_active", u->key1_active);
 		tri_json(root, "root_access_key_2_active", u->key2_active);
-		cJSON_AddBoolToObject(root, "root_access_keys_active", k1 || k2);
+		if (k1 || k2 || (k1_no && k2_no))
+			cJSON_AddBoolToObject(root, "root_access_keys_active", k1 || k2);
 		if (u->password_last_used)
 			cJSON_AddStringToObject(root, "root_password_last_used", u->password_last_used);
 		if (u->key1_last_used)
@@ -595,18 +879,35 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 		if (s->mfa_enabled < 0 && (u->mfa_active == TK_CR_TRUE || u->mfa_active == TK_CR_FALSE)) {
 			cJSON_AddBoolToObject(root, "root_mfa_enabled", u->mfa_active == TK_CR_TRUE);
 			cJSON_AddStringToObject(root, "root_mfa_source", "credential report");
+		} else if (s->mfa_enabled < 0) {
+			char why[200];
+			snprintf(why, sizeof(why), "the credential report's <root_account> row has mfa_active \"%s\"",
+				 tk_cr_val_name(u->mfa_active));
+			unobs(root, "root_mfa_enabled", why);
 		}
 	} else if (r) {
 		cJSON_AddBoolToObject(root, "root_in_credential_report", 0);
+		unobs(root, "root_last_used_days", "the credential report has no <root_account> row");
+		if (s->mfa_enabled < 0)
+			unobs(root, "root_mfa_enabled", "the credential report has no <root_account> row");
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(root, "root_access_keys_active") && s->keys_present >= 0)
 		cJSON_AddBoolToObject(root, "root_access_keys_active", s->keys_present); /* present, activity unknown */
+	else if (!cJSON_GetObjectItemCaseSensitive(root, "root_access_keys_active"))
+		unobs(root, "root_access_keys_active",
+		      "neither the credential report's <root_account> row nor GetAccountSummary says whether root has "
+		      "active access keys");
+	if (r && r->n > 0 && r->users[0].password_enabled == TK_CR_MISSING)
+		unobs(users, "console_users_without_mfa",
+		      "the credential report has no password_enabled column: console users cannot be told apart");
 	for (i = 0; r && i < r->n; i++) {
 		const struct tk_cr_user *u = &r->users[i];
 		if (u->is_root)
 			continue;
 		nusers++;
-		if (u->password_enabled != TK_CR_TRUE)
+		/* a password_enabled cell that is neither true nor false counts as a console user */
+		if (u->password_enabled == TK_CR_FALSE || u->password_enabled == TK_CR_NA ||
+		    u->password_enabled == TK_CR_NOT_SUPPORTED || u->password_enabled == TK_CR_MISSING)
 			continue;
 		nconsole++;
 		if (u->mfa_active != TK_CR_TRUE) {
@@ -619,6 +920,63 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 	cJSON_AddNumberToObject(users, "console_users", (double)nconsole);
 	cJSON_AddNumberToObject(users, "console_users_without_mfa", (double)nbad);
 	cJSON_AddItemToObject(users, "console_users_without_mfa_names", names);
+	aws_hygiene(r, users);
+}
+
+/*
+ * The account password policy (GetAccountPasswordPolicy) into users:
+ * password_policy false when the account has none (NoSuchEntity), else its
+ * minimum length and reuse prevention; a failed call leaves them unobserved.
+ */
+static void aws_password_policy(struct tk_aws_account *a, struct tk_runctx *ctx, cJSON *users)
+{
+	struct tk_xml_node *doc = NULL;
+	struct tk_err err = {0};
+	const char *v;
+	long long n;
+	int rc = tk_aws_query(a, "iam", "2010-05-08", "GetAccountPasswordPolicy", "", tk_run_remaining_ms(ctx, 60000),
+			      &doc, &err);
+	if (rc && (rc == TK_ERR_NOTFOUND || strstr(err.msg, "NoSuchEntity"))) {
+		cJSON_AddBoolToObject(users, "password_policy", 0);
+		return;
+	}
+	if (rc) {
+		cJSON_AddStringToObject(users, "password_policy_error", err.msg);
+		unobs(users, "password_policy", err.msg);
+		return;
+	}
+	cJSON_AddBoolToObject(users, "password_policy", 1);
+	v = tk_xml_text(doc, "GetAccountPasswordPolicyResult/PasswordPolicy/MinimumPasswordLength");
+	if (v && tk_parse_ll(v, 0, 1000, &n) == TK_OK)
+		cJSON_AddNumberToObject(users, "password_min_length", (double)n);
+	else
+		unobs(users, "password_min_length", "iam GetAccountPasswordPolicy: no MinimumPasswordLength");
+	v = tk_xml_text(doc, "GetAccountPasswordPolicyResult/PasswordPolicy/PasswordReusePrevention");
+	cJSON_AddNumberToObject(users, "password_reuse_prevention",
+				v && tk_parse_ll(v, 0, 1000, &n) == TK_OK ? (double)n : 0); /* absent: no prevention */
+	tk_xml_free(doc);
+}
+
+/*
+ * The credential report's age (rule CLOUD-CREDENTIAL-REPORT-STALE judges it
+ * against a tailorable maximum). `generated` is the report's GeneratedTime,
+ * or NULL/"" with `why` saying why it is not known.
+ */
+static void add_report_age(cJSON *users, const char *generated, const char *why)
+{
+	time_t t = 0, now = time(NULL);
+	if (generated && *generated && tk_parse_time(generated, &t) == TK_OK) {
+		cJSON_AddStringToObject(users, "credential_report_generated", generated);
+		cJSON_AddNumberToObject(users, "credential_report_age_hours", t >= now ? 0 : (double)((now - t) / 3600));
+	} else if (generated && *generated) {
+		char msg[200];
+		char *e = tk_escape_bytes(generated, strlen(generated), 64);
+		snprintf(msg, sizeof(msg), "the credential report's GeneratedTime \"%s\" is not a date", e ? e : "");
+		free(e);
+		unobs(users, "credential_report_age_hours", msg);
+	} else {
+		unobs(users, "credential_report_age_hours", why);
+	}
 }
 
 static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
@@ -657,11 +1015,12 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 	cJSON_AddStringToObject(root, "root_mfa_source", "GetAccountSummary");
 	if (s.keys_present >= 0)
 		cJSON_AddBoolToObject(root, "root_access_keys_present", s.keys_present == 1);
-	if (s.mfa_enabled != 1)
+	if (s.mfa_enabled != 1) {
 		cJSON_AddStringToObject(root, "root_mfa_type", "none");
-	else if (vrc)
+	} else if (vrc) {
 		cJSON_AddStringToObject(root, "root_mfa_type", "unknown");
-	else
+		unobs(root, "root_mfa_type", verr.msg);
+	} else
 		cJSON_AddStringToObject(root, "root_mfa_type", is_virtual ? "virtual" : "hardware");
 	if (vrc)
 		cJSON_AddStringToObject(root, "mfa_devices_error", verr.msg);
@@ -670,6 +1029,7 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 	cJSON_AddStringToObject(root, "root_login_alert_region", a->alert_region);
 	if (arc) {
 		cJSON_AddStringToObject(root, "root_login_alert_error", aerr.msg);
+		unobs(root, "root_login_alert", aerr.msg);
 	} else {
 		cJSON_AddBoolToObject(root, "root_login_alert", cJSON_GetArraySize(alert_names) > 0);
 		cJSON_AddItemToObject(root, "root_login_alert_rules", alert_names);
@@ -681,6 +1041,9 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 		cJSON_AddStringToObject(root, "credential_report_error", rerr.msg);
 		if (s.keys_present >= 0)
 			cJSON_AddBoolToObject(root, "root_access_keys_active", s.keys_present == 1);
+		else
+			unobs(root, "root_access_keys_active", rerr.msg);
+		unobs(root, "root_last_used_days", rerr.msg);
 		emit_kind_error(ctx, a->target, "cloud_users", rrc, rerr.msg);
 		cJSON_Delete(users);
 		users = NULL;
@@ -688,12 +1051,15 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 		cJSON_AddStringToObject(users, "provider", "aws");
 		cJSON_AddStringToObject(users, "evidence_source", "api");
 		aws_report_facts(r, root, users, &s);
+		add_report_age(users, generated, "iam GetCredentialReport: the response has no GeneratedTime");
+		aws_password_policy(a->aws, ctx, users);
 	}
 	tk_emit(ctx, root);
 	root = NULL;
 	if (users)
 		tk_emit(ctx, users);
 	users = NULL;
+	aws_posture(a, ctx);
 out:
 	cJSON_Delete(alert_names);
 	cJSON_Delete(root);
@@ -702,34 +1068,82 @@ out:
 	tk_buf_free(&csv);
 }
 
+/*
+ * An offline credential report: the decoded CSV, or the JSON the AWS CLI
+ * prints for `aws iam get-credential-report` ({"Content": base64,
+ * "ReportFormat": "text/csv", "GeneratedTime": ...}), which also says when the
+ * report was generated. The CSV alone does not: its age is then unobserved.
+ */
+static int offline_report(const char *data, size_t len, struct tk_buf *csv, char generated[64], struct tk_err *err)
+{
+	size_t i = 0;
+	cJSON *j;
+	const cJSON *c, *g, *f;
+	int rc = TK_OK;
+	generated[0] = '\0';
+	while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
+		i++;
+	if (i >= len || data[i] != '{')
+		return tk_buf_append(csv, data, len) ? tk_seterr(err, TK_ERR_LIMIT, "too large") : TK_OK;
+	if (!(j = cJSON_ParseWithLength(data, len)))
+		return tk_seterr(err, TK_ERR_PARSE, "malformed JSON (expected the output of aws iam get-credential-report)");
+	c = cJSON_GetObjectItemCaseSensitive(j, "Content");
+	g = cJSON_GetObjectItemCaseSensitive(j, "GeneratedTime");
+	f = cJSON_GetObjectItemCaseSensitive(j, "ReportFormat");
+	if (!cJSON_IsString(c))
+		rc = tk_seterr(err, TK_ERR_PARSE, "no \"Content\" string (expected the output of aws iam get-credential-report)");
+	else if (f && (!cJSON_IsString(f) || strcmp(f->valuestring, "text/csv") != 0))
+		rc = tk_seterr(err, TK_ERR_PARSE, "ReportFormat is not text/csv");
+	else if (base64_decode(c->valuestring, strlen(c->valuestring), csv))
+		rc = tk_seterr(err, TK_ERR_PARSE, "Content is not base64");
+	if (!rc && cJSON_IsString(g) && strlen(g->valuestring) < 40)
+		snprintf(generated, 64, "%s", g->valuestring);
+	cJSON_Delete(j);
+	return rc;
+}
+
 static void aws_run_offline(struct cloud_acct *a, struct tk_runctx *ctx)
 {
 	struct tk_err err = {0};
 	struct tk_credreport *r = NULL;
 	struct aws_summary s = {-1, -1};
-	char *data = NULL;
+	struct tk_buf csv;
+	char *data = NULL, generated[64] = "";
 	size_t len = 0;
 	cJSON *root, *users;
 	int rc;
+	tk_buf_init(&csv, CLOUD_MAX_EXPORT);
 	if ((rc = tk_read_file(a->export_file, CLOUD_MAX_EXPORT, &data, &len, &err)) ||
-	    (rc = tk_credreport_parse(data, len, &r, &err))) {
+	    (rc = offline_report(data, len, &csv, generated, &err)) ||
+	    (rc = tk_credreport_parse(csv.data ? csv.data : "", csv.len, &r, &err))) {
 		tk_emit_error(ctx, a->target, rc, "%s: %s", a->export_shown, err.msg);
-		free(data);
-		return;
+		goto out;
 	}
 	root = tk_obs_new(ctx, "cloud_root", a->target);
 	users = tk_obs_new(ctx, "cloud_users", a->target);
 	cJSON_AddStringToObject(root, "provider", "aws");
 	add_evidence_file(root, a, data, len);
-	cJSON_AddStringToObject(root, "root_mfa_type", "unknown"); /* the report does not say hardware/virtual */
+	/* the report does not say hardware or virtual: unknown is not "hardware" */
+	cJSON_AddStringToObject(root, "root_mfa_type", "unknown");
+	unobs(root, "root_mfa_type",
+	      "offline evidence: a credential report does not say whether root's MFA device is virtual or hardware "
+	      "(iam:ListVirtualMFADevices through the API does)");
 	cJSON_AddStringToObject(users, "provider", "aws");
 	add_evidence_file(users, a, data, len);
 	aws_report_facts(r, root, users, &s);
+	unobs(users, "password_policy",
+	      "offline evidence: a credential report does not carry the account password policy "
+	      "(iam:GetAccountPasswordPolicy through the API does)");
+	add_report_age(users, generated,
+		       "offline evidence: a bare CSV does not say when it was generated (hand over the JSON output of "
+		       "aws iam get-credential-report, which has GeneratedTime)");
 	if (r->root < 0)
 		cJSON_AddStringToObject(root, "note", "the report has no <root_account> row");
 	tk_emit(ctx, root);
 	tk_emit(ctx, users);
+out:
 	tk_credreport_free(r);
+	tk_buf_free(&csv);
 	free(data);
 }
 
@@ -738,7 +1152,7 @@ static void aws_run_offline(struct cloud_acct *a, struct tk_runctx *ctx)
 static void admins_obs(struct tk_runctx *ctx, const struct cloud_acct *a, const struct tk_admins *ad, cJSON *o)
 {
 	cJSON *bad = cJSON_CreateArray(), *unenf = cJSON_CreateArray(), *unknown = cJSON_CreateArray();
-	size_t i, nbad = 0, nunenf = 0, nunknown = 0;
+	size_t i, nbad = 0, nunenf = 0, nunknown = 0, nunenf_unknown = 0;
 	(void)ctx;
 	cJSON_AddStringToObject(o, "provider", provider_name(a->provider));
 	cJSON_AddStringToObject(o, "role", a->provider == P_AZURE ? "Global Administrator" : "super administrator");
@@ -754,12 +1168,23 @@ static void admins_obs(struct tk_runctx *ctx, const struct cloud_acct *a, const 
 			if (cJSON_GetArraySize(unknown) < CLOUD_MAX_NAMES)
 				cJSON_AddItemToArray(unknown, cJSON_CreateString(nm));
 		}
+		if (a->provider == P_GOOGLE && u->enforced < 0)
+			nunenf_unknown++;
 		if (a->provider == P_GOOGLE && u->enforced == 0) {
 			nunenf++;
 			if (cJSON_GetArraySize(unenf) < CLOUD_MAX_NAMES)
 				cJSON_AddItemToArray(unenf, cJSON_CreateString(nm));
 		}
 	}
+	if (nbad == 0 && nunknown > 0) {
+		char why[300];
+		snprintf(why, sizeof(why),
+			 "%zu administrator(s) have no MFA registration record (%s): whether they use MFA is unknown",
+			 nunknown, a->provider == P_AZURE ? "no userRegistrationDetails row" : "no isEnrolledIn2Sv");
+		unobs(o, "admins_without_mfa", why);
+	}
+	if (a->provider == P_GOOGLE && nunenf == 0 && nunenf_unknown > 0)
+		unobs(o, "admins_2sv_not_enforced", "an administrator's isEnforcedIn2Sv is missing");
 	cJSON_AddNumberToObject(o, "admins", (double)ad->n);
 	cJSON_AddNumberToObject(o, "admins_without_mfa", (double)nbad);
 	cJSON_AddItemToObject(o, "admins_without_mfa_names", bad);

@@ -17,12 +17,17 @@ enum col {
 	C_K1_LAST_USED,
 	C_K2_ACTIVE,
 	C_K2_LAST_USED,
+	C_CREATED,
+	C_PW_CHANGED,
+	C_K1_ROTATED,
+	C_K2_ROTATED,
 	C_COUNT
 };
 
 static const char *const col_names[C_COUNT] = {
 	"user", "arn", "password_enabled", "password_last_used", "mfa_active", "access_key_1_active",
-	"access_key_1_last_used_date", "access_key_2_active", "access_key_2_last_used_date"};
+	"access_key_1_last_used_date", "access_key_2_active", "access_key_2_last_used_date", "user_creation_time",
+	"password_last_changed", "access_key_1_last_rotated", "access_key_2_last_rotated"};
 
 const char *tk_cr_val_name(enum tk_cr_val v)
 {
@@ -197,7 +202,7 @@ int tk_credreport_parse(const char *p, size_t len, struct tk_credreport **out, s
 	struct csv c = {p, len, 0, 1};
 	struct tk_credreport *r = calloc(1, sizeof(*r));
 	char *cells[TK_CR_MAX_COLS];
-	size_t n = 0, i, cap = 0;
+	size_t n = 0, i, cap = 0, ncols;
 	long idx[C_COUNT];
 	int rc;
 	*out = NULL;
@@ -212,6 +217,7 @@ int tk_credreport_parse(const char *p, size_t len, struct tk_credreport **out, s
 	}
 	if ((rc = read_record(&c, cells, &n, err)))
 		goto fail;
+	ncols = n;
 	for (i = 0; i < C_COUNT; i++) {
 		size_t k;
 		idx[i] = -1;
@@ -240,10 +246,14 @@ int tk_credreport_parse(const char *p, size_t len, struct tk_credreport **out, s
 			rc = tk_seterr(err, TK_ERR_LIMIT, "credential report: more than %d users", TK_CR_MAX_ROWS);
 			goto fail;
 		}
-		if ((size_t)idx[C_USER] >= n || (size_t)idx[C_MFA] >= n) {
+		if (n != ncols) {
+			/* An unquoted comma (IAM allows one in a user name) or a cut row shifts every
+			 * later column: judging it could hide a console user without MFA. */
 			free_cells(cells, n);
-			rc = tk_seterr(err, TK_ERR_PARSE, "credential report line %zu: %zu cells, fewer than the header",
-				       line, n);
+			rc = tk_seterr(err, TK_ERR_PARSE,
+				       "credential report line %zu: %zu cells where the header has %zu (an unquoted comma "
+				       "in a cell, or a cut row): the report cannot be read reliably",
+				       line, n, ncols);
 			goto fail;
 		}
 		if (r->n == cap) {
@@ -267,6 +277,10 @@ int tk_credreport_parse(const char *p, size_t len, struct tk_credreport **out, s
 		u->password_last_used_t = time_at(cells, n, idx[C_PW_LAST_USED]);
 		u->key1_last_used_t = time_at(cells, n, idx[C_K1_LAST_USED]);
 		u->key2_last_used_t = time_at(cells, n, idx[C_K2_LAST_USED]);
+		u->created_t = time_at(cells, n, idx[C_CREATED]);
+		u->password_changed_t = time_at(cells, n, idx[C_PW_CHANGED]);
+		u->key1_rotated_t = time_at(cells, n, idx[C_K1_ROTATED]);
+		u->key2_rotated_t = time_at(cells, n, idx[C_K2_ROTATED]);
 		rc = dup_cell(&u->user, cells, n, idx[C_USER]);
 		if (!rc)
 			rc = dup_cell(&u->arn, cells, n, idx[C_ARN]);

@@ -3,6 +3,8 @@
  * GetCredentialReport (base64-decoded) or a partner's export. Columns are
  * found by header name; the root row's user is "<root_account>"; boolean
  * cells are true/false/not_supported/N/A/no_information in any case.
+ * Every row must have exactly as many cells as the header (RFC 4180 quoting;
+ * a row with more or fewer cells is an error naming the line, never guessed).
  * Bounded: rows, columns and cell sizes; errors name the line.
  */
 #ifndef TK_CREDREPORT_H
@@ -36,6 +38,8 @@ struct tk_cr_user {
 	/* last-use cells: the raw text (escaped, bounded) and the parsed time when it is a date */
 	char *password_last_used, *key1_last_used, *key2_last_used;
 	time_t password_last_used_t, key1_last_used_t, key2_last_used_t; /* 0: not a date */
+	/* user_creation_time, password_last_changed, access_key_{1,2}_last_rotated (0: absent / not a date) */
+	time_t created_t, password_changed_t, key1_rotated_t, key2_rotated_t;
 };
 
 struct tk_credreport {

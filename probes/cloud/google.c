@@ -268,7 +268,8 @@ static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancell
 {
 	struct tk_buf body, resp;
 	struct tk_http_req r;
-	char *jwt = NULL;
+	char *jwt = NULL, *seg[2] = {NULL, NULL};
+	const char *secrets[5];
 	long st = 0;
 	int rc;
 	*token = NULL;
@@ -283,6 +284,7 @@ static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancell
 	}
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
+	r.accept = "application/json";
 	r.url = a->token_uri;
 	r.content_type = "application/x-www-form-urlencoded";
 	r.body = body.data;
@@ -293,6 +295,20 @@ static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancell
 	r.max_retries = 3;
 	r.cancelled = cancelled;
 	r.cancel_arg = arg;
+	{
+		/* the signed assertion, and each of its three parts (an echo may cut it) */
+		const char *dot1 = strchr(jwt, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+		if (dot1 && dot2) {
+			seg[0] = strndup(jwt, (size_t)(dot1 - jwt));
+			seg[1] = strndup(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+		}
+		secrets[0] = jwt;
+		secrets[1] = dot2 ? dot2 + 1 : "";
+		secrets[2] = seg[1] ? seg[1] : "";
+		secrets[3] = seg[0] ? seg[0] : "";
+		secrets[4] = NULL;
+		r.secrets = secrets;
+	}
 	if ((rc = tk_http_call(&r, &st, &resp, err))) {
 		tk_err_prefix(err, "Google token endpoint %s", a->token_uri);
 		goto out;
@@ -310,6 +326,8 @@ out:
 		OPENSSL_cleanse(resp.data, resp.len);
 	if (body.data)
 		OPENSSL_cleanse(body.data, body.len);
+	free(seg[0]);
+	free(seg[1]);
 	if (jwt) {
 		OPENSSL_cleanse(jwt, strlen(jwt)); /* the assertion buys a token for an hour */
 		free(jwt);
@@ -343,6 +361,7 @@ int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*c
 			 a->customer, page ? "&pageToken=" : "", page ? page : "");
 		memset(&r, 0, sizeof(r));
 		r.method = "GET";
+		r.accept = "application/json";
 		r.url = url;
 		r.bearer = token;
 		r.ca_file = a->ca_file;

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "awsxml.h"
+#include "httpreq.h"
+#include "scrub.h"
 #include "cloudjson.h"
 
 #define AWS_MAX_CRED_FILE (256 * 1024)
@@ -611,34 +613,27 @@ static const char *signing_region(const char *region, const char *service)
 	return "us-east-1";
 }
 
-/* Replace any credential string in msg by a fingerprint. */
+/* The account's credentials, for tk_scrub_*: every error text passes through it. */
+static void scrub_list(const struct tk_aws_account *a, const char *list[8])
+{
+	size_t n = 0;
+	const struct tk_aws_creds *cs[2] = {&a->base, &a->session};
+	for (size_t i = 0; i < 2; i++) {
+		if (cs[i]->access_key_id)
+			list[n++] = cs[i]->access_key_id;
+		if (cs[i]->secret_access_key)
+			list[n++] = cs[i]->secret_access_key;
+		if (cs[i]->session_token)
+			list[n++] = cs[i]->session_token;
+	}
+	list[n] = NULL;
+}
+
 static void scrub(const struct tk_aws_account *a, char *msg, size_t size)
 {
-	const struct tk_aws_creds *cs[2] = {&a->base, &a->session};
-	size_t i, j;
-	for (i = 0; i < 2; i++) {
-		const char *secrets[3] = {cs[i]->access_key_id, cs[i]->secret_access_key, cs[i]->session_token};
-		for (j = 0; j < 3; j++) {
-			const char *s = secrets[j];
-			size_t sl;
-			char *hit;
-			if (!s || (sl = strlen(s)) < 4)
-				continue;
-			while ((hit = strstr(msg, s))) {
-				char fp[24], repl[48];
-				size_t rl, tail = strlen(hit + sl);
-				tk_fingerprint(s, sl, fp);
-				snprintf(repl, sizeof(repl), "[redacted %s]", fp);
-				rl = strlen(repl);
-				if ((size_t)(hit - msg) + rl + tail + 1 > size) {
-					*hit = '\0';
-					break;
-				}
-				memmove(hit + rl, hit + sl, tail + 1);
-				memcpy(hit, repl, rl);
-			}
-		}
-	}
+	const char *list[8];
+	scrub_list(a, list);
+	tk_scrub_inplace(msg, size, list);
 }
 
 /* ---- errors ---- */
@@ -655,6 +650,16 @@ void tk_aws_error_describe(long status, const char *body, size_t len, char *out,
 {
 	char c[128] = "", m[512] = "", rid[128] = "";
 	size_t i = 0;
+	/* credentials out of the whole body first: the cuts below must not leave a piece */
+	char *clean = tk_scrub_dup(body ? body : "", body ? len : 0, NULL);
+	if (!clean) {
+		snprintf(out, size, "HTTP %ld (error body withheld: out of memory)", status);
+		if (code)
+			snprintf(code, code_size, "%s", "");
+		return;
+	}
+	body = clean;
+	len = strlen(clean);
 	while (i < len && isspace((unsigned char)body[i]))
 		i++;
 	if (i < len && body[i] == '<') {
@@ -707,6 +712,7 @@ void tk_aws_error_describe(long status, const char *body, size_t len, char *out,
 		copy_escaped(b, sizeof(b), body, len < 120 ? len : 120);
 		snprintf(out, size, "HTTP %ld with a body that is not an AWS error: %s", status, b);
 	}
+	free(clean);
 }
 
 static bool throttle_code(const char *c)
@@ -724,26 +730,69 @@ static bool throttle_code(const char *c)
 	return false;
 }
 
-/* ---- requests ---- */
+/* ---- requests (through the one helper, httpreq.h) ---- */
 
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
-{
-	struct tk_buf *b = userp;
-	return tk_buf_append(b, data, size * n) == TK_OK ? size * n : 0;
-}
+struct sign_ctx {
+	const struct tk_aws_account *a;
+	const struct tk_aws_creds *cr;
+	struct tk_aws_sigv4_req sr;
+	const char *host;
+};
 
-static bool is_cancelled(const struct tk_aws_account *a)
+/* Before each attempt: a fresh X-Amz-Date and signature (a retry must not replay an old date). */
+static int sign_attempt(void *arg, struct curl_slist **hl, struct tk_err *err)
 {
-	return a->cancelled && a->cancelled(a->cancel_arg);
-}
-
-static void sleep_ms(const struct tk_aws_account *a, int ms)
-{
-	while (ms > 0 && !is_cancelled(a)) {
-		int s = ms > 50 ? 50 : ms;
-		usleep((useconds_t)s * 1000);
-		ms -= s;
+	struct sign_ctx *c = arg;
+	char authz[2048], amz_date[17], line[2100];
+	struct curl_slist *t;
+	int rc;
+	c->sr.when = time(NULL);
+	if ((rc = tk_aws_sigv4_sign(&c->sr, c->cr, authz, sizeof(authz), amz_date, err)))
+		return rc;
+	snprintf(line, sizeof(line), "Host: %s", c->host);
+	if ((t = curl_slist_append(*hl, line)))
+		*hl = t;
+	snprintf(line, sizeof(line), "X-Amz-Date: %s", amz_date);
+	if ((t = curl_slist_append(*hl, line)))
+		*hl = t;
+	snprintf(line, sizeof(line), "Authorization: %s", authz);
+	t = curl_slist_append(*hl, line); /* curl copies it */
+	OPENSSL_cleanse(line, sizeof(line));
+	OPENSSL_cleanse(authz, sizeof(authz));
+	if (!t)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	*hl = t;
+	if (c->cr->session_token) {
+		size_t tl = strlen(c->cr->session_token) + 32;
+		char *tok = malloc(tl);
+		if (!tok)
+			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		snprintf(tok, tl, "X-Amz-Security-Token: %s", c->cr->session_token);
+		t = curl_slist_append(*hl, tok);
+		OPENSSL_cleanse(tok, tl);
+		free(tok);
+		if (!t)
+			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		*hl = t;
 	}
+	return TK_OK;
+}
+
+/* AWS's throttling codes come in 400 answers too. */
+static bool aws_retry_answer(long st, const struct tk_buf *resp, void *arg)
+{
+	char msg[900], code[128];
+	(void)arg;
+	if (st != 400)
+		return false;
+	tk_aws_error_describe(st, resp->data ? resp->data : "", resp->len, msg, sizeof(msg), code, sizeof(code));
+	return throttle_code(code);
+}
+
+static bool acct_cancelled(void *arg)
+{
+	const struct tk_aws_account *a = arg;
+	return a->cancelled && a->cancelled(a->cancel_arg);
 }
 
 static int host_of(const char *url, char *host, size_t size)
@@ -779,18 +828,13 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		      const char *amz_target, const char *body, size_t body_len, int timeout_ms, long *http_status,
 		      struct tk_buf *resp, struct tk_err *err)
 {
-	char base[1024], url[4096], host[512], authz[2048], amz_date[17], ctype[300], target[300], psha[65];
-	char hostline[600], dateline[64];
-	const char *sign_hdrs[4] = {NULL, NULL, NULL, NULL};
-	size_t nsh = 0;
-	int64_t deadline = tk_now_ms() + timeout_ms;
-	int attempt, rc = TK_OK;
-	char s3sha[100];
-	char *tokhdr = NULL, *authhdr = NULL;
-	struct tk_curlbudget sb;
-	CURL *e = NULL;
+	char base[1024], url[4096], host[512], ctype[300], target[300], psha[65], s3sha[100], what[1100];
+	const char *sign_hdrs[4] = {NULL, NULL, NULL, NULL}, *extra[3] = {NULL, NULL, NULL}, *secrets[8];
+	size_t nsh = 0, nx = 0;
+	struct sign_ctx sc;
+	struct tk_http_req r;
+	int rc;
 
-	memset(&sb, 0, sizeof(sb));
 	*http_status = 0;
 	endpoint_in(a, service, region, base, sizeof(base));
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path_and_query) >= sizeof(url))
@@ -798,173 +842,46 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 	if (host_of(url, host, sizeof(host)))
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: cannot parse the endpoint URL %s", service, base);
 	if (content_type) {
-		snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type);
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type); /* as the helper sends it */
 		sign_hdrs[nsh++] = ctype;
 	}
 	if (amz_target) {
 		snprintf(target, sizeof(target), "X-Amz-Target: %s", amz_target);
-		sign_hdrs[nsh++] = target;
+		sign_hdrs[nsh++] = extra[nx++] = target;
 	}
 	if (strcmp(service, "s3") == 0) {
 		sha256_hex(body ? body : "", body ? body_len : 0, psha);
 		snprintf(s3sha, sizeof(s3sha), "X-Amz-Content-SHA256: %s", psha);
-		sign_hdrs[nsh++] = s3sha;
+		sign_hdrs[nsh++] = extra[nx++] = s3sha;
 	}
-	if (!(e = curl_easy_init()))
-		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-	for (attempt = 0;; attempt++) {
-		struct tk_aws_sigv4_req sr = {method, host, path_and_query, service, signing_region(region, service),
-					      sign_hdrs, body, body_len, time(NULL)};
-		struct curl_slist *hl = NULL, *t;
-		char ebuf[CURL_ERROR_SIZE] = "";
-		CURLcode cres;
-		int64_t left = deadline - tk_now_ms();
-		size_t i;
-		long st = 0;
-		bool retry = false;
-		char msg[900], code[128];
-
-		if (left <= 0) {
-			rc = tk_seterr(err, TK_ERR_TIMEOUT, "%s: no answer within %d ms", service, timeout_ms);
-			break;
-		}
-		if (is_cancelled(a)) {
-			rc = tk_seterr(err, TK_ERR_CANCELLED, "%s: cancelled", service);
-			break;
-		}
-		if ((rc = tk_aws_sigv4_sign(&sr, cr, authz, sizeof(authz), amz_date, err)))
-			break;
-		snprintf(hostline, sizeof(hostline), "Host: %s", host);
-		snprintf(dateline, sizeof(dateline), "X-Amz-Date: %s", amz_date);
-		free(authhdr);
-		free(tokhdr);
-		tokhdr = NULL;
-		if (!(authhdr = malloc(strlen(authz) + 20))) {
-			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-			break;
-		}
-		snprintf(authhdr, strlen(authz) + 20, "Authorization: %s", authz);
-		if (cr->session_token) {
-			size_t tl = strlen(cr->session_token) + 32;
-			if (!(tokhdr = malloc(tl))) {
-				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-				break;
-			}
-			snprintf(tokhdr, tl, "X-Amz-Security-Token: %s", cr->session_token);
-		}
-		t = curl_slist_append(hl, hostline);
-		hl = t ? t : hl;
-		t = curl_slist_append(hl, dateline);
-		hl = t ? t : hl;
-		t = curl_slist_append(hl, authhdr);
-		hl = t ? t : hl;
-		if (tokhdr && (t = curl_slist_append(hl, tokhdr)))
-			hl = t;
-		for (i = 0; i < nsh; i++)
-			if ((t = curl_slist_append(hl, sign_hdrs[i])))
-				hl = t;
-		if ((t = curl_slist_append(hl, "Expect:")))
-			hl = t;
-		if (!content_type && (t = curl_slist_append(hl, "Content-Type:")))
-			hl = t;
-		tk_buf_reset(resp);
-		curl_easy_reset(e);
-		curl_easy_setopt(e, CURLOPT_URL, url);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-		if (body && body_len) {
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-		} else if (strcmp(method, "POST") == 0) {
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-		} else if (strcmp(method, "GET") == 0) {
-			curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
-		}
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, resp);
-		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
-		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-		/* request_timeout_s bounds each attempt; timeout_ms bounds them all */
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left < a->timeout_ms ? left : a->timeout_ms));
-		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(left < 10000 ? left : 10000));
-		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(e, CURLOPT_PROXY, a->proxy);
-		curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
-		if (a->ca_file)
-			curl_easy_setopt(e, CURLOPT_CAINFO, a->ca_file);
-		tk_curlbudget_attach(e, &sb, deadline, false);
-		cres = curl_easy_perform(e);
-		curl_slist_free_all(hl);
-		if (cres != CURLE_OK) {
-			if (cres == CURLE_WRITE_ERROR) {
-				rc = tk_seterr(err, TK_ERR_LIMIT, "%s: response larger than %zu bytes", service, resp->max);
-				break;
-			}
-			snprintf(msg, sizeof(msg), "%s", ebuf[0] ? ebuf : curl_easy_strerror(cres));
-			if (attempt < a->max_retries && cres != CURLE_OPERATION_TIMEDOUT &&
-			    cres != CURLE_SSL_CACERT_BADFILE && cres != CURLE_PEER_FAILED_VERIFICATION) {
-				tk_log(TK_LOG_DEBUG, "%s: %s; retrying", service, msg);
-				retry = true;
-			} else {
-				rc = tk_seterr(err,
-					       cres == CURLE_OPERATION_TIMEDOUT	      ? TK_ERR_TIMEOUT
-					       : cres == CURLE_PEER_FAILED_VERIFICATION ? TK_ERR_TLS
-					       : cres == CURLE_SSL_CONNECT_ERROR	      ? TK_ERR_TLS
-										      : TK_ERR_NET,
-					       "%s %s: %s", service, base, msg);
-				break;
-			}
-		} else {
-			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &st);
-			*http_status = st;
-			if (st == 429 || st == 500 || st == 502 || st == 503 || st == 504) {
-				retry = true;
-			} else if (st == 400) {
-				tk_aws_error_describe(st, resp->data ? resp->data : "", resp->len, msg, sizeof(msg), code,
-						      sizeof(code));
-				retry = throttle_code(code);
-			}
-			if (retry && attempt >= a->max_retries) {
-				rc = TK_OK; /* the caller reports the last answer */
-				break;
-			}
-			if (!retry) {
-				rc = TK_OK;
-				break;
-			}
-			tk_log(TK_LOG_INFO, "%s: HTTP %ld (throttled or unavailable), retry %d of %d", service, st,
-			       attempt + 1, a->max_retries);
-		}
-		if (retry) {
-			int backoff = 100 << (attempt < 6 ? attempt : 6);
-			unsigned char rb;
-			if (backoff > 5000)
-				backoff = 5000;
-			rb = (unsigned char)(tk_now_ms() & 0xFF);
-			backoff = backoff / 2 + (backoff / 2) * rb / 255; /* jitter: 50-100 % */
-			if (tk_now_ms() + backoff >= deadline) {
-				if (*http_status) {
-					rc = TK_OK;
-				} else {
-					rc = tk_seterr(err, TK_ERR_NET, "%s %s: %s", service, base, msg);
-				}
-				break;
-			}
-			sleep_ms(a, backoff);
-		}
-	}
-	if (rc && err)
-		scrub(a, err->msg, sizeof(err->msg));
-	if (authhdr)
-		OPENSSL_cleanse(authhdr, strlen(authhdr));
-	if (tokhdr)
-		OPENSSL_cleanse(tokhdr, strlen(tokhdr));
-	free(authhdr);
-	free(tokhdr);
-	curl_easy_cleanup(e);
+	memset(&sc, 0, sizeof(sc));
+	sc.a = a;
+	sc.cr = cr;
+	sc.host = host;
+	sc.sr = (struct tk_aws_sigv4_req){method, host, path_and_query, service, signing_region(region, service),
+					  sign_hdrs, body, body_len, 0};
+	snprintf(what, sizeof(what), "%s %s", service, base);
+	scrub_list(a, secrets);
+	memset(&r, 0, sizeof(r));
+	r.method = method;
+	r.url = url;
+	r.what = what;
+	r.content_type = content_type;
+	r.headers = extra;
+	r.body = body;
+	r.body_len = body ? body_len : 0;
+	r.ca_file = a->ca_file;
+	r.proxy = a->proxy;
+	r.timeout_ms = timeout_ms;
+	r.attempt_timeout_ms = a->timeout_ms; /* request_timeout_s bounds each attempt; timeout_ms bounds them all */
+	r.max_retries = a->max_retries;
+	r.prepare = sign_attempt;
+	r.prepare_arg = &sc;
+	r.retry_answer = aws_retry_answer;
+	r.cancelled = acct_cancelled;
+	r.cancel_arg = a;
+	r.secrets = secrets;
+	rc = tk_http_call(&r, http_status, resp, err);
 	return rc;
 }
 
@@ -1126,4 +1043,31 @@ out:
 	free(ext);
 	tk_buf_free(&params);
 	return rc;
+}
+
+int tk_aws_cloud_account(const struct tk_cfgctx *cc, long long idx, const char *ref_path,
+			 struct tk_aws_account **out, struct tk_err *err)
+{
+	const cJSON *probes = cJSON_GetObjectItemCaseSensitive(cc->root, "probes");
+	const cJSON *cloud = cJSON_GetObjectItemCaseSensitive(probes, "cloud");
+	const cJSON *accts = cJSON_GetObjectItemCaseSensitive(cloud, "accounts");
+	const cJSON *acct = cJSON_IsArray(accts) && idx >= 0 && idx < INT32_MAX ? cJSON_GetArrayItem(accts, (int)idx)
+										   : NULL;
+	const cJSON *prov = cJSON_GetObjectItemCaseSensitive(acct, "provider");
+	struct tk_cfgctx acc = *cc;
+	char path[200];
+	*out = NULL;
+	if (!acct)
+		return tk_cfg_err(err, cc, ref_path, "no probes.cloud.accounts[%lld] to refer to", idx);
+	if (!cJSON_IsString(prov) || strcmp(prov->valuestring, "aws") != 0 ||
+	    cJSON_GetObjectItemCaseSensitive(acct, "credential_report"))
+		return tk_cfg_err(err, cc, ref_path, "probes.cloud.accounts[%lld] is not an AWS API account", idx);
+	snprintf(path, sizeof(path), "probes.cloud.accounts[%lld]", idx);
+	acc.path = path;
+	return tk_aws_account_parse(acct, &acc, path, out, err);
+}
+
+const char *tk_aws_account_region(const struct tk_aws_account *a)
+{
+	return a->region;
 }

@@ -90,6 +90,8 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 void tk_aws_account_free(struct tk_aws_account *a);
 /* Where the credentials came from, e.g. "profile audit in aws/credentials" (no secrets). */
 const char *tk_aws_account_source(const struct tk_aws_account *a);
+/* The account's region ("us-east-1" by default). */
+const char *tk_aws_account_region(const struct tk_aws_account *a);
 /* The base URL for a service (no trailing slash). */
 const char *tk_aws_account_endpoint(struct tk_aws_account *a, const char *service, char *buf, size_t size);
 /* "sha256:..." fingerprint of the access key id in use (after AssumeRole: the session's). */
@@ -135,5 +137,16 @@ int tk_aws_query(struct tk_aws_account *a, const char *service, const char *vers
 void tk_aws_error_describe(long status, const char *body, size_t len, char *out, size_t size, char *code,
 			   size_t code_size);
 
+/*
+ * The declared interface through which another probe (tokens) uses an AWS
+ * account of the cloud probe: account `idx` of the cloud probe's accounts
+ * (config "probes.cloud.accounts[idx]"), parsed with tk_aws_account_parse.
+ * Only this function knows where the cloud probe keeps its accounts; an
+ * offline account (credential_report) or another provider is refused with a
+ * config error at `ref_path` (the referring key, e.g. "probes.tokens.stores[0].account").
+ * *out is owned by the caller (tk_aws_account_free).
+ */
+int tk_aws_cloud_account(const struct tk_cfgctx *cc, long long idx, const char *ref_path,
+			 struct tk_aws_account **out, struct tk_err *err);
 
 #endif

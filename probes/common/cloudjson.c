@@ -1,6 +1,7 @@
 /* cloudjson.c - Graph and Directory administrator lists, and the bearer-API HTTP helper. */
 #include "cloudjson.h"
 #include "curlbudget.h"
+#include "scrub.h"
 
 #include "budget.h"
 
@@ -285,133 +286,6 @@ int tk_directory_export_parse(const char *p, size_t len, struct tk_admins *out, 
 		rc = tk_seterr(err, TK_ERR_PARSE, "Directory export: expected a users page, pages or users");
 	}
 	cJSON_Delete(j);
-	return rc;
-}
-
-/* ---- HTTP ---- */
-
-struct hstate {
-	struct tk_buf *resp;
-	long retry_after;
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
-{
-	struct hstate *h = userp;
-	return tk_buf_append(h->resp, data, size * n) == TK_OK ? size * n : 0;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *userp)
-{
-	struct hstate *h = userp;
-	size_t len = size * n;
-	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
-		long v = strtol(data + 12, NULL, 10);
-		h->retry_after = v > 0 && v < 3600 ? v : 0;
-	}
-	return len;
-}
-
-int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp, struct tk_err *err)
-{
-	int64_t deadline = tk_now_ms() + r->timeout_ms;
-	CURL *e = curl_easy_init();
-	char *auth = NULL;
-	struct tk_curlbudget sb;
-	int attempt, rc = TK_OK;
-	*status = 0;
-	memset(&sb, 0, sizeof(sb));
-	if (!e)
-		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-	if (r->bearer) {
-		size_t l = strlen(r->bearer) + 32;
-		if (!(auth = malloc(l))) {
-			curl_easy_cleanup(e);
-			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-		}
-		snprintf(auth, l, "Authorization: Bearer %s", r->bearer);
-	}
-	for (attempt = 0;; attempt++) {
-		struct curl_slist *hl = NULL, *t;
-		struct hstate hs = {resp, 0};
-		char ebuf[CURL_ERROR_SIZE] = "", ct[300];
-		int64_t left = deadline - tk_now_ms();
-		CURLcode cres;
-		long st = 0;
-		if (left <= 0) {
-			rc = tk_seterr(err, TK_ERR_TIMEOUT, "no answer within %d ms", r->timeout_ms);
-			break;
-		}
-		if (r->cancelled && r->cancelled(r->cancel_arg)) {
-			rc = tk_seterr(err, TK_ERR_CANCELLED, "cancelled");
-			break;
-		}
-		if (auth && (t = curl_slist_append(hl, auth)))
-			hl = t;
-		if ((t = curl_slist_append(hl, "Accept: application/json")))
-			hl = t;
-		if (r->content_type) {
-			snprintf(ct, sizeof(ct), "Content-Type: %s", r->content_type);
-			if ((t = curl_slist_append(hl, ct)))
-				hl = t;
-		}
-		tk_buf_reset(resp);
-		curl_easy_reset(e);
-		curl_easy_setopt(e, CURLOPT_URL, r->url);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
-		if (strcmp(r->method, "POST") == 0) {
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
-			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 0));
-		}
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, &hs);
-		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(e, CURLOPT_HEADERDATA, &hs);
-		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, ebuf);
-		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)left);
-		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(left < 10000 ? left : 10000));
-		curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-		curl_easy_setopt(e, CURLOPT_PROXY, r->proxy ? r->proxy : "");
-		curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
-		if (r->ca_file)
-			curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
-		tk_curlbudget_attach(e, &sb, deadline, false);
-		cres = curl_easy_perform(e);
-		curl_slist_free_all(hl);
-		if (cres != CURLE_OK) {
-			rc = tk_seterr(err,
-				       cres == CURLE_OPERATION_TIMEDOUT	      ? TK_ERR_TIMEOUT
-				       : cres == CURLE_WRITE_ERROR	      ? TK_ERR_LIMIT
-				       : cres == CURLE_PEER_FAILED_VERIFICATION ? TK_ERR_TLS
-										: TK_ERR_NET,
-				       "%s", cres == CURLE_WRITE_ERROR ? "response too large" : ebuf[0] ? ebuf : curl_easy_strerror(cres));
-			break;
-		}
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &st);
-		*status = st;
-		if ((st == 429 || st == 503) && attempt < r->max_retries) {
-			int64_t wait = hs.retry_after ? hs.retry_after * 1000 : (int64_t)(200 << (attempt < 5 ? attempt : 5));
-			if (wait > 10000)
-				wait = 10000;
-			if (tk_now_ms() + wait < deadline) {
-				tk_log(TK_LOG_INFO, "HTTP %ld (throttled), retry %d of %d", st, attempt + 1, r->max_retries);
-				while (wait > 0 && !(r->cancelled && r->cancelled(r->cancel_arg))) {
-					usleep(50 * 1000);
-					wait -= 50;
-				}
-				continue;
-			}
-		}
-		rc = TK_OK;
-		break;
-	}
-	if (auth) {
-		OPENSSL_cleanse(auth, strlen(auth));
-		free(auth);
-	}
-	curl_easy_cleanup(e);
 	return rc;
 }
 

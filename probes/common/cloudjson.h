@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "httpreq.h"
 #include "tk.h"
 
 #define TK_ADMINS_MAX 100000
@@ -56,24 +57,7 @@ int tk_directory_users_parse(const char *p, size_t len, struct tk_admins *out, c
 /* A partner's Directory export: one users page, an array of pages, or an array of users. */
 int tk_directory_export_parse(const char *p, size_t len, struct tk_admins *out, struct tk_err *err);
 
-/* ---- HTTP for the bearer-token APIs ---- */
-struct tk_http_req {
-	const char *method;        /* "GET" / "POST" */
-	const char *url;
-	const char *bearer;        /* Authorization: Bearer ... (never logged) or NULL */
-	const char *content_type;  /* for POST */
-	const char *body;
-	size_t body_len;
-	const char *ca_file;       /* NULL: system store */
-	const char *proxy;         /* NULL or "": none */
-	int timeout_ms;
-	int max_retries;           /* 429 / 503 retried with back-off (Retry-After honoured up to 10 s) */
-	bool (*cancelled)(void *);
-	void *cancel_arg;
-};
-
-/* TK_OK when a response arrived (any status); resp must be initialised by the caller. */
-int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp, struct tk_err *err);
+/* HTTP for the bearer-token APIs: httpreq.h (the one request helper). */
 
 /*
  * The access_token of an OAuth 2.0 token response body (RFC 6749 5.1) into

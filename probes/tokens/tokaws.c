@@ -19,23 +19,9 @@
 int tk_tokaws_configure(const struct tk_cfgctx *cc, long long idx, const char *ep, struct tk_aws_account **out,
 			struct tk_err *err)
 {
-	const cJSON *probes = cJSON_GetObjectItemCaseSensitive(cc->root, "probes");
-	const cJSON *cloud = cJSON_GetObjectItemCaseSensitive(probes, "cloud");
-	const cJSON *accts = cJSON_GetObjectItemCaseSensitive(cloud, "accounts");
-	const cJSON *acct = cJSON_IsArray(accts) ? cJSON_GetArrayItem(accts, (int)idx) : NULL;
-	const cJSON *prov = cJSON_GetObjectItemCaseSensitive(acct, "provider");
-	struct tk_cfgctx acc = *cc;
-	char ap[600], path[200];
-	*out = NULL;
+	char ap[600];
 	tk_path_key(ap, sizeof(ap), ep, "account");
-	if (!acct)
-		return tk_cfg_err(err, cc, ap, "no probes.cloud.accounts[%lld] to refer to", idx);
-	if (!cJSON_IsString(prov) || strcmp(prov->valuestring, "aws") != 0 ||
-	    cJSON_GetObjectItemCaseSensitive(acct, "credential_report"))
-		return tk_cfg_err(err, cc, ap, "probes.cloud.accounts[%lld] is not an AWS API account", idx);
-	snprintf(path, sizeof(path), "probes.cloud.accounts[%lld]", idx);
-	acc.path = path;
-	return tk_aws_account_parse(acct, &acc, path, out, err);
+	return tk_aws_cloud_account(cc, idx, ap, out, err); /* the cloud probe's declared interface (aws.h) */
 }
 
 struct aws_run {

@@ -187,6 +187,14 @@ class Handler(BaseHTTPRequestHandler):
         return self.aws(body)
 
     def do_GET(self):
+        gpath = urllib.parse.urlsplit(self.path).path  # absolute-form through the proxy
+        if gpath.startswith("/detector"):  # GuardDuty (REST-JSON)
+            if self.path.startswith("http://"):
+                FAKE.proxied += 1
+            if gpath == "/detector":
+                return self.send(200, json.dumps({"detectorIds": ["12abc34d567e8fa901bc2d34e56789f0"]}),
+                                 "application/json")
+            return self.send(200, json.dumps({"status": FAKE.sc.get("guardduty", "ENABLED")}), "application/json")
         if self.path.startswith("/v1.0/"):
             return self.graph()
         if self.path.startswith("/admin/directory/v1/users"):
@@ -230,6 +238,9 @@ class Handler(BaseHTTPRequestHandler):
         if action == "AWSEvents.ListRules":
             region = self.headers["Authorization"].split("Credential=")[1].split("/")[2]
             FAKE.log("events@" + region)
+            if sc.get("events_throttle"):
+                return self.send(400, json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}),
+                                 "application/x-amz-json-1.1")
             if sc.get("events_403"):
                 return self.send(400, json.dumps({"__type": "AccessDeniedException", "Message": "User: arn:aws:sts::"
                                                   "123456789012:assumed-role/BankAudit/x is not authorized to perform:"
@@ -281,9 +292,30 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(410, xml_error("ReportInProgress", "Report generation in progress"))
             content = base64.b64encode(sc["report"].encode()).decode()
             content = "\n".join(content[i:i + 76] for i in range(0, len(content), 76))
+            gen = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - sc.get("report_age_s", 0)))
             res = ("    <Content>%s</Content>\n    <ReportFormat>text/csv</ReportFormat>\n"
-                   "    <GeneratedTime>%s</GeneratedTime>" % (content, time.strftime("%Y-%m-%dT%H:%M:%SZ")))
+                   "    <GeneratedTime>%s</GeneratedTime>" % (content, gen))
+            if sc.get("report_truncated"):
+                return self.send(200, xml_ok("GetCredentialReport", res)[:-60])
             return self.send(200, xml_ok("GetCredentialReport", res))
+        if action.endswith("CloudTrail_20131101.DescribeTrails"):
+            trails = sc.get("trails", [{"Name": "org", "TrailARN": "arn:aws:cloudtrail:us-east-1:123456789012:trail/org",
+                                        "IsMultiRegionTrail": True, "LogFileValidationEnabled": True,
+                                        "HomeRegion": "us-east-1"}])
+            return self.send(200, json.dumps({"trailList": trails}), "application/x-amz-json-1.1")
+        if action.endswith("CloudTrail_20131101.GetTrailStatus"):
+            return self.send(200, json.dumps({"IsLogging": True}), "application/x-amz-json-1.1")
+        if action == "GetAccountPasswordPolicy":
+            if sc.get("no_pw_policy"):
+                return self.send(404, xml_error("NoSuchEntity", "The Password Policy with domain name 123456789012 "
+                                                "cannot be found."))
+            return self.send(200, xml_ok("GetAccountPasswordPolicy", (
+                "    <PasswordPolicy>\n      <MinimumPasswordLength>%d</MinimumPasswordLength>\n"
+                "      <PasswordReusePrevention>24</PasswordReusePrevention>\n    </PasswordPolicy>")
+                % sc.get("pw_min", 14)))
+        if action == "ListVirtualMFADevices" and sc.get("vmfa_403"):
+            return self.send(403, xml_error("AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/BankAudit/x"
+                                            " is not authorized to perform: iam:ListVirtualMFADevices"))
         if action == "ListVirtualMFADevices":
             pages = sc.get("vmfa_pages", [[]])
             marker = form.get("Marker")
@@ -567,9 +599,13 @@ def main():
         check("session token from the environment", obs(rep, "cloud_root").get("root_mfa_enabled") is False
               and not FAKE.errors, (FAKE.errors, text[-600:]))
         o = obs(rep, "cloud_root")
-        check("events:ListRules denied: recorded, not judged", "AccessDeniedException" in
-              o.get("root_login_alert_error", "") and "root_login_alert" not in o
-              and "CLOUD-ROOT-NO-LOGIN-ALERT" not in findings(rep), o)
+        fa = findings(rep).get("CLOUD-ROOT-NO-LOGIN-ALERT", {})
+        it = {i["no"]: i for i in rep["items"]}
+        check("events:ListRules denied: the rule is an error naming the call and code, the scan incomplete",
+              "AccessDeniedException" in o.get("root_login_alert_error", "") and "root_login_alert" not in o
+              and fa.get("status") == "error" and "events ListRules" in fa.get("evidence", {}).get("message", "")
+              and "AccessDeniedException" in fa.get("evidence", {}).get("message", "")
+              and rep["complete"] is False and it[24]["status"] == "incomplete", (fa, it.get(24)))
         no_secrets("session", text)
 
         # 2c. Throttled beyond max_retries: an error naming Throttling.
@@ -621,6 +657,21 @@ def main():
         e = obs(rep, "error")
         check("stalled endpoint: timeout error within the deadline", time.monotonic() - t0 < 10
               and e.get("error") == "timeout", (time.monotonic() - t0, e, text[-600:]))
+        it = {i["no"]: i for i in rep["items"]}
+        check("stalled endpoint: items 22, 21, 11, 24 incomplete (not manual), exit 3", r.returncode == 3
+              and all(it[n]["status"] == "incomplete" for n in (22, 21, 11, 24)), (r.returncode, it.get(22)))
+
+        # 4b'. Endpoint down (nothing listens): a net error, the items incomplete, exit 3.
+        import socket
+        sk = socket.socket()
+        sk.bind(("127.0.0.1", 0))
+        dead = "http://127.0.0.1:%d" % sk.getsockname()[1]
+        sk.close()
+        r, rep, text = scan(tmp, "down", [{"provider": "aws", "endpoint": dead, "max_retries": 1}], env_creds)
+        e = obs(rep, "error")
+        it = {i["no"]: i for i in rep["items"]}
+        check("endpoint down: net error, item 22 incomplete, exit 3", e.get("error") == "net"
+              and it[22]["status"] == "incomplete" and r.returncode == 3, (e, it.get(22), r.returncode))
 
         # 4c. An oversized body is cut off at the bound.
         FAKE.reset({"mfa": True, "huge": True})
@@ -665,6 +716,90 @@ def main():
         check("azure: missing secret variable named", r.returncode == 2 and "TENKEN_NO_SUCH_VAR" in r.stderr,
               r.stderr)
 
+        # 7b. Fail closed (the fake stands in where moto cannot: root MFA on; see test_cloud_moto.py).
+        # ListVirtualMFADevices denied: the device type is unknown -> CLOUD-ROOT-VIRTUAL-MFA is an error,
+        # even when a bank tailors it to fail (it must never pass on unknown), item 22 incomplete.
+        FAKE.reset({"mfa": True, "report": cred_report("true", "false", iso(200), []), "vmfa_403": True,
+                    "event_rules": [[{"Name": "r", "State": "ENABLED", "EventPattern": json.dumps(
+                        {"detail": {"userIdentity": {"type": ["Root"]}}})}]]})
+        r, rep, text = scan(tmp, "vmfa-denied", [{"provider": "aws", "endpoint": ep}], env_creds,
+                            tailoring={"rules": {"CLOUD-ROOT-VIRTUAL-MFA": {"effect": "fail"}}})
+        f = findings(rep)
+        it = {i["no"]: i for i in rep["items"]}
+        vm = f.get("CLOUD-ROOT-VIRTUAL-MFA", {})
+        check("fail closed: ListVirtualMFADevices denied -> CLOUD-ROOT-VIRTUAL-MFA error naming the call and code,"
+              " item 22 incomplete, exit 3", vm.get("status") == "error"
+              and "ListVirtualMFADevices" in vm.get("evidence", {}).get("message", "")
+              and "AccessDenied" in vm.get("evidence", {}).get("message", "")
+              and it[22]["status"] == "incomplete" and r.returncode == 3, (vm, it.get(22), r.returncode))
+        # Throttled beyond the retries on ListRules: an error naming Throttling, item 24 incomplete.
+        FAKE.reset({"mfa": False, "report": cred_report("false", "false", iso(200), []), "events_throttle": True})
+        r, rep, text = scan(tmp, "events-throttled", [{"provider": "aws", "endpoint": ep, "max_retries": 1}], env_creds)
+        la = findings(rep).get("CLOUD-ROOT-NO-LOGIN-ALERT", {})
+        check("fail closed: ListRules throttled out -> CLOUD-ROOT-NO-LOGIN-ALERT error naming the code, exit 3",
+              la.get("status") == "error" and "ThrottlingException" in la.get("evidence", {}).get("message", "")
+              and r.returncode == 3, (la, r.returncode))
+        # A stale report (GeneratedTime 30 hours ago; default maximum 24 hours) -> incomplete, exit 3;
+        # tailored to 48 hours -> judged.
+        FAKE.reset({"mfa": True, "report": cred_report("true", "false", iso(200), [("carol", "true", "true")]),
+                    "report_age_s": 30 * 3600, "vmfa_pages": [[]],
+                    "event_rules": [[{"Name": "r", "State": "ENABLED", "EventPattern": json.dumps(
+                        {"detail": {"userIdentity": {"type": ["Root"]}}})}]]})
+        r, rep, text = scan(tmp, "stale", [{"provider": "aws", "endpoint": ep}], env_creds)
+        st = findings(rep).get("CLOUD-CREDENTIAL-REPORT-STALE", {})
+        it = {i["no"]: i for i in rep["items"]}
+        check("fail closed: 30-hour-old credential report -> CLOUD-CREDENTIAL-REPORT-STALE error, item 22 "
+              "incomplete, exit 3", st.get("status") == "error" and it[22]["status"] == "incomplete"
+              and r.returncode == 3 and st.get("evidence", {}).get("credential_report_age_hours") == 30,
+              (st, it.get(22), r.returncode))
+        r, rep, text = scan(tmp, "stale-tailored", [{"provider": "aws", "endpoint": ep}], env_creds,
+                            tailoring={"rules": {"CLOUD-CREDENTIAL-REPORT-STALE": {"params": {"max_age_hours": 48}}}})
+        it = {i["no"]: i for i in rep["items"]}
+        check("stale tailored to 48 hours: judged, item 22 passes, exit 0",
+              findings(rep).get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "pass"
+              and it[22]["status"] == "pass" and r.returncode == 0, (it.get(22), r.returncode, text[-400:]))
+        # Credential hygiene: an access key rotated in 2021 and never used, a console password set in 2021 and
+        # never used -> CLOUD-CREDENTIALS-UNUSED fails, CLOUD-ACCESS-KEY-OLD warns; no password policy fails.
+        old_rows = cred_report("true", "false", iso(200), []) + \
+            "dave,arn:aws:iam::123456789012:user/dave,2021-01-01T00:00:00+00:00,true,no_information," \
+            "2021-01-02T00:00:00+00:00,N/A,true,true,2021-01-03T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A," \
+            "false,N/A,false,N/A\n"
+        FAKE.reset({"mfa": True, "report": old_rows, "vmfa_pages": [[]], "no_pw_policy": True})
+        r, rep, text = scan(tmp, "hygiene", [{"provider": "aws", "endpoint": ep}], env_creds)
+        f = findings(rep)
+        u = obs(rep, "cloud_users")
+        check("hygiene: unused password and key -> CLOUD-CREDENTIALS-UNUSED fails naming them",
+              f.get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "fail"
+              and any(x.startswith("dave key 1:") for x in u.get("unused_active_access_keys", []))
+              and any(x.startswith("dave:") for x in u.get("unused_console_passwords", [])), u)
+        check("hygiene: key rotated 2021 -> CLOUD-ACCESS-KEY-OLD warns",
+              f.get("CLOUD-ACCESS-KEY-OLD", {}).get("status") == "warn" and u.get("oldest_active_access_key_days", 0) > 1000, u)
+        check("hygiene: no password policy (NoSuchEntity) -> CLOUD-PASSWORD-POLICY-WEAK fails",
+              f.get("CLOUD-PASSWORD-POLICY-WEAK", {}).get("status") == "fail", f.get("CLOUD-PASSWORD-POLICY-WEAK"))
+        r, rep, text = scan(tmp, "hygiene-tailored", [{"provider": "aws", "endpoint": ep}], env_creds,
+                            tailoring={"rules": {"CLOUD-CREDENTIALS-UNUSED": {"params": {"unused_days": 100000}}}})
+        check("hygiene: tailored unused_days -> passes",
+              findings(rep).get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "pass")
+
+        # A truncated GetCredentialReport answer: the users rule is an error, never a pass.
+        FAKE.reset({"mfa": False, "report": cred_report("false", "false", iso(200), []), "report_truncated": True})
+        r, rep, text = scan(tmp, "truncated", [{"provider": "aws", "endpoint": ep}], env_creds)
+        cu = findings(rep).get("CLOUD-CONSOLE-USER-NO-MFA", {})
+        check("fail closed: truncated XML -> CLOUD-CONSOLE-USER-NO-MFA error (malformed), exit 3",
+              cu.get("status") == "error" and "GetCredentialReport" in cu.get("evidence", {}).get("message", "")
+              and r.returncode == 3, cu)
+        # A credential-report row with an unquoted comma (one more cell than the header).
+        bad = cred_report("true", "false", iso(200), [("bob", "true", "true")]) + \
+            "al,ice,arn:aws:iam::123456789012:user/al,ice,2021-01-01T00:00:00+00:00,true,N/A,N/A,N/A,false," \
+            "false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+        FAKE.reset({"mfa": True, "report": bad, "vmfa_pages": [[]]})
+        r, rep, text = scan(tmp, "comma", [{"provider": "aws", "endpoint": ep}], env_creds)
+        cu = findings(rep).get("CLOUD-CONSOLE-USER-NO-MFA", {})
+        it = {i["no"]: i for i in rep["items"]}
+        check("fail closed: unquoted comma -> CLOUD-CONSOLE-USER-NO-MFA error, items 22 and 11 not pass",
+              cu.get("status") == "error" and "cells where the header has" in cu.get("evidence", {}).get("message", "")
+              and it[22]["status"] != "pass" and it[11]["status"] != "pass" and r.returncode == 3, (cu, it.get(22)))
+
         # 8. Offline credential report.
         write(os.path.join(tmp, "cr.csv"), root_mfa_off)
         r, rep, text = scan(tmp, "offline", [{"provider": "aws", "credential_report": os.path.join(tmp, "cr.csv")}])
@@ -673,6 +808,25 @@ def main():
         check("offline: partner_supplied evidence with sha256", o.get("evidence_source") == "partner_supplied"
               and len(o.get("evidence_sha256", "")) == 64 and o.get("root_mfa_enabled") is False, o)
         check("offline: root without MFA fails", f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "fail")
+        # Offline with root MFA on: the device type is unknown -> VIRTUAL-MFA error; a bare CSV has no
+        # generation time -> STALE error; the JSON of `aws iam get-credential-report` carries it.
+        mfa_on = cred_report("true", "false", iso(200), [("bob", "true", "true")])
+        write(os.path.join(tmp, "cr-on.csv"), mfa_on)
+        r, rep, text = scan(tmp, "offline-on", [{"provider": "aws", "credential_report": os.path.join(tmp, "cr-on.csv")}])
+        f = findings(rep)
+        check("offline: root MFA type unknown -> CLOUD-ROOT-VIRTUAL-MFA error (not pass); bare CSV age unknown -> "
+              "STALE error; exit 3", f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "error"
+              and "offline evidence" in f["CLOUD-ROOT-VIRTUAL-MFA"]["evidence"].get("message", "")
+              and f.get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "error" and r.returncode == 3,
+              ({k: v.get("status") for k, v in f.items()}, r.returncode))
+        write(os.path.join(tmp, "cr-on.json"), json.dumps({
+            "Content": base64.b64encode(mfa_on.encode()).decode(), "ReportFormat": "text/csv",
+            "GeneratedTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))}))
+        r, rep, text = scan(tmp, "offline-json", [{"provider": "aws", "credential_report": os.path.join(tmp, "cr-on.json")}])
+        f = findings(rep)
+        check("offline: aws CLI JSON with GeneratedTime -> STALE passes, users judged",
+              f.get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "pass"
+              and f.get("CLOUD-CONSOLE-USER-NO-MFA", {}).get("status") == "pass", {k: v.get("status") for k, v in f.items()})
         r, rep, text = scan(tmp, "offline-mixed", [{"provider": "aws", "credential_report": "cr.csv",
                                                      "role_arn": ROLE_ARN}])
         check("offline export with API settings is a config error", r.returncode == 2
@@ -708,6 +862,15 @@ def main():
         o = obs(rep, "cloud_admins")
         check("azure offline: passes, partner_supplied", o.get("evidence_source") == "partner_supplied"
               and findings(rep).get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "pass", o)
+        # A Global Administrator with no registration record: MFA unknown -> error, never pass.
+        graph_export["members"]["value"].append({"@odata.type": "#microsoft.graph.user", "id": "b",
+                                                 "userPrincipalName": "ga2@acme.test"})
+        write(os.path.join(tmp, "graph2.json"), json.dumps(graph_export))
+        r, rep, text = scan(tmp, "azure-unknown", [{"provider": "azure", "graph_export": os.path.join(tmp, "graph2.json")}])
+        am = findings(rep).get("CLOUD-ADMIN-NO-MFA", {})
+        check("fail closed: an admin without a registration record -> CLOUD-ADMIN-NO-MFA error, exit 3",
+              am.get("status") == "error" and "no MFA registration record" in am.get("evidence", {}).get("message", "")
+              and r.returncode == 3, am)
 
         # 10. Google: RS256 JWT verified with openssl, Directory paged with nextPageToken.
         gdir = os.path.join(tmp, "google")

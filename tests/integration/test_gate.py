@@ -9,7 +9,7 @@
 import os
 import re
 
-from tkharness import (HTTPServer, Results, TestCA, free_port, read_json, rmtree, run_tenken, tmpdir,
+from tkharness import (HTTPServer, Results, TestCA, expand_finding, free_port, read_json, rmtree, run_tenken, tmpdir,
                        write_json)
 
 GOOD_HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload")
@@ -67,7 +67,7 @@ def main():
         r.check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", rep["started_at"]) is not None, "started_at is RFC 3339 UTC")
         r.check(rep["tool"]["name"] == "tenken" and rep["partner"]["id"] == "weak-partner"
                 and rep["checklist"]["id"] == "fisc-api-2018", "tool, partner, checklist ids")
-        f = [f for f in rep["findings"] if f["rule"] == "HSTS-MAX-AGE-SHORT" and f["status"] == "fail"]
+        f = [expand_finding(rep, f) for f in rep["findings"] if f["rule"] == "HSTS-MAX-AGE-SHORT" and f["status"] == "fail"]
         r.check(len(f) == 1 and f[0]["target"] == weak_url and f[0]["evidence"]["max_age"] == 600
                 and f[0]["items"]["fisc-api-2018"] == [30, 37] and f[0]["severity"] == "low" and f[0]["remediation"],
                 "the max-age finding carries target, evidence, items, severity, remediation")

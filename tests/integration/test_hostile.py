@@ -111,7 +111,7 @@ def main():
         # TLS-NOT-OFFERED. Either way the endpoint can never pass.
         for name in ("silent", "trickle", "close_mid_handshake", "alert_storm", "garbage"):
             found = [o for t, os_ in tls.items() for o in os_ if tls_eps[name] in t]
-            fails = [f for f in rep["findings"] if f["probe"] == "tls" and tls_eps[name] in f["target"]]
+            fails = [f for f in rep["findings"] if rep["rules"][f["rule"]]["probe"] == "tls" and tls_eps[name] in f["target"]]
             ok = len(found) == 1 and (found[0]["kind"] == "error" or
                                       (found[0]["tls"] is False and
                                        any(f["rule"] == "TLS-NOT-OFFERED" and f["status"] == "fail" for f in fails)))

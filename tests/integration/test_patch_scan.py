@@ -13,6 +13,8 @@ import tempfile
 TENKEN = os.environ.get("TENKEN_BIN", "tenken")
 SRC = os.environ.get("TENKEN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 FIX = os.path.join(SRC, "tests", "data", "patch")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tkharness import expand_finding  # noqa: E402  (report/2: rule texts and evidence paths)
 
 passed = 0
 failed = 0
@@ -49,7 +51,7 @@ def status_of(rep, rule, target):
 def finding(rep, rule, target):
     for f in rep["findings"]:
         if f["rule"] == rule and f["target"] == target:
-            return f
+            return expand_finding(rep, f)
     return {}
 
 

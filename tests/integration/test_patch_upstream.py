@@ -17,6 +17,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tkharness import expand_finding  # noqa: E402
+
 TENKEN = os.environ.get("TENKEN_BIN", "tenken")
 SRC = os.environ.get("TENKEN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 UP = os.path.join(SRC, "tests", "data", "patch", "upstream")
@@ -76,7 +79,9 @@ class Partner:
 
 
 def findings(rep, rule=None, prefix=""):
-    return [f for f in (rep or {}).get("findings", [])
+    # report/2: a finding's evidence holds the facts its rule judged; the rule's further evidence
+    # paths are read from its observation (expand_finding, as the renderers do)
+    return [expand_finding(rep, f) for f in (rep or {}).get("findings", [])
             if (rule is None or f["rule"] == rule) and f["target"].startswith(prefix)]
 
 

@@ -4,6 +4,7 @@ re-sign with another key) named by verify; kills at random points during a
 scan leave a verifiable history; waivers and self-attestation."""
 import base64
 import csv
+import gzip
 import io
 import json
 import os
@@ -38,6 +39,12 @@ def copy_state(state, name):
     return d
 
 
+def gunzip(path):
+    """A stored report's bytes (the history keeps <seq>.json.gz; older histories <seq>.json)."""
+    data = open(path, "rb").read()
+    return gzip.decompress(data) if path.endswith(".gz") else data
+
+
 def reports_dir(state, partner):
     return os.path.join(state, "reports", partner)
 
@@ -47,7 +54,7 @@ def resign_with_other_key(state, partner, seq, tmp):
     subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key], check=True, capture_output=True)
     der = subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-outform", "DER"], check=True,
                          capture_output=True).stdout
-    sigp = os.path.join(reports_dir(state, partner), "%08d.json.sig" % seq)
+    sigp = os.path.join(reports_dir(state, partner), "%08d.json.gz.sig" % seq)
     env = json.load(open(sigp))
     msg = "tenken.sig/1\n%s\n%d\n%s\n%s\n" % (env["partner"], env["seq"], env["report_sha256"], env["previous_sha256"])
     mp = os.path.join(tmp, "msg")
@@ -88,11 +95,12 @@ def test_history(p, tmp):
             "history text output: header plus one line per scan")
     # the chain: each report links to the previous stored report's SHA-256
     import hashlib
-    files = [os.path.join(reports_dir(state, p.id), "%08d.json" % i) for i in (1, 2, 3, 4)]
-    shas = [hashlib.sha256(open(f, "rb").read()).hexdigest() for f in files]
-    links = [rl.load_json(f)["previous_report"] for f in files]
+    # stored gzip-compressed; the signature and the chain cover the uncompressed bytes
+    files = [os.path.join(reports_dir(state, p.id), "%08d.json.gz" % i) for i in (1, 2, 3, 4)]
+    shas = [hashlib.sha256(gunzip(f)).hexdigest() for f in files]
+    links = [json.loads(gunzip(f))["previous_report"] for f in files]
     R.check(links[0] is None and [l["sha256"] for l in links[1:]] == shas[:3], "each report links to the previous one's SHA-256")
-    R.check(open(files[3], "rb").read() == open(os.path.join(outs[3], "report.json"), "rb").read(),
+    R.check(gunzip(files[3]) == open(os.path.join(outs[3], "report.json"), "rb").read(),
             "the stored report is report.json as written")
     v = verify(state, p.id)
     R.check(v.returncode == 0 and "4 reports" in v.stdout, "verify passes on an untouched history")
@@ -101,7 +109,7 @@ def test_history(p, tmp):
     v = verify(state, os.path.join(outs[3], "report.json"))
     R.check(v.returncode == 0 and "stored scan #4" in v.stdout, "verify FILE on --out's report.json uses the stored signature")
     copy = os.path.join(tmp, "copy.json")
-    open(copy, "wb").write(open(os.path.join(outs[3], "report.json"), "rb").read().replace(b'"complete":\ttrue', b'"complete":\tfalse'))
+    open(copy, "wb").write(open(os.path.join(outs[3], "report.json"), "rb").read().replace(b'"complete":true', b'"complete":false'))
     v = verify(state, copy)
     R.check(v.returncode == 1 and "modified" in v.stdout, "verify FILE on an edited copy of report.json: modified")
 
@@ -128,7 +136,7 @@ def test_history(p, tmp):
     rr = os.path.join(tmp, "rerender")
     r = rl.run(["report", p.id, "--scan", "1", "--format", "json,csv,html,sarif", "--out", rr, "--state", state])
     R.check(r.returncode == 0, "report re-renders a stored scan")
-    R.check(open(os.path.join(rr, "report.json"), "rb").read() == open(files[0], "rb").read(),
+    R.check(open(os.path.join(rr, "report.json"), "rb").read() == gunzip(files[0]),
             "re-rendered report.json is the stored file byte for byte")
     rows_csv = list(csv.reader(io.StringIO(open(os.path.join(rr, "checklist.csv"), encoding="utf-8-sig").read(),
                                            newline="")))
@@ -145,11 +153,11 @@ def test_history(p, tmp):
 def test_tamper(state, partner, tmp):
     # edit one byte
     s = copy_state(state, "edit")
-    f = os.path.join(reports_dir(s, partner), "00000002.json")
-    b = bytearray(open(f, "rb").read())
+    f = os.path.join(reports_dir(s, partner), "00000002.json.gz")
+    b = bytearray(gunzip(f))
     i = b.index(b"& Co.")
     b[i + 2] = ord("D")  # one byte, and still valid JSON: only the hashes can tell
-    open(f, "wb").write(bytes(b))
+    open(f, "wb").write(gzip.compress(bytes(b)))
     v = verify(s, partner)
     R.check(v.returncode == 1 and "scan #2" in v.stdout and "modified" in v.stdout, "edited byte: verify names scan #2 as modified")
     R.check(all("scan #%d" % n not in v.stdout or "ok   scan #%d" % n in v.stdout for n in (1, 3, 4)),
@@ -158,13 +166,13 @@ def test_tamper(state, partner, tmp):
     R.check(v.returncode == 1 and "modified" in v.stdout, "verify FILE names an edited report as modified: " + v.stdout)
     # delete one
     s = copy_state(state, "delete")
-    os.remove(os.path.join(reports_dir(s, partner), "00000002.json"))
+    os.remove(os.path.join(reports_dir(s, partner), "00000002.json.gz"))
     v = verify(s, partner)
     R.check(v.returncode == 1 and "scan #2" in v.stdout and "removed" in v.stdout, "deleted report: verify says removed")
     # delete one completely (file, signature and index row)
     s = copy_state(state, "delete-all")
-    os.remove(os.path.join(reports_dir(s, partner), "00000003.json"))
-    os.remove(os.path.join(reports_dir(s, partner), "00000003.json.sig"))
+    os.remove(os.path.join(reports_dir(s, partner), "00000003.json.gz"))
+    os.remove(os.path.join(reports_dir(s, partner), "00000003.json.gz.sig"))
     db = sqlite3.connect(os.path.join(s, "index.sqlite"))
     db.execute("DELETE FROM scans WHERE seq=3")
     db.commit()
@@ -175,7 +183,7 @@ def test_tamper(state, partner, tmp):
     # swap two
     s = copy_state(state, "swap")
     d = reports_dir(s, partner)
-    for ext in (".json", ".json.sig"):
+    for ext in (".json.gz", ".json.gz.sig"):
         a, b2 = os.path.join(d, "00000002" + ext), os.path.join(d, "00000003" + ext)
         os.rename(a, a + ".x")
         os.rename(b2, a)
@@ -191,7 +199,7 @@ def test_tamper(state, partner, tmp):
             "re-signed report: verify says re-signed with another key")
     # edit the signed chain link in the envelope
     s = copy_state(state, "envelope")
-    sp = os.path.join(reports_dir(s, partner), "00000004.json.sig")
+    sp = os.path.join(reports_dir(s, partner), "00000004.json.gz.sig")
     env = json.load(open(sp))
     env["previous_sha256"] = "0" * 64
     json.dump(env, open(sp, "w"))
@@ -260,13 +268,13 @@ def test_kill_loop(p, tmp):
     ok = True
     for row in h:
         try:
-            rl.load_json(os.path.join(state, row["file"]))
+            json.loads(gunzip(os.path.join(state, row["file"])))
         except Exception:
             ok = False
     R.check(ok, "every stored report is intact JSON")
     left = [n for n in os.listdir(reports_dir(state, p.id)) if ".tmp." in n]
     print("     (%d temporary files left by the kills)" % len(left))
-    open(os.path.join(reports_dir(state, p.id), "00000999.json.tmp.Abc123"), "w").write("{")
+    open(os.path.join(reports_dir(state, p.id), "00000999.json.gz.tmp.Abc123"), "w").write("{")
     r = scan(p, state, out)
     R.check(r.returncode == 0 and verify(state, p.id).returncode == 0, "a scan after the kills stores and verifies")
     left = [n for n in os.listdir(reports_dir(state, p.id)) if ".tmp." in n]

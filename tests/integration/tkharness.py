@@ -151,3 +151,37 @@ def tmpdir():
 
 def rmtree(d):
     shutil.rmtree(d, ignore_errors=True)
+
+
+def json_path(obj, path):
+    """A dotted path into an observation (what the rules' "path" means); None when missing."""
+    for part in path.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return None
+        obj = obj[part]
+    return obj
+
+
+def expand_finding(rep, f):
+    """A finding of tenken.report/2 read as a reviewer does: the rule's texts from the report's
+    rules catalogue (title in ja, remediation, basis, severity, probe) and the evidence with the
+    rule's evidence paths read from the finding's observation. A /1 finding is returned as is."""
+    rule = rep.get("rules", {}).get(f.get("rule"))
+    if rule is None:
+        return f
+    x = dict(f)
+    x["title"] = rule["title"]["ja"]
+    x["title_i18n"] = rule["title"]
+    x["remediation"] = rule["remediation"]["ja"]
+    x["remediation_i18n"] = rule["remediation"]
+    for k in ("basis", "severity", "probe"):
+        x[k] = rule.get(k)
+    ev = dict(f.get("evidence", {}))
+    oi = f.get("observation")
+    if isinstance(oi, int) and f.get("status") != "error" and oi < len(rep.get("observations", [])):
+        o = rep["observations"][oi]
+        for p in rule.get("evidence", []):
+            if p not in ev:
+                ev[p] = json_path(o, p)
+    x["evidence"] = ev
+    return x

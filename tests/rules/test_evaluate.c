@@ -36,7 +36,8 @@ static const char *rules_json =
 	RULE("C", "q", "k", "{\"path\": \"v\", \"gt\": 1000}", "[3, 6]", "") ","
 	RULE("D", "p", "other", "{\"path\": \"v\", \"gt\": 1000}", "[4]", "") ","
 	RULE("W", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[6]", ", \"effect\": \"warn\"") ","
-	RULE("E", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[]", "")
+	RULE("E", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[]", "") ","
+	RULE("U", "p", "u", "{\"path\": \"x\", \"eq\": \"bad\"}", "[4]", ", \"when\": {\"path\": \"on\", \"eq\": true}")
 	"]}";
 
 static const char *observations_json =
@@ -92,11 +93,11 @@ static int load(struct world *w, const char *tailoring, struct tk_err *err)
 	return TK_OK;
 }
 
-static void evaluate(struct world *w)
+static void evaluate_obs(struct world *w, const char *observations)
 {
 	struct tk_eval_input in = {0};
 	struct tk_err err = {0};
-	cJSON *obs = tk_test_json(observations_json);
+	cJSON *obs = tk_test_json(observations);
 	in.rules = w->rs;
 	in.checklist = w->cl;
 	in.tailoring = w->t;
@@ -104,6 +105,11 @@ static void evaluate(struct world *w)
 	in.lang = "en";
 	assert_int_equal(tk_evaluate(&in, &w->findings, &w->items, &err), TK_OK);
 	cJSON_Delete(obs);
+}
+
+static void evaluate(struct world *w)
+{
+	evaluate_obs(w, observations_json);
 }
 
 static void unload(struct world *w)
@@ -167,6 +173,8 @@ static void test_item_statuses(void **state)
 	/* 5: no rule maps to it -> manual */
 	assert_string_equal(status(&w, "5"), "manual");
 	assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason")->valuestring, "no rule covers"));
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason_code")->valuestring, "no_rule");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "4"), "reason_code")->valuestring, "not_configured");
 	/* 6: C errored, W warned: an error and no failure -> incomplete */
 	assert_string_equal(status(&w, "6"), "incomplete");
 	unload(&w);
@@ -191,9 +199,24 @@ static void test_finding_fields(void **state)
 	assert_int_equal(n, 5);
 	assert_non_null(a);
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "status")->valuestring, "fail");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "severity")->valuestring, "high");
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "target")->valuestring, "t1");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "remediation")->valuestring, "fix it");
+	/* the rule's texts are not repeated on the finding: they are in the catalogue */
+	assert_null(cJSON_GetObjectItemCaseSensitive(a, "severity"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(a, "remediation"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(a, "title"));
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(a, "observation")->valueint, 0);
+	{
+		cJSON *cat = tk_rules_catalogue(w.rs);
+		const cJSON *ra = cJSON_GetObjectItemCaseSensitive(cat, "A");
+		assert_non_null(ra);
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(ra, "severity")->valuestring, "high");
+		assert_string_equal(
+			cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ra, "remediation"), "en")->valuestring,
+			"fix it");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(ra, "effect")->valuestring, "fail");
+		cJSON_Delete(cat);
+	}
+	/* evidence: the facts the rule judged */
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "evidence"), "v")->valueint, 50);
 	assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "items"), "t1"), 0)->valueint, 1);
 	unload(&w);
@@ -221,9 +244,80 @@ static void test_tailoring_changes_outcomes(void **state)
 	assert_string_equal(status(&w, "3"), "manual");
 	assert_string_equal(status(&w, "6"), "pass");
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "counts"), "warn")->valueint, 1);
+	/* ... told apart from a clean pass */
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "with_warnings")));
+	assert_null(cJSON_GetObjectItemCaseSensitive(item(&w, "1"), "with_warnings"));
 	/* the bank's own item, mapped to E (which fails) */
 	assert_int_equal(cJSON_GetArraySize(w.items), 7);
 	assert_string_equal(status(&w, "B-1"), "fail");
+	unload(&w);
+}
+
+/* A field the probe tried and failed to observe: the rules that read it are
+ * errors (items incomplete, with the reason), never pass and never manual. */
+static void test_unobserved_fields(void **state)
+{
+	struct world w;
+	struct tk_err err = {0};
+	const cJSON *f;
+	int nu = 0, na = 0;
+	(void)state;
+	assert_int_equal(load(&w, NULL, &err), TK_OK);
+	evaluate_obs(&w, "[{\"probe\": \"p\", \"target\": \"t3\", \"kind\": \"k\", \"v\": 5,"
+			 "  \"unobserved\": {\"v\": \"iam ListThings: HTTP 403 AccessDenied\"}},"
+			 " {\"probe\": \"p\", \"target\": \"t4\", \"kind\": \"u\", \"on\": false,"
+			 "  \"unobserved\": {\"x\": \"denied\"}},"
+			 " {\"probe\": \"p\", \"target\": \"t5\", \"kind\": \"u\", \"on\": true,"
+			 "  \"unobserved\": {\"x\": \"events ListRules: throttled after 4 retries\"}}]");
+	/* v was 5 (A would pass: 5 <= 10) but is flagged unobserved: A and B are errors */
+	assert_string_equal(status(&w, "1"), "incomplete");
+	assert_string_equal(status(&w, "2"), "incomplete");
+	/* U: t4 does not apply (on is observed false), t5 is an error -> item 4 incomplete, not manual */
+	assert_string_equal(status(&w, "4"), "incomplete");
+	cJSON_ArrayForEach(f, w.findings)
+	{
+		const char *rule = cJSON_GetObjectItemCaseSensitive(f, "rule")->valuestring;
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence");
+		if (strcmp(rule, "U") == 0) {
+			nu++;
+			assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "target")->valuestring, "t5");
+			assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "status")->valuestring, "error");
+			assert_string_equal(cJSON_GetObjectItemCaseSensitive(ev, "field")->valuestring, "x");
+			assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(ev, "message")->valuestring, "throttled"));
+		} else if (strcmp(rule, "A") == 0) {
+			na++;
+			assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "status")->valuestring, "error");
+			assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(ev, "message")->valuestring, "403 AccessDenied"));
+		}
+	}
+	assert_int_equal(nu, 1);
+	assert_int_equal(na, 1);
+	unload(&w);
+
+	/* an unobserved field no rule reads changes nothing */
+	assert_int_equal(load(&w, NULL, &err), TK_OK);
+	evaluate_obs(&w, "[{\"probe\": \"p\", \"target\": \"t3\", \"kind\": \"k\", \"v\": 5,"
+			 "  \"unobserved\": {\"zzz\": \"denied\"}}]");
+	assert_string_equal(status(&w, "1"), "pass");
+	assert_string_equal(status(&w, "4"), "manual");
+	unload(&w);
+}
+
+/* effect "incomplete": the condition rejects the evidence (e.g. stale) -> error, item incomplete */
+static void test_effect_incomplete(void **state)
+{
+	struct world w;
+	struct tk_err err = {0};
+	(void)state;
+	assert_int_equal(load(&w, "{\"rules\": {\"A\": {\"effect\": \"incomplete\"}}}", &err), TK_OK);
+	evaluate(&w);
+	assert_string_equal(status(&w, "1"), "incomplete"); /* A (50 > 10) is now an error, B passes */
+	assert_string_equal(status(&w, "2"), "pass");
+	unload(&w);
+	assert_int_equal(load(&w, "{\"rules\": {\"A\": {\"effect\": \"incomplete\", \"params\": {\"limit\": 100}}}}", &err),
+			 TK_OK);
+	evaluate(&w);
+	assert_string_equal(status(&w, "1"), "pass"); /* condition false: judged, passes */
 	unload(&w);
 }
 
@@ -290,7 +384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_item_statuses),    cmocka_unit_test(test_finding_fields),
 		cmocka_unit_test(test_tailoring_changes_outcomes), cmocka_unit_test(test_tailoring_errors),
-		cmocka_unit_test(test_rule_validation),
+		cmocka_unit_test(test_rule_validation),  cmocka_unit_test(test_unobserved_fields), cmocka_unit_test(test_effect_incomplete),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -209,6 +209,11 @@ static void test_credreport_errors(void **state)
 		{"name,mfa\nx,y\n", "lacks the \"user\" column"},
 		{"user,mfa_active\n\"unterminated,x\n", "line 2: unterminated"},
 		{"user,mfa_active\nonly\n", "line 2: 1 cells"},
+		/* an unquoted comma in a user name: 3 cells under a 2-column header (the shifted row
+		 * would read "true" as a user and an empty mfa_active) */
+		{"user,mfa_active\nal,ice,false\n", "line 2: 3 cells where the header has 2"},
+		{"user,password_enabled,mfa_active\nbob,true,false\nal,ice,true,false\n", "line 3: 4 cells where the header has 3"},
+		{"user,password_enabled,mfa_active\nbob,true\n", "line 2: 2 cells"},
 		{"user,mfa_active\n\"a\"b,true\n", "text after a quoted cell"},
 		{"user,mfa_active\n<root_account>,true\n<root_account>,false\n", "second <root_account>"},
 	};
