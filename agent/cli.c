@@ -1,59 +1,67 @@
-/* cli.c - scan, gate, validate, checklist, probes, rules. */
+/*
+ * cli.c - option parsing and terminal output for scan and gate (the
+ * pipeline itself is scan.c), and the listing commands: checklist, probes,
+ * rules. validate is cmd_validate.c, --inventory cmd_inventory.c.
+ */
 #include "cli.h"
 
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "budget.h"
-#include "config.h"
-#include "csvparse.h"
-#include "history.h"
-#include "tsa.h"
-#include "notify.h"
-#include "privs.h"
 #include "report.h"
+#include "scan.h"
 
-#define DEFAULT_CHECKLIST "fisc-api-2018"
+/* A bounded line: appends stop at the end and the cut is marked "…". */
+struct line {
+	char buf[512];
+	size_t len, max;    /* max <= sizeof(buf) - 4: room for the ellipsis */
+	bool cut;
+};
 
-static void on_signal(int sig)
+static void line_init(struct line *l, size_t max)
 {
-	(void)sig;
-	tk_stop_requested = 1;
+	l->len = 0;
+	l->max = max < sizeof(l->buf) - 4 ? max : sizeof(l->buf) - 4;
+	l->cut = false;
+	l->buf[0] = '\0';
 }
 
-static void install_signals(void)
+__attribute__((format(printf, 2, 3))) static void line_add(struct line *l, const char *fmt, ...)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	va_list ap;
+	int w;
+	if (l->cut)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(l->buf + l->len, l->max + 1 - l->len, fmt, ap);
+	va_end(ap);
+	if (w >= 0 && (size_t)w <= l->max - l->len) {
+		l->len += (size_t)w;
+		return;
+	}
+	/* Cut: back up to a UTF-8 character boundary, then mark it. */
+	l->len = l->max;
+	while (l->len > 0 && ((unsigned char)l->buf[l->len] & 0xC0) == 0x80)
+		l->len--;
+	memcpy(l->buf + l->len, "…", sizeof("…"));
+	l->len += sizeof("…") - 1;
+	l->cut = true;
 }
 
-/* Names of the registered probes, for rule validation (filled once; scans may run in threads). */
-static const char *probe_name_list[TK_MAX_PROBES + 1];
-
-static void fill_probe_names(void)
+static const char *jstr(const cJSON *o, const char *k)
 {
-	size_t i;
-	for (i = 0; tk_probes[i] && i < TK_MAX_PROBES; i++)
-		probe_name_list[i] = tk_probes[i]->name;
-	probe_name_list[i] = NULL;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static const char **probe_names(void)
+static int jint(const cJSON *o, const char *k)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, fill_probe_names);
-	return probe_name_list;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valueint : 0;
 }
 
 static void scan_usage(FILE *f, bool gate)
@@ -84,15 +92,17 @@ static void scan_usage(FILE *f, bool gate)
 		"                         contradictions with the evidence are flagged\n"
 		"%s"
 		"  -i, --inventory DIR    scan every partner config (*.json) in DIR; reports go to\n"
-		"                         OUT/<partner id>/; one summary line per partner\n"
+		"                         OUT/<config file name without .json>/; one summary line\n"
+		"                         per partner\n"
 		"      --parallel N       partners scanned at once (default 4)\n"
 		"      --deadline S       global deadline for the inventory (default: none);\n"
 		"                         partners not finished by then are reported incomplete\n"
 		"      --host-connections N  at most N connections in flight per host (default 8)\n"
 		"      --host-rate R      at most R new connections per second per host (default 50)\n"
 		"                         (single scans take these from the config's \"scan\" section)\n"
-		"  -q, --quiet            no summary on stdout\n"
-		"  -v, --verbose          log progress to stderr\n"
+		"  -q, --quiet            no summary on stdout (errors still go to stderr)\n"
+		"  -v, --verbose          log progress to stderr (without it, a terminal shows a\n"
+		"                         one-line progress display during long runs)\n"
 		"      --syslog           also log to syslog (facility daemon); never secrets\n"
 		"\n"
 		"exit codes:\n"
@@ -109,46 +119,14 @@ static void scan_usage(FILE *f, bool gate)
 		       "     nothing failed; --allow-incomplete turns this into 0\n"
 		       "  4  tenken itself failed (e.g. cannot write the report)\n"
 		       "  5  another run holds the inventory's lock\n"
-		       "  with --inventory: the worst partner's code (1 over 3 over 0)\n"
+		       "  with --inventory: the most serious partner's code, 1 over 2 over 4 over 3 over 0\n"
 		     : "  0  the scan completed, whatever it found\n"
 		       "  2  usage or config error (nothing was scanned)\n"
 		       "  3  the scan could not complete (a probe errored or timed out);\n"
 		       "     the report is written with complete: false\n"
 		       "  4  tenken itself failed (e.g. cannot write the report)\n"
-		       "  5  another run holds the inventory's lock\n");
-}
-
-/* Load data, checklist, rules, tailoring for a checklist id. */
-struct loaded {
-	struct tk_dataset data;
-	struct tk_checklist *checklist;
-	struct tk_ruleset *rules;
-	struct tk_tailoring *tailoring;
-};
-
-static void loaded_free(struct loaded *l)
-{
-	tk_tailoring_free(l->tailoring);
-	tk_ruleset_free(l->rules);
-	tk_checklist_free(l->checklist);
-	tk_dataset_close(&l->data);
-	memset(l, 0, sizeof(*l));
-}
-
-static int load_all(struct loaded *l, const char *checklist, const char *tailoring, struct tk_err *err)
-{
-	int rc;
-	memset(l, 0, sizeof(*l));
-	if ((rc = tk_dataset_open(&l->data, err)) ||
-	    (rc = tk_checklist_load(&l->data, checklist, &l->checklist, err)) ||
-	    (rc = tk_ruleset_load(&l->data, probe_names(), &l->rules, err)))
-		return rc;
-	if (tailoring) {
-		if ((rc = tk_tailoring_load(tailoring, &l->tailoring, err)) ||
-		    (rc = tk_tailoring_apply(l->tailoring, l->rules, l->checklist, err)))
-			return rc;
-	}
-	return TK_OK;
+		       "  5  another run holds the inventory's lock\n"
+		       "  with --inventory: the most serious partner's code, 2 over 4 over 3 over 0\n");
 }
 
 static size_t utf8_prefix(const char *s, size_t max_chars)
@@ -167,262 +145,135 @@ static void print_items(const cJSON *report)
 	const cJSON *it;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "items"))
 	{
-		const char *goal = cJSON_GetObjectItemCaseSensitive(it, "goal")->valuestring;
-		const char *st = cJSON_GetObjectItemCaseSensitive(it, "status")->valuestring;
+		const char *goal = jstr(it, "goal");
 		const cJSON *f;
-		char no[32], rules[256] = "";
-		size_t l = 0, cut = utf8_prefix(goal, 28);
+		char no[32];
+		struct line rules;
+		size_t cut = utf8_prefix(goal, 28);
 		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), no, sizeof(no));
+		line_init(&rules, 120);
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(it, "findings"))
 		{
-			if (l < sizeof(rules) - 2)
-				l += (size_t)snprintf(rules + l, sizeof(rules) - l, "%s%s", l ? " " : "", f->valuestring);
+			if (cJSON_IsString(f))
+				line_add(&rules, "%s%s", rules.len ? " " : "", f->valuestring);
 		}
-		printf("  %3s  %-14s %.*s%s%s%s\n", no, st, (int)cut, goal, goal[cut] ? "…" : "", l ? "  <- " : "",
-		       rules);
+		printf("  %3s  %-14s %.*s%s%s%s\n", no, jstr(it, "status"), (int)cut, goal, goal[cut] ? "…" : "",
+		       rules.len ? "  <- " : "", rules.buf);
 	}
 }
 
-static void print_summary(const cJSON *report, const char *out_dir)
+static void print_summary(const cJSON *report)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "summary"), "items");
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(report, "gate");
 	printf("tenken: %s / %s: %d items: %d fail, %d pass, %d incomplete, %d manual, %d not applicable; "
 	       "verdict %s; complete %s\n",
-	       cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "partner"), "id")->valuestring,
-	       cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id")->valuestring,
-	       cJSON_GetObjectItemCaseSensitive(s, "total")->valueint, cJSON_GetObjectItemCaseSensitive(s, "fail")->valueint,
-	       cJSON_GetObjectItemCaseSensitive(s, "pass")->valueint,
-	       cJSON_GetObjectItemCaseSensitive(s, "incomplete")->valueint,
-	       cJSON_GetObjectItemCaseSensitive(s, "manual")->valueint,
-	       cJSON_GetObjectItemCaseSensitive(s, "not_applicable")->valueint,
-	       cJSON_GetObjectItemCaseSensitive(g, "verdict")->valuestring,
+	       jstr(cJSON_GetObjectItemCaseSensitive(report, "partner"), "id"),
+	       jstr(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id"), jint(s, "total"), jint(s, "fail"),
+	       jint(s, "pass"), jint(s, "incomplete"), jint(s, "manual"), jint(s, "not_applicable"),
+	       jstr(cJSON_GetObjectItemCaseSensitive(report, "gate"), "verdict"),
 	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete")) ? "yes" : "no");
-	printf("tenken: report written to %s/report.json\n", out_dir);
-}
-
-/* Check --waivers and --attestation before scanning, so a bad file costs no scan. */
-static int precheck_inputs(const struct tk_scan_opts *o, struct tk_err *err)
-{
-	char *text = NULL;
-	size_t len;
-	cJSON *doc = NULL;
-	int rc = TK_OK;
-	if (o->waivers) {
-		if ((rc = tk_read_file(o->waivers, (size_t)4 << 20, &text, &len, err)) ||
-		    (rc = tk_waivers_parse(o->waivers, text, len, &doc, err)))
-			goto out;
-		cJSON_Delete(doc);
-		doc = NULL;
-		free(text);
-		text = NULL;
-	}
-	if (o->attestation) {
-		if ((rc = tk_read_file(o->attestation, (size_t)8 << 20, &text, &len, err)) ||
-		    (rc = tk_csv_parse(o->attestation, text, len, &doc, err)))
-			goto out;
-	}
-out:
-	cJSON_Delete(doc);
-	free(text);
-	return rc;
 }
 
 /*
- * Store the report in the history and render it: take the partner's write
- * lock, link the report to the previous stored one, render every format
- * (HTML with the trend from the history, SARIF with the previous report as
- * baseline), then store report.json's exact bytes, signed.
+ * One line per target that fails or could not be observed, with the reason:
+ * the failing rules, or the error and its message (timed out, denied, ...).
+ * A target that both fails and is incomplete gets both lines. Waived
+ * failures are not listed (they do not fail the gate).
  */
-static int render_and_store(cJSON *report, const struct tk_scan_opts *o, struct tk_history *h, const char *partner,
-			    struct tk_err *err)
+static void print_targets(const cJSON *report)
 {
-	struct tk_history_link link;
-	struct tk_render_opts ro;
-	struct tk_buf json;
-	cJSON *trend = NULL, *prev = NULL, *cur, *pr;
-	char *stored = NULL, *pem = NULL, fp[80];
-	int rc;
-
-	tk_buf_init(&json, (size_t)1 << 30);
-	if ((rc = tk_history_begin(h, partner, &link, err)))
+	cJSON *fail = cJSON_CreateObject(), *inc = cJSON_CreateObject(), *x;
+	const cJSON *f;
+	if (!fail || !inc)
 		goto out;
-	if ((rc = tk_history_pubkey(h, &pem, fp, err)))
-		goto out;
-	if (link.prev_seq > 0) {
-		pr = cJSON_CreateObject();
-		cJSON_AddNumberToObject(pr, "seq", (double)link.prev_seq);
-		cJSON_AddStringToObject(pr, "run_id", link.prev_run_id);
-		cJSON_AddStringToObject(pr, "sha256", link.prev_sha256);
-		cJSON_AddStringToObject(pr, "file", link.prev_file);
-	} else
-		pr = cJSON_CreateNull();
-	cJSON_AddItemToObject(report, "previous_report", pr);
-	cur = cJSON_AddObjectToObject(report, "history");
-	cJSON_AddNumberToObject(cur, "seq", (double)link.seq);
-	cJSON_AddStringToObject(cur, "key_fingerprint", fp);
-	if ((rc = tk_history_list(h, partner, 0, 365, &trend, err)))
-		goto out;
-	cur = cJSON_CreateObject();
-	cJSON_AddNumberToObject(cur, "seq", (double)link.seq);
-	cJSON_AddStringToObject(cur, "started_at",
-				cJSON_GetObjectItemCaseSensitive(report, "started_at")->valuestring);
-	cJSON_AddItemToObject(cur, "items", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
-							 cJSON_GetObjectItemCaseSensitive(report, "summary"), "items"),
-						 true));
-	cJSON_AddItemToArray(trend, cur);
-	if (link.prev_seq > 0 && tk_history_load(h, partner, link.prev_seq, &prev, NULL, err) != TK_OK) {
-		tk_log(TK_LOG_WARN, "history: previous report unreadable (%s): SARIF has no baseline", err->msg);
-		prev = NULL;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "findings"))
+	{
+		const char *st = jstr(f, "status"), *target = jstr(f, "target");
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence");
+		if (strcmp(st, "fail") == 0 && !cJSON_GetObjectItemCaseSensitive(f, "waiver")) {
+			cJSON *rules = cJSON_GetObjectItemCaseSensitive(fail, target);
+			const cJSON *r;
+			bool seen = false;
+			if (!rules)
+				rules = cJSON_AddArrayToObject(fail, target);
+			cJSON_ArrayForEach(r, rules) seen = seen || strcmp(r->valuestring, jstr(f, "rule")) == 0;
+			if (rules && !seen)
+				cJSON_AddItemToArray(rules, cJSON_CreateString(jstr(f, "rule")));
+		} else if (strcmp(st, "error") == 0 && !cJSON_GetObjectItemCaseSensitive(inc, target)) {
+			cJSON *o = cJSON_AddObjectToObject(inc, target);
+			cJSON_AddStringToObject(o, "probe", jstr(f, "probe"));
+			cJSON_AddStringToObject(o, "error", jstr(ev, "error"));
+			cJSON_AddStringToObject(o, "message", jstr(ev, "message"));
+		}
 	}
-	memset(&ro, 0, sizeof(ro));
-	ro.lang = o->lang;
-	ro.history = trend;
-	ro.previous = prev;
-	if ((rc = tk_render_formats(report, o->formats, o->out_dir, &ro, err)))
+	/* Errors no rule judged (e.g. an error for a kind no enabled rule reads) still made the
+	 * scan incomplete: list their targets too. */
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(report, "observations"))
+	{
+		const char *target = jstr(f, "target");
+		cJSON *have = cJSON_GetObjectItemCaseSensitive(inc, target);
+		if (strcmp(jstr(f, "kind"), "error") != 0)
+			continue;
+		if (have) {
+			/* report /2 findings name their rule, not the probe: take it from the observation */
+			if (!*jstr(have, "probe"))
+				cJSON_ReplaceItemInObjectCaseSensitive(have, "probe", cJSON_CreateString(jstr(f, "probe")));
+			continue;
+		}
+		x = cJSON_AddObjectToObject(inc, target);
+		cJSON_AddStringToObject(x, "probe", jstr(f, "probe"));
+		cJSON_AddStringToObject(x, "error", jstr(f, "error"));
+		cJSON_AddStringToObject(x, "message", jstr(f, "message"));
+	}
+	if (!fail->child && !inc->child)
 		goto out;
-	if ((rc = tk_renderer_find("json")->render(report, &ro, &json, err)))
-		goto out;
-	if ((rc = tk_history_commit(h, partner, &link, json.data, json.len, report, &stored, err)))
-		goto out;
-	tk_log(TK_LOG_INFO, "history: stored as scan #%lld: %s", link.seq, stored);
-	tk_tsa_after_commit(h, partner); /* trusted time (desk): never fails the scan */
+	printf("tenken: failing and incomplete targets:\n");
+	cJSON_ArrayForEach(x, fail)
+	{
+		struct line l;
+		const cJSON *r;
+		int n = cJSON_GetArraySize(x);
+		line_init(&l, 200);
+		cJSON_ArrayForEach(r, x) line_add(&l, "%s%s", r == x->child ? "" : ", ", r->valuestring);
+		printf("  fail        %s: %d rule%s fail: %s\n", x->string, n, n == 1 ? "" : "s", l.buf);
+	}
+	cJSON_ArrayForEach(x, inc)
+	{
+		struct line l;
+		line_init(&l, 200);
+		line_add(&l, "%s", jstr(x, "message"));
+		printf("  incomplete  %s%s(%s): %s: %s\n", *x->string ? x->string : "", *x->string ? " " : "",
+		       jstr(x, "probe"), jstr(x, "error"), l.buf);
+	}
 out:
-	if (rc)
-		tk_history_abort(h);
-	tk_buf_free(&json);
-	cJSON_Delete(trend);
-	cJSON_Delete(prev);
-	free(stored);
-	free(pem);
-	return rc;
+	cJSON_Delete(fail);
+	cJSON_Delete(inc);
+}
+
+static void print_files(char **files)
+{
+	size_t i;
+	if (!files || !files[0])
+		return;
+	printf("tenken: files written:\n");
+	for (i = 0; files[i]; i++)
+		printf("  %s%s\n", files[i], files[i + 1] ? "" : "  (history copy, signed)");
 }
 
 int tk_cli_scan_run(const struct tk_scan_opts *o)
 {
-	struct tk_history *hist = NULL;
-	char *state_dir = NULL;
-	struct tk_config *cfg = NULL;
-	struct loaded l;
-	struct tk_err err = {0};
-	struct tk_report_input in;
-	cJSON *report = NULL;
-	const char *checklist;
-	int rc, exit_code = TK_EXIT_ERROR;
-	size_t i;
-
-	memset(&l, 0, sizeof(l));
-	if ((rc = tk_formats_validate(o->formats, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		return TK_EXIT_USAGE;
-	}
-	if ((rc = tk_config_load(o->config, tk_probes, &cfg, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		return rc == TK_ERR_NOMEM ? TK_EXIT_ERROR : TK_EXIT_USAGE;
-	}
-	checklist = o->checklist ? o->checklist : cfg->checklist ? cfg->checklist : DEFAULT_CHECKLIST;
-	if ((rc = load_all(&l, checklist, o->tailoring, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		exit_code = rc == TK_ERR_NOMEM ? TK_EXIT_ERROR : TK_EXIT_USAGE;
-		goto out;
-	}
-	if ((rc = precheck_inputs(o, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		exit_code = rc == TK_ERR_NOMEM ? TK_EXIT_ERROR : TK_EXIT_USAGE;
-		goto out;
-	}
-	if ((rc = tk_mkdirs(o->out_dir, 0755, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		exit_code = TK_EXIT_ERROR;
-		goto out;
-	}
-	if ((rc = tk_history_state_dir(o->state_dir, &state_dir, &err)) ||
-	    (rc = tk_history_open(state_dir, true, &hist, &err))) {
-		fprintf(stderr, "tenken: history: %s\n", err.msg);
-		exit_code = rc == TK_ERR_USAGE ? TK_EXIT_USAGE : TK_EXIT_ERROR;
-		goto out;
-	}
-	install_signals();
-	/* Privileged resources first, in this thread; then no capability is left for any probe thread. */
-	for (i = 0; i < cfg->nruns; i++) {
-		if (cfg->runs[i].probe->prepare && (rc = cfg->runs[i].probe->prepare(cfg->runs[i].state, &err))) {
-			fprintf(stderr, "tenken: probe %s: %s\n", cfg->runs[i].probe->name, err.msg);
-			exit_code = rc == TK_ERR_CONFIG ? TK_EXIT_USAGE : TK_EXIT_ERROR;
-			goto out;
-		}
-	}
-	if (tk_drop_privileges(&err) != TK_OK)
-		tk_log(TK_LOG_WARN, "%s", err.msg);
-	if (!o->budget_from_cli)
-		tk_budget_set(cfg->host_conns, cfg->host_rate);
-	tk_budget_set_burst(cfg->host_burst);
-	memset(&in, 0, sizeof(in));
-	in.started = time(NULL);
-	for (i = 0; i < cfg->nruns; i++)
-		tk_log(TK_LOG_INFO, "probe %s: starting (timeout %d s)", cfg->runs[i].probe->name,
-		       cfg->runs[i].timeout_ms / 1000);
-	if ((rc = tk_run_probes(cfg->runs, cfg->nruns, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		goto out;
-	}
-	for (i = 0; i < cfg->nruns; i++) {
-		if (cfg->runs[i].status != TK_PROBE_OK)
-			tk_log(TK_LOG_WARN, "probe %s: %s: %s", cfg->runs[i].probe->name,
-			       tk_probe_status_name(cfg->runs[i].status), cfg->runs[i].error);
-		else
-			tk_log(TK_LOG_INFO, "probe %s: done in %lld ms, %d observations", cfg->runs[i].probe->name,
-			       (long long)cfg->runs[i].duration_ms, cJSON_GetArraySize(cfg->runs[i].observations));
-	}
-	in.finished = time(NULL);
-	in.partner = cJSON_GetObjectItemCaseSensitive(cfg->doc, "partner");
-	in.config_file = cfg->file;
-	in.config_sha256 = cfg->sha256;
-	in.checklist = l.checklist;
-	in.rules = l.rules;
-	in.tailoring = l.tailoring;
-	in.data = &l.data;
-	in.runs = cfg->runs;
-	in.nruns = cfg->nruns;
-	in.interrupted = tk_stop_requested != 0;
-	in.lang = o->lang;
-	in.mode = o->gate ? "gate" : "scan";
-	if ((rc = tk_report_build(&in, &report, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		goto out;
-	}
-	if (o->waivers && (rc = tk_report_apply_waivers(report, o->waivers, in.finished, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		goto out;
-	}
-	if (o->attestation && (rc = tk_report_apply_attestation(report, o->attestation, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		goto out;
-	}
-	if ((rc = tk_verdict_apply(report))) {
-		tk_seterr(&err, rc, "out of memory");
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		goto out;
-	}
-	if ((rc = render_and_store(report, o, hist, cfg->partner_id, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		goto out;
-	}
-	/* alerts on change (desk): bounded, never fails the scan */
-	tk_notify_after_scan(hist, cfg->partner_id, cJSON_GetObjectItemCaseSensitive(cfg->doc, "notify"), cfg->base_dir,
-			     o->notify_file);
-	if (!o->quiet) {
+	struct tk_scan_result res;
+	int rc = tk_scan_run(o, &res);
+	if (res.report && !o->quiet) {
 		if (o->print_items)
-			print_items(report);
-		print_summary(report, o->out_dir);
+			print_items(res.report);
+		print_summary(res.report);
+		print_targets(res.report);
+		print_files(res.files);
 	}
-	exit_code = tk_verdict_exit(report, o->gate, o->allow_incomplete);
-out:
-	cJSON_Delete(report);
-	tk_history_close(hist);
-	free(state_dir);
-	loaded_free(&l);
-	tk_config_free(cfg);
-	return exit_code;
+	fflush(stdout);
+	tk_scan_result_free(&res);
+	return rc;
 }
 
 static const struct option scan_long[] = {
@@ -450,6 +301,7 @@ static int int_opt(const char *name, const char *v, long long min, long long max
 int tk_cmd_scan(int argc, char **argv, bool gate)
 {
 	struct tk_scan_opts o;
+	bool verbose = false;
 	int c;
 	memset(&o, 0, sizeof(o));
 	o.gate = gate;
@@ -499,7 +351,10 @@ int tk_cmd_scan(int argc, char **argv, bool gate)
 			o.allow_incomplete = true;
 			break;
 		case 'q': o.quiet = true; break;
-		case 'v': tk_log_set_level(TK_LOG_INFO); break;
+		case 'v':
+			tk_log_set_level(TK_LOG_INFO);
+			verbose = true;
+			break;
 		case 'h': scan_usage(stdout, gate); return TK_EXIT_OK;
 		default: scan_usage(stderr, gate); return TK_EXIT_USAGE;
 		}
@@ -514,7 +369,8 @@ int tk_cmd_scan(int argc, char **argv, bool gate)
 	}
 	/* SIGTERM/SIGINT request a stop in every phase, config loading included
 	 * (every file is opened non-blocking, so no phase can wait forever) */
-	install_signals();
+	tk_scan_install_signals();
+	o.progress = !verbose && !o.quiet && isatty(STDERR_FILENO);
 	if (o.inventory && o.out_dir) {
 		if (strcmp(o.lang, "ja") != 0 && strcmp(o.lang, "en") != 0) {
 			fputs("tenken: --lang must be ja or en\n", stderr);
@@ -532,59 +388,6 @@ int tk_cmd_scan(int argc, char **argv, bool gate)
 		return TK_EXIT_USAGE;
 	}
 	return tk_cli_scan_run(&o);
-}
-
-int tk_cmd_validate(int argc, char **argv)
-{
-	static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
-					   {"tailoring", required_argument, NULL, 't'},
-					   {"checklist", required_argument, NULL, 'l'},
-					   {"help", no_argument, NULL, 'h'},
-					   {NULL, 0, NULL, 0}};
-	const char *config = NULL, *tailoring = NULL, *checklist = NULL;
-	struct tk_config *cfg = NULL;
-	struct tk_err err = {0};
-	struct loaded l;
-	int c, rc;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:t:l:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 't': tailoring = optarg; break;
-		case 'l': checklist = optarg; break;
-		case 'h':
-			puts("usage: tenken validate --config FILE [--tailoring FILE] [--checklist ID]\n\n"
-			     "Checks a partner config (every probe section) and optionally a tailoring\n"
-			     "file, without scanning. Exit 0 when valid, 2 with a message naming the\n"
-			     "file and JSON path otherwise.");
-			return TK_EXIT_OK;
-		default: return TK_EXIT_USAGE;
-		}
-	}
-	if (!config) {
-		fputs("tenken: validate needs --config FILE\n", stderr);
-		return TK_EXIT_USAGE;
-	}
-	if ((rc = tk_config_load(config, tk_probes, &cfg, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		return TK_EXIT_USAGE;
-	}
-	if (!checklist)
-		checklist = cfg->checklist ? cfg->checklist : DEFAULT_CHECKLIST;
-	if ((rc = load_all(&l, checklist, tailoring, &err))) {
-		fprintf(stderr, "tenken: %s\n", err.msg);
-		loaded_free(&l);
-		tk_config_free(cfg);
-		return TK_EXIT_USAGE;
-	}
-	printf("%s: valid (partner %s, checklist %s, %zu probe%s:", config, cfg->partner_id, checklist, cfg->nruns,
-	       cfg->nruns == 1 ? "" : "s");
-	for (size_t i = 0; i < cfg->nruns; i++)
-		printf(" %s", cfg->runs[i].probe->name);
-	printf(")\n");
-	loaded_free(&l);
-	tk_config_free(cfg);
-	return TK_EXIT_OK;
 }
 
 static void print_wrapped_json(const cJSON *j)
@@ -651,8 +454,7 @@ int tk_cmd_checklist(int argc, char **argv)
 				cJSON_AddItemToArray(arr, o);
 			} else {
 				printf("%-20s %2d items  %s\n", cl->id,
-				       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cl->doc, "items")),
-				       cJSON_GetObjectItemCaseSensitive(title, "ja")->valuestring);
+				       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cl->doc, "items")), jstr(title, "ja"));
 			}
 			tk_checklist_free(cl);
 		}
@@ -679,19 +481,13 @@ int tk_cmd_checklist(int argc, char **argv)
 			print_wrapped_json(o);
 			cJSON_Delete(o);
 		} else {
-			printf("%s  %s\n", cl->id,
-			       cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cl->doc, "title"), "ja")->valuestring);
+			printf("%s  %s\n", cl->id, jstr(cJSON_GetObjectItemCaseSensitive(cl->doc, "title"), "ja"));
 			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cl->doc, "items"))
 			{
 				char no[32];
 				tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), no, sizeof(no));
-				printf("%3s [%s] (%s) %s\n     %s\n", no,
-				       cJSON_GetObjectItemCaseSensitive(it, "chapter")->valuestring,
-				       cJSON_GetObjectItemCaseSensitive(it, "party")->valuestring,
-				       cJSON_GetObjectItemCaseSensitive(it, "goal")->valuestring,
-				       cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "goal_en"))
-					       ? cJSON_GetObjectItemCaseSensitive(it, "goal_en")->valuestring
-					       : "");
+				printf("%3s [%s] (%s) %s\n     %s\n", no, jstr(it, "chapter"), jstr(it, "party"),
+				       jstr(it, "goal"), jstr(it, "goal_en"));
 			}
 		}
 		tk_checklist_free(cl);
@@ -725,7 +521,7 @@ static void set_field(cJSON *o, const char *key, cJSON *v)
 }
 
 /* `tenken rules --coverage`: per item, the rules and probes that judge it; then the count. */
-static int print_coverage(const struct loaded *l, bool json)
+static int print_coverage(const struct tk_loaded *l, bool json)
 {
 	cJSON *cov = tk_ruleset_coverage(l->rules, l->checklist);
 	const cJSON *row, *p;
@@ -779,7 +575,7 @@ int tk_cmd_rules(int argc, char **argv)
 					   {"help", no_argument, NULL, 'h'},
 					   {NULL, 0, NULL, 0}};
 	const char *checklist = NULL, *format = "text", *tailoring = NULL;
-	struct loaded l;
+	struct tk_loaded l;
 	struct tk_err err = {0};
 	bool coverage = false;
 	int c;
@@ -805,14 +601,14 @@ int tk_cmd_rules(int argc, char **argv)
 		fputs("tenken: --format must be text or json\n", stderr);
 		return TK_EXIT_USAGE;
 	}
-	if (load_all(&l, checklist ? checklist : DEFAULT_CHECKLIST, tailoring, &err)) {
+	if (tk_load_all(&l, checklist ? checklist : TK_DEFAULT_CHECKLIST, checklist ? "--checklist" : NULL, tailoring, &err)) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
-		loaded_free(&l);
+		tk_loaded_free(&l);
 		return TK_EXIT_USAGE;
 	}
 	if (coverage) {
 		int rc = print_coverage(&l, strcmp(format, "json") == 0);
-		loaded_free(&l);
+		tk_loaded_free(&l);
 		return rc;
 	}
 	if (strcmp(format, "json") == 0) {
@@ -838,30 +634,30 @@ int tk_cmd_rules(int argc, char **argv)
 		for (i = 0; i < l.rules->n; i++) {
 			const struct tk_rule *r = &l.rules->rules[i];
 			const cJSON *cl;
-			char items[512] = "";
-			size_t n = 0;
+			struct line items;
+			/* Bounded: a long mapping (e.g. a bank's 200-item checklist) is cut with "…";
+			 * --format json has it whole. */
+			line_init(&items, 160);
 			cJSON_ArrayForEach(cl, r->items)
 			{
 				const cJSON *no;
 				if (checklist && strcmp(cl->string, checklist) != 0)
 					continue;
-				n += (size_t)snprintf(items + n, sizeof(items) - n, "%s%s:", n ? "  " : "", cl->string);
+				line_add(&items, "%s%s:", items.len ? "  " : "", cl->string);
 				cJSON_ArrayForEach(no, cl)
 				{
 					char s[32];
 					tk_item_no_str(no, s, sizeof(s));
-					if (n < sizeof(items) - 40)
-						n += (size_t)snprintf(items + n, sizeof(items) - n, "%s%s",
-								      no == cl->child ? "" : ",", s);
+					line_add(&items, "%s%s", no == cl->child ? "" : ",", s);
 				}
 			}
 			printf("%-28s %-8s %-8s %-6s %s%s\n", r->id, r->probe, r->severity,
 			       r->effect == TK_EFFECT_WARN	   ? "warn"
 			       : r->effect == TK_EFFECT_INCOMPLETE ? "incomplete"
 								   : "fail",
-			       items, r->enabled ? "" : "  (disabled)");
+			       items.buf, r->enabled ? "" : "  (disabled)");
 		}
 	}
-	loaded_free(&l);
+	tk_loaded_free(&l);
 	return TK_EXIT_OK;
 }

@@ -1,9 +1,15 @@
-/* cli.h - subcommands of the tenken binary. */
+/*
+ * cli.h - the tenken command line: exit codes, scan options, subcommands.
+ * Option parsing and terminal output live in cli.c; the scan pipeline the
+ * commands call is scan.c (scan.h); --inventory is cmd_inventory.c.
+ */
 #ifndef TK_CLI_H
 #define TK_CLI_H
 
 #include <stdbool.h>
 
+#include "exitcode.h" /* enum tk_exit: the process exit codes */
+/* Options of one scan or gate run; every pointer is borrowed from the caller. */
 struct tk_scan_opts {
 	const char *config;
 	const char *out_dir;
@@ -15,6 +21,7 @@ struct tk_scan_opts {
 	bool allow_incomplete;
 	bool quiet;
 	bool print_items;          /* per-item summary on stdout (demo) */
+	bool progress;             /* one-line progress display on stderr (a TTY, without -v) */
 	const char *state_dir;     /* history; NULL: TENKEN_STATE_DIR or the XDG default */
 	const char *waivers;       /* the bank's waivers file (JSON) */
 	const char *attestation;   /* the partner's filled-in checklist CSV */
@@ -28,17 +35,19 @@ struct tk_scan_opts {
 	double host_rate;
 };
 
-/* Run a scan or gate; returns the process exit code. */
+/* A single scan or gate from the command line: runs it (scan.h) and prints
+ * the summary, the failing and incomplete targets and the files written.
+ * Returns the process exit code. */
 int tk_cli_scan_run(const struct tk_scan_opts *o);
 
 int tk_cmd_scan(int argc, char **argv, bool gate);
 int tk_cmd_checklist(int argc, char **argv);
 int tk_cmd_probes(int argc, char **argv);
 int tk_cmd_rules(int argc, char **argv);
-int tk_cmd_validate(int argc, char **argv);
-int tk_cmd_demo(int argc, char **argv);
+int tk_cmd_validate(int argc, char **argv);   /* cmd_validate.c */
+int tk_cmd_demo(int argc, char **argv);       /* demo/demo.c */
 int tk_cmd_feed(int argc, char **argv);
-int tk_cmd_key(int argc, char **argv);       /* cmd_history.c */
+int tk_cmd_key(int argc, char **argv);        /* cmd_history.c */
 int tk_cmd_history(int argc, char **argv);
 int tk_cmd_diff(int argc, char **argv);
 int tk_cmd_verify(int argc, char **argv);

@@ -12,6 +12,7 @@
  * the probe's own loader for the format. Replacement is atomic (temp file,
  * fsync, rename); on any failure the previous feed stays in place.
  */
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -20,9 +21,8 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "report.h"
+#include "patch.h"
 #include "tk.h"
-#include "vulnfeed.h"
 
 #define FEED_DEFAULT_MAX_MB 1024
 
@@ -97,25 +97,6 @@ static bool printable(const char *s)
 	return true;
 }
 
-/* Load the body with the probe's loader: proves it is complete, well-formed JSON of the format. */
-static int validate(const char *format, const char *name, const char *data, size_t len, struct tk_vdb_stats *st,
-		    struct tk_err *err)
-{
-	struct tk_vdb db;
-	struct tk_vdb_want want;
-	int rc;
-	memset(&want, 0, sizeof(want)); /* keep nothing: only parse */
-	tk_vdb_init(&db);
-	if (strcmp(format, "debian-tracker") == 0)
-		rc = tk_vdb_load_debian(&db, data, len, name, &want, st, err);
-	else if (strcmp(format, "nvd") == 0)
-		rc = tk_vdb_load_nvd(&db, data, len, name, &want, st, err);
-	else
-		rc = tk_vdb_load_osv(&db, data, len, name, &want, st, err);
-	tk_vdb_clear(&db);
-	return rc;
-}
-
 static int feed_update(const struct feed_opts *o)
 {
 	char *meta_path = NULL, *meta_text = NULL, errbuf[CURL_ERROR_SIZE] = "";
@@ -124,7 +105,7 @@ static int feed_update(const struct feed_opts *o)
 	struct tk_buf body;
 	struct hdrs h;
 	struct tk_err err = {0};
-	struct tk_vdb_stats st;
+	size_t records = 0;
 	struct stat sb;
 	CURL *c = NULL;
 	CURLcode cc;
@@ -213,7 +194,7 @@ static int feed_update(const struct feed_opts *o)
 		goto out;
 	}
 	/* curl has checked Content-Length and chunked framing (CURLE_PARTIAL_FILE above) */
-	if (validate(o->format, o->url, body.data ? body.data : "", body.len, &st, &err)) {
+	if (tk_patch_feed_check(o->format, o->url, body.data ? body.data : "", body.len, &records, &err)) {
 		fprintf(stderr, "tenken: feed update: downloaded %s feed is invalid: %s; kept the previous %s\n",
 			o->format, err.msg, o->out);
 		goto out;
@@ -237,7 +218,7 @@ static int feed_update(const struct feed_opts *o)
 		cJSON_AddStringToObject(nm, "last_modified", h.last_modified);
 		cJSON_AddStringToObject(nm, "sha256", hex);
 		cJSON_AddNumberToObject(nm, "bytes", (double)body.len);
-		cJSON_AddNumberToObject(nm, "records", (double)st.records);
+		cJSON_AddNumberToObject(nm, "records", (double)records);
 		cJSON_AddStringToObject(nm, "fetched_at", ts);
 		text = cJSON_Print(nm);
 		if (!text || tk_write_file_atomic(meta_path, text, strlen(text), 0644, &err)) {
@@ -250,7 +231,7 @@ static int feed_update(const struct feed_opts *o)
 		tk_fingerprint(body.data ? body.data : "", body.len, fp);
 		if (!o->quiet)
 			printf("tenken: feed update: %s -> %s: %zu bytes, %zu records (%s)\n", o->url, o->out, body.len,
-			       st.records, fp);
+			       records, fp);
 	}
 	ex = TK_EXIT_OK;
 out:
@@ -318,7 +299,7 @@ int tk_cmd_feed(int argc, char **argv)
 		fputs("tenken: feed update: --format, --url and --out are required\n", stderr);
 		return TK_EXIT_USAGE;
 	}
-	if (strcmp(o.format, "debian-tracker") != 0 && strcmp(o.format, "nvd") != 0 && strcmp(o.format, "osv") != 0) {
+	if (!tk_patch_feed_format_known(o.format)) {
 		fprintf(stderr, "tenken: feed update: --format: unknown \"%s\" (debian-tracker, nvd, osv)\n", o.format);
 		return TK_EXIT_USAGE;
 	}

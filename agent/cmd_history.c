@@ -183,11 +183,12 @@ int tk_cmd_key(int argc, char **argv)
 
 int tk_cmd_history(int argc, char **argv)
 {
-	static const char usage[] = "usage: tenken history PARTNER [--state DIR] [--limit N] [--format text|json]\n"
+	static const char usage[] = "usage: tenken history [PARTNER] [--state DIR] [--limit N] [--format text|json]\n"
 				    "       tenken history --heads [--state DIR]\n"
 				    "       tenken history --reindex [--state DIR]\n\n"
 				    "Lists the partner's stored scans and gate runs, oldest first: sequence\n"
 				    "number, start time, mode, verdict, item counts, run id, report SHA-256.\n"
+				    "Without PARTNER: the partners with stored scans (count, latest scan).\n"
 				    "--heads prints every partner's newest scan (seq, SHA-256, timestamps) as\n"
 				    "JSON for another system to keep; 'tenken verify --heads FILE' later\n"
 				    "detects the deletion of the newest scans against it.\n"
@@ -202,7 +203,7 @@ int tk_cmd_history(int argc, char **argv)
 	int bad = 0;
 	bool heads = take_opt(&argc, argv, "heads", false, &unused, &bad);
 	bool reindex = take_opt(&argc, argv, "reindex", false, &unused, &bad);
-	int rc = parse(argc, argv, usage, heads || reindex ? 0 : 1, heads || reindex ? 0 : 1, &o);
+	int rc = parse(argc, argv, usage, 0, heads || reindex ? 0 : 1, &o);
 	if (rc >= 0)
 		return rc;
 	if (heads) {
@@ -237,6 +238,26 @@ int tk_cmd_history(int argc, char **argv)
 	}
 	if ((rc = open_history(&o, false, &h)))
 		return rc;
+	if (o.nargs == 0) {
+		if (tk_history_partner_summary(h, &rows, &err)) {
+			fprintf(stderr, "tenken: %s\n", err.msg);
+			tk_history_close(h);
+			return TK_EXIT_ERROR;
+		}
+		if (o.format && strcmp(o.format, "json") == 0)
+			print_json(rows);
+		else if (cJSON_GetArraySize(rows) == 0)
+			fputs("tenken: no stored scans in this state directory\n", stderr);
+		else {
+			printf("%-32s %6s %8s  %-20s  %s\n", "PARTNER", "SCANS", "LAST", "STARTED", "VERDICT");
+			cJSON_ArrayForEach(r, rows)
+				printf("%-32s %6d %8d  %-20s  %s\n", jstr(r, "partner"), jint(r, "scans"), jint(r, "last_seq"),
+				       jstr(r, "last_started_at"), jstr(r, "last_verdict"));
+		}
+		cJSON_Delete(rows);
+		tk_history_close(h);
+		return TK_EXIT_OK;
+	}
 	if (tk_history_list(h, o.args[0], 0, (int)o.limit, &rows, &err)) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		tk_history_close(h);

@@ -18,6 +18,7 @@
 #include "budget.h"
 #include "cli.h"
 #include "report.h"
+#include "scan.h"
 
 struct partner_job {
 	char *config;      /* DIR/name.json */
@@ -74,34 +75,30 @@ static int list_configs(const char *dir, char ***out, size_t *n)
 	return 0;
 }
 
-/* Summary of one partner's report (read back from what was written). */
-static void summarise(const struct tk_scan_opts *o, const struct partner_job *j, char *line, size_t size)
+static int jint(const cJSON *o, const char *k)
 {
-	char path[PATH_MAX], *text = NULL;
-	size_t len = 0;
-	struct tk_err err;
-	cJSON *r;
-	snprintf(path, sizeof(path), "%s/%s/report.json", o->out_dir, j->name);
-	if (tk_read_file(path, 256u << 20, &text, &len, &err) != TK_OK || !(r = cJSON_ParseWithLength(text, len))) {
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+/* Summary of one partner's scan, from the report document the scan returned. */
+static void summarise(const struct partner_job *j, const cJSON *r, char *line, size_t size)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "summary"), "items");
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "gate"), "verdict");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "partner"), "id");
+	if (!r) {
 		snprintf(line, size, "%s: exit %d, no report (see the messages above)", j->name, j->exit_code);
-		free(text);
 		return;
 	}
-	{
-		const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "summary"), "items");
-		const cJSON *g = cJSON_GetObjectItemCaseSensitive(r, "gate");
-		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "partner"), "id");
-		snprintf(line, size, "%s (%s): verdict %s, %d fail, %d pass, %d incomplete, %d manual, complete %s, %.1f s, exit %d",
-			 j->name, cJSON_IsString(pid) ? pid->valuestring : "?",
-			 cJSON_GetObjectItemCaseSensitive(g, "verdict")->valuestring,
-			 cJSON_GetObjectItemCaseSensitive(s, "fail")->valueint, cJSON_GetObjectItemCaseSensitive(s, "pass")->valueint,
-			 cJSON_GetObjectItemCaseSensitive(s, "incomplete")->valueint,
-			 cJSON_GetObjectItemCaseSensitive(s, "manual")->valueint,
-			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "complete")) ? "yes" : "no", (double)j->ms / 1000.0,
-			 j->exit_code);
-	}
-	cJSON_Delete(r);
-	free(text);
+	snprintf(line, size, "%s (%s): verdict %s, %d fail, %d pass, %d incomplete, %d manual, complete %s, %.1f s, exit %d",
+		 j->name, cJSON_IsString(pid) ? pid->valuestring : "?", cJSON_IsString(g) ? g->valuestring : "?",
+		 jint(s, "fail"),
+		 jint(s, "pass"),
+		 jint(s, "incomplete"),
+		 jint(s, "manual"),
+		 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "complete")) ? "yes" : "no", (double)j->ms / 1000.0,
+		 j->exit_code);
 }
 
 static void *worker(void *arg)
@@ -110,6 +107,7 @@ static void *worker(void *arg)
 	for (;;) {
 		struct partner_job *j;
 		struct tk_scan_opts so;
+		struct tk_scan_result res;
 		char out[PATH_MAX], line[512];
 		int64_t t0;
 		pthread_mutex_lock(&inv->lock);
@@ -129,12 +127,14 @@ static void *worker(void *arg)
 		so.out_dir = out;
 		so.quiet = true;
 		so.print_items = false;
+		so.progress = false;
 		so.inventory = NULL;
 		so.budget_from_cli = true;
 		t0 = tk_now_ms();
-		j->exit_code = tk_cli_scan_run(&so);
+		j->exit_code = tk_scan_run(&so, &res);
 		j->ms = tk_now_ms() - t0;
-		summarise(inv->o, j, line, sizeof(line));
+		summarise(j, res.report, line, sizeof(line));
+		tk_scan_result_free(&res);
 
 		pthread_mutex_lock(&inv->lock);
 		j->done = true;

@@ -941,6 +941,43 @@ int tk_history_list(struct tk_history *h, const char *partner, long long up_to_s
 	return TK_OK;
 }
 
+int tk_history_partner_summary(struct tk_history *h, cJSON **rows, struct tk_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *arr = cJSON_CreateArray();
+	int r;
+	*rows = NULL;
+	if (!arr)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	if (sqlite3_prepare_v2(h->db,
+			       "SELECT s.partner, c.n, s.seq, s.started_at, s.verdict FROM scans s JOIN"
+			       " (SELECT partner, COUNT(*) AS n, MAX(seq) AS m FROM scans GROUP BY partner) c"
+			       " ON s.partner=c.partner AND s.seq=c.m ORDER BY s.partner",
+			       -1, &st, NULL) != SQLITE_OK) {
+		cJSON_Delete(arr);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		const unsigned char *t;
+		cJSON_AddStringToObject(o, "partner", (const char *)sqlite3_column_text(st, 0));
+		cJSON_AddNumberToObject(o, "scans", (double)sqlite3_column_int64(st, 1));
+		cJSON_AddNumberToObject(o, "last_seq", (double)sqlite3_column_int64(st, 2));
+		t = sqlite3_column_text(st, 3);
+		cJSON_AddStringToObject(o, "last_started_at", t ? (const char *)t : "");
+		t = sqlite3_column_text(st, 4);
+		cJSON_AddStringToObject(o, "last_verdict", t ? (const char *)t : "");
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+	}
+	*rows = arr;
+	return TK_OK;
+}
+
 int tk_history_find(struct tk_history *h, const char *partner, const char *id, long long *seq, struct tk_err *err)
 {
 	sqlite3_stmt *st = NULL;

@@ -60,6 +60,9 @@ void tk_history_abort(struct tk_history *h);
  * up_to_seq > 0 stops there. limit > 0 keeps only the newest limit rows. */
 int tk_history_list(struct tk_history *h, const char *partner, long long up_to_seq, int limit, cJSON **rows,
 		    struct tk_err *err);
+/* Every partner with stored scans, by id: [{partner, scans, last_seq,
+ * last_started_at, last_verdict}]. */
+int tk_history_partner_summary(struct tk_history *h, cJSON **rows, struct tk_err *err);
 /* Load a stored report: seq > 0 that one, 0 the latest, -1 the one before the latest.
  * Also returns its seq when seq_out is not NULL. */
 int tk_history_load(struct tk_history *h, const char *partner, long long seq, cJSON **report, long long *seq_out,

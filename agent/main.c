@@ -6,7 +6,6 @@
 #include "cli.h"
 #include "data.h"
 #include "probe.h"
-#include "report.h"
 
 static void usage(FILE *f)
 {
@@ -23,7 +22,7 @@ static void usage(FILE *f)
 	      "  probes     list the registered probes\n"
 	      "  rules      list the rules and the checklist items each maps to\n"
 	      "  demo       start a demo partner on loopback, scan it, print the result\n"
-	      "  history    list a partner's stored scans (signed, hash-chained)\n"
+	      "  history    list the partners with stored scans, or one partner's scans\n"
 	      "  diff       compare two stored scans: new/resolved findings, changed items\n"
 	      "  verify     check the stored reports' signatures and hash chain\n"
 	      "  report     re-render a stored scan (html, csv, sarif, junit, json)\n"
@@ -36,7 +35,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Run 'tenken COMMAND --help' for a command's options.\n"
 	      "exit codes: 0 ok/pass, 1 gate failed, 2 usage or config error,\n"
-	      "            3 scan incomplete, 4 internal error\n",
+	      "            3 scan incomplete, 4 internal error, 5 inventory locked by another run\n"
+	      "(see 'tenken gate --help'; the manual page is tenken(1))\n",
 	      f);
 }
 

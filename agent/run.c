@@ -200,6 +200,12 @@ static void collect(struct tk_probe_run *run, struct tk_runctx *ctx, int rc, con
 
 int tk_run_probes(struct tk_probe_run *runs, size_t n, struct tk_err *err)
 {
+	return tk_run_probes_progress(runs, n, NULL, NULL, err);
+}
+
+int tk_run_probes_progress(struct tk_probe_run *runs, size_t n, tk_run_progress_fn progress, void *arg,
+			   struct tk_err *err)
+{
 	/* Heap-allocated: an abandoned thread signals them after we return. */
 	struct sync {
 		pthread_mutex_t lock;
@@ -213,6 +219,7 @@ int tk_run_probes(struct tk_probe_run *runs, size_t n, struct tk_err *err)
 	int64_t *start_ms = NULL;
 	size_t i, left = 0;
 	int rc = TK_OK;
+	int64_t t0 = tk_now_ms();
 
 	sync = calloc(1, sizeof(*sync));
 	if (!sync)
@@ -306,6 +313,13 @@ int tk_run_probes(struct tk_probe_run *runs, size_t n, struct tk_err *err)
 		}
 		if (left == 0)
 			break;
+		if (progress) {
+			pthread_mutex_unlock(&sync->lock);
+			progress(arg, runs, handled, n, tk_now_ms() - t0);
+			pthread_mutex_lock(&sync->lock);
+			if (wake > tk_now_ms() + 200)
+				wake = tk_now_ms() + 200;
+		}
 		{
 			struct timespec ts;
 			ts.tv_sec = (time_t)(wake / 1000);
@@ -314,6 +328,8 @@ int tk_run_probes(struct tk_probe_run *runs, size_t n, struct tk_err *err)
 		}
 	}
 	pthread_mutex_unlock(&sync->lock);
+	if (progress)
+		progress(arg, runs, handled, n, tk_now_ms() - t0);
 out:
 	for (i = 0; ctxs && i < n; i++)
 		if (ctxs[i] && (!started || !started[i] || handled[i]))

@@ -33,6 +33,16 @@ extern volatile sig_atomic_t tk_stop_requested;
 
 /* Run all probes; returns TK_OK unless the machinery itself failed. */
 int tk_run_probes(struct tk_probe_run *runs, size_t n, struct tk_err *err);
+/*
+ * The same, calling progress(arg, runs, done, n, elapsed_ms) from the calling
+ * thread about every 200 ms while probes run and once at the end; done[i] is
+ * true once runs[i] has finished (its status and duration are then final).
+ * For a progress display only: it must not block and must not touch runs.
+ */
+typedef void (*tk_run_progress_fn)(void *arg, const struct tk_probe_run *runs, const bool *done, size_t n,
+				   int64_t elapsed_ms);
+int tk_run_probes_progress(struct tk_probe_run *runs, size_t n, tk_run_progress_fn progress, void *arg,
+			   struct tk_err *err);
 void tk_probe_runs_free(struct tk_probe_run *runs, size_t n);
 const char *tk_probe_status_name(enum tk_probe_status s);
 

@@ -12,7 +12,23 @@ struct tk_demo_env {
 	const char *dir;          /* the demo's output directory */
 	struct tk_testca *ca;     /* CA whose certificate is DIR/ca.pem */
 	const char *ca_file;      /* "ca.pem" (relative to the config) */
+	int port_base;            /* --ports: servers listen on port_base + slot (stable target
+				   * names across runs); 0, or a port taken: any free port */
 };
+
+/* Port slots of the demo's listeners (port_base + slot). */
+enum tk_demo_slot {
+	TK_DEMO_HSTS_GOOD, TK_DEMO_HSTS_WEAK, TK_DEMO_HSTS_HTTP, TK_DEMO_TLS_GOOD, TK_DEMO_TLS_WEAK,
+	TK_DEMO_LEGACY_TELNET, TK_DEMO_LEGACY_FTP, TK_DEMO_CLOUD_IAM, TK_DEMO_NSLOTS
+};
+#define TK_DEMO_PORT_BASE 24300
+
+/* The fixed port of a slot, or 0 (any) when the demo runs without fixed ports. */
+int tk_demo_port(const struct tk_demo_env *env, enum tk_demo_slot slot);
+/* Start an HTTP(S) responder on the slot's fixed port; if that port is taken,
+ * on any free port, with a warning that target names will differ. */
+int tk_demo_httpd_start(const struct tk_demo_env *env, enum tk_demo_slot slot, struct tk_httpd_config *hc,
+			struct tk_httpd **out, struct tk_err *err);
 
 struct tk_demo_part {
 	const char *name;

@@ -202,7 +202,7 @@ static int cloud_demo_start(struct tk_demo_env *env, cJSON *probes, void **state
 	hc.addr = "127.0.0.1";
 	hc.serve = serve_conn;
 	hc.serve_arg = d;
-	if ((rc = tk_httpd_start(&hc, &d->srv, err)))
+	if ((rc = tk_demo_httpd_start(env, TK_DEMO_CLOUD_IAM, &hc, &d->srv, err)))
 		goto fail;
 	/* made-up demo keys (the fake endpoint does not check them) */
 	snprintf(path, sizeof(path), "%s/aws-credentials", env->dir);

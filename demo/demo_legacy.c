@@ -148,21 +148,30 @@ static void legacy_demo_stop(void *state)
 	free(d);
 }
 
-static int srv_start(struct legacy_srv *s, bool ftp, struct tk_err *err)
+static int srv_start(struct legacy_srv *s, bool ftp, int port, struct tk_err *err)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
-	int one = 1;
+	int one = 1, tries;
 	s->ftp = ftp;
 	if (pipe(s->stop_pipe) < 0)
 		return tk_seterr(err, TK_ERR_IO, "pipe: %s", strerror(errno));
 	if ((s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return tk_seterr(err, TK_ERR_NET, "socket: %s", strerror(errno));
 	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	inet_pton(AF_INET, DEMO_LEGACY_ADDR, &sa.sin_addr);
-	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s->lfd, 16) < 0 ||
+	/* The fixed port first (stable target names across demo runs), else any free port. */
+	for (tries = port ? 0 : 1; tries < 2; tries++) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons((uint16_t)(tries == 0 ? port : 0));
+		inet_pton(AF_INET, DEMO_LEGACY_ADDR, &sa.sin_addr);
+		if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		if (tries == 0)
+			fprintf(stderr, "tenken demo: %s:%d is taken; using another port (target names will differ "
+					"from earlier demo runs)\n", DEMO_LEGACY_ADDR, port);
+	}
+	if (tries == 2 || listen(s->lfd, 16) < 0 ||
 	    getsockname(s->lfd, (struct sockaddr *)&sa, &sl) < 0)
 		return tk_seterr(err, TK_ERR_NET, "cannot listen on %s: %s", DEMO_LEGACY_ADDR, strerror(errno));
 	s->port = ntohs(sa.sin_port);
@@ -177,13 +186,13 @@ static int legacy_demo_start(struct tk_demo_env *env, cJSON *probes, void **stat
 	struct legacy_demo *d = calloc(1, sizeof(*d));
 	cJSON *sec, *hosts, *ports;
 	int rc, i;
-	(void)env;
 	*state = NULL;
 	if (!d)
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	for (i = 0; i < 2; i++)
 		d->srv[i].lfd = d->srv[i].stop_pipe[0] = d->srv[i].stop_pipe[1] = -1;
-	if ((rc = srv_start(&d->srv[0], false, err)) || (rc = srv_start(&d->srv[1], true, err))) {
+	if ((rc = srv_start(&d->srv[0], false, tk_demo_port(env, TK_DEMO_LEGACY_TELNET), err)) ||
+	    (rc = srv_start(&d->srv[1], true, tk_demo_port(env, TK_DEMO_LEGACY_FTP), err))) {
 		legacy_demo_stop(d);
 		return rc;
 	}

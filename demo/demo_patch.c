@@ -85,7 +85,7 @@ static int patch_demo_start(struct tk_demo_env *env, cJSON *probes, void **state
 	sec = cJSON_AddObjectToObject(probes, "patch");
 	invs = cJSON_AddArrayToObject(sec, "inventories");
 	inv = cJSON_CreateObject();
-	cJSON_AddStringToObject(inv, "host", "app.good.demo");
+	cJSON_AddStringToObject(inv, "host", "app.weak.demo");
 	cJSON_AddStringToObject(inv, "dpkg_status", "patch/app/status");
 	cJSON_AddStringToObject(inv, "os_release", "patch/app/os-release");
 	cJSON_AddItemToArray(invs, inv);

@@ -87,7 +87,7 @@ static int tls_demo_start(struct tk_demo_env *env, cJSON *probes, void **state, 
 		memset(&hc, 0, sizeof(hc));
 		hc.addr = addrs[i];
 		hc.ssl = d->ssl[i];
-		if ((rc = tk_httpd_start(&hc, &d->srv[i], err)))
+		if ((rc = tk_demo_httpd_start(env, i == 0 ? TK_DEMO_TLS_GOOD : TK_DEMO_TLS_WEAK, &hc, &d->srv[i], err)))
 			goto fail;
 		snprintf(ep, sizeof(ep), "%s@%s:%d", names[i], addrs[i], tk_httpd_port(d->srv[i]));
 		cJSON_AddItemToArray(eps, cJSON_CreateString(ep));

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <time.h>
+#include "exitcode.h"
 #include "rules.h"
 #include "run.h"
 
@@ -35,15 +36,7 @@ struct tk_report_input {
 /* Build the whole report: observations, findings, items, summary, gate. */
 int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err *err);
 
-/* Gate exit codes (documented in --help and the README). */
-enum tk_exit {
-	TK_EXIT_OK = 0,          /* gate: no item fails; scan: completed */
-	TK_EXIT_FAIL = 1,        /* gate: at least one item fails */
-	TK_EXIT_USAGE = 2,       /* usage or config error */
-	TK_EXIT_INCOMPLETE = 3,  /* a probe errored or timed out */
-	TK_EXIT_ERROR = 4,       /* tenken itself failed (cannot write the report, ...) */
-	TK_EXIT_LOCKED = 5,      /* another run holds the lock */
-};
+/* Gate exit codes: enum tk_exit, defined next to the CLI (agent/exitcode.h). */
 
 struct tk_render_opts {
 	const char *lang;            /* "ja" (default) | "en" */

@@ -113,6 +113,15 @@ int tk_checklist_load(const struct tk_dataset *ds, const char *id, struct tk_che
 			       (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - (const char *)f->data : 0));
 		goto out;
 	}
+	{
+		/* The title is printed by `checklist list/show` and every report: ja required, en optional. */
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(cl->doc, "title");
+		const cJSON *ja = cJSON_GetObjectItemCaseSensitive(t, "ja"), *en = cJSON_GetObjectItemCaseSensitive(t, "en");
+		if (!cJSON_IsObject(t) || !cJSON_IsString(ja) || !*ja->valuestring || (en && !cJSON_IsString(en))) {
+			rc = tk_seterr(err, TK_ERR_CONFIG, "%s: title: expected {\"ja\": \"...\", \"en\": \"...\"}", name);
+			goto out;
+		}
+	}
 	items = cJSON_GetObjectItemCaseSensitive(cl->doc, "items");
 	if (!cJSON_IsArray(items) || cJSON_GetArraySize(items) == 0) {
 		rc = tk_seterr(err, TK_ERR_CONFIG, "%s: items: expected a non-empty array", name);

@@ -1,6 +1,7 @@
 /* aws.c - the AWS client: SigV4, credentials, STS AssumeRole, requests (see aws.h). */
 #include "aws.h"
 #include "curlbudget.h"
+#include "url.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -462,6 +463,13 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 	if (endpoint && !url_ok(endpoint)) {
 		rc = tk_cfg_err(err, cc, p, "expected an http:// or https:// URL");
 		goto fail;
+	}
+	if (endpoint) {
+		char why[128];
+		if (tk_url_check(endpoint, why, sizeof(why)) != TK_OK) {
+			rc = tk_cfg_err(err, cc, p, "\"%s\": %s", endpoint, why);
+			goto fail;
+		}
 	}
 	tk_path_key(p, sizeof(p), path, "proxy");
 	if (*proxy && !url_ok(proxy) && strncmp(proxy, "socks5h://", 10) != 0) {

@@ -22,6 +22,7 @@
 
 #include "curlbudget.h"
 #include "probe.h"
+#include "url.h"
 
 #define HSTS_MAX_HEADER_BYTES (64 * 1024)
 #define HSTS_MAX_AGE_CAP 9007199254740992ULL /* 2^53: exact in JSON numbers */
@@ -348,8 +349,12 @@ static int hsts_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **s
 		tk_path_idx(p, sizeof(p), cc->path, 0);
 		tk_path_key(p, sizeof(p), cc->path, "urls");
 		{
-			char ip[560];
+			char ip[560], why[128];
 			tk_path_idx(ip, sizeof(ip), p, i);
+			if (tk_url_check(c->urls[i], why, sizeof(why)) != TK_OK && strstr(why, "out of range")) {
+				rc = tk_cfg_err(err, cc, ip, "\"%s\": %s", c->urls[i], why);
+				goto fail;
+			}
 			if (url_parts(c->urls[i], &https, host, sizeof(host), &uport) != TK_OK) {
 				rc = tk_cfg_err(err, cc, ip, "\"%s\" is not an http(s) URL", c->urls[i]);
 				goto fail;
