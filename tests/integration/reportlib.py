@@ -20,23 +20,7 @@ BIN = os.environ.get("TENKEN_BIN", "build/tenken")
 SRC = os.environ.get("TENKEN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, cond, what):
-        if cond:
-            self.passed += 1
-            print("ok   " + what)
-        else:
-            self.failed += 1
-            print("FAIL " + what)
-        return cond
-
-    def finish(self):
-        print("%d passed, %d failed" % (self.passed, self.failed))
-        sys.exit(1 if self.failed else 0)
+from tkharness import Results  # noqa: E402,F401  (the one harness)
 
 
 def run(args, env=None, timeout=120, check=None):

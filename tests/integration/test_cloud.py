@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from tkharness import check, finish  # noqa: E402
 
 TENKEN = os.environ.get("TENKEN_BIN", "./tenken")
 SYS_PY = "/usr/bin/python3"
@@ -45,18 +46,6 @@ CR_HEADER = ("user,arn,user_creation_time,password_enabled,password_last_used,pa
              "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
              "cert_1_last_rotated,cert_2_active,cert_2_last_rotated")
 
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + str(detail)[:2000] if detail else ""))
 
 
 def iso(days_ago):
@@ -501,7 +490,7 @@ def obs(rep, kind, target=None):
 
 def no_secrets(name, text):
     leaked = [s for s in SECRETS if s in text]
-    check(name + ": no secret in report or logs", not leaked, leaked)
+    check(not leaked, name + ": no secret in report or logs", leaked)
 
 
 def main():
@@ -528,30 +517,30 @@ def main():
                 "credentials_file": credfile, "profile": "audit", "role_arn": ROLE_ARN, "external_id": EXTERNAL_ID}
         r, rep, text = scan(tmp, "nomfa", [acct])
         f = findings(rep)
-        check("root no MFA: scan completes", r.returncode == 0, text[-1500:])
-        check("root no MFA: AssumeRole called once", FAKE.count("AssumeRole") == 1, FAKE.calls)
-        check("root no MFA: signatures all verified", not FAKE.errors, FAKE.errors)
-        check("root no MFA: report polled until COMPLETE", FAKE.generate_calls == 3, FAKE.generate_calls)
-        check("root no MFA: CLOUD-ROOT-NO-MFA fails", f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "fail", f)
-        check("root keys: CLOUD-ROOT-ACCESS-KEYS fails",
-              f.get("CLOUD-ROOT-ACCESS-KEYS", {}).get("status") == "fail")
-        check("root used 10 days ago: CLOUD-ROOT-RECENT-USE warns",
-              f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "warn")
-        check("no EventBridge rule for root: CLOUD-ROOT-NO-LOGIN-ALERT warns, asked in us-east-1",
-              f.get("CLOUD-ROOT-NO-LOGIN-ALERT", {}).get("status") == "warn"
-              and FAKE.count("events@us-east-1") == 1, (f.get("CLOUD-ROOT-NO-LOGIN-ALERT"), FAKE.calls))
+        check(r.returncode == 0, "root no MFA: scan completes", text[-1500:])
+        check(FAKE.count("AssumeRole") == 1, "root no MFA: AssumeRole called once", FAKE.calls)
+        check(not FAKE.errors, "root no MFA: signatures all verified", FAKE.errors)
+        check(FAKE.generate_calls == 3, "root no MFA: report polled until COMPLETE", FAKE.generate_calls)
+        check(f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "fail", "root no MFA: CLOUD-ROOT-NO-MFA fails", f)
+        check(f.get("CLOUD-ROOT-ACCESS-KEYS", {}).get("status") == "fail",
+              "root keys: CLOUD-ROOT-ACCESS-KEYS fails")
+        check(f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "warn",
+              "root used 10 days ago: CLOUD-ROOT-RECENT-USE warns")
+        check(f.get("CLOUD-ROOT-NO-LOGIN-ALERT", {}).get("status") == "warn"
+              and FAKE.count("events@us-east-1") == 1,
+              "no EventBridge rule for root: CLOUD-ROOT-NO-LOGIN-ALERT warns, asked in us-east-1", (f.get("CLOUD-ROOT-NO-LOGIN-ALERT"), FAKE.calls))
         o = obs(rep, "cloud_root")
-        check("root no MFA: observation facts", o.get("root_mfa_enabled") is False and o.get("root_mfa_type") == "none"
+        check(o.get("root_mfa_enabled") is False and o.get("root_mfa_type") == "none"
               and o.get("root_last_used_days") == 10 and o.get("evidence_source") == "api"
-              and o.get("target") == "aws:prod", o)
+              and o.get("target") == "aws:prod", "root no MFA: observation facts", o)
         u = obs(rep, "cloud_users")
-        check("console users without MFA: alice only (bob TRUE, ci-bot has no password)",
-              u.get("console_users_without_mfa_names") == ["alice"] and u.get("console_users") == 2, u)
-        check("CLOUD-CONSOLE-USER-NO-MFA fails", f.get("CLOUD-CONSOLE-USER-NO-MFA", {}).get("status") == "fail")
+        check(u.get("console_users_without_mfa_names") == ["alice"] and u.get("console_users") == 2,
+              "console users without MFA: alice only (bob TRUE, ci-bot has no password)", u)
+        check(f.get("CLOUD-CONSOLE-USER-NO-MFA", {}).get("status") == "fail", "CLOUD-CONSOLE-USER-NO-MFA fails")
         items = {i["no"]: i["status"] for i in rep["items"]} if rep else {}
-        check("FISC items 22, 11, 21 fail", items.get(22) == "fail" and items.get(11) == "fail"
-              and items.get(21) == "fail", items)
-        check("key fingerprint shown, not the key", o.get("access_key", "").startswith("sha256:"), o)
+        check(items.get(22) == "fail" and items.get(11) == "fail"
+              and items.get(21) == "fail", "FISC items 22, 11, 21 fail", items)
+        check(o.get("access_key", "").startswith("sha256:"), "key fingerprint shown, not the key", o)
         no_secrets("root no MFA", text)
 
         # 2. Env credentials, throttling then success, virtual MFA on page 2 of ListVirtualMFADevices.
@@ -566,19 +555,19 @@ def main():
         r, rep, text = scan(tmp, "virtual", [{"provider": "aws", "endpoint": ep}], env_creds)
         f = findings(rep)
         o = obs(rep, "cloud_root")
-        check("throttled twice then success", r.returncode == 0 and FAKE.throttled == 2
-              and FAKE.count("GetAccountSummary") == 3, (FAKE.calls, text[-800:]))
-        check("virtual MFA found on the second page (Marker)", o.get("root_mfa_type") == "virtual"
-              and FAKE.count("ListVirtualMFADevices") == 2, o)
-        check("virtual MFA: CLOUD-ROOT-VIRTUAL-MFA warns, NO-MFA passes",
-              f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "warn"
-              and f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "pass", f)
-        check("root never used: no recent-use finding, keys pass", "CLOUD-ROOT-RECENT-USE" not in f
-              and f.get("CLOUD-ROOT-ACCESS-KEYS", {}).get("status") == "pass", f)
-        check("target for environment credentials", o.get("target") == "aws:env", o.get("target"))
-        check("root alert rule found on the second ListRules page (disabled one ignored)",
-              o.get("root_login_alert") is True and o.get("root_login_alert_rules") == ["root-login-to-ceo"]
-              and f.get("CLOUD-ROOT-NO-LOGIN-ALERT", {}).get("status") == "pass", o)
+        check(r.returncode == 0 and FAKE.throttled == 2
+              and FAKE.count("GetAccountSummary") == 3, "throttled twice then success", (FAKE.calls, text[-800:]))
+        check(o.get("root_mfa_type") == "virtual"
+              and FAKE.count("ListVirtualMFADevices") == 2, "virtual MFA found on the second page (Marker)", o)
+        check(f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "warn"
+              and f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "pass",
+              "virtual MFA: CLOUD-ROOT-VIRTUAL-MFA warns, NO-MFA passes", f)
+        check("CLOUD-ROOT-RECENT-USE" not in f
+              and f.get("CLOUD-ROOT-ACCESS-KEYS", {}).get("status") == "pass", "root never used: no recent-use finding, keys pass", f)
+        check(o.get("target") == "aws:env", "target for environment credentials", o.get("target"))
+        check(o.get("root_login_alert") is True and o.get("root_login_alert_rules") == ["root-login-to-ceo"]
+              and f.get("CLOUD-ROOT-NO-LOGIN-ALERT", {}).get("status") == "pass",
+              "root alert rule found on the second ListRules page (disabled one ignored)", o)
         no_secrets("virtual", text)
 
         # 2d. A bank's tailoring: virtual MFA fails, a 5-day window for root use.
@@ -588,39 +577,39 @@ def main():
                                 "CLOUD-ROOT-VIRTUAL-MFA": {"effect": "fail", "severity": "medium"},
                                 "CLOUD-ROOT-RECENT-USE": {"params": {"window_days": 5}}}})
         f = findings(rep)
-        check("tailoring: virtual MFA fails, 10-day-old root use passes a 5-day window",
-              f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "fail"
-              and f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "pass", (f.keys(), r.stderr[-500:]))
+        check(f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "fail"
+              and f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "pass",
+              "tailoring: virtual MFA fails, 10-day-old root use passes a 5-day window", (f.keys(), r.stderr[-500:]))
 
         # 2a. Session credentials from the environment (AWS_SESSION_TOKEN is sent and signed).
         FAKE.reset({"mfa": False, "report": root_mfa_off, "require_session": True, "events_403": True})
         sess_env = {"AWS_ACCESS_KEY_ID": SESS_AK, "AWS_SECRET_ACCESS_KEY": SESS_SK, "AWS_SESSION_TOKEN": SESS_TOKEN}
         r, rep, text = scan(tmp, "session", [{"provider": "aws", "endpoint": ep}], sess_env)
-        check("session token from the environment", obs(rep, "cloud_root").get("root_mfa_enabled") is False
-              and not FAKE.errors, (FAKE.errors, text[-600:]))
+        check(obs(rep, "cloud_root").get("root_mfa_enabled") is False
+              and not FAKE.errors, "session token from the environment", (FAKE.errors, text[-600:]))
         o = obs(rep, "cloud_root")
         fa = findings(rep).get("CLOUD-ROOT-NO-LOGIN-ALERT", {})
         it = {i["no"]: i for i in rep["items"]}
-        check("events:ListRules denied: the rule is an error naming the call and code, the scan incomplete",
-              "AccessDeniedException" in o.get("root_login_alert_error", "") and "root_login_alert" not in o
+        check("AccessDeniedException" in o.get("root_login_alert_error", "") and "root_login_alert" not in o
               and fa.get("status") == "error" and "events ListRules" in fa.get("evidence", {}).get("message", "")
               and "AccessDeniedException" in fa.get("evidence", {}).get("message", "")
-              and rep["complete"] is False and it[24]["status"] == "incomplete", (fa, it.get(24)))
+              and rep["complete"] is False and it[24]["status"] == "incomplete",
+              "events:ListRules denied: the rule is an error naming the call and code, the scan incomplete", (fa, it.get(24)))
         no_secrets("session", text)
 
         # 2c. Throttled beyond max_retries: an error naming Throttling.
         FAKE.reset({"mfa": True, "throttle": 10})
         r, rep, text = scan(tmp, "throttled", [{"provider": "aws", "endpoint": ep, "max_retries": 1}], env_creds)
         e = obs(rep, "error")
-        check("throttling beyond max_retries: error names Throttling", "Throttling" in e.get("message", "")
-              and FAKE.count("GetAccountSummary") == 2, (e, FAKE.calls))
+        check("Throttling" in e.get("message", "")
+              and FAKE.count("GetAccountSummary") == 2, "throttling beyond max_retries: error names Throttling", (e, FAKE.calls))
 
         # 2b. Through an HTTP proxy (the fake answers absolute-form requests; the name is never resolved).
         FAKE.reset({"mfa": False, "report": root_mfa_off})
         r, rep, text = scan(tmp, "proxy", [{"provider": "aws", "name": "via-proxy", "endpoint": "http://iam.proxied.test",
                                             "proxy": ep}], env_creds)
-        check("proxy: requests reach the API through the proxy", r.returncode == 0 and FAKE.proxied > 0
-              and not FAKE.errors and obs(rep, "cloud_root").get("root_mfa_enabled") is False,
+        check(r.returncode == 0 and FAKE.proxied > 0
+              and not FAKE.errors and obs(rep, "cloud_root").get("root_mfa_enabled") is False, "proxy: requests reach the API through the proxy",
               (FAKE.proxied, FAKE.errors, text[-600:]))
 
         # 3. Hardware MFA (no virtual device for root), not_supported root cells in mixed case.
@@ -629,14 +618,14 @@ def main():
                     "vmfa_pages": [["alice", "bob"]]})
         r, rep, text = scan(tmp, "hardware", [{"provider": "aws", "endpoint": ep, "alert_region": "ap-northeast-1"}],
                             env_creds)
-        check("alert_region: ListRules signed for ap-northeast-1", FAKE.count("events@ap-northeast-1") == 1,
+        check(FAKE.count("events@ap-northeast-1") == 1, "alert_region: ListRules signed for ap-northeast-1",
               FAKE.calls)
         o = obs(rep, "cloud_root")
         f = findings(rep)
-        check("hardware MFA", o.get("root_mfa_type") == "hardware" and o.get("root_password_enabled") == "not_supported"
-              and f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "pass", o)
-        check("no console users: CLOUD-CONSOLE-USER-NO-MFA passes",
-              f.get("CLOUD-CONSOLE-USER-NO-MFA", {}).get("status") == "pass", f)
+        check(o.get("root_mfa_type") == "hardware" and o.get("root_password_enabled") == "not_supported"
+              and f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "pass", "hardware MFA", o)
+        check(f.get("CLOUD-CONSOLE-USER-NO-MFA", {}).get("status") == "pass",
+              "no console users: CLOUD-CONSOLE-USER-NO-MFA passes", f)
 
         # 4. A 403 AccessDenied is an error finding naming the code; the items stay incomplete.
         FAKE.reset({"mfa": True, "summary_403": True})
@@ -644,22 +633,22 @@ def main():
         f = findings(rep)
         e = obs(rep, "error")
         items = {i["no"]: i["status"] for i in rep["items"]} if rep else {}
-        check("403: items 22 and 21 incomplete", items.get(22) == "incomplete" and items.get(21) == "incomplete",
+        check(items.get(22) == "incomplete" and items.get(21) == "incomplete", "403: items 22 and 21 incomplete",
               items)
-        check("403: error names AccessDenied and the action", "AccessDenied" in e.get("message", "")
-              and "GetAccountSummary" in e.get("message", "") and e.get("error") == "auth", e)
-        check("403: rules report error", f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "error", f)
+        check("AccessDenied" in e.get("message", "")
+              and "GetAccountSummary" in e.get("message", "") and e.get("error") == "auth", "403: error names AccessDenied and the action", e)
+        check(f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "error", "403: rules report error", f)
 
         # 4b. A stalled endpoint: the probe deadline (timeout_s) ends the call; the scan still finishes.
         FAKE.reset({"mfa": True, "stall": 20})
         t0 = time.monotonic()
         r, rep, text = scan(tmp, "stall", [{"provider": "aws", "endpoint": ep}], env_creds, timeout_s=2)
         e = obs(rep, "error")
-        check("stalled endpoint: timeout error within the deadline", time.monotonic() - t0 < 10
-              and e.get("error") == "timeout", (time.monotonic() - t0, e, text[-600:]))
+        check(time.monotonic() - t0 < 10
+              and e.get("error") == "timeout", "stalled endpoint: timeout error within the deadline", (time.monotonic() - t0, e, text[-600:]))
         it = {i["no"]: i for i in rep["items"]}
-        check("stalled endpoint: items 22, 21, 11, 24 incomplete (not manual), exit 3", r.returncode == 3
-              and all(it[n]["status"] == "incomplete" for n in (22, 21, 11, 24)), (r.returncode, it.get(22)))
+        check(r.returncode == 3
+              and all(it[n]["status"] == "incomplete" for n in (22, 21, 11, 24)), "stalled endpoint: items 22, 21, 11, 24 incomplete (not manual), exit 3", (r.returncode, it.get(22)))
 
         # 4b'. Endpoint down (nothing listens): a net error, the items incomplete, exit 3.
         import socket
@@ -670,50 +659,50 @@ def main():
         r, rep, text = scan(tmp, "down", [{"provider": "aws", "endpoint": dead, "max_retries": 1}], env_creds)
         e = obs(rep, "error")
         it = {i["no"]: i for i in rep["items"]}
-        check("endpoint down: net error, item 22 incomplete, exit 3", e.get("error") == "net"
-              and it[22]["status"] == "incomplete" and r.returncode == 3, (e, it.get(22), r.returncode))
+        check(e.get("error") == "net"
+              and it[22]["status"] == "incomplete" and r.returncode == 3, "endpoint down: net error, item 22 incomplete, exit 3", (e, it.get(22), r.returncode))
 
         # 4c. An oversized body is cut off at the bound.
         FAKE.reset({"mfa": True, "huge": True})
         r, rep, text = scan(tmp, "huge", [{"provider": "aws", "endpoint": ep}], env_creds)
         e = obs(rep, "error")
-        check("oversized body: limit error", e.get("error") == "limit" and "larger than" in e.get("message", ""), e)
+        check(e.get("error") == "limit" and "larger than" in e.get("message", ""), "oversized body: limit error", e)
 
         # 5. A malformed body.
         FAKE.reset({"mfa": True, "malformed": True})
         r, rep, text = scan(tmp, "malformed", [{"provider": "aws", "endpoint": ep}], env_creds)
         e = obs(rep, "error")
-        check("malformed XML: protocol error with offset", e.get("error") == "protocol"
-              and "malformed" in e.get("message", "") and "byte" in e.get("message", ""), e)
+        check(e.get("error") == "protocol"
+              and "malformed" in e.get("message", "") and "byte" in e.get("message", ""), "malformed XML: protocol error with offset", e)
 
         # 6. Wrong external id: AssumeRole refused.
         FAKE.reset({"mfa": True, "external_id": "something-else", "require_session": True})
         r, rep, text = scan(tmp, "extid", [acct])
         e = obs(rep, "error")
-        check("AssumeRole refused: auth error naming AssumeRole", e.get("error") == "auth"
-              and "AssumeRole" in e.get("message", "") and FAKE.count("GetAccountSummary") == 0, e)
+        check(e.get("error") == "auth"
+              and "AssumeRole" in e.get("message", "") and FAKE.count("GetAccountSummary") == 0, "AssumeRole refused: auth error naming AssumeRole", e)
         no_secrets("extid", text)
 
         # 7. A group-readable credentials file is refused at configure time.
         loose = os.path.join(tmp, "aws", "loose")
         write(loose, "[audit]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (BASE_AK, BASE_SK), 0o640)
         r, rep, text = scan(tmp, "loose", [dict(acct, credentials_file=loose)])
-        check("group-readable credentials refused (exit 2)", r.returncode == 2 and "chmod 600" in r.stderr
-              and "accounts[0].credentials_file" in r.stderr, r.stderr)
+        check(r.returncode == 2 and "chmod 600" in r.stderr
+              and "accounts[0].credentials_file" in r.stderr, "group-readable credentials refused (exit 2)", r.stderr)
         no_secrets("loose", text)
 
         # 7b. Config errors name the file and the JSON path.
         r, rep, text = scan(tmp, "typo", [{"provider": "aws", "endpoit": ep}], env_creds)
-        check("unknown key named by path", r.returncode == 2 and "probes.cloud.accounts[0].endpoit" in r.stderr,
+        check(r.returncode == 2 and "probes.cloud.accounts[0].endpoit" in r.stderr, "unknown key named by path",
               r.stderr)
         r, rep, text = scan(tmp, "gcp", [{"provider": "gcp"}])
-        check("unknown provider named by path", r.returncode == 2 and "accounts[0].provider" in r.stderr, r.stderr)
+        check(r.returncode == 2 and "accounts[0].provider" in r.stderr, "unknown provider named by path", r.stderr)
         r, rep, text = scan(tmp, "noexport", [{"provider": "aws", "credential_report": "missing.csv"}])
-        check("missing export named by path", r.returncode == 2
-              and "accounts[0].credential_report: cannot read missing.csv" in r.stderr, r.stderr)
+        check(r.returncode == 2
+              and "accounts[0].credential_report: cannot read missing.csv" in r.stderr, "missing export named by path", r.stderr)
         r, rep, text = scan(tmp, "nosecret", [{"provider": "azure", "tenant": "t", "client_id": "c",
                                                "secret_env": "TENKEN_NO_SUCH_VAR"}])
-        check("azure: missing secret variable named", r.returncode == 2 and "TENKEN_NO_SUCH_VAR" in r.stderr,
+        check(r.returncode == 2 and "TENKEN_NO_SUCH_VAR" in r.stderr, "azure: missing secret variable named",
               r.stderr)
 
         # 7b. Fail closed (the fake stands in where moto cannot: root MFA on; see test_cloud_moto.py).
@@ -727,18 +716,18 @@ def main():
         f = findings(rep)
         it = {i["no"]: i for i in rep["items"]}
         vm = f.get("CLOUD-ROOT-VIRTUAL-MFA", {})
-        check("fail closed: ListVirtualMFADevices denied -> CLOUD-ROOT-VIRTUAL-MFA error naming the call and code,"
-              " item 22 incomplete, exit 3", vm.get("status") == "error"
+        check(vm.get("status") == "error"
               and "ListVirtualMFADevices" in vm.get("evidence", {}).get("message", "")
               and "AccessDenied" in vm.get("evidence", {}).get("message", "")
-              and it[22]["status"] == "incomplete" and r.returncode == 3, (vm, it.get(22), r.returncode))
+              and it[22]["status"] == "incomplete" and r.returncode == 3, "fail closed: ListVirtualMFADevices denied -> CLOUD-ROOT-VIRTUAL-MFA error naming the call and code,"
+              " item 22 incomplete, exit 3", (vm, it.get(22), r.returncode))
         # Throttled beyond the retries on ListRules: an error naming Throttling, item 24 incomplete.
         FAKE.reset({"mfa": False, "report": cred_report("false", "false", iso(200), []), "events_throttle": True})
         r, rep, text = scan(tmp, "events-throttled", [{"provider": "aws", "endpoint": ep, "max_retries": 1}], env_creds)
         la = findings(rep).get("CLOUD-ROOT-NO-LOGIN-ALERT", {})
-        check("fail closed: ListRules throttled out -> CLOUD-ROOT-NO-LOGIN-ALERT error naming the code, exit 3",
-              la.get("status") == "error" and "ThrottlingException" in la.get("evidence", {}).get("message", "")
-              and r.returncode == 3, (la, r.returncode))
+        check(la.get("status") == "error" and "ThrottlingException" in la.get("evidence", {}).get("message", "")
+              and r.returncode == 3,
+              "fail closed: ListRules throttled out -> CLOUD-ROOT-NO-LOGIN-ALERT error naming the code, exit 3", (la, r.returncode))
         # A stale report (GeneratedTime 30 hours ago; default maximum 24 hours) -> incomplete, exit 3;
         # tailored to 48 hours -> judged.
         FAKE.reset({"mfa": True, "report": cred_report("true", "false", iso(200), [("carol", "true", "true")]),
@@ -748,16 +737,16 @@ def main():
         r, rep, text = scan(tmp, "stale", [{"provider": "aws", "endpoint": ep}], env_creds)
         st = findings(rep).get("CLOUD-CREDENTIAL-REPORT-STALE", {})
         it = {i["no"]: i for i in rep["items"]}
-        check("fail closed: 30-hour-old credential report -> CLOUD-CREDENTIAL-REPORT-STALE error, item 22 "
-              "incomplete, exit 3", st.get("status") == "error" and it[22]["status"] == "incomplete"
-              and r.returncode == 3 and st.get("evidence", {}).get("credential_report_age_hours") == 30,
+        check(st.get("status") == "error" and it[22]["status"] == "incomplete"
+              and r.returncode == 3 and st.get("evidence", {}).get("credential_report_age_hours") == 30, "fail closed: 30-hour-old credential report -> CLOUD-CREDENTIAL-REPORT-STALE error, item 22 "
+              "incomplete, exit 3",
               (st, it.get(22), r.returncode))
         r, rep, text = scan(tmp, "stale-tailored", [{"provider": "aws", "endpoint": ep}], env_creds,
                             tailoring={"rules": {"CLOUD-CREDENTIAL-REPORT-STALE": {"params": {"max_age_hours": 48}}}})
         it = {i["no"]: i for i in rep["items"]}
-        check("stale tailored to 48 hours: judged, item 22 passes, exit 0",
-              findings(rep).get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "pass"
-              and it[22]["status"] == "pass" and r.returncode == 0, (it.get(22), r.returncode, text[-400:]))
+        check(findings(rep).get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "pass"
+              and it[22]["status"] == "pass" and r.returncode == 0,
+              "stale tailored to 48 hours: judged, item 22 passes, exit 0", (it.get(22), r.returncode, text[-400:]))
         # Credential hygiene: an access key rotated in 2021 and never used, a console password set in 2021 and
         # never used -> CLOUD-CREDENTIALS-UNUSED fails, CLOUD-ACCESS-KEY-OLD warns; no password policy fails.
         old_rows = cred_report("true", "false", iso(200), []) + \
@@ -768,26 +757,26 @@ def main():
         r, rep, text = scan(tmp, "hygiene", [{"provider": "aws", "endpoint": ep}], env_creds)
         f = findings(rep)
         u = obs(rep, "cloud_users")
-        check("hygiene: unused password and key -> CLOUD-CREDENTIALS-UNUSED fails naming them",
-              f.get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "fail"
+        check(f.get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "fail"
               and any(x.startswith("dave key 1:") for x in u.get("unused_active_access_keys", []))
-              and any(x.startswith("dave:") for x in u.get("unused_console_passwords", [])), u)
-        check("hygiene: key rotated 2021 -> CLOUD-ACCESS-KEY-OLD warns",
-              f.get("CLOUD-ACCESS-KEY-OLD", {}).get("status") == "warn" and u.get("oldest_active_access_key_days", 0) > 1000, u)
-        check("hygiene: no password policy (NoSuchEntity) -> CLOUD-PASSWORD-POLICY-WEAK fails",
-              f.get("CLOUD-PASSWORD-POLICY-WEAK", {}).get("status") == "fail", f.get("CLOUD-PASSWORD-POLICY-WEAK"))
+              and any(x.startswith("dave:") for x in u.get("unused_console_passwords", [])),
+              "hygiene: unused password and key -> CLOUD-CREDENTIALS-UNUSED fails naming them", u)
+        check(f.get("CLOUD-ACCESS-KEY-OLD", {}).get("status") == "warn" and u.get("oldest_active_access_key_days", 0) > 1000,
+              "hygiene: key rotated 2021 -> CLOUD-ACCESS-KEY-OLD warns", u)
+        check(f.get("CLOUD-PASSWORD-POLICY-WEAK", {}).get("status") == "fail",
+              "hygiene: no password policy (NoSuchEntity) -> CLOUD-PASSWORD-POLICY-WEAK fails", f.get("CLOUD-PASSWORD-POLICY-WEAK"))
         r, rep, text = scan(tmp, "hygiene-tailored", [{"provider": "aws", "endpoint": ep}], env_creds,
                             tailoring={"rules": {"CLOUD-CREDENTIALS-UNUSED": {"params": {"unused_days": 100000}}}})
-        check("hygiene: tailored unused_days -> passes",
-              findings(rep).get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "pass")
+        check(findings(rep).get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "pass",
+              "hygiene: tailored unused_days -> passes")
 
         # A truncated GetCredentialReport answer: the users rule is an error, never a pass.
         FAKE.reset({"mfa": False, "report": cred_report("false", "false", iso(200), []), "report_truncated": True})
         r, rep, text = scan(tmp, "truncated", [{"provider": "aws", "endpoint": ep}], env_creds)
         cu = findings(rep).get("CLOUD-CONSOLE-USER-NO-MFA", {})
-        check("fail closed: truncated XML -> CLOUD-CONSOLE-USER-NO-MFA error (malformed), exit 3",
-              cu.get("status") == "error" and "GetCredentialReport" in cu.get("evidence", {}).get("message", "")
-              and r.returncode == 3, cu)
+        check(cu.get("status") == "error" and "GetCredentialReport" in cu.get("evidence", {}).get("message", "")
+              and r.returncode == 3,
+              "fail closed: truncated XML -> CLOUD-CONSOLE-USER-NO-MFA error (malformed), exit 3", cu)
         # A credential-report row with an unquoted comma (one more cell than the header).
         bad = cred_report("true", "false", iso(200), [("bob", "true", "true")]) + \
             "al,ice,arn:aws:iam::123456789012:user/al,ice,2021-01-01T00:00:00+00:00,true,N/A,N/A,N/A,false," \
@@ -796,41 +785,41 @@ def main():
         r, rep, text = scan(tmp, "comma", [{"provider": "aws", "endpoint": ep}], env_creds)
         cu = findings(rep).get("CLOUD-CONSOLE-USER-NO-MFA", {})
         it = {i["no"]: i for i in rep["items"]}
-        check("fail closed: unquoted comma -> CLOUD-CONSOLE-USER-NO-MFA error, items 22 and 11 not pass",
-              cu.get("status") == "error" and "cells where the header has" in cu.get("evidence", {}).get("message", "")
-              and it[22]["status"] != "pass" and it[11]["status"] != "pass" and r.returncode == 3, (cu, it.get(22)))
+        check(cu.get("status") == "error" and "cells where the header has" in cu.get("evidence", {}).get("message", "")
+              and it[22]["status"] != "pass" and it[11]["status"] != "pass" and r.returncode == 3,
+              "fail closed: unquoted comma -> CLOUD-CONSOLE-USER-NO-MFA error, items 22 and 11 not pass", (cu, it.get(22)))
 
         # 8. Offline credential report.
         write(os.path.join(tmp, "cr.csv"), root_mfa_off)
         r, rep, text = scan(tmp, "offline", [{"provider": "aws", "credential_report": os.path.join(tmp, "cr.csv")}])
         o = obs(rep, "cloud_root")
         f = findings(rep)
-        check("offline: partner_supplied evidence with sha256", o.get("evidence_source") == "partner_supplied"
-              and len(o.get("evidence_sha256", "")) == 64 and o.get("root_mfa_enabled") is False, o)
-        check("offline: root without MFA fails", f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "fail")
+        check(o.get("evidence_source") == "partner_supplied"
+              and len(o.get("evidence_sha256", "")) == 64 and o.get("root_mfa_enabled") is False, "offline: partner_supplied evidence with sha256", o)
+        check(f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "fail", "offline: root without MFA fails")
         # Offline with root MFA on: the device type is unknown -> VIRTUAL-MFA error; a bare CSV has no
         # generation time -> STALE error; the JSON of `aws iam get-credential-report` carries it.
         mfa_on = cred_report("true", "false", iso(200), [("bob", "true", "true")])
         write(os.path.join(tmp, "cr-on.csv"), mfa_on)
         r, rep, text = scan(tmp, "offline-on", [{"provider": "aws", "credential_report": os.path.join(tmp, "cr-on.csv")}])
         f = findings(rep)
-        check("offline: root MFA type unknown -> CLOUD-ROOT-VIRTUAL-MFA error (not pass); bare CSV age unknown -> "
-              "STALE error; exit 3", f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "error"
+        check(f.get("CLOUD-ROOT-VIRTUAL-MFA", {}).get("status") == "error"
               and "offline evidence" in f["CLOUD-ROOT-VIRTUAL-MFA"]["evidence"].get("message", "")
-              and f.get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "error" and r.returncode == 3,
+              and f.get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "error" and r.returncode == 3, "offline: root MFA type unknown -> CLOUD-ROOT-VIRTUAL-MFA error (not pass); bare CSV age unknown -> "
+              "STALE error; exit 3",
               ({k: v.get("status") for k, v in f.items()}, r.returncode))
         write(os.path.join(tmp, "cr-on.json"), json.dumps({
             "Content": base64.b64encode(mfa_on.encode()).decode(), "ReportFormat": "text/csv",
             "GeneratedTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))}))
         r, rep, text = scan(tmp, "offline-json", [{"provider": "aws", "credential_report": os.path.join(tmp, "cr-on.json")}])
         f = findings(rep)
-        check("offline: aws CLI JSON with GeneratedTime -> STALE passes, users judged",
-              f.get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "pass"
-              and f.get("CLOUD-CONSOLE-USER-NO-MFA", {}).get("status") == "pass", {k: v.get("status") for k, v in f.items()})
+        check(f.get("CLOUD-CREDENTIAL-REPORT-STALE", {}).get("status") == "pass"
+              and f.get("CLOUD-CONSOLE-USER-NO-MFA", {}).get("status") == "pass",
+              "offline: aws CLI JSON with GeneratedTime -> STALE passes, users judged", {k: v.get("status") for k, v in f.items()})
         r, rep, text = scan(tmp, "offline-mixed", [{"provider": "aws", "credential_report": "cr.csv",
                                                      "role_arn": ROLE_ARN}])
-        check("offline export with API settings is a config error", r.returncode == 2
-              and "role_arn" in r.stderr, r.stderr)
+        check(r.returncode == 2
+              and "role_arn" in r.stderr, "offline export with API settings is a config error", r.stderr)
 
         # 9. Azure: token, members (2 pages, a service principal), registration details (2 pages).
         FAKE.reset({})
@@ -839,38 +828,38 @@ def main():
         r, rep, text = scan(tmp, "azure", [az], {"AZURE_SECRET": AZ_SECRET})
         o = obs(rep, "cloud_admins")
         f = findings(rep)
-        check("azure: two global admins over two pages, one without MFA", o.get("admins") == 2
-              and o.get("admins_without_mfa_names") == ["ceo@acme.test"] and o.get("non_user_members") == 1, o)
-        check("azure: CLOUD-ADMIN-NO-MFA fails", f.get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "fail", f)
-        check("azure: registration details paged", sum(1 for c in FAKE.calls if "userRegistrationDetails" in c) == 2,
+        check(o.get("admins") == 2
+              and o.get("admins_without_mfa_names") == ["ceo@acme.test"] and o.get("non_user_members") == 1, "azure: two global admins over two pages, one without MFA", o)
+        check(f.get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "fail", "azure: CLOUD-ADMIN-NO-MFA fails", f)
+        check(sum(1 for c in FAKE.calls if "userRegistrationDetails" in c) == 2, "azure: registration details paged",
               FAKE.calls)
         no_secrets("azure", text)
         r, rep, text = scan(tmp, "azure-bad", [az], {"AZURE_SECRET": "wrong"})
         e = obs(rep, "error")
-        check("azure: bad secret is an auth error with the AADSTS code", e.get("error") == "auth"
-              and "invalid_client" in e.get("message", "") and "wrong" not in e.get("message", ""), e)
+        check(e.get("error") == "auth"
+              and "invalid_client" in e.get("message", "") and "wrong" not in e.get("message", ""), "azure: bad secret is an auth error with the AADSTS code", e)
         FAKE.reset({"foreign_link": True})
         r, rep, text = scan(tmp, "azure-foreign", [az], {"AZURE_SECRET": AZ_SECRET})
         e = obs(rep, "error")
-        check("azure: a nextLink to another origin is not followed", "not followed" in e.get("message", "")
-              and not any("steal" in c for c in FAKE.calls), (e, FAKE.calls))
+        check("not followed" in e.get("message", "")
+              and not any("steal" in c for c in FAKE.calls), "azure: a nextLink to another origin is not followed", (e, FAKE.calls))
         graph_export = {"members": {"value": [{"@odata.type": "#microsoft.graph.user", "id": "a",
                                                "userPrincipalName": "ga@acme.test"}]},
                         "userRegistrationDetails": [{"id": "a", "isMfaRegistered": True}]}
         write(os.path.join(tmp, "graph.json"), json.dumps(graph_export))
         r, rep, text = scan(tmp, "azure-offline", [{"provider": "azure", "graph_export": os.path.join(tmp, "graph.json")}])
         o = obs(rep, "cloud_admins")
-        check("azure offline: passes, partner_supplied", o.get("evidence_source") == "partner_supplied"
-              and findings(rep).get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "pass", o)
+        check(o.get("evidence_source") == "partner_supplied"
+              and findings(rep).get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "pass", "azure offline: passes, partner_supplied", o)
         # A Global Administrator with no registration record: MFA unknown -> error, never pass.
         graph_export["members"]["value"].append({"@odata.type": "#microsoft.graph.user", "id": "b",
                                                  "userPrincipalName": "ga2@acme.test"})
         write(os.path.join(tmp, "graph2.json"), json.dumps(graph_export))
         r, rep, text = scan(tmp, "azure-unknown", [{"provider": "azure", "graph_export": os.path.join(tmp, "graph2.json")}])
         am = findings(rep).get("CLOUD-ADMIN-NO-MFA", {})
-        check("fail closed: an admin without a registration record -> CLOUD-ADMIN-NO-MFA error, exit 3",
-              am.get("status") == "error" and "no MFA registration record" in am.get("evidence", {}).get("message", "")
-              and r.returncode == 3, am)
+        check(am.get("status") == "error" and "no MFA registration record" in am.get("evidence", {}).get("message", "")
+              and r.returncode == 3,
+              "fail closed: an admin without a registration record -> CLOUD-ADMIN-NO-MFA error, exit 3", am)
 
         # 10. Google: RS256 JWT verified with openssl, Directory paged with nextPageToken.
         gdir = os.path.join(tmp, "google")
@@ -894,18 +883,18 @@ def main():
         r, rep, text = scan(tmp, "google", [gg])
         o = obs(rep, "cloud_admins")
         f = findings(rep)
-        check("google: token granted for a valid RS256 JWT", FAKE.count("google_token") == 1 and not FAKE.errors,
+        check(FAKE.count("google_token") == 1 and not FAKE.errors, "google: token granted for a valid RS256 JWT",
               FAKE.errors)
-        check("google: three super admins over two pages", o.get("admins") == 3
+        check(o.get("admins") == 3
               and o.get("admins_without_mfa_names") == ["ops@acme.test"]
-              and o.get("admins_2sv_not_enforced_names") == ["ops@acme.test", "it@acme.test"], o)
-        check("google: fail and not-enforced warning", f.get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "fail"
-              and f.get("CLOUD-ADMIN-2SV-NOT-ENFORCED", {}).get("status") == "warn", f)
-        check("google: target is the domain", o.get("target") == "google:acme.test", o.get("target"))
+              and o.get("admins_2sv_not_enforced_names") == ["ops@acme.test", "it@acme.test"], "google: three super admins over two pages", o)
+        check(f.get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "fail"
+              and f.get("CLOUD-ADMIN-2SV-NOT-ENFORCED", {}).get("status") == "warn", "google: fail and not-enforced warning", f)
+        check(o.get("target") == "google:acme.test", "google: target is the domain", o.get("target"))
         no_secrets("google", text)
         os.chmod(os.path.join(gdir, "sa.json"), 0o644)
         r, rep, text = scan(tmp, "google-loose", [gg])
-        check("google: world-readable key file refused", r.returncode == 2 and "chmod 600" in r.stderr, r.stderr)
+        check(r.returncode == 2 and "chmod 600" in r.stderr, "google: world-readable key file refused", r.stderr)
         write(os.path.join(tmp, "dir.json"), json.dumps([
             {"kind": "admin#directory#users", "users": [{"primaryEmail": "a@acme.test", "isAdmin": True,
                                                          "isEnrolledIn2Sv": True, "isEnforcedIn2Sv": True}]},
@@ -913,12 +902,12 @@ def main():
                                                          "isEnrolledIn2Sv": False}]}]))
         r, rep, text = scan(tmp, "google-offline", [{"provider": "google", "directory_export": os.path.join(tmp, "dir.json")}])
         o = obs(rep, "cloud_admins")
-        check("google offline: non-admins ignored, passes", o.get("admins") == 1
-              and findings(rep).get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "pass", o)
+        check(o.get("admins") == 1
+              and findings(rep).get("CLOUD-ADMIN-NO-MFA", {}).get("status") == "pass", "google offline: non-admins ignored, passes", o)
 
         # 11. Real clients read the fake IAM/STS endpoint.
         if not (os.path.exists(AWS_CLI) and os.path.exists(SYS_PY)):
-            check("awscli and python3-botocore installed", False, "apt-get install awscli python3-botocore")
+            check(False, "awscli and python3-botocore installed", "apt-get install awscli python3-botocore")
             return
         cenv = {"PATH": "/usr/bin:/bin", "HOME": tmp, "AWS_ACCESS_KEY_ID": BASE_AK, "AWS_SECRET_ACCESS_KEY": BASE_SK,
                 "AWS_CONFIG_FILE": os.path.join(tmp, "none"), "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
@@ -932,23 +921,23 @@ def main():
             return p.returncode, p.stdout, p.stderr
 
         rc, out, err = cli("iam", "get-account-summary")
-        check("aws CLI: get-account-summary (after a Throttling retry)", rc == 0
-              and json.loads(out or "{}").get("SummaryMap", {}).get("AccountMFAEnabled") == 0, out + err)
+        check(rc == 0
+              and json.loads(out or "{}").get("SummaryMap", {}).get("AccountMFAEnabled") == 0, "aws CLI: get-account-summary (after a Throttling retry)", out + err)
         rc, out, err = cli("iam", "list-virtual-mfa-devices")
         arns = [d["User"]["Arn"] for d in json.loads(out or "{}").get("VirtualMFADevices", [])]
-        check("aws CLI: list-virtual-mfa-devices follows Marker", rc == 0 and arns == [
-            "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:root"], out + err)
+        check(rc == 0 and arns == [
+            "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:root"], "aws CLI: list-virtual-mfa-devices follows Marker", out + err)
         rc, out, err = cli("iam", "generate-credential-report")
-        check("aws CLI: generate-credential-report", rc == 0 and json.loads(out or "{}").get("State") == "COMPLETE",
+        check(rc == 0 and json.loads(out or "{}").get("State") == "COMPLETE", "aws CLI: generate-credential-report",
               out + err)
         FAKE.sc["event_rules"] = [[("a", "ENABLED", {"source": ["aws.s3"]})], [("b", "ENABLED", {"source": ["x"]})]]
         rc, out, err = cli("events", "list-rules")
-        check("aws CLI: events list-rules (JSON protocol, NextToken)", rc == 0
-              and [x["Name"] for x in json.loads(out or "{}").get("Rules", [])] == ["a", "b"], out + err)
+        check(rc == 0
+              and [x["Name"] for x in json.loads(out or "{}").get("Rules", [])] == ["a", "b"], "aws CLI: events list-rules (JSON protocol, NextToken)", out + err)
         rc, out, err = cli("sts", "assume-role", "--role-arn", ROLE_ARN, "--role-session-name", "cli",
                            "--external-id", EXTERNAL_ID)
-        check("aws CLI: sts assume-role", rc == 0
-              and json.loads(out or "{}").get("Credentials", {}).get("AccessKeyId") == SESS_AK, out + err)
+        check(rc == 0
+              and json.loads(out or "{}").get("Credentials", {}).get("AccessKeyId") == SESS_AK, "aws CLI: sts assume-role", out + err)
         script = r'''
 import json, sys, botocore.session
 from botocore.exceptions import ClientError
@@ -973,12 +962,12 @@ print(json.dumps(out))
             b = json.loads(p.stdout)
         except ValueError:
             b = {}
-        check("botocore: credential report decoded", b.get("report_root") == "<root_account>"
-              and b.get("format") == "text/csv", p.stdout + p.stderr)
-        check("botocore: summary, paginator over Marker", b.get("summary_mfa") == 0 and b.get("pages") == 2, b)
-        check("botocore: reads the fake's error body", b.get("error_code") == "InvalidAction"
-              and "ListUsers" in b.get("error_msg", ""), b)
-        check("fake endpoint verified the real clients' signatures", not FAKE.errors, FAKE.errors)
+        check(b.get("report_root") == "<root_account>"
+              and b.get("format") == "text/csv", "botocore: credential report decoded", p.stdout + p.stderr)
+        check(b.get("summary_mfa") == 0 and b.get("pages") == 2, "botocore: summary, paginator over Marker", b)
+        check(b.get("error_code") == "InvalidAction"
+              and "ListUsers" in b.get("error_msg", ""), "botocore: reads the fake's error body", b)
+        check(not FAKE.errors, "fake endpoint verified the real clients' signatures", FAKE.errors)
     finally:
         srv.shutdown()
         srv.server_close()
@@ -991,6 +980,5 @@ if __name__ == "__main__":
     except Exception as exc:  # a crash is a failure, reported
         import traceback
         traceback.print_exc()
-        failed += 1
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+        check(False, "the test itself raised (traceback above)")
+    finish()

@@ -34,19 +34,9 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tkharness import expand_finding  # noqa: E402
+from tkharness import check, finish  # noqa: E402
 
 TENKEN = os.environ.get("TENKEN_BIN", "./tenken")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + str(detail)[:1500] if detail else ""))
 
 
 def scan(tmp, name, acct, env, tailoring=None):
@@ -161,79 +151,79 @@ def main():
         r, rep = scan(tmp, "allowed", acct, env, fresh)
         f = findings(rep)
         u, root = obs(rep, "cloud_users"), obs(rep, "cloud_root")
-        check("moto: AssumeRole then the role's calls are authorised (no error observation)",
-              rep is not None and not obs(rep, "error") and root.get("root_mfa_enabled") is False,
+        check(rep is not None and not obs(rep, "error") and root.get("root_mfa_enabled") is False,
+              "moto: AssumeRole then the role's calls are authorised (no error observation)",
               (r.stderr[-800:], obs(rep, "error")))
-        check("moto: 311-row credential report read (310 users + the auditor)", u.get("users") == 311, u)
-        check("moto: 10 console users without MFA, named", u.get("console_users") == 40
-              and u.get("console_users_without_mfa") == 10 and "user035" in u.get("console_users_without_mfa_names", []), u)
-        check("moto: CLOUD-CONSOLE-USER-NO-MFA fails", f.get("CLOUD-CONSOLE-USER-NO-MFA", {}).get("status") == "fail", f.keys())
-        check("moto: root alert rule found on the second ListRules page", root.get("root_login_alert") is True
-              and root.get("root_login_alert_rules") == ["zz-root-login"], root)
-        check("moto: root MFA off -> CLOUD-ROOT-NO-MFA fails", f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "fail")
-        check("moto: no <root_account> row -> root use unobserved, CLOUD-ROOT-RECENT-USE an error (not pass)",
-              f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "error"
-              and "<root_account>" in f["CLOUD-ROOT-RECENT-USE"]["evidence"].get("message", ""), f.get("CLOUD-ROOT-RECENT-USE"))
+        check(u.get("users") == 311, "moto: 311-row credential report read (310 users + the auditor)", u)
+        check(u.get("console_users") == 40
+              and u.get("console_users_without_mfa") == 10 and "user035" in u.get("console_users_without_mfa_names", []), "moto: 10 console users without MFA, named", u)
+        check(f.get("CLOUD-CONSOLE-USER-NO-MFA", {}).get("status") == "fail", "moto: CLOUD-CONSOLE-USER-NO-MFA fails", f.keys())
+        check(root.get("root_login_alert") is True
+              and root.get("root_login_alert_rules") == ["zz-root-login"], "moto: root alert rule found on the second ListRules page", root)
+        check(f.get("CLOUD-ROOT-NO-MFA", {}).get("status") == "fail", "moto: root MFA off -> CLOUD-ROOT-NO-MFA fails")
+        check(f.get("CLOUD-ROOT-RECENT-USE", {}).get("status") == "error"
+              and "<root_account>" in f["CLOUD-ROOT-RECENT-USE"]["evidence"].get("message", ""),
+              "moto: no <root_account> row -> root use unobserved, CLOUD-ROOT-RECENT-USE an error (not pass)", f.get("CLOUD-ROOT-RECENT-USE"))
 
         p = obs(rep, "cloud_posture")
-        check("moto: a logging multi-region trail with validation -> CLOUD-TRAIL-* pass",
-              f.get("CLOUD-TRAIL-NOT-ALL-REGIONS", {}).get("status") == "pass"
-              and f.get("CLOUD-TRAIL-NO-VALIDATION", {}).get("status") == "pass", p)
+        check(f.get("CLOUD-TRAIL-NOT-ALL-REGIONS", {}).get("status") == "pass"
+              and f.get("CLOUD-TRAIL-NO-VALIDATION", {}).get("status") == "pass",
+              "moto: a logging multi-region trail with validation -> CLOUD-TRAIL-* pass", p)
         # GuardDuty is REST-JSON: moto 5.2 rejects every signed GET of it (botocore's too) with
         # SignatureDoesNotMatch once authentication is on, so its checks run with moto's auth off.
         urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"inf", method="POST",
                                                       headers={"Content-Type": "text/plain"})).read()
         r, rep = scan(tmp, "gd-on", acct, env, fresh)
         p = obs(rep, "cloud_posture")
-        check("moto (auth off): an enabled GuardDuty detector -> CLOUD-GUARDDUTY-OFF passes",
-              findings(rep).get("CLOUD-GUARDDUTY-OFF", {}).get("status") == "pass"
-              and p.get("guardduty_detectors") == 1, p)
+        check(findings(rep).get("CLOUD-GUARDDUTY-OFF", {}).get("status") == "pass"
+              and p.get("guardduty_detectors") == 1,
+              "moto (auth off): an enabled GuardDuty detector -> CLOUD-GUARDDUTY-OFF passes", p)
         gd.update_detector(DetectorId=det, Enable=False)
         r, rep = scan(tmp, "gd-off", acct, env, fresh)
-        check("moto (auth off): a disabled detector -> CLOUD-GUARDDUTY-OFF warns",
-              findings(rep).get("CLOUD-GUARDDUTY-OFF", {}).get("status") == "warn", obs(rep, "cloud_posture"))
+        check(findings(rep).get("CLOUD-GUARDDUTY-OFF", {}).get("status") == "warn",
+              "moto (auth off): a disabled detector -> CLOUD-GUARDDUTY-OFF warns", obs(rep, "cloud_posture"))
         urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"0", method="POST",
                                                       headers={"Content-Type": "text/plain"})).read()
         pp = f.get("CLOUD-PASSWORD-POLICY-WEAK", {})
-        check("moto: no password policy (moto's NoSuchEntity) -> CLOUD-PASSWORD-POLICY-WEAK fails",
-              pp.get("status") == "fail" and u.get("password_policy") is False, (pp, u.get("password_policy")))
-        check("moto: credentials created today are not unused, keys not old",
-              f.get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "pass"
-              and f.get("CLOUD-ACCESS-KEY-OLD", {}).get("status") == "pass", u)
+        check(pp.get("status") == "fail" and u.get("password_policy") is False,
+              "moto: no password policy (moto's NoSuchEntity) -> CLOUD-PASSWORD-POLICY-WEAK fails", (pp, u.get("password_policy")))
+        check(f.get("CLOUD-CREDENTIALS-UNUSED", {}).get("status") == "pass"
+              and f.get("CLOUD-ACCESS-KEY-OLD", {}).get("status") == "pass",
+              "moto: credentials created today are not unused, keys not old", u)
         urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"inf", method="POST",
                                                       headers={"Content-Type": "text/plain"})).read()
         iam.update_account_password_policy(MinimumPasswordLength=8, PasswordReusePrevention=24)
         urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"0", method="POST",
                                                       headers={"Content-Type": "text/plain"})).read()
         r, rep = scan(tmp, "pw8", acct, env, fresh)
-        check("moto: minimum length 8 < 14 -> CLOUD-PASSWORD-POLICY-WEAK fails",
-              findings(rep).get("CLOUD-PASSWORD-POLICY-WEAK", {}).get("status") == "fail"
-              and obs(rep, "cloud_users").get("password_min_length") == 8, obs(rep, "cloud_users"))
+        check(findings(rep).get("CLOUD-PASSWORD-POLICY-WEAK", {}).get("status") == "fail"
+              and obs(rep, "cloud_users").get("password_min_length") == 8,
+              "moto: minimum length 8 < 14 -> CLOUD-PASSWORD-POLICY-WEAK fails", obs(rep, "cloud_users"))
         r, rep = scan(tmp, "pw8-tailored", acct, env, {"rules": {
             "CLOUD-CREDENTIAL-REPORT-STALE": {"params": {"max_age_hours": 10000000}},
             "CLOUD-PASSWORD-POLICY-WEAK": {"params": {"min_length": 8}}}})
-        check("moto: tailored min_length 8 -> passes", findings(rep).get("CLOUD-PASSWORD-POLICY-WEAK", {})
-              .get("status") == "pass")
+        check(findings(rep).get("CLOUD-PASSWORD-POLICY-WEAK", {})
+              .get("status") == "pass", "moto: tailored min_length 8 -> passes")
 
         unauthenticated(lambda: ct.update_trail(Name="org-trail", EnableLogFileValidation=False))
         r, rep = scan(tmp, "novalidation", acct, env, fresh)
         f = findings(rep)
-        check("moto: validation off -> CLOUD-TRAIL-NO-VALIDATION fails",
-              f.get("CLOUD-TRAIL-NO-VALIDATION", {}).get("status") == "fail", obs(rep, "cloud_posture"))
+        check(f.get("CLOUD-TRAIL-NO-VALIDATION", {}).get("status") == "fail",
+              "moto: validation off -> CLOUD-TRAIL-NO-VALIDATION fails", obs(rep, "cloud_posture"))
         unauthenticated(lambda: ct.stop_logging(Name="org-trail"))
         r, rep = scan(tmp, "notlogging", acct, env, fresh)
         f = findings(rep)
-        check("moto: trail stopped -> CLOUD-TRAIL-NOT-ALL-REGIONS fails (items 23, 35 fail)",
-              f.get("CLOUD-TRAIL-NOT-ALL-REGIONS", {}).get("status") == "fail"
-              and items(rep)[23]["status"] == "fail" and items(rep)[35]["status"] == "fail", obs(rep, "cloud_posture"))
+        check(f.get("CLOUD-TRAIL-NOT-ALL-REGIONS", {}).get("status") == "fail"
+              and items(rep)[23]["status"] == "fail" and items(rep)[35]["status"] == "fail",
+              "moto: trail stopped -> CLOUD-TRAIL-NOT-ALL-REGIONS fails (items 23, 35 fail)", obs(rep, "cloud_posture"))
 
         # 2. Defaults: moto's GeneratedTime (2015-02-02) is stale -> items incomplete, the reason named.
         r, rep = scan(tmp, "stale", acct, env)
         f = findings(rep)
         st = f.get("CLOUD-CREDENTIAL-REPORT-STALE", {})
-        check("moto: 2015 credential report is stale: an error finding, scan exit 3, item 22 not pass",
-              st.get("status") == "error" and "2015-02-02" in json.dumps(st.get("evidence"))
-              and r.returncode == 3 and items(rep)[22]["status"] in ("fail", "incomplete"), (st, r.returncode))
+        check(st.get("status") == "error" and "2015-02-02" in json.dumps(st.get("evidence"))
+              and r.returncode == 3 and items(rep)[22]["status"] in ("fail", "incomplete"),
+              "moto: 2015 credential report is stale: an error finding, scan exit 3, item 22 not pass", (st, r.returncode))
 
         # 3. events:ListRules not allowed by the role: moto answers AccessDeniedException.
         a3 = dict(acct, role_arn="arn:aws:iam::123456789012:role/BankAuditNoEvents")
@@ -241,38 +231,38 @@ def main():
         f = findings(rep)
         la = f.get("CLOUD-ROOT-NO-LOGIN-ALERT", {})
         msg = la.get("evidence", {}).get("message", "")
-        check("moto: events:ListRules denied -> CLOUD-ROOT-NO-LOGIN-ALERT error naming the call and the code",
-              la.get("status") == "error" and "events ListRules" in msg and "AccessDenied" in msg, la)
+        check(la.get("status") == "error" and "events ListRules" in msg and "AccessDenied" in msg,
+              "moto: events:ListRules denied -> CLOUD-ROOT-NO-LOGIN-ALERT error naming the call and the code", la)
         pp = f.get("CLOUD-PASSWORD-POLICY-WEAK", {})
-        check("moto: iam:GetAccountPasswordPolicy denied -> CLOUD-PASSWORD-POLICY-WEAK error naming the call",
-              pp.get("status") == "error" and "GetAccountPasswordPolicy" in pp.get("evidence", {}).get("message", "")
-              and "AccessDenied" in pp.get("evidence", {}).get("message", ""), pp)
+        check(pp.get("status") == "error" and "GetAccountPasswordPolicy" in pp.get("evidence", {}).get("message", "")
+              and "AccessDenied" in pp.get("evidence", {}).get("message", ""),
+              "moto: iam:GetAccountPasswordPolicy denied -> CLOUD-PASSWORD-POLICY-WEAK error naming the call", pp)
         tr = f.get("CLOUD-TRAIL-NOT-ALL-REGIONS", {})
-        check("moto: cloudtrail:DescribeTrails denied -> CLOUD-TRAIL-NOT-ALL-REGIONS error, items 23 and 35 incomplete",
-              tr.get("status") == "error" and "DescribeTrails" in tr.get("evidence", {}).get("message", "")
-              and items(rep)[23]["status"] == "incomplete" and items(rep)[35]["status"] == "incomplete", tr)
+        check(tr.get("status") == "error" and "DescribeTrails" in tr.get("evidence", {}).get("message", "")
+              and items(rep)[23]["status"] == "incomplete" and items(rep)[35]["status"] == "incomplete",
+              "moto: cloudtrail:DescribeTrails denied -> CLOUD-TRAIL-NOT-ALL-REGIONS error, items 23 and 35 incomplete", tr)
         gdf = f.get("CLOUD-GUARDDUTY-OFF", {})
-        check("moto: guardduty ListDetectors refused (moto: no guardduty permission, and its REST-GET signature "
-              "check) -> CLOUD-GUARDDUTY-OFF error, item 20 incomplete",
-              gdf.get("status") == "error" and "ListDetectors" in gdf.get("evidence", {}).get("message", "")
-              and items(rep)[20]["status"] == "incomplete", gdf)
-        check("moto: denied -> scan incomplete (exit 3), never 'not configured'", r.returncode == 3
+        check(gdf.get("status") == "error" and "ListDetectors" in gdf.get("evidence", {}).get("message", "")
+              and items(rep)[20]["status"] == "incomplete",
+              "moto: guardduty ListDetectors refused (moto: no guardduty permission, and its REST-GET signature "
+              "check) -> CLOUD-GUARDDUTY-OFF error, item 20 incomplete", gdf)
+        check(r.returncode == 3
               and rep["complete"] is False
-              and not any("not configured" in i.get("reason", "") for i in rep["items"] if i["no"] in (21, 24)),
+              and not any("not configured" in i.get("reason", "") for i in rep["items"] if i["no"] in (21, 24)), "moto: denied -> scan incomplete (exit 3), never 'not configured'",
               (r.returncode, [i for i in rep["items"] if i["no"] in (21, 24)]))
 
         # 4. Base credentials without the role: moto denies GetAccountSummary -> the target is an error.
         a4 = {"provider": "aws", "name": "moto", "endpoint": ep, "region": "us-east-1"}
         r, rep = scan(tmp, "norole", a4, env, fresh)
         e = obs(rep, "error")
-        check("moto: the auditor's own key is denied iam:GetAccountSummary -> error, exit 3", r.returncode == 3
-              and "GetAccountSummary" in e.get("message", "") and "AccessDenied" in e.get("message", ""), e)
+        check(r.returncode == 3
+              and "GetAccountSummary" in e.get("message", "") and "AccessDenied" in e.get("message", ""), "moto: the auditor's own key is denied iam:GetAccountSummary -> error, exit 3", e)
 
         # 4b. A wrong external id: moto's trust-policy condition refuses AssumeRole.
         r, rep = scan(tmp, "wrongext", dict(acct, external_id="not-the-bank"), env, fresh)
         e = obs(rep, "error")
-        check("moto: wrong external id -> AssumeRole AccessDenied, the target an error, exit 3", r.returncode == 3
-              and "AssumeRole" in e.get("message", "") and "AccessDenied" in e.get("message", ""), e)
+        check(r.returncode == 3
+              and "AssumeRole" in e.get("message", "") and "AccessDenied" in e.get("message", ""), "moto: wrong external id -> AssumeRole AccessDenied, the target an error, exit 3", e)
 
         # 5. A user name with a comma (IAM allows it); moto writes it unquoted: the row has 23 cells.
         urllib.request.urlopen(urllib.request.Request(ep + "/moto-api/reset-auth", data=b"inf", method="POST", headers={"Content-Type": "text/plain"})).read()
@@ -282,15 +272,14 @@ def main():
         r, rep = scan(tmp, "comma", acct, env, fresh)
         f = findings(rep)
         c = f.get("CLOUD-CONSOLE-USER-NO-MFA", {})
-        check("moto: unquoted comma in a user name -> CLOUD-CONSOLE-USER-NO-MFA error naming the line, not pass",
-              c.get("status") == "error" and "cells where the header has" in c.get("evidence", {}).get("message", ""), c)
-        check("moto: comma row -> item 22 not pass, scan exit 3", items(rep)[22]["status"] != "pass"
-              and r.returncode == 3, (items(rep).get(22), r.returncode))
+        check(c.get("status") == "error" and "cells where the header has" in c.get("evidence", {}).get("message", ""),
+              "moto: unquoted comma in a user name -> CLOUD-CONSOLE-USER-NO-MFA error naming the line, not pass", c)
+        check(items(rep)[22]["status"] != "pass"
+              and r.returncode == 3, "moto: comma row -> item 22 not pass, scan exit 3", (items(rep).get(22), r.returncode))
     finally:
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from tkharness import check, finish  # noqa: E402
 
 TENKEN = os.environ.get("TENKEN_BIN", "./tenken")
 AK = "AKIAECHOECHOECHO0001"
@@ -26,17 +27,6 @@ AZ_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJhdWQiOiJncmFwaCJ9.Qz7xKp2LmW9
 GG_TOKEN = "ya29.a0Zq9XkW7pLm3Rt8Vb2Nc5Hd4Jf6Gs1Qw0Ey"
 SEEN = {"assertion": None}
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + str(detail)[:1500] if detail else ""))
 
 
 class Echo(BaseHTTPRequestHandler):
@@ -161,14 +151,14 @@ def main():
         with open(os.path.join(out, "report.json")) as f:
             rep = json.load(f)
         errs = {o["target"]: o.get("message", "") for o in rep["observations"] if o["kind"] == "error"}
-        check("every echoing account is an error (5 targets)", len(errs) == 5, (errs, r.stderr[-800:]))
-        check("the errors still say what went wrong", "AADSTS7000215" in errs.get("azure:az-token", "")
+        check(len(errs) == 5, "every echoing account is an error (5 targets)", (errs, r.stderr[-800:]))
+        check("AADSTS7000215" in errs.get("azure:az-token", "")
               and "invalid_grant" in errs.get("google:gg-token", "")
               and "Authorization_RequestDenied" in errs.get("azure:az-graph", "")
               and "PERMISSION_DENIED" in errs.get("google:gg-dir", "")
-              and "403" in errs.get("aws:echo", ""), errs)
-        check("the errors say a credential was redacted", all("[redacted sha256:" in m for m in errs.values()), errs)
-        check("the google token endpoint received an assertion", bool(SEEN["assertion"]))
+              and "403" in errs.get("aws:echo", ""), "the errors still say what went wrong", errs)
+        check(all("[redacted sha256:" in m for m in errs.values()), "the errors say a credential was redacted", errs)
+        check(bool(SEEN["assertion"]), "the google token endpoint received an assertion")
         secrets = [AK, SK, AZ_SECRET, urllib.parse.quote(AZ_SECRET, safe=""), AZ_TOKEN, GG_TOKEN,
                    SEEN["assertion"] or "", (SEEN["assertion"] or "..").split(".")[-1], pem.splitlines()[1]]
         secrets = [s for s in secrets if len(s) >= 8]
@@ -177,19 +167,18 @@ def main():
             if os.path.abspath(d).startswith(gdir):
                 continue
             files += [os.path.join(d, x) for x in fs if x != "partner.json"]
-        check("reports and the state directory were written",
-              any(p.endswith("report.html") for p in files) and any(p.startswith(state) for p in files), files)
+        check(any(p.endswith("report.html") for p in files) and any(p.startswith(state) for p in files),
+              "reports and the state directory were written", files)
         hits = grep_tree(out, secrets) + grep_tree(state, secrets)
-        check("no secret, nor any 8-byte piece of one, in any output or state file (%d files)" % len(files),
-              not hits, hits[:10])
+        check(not hits,
+              "no secret, nor any 8-byte piece of one, in any output or state file (%d files)" % len(files), hits[:10])
         text = r.stdout + r.stderr
         leaked = [s[:4] for s in secrets if any(pc in text for pc in pieces(s))]
-        check("no secret piece on stdout/stderr", not leaked, leaked)
+        check(not leaked, "no secret piece on stdout/stderr", leaked)
     finally:
         srv.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":

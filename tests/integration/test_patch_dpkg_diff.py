@@ -14,23 +14,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from tkharness import check, finish  # noqa: E402
 
 SRC = os.environ.get("TENKEN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 N_PAIRS = 100000
 N_BINARY_SAMPLE = 1500
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + detail if detail else ""))
 
 
 UP_CHARS = "0123456789" * 3 + "abcxyzABZ" + "..." + "++" + "~~~" + "-" + ":"
@@ -97,7 +86,7 @@ def pairs(rng, n):
 
 def main():
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    check("a C compiler is available", cc is not None)
+    check(cc is not None, "a C compiler is available")
     if not cc:
         return
     tmp = tempfile.mkdtemp(prefix="tenken-dpkgdiff-")
@@ -107,16 +96,16 @@ def main():
                                 os.path.join(SRC, "tests", "integration", "patch", "dpkg_diff_driver.c"),
                                 os.path.join(SRC, "probes", "patch", "dpkgver.c"), "-ldpkg", "-o", exe],
                                capture_output=True, text=True)
-        check("driver builds against libdpkg (Debian package libdpkg-dev)", build.returncode == 0, build.stderr[-2000:])
+        check(build.returncode == 0, "driver builds against libdpkg (Debian package libdpkg-dev)", build.stderr[-2000:])
         if build.returncode != 0:
             return
         rng = random.Random(20261123)
         ps = pairs(rng, N_PAIRS)
-        check("generated %d pairs" % N_PAIRS, len(ps) == N_PAIRS)
+        check(len(ps) == N_PAIRS, "generated %d pairs" % N_PAIRS)
         data = "".join("%s %s\n" % p for p in ps)
         res = subprocess.run([exe], input=data, capture_output=True, text=True, timeout=120)
         lines = res.stdout.splitlines()
-        check("driver answered every pair", res.returncode == 0 and len(lines) == len(ps),
+        check(res.returncode == 0 and len(lines) == len(ps), "driver answered every pair",
               "rc=%d lines=%d" % (res.returncode, len(lines)))
         disagree, refused, compared, lt, gt, eq = [], 0, 0, 0, 0, 0
         dpkg_sign = {}
@@ -138,11 +127,11 @@ def main():
             elif len(f) > 2:
                 disagree.append((a, b, "tenken flags as unparsable, dpkg compares"))
         print("pairs: %d compared (%d <, %d =, %d >), %d refused by dpkg" % (compared, lt, eq, gt, refused))
-        check("zero disagreements with libdpkg over %d pairs" % len(ps), not disagree,
+        check(not disagree, "zero disagreements with libdpkg over %d pairs" % len(ps),
               "; ".join("%r vs %r: %s" % d for d in disagree[:10]))
-        check("the pairs exercise every outcome", lt > 1000 and gt > 1000 and eq > 1000 and refused > 100)
+        check(lt > 1000 and gt > 1000 and eq > 1000 and refused > 100, "the pairs exercise every outcome")
         dpkg = shutil.which("dpkg")
-        check("dpkg is installed", dpkg is not None)
+        check(dpkg is not None, "dpkg is installed")
         if dpkg:
             # arguments starting with '-' would be taken for options by dpkg's command line
             sample = rng.sample(sorted(p for p in dpkg_sign if not p[0].startswith("-") and not p[1].startswith("-")),
@@ -159,7 +148,7 @@ def main():
                     s = 0 if r_eq == 0 else 1 if r_eq == 1 else "exit %d" % r_eq
                 if s != dpkg_sign[(a, b)]:
                     bad.append((a, b, s, dpkg_sign[(a, b)]))
-            check("`dpkg --compare-versions` agrees with libdpkg on %d sampled pairs" % len(sample), not bad,
+            check(not bad, "`dpkg --compare-versions` agrees with libdpkg on %d sampled pairs" % len(sample),
                   repr(bad[:5]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -167,5 +156,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    finish()

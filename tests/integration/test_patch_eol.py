@@ -12,22 +12,11 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tkharness import expand_finding  # noqa: E402
+from tkharness import check, finish  # noqa: E402
 
 TENKEN = os.environ.get("TENKEN_BIN", "tenken")
 SRC = os.environ.get("TENKEN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + str(detail)[:600] if detail else ""))
 
 
 EXPECTED = {
@@ -49,14 +38,14 @@ def main():
         have.setdefault(e["id"], []).append(e["version"])
     for osid, versions in EXPECTED.items():
         missing = [v for v in versions if v not in have.get(osid, [])]
-        check("%s: every released major is in the table" % osid, not missing, missing)
+        check(not missing, "%s: every released major is in the table" % osid, missing)
     for e in t["os"]:
         tag = "%s %s" % (e["id"], e["version"])
         if not (e.get("source", "").startswith("https://") and e.get("end") and "verified" in e):
-            check(tag + ": has end, https source and a verified flag", False, e)
+            check(False, tag + ": has end, https source and a verified flag", e)
         if e.get("verified") is False and "unverified" not in e.get("note", ""):
-            check(tag + ": unverified entry says so in its note", False, e)
-    check("every entry has end, source, verified flag; unverified ones say so", True)
+            check(False, tag + ": unverified entry says so in its note", e)
+    check(True, "every entry has end, source, verified flag; unverified ones say so")
 
     tmp = tempfile.mkdtemp(prefix="tenken-patch-eol-")
     cfg = {"partner": {"id": "eol", "name": "eol"},
@@ -76,18 +65,17 @@ def main():
         x = [expand_finding(rep, y) for y in rep["findings"] if y["rule"] == rule and y["target"] == target]
         return x[0] if x else {}
     w = f("OS-END-OF-SUPPORT", "wheezy")
-    check("Debian 7: OS-END-OF-SUPPORT fails (LTS end 2018-05-31, verified)",
-          w.get("status") == "fail" and w["evidence"].get("end_of_support") == "2018-05-31"
-          and w["evidence"].get("eol_verified") is True, w)
-    check("Debian 7 is no longer 'unknown'", f("OS-END-OF-SUPPORT-UNKNOWN", "wheezy").get("status") == "pass")
-    check("Debian 6.0 (VERSION_ID 6.0) matches the '6' entry and fails",
-          f("OS-END-OF-SUPPORT", "squeeze").get("status") == "fail")
-    check("Oracle Linux 9 is known and supported in 2026", f("OS-END-OF-SUPPORT", "ol9").get("status") == "pass")
-    check("an OS outside the table warns unknown (never passes)",
-          f("OS-END-OF-SUPPORT-UNKNOWN", "suse").get("status") == "warn")
+    check(w.get("status") == "fail" and w["evidence"].get("end_of_support") == "2018-05-31"
+          and w["evidence"].get("eol_verified") is True,
+          "Debian 7: OS-END-OF-SUPPORT fails (LTS end 2018-05-31, verified)", w)
+    check(f("OS-END-OF-SUPPORT-UNKNOWN", "wheezy").get("status") == "pass", "Debian 7 is no longer 'unknown'")
+    check(f("OS-END-OF-SUPPORT", "squeeze").get("status") == "fail",
+          "Debian 6.0 (VERSION_ID 6.0) matches the '6' entry and fails")
+    check(f("OS-END-OF-SUPPORT", "ol9").get("status") == "pass", "Oracle Linux 9 is known and supported in 2026")
+    check(f("OS-END-OF-SUPPORT-UNKNOWN", "suse").get("status") == "warn",
+          "an OS outside the table warns unknown (never passes)")
 
 
 if __name__ == "__main__":
     main()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    finish()

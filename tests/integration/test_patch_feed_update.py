@@ -14,21 +14,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+from tkharness import check, finish  # noqa: E402
 
 TENKEN = os.environ.get("TENKEN_BIN", "tenken")
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + str(detail) if detail else ""))
 
 
 FEED_V1 = json.dumps({"openssl": {"CVE-2024-5535": {"releases": {"bookworm": {
@@ -116,43 +105,43 @@ def main():
 
     try:
         r = update("/debian.json")
-        check("first download succeeds", r.returncode == 0, r.stderr)
-        check("file holds the served feed", os.path.exists(out) and content() == FEED_V1)
+        check(r.returncode == 0, "first download succeeds", r.stderr)
+        check(os.path.exists(out) and content() == FEED_V1, "file holds the served feed")
         meta = json.load(open(out + ".meta.json"))
-        check("meta keeps ETag, Last-Modified and SHA-256",
-              meta.get("etag") == '"v1"' and meta.get("last_modified") == state["lm"]
-              and meta.get("sha256") == hashlib.sha256(FEED_V1).hexdigest() and meta.get("records") == 1, meta)
-        check("first request was unconditional", state["log"][-1][1] is None and state["log"][-1][2] is None)
+        check(meta.get("etag") == '"v1"' and meta.get("last_modified") == state["lm"]
+              and meta.get("sha256") == hashlib.sha256(FEED_V1).hexdigest() and meta.get("records") == 1,
+              "meta keeps ETag, Last-Modified and SHA-256", meta)
+        check(state["log"][-1][1] is None and state["log"][-1][2] is None, "first request was unconditional")
         mtime = os.stat(out).st_mtime_ns
         r = update("/debian.json")
-        check("second request sends If-None-Match and If-Modified-Since",
-              state["log"][-1][1] == '"v1"' and state["log"][-1][2] == state["lm"], state["log"][-1])
-        check("304: exit 0, file untouched", r.returncode == 0 and "not modified" in r.stdout
-              and os.stat(out).st_mtime_ns == mtime and content() == FEED_V1, r.stdout + r.stderr)
+        check(state["log"][-1][1] == '"v1"' and state["log"][-1][2] == state["lm"],
+              "second request sends If-None-Match and If-Modified-Since", state["log"][-1])
+        check(r.returncode == 0 and "not modified" in r.stdout
+              and os.stat(out).st_mtime_ns == mtime and content() == FEED_V1, "304: exit 0, file untouched", r.stdout + r.stderr)
         state.update(body=FEED_V2, etag='"v2"')
         r = update("/debian.json")
-        check("changed feed replaces the file", r.returncode == 0 and content() == FEED_V2, r.stderr)
+        check(r.returncode == 0 and content() == FEED_V2, "changed feed replaces the file", r.stderr)
         r = update("/truncated.json")
-        check("truncated transfer: exit 3, clear message, previous feed kept",
-              r.returncode == 3 and "truncated download" in r.stderr and "kept the previous" in r.stderr
-              and content() == FEED_V2, r.stderr)
+        check(r.returncode == 3 and "truncated download" in r.stderr and "kept the previous" in r.stderr
+              and content() == FEED_V2,
+              "truncated transfer: exit 3, clear message, previous feed kept", r.stderr)
         r = update("/malformed.json")
-        check("malformed JSON: exit 3, byte offset named, previous feed kept",
-              r.returncode == 3 and "malformed JSON at byte offset 67 of 80" in r.stderr and content() == FEED_V2, r.stderr)
+        check(r.returncode == 3 and "malformed JSON at byte offset 67 of 80" in r.stderr and content() == FEED_V2,
+              "malformed JSON: exit 3, byte offset named, previous feed kept", r.stderr)
         r = update("/debian.json", fmt="nvd")
-        check("wrong format (tracker JSON as nvd): rejected, previous kept",
-              r.returncode == 3 and "vulnerabilities" in r.stderr and content() == FEED_V2, r.stderr)
+        check(r.returncode == 3 and "vulnerabilities" in r.stderr and content() == FEED_V2,
+              "wrong format (tracker JSON as nvd): rejected, previous kept", r.stderr)
         r = update("/error")
-        check("HTTP 500: exit 3, previous kept", r.returncode == 3 and "HTTP 500" in r.stderr and content() == FEED_V2,
+        check(r.returncode == 3 and "HTTP 500" in r.stderr and content() == FEED_V2, "HTTP 500: exit 3, previous kept",
               r.stderr)
         r = update("/big.json", extra=["--max-mb", "1"])
-        check("body over --max-mb: exit 3, previous kept", r.returncode == 3 and "--max-mb" in r.stderr
-              and content() == FEED_V2, r.stderr)
+        check(r.returncode == 3 and "--max-mb" in r.stderr
+              and content() == FEED_V2, "body over --max-mb: exit 3, previous kept", r.stderr)
         left = [f for f in os.listdir(os.path.dirname(out)) if f not in ("debian.json", "debian.json.meta.json")]
-        check("no temporary files left", not left, left)
+        check(not left, "no temporary files left", left)
         r = subprocess.run([TENKEN, "feed", "update", "--url", "ftp://127.0.0.1/x", "--out", out, "--format", "osv"],
                            capture_output=True, text=True, timeout=30)
-        check("non-http URL is a usage error", r.returncode == 2, r.stderr)
+        check(r.returncode == 2, "non-http URL is a usage error", r.stderr)
     finally:
         srv.shutdown()
         srv.server_close()
@@ -161,5 +150,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    finish()

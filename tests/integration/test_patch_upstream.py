@@ -19,24 +19,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tkharness import expand_finding  # noqa: E402
+from tkharness import check, finish  # noqa: E402
 
 TENKEN = os.environ.get("TENKEN_BIN", "tenken")
 SRC = os.environ.get("TENKEN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 UP = os.path.join(SRC, "tests", "data", "patch", "upstream")
 AS_OF = "2026-11-23"
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + str(detail)[:800] if detail else ""))
 
 
 def dpkg_entry(pkg, version, source=None):
@@ -123,18 +112,18 @@ def main():
         deb = {"host": "deb12", "dpkg_status": "deb12/status", "os_release": "deb12/os-release"}
         r, rep = P.scan([deb], [TRK])
         errs = findings(rep, "PATCH-INVENTORY-UNJUDGED")
-        check("tracker with chromium-browser \"releases\": [] loads (no error finding)",
-              rep is not None and [f["status"] for f in errs] == ["pass"], [f.get("evidence") for f in errs])
-        check("... scan complete (exit 0)", r.returncode == 0, (r.returncode, r.stderr[-300:]))
-        check("... chromium 90 vs bookworm fix 98.0.4758.80-1: a finding for CVE-2022-0456",
-              vuln_targets(rep, "deb12/chromium/") == ["deb12/chromium/CVE-2022-0456"], vuln_targets(rep, "deb12/"))
-        check("... sope 5.8.0-1 vs 5.8.0-1+deb12u1: a finding for CVE-2025-53603",
-              vuln_targets(rep, "deb12/sope/") == ["deb12/sope/CVE-2025-53603"], vuln_targets(rep, "deb12/"))
-        check("... chromium-browser (no release data) has no finding", vuln_targets(rep, "deb12/chromium-browser/") == [])
+        check(rep is not None and [f["status"] for f in errs] == ["pass"],
+              "tracker with chromium-browser \"releases\": [] loads (no error finding)", [f.get("evidence") for f in errs])
+        check(r.returncode == 0, "... scan complete (exit 0)", (r.returncode, r.stderr[-300:]))
+        check(vuln_targets(rep, "deb12/chromium/") == ["deb12/chromium/CVE-2022-0456"],
+              "... chromium 90 vs bookworm fix 98.0.4758.80-1: a finding for CVE-2022-0456", vuln_targets(rep, "deb12/"))
+        check(vuln_targets(rep, "deb12/sope/") == ["deb12/sope/CVE-2025-53603"],
+              "... sope 5.8.0-1 vs 5.8.0-1+deb12u1: a finding for CVE-2025-53603", vuln_targets(rep, "deb12/"))
+        check(vuln_targets(rep, "deb12/chromium-browser/") == [], "... chromium-browser (no release data) has no finding")
         f = [x for x in findings(rep, prefix="deb12/chromium/CVE-2022-0456") if x["status"] != "pass"]
         ev = f[0]["evidence"] if f else {}
-        check("evidence names the feed file, not only \"debian-tracker\"",
-              ev.get("feed_file") == "feeds/debian/debian.json" and ev.get("feed") == "debian-tracker", ev)
+        check(ev.get("feed_file") == "feeds/debian/debian.json" and ev.get("feed") == "debian-tracker",
+              "evidence names the feed file, not only \"debian-tracker\"", ev)
 
         # a truncated tracker (the same real file cut in the middle of the sope entry): all or nothing
         with open(os.path.join(UP, "debian", "debian.json"), "rb") as fh:
@@ -144,13 +133,13 @@ def main():
         os.utime(os.path.join(tmp, "trunc/debian.json"), (t_asof, t_asof))
         r, rep = P.scan([deb], [{"format": "debian-tracker", "path": "trunc/debian.json"}])
         e = findings(rep, "PATCH-INVENTORY-UNJUDGED", "deb12")
-        check("truncated tracker: an error naming the file and 'truncated', exit 3",
-              r.returncode == 3 and e and e[0]["status"] == "error"
+        check(r.returncode == 3 and e and e[0]["status"] == "error"
               and "trunc/debian.json" in e[0]["evidence"]["message"] and "truncated" in e[0]["evidence"]["message"],
+              "truncated tracker: an error naming the file and 'truncated', exit 3",
               (r.returncode, e))
-        check("... and NO finding from the part read before the error (chromium came before the cut)",
-              vuln_targets(rep, "deb12/") == [], vuln_targets(rep, "deb12/"))
-        check("... item 27 incomplete, not pass", item(rep, 27).get("status") == "incomplete", item(rep, 27).get("status"))
+        check(vuln_targets(rep, "deb12/") == [],
+              "... and NO finding from the part read before the error (chromium came before the cut)", vuln_targets(rep, "deb12/"))
+        check(item(rep, 27).get("status") == "incomplete", "... item 27 incomplete, not pass", item(rep, 27).get("status"))
 
         # ---- 2. AlmaLinux: CVEs in "related", rpm binaries of one source, NVD per-CVE file, ALBA ----
         write(os.path.join(tmp, "alma9/rpm-qa.txt"),
@@ -162,34 +151,34 @@ def main():
               rpm_line("krb5-libs", "1.18.2", "13.el8", "krb5-1.18.2-13.el8.src.rpm"))
         alma8 = {"host": "alma8", "rpm_qa": "alma8/rpm-qa.txt", "os": {"id": "almalinux", "version_id": "8.10"}}
         r, rep = P.scan([alma9], [ALMA, NVD])
-        check("alma scan complete (exit 0)", r.returncode == 0, (r.returncode, r.stderr[-300:],
+        check(r.returncode == 0, "alma scan complete (exit 0)", (r.returncode, r.stderr[-300:],
               [f["evidence"] for f in findings(rep) if f["status"] == "error"]))
         libtiff = vuln_targets(rep, "alma9/libtiff/")
-        check("ALSA-2022:8194 (10 CVEs in related): 10 findings keyed by CVE",
-              len(libtiff) == 10 and all("/CVE-2022-" in t for t in libtiff), libtiff)
-        check("... none keyed ALSA-...", not [f for f in findings(rep) if "ALSA-" in f["target"]])
+        check(len(libtiff) == 10 and all("/CVE-2022-" in t for t in libtiff),
+              "ALSA-2022:8194 (10 CVEs in related): 10 findings keyed by CVE", libtiff)
+        check(not [f for f in findings(rep) if "ALSA-" in f["target"]], "... none keyed ALSA-...")
         avahi = vuln_targets(rep, "alma9/avahi")
-        check("avahi + avahi-libs (one source): one finding per CVE (5), not 10",
-              avahi == ["alma9/avahi/CVE-2023-%d" % n for n in range(38469, 38474)], avahi)
+        check(avahi == ["alma9/avahi/CVE-2023-%d" % n for n in range(38469, 38474)],
+              "avahi + avahi-libs (one source): one finding per CVE (5), not 10", avahi)
         fs = [x for x in findings(rep, prefix="alma9/avahi/CVE-2023-38469")]
         sev = [x for x in fs if x["rule"] == "PATCH-MISSING-SEVERE"]
         sev_ev = sev[0]["evidence"] if sev else {}
-        check("... the NVD per-CVE file's score is joined (5.5, nvd@nist.gov Primary)",
-              sev_ev.get("score") == 5.5 and sev_ev.get("score_source") == "nvd:nvd@nist.gov", sev_ev)
-        check("... binaries avahi and avahi-libs in the evidence",
-              sorted(sev_ev.get("binaries") or []) == ["avahi", "avahi-libs"], sev_ev.get("binaries"))
-        check("... record and feed file named", sev_ev.get("record") == "ALSA-2024:2433"
-              and sev_ev.get("feed_file") == "feeds/osv-alma/ALSA-2024_2433.json", sev_ev)
+        check(sev_ev.get("score") == 5.5 and sev_ev.get("score_source") == "nvd:nvd@nist.gov",
+              "... the NVD per-CVE file's score is joined (5.5, nvd@nist.gov Primary)", sev_ev)
+        check(sorted(sev_ev.get("binaries") or []) == ["avahi", "avahi-libs"],
+              "... binaries avahi and avahi-libs in the evidence", sev_ev.get("binaries"))
+        check(sev_ev.get("record") == "ALSA-2024:2433"
+              and sev_ev.get("feed_file") == "feeds/osv-alma/ALSA-2024_2433.json", "... record and feed file named", sev_ev)
         h = [x for x in findings(rep, "PATCH-INVENTORY-UNJUDGED", "alma9")]
         feeds_sum = (h[0]["evidence"].get("feeds") if h else None) or []
-        check("ALBA-2021:4378 (bug fix, no CVE) is counted as a skipped bug-fix advisory in the feed summary",
-              any(s.get("bugfix_advisories_skipped") == 1 for s in feeds_sum), feeds_sum)
+        check(any(s.get("bugfix_advisories_skipped") == 1 for s in feeds_sum),
+              "ALBA-2021:4378 (bug fix, no CVE) is counted as a skipped bug-fix advisory in the feed summary", feeds_sum)
         r, rep = P.scan([alma8], [ALMA])
-        check("... krb5-libs older than the ALBA's fix is NOT a vulnerability (no finding)",
-              vuln_targets(rep, "alma8/") == [], vuln_targets(rep, "alma8/"))
+        check(vuln_targets(rep, "alma8/") == [],
+              "... krb5-libs older than the ALBA's fix is NOT a vulnerability (no finding)", vuln_targets(rep, "alma8/"))
         e = findings(rep, "PATCH-INVENTORY-UNJUDGED", "alma8")
-        check("... and with no security data for AlmaLinux 8 the host is not judged: error (incomplete), never pass",
-              e and e[0]["status"] == "error" and "no loaded feed has data" in e[0]["evidence"]["message"], e)
+        check(e and e[0]["status"] == "error" and "no loaded feed has data" in e[0]["evidence"]["message"],
+              "... and with no security data for AlmaLinux 8 the host is not judged: error (incomplete), never pass", e)
 
         # ---- 3. Rocky: a 10-CVE advisory with one record-level severity ----
         write(os.path.join(tmp, "rocky8/rpm-qa.txt"),
@@ -198,11 +187,11 @@ def main():
         rocky8 = {"host": "rocky8", "rpm_qa": "rocky8/rpm-qa.txt", "os": {"id": "rocky", "version_id": "8.4"}}
         r, rep = P.scan([rocky8], [ROCKY])
         jt = vuln_targets(rep, "rocky8/java-11-openjdk/")
-        check("RLSA-2021:3891 (10 CVEs in related): 10 findings keyed by CVE", len(jt) == 10
-              and all("/CVE-2021-" in t for t in jt), jt)
+        check(len(jt) == 10
+              and all("/CVE-2021-" in t for t in jt), "RLSA-2021:3891 (10 CVEs in related): 10 findings keyed by CVE", jt)
         srcs = {(f.get("evidence") or {}).get("score_source") for f in findings(rep, prefix="rocky8/")}
-        check("... the record-level CVSS vector is not given to each of its 10 CVEs (unscored)",
-              "osv:RLSA-2021:3891" not in srcs and len(findings(rep, "PATCH-UNSCORED", "rocky8/")) == 10, srcs)
+        check("osv:RLSA-2021:3891" not in srcs and len(findings(rep, "PATCH-UNSCORED", "rocky8/")) == 10,
+              "... the record-level CVSS vector is not given to each of its 10 CVEs (unscored)", srcs)
 
         # ---- 4. Ubuntu: USN whose upstream is UBUNTU-CVE-..., and a withdrawn record ----
         write(os.path.join(tmp, "u22/status"), dpkg_entry("libwayland-client0", "1.20.0-1", source="wayland"))
@@ -213,22 +202,22 @@ def main():
         u14 = {"host": "u14", "dpkg_status": "u14/status", "os_release": "u14/os-release"}
         r, rep = P.scan([u22, u14], [UBU])
         wt = vuln_targets(rep, "u22/")
-        check("USN-5614-1 (upstream UBUNTU-CVE-2021-3782) and UBUNTU-CVE-2021-3782: one CVE, one finding",
-              wt == ["u22/wayland/CVE-2021-3782"], wt)
+        check(wt == ["u22/wayland/CVE-2021-3782"],
+              "USN-5614-1 (upstream UBUNTU-CVE-2021-3782) and UBUNTU-CVE-2021-3782: one CVE, one finding", wt)
         f = [x for x in findings(rep, prefix="u22/wayland/CVE-2021-3782") if x["rule"] == "PATCH-MISSING-SEVERE"]
-        check("... scored (the per-CVE record's CVSS vector)", f and f[0]["evidence"].get("score") is not None, f)
-        check("withdrawn UBUNTU-CVE-2013-2208: tpp 1.3.1-2 < 1.3.1-3 gives no finding", vuln_targets(rep, "u14/") == [],
+        check(f and f[0]["evidence"].get("score") is not None, "... scored (the per-CVE record's CVSS vector)", f)
+        check(vuln_targets(rep, "u14/") == [], "withdrawn UBUNTU-CVE-2013-2208: tpp 1.3.1-2 < 1.3.1-3 gives no finding",
               vuln_targets(rep, "u14/"))
         e = findings(rep, "PATCH-INVENTORY-UNJUDGED", "u14")
-        check("... (the withdrawn record is the only one for 14.04: the host cannot be judged: error, not pass)",
-              e and e[0]["status"] == "error", e)
+        check(e and e[0]["status"] == "error",
+              "... (the withdrawn record is the only one for 14.04: the host cannot be judged: error, not pass)", e)
 
         # ---- 5. fail closed: each way evidence can be missing -> items 27/26 incomplete, exit 3 ----
         write(os.path.join(tmp, "ok9/rpm-qa.txt"), rpm_line("avahi", "0.8", "20.el9", "avahi-0.8-20.el9.src.rpm"))
         ok9 = {"host": "ok9", "rpm_qa": "ok9/rpm-qa.txt", "os": {"id": "almalinux", "version_id": "9.3"}}
         r, rep = P.scan([ok9], [ALMA])
-        check("baseline: a patched AlmaLinux 9 host: item 27 pass, exit 0",
-              r.returncode == 0 and item(rep, 27).get("status") == "pass", (r.returncode, item(rep, 27)))
+        check(r.returncode == 0 and item(rep, 27).get("status") == "pass",
+              "baseline: a patched AlmaLinux 9 host: item 27 pass, exit 0", (r.returncode, item(rep, 27)))
 
         os.makedirs(os.path.join(tmp, "unreadable/x.json"), exist_ok=True)  # a directory where a file must be
         write(os.path.join(tmp, "garbage/rpm-qa.txt"), "this is not rpm -qa output\n")
@@ -252,18 +241,17 @@ def main():
                 r, rep = P.scan(invs, fds, extra, checklist=cl)
                 it = item(rep, no)
                 msgs = " | ".join(f["evidence"].get("message", "") for f in findings(rep) if f["status"] == "error")
-                check("fail closed [%s]: %s item %d incomplete, exit 3, reason given" % (name, cl, no),
-                      r.returncode == 3 and it.get("status") == "incomplete" and needle in msgs,
+                check(r.returncode == 3 and it.get("status") == "incomplete" and needle in msgs,
+                      "fail closed [%s]: %s item %d incomplete, exit 3, reason given" % (name, cl, no),
                       (r.returncode, it.get("status"), msgs[:400], r.stderr[-300:]))
         # staleness is tailorable
         r, rep = P.scan([ok9], [{"format": "osv", "path": "stale/"}], {"max_feed_age_days": 60})
-        check("max_feed_age_days 60: the 30-day-old feed is accepted (item 27 pass)",
-              r.returncode == 0 and item(rep, 27).get("status") == "pass", (r.returncode, item(rep, 27)))
+        check(r.returncode == 0 and item(rep, 27).get("status") == "pass",
+              "max_feed_age_days 60: the 30-day-old feed is accepted (item 27 pass)", (r.returncode, item(rep, 27)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
     main()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    finish()

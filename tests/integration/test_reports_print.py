@@ -54,6 +54,7 @@ def main():
     try:
         for i in (1, 2):  # two runs on the same day: the trend must tell them apart
             p = subprocess.run([tkharness.TENKEN, "demo", "--out", os.path.join(work, "demo"),
+                                "--state", os.path.join(work, "state"),
                                 "--format", "json,html,csv,junit"], capture_output=True, text=True, env=env,
                                timeout=600)
             R.check(p.returncode in (0, 1, 3) and os.path.exists(os.path.join(work, "demo", "report", "report.html")),

@@ -17,19 +17,9 @@ import sys
 import tempfile
 import threading
 import time
+from tkharness import check, finish  # noqa: E402
 
 TENKEN = os.environ.get("TENKEN_BIN", "./tenken")
-PASSED = 0
-FAILED = 0
-
-
-def check(cond, what):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL:", what)
 
 
 def free_port(family=socket.AF_INET, addr="127.0.0.1"):
@@ -573,8 +563,7 @@ def main():
         for rw in raws:
             rw.close()
         shutil.rmtree(d, ignore_errors=True)
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    finish()
 
 
 if __name__ == "__main__":

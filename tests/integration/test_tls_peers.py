@@ -26,19 +26,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tlspeers as tp  # noqa: E402
+from tkharness import check, finish  # noqa: E402
 
 TENKEN = os.environ.get("TENKEN_BIN", "./tenken")
-PASSED = FAILED = 0
-
-
-def check(cond, what):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL:", what)
-        sys.stdout.flush()
 
 
 class FakeTLS12:
@@ -383,8 +373,7 @@ def main():
         for f in fakes:
             f.close()
         print("elapsed %.1fs" % (time.monotonic() - t0))
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    finish()
 
 
 if __name__ == "__main__":

@@ -8,22 +8,13 @@ judge encryption at rest and key rotation. The secret key never appears."""
 import json, os, secrets, shutil, subprocess, sys, tempfile, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+from tkharness import check, finish  # noqa: E402
 
 BIN = os.environ.get("TENKEN_BIN", "build/tenken")
-passed = failed = 0
 KEY_ID = "AKIA" + secrets.token_hex(8).upper()
 SECRET = secrets.token_urlsafe(30)
 calls = []
 mode = {"rotation": False, "rds_fail": False}
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
 
 
 RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
@@ -158,24 +149,24 @@ def main():
     try:
         r, rep, text = scan(tmp, "a", port)
         o = [x for x in rep["observations"] if x["probe"] == "tokens"]
-        check("one observation", len(o) == 1 and o[0]["kind"] == "storage_encryption", o)
+        check(len(o) == 1 and o[0]["kind"] == "storage_encryption", "one observation", o)
         o = o[0] if o else {}
         rds = {i["id"]: i["storage_encrypted"] for i in o.get("rds_instances", [])}
-        check("rds paged and read", rds == {"orders-db": True, "legacy-db": False, "tokens-db": True}, rds)
+        check(rds == {"orders-db": True, "legacy-db": False, "tokens-db": True}, "rds paged and read", rds)
         ddb = {t["name"]: t["encrypted"] for t in o.get("dynamodb_tables", [])}
-        check("dynamodb SSE", ddb == {"sessions": True, "audit": True, "old": False}, ddb)
+        check(ddb == {"sessions": True, "audit": True, "old": False}, "dynamodb SSE", ddb)
         s3 = {b["name"]: b["default_encryption"] for b in o.get("s3_buckets", [])}
-        check("s3 default encryption", s3 == {"tok-plain": False, "tok-kms": True}, s3)
+        check(s3 == {"tok-plain": False, "tok-kms": True}, "s3 default encryption", s3)
         kms = {k["key_id"]: k.get("rotation_enabled") for k in o.get("kms_keys", [])}
-        check("kms: only the customer symmetric key", kms == {"k-cust": False}, kms)
-        check("counts", o.get("unencrypted_count") == 3 and o.get("kms_rotation_off_count") == 1, o)
+        check(kms == {"k-cust": False}, "kms: only the customer symmetric key", kms)
+        check(o.get("unencrypted_count") == 3 and o.get("kms_rotation_off_count") == 1, "counts", o)
         st = {(f["rule"], f["target"]): f["status"] for f in rep["findings"]}
-        check("storage rule fails", st.get(("TOKENS-CLOUD-STORAGE-UNENCRYPTED", "aws:account[0]")) == "fail", st)
-        check("rotation rule fails", st.get(("TOKENS-KMS-ROTATION-OFF", "aws:account[0]")) == "fail", st)
-        check("every request signed", all(c for c in calls))
+        check(st.get(("TOKENS-CLOUD-STORAGE-UNENCRYPTED", "aws:account[0]")) == "fail", "storage rule fails", st)
+        check(st.get(("TOKENS-KMS-ROTATION-OFF", "aws:account[0]")) == "fail", "rotation rule fails", st)
+        check(all(c for c in calls), "every request signed")
         leak = [l for l, t in (("report", text), ("stdout", r.stdout.decode()), ("stderr", r.stderr.decode()))
                 if any(SECRET[i:i + 8] in t for i in range(len(SECRET) - 7))]
-        check("secret key not in outputs", not leak, leak)
+        check(not leak, "secret key not in outputs", leak)
 
         # rotation on, RDS denied: the rotation rule passes, RDS is listed as an error, the store still judged
         mode.update(rotation=True, rds_fail=True)
@@ -184,22 +175,22 @@ def main():
         st = {}
         for f in rep["findings"]:
             st.setdefault((f["rule"], f["target"]), []).append(f["status"])
-        check("rotation rule passes on its evidence", "pass" in st.get(("TOKENS-KMS-ROTATION-OFF", "aws:account[0]"), []),
+        check("pass" in st.get(("TOKENS-KMS-ROTATION-OFF", "aws:account[0]"), []), "rotation rule passes on its evidence",
               st)
-        check("rds error listed", any("rds" in e and "AccessDenied" in e for e in o.get("errors", [])), o.get("errors"))
-        check("incomplete when a service fails", o.get("complete") is False)
+        check(any("rds" in e and "AccessDenied" in e for e in o.get("errors", [])), "rds error listed", o.get("errors"))
+        check(o.get("complete") is False, "incomplete when a service fails")
         # fail closed (issue 12): what RDS would have listed is unknown, so item 30 cannot pass
         it30 = [i for i in rep["items"] if i["no"] == 29][0]  # card checklist: 29 (FISC 30)
         errs = [x for x in rep["observations"] if x["probe"] == "tokens" and x["kind"] == "error"]
-        check("a denied service: the storage rule is error (item 29/FISC 30 never passes; it fails here on S3), naming it",
-              it30["status"] in ("incomplete", "fail") and errs and "AccessDenied" in errs[0]["message"] and
+        check(it30["status"] in ("incomplete", "fail") and errs and "AccessDenied" in errs[0]["message"] and
               "error" in st.get(("TOKENS-CLOUD-STORAGE-UNENCRYPTED", "aws:account[0]"), [])
-              and errs[0].get("for_kind") == "storage_encryption", (it30["status"], r.returncode, errs))
+              and errs[0].get("for_kind") == "storage_encryption",
+              "a denied service: the storage rule is error (item 29/FISC 30 never passes; it fails here on S3), naming it", (it30["status"], r.returncode, errs))
 
         # wrong key: every service refused -> an error observation of class auth
         r, rep, text = scan(tmp, "c", port, {"AWS_ACCESS_KEY_ID": "AKIAWRONGWRONGWRONG"})
         e = [x for x in rep["observations"] if x["probe"] == "tokens"]
-        check("refused everywhere: auth error", e and e[0]["kind"] == "error" and e[0]["error"] == "auth", e)
+        check(e and e[0]["kind"] == "error" and e[0]["error"] == "auth", "refused everywhere: auth error", e)
 
         # config: an account index that does not exist names the field
         cfgp = os.path.join(tmp, "bad.json")
@@ -207,13 +198,12 @@ def main():
             json.dump({"partner": {"id": "p", "name": "p"},
                        "probes": {"tokens": {"stores": [{"type": "aws", "account": 3}]}}}, f)
         r = subprocess.run([BIN, "validate", "-c", cfgp], capture_output=True)
-        check("missing account is a config error", r.returncode == 2 and
-              b"probes.tokens.stores[0].account" in r.stderr, r.stderr)
+        check(r.returncode == 2 and
+              b"probes.tokens.stores[0].account" in r.stderr, "missing account is a config error", r.stderr)
     finally:
         srv.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":

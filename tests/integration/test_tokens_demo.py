@@ -3,18 +3,9 @@
 the token rules fail where they should, and no value the demo stored (read
 back here from its files and database) appears in the report or the output."""
 import json, os, shutil, sqlite3, subprocess, sys, tempfile
+from tkharness import check, finish  # noqa: E402
 
 BIN = os.environ.get("TENKEN_BIN", "build/tenken")
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
 
 
 def stored_values(d):
@@ -40,33 +31,32 @@ def main():
     try:
         d = os.path.join(tmp, "demo")
         r = subprocess.run([BIN, "demo", "--out", d], capture_output=True, timeout=120)
-        check("demo runs", r.returncode == 0, r.stderr.decode()[-400:])
+        check(r.returncode == 0, "demo runs", r.stderr.decode()[-400:])
         with open(os.path.join(d, "report", "report.json")) as f:
             text = f.read()
         rep = json.loads(text)
         obs = {o["target"]: o for o in rep["observations"] if o["probe"] == "tokens"}
         f = obs.get("files:tokens/conf/")
         s = obs.get("sqlite:tokens/app.db")
-        check("demo files store", f and f["plaintext_count"] == 3 and f["encrypted_count"] == 4, f)
-        check("demo sqlite store", s and s["plaintext_count"] == 1 and s["encrypted_count"] == 3
-              and s["plaintext_password_count"] == 1, s)
+        check(f and f["plaintext_count"] == 3 and f["encrypted_count"] == 4, "demo files store", f)
+        check(s and s["plaintext_count"] == 1 and s["encrypted_count"] == 3
+              and s["plaintext_password_count"] == 1, "demo sqlite store", s)
         envs = sorted(e["envelope"] for o in obs.values() for e in o.get("encrypted_values", []))
-        check("demo envelopes", envs == sorted(["jwe", "vault-transit", "fernet", "raw-aead", "raw-aead",
-                                                "fernet", "tink"]), envs)
+        check(envs == sorted(["jwe", "vault-transit", "fernet", "raw-aead", "raw-aead",
+                                                "fernet", "tink"]), "demo envelopes", envs)
         st = {(x["rule"], x["target"]): x["status"] for x in rep["findings"]}
-        check("demo long-lived rule fails", st.get(("TOKENS-PLAINTEXT-LONG-LIVED", "files:tokens/conf/")) == "fail")
-        check("demo password rule fails", st.get(("TOKENS-PLAINTEXT-PASSWORD", "sqlite:tokens/app.db")) == "fail")
+        check(st.get(("TOKENS-PLAINTEXT-LONG-LIVED", "files:tokens/conf/")) == "fail", "demo long-lived rule fails")
+        check(st.get(("TOKENS-PLAINTEXT-PASSWORD", "sqlite:tokens/app.db")) == "fail", "demo password rule fails")
         vals = stored_values(d)
-        check("demo stored values read back", len(vals) >= 10, len(vals))
+        check(len(vals) >= 10, "demo stored values read back", len(vals))
         outputs = [("report.json", text), ("stdout", r.stdout.decode(errors="replace")),
                    ("stderr", r.stderr.decode(errors="replace"))]
         for label, out in outputs:
             leaks = [i for i, v in enumerate(vals) if any(v[k:k + 8] in out for k in range(len(v) - 7))]
-            check(f"no demo value in {label}", not leaks, leaks)
+            check(not leaks, f"no demo value in {label}", leaks)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":

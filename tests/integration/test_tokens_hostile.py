@@ -21,21 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from tkharness import check, finish  # noqa: E402
 
 BIN = os.environ.get("TENKEN_BIN", "build/tenken")
-passed = failed = 0
 TOKEN = "ya29.a0AfB_" + "Q" * 60  # a Google-style opaque access token, never a real one
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, str(detail)[:600]))
-    return ok
 
 
 def gate(tmp, name, stores, env=None, extra=None, timeout=120):
@@ -89,16 +78,16 @@ def store_obs(rep):
 
 def fails_closed(what, rc, rep, reason_words):
     """The items the store feeds are incomplete, the gate exits 3, an error names the reason."""
-    if not check(what + ": a report was written", rep is not None, rc):
+    if not check(rep is not None, what + ": a report was written", rc):
         return
     i36, i30 = item(rep, 36), item(rep, 30)
     errs = errors_of(rep)
     msgs = " | ".join(e["message"] for e in errs)
-    check(what + ": items 36 and 30 incomplete, gate exit 3",
-          rc == 3 and i36["status"] == "incomplete" and i30["status"] == "incomplete",
+    check(rc == 3 and i36["status"] == "incomplete" and i30["status"] == "incomplete",
+          what + ": items 36 and 30 incomplete, gate exit 3",
           (rc, i36 and i36["status"], i30 and i30["status"], msgs))
-    check(what + ": the reason is named (%s)" % msgs[:160],
-          errs and all(any(w in e["message"] for w in reason_words) for e in errs), msgs)
+    check(errs and all(any(w in e["message"] for w in reason_words) for e in errs),
+          what + ": the reason is named (%s)" % msgs[:160], msgs)
 
 
 def sqlite_db(path, script, rows=()):
@@ -118,7 +107,7 @@ def main():
         with open(os.path.join(tmp, "clean", "app.json"), "w") as f:
             f.write('{"name": "nothing secret here"}\n')
         rc, rep, _, _, err = gate(tmp, "clean", [{"type": "files", "path": "clean/"}])
-        check("control: a clean files store passes (exit 0)", rc == 0 and item(rep, 36)["status"] == "pass",
+        check(rc == 0 and item(rep, 36)["status"] == "pass", "control: a clean files store passes (exit 0)",
               (rc, err, rep and item(rep, 36)))
 
         # --- 1. a plaintext token beyond max_file_bytes (default 32 MiB) ---
@@ -131,8 +120,8 @@ def main():
             f.write('access_token="%s"\n' % TOKEN)
         rc, rep, _, _, _ = gate(tmp, "big", [{"type": "files", "path": "big/"}])
         o = store_obs(rep)[0] if rep else {}
-        check("oversize file: files_truncated 1, complete false",
-              o.get("files_truncated") == 1 and o.get("complete") is False, o)
+        check(o.get("files_truncated") == 1 and o.get("complete") is False,
+              "oversize file: files_truncated 1, complete false", o)
         fails_closed("oversize file", rc, rep, ["max_file_bytes"])
 
         # --- 2. depth bound ---
@@ -155,7 +144,7 @@ def main():
         os.chmod(os.path.join(pd, "locked"), 0)
         rc, rep, _, _, _ = gate(tmp, "perm", [{"type": "files", "path": "perm/"}])
         o = store_obs(rep)[0] if rep else {}
-        check("permission denied: file and directory counted unreadable", o.get("files_unreadable") == 2, o)
+        check(o.get("files_unreadable") == 2, "permission denied: file and directory counted unreadable", o)
         fails_closed("permission denied", rc, rep, ["unreadable"])
         os.chmod(os.path.join(pd, "locked"), 0o700)
 
@@ -165,7 +154,7 @@ def main():
         os.mkfifo(os.path.join(fd, "tokens.json"))
         rc, rep, _, secs, _ = gate(tmp, "fifo", [{"type": "files", "path": "fifo/"},
                                                  {"type": "sqlite", "path": "fifo/tokens.json"}], timeout=60)
-        check("FIFO: the scan returns (%.1f s)" % secs, secs < 50 and rep is not None, rc)
+        check(secs < 50 and rep is not None, "FIFO: the scan returns (%.1f s)" % secs, rc)
         fails_closed("FIFO in the store", rc, rep, ["unreadable", "not a regular file"])
 
         # --- 5. the SQLite memory bomb of issue 13 ---
@@ -181,13 +170,13 @@ def main():
         c.commit()
         c.close()
         print("     (the test process's own peak RSS: %d KiB)" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-        check("bomb: the file is small (%d bytes)" % os.path.getsize(bomb), os.path.getsize(bomb) <= 16384)
+        check(os.path.getsize(bomb) <= 16384, "bomb: the file is small (%d bytes)" % os.path.getsize(bomb))
         rc, rep, rss, secs, err = gate(tmp, "bomb", [{"type": "sqlite", "path": "bomb.db"}])
         print("     SQLite bomb: maxrss %d KiB, %.2f s, exit %d" % (rss, secs, rc))
-        check("bomb: peak RSS of tenken stays under 160 MiB (%d KiB)" % rss, rss < 160 * 1024)
-        check("bomb: done in under 30 s (%.1f s)" % secs, secs < 30)
-        check("bomb: the generated column is not evaluated; the store is read (exit %d)" % rc,
-              rep is not None and store_obs(rep) and store_obs(rep)[0]["complete"] is True, err)
+        check(rss < 160 * 1024, "bomb: peak RSS of tenken stays under 160 MiB (%d KiB)" % rss)
+        check(secs < 30, "bomb: done in under 30 s (%.1f s)" % secs)
+        check(rep is not None and store_obs(rep) and store_obs(rep)[0]["complete"] is True,
+              "bomb: the generated column is not evaluated; the store is read (exit %d)" % rc, err)
 
         # the same expression in a STORED column written by the attacker is a real 980 MB value: refused by
         # SQLITE_LIMIT_LENGTH; here a 5 MiB text value stands for any value over the 4 MiB bound
@@ -205,7 +194,7 @@ def main():
         rc, rep, _, _, _ = gate(tmp, "many", [{"type": "sqlite", "path": "many.db", "max_rows": 10}])
         fails_closed("SQLite column over max_rows", rc, rep, ["max_rows"])
         rc, rep, _, _, _ = gate(tmp, "many11", [{"type": "sqlite", "path": "many.db", "max_rows": 11}])
-        check("SQLite column of exactly max_rows values is complete (exit %d)" % rc, rc == 0)
+        check(rc == 0, "SQLite column of exactly max_rows values is complete (exit %d)" % rc)
 
         # --- 7. SQLite malformed, encrypted (no header), locked ---
         mal = os.path.join(tmp, "mal.db")
@@ -245,12 +234,12 @@ def main():
         swap = "rm -rf '%s' && ln -s '%s' '%s'" % (os.path.join(race, "sub"), outside, os.path.join(race, "sub"))
         rc, rep, _, _, err = gate(tmp, "race", [{"type": "files", "path": "race/"}],
                                   env={"TENKEN_TEST_TOKENS_AFTER_LIST": swap})
-        check("walk race: the hook ran (the directory is now a symlink)", os.path.islink(os.path.join(race, "sub")),
+        check(os.path.islink(os.path.join(race, "sub")), "walk race: the hook ran (the directory is now a symlink)",
               err)
         text = json.dumps(rep) if rep else ""
         o = store_obs(rep)[0] if rep else {}
-        check("walk race: nothing outside the configured tree was read",
-              rep is not None and o.get("plaintext_count", 0) == 0 and TOKEN[:20] not in text, o)
+        check(rep is not None and o.get("plaintext_count", 0) == 0 and TOKEN[:20] not in text,
+              "walk race: nothing outside the configured tree was read", o)
         fails_closed("walk race", rc, rep, ["unreadable"])
         # --- 9. Redis down, Redis silent (timeout); and the per-host politeness budget ---
         addr = "127.14.%d.%d" % (random.randint(1, 250), random.randint(2, 250))
@@ -268,7 +257,7 @@ def main():
             rc, rep, _, secs, _ = gate(tmp, "rsilent", [{"type": "redis", "address": "%s:%d" % (addr, sport),
                                                          "timeout_s": 2}])
             fails_closed("Redis silent (timeout)", rc, rep, ["timeout", "no reply"])
-            check("Redis silent: bounded by its timeout (%.1f s)" % secs, secs < 30)
+            check(secs < 30, "Redis silent: bounded by its timeout (%.1f s)" % secs)
             # four stores on one host at one new connection per second: the budget spaces them (>= 3 s), so the
             # Redis store's connections are inside the per-host politeness budget (a lower bound: load-proof)
             stores = [{"type": "redis", "address": "%s:%d" % (addr, cport), "match": "k%d*" % i} for i in range(4)]
@@ -282,8 +271,8 @@ def main():
             r = subprocess.run([BIN, "scan", "-c", path, "-o", os.path.join(tmp, "out-budget"), "--quiet",
                                 "--state", os.path.join(tmp, "state")], capture_output=True, timeout=120)
             el = time.monotonic() - t0
-            check("Redis connects take the per-host budget: 4 connects at 1/s took %.1f s (>= 2.8)" % el,
-                  el >= 2.8 and r.returncode == 3, r.stderr[-300:])
+            check(el >= 2.8 and r.returncode == 3,
+                  "Redis connects take the per-host budget: 4 connects at 1/s took %.1f s (>= 2.8)" % el, r.stderr[-300:])
         finally:
             silent.close()
     finally:
@@ -294,8 +283,7 @@ def main():
                 except OSError:
                     pass
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+    finish()
 
 
 if __name__ == "__main__":

@@ -4,19 +4,10 @@ redis-server on loopback with a password), tokens signed and encrypted here
 with the openssl CLI, then `tenken scan`; every output and log is searched for
 every planted secret and any 8-character piece of one."""
 import base64, hashlib, hmac, json, os, secrets, shutil, socket, sqlite3, ssl, subprocess, sys, tempfile, time
+from tkharness import check, finish  # noqa: E402
 
 BIN = os.environ.get("TENKEN_BIN", "build/tenken")
-passed = failed = 0
 planted = []
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
 
 
 def plant(s):
@@ -133,7 +124,7 @@ def leak_check(name, texts):
                 if s[i:i + 8] in text:
                     hit = i
                     break
-            check(f"{name}: no secret in {label}", hit is None, f"(a secret's piece at offset {hit})")
+            check(hit is None, f"{name}: no secret in {label}", f"(a secret's piece at offset {hit})")
 
 
 def make_ca(d, name):
@@ -177,7 +168,7 @@ def tls_section(tmp):
         proc.wait()
         proc = None
     if not proc:
-        check("redis TLS server starts", False)
+        check(False, "redis TLS server starts")
         return
     try:
         tok = plant(secrets.token_urlsafe(32))
@@ -188,12 +179,12 @@ def tls_section(tmp):
         out = os.path.join(tmp, "out-tls")
         r, rep = run_scan(tmp, cfg, out, {})
         o = obs_for(rep, f"redis:127.0.0.1:{port}")
-        check("redis TLS: observed over TLS", o is not None and o["tls"] is True and o["plaintext_count"] == 1,
+        check(o is not None and o["tls"] is True and o["plaintext_count"] == 1, "redis TLS: observed over TLS",
               rep["observations"])
         store["ca_file"] = os.path.basename(other)
         r2, rep2 = run_scan(tmp, cfg, os.path.join(tmp, "out-tls2"), {})
         e = obs_for(rep2, f"redis:127.0.0.1:{port}", "error")
-        check("redis TLS: wrong CA is a TLS error", e is not None and e["error"] == "tls", rep2["observations"])
+        check(e is not None and e["error"] == "tls", "redis TLS: wrong CA is a TLS error", rep2["observations"])
         texts = [("tls stdout", r.stdout.decode(errors="replace")), ("tls stderr", r.stderr.decode(errors="replace"))]
         with open(os.path.join(out, "report.json")) as f:
             texts.append(("tls report", f.read()))
@@ -271,52 +262,52 @@ def main():
                    "bank_token_patterns": [{"name": "bank access token", "prefix": "bk_at_"}]}}}
         out = os.path.join(tmp, "out")
         r, rep = run_scan(tmp, cfg, out, {"REDIS_PASSWORD": redis_pw})
-        check("scan exits 0 or 3", r.returncode in (0, 3), str(r.returncode))
+        check(r.returncode in (0, 3), "scan exits 0 or 3", str(r.returncode))
 
         o = obs_for(rep, "files:conf/")
-        check("files store observed", o is not None)
+        check(o is not None, "files store observed")
         if o:
-            check("files: plaintext count", o["plaintext_count"] == 3, o["plaintext_count"])
-            check("files: encrypted count", o["encrypted_count"] == 2, o["encrypted_count"])
-            check("files: password", o["plaintext_password_count"] == 1)
+            check(o["plaintext_count"] == 3, "files: plaintext count", o["plaintext_count"])
+            check(o["encrypted_count"] == 2, "files: encrypted count", o["encrypted_count"])
+            check(o["plaintext_password_count"] == 1, "files: password")
             w = {h["where"]: h for h in o["plaintext_tokens"]}
-            check("files: JWT at oauth.json:2", w.get("oauth.json:2", {}).get("lifetime_s") == 7200, w)
-            check("files: bank token at app.env:1", w.get("app.env:1", {}).get("kind") == "bank access token")
-            check("files: .bak excluded", o["files_listed"] == 2, o["files_listed"])
-        check("files: long-lived rule fails",
-              finding(rep, "TOKENS-PLAINTEXT-LONG-LIVED", "files:conf/") == "fail")
-        check("files: password rule fails", finding(rep, "TOKENS-PLAINTEXT-PASSWORD", "files:conf/") == "fail")
-        check("clean store passes", finding(rep, "TOKENS-PLAINTEXT-LONG-LIVED", "files:clean/") == "pass")
+            check(w.get("oauth.json:2", {}).get("lifetime_s") == 7200, "files: JWT at oauth.json:2", w)
+            check(w.get("app.env:1", {}).get("kind") == "bank access token", "files: bank token at app.env:1")
+            check(o["files_listed"] == 2, "files: .bak excluded", o["files_listed"])
+        check(finding(rep, "TOKENS-PLAINTEXT-LONG-LIVED", "files:conf/") == "fail",
+              "files: long-lived rule fails")
+        check(finding(rep, "TOKENS-PLAINTEXT-PASSWORD", "files:conf/") == "fail", "files: password rule fails")
+        check(finding(rep, "TOKENS-PLAINTEXT-LONG-LIVED", "files:clean/") == "pass", "clean store passes")
         oc = obs_for(rep, "files:clean/")
-        check("clean store counts", oc and oc["plaintext_count"] == 0 and oc["encrypted_count"] == 2, oc)
+        check(oc and oc["plaintext_count"] == 0 and oc["encrypted_count"] == 2, "clean store counts", oc)
 
         o = obs_for(rep, "sqlite:data/app.db")
-        check("sqlite observed", o is not None)
+        check(o is not None, "sqlite observed")
         if o:
-            check("sqlite: plaintext", o["plaintext_count"] == 2, o["plaintext_count"])
-            check("sqlite: encrypted", o["encrypted_count"] == 2, o["encrypted_count"])
+            check(o["plaintext_count"] == 2, "sqlite: plaintext", o["plaintext_count"])
+            check(o["encrypted_count"] == 2, "sqlite: encrypted", o["encrypted_count"])
             w = {h["where"]: h for h in o["plaintext_tokens"]}
-            check("sqlite: short JWT lifetime", w.get("tokens.access_token rowid=1", {}).get("lifetime_s") == 600, w)
+            check(w.get("tokens.access_token rowid=1", {}).get("lifetime_s") == 600, "sqlite: short JWT lifetime", w)
         # 600 s tokens only: below the one-hour threshold
-        check("sqlite: short-lived tokens pass", finding(rep, "TOKENS-PLAINTEXT-LONG-LIVED", "sqlite:data/app.db") == "pass")
+        check(finding(rep, "TOKENS-PLAINTEXT-LONG-LIVED", "sqlite:data/app.db") == "pass", "sqlite: short-lived tokens pass")
 
         target = f"redis:127.0.0.1:{port}"
         o = obs_for(rep, target)
-        check("redis observed", o is not None, json.dumps(rep["observations"])[:500])
+        check(o is not None, "redis observed", json.dumps(rep["observations"])[:500])
         if o:
-            check("redis: keys", o["keys_scanned"] == 5 and o["keys_skipped"] == 1, (o["keys_scanned"], o["keys_skipped"]))
-            check("redis: plaintext", o["plaintext_count"] == 2, o["plaintext_count"])
-            check("redis: encrypted", o["encrypted_count"] == 2, o["encrypted_count"])
-            check("redis: password", o["plaintext_password_count"] == 1)
+            check(o["keys_scanned"] == 5 and o["keys_skipped"] == 1, "redis: keys", (o["keys_scanned"], o["keys_skipped"]))
+            check(o["plaintext_count"] == 2, "redis: plaintext", o["plaintext_count"])
+            check(o["encrypted_count"] == 2, "redis: encrypted", o["encrypted_count"])
+            check(o["plaintext_password_count"] == 1, "redis: password")
             w = {h["where"]: h for h in o["plaintext_tokens"]}
-            check("redis: JWT under its key", w.get("key oauth:access_token:1", {}).get("lifetime_s") == 7200, w)
-            check("redis: hash field with expires_in",
-                  w.get("key session:42 field access_token", {}).get("lifetime_s") == 3600, w)
-            check("redis: complete", o["complete"] is True)
-        check("redis: rule fails", finding(rep, "TOKENS-PLAINTEXT-LONG-LIVED", target) == "fail")
+            check(w.get("key oauth:access_token:1", {}).get("lifetime_s") == 7200, "redis: JWT under its key", w)
+            check(w.get("key session:42 field access_token", {}).get("lifetime_s") == 3600,
+                  "redis: hash field with expires_in", w)
+            check(o["complete"] is True, "redis: complete")
+        check(finding(rep, "TOKENS-PLAINTEXT-LONG-LIVED", target) == "fail", "redis: rule fails")
 
         e = obs_for(rep, "sqlite:data/broken.db", "error")
-        check("truncated db: clear error", e is not None and "broken.db" in e["message"], e)
+        check(e is not None and "broken.db" in e["message"], "truncated db: clear error", e)
 
         texts = [("stdout", r.stdout.decode(errors="replace")), ("stderr", r.stderr.decode(errors="replace"))]
         for root, _, files in os.walk(out):
@@ -331,11 +322,11 @@ def main():
         wrong = plant("wrong-" + secrets.token_hex(10))
         r2, rep2 = run_scan(tmp, cfg, out2, {"REDIS_PASSWORD": wrong})
         e = obs_for(rep2, target, "error")
-        check("bad password: auth error", e is not None and e["error"] == "auth", e)
+        check(e is not None and e["error"] == "auth", "bad password: auth error", e)
         out3 = os.path.join(tmp, "out3")
         r3, rep3 = run_scan(tmp, cfg, out3, {})
         e = obs_for(rep3, target, "error")
-        check("unset variable named", e is not None and "REDIS_PASSWORD" in e["message"], e)
+        check(e is not None and "REDIS_PASSWORD" in e["message"], "unset variable named", e)
         texts = [("stdout2", r2.stdout.decode(errors="replace")), ("stderr2", r2.stderr.decode(errors="replace"))]
         with open(os.path.join(out2, "report.json")) as f:
             texts.append(("report2", f.read()))
@@ -349,30 +340,29 @@ def main():
         cfg["probes"]["tokens"]["stores"][0]["max_value_bytes"] = 100
         r5, rep5 = run_scan(tmp, cfg, out5, {"REDIS_PASSWORD": redis_pw})
         o = obs_for(rep5, target)
-        check("large string skipped", o is not None and o["keys_skipped"] == 3
-              and o["keys_scanned"] == 3, o and (o["keys_scanned"], o["keys_skipped"]))
+        check(o is not None and o["keys_skipped"] == 3
+              and o["keys_scanned"] == 3, "large string skipped", o and (o["keys_scanned"], o["keys_skipped"]))
         # issue 13: a value not read because of a bound is evidence cut short: incomplete, with the reason
-        check("values over max_value_bytes make the store incomplete",
-              o is not None and o["complete"] is False and o["keys_over_max_value_bytes"] == 2
-              and "max_value_bytes" in o.get("incomplete_reason", ""), o)
+        check(o is not None and o["complete"] is False and o["keys_over_max_value_bytes"] == 2
+              and "max_value_bytes" in o.get("incomplete_reason", ""),
+              "values over max_value_bytes make the store incomplete", o)
         e = obs_for(rep5, target, "error")
-        check("bound hit: an error names it for the token_store rules",
-              e is not None and e.get("for_kind") == "token_store" and "max_value_bytes" in e["message"], e)
+        check(e is not None and e.get("for_kind") == "token_store" and "max_value_bytes" in e["message"],
+              "bound hit: an error names it for the token_store rules", e)
         del cfg["probes"]["tokens"]["stores"][0]["max_value_bytes"]
         cfg["probes"]["tokens"]["stores"][0]["max_keys"] = 2
         r4, rep4 = run_scan(tmp, cfg, out4, {"REDIS_PASSWORD": redis_pw})
         o = obs_for(rep4, target)
-        check("key budget honoured", o is not None and o["keys_scanned"] + o["keys_skipped"] == 2
-              and o["complete"] is False, o)
-        check("incomplete store warns", finding(rep4, "TOKENS-STORE-INCOMPLETE", target) == "warn")
+        check(o is not None and o["keys_scanned"] + o["keys_skipped"] == 2
+              and o["complete"] is False, "key budget honoured", o)
+        check(finding(rep4, "TOKENS-STORE-INCOMPLETE", target) == "warn", "incomplete store warns")
         tls_section(tmp)
     finally:
         if redis:
             redis.kill()
             redis.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":

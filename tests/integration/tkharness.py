@@ -19,19 +19,22 @@ SOURCE_DIR = os.environ.get("TENKEN_SOURCE_DIR", os.path.dirname(os.path.dirname
 
 
 class Results:
-    """Counts checks; prints the closing 'N passed, M failed' line."""
+    """The one harness of the integration tests: counts checks and prints the closing
+    'N passed, M failed' line. One argument order everywhere: check(cond, what, detail=None)."""
 
     def __init__(self):
         self.passed = 0
         self.failed = 0
 
-    def check(self, cond, what):
+    def check(self, cond, what, detail=None):
+        if not isinstance(what, str):  # the old (what, cond) order would pass on any description
+            raise TypeError("check(cond, what, detail): 'what' must be the description, got %r" % (what,))
         if cond:
             self.passed += 1
             print("ok   " + what)
         else:
             self.failed += 1
-            print("FAIL " + what)
+            print("FAIL " + what + (": " + str(detail)[:2000] if detail not in (None, "") else ""))
         return cond
 
     def run(self, fn):
@@ -45,6 +48,18 @@ class Results:
     def finish(self):
         print("%d passed, %d failed" % (self.passed, self.failed))
         sys.exit(1 if self.failed or not self.passed else 0)
+
+
+# A module-level harness for tests written as plain functions.
+RESULTS = Results()
+
+
+def check(cond, what, detail=None):
+    return RESULTS.check(cond, what, detail)
+
+
+def finish():
+    RESULTS.finish()
 
 
 def openssl(*args, cwd=None):
