@@ -217,7 +217,8 @@ static void print_targets(const cJSON *report)
 		if (have) {
 			/* report /2 findings name their rule, not the probe: take it from the observation */
 			if (!*jstr(have, "probe"))
-				cJSON_ReplaceItemInObjectCaseSensitive(have, "probe", cJSON_CreateString(jstr(f, "probe")));
+				cJSON_ReplaceItemInObjectCaseSensitive(have, "probe",
+								       cJSON_CreateString(jstr(f, "probe")));
 			continue;
 		}
 		x = cJSON_AddObjectToObject(inc, target);
@@ -449,12 +450,13 @@ int tk_cmd_checklist(int argc, char **argv)
 				cJSON *o = cJSON_CreateObject();
 				cJSON_AddStringToObject(o, "id", cl->id);
 				cJSON_AddItemToObject(o, "title", cJSON_Duplicate(title, true));
-				cJSON_AddNumberToObject(o, "items",
-							cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cl->doc, "items")));
+				cJSON_AddNumberToObject(
+				    o, "items", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cl->doc, "items")));
 				cJSON_AddItemToArray(arr, o);
 			} else {
 				printf("%-20s %2d items  %s\n", cl->id,
-				       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cl->doc, "items")), jstr(title, "ja"));
+				       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cl->doc, "items")),
+				       jstr(title, "ja"));
 			}
 			tk_checklist_free(cl);
 		}
@@ -601,7 +603,8 @@ int tk_cmd_rules(int argc, char **argv)
 		fputs("tenken: --format must be text or json\n", stderr);
 		return TK_EXIT_USAGE;
 	}
-	if (tk_load_all(&l, checklist ? checklist : TK_DEFAULT_CHECKLIST, checklist ? "--checklist" : NULL, tailoring, &err)) {
+	if (tk_load_all(&l, checklist ? checklist : TK_DEFAULT_CHECKLIST, checklist ? "--checklist" : NULL, tailoring,
+			&err)) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		tk_loaded_free(&l);
 		return TK_EXIT_USAGE;
@@ -621,8 +624,9 @@ int tk_cmd_rules(int argc, char **argv)
 			cJSON_AddBoolToObject(o, "enabled", r->enabled);
 			if (checklist) {
 				cJSON *only = cJSON_CreateObject();
-				cJSON_AddItemToObject(only, checklist,
-						      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->items, checklist), true));
+				cJSON_AddItemToObject(
+				    only, checklist,
+				    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->items, checklist), true));
 				set_field(o, "items", only);
 			}
 			cJSON_AddItemToArray(arr, o);

@@ -127,98 +127,115 @@ static int tar_add_file(struct tarw *t, const char *name, const char *path, bool
 /* ---- the verification script (POSIX sh + openssl) ---- */
 
 static const char verify_sh[] =
-	"#!/bin/sh\n"
-	"# verify.sh - checks this tenken auditor bundle with the openssl CLI alone.\n"
-	"# usage: sh verify.sh   (run inside the bundle directory)   exit 0: all checks passed\n"
-	"set -u\n"
-	"LC_ALL=C; export LC_ALL\n"
-	"cd \"$(dirname \"$0\")\" || exit 2\n"
-	"fails=0\n"
-	"ok() { printf 'ok   %s\\n' \"$*\"; }\n"
-	"bad() { printf 'FAIL %s\\n' \"$*\"; fails=$((fails + 1)); }\n"
-	"tmp=$(mktemp -d) || exit 2\n"
-	"trap 'rm -rf \"$tmp\"' EXIT\n"
-	"sha() { openssl dgst -sha256 -r \"$1\" | cut -d' ' -f1; }\n"
-	"field() { sed -n \"s/^[[:space:]]*\\\"$1\\\":[[:space:]]*\\\"\\{0,1\\}\\([^\\\",]*\\)\\\"\\{0,1\\},\\{0,1\\}[[:space:]]*\\$/\\1/p\" \"$2\" | head -n 1; }\n"
-	"edver() { # edver PUBKEY_PEM MESSAGE_FILE SIGNATURE_B64\n"
-	"  printf '%s' \"$3\" | openssl base64 -d -A > \"$tmp/sig\" 2>/dev/null &&\n"
-	"  openssl pkeyutl -verify -pubin -inkey \"$1\" -rawin -in \"$2\" -sigfile \"$tmp/sig\" >/dev/null 2>&1\n"
-	"}\n"
-	"raw_b64() { openssl pkey -pubin -in \"$1\" -outform DER 2>/dev/null | tail -c 32 | openssl base64 -A; }\n"
-	"\n"
-	"# 1. the manifest: signed by the agent key, every file listed and intact, nothing extra\n"
-	"key=keys/agent.pub.pem\n"
-	"{ printf 'tenken.manifest/1\\n'; cat MANIFEST; } > \"$tmp/manifest\"\n"
-	"if edver \"$key\" \"$tmp/manifest\" \"$(cat MANIFEST.sig 2>/dev/null)\"; then ok \"MANIFEST signature (agent key $(cat keys/fingerprint))\"\n"
-	"else bad \"MANIFEST signature invalid or missing: the bundle was altered\"; fi\n"
-	"while read -r h p; do\n"
-	"  [ -f \"$p\" ] || { bad \"$p: listed in MANIFEST but missing (removed)\"; continue; }\n"
-	"  [ \"$(sha \"$p\")\" = \"$h\" ] || bad \"$p: SHA-256 differs from MANIFEST (modified)\"\n"
-	"done < MANIFEST\n"
-	"find . -type f ! -name MANIFEST ! -name MANIFEST.sig | sed 's|^\\./||' | while read -r p; do\n"
-	"  grep -q \"  $p\\$\" MANIFEST || printf 'FAIL %s: not in MANIFEST (added)\\n' \"$p\"\n"
-	"done > \"$tmp/extra\"\n"
-	"if [ -s \"$tmp/extra\" ]; then cat \"$tmp/extra\"; fails=$((fails + $(wc -l < \"$tmp/extra\"))); fi\n"
-	"\n"
-	"# 2. each report: hash, Ed25519 signature over the chain link, link to the previous, token\n"
-	"keyraw=$(raw_b64 \"$key\")\n"
-	"partner=$(cat partner)\n"
-	"prev_seq=''; prev_sha=''\n"
-	"tsa=''; [ -f tsa/tsa-ca.pem ] && tsa=tsa/tsa-ca.pem\n"
-	"n=0\n"
-	"while IFS='\t' read -r seq rsha psha run fin; do\n"
-	"  [ \"$seq\" = seq ] && continue\n"
-	"  n=$((n + 1)); r=reports/$(printf '%08d' \"$seq\").json; s=$r.sig\n"
-	"  [ \"$psha\" = - ] && psha=''\n"
-	"  if [ ! -f \"$r\" ]; then bad \"scan #$seq: $r missing (removed)\"; prev_seq=$seq; prev_sha=$rsha; continue; fi\n"
-	"  got=$(sha \"$r\")\n"
-	"  [ \"$got\" = \"$rsha\" ] || bad \"scan #$seq: report SHA-256 $got differs from the chain's $rsha (modified)\"\n"
-	"  [ -f \"$s\" ] || { bad \"scan #$seq: signature $s missing\"; continue; }\n"
-	"  [ \"$(field seq \"$s\")\" = \"$seq\" ] || bad \"scan #$seq: the signature is for scan #$(field seq \"$s\") (swapped)\"\n"
-	"  [ \"$(field partner \"$s\")\" = \"$partner\" ] || bad \"scan #$seq: the signature is for another partner\"\n"
-	"  [ \"$(field report_sha256 \"$s\")\" = \"$got\" ] || bad \"scan #$seq: the signature covers another report (swapped or modified)\"\n"
-	"  [ \"$(field public_key \"$s\")\" = \"$keyraw\" ] || bad \"scan #$seq: signed with a key that is not keys/agent.pub.pem\"\n"
-	"  printf 'tenken.sig/1\\n%s\\n%s\\n%s\\n%s\\n' \"$partner\" \"$seq\" \"$(field report_sha256 \"$s\")\" \"$(field previous_sha256 \"$s\")\" > \"$tmp/msg\"\n"
-	"  if edver \"$key\" \"$tmp/msg\" \"$(field signature \"$s\")\"; then :; else bad \"scan #$seq: Ed25519 signature invalid\"; fi\n"
-	"  [ \"$(field previous_sha256 \"$s\")\" = \"$psha\" ] || bad \"scan #$seq: signed link to the previous report differs from the chain\"\n"
-	"  if [ -n \"$prev_seq\" ]; then\n"
-	"    [ \"$seq\" -eq $((prev_seq + 1)) ] || bad \"scan #$((prev_seq + 1))..#$((seq - 1)): missing from the chain (removed)\"\n"
-	"    [ \"$psha\" = \"$prev_sha\" ] || bad \"scan #$seq: chain broken: links to $psha, the previous report is $prev_sha\"\n"
-	"  fi\n"
-	"  if [ -f \"$r.tsr\" ]; then\n"
-	"    if [ -z \"$tsa\" ]; then bad \"scan #$seq: timestamp token present but no tsa/tsa-ca.pem to check it\"\n"
-	"    elif openssl ts -verify -in \"$r.tsr\" -data \"$r\" -CAfile \"$tsa\" >/dev/null 2>&1; then\n"
-	"      t=$(openssl ts -reply -in \"$r.tsr\" -text 2>/dev/null | sed -n 's/^Time stamp: //p')\n"
-	"      ok \"scan #$seq: signature, chain link and RFC 3161 timestamp ($t)\"; prev_seq=$seq; prev_sha=$rsha; continue\n"
-	"    else bad \"scan #$seq: timestamp token invalid\"; fi\n"
-	"  elif [ -n \"$tsa\" ]; then bad \"scan #$seq: timestamp token missing\"\n"
-	"  fi\n"
-	"  ok \"scan #$seq: signature and chain link checked\"\n"
-	"  prev_seq=$seq; prev_sha=$rsha\n"
-	"done < chain.tsv\n"
-	"[ \"$n\" -gt 0 ] || bad \"chain.tsv lists no reports\"\n"
-	"[ -n \"$tsa\" ] || printf 'note no TSA in this bundle: the reports carry no trusted timestamp\\n'\n"
-	"\n"
-	"# 3. checklist and rule-set hashes named by the reports\n"
-	"while IFS='\t' read -r seq cl clsha rsha; do\n"
-	"  [ \"$seq\" = seq ] && continue\n"
-	"  grep -q \"\\\"sha256\\\":[[:space:]]*\\\"$clsha\\\"\" \"reports/$(printf %08d \"$seq\").json\" 2>/dev/null || bad \"scan #$seq: hashes.tsv checklist hash not in the report\"\n"
-	"  if [ -f \"data/checklists/$cl.json\" ]; then\n"
-	"    [ \"$(sha \"data/checklists/$cl.json\")\" = \"$clsha\" ] && ok \"scan #$seq: checklist $cl = data/checklists/$cl.json\" ||\n"
-	"      printf 'note scan #%s: checklist %s differs from the bundled data file (another data version)\\n' \"$seq\" \"$cl\"\n"
-	"  fi\n"
-	"  if [ -d data/rules ]; then\n"
-	"    if [ -z \"${rules_sha:-}\" ]; then\n"
-	"      rules_sha=$(cd data && for f in $(find rules -type f | sort); do printf '%s\\000' \"$f\"; cat \"$f\"; done | openssl dgst -sha256 -r | cut -d' ' -f1)\n"
-	"    fi\n"
-	"    [ \"$rules_sha\" = \"$rsha\" ] && ok \"scan #$seq: rule set = data/rules/\" ||\n"
-	"      printf 'note scan #%s: rule set %s differs from the bundled data/rules (another data version)\\n' \"$seq\" \"$rsha\"\n"
-	"  fi\n"
-	"done < hashes.tsv\n"
-	"\n"
-	"printf 'head: %s (compare with the heads you anchored: tenken history --heads)\\n' \"$(cat head)\"\n"
-	"if [ \"$fails\" -eq 0 ]; then echo \"VERIFIED: $partner, $n reports\"; exit 0; fi\n"
-	"echo \"NOT VERIFIED: $fails problem(s)\"; exit 1\n";
+    "#!/bin/sh\n"
+    "# verify.sh - checks this tenken auditor bundle with the openssl CLI alone.\n"
+    "# usage: sh verify.sh   (run inside the bundle directory)   exit 0: all checks passed\n"
+    "set -u\n"
+    "LC_ALL=C; export LC_ALL\n"
+    "cd \"$(dirname \"$0\")\" || exit 2\n"
+    "fails=0\n"
+    "ok() { printf 'ok   %s\\n' \"$*\"; }\n"
+    "bad() { printf 'FAIL %s\\n' \"$*\"; fails=$((fails + 1)); }\n"
+    "tmp=$(mktemp -d) || exit 2\n"
+    "trap 'rm -rf \"$tmp\"' EXIT\n"
+    "sha() { openssl dgst -sha256 -r \"$1\" | cut -d' ' -f1; }\n"
+    "field() { sed -n "
+    "\"s/^[[:space:]]*\\\"$1\\\":[[:space:]]*\\\"\\{0,1\\}\\([^\\\",]*\\)\\\"\\{0,1\\},\\{0,1\\}[[:space:]]*\\$/\\1/"
+    "p\" \"$2\" | head -n 1; }\n"
+    "edver() { # edver PUBKEY_PEM MESSAGE_FILE SIGNATURE_B64\n"
+    "  printf '%s' \"$3\" | openssl base64 -d -A > \"$tmp/sig\" 2>/dev/null &&\n"
+    "  openssl pkeyutl -verify -pubin -inkey \"$1\" -rawin -in \"$2\" -sigfile \"$tmp/sig\" >/dev/null 2>&1\n"
+    "}\n"
+    "raw_b64() { openssl pkey -pubin -in \"$1\" -outform DER 2>/dev/null | tail -c 32 | openssl base64 -A; }\n"
+    "\n"
+    "# 1. the manifest: signed by the agent key, every file listed and intact, nothing extra\n"
+    "key=keys/agent.pub.pem\n"
+    "{ printf 'tenken.manifest/1\\n'; cat MANIFEST; } > \"$tmp/manifest\"\n"
+    "if edver \"$key\" \"$tmp/manifest\" \"$(cat MANIFEST.sig 2>/dev/null)\"; then ok \"MANIFEST signature (agent key "
+    "$(cat keys/fingerprint))\"\n"
+    "else bad \"MANIFEST signature invalid or missing: the bundle was altered\"; fi\n"
+    "while read -r h p; do\n"
+    "  [ -f \"$p\" ] || { bad \"$p: listed in MANIFEST but missing (removed)\"; continue; }\n"
+    "  [ \"$(sha \"$p\")\" = \"$h\" ] || bad \"$p: SHA-256 differs from MANIFEST (modified)\"\n"
+    "done < MANIFEST\n"
+    "find . -type f ! -name MANIFEST ! -name MANIFEST.sig | sed 's|^\\./||' | while read -r p; do\n"
+    "  grep -q \"  $p\\$\" MANIFEST || printf 'FAIL %s: not in MANIFEST (added)\\n' \"$p\"\n"
+    "done > \"$tmp/extra\"\n"
+    "if [ -s \"$tmp/extra\" ]; then cat \"$tmp/extra\"; fails=$((fails + $(wc -l < \"$tmp/extra\"))); fi\n"
+    "\n"
+    "# 2. each report: hash, Ed25519 signature over the chain link, link to the previous, token\n"
+    "keyraw=$(raw_b64 \"$key\")\n"
+    "partner=$(cat partner)\n"
+    "prev_seq=''; prev_sha=''\n"
+    "tsa=''; [ -f tsa/tsa-ca.pem ] && tsa=tsa/tsa-ca.pem\n"
+    "n=0\n"
+    "while IFS='\t' read -r seq rsha psha run fin; do\n"
+    "  [ \"$seq\" = seq ] && continue\n"
+    "  n=$((n + 1)); r=reports/$(printf '%08d' \"$seq\").json; s=$r.sig\n"
+    "  [ \"$psha\" = - ] && psha=''\n"
+    "  if [ ! -f \"$r\" ]; then bad \"scan #$seq: $r missing (removed)\"; prev_seq=$seq; prev_sha=$rsha; continue; fi\n"
+    "  got=$(sha \"$r\")\n"
+    "  [ \"$got\" = \"$rsha\" ] || bad \"scan #$seq: report SHA-256 $got differs from the chain's $rsha (modified)\"\n"
+    "  [ -f \"$s\" ] || { bad \"scan #$seq: signature $s missing\"; continue; }\n"
+    "  [ \"$(field seq \"$s\")\" = \"$seq\" ] || bad \"scan #$seq: the signature is for scan #$(field seq \"$s\") "
+    "(swapped)\"\n"
+    "  [ \"$(field partner \"$s\")\" = \"$partner\" ] || bad \"scan #$seq: the signature is for another partner\"\n"
+    "  [ \"$(field report_sha256 \"$s\")\" = \"$got\" ] || bad \"scan #$seq: the signature covers another report "
+    "(swapped or modified)\"\n"
+    "  [ \"$(field public_key \"$s\")\" = \"$keyraw\" ] || bad \"scan #$seq: signed with a key that is not "
+    "keys/agent.pub.pem\"\n"
+    "  printf 'tenken.sig/1\\n%s\\n%s\\n%s\\n%s\\n' \"$partner\" \"$seq\" \"$(field report_sha256 \"$s\")\" \"$(field "
+    "previous_sha256 \"$s\")\" > \"$tmp/msg\"\n"
+    "  if edver \"$key\" \"$tmp/msg\" \"$(field signature \"$s\")\"; then :; else bad \"scan #$seq: Ed25519 signature "
+    "invalid\"; fi\n"
+    "  [ \"$(field previous_sha256 \"$s\")\" = \"$psha\" ] || bad \"scan #$seq: signed link to the previous report "
+    "differs from the chain\"\n"
+    "  if [ -n \"$prev_seq\" ]; then\n"
+    "    [ \"$seq\" -eq $((prev_seq + 1)) ] || bad \"scan #$((prev_seq + 1))..#$((seq - 1)): missing from the chain "
+    "(removed)\"\n"
+    "    [ \"$psha\" = \"$prev_sha\" ] || bad \"scan #$seq: chain broken: links to $psha, the previous report is "
+    "$prev_sha\"\n"
+    "  fi\n"
+    "  if [ -f \"$r.tsr\" ]; then\n"
+    "    if [ -z \"$tsa\" ]; then bad \"scan #$seq: timestamp token present but no tsa/tsa-ca.pem to check it\"\n"
+    "    elif openssl ts -verify -in \"$r.tsr\" -data \"$r\" -CAfile \"$tsa\" >/dev/null 2>&1; then\n"
+    "      t=$(openssl ts -reply -in \"$r.tsr\" -text 2>/dev/null | sed -n 's/^Time stamp: //p')\n"
+    "      ok \"scan #$seq: signature, chain link and RFC 3161 timestamp ($t)\"; prev_seq=$seq; prev_sha=$rsha; "
+    "continue\n"
+    "    else bad \"scan #$seq: timestamp token invalid\"; fi\n"
+    "  elif [ -n \"$tsa\" ]; then bad \"scan #$seq: timestamp token missing\"\n"
+    "  fi\n"
+    "  ok \"scan #$seq: signature and chain link checked\"\n"
+    "  prev_seq=$seq; prev_sha=$rsha\n"
+    "done < chain.tsv\n"
+    "[ \"$n\" -gt 0 ] || bad \"chain.tsv lists no reports\"\n"
+    "[ -n \"$tsa\" ] || printf 'note no TSA in this bundle: the reports carry no trusted timestamp\\n'\n"
+    "\n"
+    "# 3. checklist and rule-set hashes named by the reports\n"
+    "while IFS='\t' read -r seq cl clsha rsha; do\n"
+    "  [ \"$seq\" = seq ] && continue\n"
+    "  grep -q \"\\\"sha256\\\":[[:space:]]*\\\"$clsha\\\"\" \"reports/$(printf %08d \"$seq\").json\" 2>/dev/null || "
+    "bad \"scan #$seq: hashes.tsv checklist hash not in the report\"\n"
+    "  if [ -f \"data/checklists/$cl.json\" ]; then\n"
+    "    [ \"$(sha \"data/checklists/$cl.json\")\" = \"$clsha\" ] && ok \"scan #$seq: checklist $cl = "
+    "data/checklists/$cl.json\" ||\n"
+    "      printf 'note scan #%s: checklist %s differs from the bundled data file (another data version)\\n' \"$seq\" "
+    "\"$cl\"\n"
+    "  fi\n"
+    "  if [ -d data/rules ]; then\n"
+    "    if [ -z \"${rules_sha:-}\" ]; then\n"
+    "      rules_sha=$(cd data && for f in $(find rules -type f | sort); do printf '%s\\000' \"$f\"; cat \"$f\"; done "
+    "| openssl dgst -sha256 -r | cut -d' ' -f1)\n"
+    "    fi\n"
+    "    [ \"$rules_sha\" = \"$rsha\" ] && ok \"scan #$seq: rule set = data/rules/\" ||\n"
+    "      printf 'note scan #%s: rule set %s differs from the bundled data/rules (another data version)\\n' \"$seq\" "
+    "\"$rsha\"\n"
+    "  fi\n"
+    "done < hashes.tsv\n"
+    "\n"
+    "printf 'head: %s (compare with the heads you anchored: tenken history --heads)\\n' \"$(cat head)\"\n"
+    "if [ \"$fails\" -eq 0 ]; then echo \"VERIFIED: $partner, $n reports\"; exit 0; fi\n"
+    "echo \"NOT VERIFIED: $fails problem(s)\"; exit 1\n";
 
 static const char verify_md_fmt[] =
 	"# tenken auditor bundle: partner %s\n\n"
@@ -347,8 +364,8 @@ static int export_partner(struct tk_history *h, const char *partner, const char 
 			cJSON_Delete(rep);
 			goto done;
 		}
-		tk_buf_printf(&chain, "%lld\t%s\t%s\t%s\t%s\n", seq, jstr(r, "sha256"), *prev ? prev : "-", jstr(r, "run_id"),
-			      jstr(r, "finished_at"));
+		tk_buf_printf(&chain, "%lld\t%s\t%s\t%s\t%s\n", seq, jstr(r, "sha256"), *prev ? prev : "-",
+			      jstr(r, "run_id"), jstr(r, "finished_at"));
 		{
 			const cJSON *cl = cJSON_GetObjectItemCaseSensitive(rep, "checklist");
 			const cJSON *tool = cJSON_GetObjectItemCaseSensitive(rep, "tool");
@@ -405,7 +422,8 @@ static int export_partner(struct tk_history *h, const char *partner, const char 
 	{
 		char head[256], fpl[96];
 		const cJSON *lr = NULL, *x;
-		cJSON_ArrayForEach(x, rows) if ((long long)cJSON_GetObjectItemCaseSensitive(x, "seq")->valuedouble == last) lr = x;
+		cJSON_ArrayForEach(x, rows) if ((long long)cJSON_GetObjectItemCaseSensitive(x, "seq")->valuedouble ==
+						last) lr = x;
 		snprintf(head, sizeof(head), "scan #%lld sha256 %s finished %s\n", last, jstr(lr, "sha256"),
 			 jstr(lr, "finished_at"));
 		snprintf(fpl, sizeof(fpl), "%s\n", fp);
@@ -449,7 +467,8 @@ static int export_partner(struct tk_history *h, const char *partner, const char 
 		tk_buf_init(&msg, 17 << 20);
 		rc = tk_buf_puts(&msg, "tenken.manifest/1\n");
 		rc = rc ? rc : tk_buf_append(&msg, t.manifest.data, t.manifest.len);
-		rc = rc ? tk_seterr(err, rc, "bundle: manifest too large") : tk_history_sign(h, msg.data, msg.len, &b64, &slen, err);
+		rc = rc ? tk_seterr(err, rc, "bundle: manifest too large")
+			: tk_history_sign(h, msg.data, msg.len, &b64, &slen, err);
 		tk_buf_free(&msg);
 		if (rc)
 			goto done;
@@ -505,9 +524,10 @@ int tk_cmd_export(int argc, char **argv)
 		"timestamp tokens, the chain, the public key, checklist and rule-set hashes\n"
 		"with their data files, and VERIFY.md with verify.sh: a POSIX sh script that\n"
 		"checks everything with the openssl CLI alone.\n";
-	static const struct option lo[] = {{"state", required_argument, NULL, 'S'}, {"out", required_argument, NULL, 'o'},
-					   {"from", required_argument, NULL, 'F'},  {"to", required_argument, NULL, 'T'},
-					   {"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {
+	    {"state", required_argument, NULL, 'S'}, {"out", required_argument, NULL, 'o'},
+	    {"from", required_argument, NULL, 'F'},  {"to", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
 	const char *state = NULL, *out = NULL, *from = NULL, *to = NULL;
 	struct tk_history *h = NULL;
 	struct tk_err err = {0};

@@ -251,8 +251,8 @@ int tk_cmd_history(int argc, char **argv)
 		else {
 			printf("%-32s %6s %8s  %-20s  %s\n", "PARTNER", "SCANS", "LAST", "STARTED", "VERDICT");
 			cJSON_ArrayForEach(r, rows)
-				printf("%-32s %6d %8d  %-20s  %s\n", jstr(r, "partner"), jint(r, "scans"), jint(r, "last_seq"),
-				       jstr(r, "last_started_at"), jstr(r, "last_verdict"));
+			    printf("%-32s %6d %8d  %-20s  %s\n", jstr(r, "partner"), jint(r, "scans"),
+				   jint(r, "last_seq"), jstr(r, "last_started_at"), jstr(r, "last_verdict"));
 		}
 		cJSON_Delete(rows);
 		tk_history_close(h);
@@ -275,9 +275,9 @@ int tk_cmd_history(int argc, char **argv)
 		{
 			const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "items");
 			printf("%6d  %-20s  %-4s  %-10s  %4d %4d %4d %4d %4d %4d  %-36s  %.16s\n", jint(r, "seq"),
-			       jstr(r, "started_at"), jstr(r, "mode"), jstr(r, "verdict"), jint(c, "fail"), jint(c, "pass"),
-			       jint(c, "incomplete"), jint(c, "manual"), jint(c, "not_applicable"), jint(c, "waived"),
-			       jstr(r, "run_id"), jstr(r, "sha256"));
+			       jstr(r, "started_at"), jstr(r, "mode"), jstr(r, "verdict"), jint(c, "fail"),
+			       jint(c, "pass"), jint(c, "incomplete"), jint(c, "manual"), jint(c, "not_applicable"),
+			       jint(c, "waived"), jstr(r, "run_id"), jstr(r, "sha256"));
 		}
 	}
 	cJSON_Delete(rows);
@@ -299,7 +299,8 @@ static cJSON *problem_set(const cJSON *report)
 			continue;
 		snprintf(key, sizeof(key), "%s\t%s", jstr(f, "rule"), jstr(f, "target"));
 		if (!cJSON_GetObjectItemCaseSensitive(set, key))
-			cJSON_AddStringToObject(set, key, cJSON_GetObjectItemCaseSensitive(f, "waiver") ? "waived" : jstr(f, "status"));
+			cJSON_AddStringToObject(
+			    set, key, cJSON_GetObjectItemCaseSensitive(f, "waiver") ? "waived" : jstr(f, "status"));
 	}
 	return set;
 }
@@ -343,8 +344,8 @@ int tk_cmd_diff(int argc, char **argv)
 	if ((rc = open_history(&o, false, &h)))
 		return rc;
 	rc = TK_EXIT_USAGE;
-	if (o.nargs == 3 &&
-	    (tk_history_find(h, o.args[0], o.args[1], &qa, &err) || tk_history_find(h, o.args[0], o.args[2], &qb, &err))) {
+	if (o.nargs == 3 && (tk_history_find(h, o.args[0], o.args[1], &qa, &err) ||
+			     tk_history_find(h, o.args[0], o.args[2], &qb, &err))) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
@@ -477,8 +478,9 @@ static int verify_heads(const struct hopts *o, const char *file, const char *onl
 		}
 		if (rc == TK_OK || rc == TK_ERR_VERIFY)
 			problems += tk_tsa_verify(h, id, stdout);
-		problems += tk_history_check_head(h, id, (long long)cJSON_GetObjectItemCaseSensitive(p, "seq")->valuedouble,
-						  jstr(p, "sha256"), stdout);
+		problems +=
+		    tk_history_check_head(h, id, (long long)cJSON_GetObjectItemCaseSensitive(p, "seq")->valuedouble,
+					  jstr(p, "sha256"), stdout);
 	}
 	if (only && checked == 0) {
 		printf("FAIL partner %s: not in the heads document %s\n", only, file);
@@ -492,7 +494,8 @@ static int verify_heads(const struct hopts *o, const char *file, const char *onl
 			cJSON_ArrayForEach(x, ids)
 			{
 				bool known = false;
-				cJSON_ArrayForEach(p, arr) known = known || strcmp(jstr(p, "partner"), x->valuestring) == 0;
+				cJSON_ArrayForEach(p, arr) known =
+				    known || strcmp(jstr(p, "partner"), x->valuestring) == 0;
 				if (!known)
 					printf("note partner %s: in the history but not in %s (added after the anchor)\n",
 					       x->valuestring, file);
@@ -547,7 +550,8 @@ int tk_cmd_verify(int argc, char **argv)
 		int tp;
 		rc = tk_history_verify(h, o.args[0], stdout, &n, &err);
 		/* trusted time (desk): every scan's RFC 3161 token */
-		if ((rc == TK_OK || rc == TK_ERR_VERIFY) && (tp = tk_tsa_verify(h, o.args[0], stdout)) > 0 && rc == TK_OK)
+		if ((rc == TK_OK || rc == TK_ERR_VERIFY) && (tp = tk_tsa_verify(h, o.args[0], stdout)) > 0 &&
+		    rc == TK_OK)
 			rc = tk_seterr(&err, TK_ERR_VERIFY, "partner %s: %d timestamp problem%s found", o.args[0], tp,
 				       tp == 1 ? "" : "s");
 	}
@@ -648,7 +652,8 @@ int tk_cmd_report(int argc, char **argv)
 		const cJSON *last = cJSON_GetArrayItem(trend, cJSON_GetArraySize(trend) - 1);
 		char *dir = NULL, *src = NULL, *text = NULL, dst[4096];
 		size_t len;
-		if (tk_history_state_dir(o.state, &dir, &err) == TK_OK && (src = tk_path_join(dir, jstr(last, "file"))) &&
+		if (tk_history_state_dir(o.state, &dir, &err) == TK_OK &&
+		    (src = tk_path_join(dir, jstr(last, "file"))) &&
 		    tk_history_read_report(src, &text, &len, &err) == TK_OK) {
 			snprintf(dst, sizeof(dst), "%s/report.json", o.out);
 			tk_write_file_atomic(dst, text, len, 0644, &err);

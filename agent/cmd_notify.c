@@ -22,9 +22,10 @@ int tk_cmd_notify(int argc, char **argv)
 		"syslog, e-mail as NOTIFY.json configures; see docs/desk.md). Each transition\n"
 		"is alerted once; failed deliveries stay pending for the next run.\n"
 		"exit codes: 0 everything delivered, 1 deliveries still pending, 2 usage\n";
-	static const struct option lo[] = {{"state", required_argument, NULL, 'S'}, {"config", required_argument, NULL, 'c'},
-					   {"no-verify", no_argument, NULL, 'V'},  {"now", required_argument, NULL, 'N'},
-					   {"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {
+	    {"state", required_argument, NULL, 'S'}, {"config", required_argument, NULL, 'c'},
+	    {"no-verify", no_argument, NULL, 'V'},   {"now", required_argument, NULL, 'N'},
+	    {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
 	const char *state = NULL, *conf = NULL;
 	bool verify = true;
 	time_t now = time(NULL);

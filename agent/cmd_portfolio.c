@@ -86,7 +86,8 @@ static struct clinfo *cl_get(struct clinfo **cls, size_t *n, const char *id, str
 			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cl->doc, "items"))
 			{
 				char no[32];
-				const char *g = strcmp(lang, "en") == 0 && *jstr(it, "goal_en") ? jstr(it, "goal_en") : jstr(it, "goal");
+				const char *g = strcmp(lang, "en") == 0 && *jstr(it, "goal_en") ? jstr(it, "goal_en")
+												: jstr(it, "goal");
 				tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), no, sizeof(no));
 				if (!cJSON_GetObjectItemCaseSensitive(c->goals, no))
 					cJSON_AddStringToObject(c->goals, no, g);
@@ -373,10 +374,14 @@ int tk_cmd_portfolio(int argc, char **argv)
 		"partner's trend over its last 30 scans, a link to its newest stored report\n"
 		"(under --link-prefix instead of the state directory when given).\n"
 		"Reads the history's index, not every report.\n";
-	static const struct option lo[] = {{"state", required_argument, NULL, 'S'}, {"out", required_argument, NULL, 'o'},
-					   {"lang", required_argument, NULL, 'L'},  {"stale-days", required_argument, NULL, 'd'},
-					   {"link-prefix", required_argument, NULL, 'l'}, {"now", required_argument, NULL, 'N'},
-					   {"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"state", required_argument, NULL, 'S'},
+					   {"out", required_argument, NULL, 'o'},
+					   {"lang", required_argument, NULL, 'L'},
+					   {"stale-days", required_argument, NULL, 'd'},
+					   {"link-prefix", required_argument, NULL, 'l'},
+					   {"now", required_argument, NULL, 'N'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
 	const char *state = NULL, *outdir = NULL, *lang = "ja", *link = NULL;
 	long long stale_days = 2;
 	time_t now = time(NULL);

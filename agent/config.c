@@ -209,7 +209,8 @@ int tk_config_parse(const char *name, const char *base_dir, const char *text, si
 		if ((rc = tk_cfg_check_keys(scan, scan_keys, &cc, "scan", err)) ||
 		    (rc = tk_cfg_int(scan, "probe_timeout_s", false, 1, 86400, &default_tmo, &cc, "scan", err)) ||
 		    (rc = tk_cfg_int(scan, "max_connections_per_host", false, 1, 1024, &conns, &cc, "scan", err)) ||
-		    (rc = tk_cfg_int(scan, "connections_per_second_per_host", false, 1, 100000, &rate, &cc, "scan", err)) ||
+		    (rc = tk_cfg_int(scan, "connections_per_second_per_host", false, 1, 100000, &rate, &cc, "scan",
+				     err)) ||
 		    (rc = tk_cfg_int(scan, "connections_burst_per_host", false, 1, 100000, &burst, &cc, "scan", err)))
 			goto out;
 		cfg->host_burst = (int)burst;
@@ -241,7 +242,8 @@ int tk_config_parse(const char *name, const char *base_dir, const char *text, si
 			char list[512] = "";
 			size_t l = 0;
 			for (i = 0; registry[i] && l < sizeof(list) - 40; i++)
-				l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", registry[i]->name);
+				l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "",
+						      registry[i]->name);
 			rc = tk_cfg_err(err, &cc, p, "unknown probe (known: %s)", list);
 			goto out;
 		}

@@ -153,8 +153,8 @@ static int ensure_key(struct tk_history *h, bool create, struct tk_err *err)
 		return tk_seterr(err, TK_ERR_LIMIT, "%s: path too long", kdir);
 	if ((fd = mkstemp(tmp)) < 0)
 		return tk_seterr(err, TK_ERR_IO, "%s: %s", tmp, strerror(errno));
-	if (fchmod(fd, 0600) != 0 || !(c = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL)) || EVP_PKEY_keygen_init(c) != 1 ||
-	    EVP_PKEY_keygen(c, &k) != 1) {
+	if (fchmod(fd, 0600) != 0 || !(c = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL)) ||
+	    EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_keygen(c, &k) != 1) {
 		rc = tk_seterr(err, TK_ERR_INTERNAL, "cannot generate the Ed25519 key");
 		goto out;
 	}
@@ -259,7 +259,8 @@ int tk_history_open(const char *state_dir, bool create, struct tk_history **out,
 			goto fail;
 		}
 	}
-	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), NULL) !=
+	    SQLITE_OK) {
 		rc = tk_seterr(err, TK_ERR_IO, "%s: %s", path, h->db ? sqlite3_errmsg(h->db) : "cannot open");
 		goto fail;
 	}
@@ -475,7 +476,8 @@ static int catch_up(struct tk_history *h, const char *partner, struct tk_history
 			break;
 		}
 		if (!f.has_report || !f.sig_ok || !f.report || strcmp(f.actual, f.signed_sha) != 0 ||
-		    strcmp(f.partner, partner) != 0 || f.signed_seq != seqs[i] || strcmp(f.prev, link->prev_sha256) != 0) {
+		    strcmp(f.partner, partner) != 0 || f.signed_seq != seqs[i] ||
+		    strcmp(f.prev, link->prev_sha256) != 0) {
 			signed_file_free(&f);
 			break;
 		}
@@ -1019,8 +1021,8 @@ int tk_history_load(struct tk_history *h, const char *partner, long long seq, cJ
 	sqlite3_bind_int64(st, 2, seq > 0 ? seq : -seq);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return tk_seterr(err, TK_ERR_NOTFOUND, "partner %s: no stored scan %s%lld", partner, seq > 0 ? "#" : "offset ",
-				 seq > 0 ? seq : -seq);
+		return tk_seterr(err, TK_ERR_NOTFOUND, "partner %s: no stored scan %s%lld", partner,
+				 seq > 0 ? "#" : "offset ", seq > 0 ? seq : -seq);
 	}
 	if (seq_out)
 		*seq_out = sqlite3_column_int64(st, 0);
@@ -1241,7 +1243,8 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 			char sigpath[PATH_MAX + 8];
 			/* a moved report's content cannot match this position's signature: said once above */
 			snprintf(sigpath, sizeof(sigpath), "%s.sig", v->file);
-			problems += check_sig(h, sigpath, label, partner, v->seq, moved ? NULL : v->actual, expect_prev, out);
+			problems +=
+			    check_sig(h, sigpath, label, partner, v->seq, moved ? NULL : v->actual, expect_prev, out);
 		}
 		if (out && problems == before)
 			fprintf(out, "ok   %s %.16s…\n", label, v->actual);
@@ -1315,7 +1318,8 @@ int tk_history_verify_file(struct tk_history *h, const char *path, FILE *out, st
 			seq = sqlite3_column_int64(st, 0);
 			tk_strlcpy(indexed_sha, (const char *)sqlite3_column_text(st, 1), sizeof(indexed_sha));
 			if (safe_rel((const char *)sqlite3_column_text(st, 2)))
-				snprintf(stored, sizeof(stored), "%s/%s", h->dir, (const char *)sqlite3_column_text(st, 2));
+				snprintf(stored, sizeof(stored), "%s/%s", h->dir,
+					 (const char *)sqlite3_column_text(st, 2));
 		}
 		sqlite3_finalize(st);
 	}
@@ -1332,8 +1336,9 @@ int tk_history_verify_file(struct tk_history *h, const char *path, FILE *out, st
 		fprintf(out, "note %s: run %s is not in this history's index\n", path, jstr(rep, "run_id"));
 out:
 	cJSON_Delete(rep);
-	return problems ? tk_seterr(err, TK_ERR_VERIFY, "%s: %d problem%s found", path, problems, problems == 1 ? "" : "s")
-			: TK_OK;
+	return problems
+		   ? tk_seterr(err, TK_ERR_VERIFY, "%s: %d problem%s found", path, problems, problems == 1 ? "" : "s")
+		   : TK_OK;
 }
 
 /* ---- head anchoring (desk; see history.h) ---- */
@@ -1507,8 +1512,8 @@ static void incomplete_reason(const cJSON *report, const cJSON *item, char *buf,
 			const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence");
 			if (strcmp(jstr(f, "rule"), rid->valuestring) != 0 || strcmp(jstr(f, "status"), "error") != 0)
 				continue;
-			snprintf(buf, size, "%s: %s%s%s", rid->valuestring, jstr(ev, "error"), *jstr(ev, "message") ? ": " : "",
-				 jstr(ev, "message"));
+			snprintf(buf, size, "%s: %s%s%s", rid->valuestring, jstr(ev, "error"),
+				 *jstr(ev, "message") ? ": " : "", jstr(ev, "message"));
 			return;
 		}
 		snprintf(buf, size, "%s: not observed", rid->valuestring);
@@ -1616,7 +1621,8 @@ int tk_history_portfolio(struct tk_history *h, int trend_n, cJSON **out, struct 
 		o = cJSON_CreateObject();
 		static const char *const names[] = {"pass", "fail", "incomplete", "manual", "not_applicable", "waived"};
 		const char *partner = (const char *)sqlite3_column_text(st, 0);
-		const char *rec = (const char *)sqlite3_column_text(st, 19), *extra = (const char *)sqlite3_column_text(st, 20);
+		const char *rec = (const char *)sqlite3_column_text(st, 19),
+			   *extra = (const char *)sqlite3_column_text(st, 20);
 		int i;
 		cJSON_AddStringToObject(o, "partner", partner);
 		cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 1));

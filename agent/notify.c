@@ -56,7 +56,8 @@ int tk_notify_validate(const cJSON *n, const char *where, struct tk_err *err)
 	static const char *const top[] = {"webhook", "syslog", "email", "stale_hours", "deadline_s", NULL};
 	static const char *const wh[] = {"url_file", "timeout_s", NULL};
 	static const char *const sl[] = {"socket", "facility", NULL};
-	static const char *const em[] = {"smtp_url", "from", "to", "username", "password_file", "ca_file", "timeout_s", NULL};
+	static const char *const em[] = {"smtp_url",      "from",    "to",        "username",
+					 "password_file", "ca_file", "timeout_s", NULL};
 	const cJSON *w, *s, *e, *t;
 	if (!cJSON_IsObject(n))
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: expected an object", where);
@@ -74,7 +75,8 @@ int tk_notify_validate(const cJSON *n, const char *where, struct tk_err *err)
 	}
 	if ((s = cJSON_GetObjectItemCaseSensitive(n, "syslog"))) {
 		if (!cJSON_IsObject(s) || !only_keys(s, sl, where, "syslog", err))
-			return err->rc ? err->rc : tk_seterr(err, TK_ERR_CONFIG, "%s.syslog: expected an object", where);
+			return err->rc ? err->rc
+				       : tk_seterr(err, TK_ERR_CONFIG, "%s.syslog: expected an object", where);
 		if (*jstr(s, "facility") && strcmp(jstr(s, "facility"), "user") != 0 &&
 		    (strncmp(jstr(s, "facility"), "local", 5) != 0 || jstr(s, "facility")[5] < '0' ||
 		     jstr(s, "facility")[5] > '7' || jstr(s, "facility")[6]))
@@ -486,8 +488,8 @@ static int deliver(sqlite3 *db, const cJSON *cfg, const char *base, FILE *out)
 {
 	sqlite3_stmt *st = NULL, *up = NULL;
 	int64_t deadline = tk_now_ms() + 1000LL * (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(cfg, "deadline_s"))
-							   ? cJSON_GetObjectItemCaseSensitive(cfg, "deadline_s")->valueint
-							   : 30);
+						       ? cJSON_GetObjectItemCaseSensitive(cfg, "deadline_s")->valueint
+						       : 30);
 	int pending = 0;
 	bool down[3] = {false, false, false};
 	struct item {

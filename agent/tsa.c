@@ -79,9 +79,10 @@ static int conf_load(const char *state, struct tsa_conf *c, struct tk_err *err)
 	if (jstr(j, "ca_file")[0] == '/')
 		rc = tk_strlcpy(c->ca_file, jstr(j, "ca_file"), sizeof(c->ca_file));
 	else
-		rc = snprintf(c->ca_file, sizeof(c->ca_file), "%s/%s", state, jstr(j, "ca_file")) >= (int)sizeof(c->ca_file)
-			     ? TK_ERR_LIMIT
-			     : TK_OK;
+		rc = snprintf(c->ca_file, sizeof(c->ca_file), "%s/%s", state, jstr(j, "ca_file")) >=
+			     (int)sizeof(c->ca_file)
+			 ? TK_ERR_LIMIT
+			 : TK_OK;
 	if (rc)
 		rc = tk_seterr(err, TK_ERR_CONFIG, "%s: ca_file: path too long", path);
 out:
@@ -242,9 +243,10 @@ static int request_token(const struct tsa_conf *c, const unsigned char digest[32
 	*dlen = 0;
 	if (!req || !mi || !alg || RAND_bytes(rnd, sizeof(rnd)) != 1 || !(bn = BN_bin2bn(rnd, sizeof(rnd), NULL)) ||
 	    !(nonce = BN_to_ASN1_INTEGER(bn, NULL)) ||
-	    X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) != 1 || TS_MSG_IMPRINT_set_algo(mi, alg) != 1 ||
-	    TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)digest, 32) != 1 || TS_REQ_set_version(req, 1) != 1 ||
-	    TS_REQ_set_msg_imprint(req, mi) != 1 || TS_REQ_set_nonce(req, nonce) != 1 || TS_REQ_set_cert_req(req, 1) != 1 ||
+	    X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) != 1 ||
+	    TS_MSG_IMPRINT_set_algo(mi, alg) != 1 || TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)digest, 32) != 1 ||
+	    TS_REQ_set_version(req, 1) != 1 || TS_REQ_set_msg_imprint(req, mi) != 1 ||
+	    TS_REQ_set_nonce(req, nonce) != 1 || TS_REQ_set_cert_req(req, 1) != 1 ||
 	    (qlen = i2d_TS_REQ(req, &qder)) <= 0) {
 		rc = tk_seterr(err, TK_ERR_INTERNAL, "cannot build the timestamp request");
 		goto out;
@@ -267,8 +269,8 @@ static int request_token(const struct tsa_conf *c, const unsigned char digest[32
 	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(cu, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION);
 	if ((cc = curl_easy_perform(cu)) != CURLE_OK) {
-		rc = tk_seterr(err, cc == CURLE_OPERATION_TIMEDOUT ? TK_ERR_TIMEOUT : TK_ERR_NET, "TSA %s: %s%s", c->url,
-			       b.over ? "response larger than 64 KiB" : curl_easy_strerror(cc), "");
+		rc = tk_seterr(err, cc == CURLE_OPERATION_TIMEDOUT ? TK_ERR_TIMEOUT : TK_ERR_NET, "TSA %s: %s%s",
+			       c->url, b.over ? "response larger than 64 KiB" : curl_easy_strerror(cc), "");
 		goto out;
 	}
 	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
@@ -408,8 +410,9 @@ void tk_tsa_after_commit(struct tk_history *h, const char *partner)
 	tk_strlcpy(pend[0].partner, partner, sizeof(pend[0].partner));
 	pend[0].seq = newest;
 	n = 1;
-	if (sqlite3_prepare_v2(db, "SELECT partner, seq FROM desk_tsa WHERE state='pending' ORDER BY last_attempt, partner, seq",
-			       -1, &st, NULL) == SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db, "SELECT partner, seq FROM desk_tsa WHERE state='pending' ORDER BY last_attempt, partner, seq", -1,
+		&st, NULL) == SQLITE_OK)
 		while (n < TSA_MAX_RETRIES + 1 && sqlite3_step(st) == SQLITE_ROW) {
 			const char *p = (const char *)sqlite3_column_text(st, 0);
 			long long s = sqlite3_column_int64(st, 1);
@@ -478,7 +481,8 @@ int tk_tsa_verify(struct tk_history *h, const char *partner, FILE *out)
 		fprintf(out, "FAIL timestamps: %s\n", err.msg);
 		problems++;
 	}
-	have_table = sqlite3_table_column_metadata(db, NULL, "desk_tsa", "state", NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
+	have_table =
+	    sqlite3_table_column_metadata(db, NULL, "desk_tsa", "state", NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
 	if (sqlite3_prepare_v2(db,
 			       have_table ? "SELECT s.seq, s.file, s.sha256, t.state, t.attempts, t.last_error FROM scans AS s"
 					    " LEFT JOIN desk_tsa AS t ON t.partner=s.partner AND t.seq=s.seq"
@@ -491,8 +495,10 @@ int tk_tsa_verify(struct tk_history *h, const char *partner, FILE *out)
 	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long long seq = sqlite3_column_int64(st, 0);
-		const char *file = (const char *)sqlite3_column_text(st, 1), *sha = (const char *)sqlite3_column_text(st, 2);
-		const char *state = (const char *)sqlite3_column_text(st, 3), *why = (const char *)sqlite3_column_text(st, 5);
+		const char *file = (const char *)sqlite3_column_text(st, 1),
+			   *sha = (const char *)sqlite3_column_text(st, 2);
+		const char *state = (const char *)sqlite3_column_text(st, 3),
+			   *why = (const char *)sqlite3_column_text(st, 5);
 		char tsr[PATH_MAX + 8], gt[32];
 		struct tk_err e = {0};
 		nrows++;

@@ -92,7 +92,8 @@ static int hsts_demo_start(struct tk_demo_env *env, cJSON *probes, void **state,
 		hc.ssl = d->ssl[i];
 		hc.headers = i == 0 ? "Strict-Transport-Security: max-age=63072000; includeSubDomains; preload\r\n"
 				    : "Strict-Transport-Security: max-age=300\r\n";
-		if ((rc = tk_demo_httpd_start(env, i == 0 ? TK_DEMO_HSTS_GOOD : TK_DEMO_HSTS_WEAK, &hc, &d->srv[i], err)))
+		if ((rc = tk_demo_httpd_start(env, i == 0 ? TK_DEMO_HSTS_GOOD : TK_DEMO_HSTS_WEAK, &hc, &d->srv[i],
+					      err)))
 			goto fail;
 		snprintf(url, sizeof(url), "https://%s:%d/", names[i], tk_httpd_port(d->srv[i]));
 		cJSON_AddItemToArray(urls, cJSON_CreateString(url));

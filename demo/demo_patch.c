@@ -29,23 +29,26 @@ static const char demo_osrel_legacy[] = "PRETTY_NAME=\"Debian GNU/Linux 10 (bust
 					"VERSION_CODENAME=buster\nID=debian\n";
 
 static const char demo_tracker[] =
-	"{\"openssl\": {\"CVE-2024-5535\": {\"scope\": \"remote\", \"releases\": {\n"
-	"  \"bookworm\": {\"status\": \"resolved\", \"repositories\": {\"bookworm\": \"3.0.15-1~deb12u1\"},"
-	" \"fixed_version\": \"3.0.14-1~deb12u2\", \"urgency\": \"low\"},\n"
-	"  \"buster\": {\"status\": \"open\", \"repositories\": {\"buster\": \"1.1.1n-0+deb10u6\"}, \"urgency\": \"low\"}}}},\n"
-	" \"curl\": {\"CVE-2023-38545\": {\"scope\": \"remote\", \"releases\": {\n"
-	"  \"bookworm\": {\"status\": \"resolved\", \"repositories\": {\"bookworm\": \"7.88.1-10+deb12u8\"},"
-	" \"fixed_version\": \"7.88.1-10+deb12u4\", \"urgency\": \"not yet assigned\"}}}}}\n";
+    "{\"openssl\": {\"CVE-2024-5535\": {\"scope\": \"remote\", \"releases\": {\n"
+    "  \"bookworm\": {\"status\": \"resolved\", \"repositories\": {\"bookworm\": \"3.0.15-1~deb12u1\"},"
+    " \"fixed_version\": \"3.0.14-1~deb12u2\", \"urgency\": \"low\"},\n"
+    "  \"buster\": {\"status\": \"open\", \"repositories\": {\"buster\": \"1.1.1n-0+deb10u6\"}, \"urgency\": "
+    "\"low\"}}}},\n"
+    " \"curl\": {\"CVE-2023-38545\": {\"scope\": \"remote\", \"releases\": {\n"
+    "  \"bookworm\": {\"status\": \"resolved\", \"repositories\": {\"bookworm\": \"7.88.1-10+deb12u8\"},"
+    " \"fixed_version\": \"7.88.1-10+deb12u4\", \"urgency\": \"not yet assigned\"}}}}}\n";
 
 static const char demo_nvd[] =
-	"{\"resultsPerPage\": 2, \"startIndex\": 0, \"totalResults\": 2, \"format\": \"NVD_CVE\", \"version\": \"2.0\",\n"
-	" \"vulnerabilities\": [\n"
-	"  {\"cve\": {\"id\": \"CVE-2024-5535\", \"published\": \"2024-06-27T11:15:24.447\", \"metrics\": {\"cvssMetricV31\": "
-	"[{\"source\": \"nvd@nist.gov\", \"type\": \"Primary\", \"cvssData\": {\"version\": \"3.1\", \"vectorString\": "
-	"\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:H\", \"baseScore\": 9.1, \"baseSeverity\": \"CRITICAL\"}}]}}},\n"
-	"  {\"cve\": {\"id\": \"CVE-2023-38545\", \"published\": \"2023-10-18T04:15:11.077\", \"metrics\": {\"cvssMetricV31\": "
-	"[{\"source\": \"nvd@nist.gov\", \"type\": \"Primary\", \"cvssData\": {\"version\": \"3.1\", \"vectorString\": "
-	"\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\", \"baseScore\": 9.8, \"baseSeverity\": \"CRITICAL\"}}]}}}]}\n";
+    "{\"resultsPerPage\": 2, \"startIndex\": 0, \"totalResults\": 2, \"format\": \"NVD_CVE\", \"version\": \"2.0\",\n"
+    " \"vulnerabilities\": [\n"
+    "  {\"cve\": {\"id\": \"CVE-2024-5535\", \"published\": \"2024-06-27T11:15:24.447\", \"metrics\": "
+    "{\"cvssMetricV31\": "
+    "[{\"source\": \"nvd@nist.gov\", \"type\": \"Primary\", \"cvssData\": {\"version\": \"3.1\", \"vectorString\": "
+    "\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:H\", \"baseScore\": 9.1, \"baseSeverity\": \"CRITICAL\"}}]}}},\n"
+    "  {\"cve\": {\"id\": \"CVE-2023-38545\", \"published\": \"2023-10-18T04:15:11.077\", \"metrics\": "
+    "{\"cvssMetricV31\": "
+    "[{\"source\": \"nvd@nist.gov\", \"type\": \"Primary\", \"cvssData\": {\"version\": \"3.1\", \"vectorString\": "
+    "\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\", \"baseScore\": 9.8, \"baseSeverity\": \"CRITICAL\"}}]}}}]}\n";
 
 static int put(const char *dir, const char *rel, const char *text, struct tk_err *err)
 {

@@ -52,7 +52,8 @@ static int make_db(const char *path, const unsigned char key[32], struct tk_err 
 			 " access_token_enc BLOB, expires_in INTEGER);"
 			 "CREATE TABLE users(id INTEGER PRIMARY KEY, login TEXT, password_hash TEXT);"
 			 "CREATE TABLE legacy_users(id INTEGER PRIMARY KEY, login TEXT, password TEXT);"
-			 "INSERT INTO users(login, password_hash) VALUES('alice', '$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW');",
+			 "INSERT INTO users(login, password_hash) VALUES('alice', "
+			 "'$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW');",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	if (!(plain_rt = rand_token("", 32)) || !(plain_rt2 = rand_token("", 32)) ||

@@ -200,9 +200,10 @@ static void serve_one(struct tk_httpd *h, int cfd)
 	}
 	atomic_fetch_add(&h->requests, 1);
 	tk_buf_init(&resp, 1 << 20);
-	tk_buf_printf(&resp, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n%s",
-		      h->cfg.status, h->cfg.status >= 300 && h->cfg.status < 400 ? "Redirect" : "OK",
-		      strlen(h->body), h->headers, h->body);
+	tk_buf_printf(
+	    &resp, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n%s",
+	    h->cfg.status, h->cfg.status >= 300 && h->cfg.status < 400 ? "Redirect" : "OK", strlen(h->body), h->headers,
+	    h->body);
 	if (ssl)
 		SSL_write(ssl, resp.data, (int)resp.len);
 	else

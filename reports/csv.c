@@ -56,7 +56,7 @@ static int render_csv_ix(const cJSON *report, const struct tk_r_index *ix, const
 {
 	const char *lang = tk_r_lang(opts ? opts->lang : NULL);
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "columns"), lang);
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "columns"), lang);
 	const cJSON *c, *it;
 	int rc;
 

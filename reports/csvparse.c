@@ -37,7 +37,8 @@ int tk_csv_parse(const char *name, const char *p, size_t len, cJSON **rows, stru
 		bool eof = i == len;
 		if (!row && !eof) {
 			if (cJSON_GetArraySize(out) >= TK_CSV_MAX_ROWS) {
-				rc = tk_seterr(err, TK_ERR_LIMIT, "%s: line %zu: more than %d records", name, line, TK_CSV_MAX_ROWS);
+				rc = tk_seterr(err, TK_ERR_LIMIT, "%s: line %zu: more than %d records", name, line,
+					       TK_CSV_MAX_ROWS);
 				break;
 			}
 			row = cJSON_CreateArray();
@@ -45,7 +46,8 @@ int tk_csv_parse(const char *name, const char *p, size_t len, cJSON **rows, stru
 		}
 		if (quoted) {
 			if (eof) {
-				rc = tk_seterr(err, TK_ERR_PARSE, "%s: line %zu: unterminated quoted field", name, qline);
+				rc = tk_seterr(err, TK_ERR_PARSE, "%s: line %zu: unterminated quoted field", name,
+					       qline);
 				break;
 			}
 			if (c == '"') {

@@ -48,46 +48,47 @@ static const char *const statuses[] = {"fail", "waived", "incomplete", "manual",
 static const char *const colours[] = {"#c62828", "#8e24aa", "#ef6c00", "#1565c0", "#9e9e9e", "#9e9d24", "#2e7d32"};
 
 static const char css[] =
-	"*{box-sizing:border-box}"
-	"body{font-family:'Noto Sans CJK JP','Hiragino Sans','Yu Gothic',Meiryo,sans-serif;margin:0;padding:16px 24px;"
-	"color:#212121;background:#fff;font-size:13px;line-height:1.45;max-width:1200px}"
-	"html[lang=ja] body{line-break:strict;overflow-wrap:anywhere}"
-	"html[lang=en] body{word-break:normal;overflow-wrap:normal;hyphens:none}"
-	".tok{overflow-wrap:anywhere}"
-	"h1{font-size:20px;margin:0 0 6px}h2{font-size:16px;border-bottom:2px solid #37474f;padding-bottom:2px;"
-	"margin:18px 0 8px}h3{font-size:14px;margin:10px 0 4px}h4{font-size:13px;margin:8px 0 2px}"
-	"table{border-collapse:collapse;width:100%}th,td{border:1px solid #b0bec5;padding:2px 5px;vertical-align:top;"
-	"text-align:left}th{background:#eceff1;font-weight:600}"
-	".pre{white-space:pre-line}"
-	".mono{font-family:monospace;font-size:11px}"
-	".b{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-weight:600;font-size:12px;"
-	"white-space:nowrap}"
-	".s-fail{background:#c62828}.s-waived{background:#8e24aa}.s-incomplete{background:#ef6c00}"
-	".s-manual{background:#1565c0}.s-not_applicable{background:#9e9e9e}.s-pass{background:#2e7d32}"
-	".s-pass_warn{background:#9e9d24}.s-warn{background:#f9a825;color:#212121}.s-error{background:#ef6c00}"
-	".verdict{font-size:16px;margin:6px 0}.counts span{margin-right:10px;white-space:nowrap}"
-	".meta{width:auto}.meta th{white-space:nowrap}"
-	".card{border:1px solid #b0bec5;border-left:6px solid #c62828;padding:4px 10px;margin:8px 0;"
-	"break-inside:avoid-page}"
-	".card.c-incomplete{border-left-color:#ef6c00}.card.c-waived{border-left-color:#8e24aa}"
-	".card.c-pass_warn{border-left-color:#9e9d24}"
-	".rule{margin:6px 0 8px}.rule p{margin:2px 0}.sev{color:#555;font-size:12px}"
-	"table.tg td:first-child{width:24%}"
-	".ev .f{display:inline-block;margin:0 12px 0 0}.ev .k{color:#546e7a;font-size:11px;margin-right:3px}"
-	".ev .k::after{content:\":\"}"
-	".basis{color:#37474f;font-size:12px}.ask{color:#0d47a1;font-weight:700}.contra{color:#b71c1c;font-weight:700}"
-	"table.small{font-size:12px}table.cl{font-size:11px;table-layout:fixed}"
-	"details{margin:8px 0}summary{font-weight:600;cursor:pointer}"
-	"svg{max-width:100%;height:auto}.note{color:#555;font-size:12px}"
-	"@page{size:A4;margin:10mm 9mm}"
-	"@media print{body{padding:0;font-size:8.2px;line-height:1.22;max-width:none}table.cl,table.small{font-size:7.2px}"
-	"h2{font-size:12px;margin:10px 0 4px}h3{font-size:10px;margin:6px 0 2px}h4{font-size:9px;margin:4px 0 1px}"
-	".b{font-size:8px;padding:0 3px}.ev .k{font-size:7.5px}.basis,.note,.sev{font-size:8px}.card{padding:2px 6px;margin:5px 0}"
-	"th,td{padding:1px 3px}.verdict{font-size:12px}.mono{font-size:7px}"
-	"thead{display:table-header-group}tr{break-inside:avoid}h2,h3,h4{break-after:avoid}"
-	"details::details-content{content-visibility:visible!important;display:block!important}"
-	"summary{list-style:none}summary::-webkit-details-marker{display:none}"
-	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
+    "*{box-sizing:border-box}"
+    "body{font-family:'Noto Sans CJK JP','Hiragino Sans','Yu Gothic',Meiryo,sans-serif;margin:0;padding:16px 24px;"
+    "color:#212121;background:#fff;font-size:13px;line-height:1.45;max-width:1200px}"
+    "html[lang=ja] body{line-break:strict;overflow-wrap:anywhere}"
+    "html[lang=en] body{word-break:normal;overflow-wrap:normal;hyphens:none}"
+    ".tok{overflow-wrap:anywhere}"
+    "h1{font-size:20px;margin:0 0 6px}h2{font-size:16px;border-bottom:2px solid #37474f;padding-bottom:2px;"
+    "margin:18px 0 8px}h3{font-size:14px;margin:10px 0 4px}h4{font-size:13px;margin:8px 0 2px}"
+    "table{border-collapse:collapse;width:100%}th,td{border:1px solid #b0bec5;padding:2px 5px;vertical-align:top;"
+    "text-align:left}th{background:#eceff1;font-weight:600}"
+    ".pre{white-space:pre-line}"
+    ".mono{font-family:monospace;font-size:11px}"
+    ".b{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-weight:600;font-size:12px;"
+    "white-space:nowrap}"
+    ".s-fail{background:#c62828}.s-waived{background:#8e24aa}.s-incomplete{background:#ef6c00}"
+    ".s-manual{background:#1565c0}.s-not_applicable{background:#9e9e9e}.s-pass{background:#2e7d32}"
+    ".s-pass_warn{background:#9e9d24}.s-warn{background:#f9a825;color:#212121}.s-error{background:#ef6c00}"
+    ".verdict{font-size:16px;margin:6px 0}.counts span{margin-right:10px;white-space:nowrap}"
+    ".meta{width:auto}.meta th{white-space:nowrap}"
+    ".card{border:1px solid #b0bec5;border-left:6px solid #c62828;padding:4px 10px;margin:8px 0;"
+    "break-inside:avoid-page}"
+    ".card.c-incomplete{border-left-color:#ef6c00}.card.c-waived{border-left-color:#8e24aa}"
+    ".card.c-pass_warn{border-left-color:#9e9d24}"
+    ".rule{margin:6px 0 8px}.rule p{margin:2px 0}.sev{color:#555;font-size:12px}"
+    "table.tg td:first-child{width:24%}"
+    ".ev .f{display:inline-block;margin:0 12px 0 0}.ev .k{color:#546e7a;font-size:11px;margin-right:3px}"
+    ".ev .k::after{content:\":\"}"
+    ".basis{color:#37474f;font-size:12px}.ask{color:#0d47a1;font-weight:700}.contra{color:#b71c1c;font-weight:700}"
+    "table.small{font-size:12px}table.cl{font-size:11px;table-layout:fixed}"
+    "details{margin:8px 0}summary{font-weight:600;cursor:pointer}"
+    "svg{max-width:100%;height:auto}.note{color:#555;font-size:12px}"
+    "@page{size:A4;margin:10mm 9mm}"
+    "@media print{body{padding:0;font-size:8.2px;line-height:1.22;max-width:none}table.cl,table.small{font-size:7.2px}"
+    "h2{font-size:12px;margin:10px 0 4px}h3{font-size:10px;margin:6px 0 2px}h4{font-size:9px;margin:4px 0 1px}"
+    ".b{font-size:8px;padding:0 3px}.ev .k{font-size:7.5px}.basis,.note,.sev{font-size:8px}.card{padding:2px "
+    "6px;margin:5px 0}"
+    "th,td{padding:1px 3px}.verdict{font-size:12px}.mono{font-size:7px}"
+    "thead{display:table-header-group}tr{break-inside:avoid}h2,h3,h4{break-after:avoid}"
+    "details::details-content{content-visibility:visible!important;display:block!important}"
+    "summary{list-style:none}summary::-webkit-details-marker{display:none}"
+    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 static int put(struct html *h, const char *s)
 {
@@ -310,7 +311,10 @@ static void english_only(const char *in, struct tk_buf *b)
 			continue;
 		}
 		if (strncmp(p, "「", 3) == 0 || strncmp(p, "『", 3) == 0 || strncmp(p, "（", 3) == 0 || *p == '(') {
-			const char *close = strncmp(p, "「", 3) == 0 ? "」" : strncmp(p, "『", 3) == 0 ? "』" : strncmp(p, "（", 3) == 0 ? "）" : ")";
+			const char *close = strncmp(p, "「", 3) == 0   ? "」"
+					    : strncmp(p, "『", 3) == 0 ? "』"
+					    : strncmp(p, "（", 3) == 0 ? "）"
+								       : ")";
 			const char *e = strstr(p, close), *q;
 			bool any = strncmp(p, "「", 3) == 0 || strncmp(p, "『", 3) == 0;
 			for (q = p + (*p == '(' ? 1 : 3); e && q < e && !any;) {
@@ -400,7 +404,8 @@ static void refs_of(const char *p, size_t n, struct tk_buf *b)
  */
 static int basis_text(struct html *h, const char *basis)
 {
-	const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h->report, "sources"), "sources");
+	const cJSON *srcs =
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h->report, "sources"), "sources");
 	struct tk_buf b;
 	const char *p = basis;
 	int rc;
@@ -453,7 +458,8 @@ static int basis_text(struct html *h, const char *basis)
 static int sec_header(struct html *h)
 {
 	const cJSON *r = h->report, *partner = cJSON_GetObjectItemCaseSensitive(r, "partner");
-	const cJSON *clj = cJSON_GetObjectItemCaseSensitive(r, "checklist"), *gate = cJSON_GetObjectItemCaseSensitive(r, "gate");
+	const cJSON *clj = cJSON_GetObjectItemCaseSensitive(r, "checklist"),
+		    *gate = cJSON_GetObjectItemCaseSensitive(r, "gate");
 	const cJSON *counts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "summary"), "items");
 	const char *v = tk_r_str(gate, "verdict");
 	char buf[512], t1[96], t2[96];
@@ -568,7 +574,9 @@ static int card_rules(struct html *h, const cJSON *it, size_t slot)
 			if (cJSON_GetObjectItemCaseSensitive(gx->f, "waiver")) {
 				const cJSON *w = cJSON_GetObjectItemCaseSensitive(gx->f, "waiver");
 				char buf[512];
-				snprintf(buf, sizeof(buf), h->en ? " [waived: %s, approved by %s, until %s]" : "【例外承認: %s（承認者 %s、期限 %s）】",
+				snprintf(buf, sizeof(buf),
+					 h->en ? " [waived: %s, approved by %s, until %s]"
+					       : "【例外承認: %s（承認者 %s、期限 %s）】",
 					 tk_r_str(w, "justification"), tk_r_str(w, "approver"), tk_r_str(w, "expires"));
 				TRY(esc(h, buf));
 			}
@@ -618,7 +626,8 @@ out:
 static int card(struct html *h, const cJSON *it, size_t slot)
 {
 	const char *st = item_status(it);
-	const cJSON *att = cJSON_GetObjectItemCaseSensitive(it, "attestation"), *w = cJSON_GetObjectItemCaseSensitive(it, "waiver");
+	const cJSON *att = cJSON_GetObjectItemCaseSensitive(it, "attestation"),
+		    *w = cJSON_GetObjectItemCaseSensitive(it, "waiver");
 	const cJSON *x;
 	char no[32], buf[1024];
 	int rc;
@@ -643,7 +652,9 @@ static int card(struct html *h, const cJSON *it, size_t slot)
 	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(it, "expired_waivers"))
 	{
-		snprintf(buf, sizeof(buf), h->en ? "Waiver %s expired on %s: not applied." : "例外承認 %s は %s に期限切れ: 適用していません。",
+		snprintf(buf, sizeof(buf),
+			 h->en ? "Waiver %s expired on %s: not applied."
+			       : "例外承認 %s は %s に期限切れ: 適用していません。",
 			 tk_r_str(x, "id"), tk_r_str(x, "expires"));
 		TRY(put(h, "<p class=\"contra\">"));
 		TRY(esc(h, buf));
@@ -698,7 +709,8 @@ static int sec_actions(struct html *h)
 		TRY(esc(h, L(h, "ありません。", "None.")));
 		TRY(put(h, "</p>\n"));
 	}
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(h->report, "items")) if (strcmp(item_status(it), "pass_warn") == 0) nw++;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(h->report, "items")) if (strcmp(item_status(it),
+												"pass_warn") == 0) nw++;
 	if (nw) {
 		TRY(tk_buf_printf(h->out, "<h2>%s</h2>\n<p class=\"note\">%s</p>\n",
 				  L(h, "適合（注意あり）の項目", "Items that pass with warnings"),
@@ -719,13 +731,19 @@ static int sec_manual(struct html *h)
 {
 	const cJSON *it;
 	int rc = TK_OK, n = 0;
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(h->report, "items")) if (strcmp(tk_r_str(it, "status"), "manual") == 0) n++;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(h->report, "items")) if (strcmp(tk_r_str(it, "status"),
+												"manual") == 0) n++;
 	if (!n)
 		return TK_OK;
-	TRY(tk_buf_printf(h->out, "<section class=\"manual\">\n<h2>%s%d%s</h2>\n<p class=\"ask\">", L(h, "接続先の回答が必要な項目（", "Items that need the partner's answer ("), n, L(h, "）", ")")));
+	TRY(tk_buf_printf(h->out, "<section class=\"manual\">\n<h2>%s%d%s</h2>\n<p class=\"ask\">",
+			  L(h, "接続先の回答が必要な項目（", "Items that need the partner's answer ("), n,
+			  L(h, "）", ")")));
 	TRY(esc(h, L(h, "次の項目は自動点検の対象外です。API接続先の回答（対応状況と根拠資料）を求めてください。",
-		     "tenken cannot check these items: ask the partner for its answer (what it does, and the document that shows it).")));
-	TRY(tk_buf_printf(h->out, "</p>\n<table class=\"small\"><thead><tr><th style=\"width:4em\">%s</th><th>%s</th><th style=\"width:22%%\">%s</th><th style=\"width:30%%\">%s</th></tr></thead><tbody>\n",
+		     "tenken cannot check these items: ask the partner for its answer (what it does, and the document "
+		     "that shows it).")));
+	TRY(tk_buf_printf(h->out,
+			  "</p>\n<table class=\"small\"><thead><tr><th style=\"width:4em\">%s</th><th>%s</th><th "
+			  "style=\"width:22%%\">%s</th><th style=\"width:30%%\">%s</th></tr></thead><tbody>\n",
 			  L(h, "通番", "No."), L(h, "セキュリティ対応目標", "Security objective"), L(h, "理由", "Why"),
 			  L(h, "接続先の回答", "Partner's answer")));
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(h->report, "items"))
@@ -798,7 +816,8 @@ static int trend_bar(struct html *h, const cJSON *e, double x, double bw, double
 		TRY(tk_buf_printf(h->out, "#%lld ", (long long)cJSON_GetObjectItemCaseSensitive(e, "seq")->valuedouble));
 	TRY(esc(h, when));
 	for (k = 0; k < TK_ARRAY_LEN(statuses); k++)
-		TRY(tk_buf_printf(h->out, "%s%s %d", k ? ", " : ": ", status_label(h, statuses[k]), trend_count(e, statuses[k])));
+		TRY(tk_buf_printf(h->out, "%s%s %d", k ? ", " : ": ", status_label(h, statuses[k]),
+				  trend_count(e, statuses[k])));
 	TRY(put(h, "</title>"));
 	for (k = 0; k < TK_ARRAY_LEN(statuses); k++) {
 		double hh = trend_count(e, statuses[k]) * scale;
@@ -830,11 +849,16 @@ static int trend_svg(struct html *h, const cJSON *history)
 			maxv = tot;
 	}
 	bw = (double)(W - L0 - R) / (n ? n : 1);
-	TRY(tk_buf_printf(h->out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
+	TRY(tk_buf_printf(h->out,
+			  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+			  "role=\"img\" aria-label=\"",
 			  W, H + 24, W, H + 24));
 	TRY(esc(h, L(h, "項目状態の推移", "Item status trend")));
-	TRY(tk_buf_printf(h->out, "\">\n<rect width=\"%d\" height=\"%d\" fill=\"#fafafa\"/>\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#607d8b\"/>\n"
-			  "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%d</text><text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">0</text>\n",
+	TRY(tk_buf_printf(h->out,
+			  "\">\n<rect width=\"%d\" height=\"%d\" fill=\"#fafafa\"/>\n<line x1=\"%d\" y1=\"%d\" "
+			  "x2=\"%d\" y2=\"%d\" stroke=\"#607d8b\"/>\n"
+			  "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%d</text><text x=\"%d\" "
+			  "y=\"%d\" font-size=\"10\" text-anchor=\"end\">0</text>\n",
 			  W, H + 24, L0, H - Bm, W - R, H - Bm, L0 - 4, T + 8, maxv, L0 - 4, H - Bm));
 	cJSON_ArrayForEach(e, history)
 	{
@@ -847,7 +871,8 @@ static int trend_svg(struct html *h, const cJSON *history)
 			bar_label(tk_r_str(e, "started_at"), d, sizeof(d), n <= 3);
 			if (cJSON_IsNumber(seq) && n <= 10) /* runs within one second still differ */
 				snprintf(d + strlen(d), sizeof(d) - strlen(d), " #%lld", (long long)seq->valuedouble);
-			TRY(tk_buf_printf(h->out, "<text x=\"%.2f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">", x + bw / 2, H - Bm + 12 + (n > 10 ? 0 : (i % 2) * 11)));
+			TRY(tk_buf_printf(h->out, "<text x=\"%.2f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">",
+					  x + bw / 2, H - Bm + 12 + (n > 10 ? 0 : (i % 2) * 11)));
 			TRY(esc(h, d));
 			TRY(put(h, "</text>\n"));
 		}
@@ -855,8 +880,10 @@ static int trend_svg(struct html *h, const cJSON *history)
 	}
 	for (k = 0; k < TK_ARRAY_LEN(statuses); k++) {
 		int lx = L0 + (int)k * 102;
-		TRY(tk_buf_printf(h->out, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" font-size=\"10\">", lx,
-				  H - 6, colours[k], lx + 13, H + 3));
+		TRY(tk_buf_printf(h->out,
+				  "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" "
+				  "y=\"%d\" font-size=\"10\">",
+				  lx, H - 6, colours[k], lx + 13, H + 3));
 		TRY(esc(h, status_label(h, statuses[k])));
 		TRY(put(h, "</text>\n"));
 	}
@@ -877,9 +904,11 @@ static int sec_trend(struct html *h)
 		one = cJSON_CreateArray();
 		cJSON_AddItemToArray(one, e);
 		cJSON_AddStringToObject(e, "started_at", tk_r_str(h->report, "started_at"));
-		cJSON_AddItemToObject(e, "items", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
-								    cJSON_GetObjectItemCaseSensitive(h->report, "summary"), "items"),
-							    true));
+		cJSON_AddItemToObject(
+		    e, "items",
+		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+					cJSON_GetObjectItemCaseSensitive(h->report, "summary"), "items"),
+				    true));
 		hist = one;
 	}
 	TRY(trend_svg(h, hist));
@@ -894,7 +923,8 @@ out:
 /* 関連規定: each standard with its sections, paired in one line (glossed in English). */
 static int related_cell(struct html *h, const cJSON *it)
 {
-	const cJSON *x, *gl = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h->report, "sources"), "related");
+	const cJSON *x,
+	    *gl = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h->report, "sources"), "related");
 	int rc = TK_OK;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(it, "related"))
 	{
@@ -947,9 +977,13 @@ static int issue_cells(struct html *h, size_t slot, const char *carded)
 		TRY(badge(h, fx->status));
 		TRY(put(h, " "));
 		TRY(esc(h, tk_r_f_title(h->report, fx->f, h->lang)));
-		TRY(tk_buf_printf(h->out, h->en ? " (%zu target%s)" : "（%zu 対象）", cnt, cnt == 1 && h->en ? "" : h->en ? "s" : ""));
+		TRY(tk_buf_printf(h->out, h->en ? " (%zu target%s)" : "（%zu 対象）", cnt,
+				  cnt == 1 && h->en ? ""
+				  : h->en           ? "s"
+						    : ""));
 		if (strcmp(fx->status, "fail") == 0 || strcmp(fx->status, "warn") == 0)
-			tk_buf_printf(&plan, "%s%s", plan.len ? "\n" : "", tk_r_f_remediation(h->report, fx->f, h->lang));
+			tk_buf_printf(&plan, "%s%s", plan.len ? "\n" : "",
+				      tk_r_f_remediation(h->report, fx->f, h->lang));
 	}
 	TRY(put(h, "</td><td class=\"pre\">"));
 	if (carded && plan.len) {
@@ -969,7 +1003,8 @@ out:
 static int checklist_row(struct html *h, const cJSON *it)
 {
 	const char *st = item_status(it);
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "counts"), *att = cJSON_GetObjectItemCaseSensitive(it, "attestation"), *x;
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "counts"),
+		    *att = cJSON_GetObjectItemCaseSensitive(it, "attestation"), *x;
 	size_t slot = slot_of(h, it);
 	char no[32], buf[256];
 	int rc;
@@ -994,8 +1029,11 @@ static int checklist_row(struct html *h, const cJSON *it)
 		TRY(put(h, " "));
 		TRY(esc(h, tk_r_str(it, "justification")));
 	} else if (strcmp(st, "manual") != 0) {
-		snprintf(buf, sizeof(buf), h->en ? " %d fail, %d warn, %d pass, %d not observed" : " 不適合 %d・注意 %d・適合 %d・観測不能 %d 件",
-			 tk_r_int(c, "fail", 0), tk_r_int(c, "warn", 0), tk_r_int(c, "pass", 0), tk_r_int(c, "error", 0));
+		snprintf(buf, sizeof(buf),
+			 h->en ? " %d fail, %d warn, %d pass, %d not observed"
+			       : " 不適合 %d・注意 %d・適合 %d・観測不能 %d 件",
+			 tk_r_int(c, "fail", 0), tk_r_int(c, "warn", 0), tk_r_int(c, "pass", 0),
+			 tk_r_int(c, "error", 0));
 		TRY(esc(h, buf));
 	}
 	if (att) {
@@ -1041,14 +1079,18 @@ static bool has_notes(const struct html *h)
 	const cJSON *it;
 	if (h->en)
 		return false;
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(h->report, "items")) if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(it, "notes")) > 0) return true;
+	cJSON_ArrayForEach(
+	    it, cJSON_GetObjectItemCaseSensitive(
+		    h->report, "items")) if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(it, "notes")) >
+					     0) return true;
 	return false;
 }
 
 static int sec_checklist(struct html *h)
 {
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h->report, "checklist"), "columns"), h->lang);
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(h->report, "checklist"), "columns"),
+	    h->lang);
 	static const int with_notes[] = {3, 8, 16, 7, 12, 16, 10, 16, 12};
 	static const int without[] = {3, 10, 19, 9, 12, 17, 11, 19, 0};
 	const int *width;
@@ -1112,7 +1154,8 @@ static int observed_facts(struct html *h, const char *target)
 				continue;
 			cJSON_AddItemToObject(facts, k->string, cJSON_Duplicate(k, true));
 		}
-		TRY(tk_buf_printf(h->out, "<p class=\"note\">%s (%s)</p>", L(h, "観測値", "Observed"), tk_r_str(o, "probe")));
+		TRY(tk_buf_printf(h->out, "<p class=\"note\">%s (%s)</p>", L(h, "観測値", "Observed"),
+				  tk_r_str(o, "probe")));
 		rc = fields(h, facts, 16);
 		cJSON_Delete(facts);
 		if (rc)
@@ -1137,8 +1180,11 @@ static int target_findings(struct html *h, const cJSON *list)
 		if (n++ >= FINDINGS_PER_TARGET)
 			break;
 		if (!table) {
-			TRY(tk_buf_printf(h->out, "<table class=\"small\"><thead><tr><th style=\"width:38%%\">%s</th><th style=\"width:9em\">%s</th><th>%s</th></tr></thead><tbody>\n",
-					  L(h, "ルール", "Rule"), L(h, "結果", "Result"), L(h, "判定に使った事実", "Facts judged")));
+			TRY(tk_buf_printf(h->out,
+					  "<table class=\"small\"><thead><tr><th style=\"width:38%%\">%s</th><th "
+					  "style=\"width:9em\">%s</th><th>%s</th></tr></thead><tbody>\n",
+					  L(h, "ルール", "Rule"), L(h, "結果", "Result"),
+					  L(h, "判定に使った事実", "Facts judged")));
 			table = true;
 		}
 		TRY(put(h, "<tr><td>"));
@@ -1221,8 +1267,10 @@ out:
 
 static int appendix_audit(struct html *h)
 {
-	const cJSON *r = h->report, *tool = cJSON_GetObjectItemCaseSensitive(r, "tool"), *prev = cJSON_GetObjectItemCaseSensitive(r, "previous_report");
-	const cJSON *wv = cJSON_GetObjectItemCaseSensitive(r, "waivers"), *a = cJSON_GetObjectItemCaseSensitive(r, "attestation");
+	const cJSON *r = h->report, *tool = cJSON_GetObjectItemCaseSensitive(r, "tool"),
+		    *prev = cJSON_GetObjectItemCaseSensitive(r, "previous_report");
+	const cJSON *wv = cJSON_GetObjectItemCaseSensitive(r, "waivers"),
+		    *a = cJSON_GetObjectItemCaseSensitive(r, "attestation");
 	char buf[512];
 	int rc;
 	TRY(tk_buf_printf(h->out, "<h3>%s</h3>\n<table class=\"meta small\">\n", L(h, "監査用の証跡", "Audit evidence")));
@@ -1239,11 +1287,13 @@ static int appendix_audit(struct html *h)
 	TRY(meta_row(h, L(h, "設定", "Config"), buf));
 	if (cJSON_GetObjectItemCaseSensitive(r, "tailoring")) {
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "tailoring");
-		snprintf(buf, sizeof(buf), "%s %s sha256:%s", tk_r_str(t, "name"), tk_r_str(t, "file"), tk_r_str(t, "sha256"));
+		snprintf(buf, sizeof(buf), "%s %s sha256:%s", tk_r_str(t, "name"), tk_r_str(t, "file"),
+			 tk_r_str(t, "sha256"));
 		TRY(meta_row(h, L(h, "テーラリング", "Tailoring"), buf));
 	}
 	if (cJSON_IsObject(prev)) {
-		snprintf(buf, sizeof(buf), "#%d %s sha256:%s", tk_r_int(prev, "seq", 0), tk_r_str(prev, "run_id"), tk_r_str(prev, "sha256"));
+		snprintf(buf, sizeof(buf), "#%d %s sha256:%s", tk_r_int(prev, "seq", 0), tk_r_str(prev, "run_id"),
+			 tk_r_str(prev, "sha256"));
 		TRY(meta_row(h, L(h, "前回レポート", "Previous report"), buf));
 	} else if (prev) {
 		TRY(meta_row(h, L(h, "前回レポート", "Previous report"), L(h, "なし（初回）", "none (first stored scan)")));
@@ -1260,8 +1310,11 @@ static int appendix_audit(struct html *h)
 		TRY(meta_row(h, L(h, "例外承認", "Waivers"), buf));
 	}
 	if (a) {
-		snprintf(buf, sizeof(buf), h->en ? "%s (sha256 %.16s…): %d answers, %d contradictions" : "%s（sha256 %.16s…）: 回答 %d 件、矛盾 %d 件",
-			 tk_r_str(a, "file"), tk_r_str(a, "sha256"), tk_r_int(a, "answers", 0), tk_r_int(a, "contradictions", 0));
+		snprintf(buf, sizeof(buf),
+			 h->en ? "%s (sha256 %.16s…): %d answers, %d contradictions"
+			       : "%s（sha256 %.16s…）: 回答 %d 件、矛盾 %d 件",
+			 tk_r_str(a, "file"), tk_r_str(a, "sha256"), tk_r_int(a, "answers", 0),
+			 tk_r_int(a, "contradictions", 0));
 		TRY(meta_row(h, L(h, "自己申告", "Self-attestation"), buf));
 	}
 	TRY(meta_row(h, L(h, "形式", "Format"), tk_r_str(r, "schema")));
@@ -1297,9 +1350,12 @@ static int appendix_rules(struct html *h)
 	cJSON *seen = cJSON_CreateObject();
 	const cJSON *f, *s;
 	int rc;
-	TRY(tk_buf_printf(h->out, "<h3>%s</h3>\n<table class=\"small\"><thead><tr><th style=\"width:22%%\">%s</th><th style=\"width:16%%\">%s</th><th>%s</th></tr></thead><tbody>\n",
-			  L(h, "ルールと根拠（内部参照）", "Rules and their basis (internal references)"), L(h, "ルールID", "Rule id"),
-			  L(h, "定義ファイル", "Defined in"), L(h, "根拠の原典ファイル", "Source files of its basis")));
+	TRY(tk_buf_printf(h->out,
+			  "<h3>%s</h3>\n<table class=\"small\"><thead><tr><th style=\"width:22%%\">%s</th><th "
+			  "style=\"width:16%%\">%s</th><th>%s</th></tr></thead><tbody>\n",
+			  L(h, "ルールと根拠（内部参照）", "Rules and their basis (internal references)"),
+			  L(h, "ルールID", "Rule id"), L(h, "定義ファイル", "Defined in"),
+			  L(h, "根拠の原典ファイル", "Source files of its basis")));
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(h->report, "findings"))
 	{
 		const char *id = tk_r_str(f, "rule"), *file = tk_r_str(tk_r_rule_of(h->report, f), "file");
@@ -1339,9 +1395,12 @@ static int appendix_probes(struct html *h)
 {
 	const cJSON *c;
 	int rc;
-	TRY(tk_buf_printf(h->out, "<h3>%s</h3>\n<table class=\"small\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
-			  L(h, "プローブと点検対象", "Probes and targets as scanned"), L(h, "プローブ", "Probe"), L(h, "状態", "Status"),
-			  L(h, "所要時間", "Duration"), L(h, "対象数", "Targets")));
+	TRY(tk_buf_printf(
+	    h->out,
+	    "<h3>%s</h3>\n<table "
+	    "class=\"small\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+	    L(h, "プローブと点検対象", "Probes and targets as scanned"), L(h, "プローブ", "Probe"),
+	    L(h, "状態", "Status"), L(h, "所要時間", "Duration"), L(h, "対象数", "Targets")));
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(h->report, "probes"))
 	{
 		TRY(put(h, "<tr><td>"));
@@ -1386,9 +1445,11 @@ static int render_html_ix(const cJSON *report, const struct tk_r_index *ix, cons
 	h.detailed = cJSON_CreateObject();
 	if (!h.detailed)
 		return tk_seterr(err, TK_ERR_NOMEM, "report.html: out of memory");
-	TRY(tk_buf_printf(out, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-			       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
-			       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<title>",
+	TRY(tk_buf_printf(out,
+			  "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+			  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+			  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+			  "'unsafe-inline'; img-src data:\">\n<title>",
 			  h.lang));
 	snprintf(title, sizeof(title), "%s %s — %s", L(&h, "tenken 点検レポート:", "tenken report:"), tk_r_str(partner, "id"),
 		 tk_r_checklist_id(report));

@@ -28,7 +28,8 @@ out:
 }
 
 /* One <testcase> for an item. The first error stops it (TRY). */
-static int testcase(struct tk_buf *out, const cJSON *it, const struct tk_r_item_text *t, const char *lang, const char *cl)
+static int testcase(struct tk_buf *out, const cJSON *it, const struct tk_r_item_text *t, const char *lang,
+		    const char *cl)
 {
 	const char *st = tk_r_str(it, "status");
 	char no[32], tcname[1024], cls[512];

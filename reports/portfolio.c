@@ -111,7 +111,8 @@ static void totals(struct w *w, const cJSON *m, const char *lang)
 	put(w, "<div class=\"tiles\">");
 	pf(w, "<span class=\"s-total\">%s %d</span>", L(lang, "取引先", "partners"), tk_r_int(t, "partners", 0));
 	pf(w, "<span class=\"s-fail\">%s %d</span>", status_label("fail", lang), tk_r_int(t, "fail", 0));
-	pf(w, "<span class=\"s-incomplete\">%s %d</span>", status_label("incomplete", lang), tk_r_int(t, "incomplete", 0));
+	pf(w, "<span class=\"s-incomplete\">%s %d</span>", status_label("incomplete", lang),
+	   tk_r_int(t, "incomplete", 0));
 	pf(w, "<span class=\"s-stale\">%s %d</span>", status_label("stale", lang), tk_r_int(t, "stale", 0));
 	pf(w, "<span class=\"s-pass\">%s %d</span>", status_label("pass", lang), tk_r_int(t, "pass", 0));
 	put(w, "</div>\n");

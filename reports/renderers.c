@@ -43,7 +43,8 @@ int tk_formats_validate(const char *formats, struct tk_err *err)
 			char list[256] = "";
 			size_t l = 0, i;
 			for (i = 0; tk_renderers[i]; i++)
-				l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s", i ? "," : "", tk_renderers[i]->name);
+				l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s", i ? "," : "",
+						      tk_renderers[i]->name);
 			return tk_seterr(err, TK_ERR_USAGE, "--format: unknown format \"%s\" (known: %s)", name, list);
 		}
 		p = comma ? comma + 1 : NULL;
@@ -71,7 +72,8 @@ int tk_render_formats(const cJSON *report, const char *formats, const char *dir,
 		tk_buf_init(&b, (size_t)1 << 30);
 		t0 = tk_now_ms();
 		rc = r->render(report, opts, &b, err);
-		tk_log(TK_LOG_INFO, "rendered %s in %lld ms (%zu bytes)", r->file_name, (long long)(tk_now_ms() - t0), b.len);
+		tk_log(TK_LOG_INFO, "rendered %s in %lld ms (%zu bytes)", r->file_name, (long long)(tk_now_ms() - t0),
+		       b.len);
 		if (rc == TK_OK) {
 			snprintf(path, sizeof(path), "%s/%s", dir, r->file_name);
 			rc = tk_write_file_atomic(path, b.data ? b.data : "", b.len, 0644, err);

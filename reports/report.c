@@ -92,23 +92,30 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 	cJSON_AddStringToObject(o, "sha256", in->config_sha256);
 	o = cJSON_AddObjectToObject(r, "checklist");
 	cJSON_AddStringToObject(o, "id", in->checklist->id);
-	cJSON_AddItemToObject(o, "title", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "title"), true));
-	cJSON_AddItemToObject(o, "version", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "version"), true));
-	cJSON_AddItemToObject(o, "source", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "source"), true));
-	cJSON_AddItemToObject(o, "columns", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "columns"), true));
+	cJSON_AddItemToObject(o, "title",
+			      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "title"), true));
+	cJSON_AddItemToObject(o, "version",
+			      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "version"), true));
+	cJSON_AddItemToObject(o, "source",
+			      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "source"), true));
+	cJSON_AddItemToObject(o, "columns",
+			      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "columns"), true));
 	cJSON_AddStringToObject(o, "sha256", in->checklist->sha256);
 	if (in->tailoring) {
 		o = cJSON_AddObjectToObject(r, "tailoring");
 		cJSON_AddStringToObject(o, "file", in->tailoring->file);
 		cJSON_AddStringToObject(o, "sha256", in->tailoring->sha256);
 		if (cJSON_GetObjectItemCaseSensitive(in->tailoring->doc, "name"))
-			cJSON_AddItemToObject(o, "name", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->tailoring->doc, "name"), true));
+			cJSON_AddItemToObject(
+			    o, "name",
+			    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(in->tailoring->doc, "name"), true));
 	}
 	tk_rfc3339(in->started, ts);
 	cJSON_AddStringToObject(r, "started_at", ts);
 	tk_rfc3339(in->finished, ts);
 	cJSON_AddStringToObject(r, "finished_at", ts);
-	/* A rule whose evidence was missing from an observation (incomplete_when) is an error finding: incomplete too. */
+	/* A rule whose evidence was missing from an observation (incomplete_when) is an error finding: incomplete too.
+	 */
 	cJSON_ArrayForEach(it, findings)
 	{
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");

@@ -182,7 +182,8 @@ const char *tk_r_f_str(const cJSON *report, const cJSON *f, const char *key)
 
 cJSON *tk_r_evidence(const cJSON *report, const cJSON *f, const cJSON *const *obs, size_t nobs)
 {
-	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence"), *oi = cJSON_GetObjectItemCaseSensitive(f, "observation");
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence"),
+		    *oi = cJSON_GetObjectItemCaseSensitive(f, "observation");
 	const cJSON *o = NULL, *p;
 	cJSON *out = ev ? cJSON_Duplicate(ev, true) : cJSON_CreateObject();
 	bool err = strcmp(tk_r_str(f, "status"), "error") == 0;
@@ -290,7 +291,8 @@ int tk_r_index_build(const cJSON *report, struct tk_r_index *ix)
 		x->rule = tk_r_str(f, "rule");
 		x->target = tk_r_str(f, "target");
 		x->basis = tk_r_f_str(report, f, "basis");
-		cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), ix->cl))
+		cJSON_ArrayForEach(
+		    n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), ix->cl))
 		{
 			for (j = 0; j < ix->nitems; j++) {
 				size_t *grown;
@@ -371,7 +373,7 @@ static void remarks_text(const struct tk_r_index *ix, const cJSON *item, const s
 	if (cJSON_GetArraySize(rules) > 0) {
 		tk_buf_puts(rem, en ? "\nrules: " : "\nルール: ");
 		cJSON_ArrayForEach(x, rules)
-			tk_buf_printf(rem, "%s%s", x == rules->child ? "" : ", ", cJSON_IsString(x) ? x->valuestring : "");
+		    tk_buf_printf(rem, "%s%s", x == rules->child ? "" : ", ", cJSON_IsString(x) ? x->valuestring : "");
 	}
 	for (k = 0; k < nmine; k++) {
 		const struct tk_r_finding *fx = &ix->f[mine[k]];
@@ -428,7 +430,8 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 				   : "【要回答】自動点検の対象外です。API接続先の回答が必要です。");
 	else if (strcmp(st, "not_applicable") == 0)
 		tk_buf_printf(&s, "%s%s", en ? "[Not applicable] " : "【対象外】",
-			      *tk_r_str(item, "justification") ? tk_r_str(item, "justification") : tk_r_str(item, "reason"));
+			      *tk_r_str(item, "justification") ? tk_r_str(item, "justification")
+							       : tk_r_str(item, "reason"));
 	else if (strcmp(st, "pass") == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "with_warnings")))
 		tk_buf_puts(&s, en ? "[Automated check: pass with warnings]" : "【自動点検: 適合（注意あり）】");
 	else
@@ -508,7 +511,8 @@ int tk_r_item_text(const struct tk_r_index *ix, const cJSON *item, const char *l
 	tk_buf_free(&rem);
 	tk_buf_free(&rel);
 	tk_buf_free(&sec);
-	if (!out->status_text || !out->issues || !out->plan || !out->remarks || !out->related || !out->related_sections) {
+	if (!out->status_text || !out->issues || !out->plan || !out->remarks || !out->related ||
+	    !out->related_sections) {
 		tk_r_item_text_free(out);
 		return TK_ERR_NOMEM;
 	}

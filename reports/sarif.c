@@ -51,8 +51,8 @@ static cJSON *text(const char *s)
 }
 
 /* report: the document f belongs to (the current or the previous scan). */
-static cJSON *result_of(const cJSON *report, const struct tk_r_index *ix, const cJSON *f, const char *cl, int rule_index,
-			const char *lang, const cJSON *prev_kinds)
+static cJSON *result_of(const cJSON *report, const struct tk_r_index *ix, const cJSON *f, const char *cl,
+			int rule_index, const char *lang, const cJSON *prev_kinds)
 {
 	cJSON *r = cJSON_CreateObject(), *loc, *ll, *pf, *taxa, *props;
 	const cJSON *n;
@@ -98,7 +98,8 @@ static cJSON *result_of(const cJSON *report, const struct tk_r_index *ix, const 
 	cJSON_AddStringToObject(props, "severity", tk_r_f_str(report, f, "severity"));
 	cJSON_AddStringToObject(props, "probe", tk_r_f_str(report, f, "probe"));
 	if (cJSON_GetObjectItemCaseSensitive(f, "evidence"))
-		cJSON_AddItemToObject(props, "evidence", tk_r_evidence(report, f, ix ? ix->obs : NULL, ix ? ix->nobs : 0));
+		cJSON_AddItemToObject(props, "evidence",
+				      tk_r_evidence(report, f, ix ? ix->obs : NULL, ix ? ix->nobs : 0));
 	if (cJSON_GetObjectItemCaseSensitive(f, "waiver")) {
 		cJSON *sup = cJSON_AddArrayToObject(r, "suppressions"), *s = cJSON_CreateObject();
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(f, "waiver");
@@ -140,7 +141,8 @@ static int driver_rules(const cJSON *report, const char *cl, const char *lang, c
 		cJSON_AddStringToObject(props, "probe", tk_r_f_str(report, f, "probe"));
 		cJSON_AddStringToObject(props, "basis", tk_r_f_str(report, f, "basis"));
 		rel = cJSON_AddArrayToObject(r, "relationships");
-		cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), cl))
+		cJSON_ArrayForEach(n,
+				   cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), cl))
 		{
 			cJSON *x = cJSON_CreateObject(), *t = cJSON_AddObjectToObject(x, "target"), *tc, *k;
 			char no[32];
@@ -215,8 +217,8 @@ static int render_sarif(const cJSON *report, const struct tk_render_opts *opts, 
 		tk_r_finding_fp(f, fp);
 		if (!cJSON_GetObjectItemCaseSensitive(cur, fp))
 			cJSON_AddTrueToObject(cur, fp);
-		cJSON_AddItemToArray(results,
-				     result_of(report, &ix, f, cl, tk_r_int(index, tk_r_str(f, "rule"), 0), lang, prev_kinds));
+		cJSON_AddItemToArray(
+		    results, result_of(report, &ix, f, cl, tk_r_int(index, tk_r_str(f, "rule"), 0), lang, prev_kinds));
 	}
 	if (opts && opts->previous) {
 		/* failures of the previous scan that no longer appear at all */
@@ -225,14 +227,16 @@ static int render_sarif(const cJSON *report, const struct tk_render_opts *opts, 
 			char fp[33];
 			cJSON *r;
 			tk_r_finding_fp(f, fp);
-			if (cJSON_GetObjectItemCaseSensitive(cur, fp) || strcmp(kind_of(tk_r_str(f, "status")), "fail") != 0)
+			if (cJSON_GetObjectItemCaseSensitive(cur, fp) ||
+			    strcmp(kind_of(tk_r_str(f, "status")), "fail") != 0)
 				continue;
 			cJSON_AddTrueToObject(cur, fp);
 			if (!cJSON_GetObjectItemCaseSensitive(index, tk_r_str(f, "rule"))) {
 				cJSON *rr = cJSON_CreateObject();
 				cJSON_AddNumberToObject(index, tk_r_str(f, "rule"), nrules++);
 				cJSON_AddStringToObject(rr, "id", tk_r_str(f, "rule"));
-				cJSON_AddItemToObject(rr, "shortDescription", text(tk_r_f_title(opts->previous, f, lang)));
+				cJSON_AddItemToObject(rr, "shortDescription",
+						      text(tk_r_f_title(opts->previous, f, lang)));
 				cJSON_AddItemToArray(rules, rr);
 			}
 			r = result_of(opts->previous, NULL, f, cl, tk_r_int(index, tk_r_str(f, "rule"), 0), lang, NULL);
@@ -258,8 +262,9 @@ static int render_sarif(const cJSON *report, const struct tk_render_opts *opts, 
 		char no[32];
 		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), no, sizeof(no));
 		cJSON_AddStringToObject(t, "id", no);
-		cJSON_AddStringToObject(t, "name", strcmp(lang, "en") == 0 && *tk_r_str(it, "goal_en") ? tk_r_str(it, "goal_en")
-												       : tk_r_str(it, "goal"));
+		cJSON_AddStringToObject(t, "name",
+					strcmp(lang, "en") == 0 && *tk_r_str(it, "goal_en") ? tk_r_str(it, "goal_en")
+											    : tk_r_str(it, "goal"));
 		cJSON_AddItemToObject(t, "shortDescription", text(tk_r_str(it, "goal")));
 		cJSON_AddItemToObject(t, "fullDescription", text(tk_r_str(it, "goal_en")));
 		p = cJSON_AddObjectToObject(t, "properties");

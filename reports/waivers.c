@@ -49,11 +49,13 @@ int tk_waivers_parse(const char *file, const char *text, size_t len, cJSON **out
 	cJSON *doc = cJSON_ParseWithLength(text, len), *arr;
 	const cJSON *w, *k;
 	int i = 0, rc = TK_OK;
-	static const char *const allowed[] = {"id", "rule", "item", "target", "justification", "approver", "expires", NULL};
+	static const char *const allowed[] = {"id",       "rule",    "item", "target", "justification",
+					      "approver", "expires", NULL};
 	*out = NULL;
 	if (!doc)
-		return tk_seterr(err, TK_ERR_PARSE, "%s: not valid JSON (near byte %zu)", file,
-				 cJSON_GetErrorPtr() && cJSON_GetErrorPtr() >= text ? (size_t)(cJSON_GetErrorPtr() - text) : 0);
+		return tk_seterr(
+		    err, TK_ERR_PARSE, "%s: not valid JSON (near byte %zu)", file,
+		    cJSON_GetErrorPtr() && cJSON_GetErrorPtr() >= text ? (size_t)(cJSON_GetErrorPtr() - text) : 0);
 	arr = cJSON_GetObjectItemCaseSensitive(doc, "waivers");
 	if (!cJSON_IsArray(arr)) {
 		cJSON_Delete(doc);
@@ -407,7 +409,8 @@ int tk_report_apply_attestation(cJSON *report, const char *file, struct tk_err *
 					l += (size_t)snprintf(msg + l, sizeof(msg) - l, " %s", r->valuestring);
 		} else if (strcmp(claim, "not_implemented") == 0 && strcmp(st, "pass") == 0) {
 			snprintf(msg, sizeof(msg), "the partner declares this not implemented, but tenken's checks pass");
-		} else if (strcmp(claim, "not_applicable") == 0 && (strcmp(st, "fail") == 0 || strcmp(st, "pass") == 0)) {
+		} else if (strcmp(claim, "not_applicable") == 0 &&
+			   (strcmp(st, "fail") == 0 || strcmp(st, "pass") == 0)) {
 			snprintf(msg, sizeof(msg), "the partner declares this not applicable, but tenken observed it (%s)", st);
 		}
 		if (*msg) {

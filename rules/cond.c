@@ -89,9 +89,11 @@ static int validate(const cJSON *c, const cJSON *params, const char *where, cons
 	if ((v = cJSON_GetObjectItemCaseSensitive(c, "all")) || (v = cJSON_GetObjectItemCaseSensitive(c, "any"))) {
 		const cJSON *e;
 		if (cJSON_GetArraySize(c) != 1)
-			return tk_seterr(err, TK_ERR_CONFIG, "%s: %s: \"%s\" must be the only key", where, at, v->string);
+			return tk_seterr(err, TK_ERR_CONFIG, "%s: %s: \"%s\" must be the only key", where, at,
+					 v->string);
 		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-			return tk_seterr(err, TK_ERR_CONFIG, "%s: %s.%s: expected a non-empty array", where, at, v->string);
+			return tk_seterr(err, TK_ERR_CONFIG, "%s: %s.%s: expected a non-empty array", where, at,
+					 v->string);
 		cJSON_ArrayForEach(e, v)
 		{
 			snprintf(sub, sizeof(sub), "%s.%s[%d]", at, v->string, i++);
@@ -120,10 +122,11 @@ static int validate(const cJSON *c, const cJSON *params, const char *where, cons
 				if (strcmp(e->string, cmp_ops[k]) == 0)
 					known = true;
 			if (!known)
-				return tk_seterr(err, TK_ERR_CONFIG, "%s: %s: unknown operator \"%s\"", where, at, e->string);
+				return tk_seterr(err, TK_ERR_CONFIG, "%s: %s: unknown operator \"%s\"", where, at,
+						 e->string);
 			if (op)
-				return tk_seterr(err, TK_ERR_CONFIG, "%s: %s: more than one operator (%s, %s)", where, at,
-						 op->string, e->string);
+				return tk_seterr(err, TK_ERR_CONFIG, "%s: %s: more than one operator (%s, %s)", where,
+						 at, op->string, e->string);
 			op = e;
 		}
 		if (!op)

@@ -40,7 +40,8 @@ cJSON *tk_ruleset_coverage(const struct tk_ruleset *rs, const struct tk_checklis
 			const cJSON *n;
 			if (!r->enabled)
 				continue;
-			cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(r->items, cl->id)) if (tk_item_no_equal(n, no))
+			cJSON_ArrayForEach(
+			    n, cJSON_GetObjectItemCaseSensitive(r->items, cl->id)) if (tk_item_no_equal(n, no))
 			{
 				cJSON *list = cJSON_GetObjectItemCaseSensitive(by_probe, r->probe);
 				add_unique_string(rules, r->id);

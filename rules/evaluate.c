@@ -196,11 +196,13 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 				continue;
 			if (strcmp(kind, "error") == 0) {
 				const char *fk = str_field(o, "for_kind");
-				if ((fk && strcmp(fk, r->kind) != 0) || has_error(findings, r->id, target ? target : ""))
+				if ((fk && strcmp(fk, r->kind) != 0) ||
+				    has_error(findings, r->id, target ? target : ""))
 					continue;
 				f = new_finding(r, "error", target, in->checklist->id, oi);
 				cJSON *ev = cJSON_AddObjectToObject(f, "evidence");
-				cJSON_AddStringToObject(ev, "error", str_field(o, "error") ? str_field(o, "error") : "");
+				cJSON_AddStringToObject(ev, "error",
+							str_field(o, "error") ? str_field(o, "error") : "");
 				cJSON_AddStringToObject(ev, "message",
 							str_field(o, "message") ? str_field(o, "message") : "");
 				cJSON_AddItemToArray(findings, f);
@@ -213,7 +215,8 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 				if (!why && r->when && !tk_cond_eval(r->when, o, r->params))
 					continue;
 				if (why || (why = unobserved_in(r->fail_when, o, &field))) {
-					cJSON_AddItemToArray(findings, unobserved_finding(r, target, field, why, in->checklist->id, oi));
+					cJSON_AddItemToArray(
+					    findings, unobserved_finding(r, target, field, why, in->checklist->id, oi));
 					continue;
 				}
 			}
@@ -312,7 +315,8 @@ static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, con
 		status = "manual";
 		cJSON_AddItemToObject(res, "findings", cJSON_CreateArray());
 		/* reason_code lets a renderer say it in the report's language */
-		cJSON_AddStringToObject(res, "reason_code", cJSON_GetArraySize(mapped) == 0 ? "no_rule" : "not_configured");
+		cJSON_AddStringToObject(res, "reason_code",
+					cJSON_GetArraySize(mapped) == 0 ? "no_rule" : "not_configured");
 		cJSON_AddStringToObject(res, "reason", cJSON_GetArraySize(mapped) == 0
 							       ? "no rule covers this item: the partner's answer is needed"
 							       : "no mapped rule was evaluated (its probes were not configured): "

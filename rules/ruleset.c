@@ -82,8 +82,8 @@ int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *p
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: severity: expected info, low, medium, high or critical",
 				 where);
 	v = cJSON_GetObjectItemCaseSensitive(rule, "effect");
-	if (v && (!cJSON_IsString(v) ||
-		  (strcmp(v->valuestring, "fail") && strcmp(v->valuestring, "warn") && strcmp(v->valuestring, "incomplete"))))
+	if (v && (!cJSON_IsString(v) || (strcmp(v->valuestring, "fail") && strcmp(v->valuestring, "warn") &&
+					 strcmp(v->valuestring, "incomplete"))))
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: effect: expected \"fail\", \"warn\" or \"incomplete\"", where);
 	v = cJSON_GetObjectItemCaseSensitive(rule, "basis");
 	if (!cJSON_IsString(v) || !*v->valuestring)

@@ -297,8 +297,8 @@ int tk_tailoring_apply(const struct tk_tailoring *t, struct tk_ruleset *rs, stru
 			char no[64];
 			if (!tk_checklist_item(cl, n)) {
 				tk_item_no_str(n, no, sizeof(no));
-				return tk_seterr(err, TK_ERR_CONFIG, "%s: map[%d].items: no item %s in %s", t->file, i, no,
-						 clid);
+				return tk_seterr(err, TK_ERR_CONFIG, "%s: map[%d].items: no item %s in %s", t->file, i,
+						 no, clid);
 			}
 			cJSON_AddItemToArray(arr, cJSON_Duplicate(n, true));
 		}

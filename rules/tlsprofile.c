@@ -55,7 +55,8 @@ static void grade_certificate(const cJSON *cp, const cJSON *cert, cJSON *viol)
 	const cJSON *me = cJSON_GetObjectItemCaseSensitive(cp, "min_ec_bits");
 	char d[256];
 	if (cJSON_IsString(kt) && cJSON_IsNumber(kb)) {
-		if (strncmp(kt->valuestring, "RSA", 3) == 0 && cJSON_IsNumber(mr) && kb->valuedouble < mr->valuedouble) {
+		if (strncmp(kt->valuestring, "RSA", 3) == 0 && cJSON_IsNumber(mr) &&
+		    kb->valuedouble < mr->valuedouble) {
 			snprintf(d, sizeof(d), "RSA key of %d bits (< %d)", kb->valueint, mr->valueint);
 			violation(viol, "certificate.key", d, verif_of(cp, "min_rsa_bits"));
 		}
@@ -129,13 +130,14 @@ static cJSON *grade(const cJSON *prof, const cJSON *obs)
 		}
 		grade_suites(prof, vk,
 			     cJSON_GetObjectItemCaseSensitive(
-				     cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obs, "suites"), vk),
-				     "accepted"),
+				 cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obs, "suites"), vk),
+				 "accepted"),
 			     viol, und);
 	}
-	cJSON_ArrayForEach(cert, cJSON_GetObjectItemCaseSensitive(obs, "certificates")) if (cp) grade_certificate(cp, cert, viol);
-	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(dh, "value")) && cJSON_IsNumber(mdh) && mdh->valuedouble > 0 &&
-	    mdh->valuedouble < cJSON_GetObjectItemCaseSensitive(dh, "value")->valuedouble) {
+	cJSON_ArrayForEach(cert, cJSON_GetObjectItemCaseSensitive(obs, "certificates")) if (cp)
+	    grade_certificate(cp, cert, viol);
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(dh, "value")) && cJSON_IsNumber(mdh) &&
+	    mdh->valuedouble > 0 && mdh->valuedouble < cJSON_GetObjectItemCaseSensitive(dh, "value")->valuedouble) {
 		snprintf(d, sizeof(d), "DHE group of %d bits", mdh->valueint);
 		violation(viol, "min_dh_bits", d, verif(dh));
 	}

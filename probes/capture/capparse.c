@@ -347,8 +347,9 @@ static void analyze_ftp(const uint8_t *c, size_t cl, struct tk_cap_finding *out,
 			size_t pl = ll > 5 ? ll - 5 : 0;
 			bool anon = user && ((ulen == 9 && ci_prefix(user, ulen, "anonymous")) ||
 					     (ulen == 3 && ci_prefix(user, ulen, "ftp")));
-			struct tk_cap_finding *f = add(out, max, count, "ftp", anon ? "ftp-anonymous-login" : "ftp-password",
-						       !anon && pl > 0, true);
+			struct tk_cap_finding *f =
+			    add(out, max, count, "ftp", anon ? "ftp-anonymous-login" : "ftp-password", !anon && pl > 0,
+				true);
 			any = true;
 			if (f) {
 				struct xb x = {f->excerpt, 0, sizeof(f->excerpt)};
@@ -413,7 +414,8 @@ static void token_param(const uint8_t *p, size_t n, const char *name, const char
 		const uint8_t *v;
 		size_t vl = 0;
 		struct tk_cap_finding *f;
-		if (lc(p[i]) != f0 || !ci_prefix_n(p + i, n - i, name, nl) || (i > 0 && (isalnum(p[i - 1]) || p[i - 1] == '_')))
+		if (lc(p[i]) != f0 || !ci_prefix_n(p + i, n - i, name, nl) ||
+		    (i > 0 && (isalnum(p[i - 1]) || p[i - 1] == '_')))
 			continue;
 		v = p + i + nl;
 		while (i + nl + vl < n && !strchr("& \r\n\"';,#", v[vl]) && v[vl] != 0)
@@ -485,7 +487,8 @@ static bool analyze_http(const uint8_t *c, size_t cl, struct tk_cap_finding *out
 					vl--;
 				}
 				if (vl > 7 && ci_prefix(v, vl, "bearer ")) {
-					struct tk_cap_finding *f = add(out, max, count, "http", "http-bearer-token", true, false);
+					struct tk_cap_finding *f =
+					    add(out, max, count, "http", "http-bearer-token", true, false);
 					if (f) {
 						struct xb x = {f->excerpt, 0, sizeof(f->excerpt)};
 						xputs(&x, ctx_line);
@@ -493,7 +496,8 @@ static bool analyze_http(const uint8_t *c, size_t cl, struct tk_cap_finding *out
 						redacted(&x, v + 7, vl - 7, f->fingerprint);
 					}
 				} else if (vl > 6 && ci_prefix(v, vl, "basic ")) {
-					struct tk_cap_finding *f = add(out, max, count, "http", "http-basic-credentials", true, false);
+					struct tk_cap_finding *f =
+					    add(out, max, count, "http", "http-basic-credentials", true, false);
 					if (f) {
 						struct xb x = {f->excerpt, 0, sizeof(f->excerpt)};
 						xputs(&x, ctx_line);
@@ -538,8 +542,8 @@ int tk_cap_analyze(const uint8_t *c, size_t cl, const uint8_t *s, size_t sl, uin
 	/* TELNET: option negotiation on either side, or the TELNET port with traffic. */
 	if (iac_neg(s, sl) || iac_neg(c, cl) || (sport == 23 && (cl || sl))) {
 		bool pw = ci_find(s, sl, "assword") != NULL && cl > 0;
-		struct tk_cap_finding *f = add(out, max, &count, "telnet", pw ? "telnet-password" : "telnet-session", pw,
-					       true);
+		struct tk_cap_finding *f =
+		    add(out, max, &count, "telnet", pw ? "telnet-password" : "telnet-session", pw, true);
 		if (f) {
 			struct xb x = {f->excerpt, 0, sizeof(f->excerpt)};
 			xputs(&x, "server: ");
@@ -554,8 +558,8 @@ int tk_cap_analyze(const uint8_t *c, size_t cl, const uint8_t *s, size_t sl, uin
 	/* rlogin (RFC 1282): "\0" local-user "\0" remote-user "\0" terminal/speed "\0" */
 	if (cl >= 4 && c[0] == 0 && nul_fields(c + 1, cl - 1, fs, fl, 3) == 3 && memchr(fs[2], '/', fl[2])) {
 		bool pw = ci_find(s, sl, "assword") != NULL;
-		struct tk_cap_finding *f = add(out, max, &count, "rlogin", pw ? "rlogin-password" : "rlogin-session", pw,
-					       true);
+		struct tk_cap_finding *f =
+		    add(out, max, &count, "rlogin", pw ? "rlogin-password" : "rlogin-session", pw, true);
 		if (f) {
 			struct xb x = {f->excerpt, 0, sizeof(f->excerpt)};
 			xputs(&x, "rlogin user ");

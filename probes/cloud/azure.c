@@ -133,7 +133,8 @@ static void graph_error(long st, const struct tk_buf *b, char *out, size_t size)
 	if (ec)
 		snprintf(out, size, "HTTP %ld %s: %s", st, ec, em ? em : "(no message)");
 	else
-		snprintf(out, size, "HTTP %ld with %s", st, b->len ? "a body that is not a Graph error" : "an empty body");
+		snprintf(out, size, "HTTP %ld with %s", st,
+			 b->len ? "a body that is not a Graph error" : "an empty body");
 	free(ec);
 	free(em);
 	cJSON_Delete(j);
@@ -245,7 +246,10 @@ static int get_paged(struct tk_azure_account *a, const char *token, const char *
 		if (st != 200) {
 			char m[600];
 			graph_error(st, &resp, m, sizeof(m));
-			rc = tk_seterr(err, st == 401 || st == 403 ? TK_ERR_AUTH : st == 404 ? TK_ERR_NOTFOUND : TK_ERR_PROTOCOL,
+			rc = tk_seterr(err,
+				       st == 401 || st == 403 ? TK_ERR_AUTH
+				       : st == 404            ? TK_ERR_NOTFOUND
+							      : TK_ERR_PROTOCOL,
 				       "Graph %s: %s", what, m);
 			break;
 		}
@@ -296,7 +300,8 @@ int tk_azure_global_admins(struct tk_azure_account *a, int timeout_ms, bool (*ca
 	rc = get_paged(a, token, url, members_page, "Global Administrator members", deadline, cancelled, arg, out, err);
 	if (!rc && out->n > 0) {
 		snprintf(url, sizeof(url), "%s/v1.0/reports/authenticationMethods/userRegistrationDetails", a->graph);
-		rc = get_paged(a, token, url, details_page, "userRegistrationDetails", deadline, cancelled, arg, out, err);
+		rc = get_paged(a, token, url, details_page, "userRegistrationDetails", deadline, cancelled, arg, out,
+			       err);
 	}
 	OPENSSL_cleanse(token, strlen(token));
 	free(token);

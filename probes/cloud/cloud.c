@@ -332,7 +332,8 @@ static int base64_decode(const char *in, size_t len, struct tk_buf *out)
 	int rc = TK_ERR_PARSE;
 	tk_buf_init(&clean, len + 1);
 	for (i = 0; i < len; i++)
-		if (in[i] != ' ' && in[i] != '\n' && in[i] != '\r' && in[i] != '\t' && tk_buf_append(&clean, in + i, 1)) {
+		if (in[i] != ' ' && in[i] != '\n' && in[i] != '\r' && in[i] != '\t' &&
+		    tk_buf_append(&clean, in + i, 1)) {
 			rc = TK_ERR_NOMEM;
 			goto out;
 		}
@@ -482,7 +483,7 @@ static bool root_pattern(const char *pattern)
 {
 	cJSON *j = cJSON_Parse(pattern);
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "detail"), "userIdentity"), "type");
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "detail"), "userIdentity"), "type");
 	const cJSON *e;
 	bool hit = false;
 	cJSON_ArrayForEach(e, t) if (cJSON_IsString(e) && strcmp(e->valuestring, "Root") == 0) hit = true;
@@ -517,8 +518,8 @@ static int aws_root_alerts(struct cloud_acct *a, struct tk_runctx *ctx, cJSON *n
 			break;
 		}
 		rc = tk_aws_request_in(a->aws, a->alert_region, "events", "POST", "/", "application/x-amz-json-1.1",
-				       "AWSEvents.ListRules", body, strlen(body), tk_run_remaining_ms(ctx, 60000), &st, &resp,
-				       err);
+				       "AWSEvents.ListRules", body, strlen(body), tk_run_remaining_ms(ctx, 60000), &st,
+				       &resp, err);
 		free(body);
 		if (rc) {
 			tk_err_prefix(err, "events ListRules");
@@ -526,9 +527,10 @@ static int aws_root_alerts(struct cloud_acct *a, struct tk_runctx *ctx, cJSON *n
 		}
 		if (st != 200) {
 			char msg[900], code[128];
-			tk_aws_error_describe(st, resp.data ? resp.data : "", resp.len, msg, sizeof(msg), code, sizeof(code));
-			rc = tk_seterr(err, st == 400 || st == 403 ? TK_ERR_AUTH : TK_ERR_PROTOCOL, "events ListRules (%s): %s",
-				       a->alert_region, msg);
+			tk_aws_error_describe(st, resp.data ? resp.data : "", resp.len, msg, sizeof(msg), code,
+					      sizeof(code));
+			rc = tk_seterr(err, st == 400 || st == 403 ? TK_ERR_AUTH : TK_ERR_PROTOCOL,
+				       "events ListRules (%s): %s", a->alert_region, msg);
 			break;
 		}
 		if (!(doc = cJSON_ParseWithLength(resp.data ? resp.data : "", resp.len)) ||
@@ -544,9 +546,9 @@ static int aws_root_alerts(struct cloud_acct *a, struct tk_runctx *ctx, cJSON *n
 				const cJSON *nm = cJSON_GetObjectItemCaseSensitive(rule, "Name"),
 					    *stt = cJSON_GetObjectItemCaseSensitive(rule, "State"),
 					    *pat = cJSON_GetObjectItemCaseSensitive(rule, "EventPattern");
-				if (cJSON_IsString(nm) && cJSON_IsString(stt) && strcmp(stt->valuestring, "ENABLED") == 0 &&
-				    cJSON_IsString(pat) && root_pattern(pat->valuestring) &&
-				    cJSON_GetArraySize(names) < CLOUD_MAX_NAMES) {
+				if (cJSON_IsString(nm) && cJSON_IsString(stt) &&
+				    strcmp(stt->valuestring, "ENABLED") == 0 && cJSON_IsString(pat) &&
+				    root_pattern(pat->valuestring) && cJSON_GetArraySize(names) < CLOUD_MAX_NAMES) {
 					char *esc = tk_escape_bytes(nm->valuestring, strlen(nm->valuestring), 256);
 					cJSON_AddItemToArray(names, cJSON_CreateString(esc ? esc : ""));
 					free(esc);
@@ -631,7 +633,8 @@ static void aws_cloudtrail(struct cloud_acct *a, struct tk_runctx *ctx, const ch
 	}
 	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(doc, "trailList"))
 	{
-		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "TrailARN"), *hr = cJSON_GetObjectItemCaseSensitive(t, "HomeRegion");
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(t, "TrailARN"),
+			    *hr = cJSON_GetObjectItemCaseSensitive(t, "HomeRegion");
 		char body[1200];
 		cJSON *stt = NULL, *req;
 		char *b;
@@ -661,7 +664,8 @@ static void aws_cloudtrail(struct cloud_acct *a, struct tk_runctx *ctx, const ch
 			bool delivers = jtrue(stt, "IsLogging") && !(cJSON_IsString(de) && *de->valuestring);
 			char *esc = tk_escape_bytes(nm->valuestring, strlen(nm->valuestring), 300);
 			char line[400];
-			snprintf(line, sizeof(line), "%s (%s%s)", esc ? esc : "", delivers ? "logging" : "not delivering",
+			snprintf(line, sizeof(line), "%s (%s%s)", esc ? esc : "",
+				 delivers ? "logging" : "not delivering",
 				 jtrue(t, "LogFileValidationEnabled") ? ", log file validation" : "");
 			free(esc);
 			if (cJSON_GetArraySize(names) < CLOUD_MAX_NAMES)
@@ -715,7 +719,8 @@ static void aws_guardduty(struct cloud_acct *a, struct tk_runctx *ctx, const cha
 		}
 		cJSON_Delete(d);
 	}
-	cJSON_AddNumberToObject(o, "guardduty_detectors", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "detectorIds")));
+	cJSON_AddNumberToObject(o, "guardduty_detectors",
+				cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "detectorIds")));
 	cJSON_AddBoolToObject(o, "guardduty_enabled", enabled);
 	cJSON_Delete(doc);
 }
@@ -872,7 +877,8 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 			last = u->key2_last_used_t;
 		if (last) {
 			add_time(root, "root_last_used", last);
-			cJSON_AddNumberToObject(root, "root_last_used_days", last > now ? 0 : (double)((now - last) / 86400));
+			cJSON_AddNumberToObject(root, "root_last_used_days",
+						last > now ? 0 : (double)((now - last) / 86400));
 		} else {
 			cJSON_AddStringToObject(root, "root_last_used", "never (no date in the report)");
 		}
@@ -967,7 +973,8 @@ static void add_report_age(cJSON *users, const char *generated, const char *why)
 	time_t t = 0, now = time(NULL);
 	if (generated && *generated && tk_parse_time(generated, &t) == TK_OK) {
 		cJSON_AddStringToObject(users, "credential_report_generated", generated);
-		cJSON_AddNumberToObject(users, "credential_report_age_hours", t >= now ? 0 : (double)((now - t) / 3600));
+		cJSON_AddNumberToObject(users, "credential_report_age_hours",
+					t >= now ? 0 : (double)((now - t) / 3600));
 	} else if (generated && *generated) {
 		char msg[200];
 		char *e = tk_escape_bytes(generated, strlen(generated), 64);

@@ -257,7 +257,8 @@ static void google_error(long st, const struct tk_buf *b, char *out, size_t size
 	if (ec || em)
 		snprintf(out, size, "HTTP %ld %s: %s", st, ec ? ec : "error", em ? em : "(no message)");
 	else
-		snprintf(out, size, "HTTP %ld with %s", st, b->len ? "a body that is not a Google error" : "an empty body");
+		snprintf(out, size, "HTTP %ld with %s", st,
+			 b->len ? "a body that is not a Google error" : "an empty body");
 	free(ec);
 	free(em);
 	cJSON_Delete(j);
@@ -377,7 +378,10 @@ int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*c
 		if (st != 200) {
 			char m[600];
 			google_error(st, &resp, m, sizeof(m));
-			rc = tk_seterr(err, st == 401 || st == 403 ? TK_ERR_AUTH : st == 404 ? TK_ERR_NOTFOUND : TK_ERR_PROTOCOL,
+			rc = tk_seterr(err,
+				       st == 401 || st == 403 ? TK_ERR_AUTH
+				       : st == 404            ? TK_ERR_NOTFOUND
+							      : TK_ERR_PROTOCOL,
 				       "Directory users: %s", m);
 			break;
 		}

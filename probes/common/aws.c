@@ -218,7 +218,8 @@ int tk_aws_sigv4_sign(const struct tk_aws_sigv4_req *r, const struct tk_aws_cred
 	}
 	for (i = 0; r->headers && r->headers[i]; i++) {
 		const char *colon = strchr(r->headers[i], ':');
-		if (!colon || add_hdr(h, &nh, TK_ARRAY_LEN(h), r->headers[i], (size_t)(colon - r->headers[i]), colon + 1)) {
+		if (!colon ||
+		    add_hdr(h, &nh, TK_ARRAY_LEN(h), r->headers[i], (size_t)(colon - r->headers[i]), colon + 1)) {
 			rc = tk_seterr(err, TK_ERR_LIMIT, "SigV4: bad or too many headers");
 			goto out;
 		}
@@ -666,7 +667,8 @@ void tk_aws_error_describe(long status, const char *body, size_t len, char *out,
 		struct tk_xml_node *doc = NULL;
 		struct tk_err e = {0};
 		if (tk_xml_parse(body, len, &doc, &e) == TK_OK) {
-			const struct tk_xml_node *er = strcmp(doc->name, "Error") == 0 ? doc : tk_xml_find(doc, "Error");
+			const struct tk_xml_node *er =
+			    strcmp(doc->name, "Error") == 0 ? doc : tk_xml_find(doc, "Error");
 			const char *t;
 			if (!er) {
 				const struct tk_xml_node *ers = tk_xml_find(doc, "Errors"); /* EC2 style */

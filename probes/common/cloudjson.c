@@ -273,7 +273,8 @@ int tk_directory_export_parse(const char *p, size_t len, struct tk_admins *out, 
 		const cJSON *first = cJSON_GetArrayItem(j, 0);
 		if (first && cJSON_GetObjectItemCaseSensitive(first, "kind") &&
 		    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(first, "kind")) &&
-		    strcmp(cJSON_GetObjectItemCaseSensitive(first, "kind")->valuestring, "admin#directory#users") == 0) {
+		    strcmp(cJSON_GetObjectItemCaseSensitive(first, "kind")->valuestring, "admin#directory#users") ==
+			0) {
 			cJSON_ArrayForEach(e, j)
 			{
 				if ((rc = directory_users_from(cJSON_GetObjectItemCaseSensitive(e, "users"), out, err)))
@@ -298,7 +299,8 @@ bool tk_url_same_origin(const char *url, const char *base)
 	    curl_url_set(b, CURLUPART_URL, base, 0) == CURLUE_OK &&
 	    curl_url_get(a, CURLUPART_SCHEME, &as, 0) == CURLUE_OK &&
 	    curl_url_get(b, CURLUPART_SCHEME, &bs, 0) == CURLUE_OK &&
-	    curl_url_get(a, CURLUPART_HOST, &ah, 0) == CURLUE_OK && curl_url_get(b, CURLUPART_HOST, &bh, 0) == CURLUE_OK &&
+	    curl_url_get(a, CURLUPART_HOST, &ah, 0) == CURLUE_OK &&
+	    curl_url_get(b, CURLUPART_HOST, &bh, 0) == CURLUE_OK &&
 	    curl_url_get(a, CURLUPART_PORT, &ap, CURLU_DEFAULT_PORT) == CURLUE_OK &&
 	    curl_url_get(b, CURLUPART_PORT, &bp, CURLU_DEFAULT_PORT) == CURLUE_OK)
 		same = strcasecmp(as, bs) == 0 && strcasecmp(ah, bh) == 0 && strcmp(ap, bp) == 0;

@@ -37,7 +37,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 			i++;
 		while (i < len && data[i] >= '0' && data[i] <= '9' && v < 100000)
 			v = v * 10 + (data[i++] - '0');
-		h->retry_after = v > 0 && v < 3600 ? (long)v : 0; /* an HTTP date is not honoured: the default back-off */
+		h->retry_after =
+		    v > 0 && v < 3600 ? (long)v : 0; /* an HTTP date is not honoured: the default back-off */
 	}
 	return len;
 }
@@ -121,12 +122,13 @@ int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp,
 		size_t i;
 		if (left <= 0) {
 			if (!answered)
-				rc = tk_seterr(err, TK_ERR_TIMEOUT, "%s%sno answer within %d ms", r->what ? r->what : "",
-					       r->what ? ": " : "", r->timeout_ms);
+				rc = tk_seterr(err, TK_ERR_TIMEOUT, "%s%sno answer within %d ms",
+					       r->what ? r->what : "", r->what ? ": " : "", r->timeout_ms);
 			break;
 		}
 		if (r->cancelled && r->cancelled(r->cancel_arg)) {
-			rc = tk_seterr(err, TK_ERR_CANCELLED, "%s%scancelled", r->what ? r->what : "", r->what ? ": " : "");
+			rc = tk_seterr(err, TK_ERR_CANCELLED, "%s%scancelled", r->what ? r->what : "",
+				       r->what ? ": " : "");
 			break;
 		}
 		if (r->prepare && (rc = r->prepare(r->prepare_arg, &hl, err))) {
@@ -160,7 +162,8 @@ int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp,
 				curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 			if (r->body || strcmp(r->method, "POST") == 0) {
 				curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
-				curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 0));
+				curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+						 (curl_off_t)(r->body ? r->body_len : 0));
 			}
 		}
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);

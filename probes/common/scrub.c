@@ -162,7 +162,8 @@ static bool key_value(const char *p, size_t n, size_t *voff, size_t *vlen)
 			*voff = i;
 			*vlen = 0;
 			while (i < n && p[i] != '&' && p[i] != '"' && p[i] != '\'' && p[i] != '<' && p[i] != ',' &&
-			       p[i] != ';' && p[i] != '}' && p[i] != ' ' && p[i] != '\n' && p[i] != '\r' && p[i] != '\t') {
+			       p[i] != ';' && p[i] != '}' && p[i] != ' ' && p[i] != '\n' && p[i] != '\r' &&
+			       p[i] != '\t') {
 				i++;
 				(*vlen)++;
 			}
@@ -191,7 +192,8 @@ static int shapes(const char *d, size_t n, struct tk_buf *o)
 		}
 		if (word_start) {
 			/* Bearer TOKEN: keep the word, redact the token */
-			if (n - i > 7 && strncasecmp(d + i, "Bearer ", 7) == 0 && (l = span(d + i + 7, n - i - 7, tokch)) >= 8) {
+			if (n - i > 7 && strncasecmp(d + i, "Bearer ", 7) == 0 &&
+			    (l = span(d + i + 7, n - i - 7, tokch)) >= 8) {
 				if (tk_buf_append(o, d + copied, i + 7 - copied))
 					return TK_ERR_NOMEM;
 				copied = i += 7;
@@ -208,7 +210,8 @@ static int shapes(const char *d, size_t n, struct tk_buf *o)
 				}
 			}
 			/* Google OAuth access token */
-			if (n - i > 5 && strncmp(d + i, "ya29.", 5) == 0 && (l = 5 + span(d + i + 5, n - i - 5, tokch)) >= 13)
+			if (n - i > 5 && strncmp(d + i, "ya29.", 5) == 0 &&
+			    (l = 5 + span(d + i + 5, n - i - 5, tokch)) >= 13)
 				goto redact;
 			/* AWS access key id */
 			if (n - i >= 20 && isupper((unsigned char)d[i]) && d[i] == 'A' &&

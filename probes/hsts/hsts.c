@@ -719,7 +719,8 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			struct hsts_xfer *x = &xs[i];
 			if (x->easy || !x->url || !x->sb.deferred || tk_now_ms() < x->not_before)
 				continue;
-			if (setup_easy(c, x, x->url, ctx) == TK_OK && curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
+			if (setup_easy(c, x, x->url, ctx) == TK_OK &&
+			    curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
 				waiting--;
 				added = true;
 			}

@@ -155,7 +155,8 @@ static int parse_host(struct lg_cfg *c, size_t *cap, const char *s, const struct
 				s4->sin_addr.s_addr = htonl(base + i);
 				inet_ntop(AF_INET, &s4->sin_addr, lbl, sizeof(lbl));
 				if ((rc = add_host(c, cap, lbl, &ss, sizeof(*s4), false)) == TK_ERR_LIMIT)
-					return tk_cfg_err(err, cc, path, "more than %d addresses in total", LG_MAX_ADDRESSES);
+					return tk_cfg_err(err, cc, path, "more than %d addresses in total",
+							  LG_MAX_ADDRESSES);
 				else if (rc)
 					return tk_seterr(err, rc, "out of memory");
 			}
@@ -184,7 +185,8 @@ static int parse_host(struct lg_cfg *c, size_t *cap, const char *s, const struct
 				inet_ntop(AF_INET6, &x.sin6_addr, lbl, sizeof(lbl));
 				memcpy(&ss, &x, sizeof(x));
 				if ((rc = add_host(c, cap, lbl, &ss, sizeof(x), false)) == TK_ERR_LIMIT)
-					return tk_cfg_err(err, cc, path, "more than %d addresses in total", LG_MAX_ADDRESSES);
+					return tk_cfg_err(err, cc, path, "more than %d addresses in total",
+							  LG_MAX_ADDRESSES);
 				else if (rc)
 					return tk_seterr(err, rc, "out of memory");
 			}
@@ -268,13 +270,15 @@ static int parse_ports(struct lg_cfg *c, const cJSON *sec, const struct tk_cfgct
 				if (strcmp(sl, "udp") == 0)
 					udp = true;
 				else if (strcmp(sl, "tcp") != 0) {
-					rc = tk_cfg_err(err, cc, ip, "\"%s\": transport must be tcp or udp", e->valuestring);
+					rc = tk_cfg_err(err, cc, ip, "\"%s\": transport must be tcp or udp",
+							e->valuestring);
 					goto out;
 				}
 			}
 			if ((dash = strchr(buf, '-')))
 				*dash++ = '\0';
-			if (tk_parse_ll(buf, 1, 65535, &lo) || tk_parse_ll(dash ? dash : buf, 1, 65535, &hi) || hi < lo) {
+			if (tk_parse_ll(buf, 1, 65535, &lo) || tk_parse_ll(dash ? dash : buf, 1, 65535, &hi) ||
+			    hi < lo) {
 				rc = tk_cfg_err(err, cc, ip, "\"%s\" is not a port or range within 1-65535", e->valuestring);
 				goto out;
 			}
@@ -983,11 +987,10 @@ static void on_event(struct lg_loop *L, struct lg_conn *k, uint32_t events)
 		}
 		/* TFTP answers from a new port (RFC 1350 4): accept any port of the host. */
 		if (from.ss_family == k->h->sa.ss_family &&
-		    ((from.ss_family == AF_INET &&
-		      ((struct sockaddr_in *)&from)->sin_addr.s_addr == ((struct sockaddr_in *)&k->h->sa)->sin_addr.s_addr) ||
-		     (from.ss_family == AF_INET6 &&
-		      memcmp(&((struct sockaddr_in6 *)&from)->sin6_addr, &((struct sockaddr_in6 *)&k->h->sa)->sin6_addr,
-			     16) == 0)) &&
+		    ((from.ss_family == AF_INET && ((struct sockaddr_in *)&from)->sin_addr.s_addr ==
+						       ((struct sockaddr_in *)&k->h->sa)->sin_addr.s_addr) ||
+		     (from.ss_family == AF_INET6 && memcmp(&((struct sockaddr_in6 *)&from)->sin6_addr,
+							   &((struct sockaddr_in6 *)&k->h->sa)->sin6_addr, 16) == 0)) &&
 		    lg_tftp_is_reply(buf, (size_t)n))
 			udp_done(L, k, true);
 		return;
@@ -1169,16 +1172,19 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			memset(&hints, 0, sizeof(hints));
 			hints.ai_socktype = SOCK_STREAM;
 			if ((g = getaddrinfo(h->label, NULL, &hints, &ai)) != 0 || !ai) {
-				tk_emit_error(ctx, h->label, TK_ERR_NET, "cannot resolve %s: %s", h->label, gai_strerror(g));
+				tk_emit_error(ctx, h->label, TK_ERR_NET, "cannot resolve %s: %s", h->label,
+					      gai_strerror(g));
 				h->failed = true;
 				continue;
 			}
 			memcpy(&h->sa, ai->ai_addr, ai->ai_addrlen);
 			h->salen = (socklen_t)ai->ai_addrlen;
 			if (ai->ai_family == AF_INET)
-				inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, h->addr, sizeof(h->addr));
+				inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, h->addr,
+					  sizeof(h->addr));
 			else
-				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, h->addr, sizeof(h->addr));
+				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, h->addr,
+					  sizeof(h->addr));
 			freeaddrinfo(ai);
 		}
 	}
@@ -1199,10 +1205,11 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 }
 
 const struct tk_probe tk_probe_legacy = {
-	.name = "legacy",
-	.summary = "Remote-operation services (TELNET, rlogin, rsh, rexec, FTP, NFS, TFTP), SMTP and data stores: connect scan and fingerprint (native or nmap)",
-	.configure = lg_configure,
-	.targets = lg_targets,
-	.run = lg_run,
-	.free_state = lg_free,
+    .name = "legacy",
+    .summary = "Remote-operation services (TELNET, rlogin, rsh, rexec, FTP, NFS, TFTP), SMTP and data stores: connect "
+	       "scan and fingerprint (native or nmap)",
+    .configure = lg_configure,
+    .targets = lg_targets,
+    .run = lg_run,
+    .free_state = lg_free,
 };

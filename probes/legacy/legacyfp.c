@@ -412,7 +412,8 @@ static enum lg_act mysql_login(struct lg_fp *f, const unsigned char *rx, size_t 
 			       size_t outsize, size_t *outlen)
 {
 	static const char plugin[] = "mysql_native_password";
-	const uint32_t caps = 0x1u | 0x200u | 0x8000u | 0x80000u; /* LONG_PASSWORD PROTOCOL_41 SECURE_CONN PLUGIN_AUTH */
+	const uint32_t caps =
+	    0x1u | 0x200u | 0x8000u | 0x80000u; /* LONG_PASSWORD PROTOCOL_41 SECURE_CONN PLUGIN_AUTH */
 	size_t vlen = strnlen((const char *)rx + 5, rxlen - 5), o;
 	f->proto = LG_P_MYSQL;
 	f->how = "mysql-handshake";
@@ -425,7 +426,8 @@ static enum lg_act mysql_login(struct lg_fp *f, const unsigned char *rx, size_t 
 	set_version(f, rx + 5, vlen);
 	/* capability flags (lower half) after version NUL, thread id, scramble, filler */
 	if (!f->ds_login || !((rx[5 + vlen + 1 + 13] | rx[5 + vlen + 1 + 14] << 8) & 0x200) || outsize < 96)
-		return ds_done(f, LG_P_MYSQL, NULL, LG_AUTH_UNKNOWN, f->ds_login ? "mysql-no-protocol-41" : "login-not-tried");
+		return ds_done(f, LG_P_MYSQL, NULL, LG_AUTH_UNKNOWN,
+			       f->ds_login ? "mysql-no-protocol-41" : "login-not-tried");
 	/* HandshakeResponse41: empty user name, empty auth response; no database. */
 	o = 4;
 	out[o++] = (unsigned char)caps;
@@ -505,7 +507,8 @@ static enum lg_act pg_reply(struct lg_fp *f, enum lg_ev ev, const unsigned char 
 		const unsigned char *b = r + i + 5;
 		size_t bl;
 		if (ml < 4 || ml > 65536 || !(t == 'R' || t == 'E' || t == 'S' || t == 'K' || t == 'N' || t == 'Z'))
-			return i == 0 ? finish(f, LG_P_UNKNOWN, "unrecognised-reply") : finish(f, LG_P_POSTGRESQL, NULL);
+			return i == 0 ? finish(f, LG_P_UNKNOWN, "unrecognised-reply")
+				      : finish(f, LG_P_POSTGRESQL, NULL);
 		if (i == 0 && t != 'R' && t != 'E')
 			return finish(f, LG_P_UNKNOWN, "unrecognised-reply");
 		if (rn - i < 1 + (size_t)ml)
@@ -534,8 +537,10 @@ static enum lg_act pg_reply(struct lg_fp *f, enum lg_ev ev, const unsigned char 
 			if (f->ds_auth == LG_AUTH_NONE)
 				return finish(f, LG_P_POSTGRESQL, NULL);
 			/* 28000: no pg_hba.conf entry for us (refused before authentication) */
-			return ds_done(f, LG_P_POSTGRESQL, NULL, strcmp(f->ds_sqlstate, "28000") == 0 ? LG_AUTH_REFUSED
-							      : strcmp(f->ds_sqlstate, "28P01") == 0 ? LG_AUTH_REQUIRED : LG_AUTH_UNKNOWN,
+			return ds_done(f, LG_P_POSTGRESQL, NULL,
+				       strcmp(f->ds_sqlstate, "28000") == 0   ? LG_AUTH_REFUSED
+				       : strcmp(f->ds_sqlstate, "28P01") == 0 ? LG_AUTH_REQUIRED
+									      : LG_AUTH_UNKNOWN,
 				       "postgresql-error-response");
 		} else if (t == 'Z') {
 			static const unsigned char term[] = {'X', 0, 0, 0, 4};

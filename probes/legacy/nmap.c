@@ -61,8 +61,9 @@ static int port_spec(const struct lg_cfg *c, struct tk_buf *b)
 		if (set && start < 0)
 			start = i;
 		if (!set && start >= 0) {
-			rc = tk_buf_printf(b, b->len ? (start == i - 1 ? ",%ld" : ",%ld-%ld") : (start == i - 1 ? "%ld" : "%ld-%ld"),
-					   start, i - 1);
+			rc = tk_buf_printf(
+			    b, b->len ? (start == i - 1 ? ",%ld" : ",%ld-%ld") : (start == i - 1 ? "%ld" : "%ld-%ld"),
+			    start, i - 1);
 			start = -1;
 		}
 	}

@@ -244,8 +244,9 @@ int tk_jt_skip(struct tk_jt *t, int depth)
 			t->i++;
 		if (t->i >= t->len || !(t->p[t->i] >= '0' && t->p[t->i] <= '9'))
 			return tk_jt_fail(t, "invalid number");
-		while (t->i < t->len && ((t->p[t->i] >= '0' && t->p[t->i] <= '9') || t->p[t->i] == '.' ||
-					 t->p[t->i] == 'e' || t->p[t->i] == 'E' || t->p[t->i] == '+' || t->p[t->i] == '-'))
+		while (t->i < t->len &&
+		       ((t->p[t->i] >= '0' && t->p[t->i] <= '9') || t->p[t->i] == '.' || t->p[t->i] == 'e' ||
+			t->p[t->i] == 'E' || t->p[t->i] == '+' || t->p[t->i] == '-'))
 			t->i++;
 		(void)st;
 		return TK_OK;

@@ -893,7 +893,8 @@ static void add_fix_date(cJSON *o, const struct patch_cfg *c, const struct host 
 	for (j = k; !pub && j < end; j++) {
 		const char *f2;
 		if (j != best && db->adv[j].published && host_has_eco(h, db->adv[j].eco) &&
-		    tk_adv_match(&db->adv[j], u->version, &f2) == TK_M_VULN_FIXABLE && f2 && tk_vcmp(a->scheme, f2, bfix) == 0) {
+		    tk_adv_match(&db->adv[j], u->version, &f2) == TK_M_VULN_FIXABLE && f2 &&
+		    tk_vcmp(a->scheme, f2, bfix) == 0) {
 			pub = db->adv[j].published;
 			pub_from = db->adv[j].record;
 		}
@@ -1022,7 +1023,8 @@ static void merge_binaries(cJSON *into, const cJSON *from)
 	cJSON_ArrayForEach(b, from)
 	{
 		bool dup = false;
-		cJSON_ArrayForEach(x, into) if (cJSON_IsString(x) && strcmp(x->valuestring, b->valuestring) == 0) dup = true;
+		cJSON_ArrayForEach(x, into) if (cJSON_IsString(x) && strcmp(x->valuestring, b->valuestring) == 0) dup =
+		    true;
 		if (!dup && cJSON_GetArraySize(into) < PATCH_MAX_BINARIES_SHOWN)
 			cJSON_AddItemToArray(into, cJSON_CreateString(b->valuestring));
 	}
@@ -1207,7 +1209,8 @@ static int host_cpes(const struct patch_cfg *c, const struct host *h, const stru
 			cJSON_AddStringToObject(o, "cpe", cpe);
 			cJSON_AddStringToObject(o, "installed", version);
 			cJSON_AddStringToObject(o, "cve", m->cve);
-			cJSON_AddStringToObject(o, "state", m->ee ? "vulnerable" : "fix_unknown"); /* NVD names no fixed version */
+			cJSON_AddStringToObject(o, "state",
+						m->ee ? "vulnerable" : "fix_unknown"); /* NVD names no fixed version */
 			cJSON_AddBoolToObject(o, "fix_available", m->ee != NULL);
 			if (m->ee)
 				cJSON_AddStringToObject(o, "fixed", m->ee);

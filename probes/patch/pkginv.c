@@ -265,7 +265,8 @@ int tk_inv_parse_rpmqa(const char *p, size_t len, struct tk_inventory *inv, stru
 					 "line %zu: expected NAME\\tEPOCH\\tVERSION\\tRELEASE[\\tARCH\\tSOURCERPM]", line);
 		if (f[2].n == 0 || f[3].n == 0 || f[2].n > 250 || f[3].n > 250)
 			return tk_seterr(err, TK_ERR_PARSE, "line %zu: empty or overlong VERSION/RELEASE", line);
-		if (f[1].n == 0 || (f[1].n == 6 && memcmp(f[1].p, "(none)", 6) == 0) || (f[1].n == 1 && f[1].p[0] == '0')) {
+		if (f[1].n == 0 || (f[1].n == 6 && memcmp(f[1].p, "(none)", 6) == 0) ||
+		    (f[1].n == 1 && f[1].p[0] == '0')) {
 			snprintf(evr, sizeof(evr), "%.*s-%.*s", (int)f[2].n, f[2].p, (int)f[3].n, f[3].p);
 		} else {
 			for (k = 0; k < f[1].n; k++)

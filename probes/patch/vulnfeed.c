@@ -329,15 +329,18 @@ int tk_vdb_load_debian(struct tk_vdb *db, const char *buf, size_t len, const cha
 					memset(&r, 0, sizeof(r));
 					while ((r5 = tk_jt_member(&t, &p5, key, sizeof(key), &tl, &rc)) == 1) {
 						if (strcmp(key, "status") == 0) {
-							if ((rc = tk_jt_str_or_skip(&t, r.status, sizeof(r.status), &is_str, &tl2)))
+							if ((rc = tk_jt_str_or_skip(&t, r.status, sizeof(r.status),
+										    &is_str, &tl2)))
 								goto out;
 							r.has_status = is_str && !tl2;
 						} else if (strcmp(key, "fixed_version") == 0) {
-							if ((rc = tk_jt_str_or_skip(&t, r.fixed, sizeof(r.fixed), &is_str, &tl2)))
+							if ((rc = tk_jt_str_or_skip(&t, r.fixed, sizeof(r.fixed),
+										    &is_str, &tl2)))
 								goto out;
 							r.has_fixed = is_str && !tl2;
 						} else if (strcmp(key, "urgency") == 0) {
-							if ((rc = tk_jt_str_or_skip(&t, r.urgency, sizeof(r.urgency), &is_str, &tl2)))
+							if ((rc = tk_jt_str_or_skip(&t, r.urgency, sizeof(r.urgency),
+										    &is_str, &tl2)))
 								goto out;
 							r.has_urgency = is_str && !tl2;
 						} else if ((rc = tk_jt_skip(&t, 5))) {
@@ -459,7 +462,8 @@ static time_t date_of(const char *s)
 static bool is_bugfix_id(const char *id)
 {
 	size_t n = strcspn(id, "-");
-	return id[n] == '-' && n >= 3 && n <= 5 && (strncmp(id + n - 2, "BA", 2) == 0 || strncmp(id + n - 2, "EA", 2) == 0);
+	return id[n] == '-' && n >= 3 && n <= 5 &&
+	       (strncmp(id + n - 2, "BA", 2) == 0 || strncmp(id + n - 2, "EA", 2) == 0);
 }
 
 #define OSV_MAX_CVES 256
@@ -625,7 +629,8 @@ int tk_vdb_load_osv(struct tk_vdb *db, const char *buf, size_t len, const char *
 	if (cJSON_IsArray(root)) {
 		const cJSON *r;
 		size_t i = 0;
-		cJSON_ArrayForEach(r, root) if ((rc = osv_record(db, r, name, i++, &pk, &ec, want->all, st, err))) goto out;
+		cJSON_ArrayForEach(
+		    r, root) if ((rc = osv_record(db, r, name, i++, &pk, &ec, want->all, st, err))) goto out;
 	} else {
 		rc = osv_record(db, root, name, 0, &pk, &ec, want->all, st, err);
 	}
@@ -641,7 +646,10 @@ out:
 /* Split "cpe:2.3:part:vendor:product:version:..." (handles "\:" escapes). */
 static int hexval(int c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
 }
 
 /* CPE 2.3 formatted strings ("cpe:2.3:a:v:p:ver:...", backslash escapes) and
@@ -654,9 +662,11 @@ static int cpe_split(const char *cpe, char f[6][VDB_MAX_STR + 1])
 		return -1;
 	memset(f, 0, 6 * (VDB_MAX_STR + 1));
 	for (i = uri ? 5 : 8; cpe[i] && n < 6; i++) {
-		if (uri && cpe[i] == '%' && hexval((unsigned char)cpe[i + 1]) >= 0 && hexval((unsigned char)cpe[i + 2]) >= 0) {
+		if (uri && cpe[i] == '%' && hexval((unsigned char)cpe[i + 1]) >= 0 &&
+		    hexval((unsigned char)cpe[i + 2]) >= 0) {
 			if (o < VDB_MAX_STR)
-				f[n][o++] = (char)(hexval((unsigned char)cpe[i + 1]) * 16 + hexval((unsigned char)cpe[i + 2]));
+				f[n][o++] =
+				    (char)(hexval((unsigned char)cpe[i + 1]) * 16 + hexval((unsigned char)cpe[i + 2]));
 			i += 2;
 			continue;
 		}
@@ -850,7 +860,8 @@ static int nvd_nodes(struct tk_jt *t, struct nvd_cve *cv, int depth)
 							continue;
 						}
 						if (strcmp(key, "criteria") == 0) {
-							if ((rc = tk_jt_str_or_skip(t, m.crit, sizeof(m.crit), &is, &tl)))
+							if ((rc = tk_jt_str_or_skip(t, m.crit, sizeof(m.crit), &is,
+										    &tl)))
 								return rc;
 							if (!is || tl)
 								m.crit[0] = '\0';
@@ -859,7 +870,8 @@ static int nvd_nodes(struct tk_jt *t, struct nvd_cve *cv, int depth)
 						for (k = 0; k < 4; k++)
 							if (strcmp(key, rk[k]) == 0) {
 								known = true;
-								if ((rc = tk_jt_str_or_skip(t, m.r[k], sizeof(m.r[k]), &is, &tl)))
+								if ((rc = tk_jt_str_or_skip(t, m.r[k], sizeof(m.r[k]),
+											    &is, &tl)))
 									return rc;
 								m.has[k] = is && !tl;
 							}
@@ -897,7 +909,8 @@ static int nvd_commit(struct tk_vdb *db, struct nvd_cve *cv, const struct sset *
 	for (k = 0; k < cv->nsc; k++) {
 		char src[200];
 		snprintf(src, sizeof(src), "nvd:%.150s", cv->sc[k].source);
-		if ((rc = add_score(db, cv->id, src, cv->sc[k].vector, cv->sc[k].bs, cv->sc[k].primary ? 0 : 1, st, err)))
+		if ((rc = add_score(db, cv->id, src, cv->sc[k].vector, cv->sc[k].bs, cv->sc[k].primary ? 0 : 1, st,
+				    err)))
 			return rc;
 	}
 	if (cv->ncp && !(f = malloc(6 * sizeof(*f))))
@@ -1184,8 +1197,8 @@ void tk_vdb_find_scores(const struct tk_vdb *db, const char *cve, size_t *first,
 void tk_vdb_find_cpe(const struct tk_vdb *db, const char *vendor, const char *product, size_t *first, size_t *n)
 {
 	size_t lo, k;
-	LOWER_BOUND(db->cm, db->ncm, (strcmp(e->vendor, vendor) ? strcmp(e->vendor, vendor) : strcmp(e->product, product)),
-		    lo);
+	LOWER_BOUND(db->cm, db->ncm,
+		    (strcmp(e->vendor, vendor) ? strcmp(e->vendor, vendor) : strcmp(e->product, product)), lo);
 	for (k = lo; k < db->ncm && strcmp(db->cm[k].vendor, vendor) == 0 && strcmp(db->cm[k].product, product) == 0;
 	     k++)
 		;

@@ -150,8 +150,8 @@ static bool is_ip_literal(const char *h)
 
 static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
 {
-	static const char *const keys[] = {"endpoints", "ca_file", "connection_timeout_s", "parallel", "sslv2", "groups",
-					   NULL};
+	static const char *const keys[] = {"endpoints", "ca_file", "connection_timeout_s", "parallel", "sslv2",
+					   "groups",    NULL};
 	struct tls_cfg *c = calloc(1, sizeof(*c));
 	const cJSON *arr = NULL, *e;
 	const char *ca = NULL;
@@ -201,7 +201,10 @@ static int tls_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **st
 			char l[600];
 			snprintf(l, sizeof(l), "%s%s%s%s%s:%s%s%s", ep->sni ? ep->sni : "", ep->sni ? "@" : "",
 				 strchr(ep->host, ':') ? "[" : "", ep->host, strchr(ep->host, ':') ? "]" : "", ep->port,
-				 ep->starttls ? "/" : "", ep->starttls == ST_SMTP ? "smtp" : ep->starttls == ST_FTP ? "ftp" : "");
+				 ep->starttls ? "/" : "",
+				 ep->starttls == ST_SMTP  ? "smtp"
+				 : ep->starttls == ST_FTP ? "ftp"
+							  : "");
 			ep->label = strdup(l);
 		}
 		if (!ep->label) {
@@ -324,7 +327,8 @@ static int do_starttls(struct scan *s, int fd, int64_t deadline)
 			return rc;
 		return code == 220 ? TK_OK : TK_ERR_PROTOCOL;
 	}
-	if ((rc = tk_net_send_all(fd, "AUTH TLS\r\n", 10, deadline)) || (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
+	if ((rc = tk_net_send_all(fd, "AUTH TLS\r\n", 10, deadline)) ||
+	    (rc = read_reply(fd, buf, sizeof(buf), deadline, &code)))
 		return rc;
 	return code == 234 ? TK_OK : TK_ERR_PROTOCOL;
 }
@@ -849,7 +853,8 @@ static STACK_OF(X509) *handshake_chain(struct scan *s, uint16_t best, const char
 	SSL *ssl = NULL;
 	int fd = -1, i;
 	if (open_conn(s, &fd)) {
-		snprintf(res->error, sizeof(res->error), "certificate handshake: %s", s->err[0] ? s->err : "connect failed");
+		snprintf(res->error, sizeof(res->error), "certificate handshake: %s",
+			 s->err[0] ? s->err : "connect failed");
 		return NULL;
 	}
 	if (!(ssl = SSL_new(s->sctx))) {
@@ -892,7 +897,8 @@ static STACK_OF(X509) *handshake_chain(struct scan *s, uint16_t best, const char
 			X509_free(x);
 	}
 	snprintf(via, vcap, "openssl-handshake %s %s%s%s", SSL_get_version(ssl),
-		 SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl)), family ? " sigalgs " : "", family ? family : "");
+		 SSL_CIPHER_standard_name(SSL_get_current_cipher(ssl)), family ? " sigalgs " : "",
+		 family ? family : "");
 out:
 	ERR_clear_error();
 	if (ssl) {
@@ -1018,8 +1024,8 @@ static void handshake_chains(struct scan *s, uint16_t best, const char *suites13
 			seen |= strcmp(chain_key_family(s->chains[i]), fam[f].family) == 0;
 		if (seen)
 			continue;
-		keep_chain(s, handshake_chain(s, best, suites13, fam[f].family, fam[f].sigalgs, &more, via, sizeof(via)),
-			   via);
+		keep_chain(
+		    s, handshake_chain(s, best, suites13, fam[f].family, fam[f].sigalgs, &more, via, sizeof(via)), via);
 		hr->asked |= more.asked;
 		hr->ocsp |= more.ocsp;
 	}
@@ -1246,7 +1252,8 @@ static cJSON *suite_json(const struct verres *vr, size_t j, const char *vk, size
 	return so;
 }
 
-/* protocols, legacy_protocols, suites.<v>, weak_suites, suite_classes, no_fs_suites, accepted_suites, forward_secrecy, min_dh_bits */
+/* protocols, legacy_protocols, suites.<v>, weak_suites, suite_classes, no_fs_suites, accepted_suites, forward_secrecy,
+ * min_dh_bits */
 static unsigned add_protocols_and_suites(cJSON *obs, const struct verres *vrs, size_t nv)
 {
 	cJSON *protos = cJSON_AddObjectToObject(obs, "protocols"), *legacy = cJSON_AddArrayToObject(obs, "legacy_protocols");
@@ -1289,7 +1296,11 @@ static unsigned add_protocols_and_suites(cJSON *obs, const struct verres *vrs, s
 	cJSON_AddItemToObject(obs, "suite_classes", classes);
 	cJSON_AddItemToObject(obs, "no_fs_suites", nofs);
 	cJSON_AddNumberToObject(obs, "accepted_suites", (double)ntotal);
-	cJSON_AddStringToObject(obs, "forward_secrecy", ntotal == 0 ? "n/a" : nfs == ntotal ? "all" : nfs ? "some" : "none");
+	cJSON_AddStringToObject(obs, "forward_secrecy",
+				ntotal == 0     ? "n/a"
+				: nfs == ntotal ? "all"
+				: nfs           ? "some"
+						: "none");
 	if (min_dh)
 		cJSON_AddNumberToObject(obs, "min_dh_bits", min_dh);
 	return min_dh;
@@ -1344,7 +1355,9 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 	}
 	if ((rc = enumerate_versions(&s, vrs, &nv, &best, &any))) {
 		tk_emit_error(ctx, ep->label, rc, "%s:%s: %s", s.peer.host, ep->port,
-			      rc == TK_ERR_CANCELLED ? "deadline reached during the scan" : s.err[0] ? s.err : tk_rc_name(rc));
+			      rc == TK_ERR_CANCELLED ? "deadline reached during the scan"
+			      : s.err[0]             ? s.err
+						     : tk_rc_name(rc));
 		goto out;
 	}
 	if (!any && emit_unobservable(&s))
@@ -1355,7 +1368,10 @@ static void scan_endpoint(const struct pool *pl, const struct tls_ep *ep)
 	cJSON_AddNumberToObject(obs, "port", strtol(ep->port, NULL, 10));
 	if (ep->sni)
 		cJSON_AddStringToObject(obs, "sni", ep->sni);
-	cJSON_AddStringToObject(obs, "starttls", ep->starttls == ST_SMTP ? "smtp" : ep->starttls == ST_FTP ? "ftp" : "none");
+	cJSON_AddStringToObject(obs, "starttls",
+				ep->starttls == ST_SMTP  ? "smtp"
+				: ep->starttls == ST_FTP ? "ftp"
+							 : "none");
 	cJSON_AddBoolToObject(obs, "tls", any);
 	add_protocols_and_suites(obs, vrs, nv);
 	add_groups(&s, obs, vrs, nv);

@@ -466,7 +466,8 @@ int tk_redis_scan(const struct tk_redis_cfg *c, const struct tk_tokrules *r, str
 			goto out;
 		}
 		if (rep->type != TK_RESP_ARRAY || rep->n != 2 || rep->elems[0]->type != TK_RESP_BULK ||
-		    !rep->elems[0]->str || rep->elems[0]->len >= sizeof(cursor) || rep->elems[1]->type != TK_RESP_ARRAY) {
+		    !rep->elems[0]->str || rep->elems[0]->len >= sizeof(cursor) ||
+		    rep->elems[1]->type != TK_RESP_ARRAY) {
 			rc = tk_seterr(err, TK_ERR_PROTOCOL, "%s: unexpected SCAN reply", c->address);
 			goto out;
 		}

@@ -99,9 +99,10 @@ static void run_rds(struct aws_run *r, cJSON *obs)
 			r->failed++;
 			return;
 		}
-		for (m = tk_xml_find(doc, "DescribeDBInstancesResult/DBInstances/DBInstance"); m && cJSON_GetArraySize(arr) < AWS_MAX_ITEMS;
-		     m = tk_xml_next_same(m)) {
-			const char *id = tk_xml_text(m, "DBInstanceIdentifier"), *enc = tk_xml_text(m, "StorageEncrypted");
+		for (m = tk_xml_find(doc, "DescribeDBInstancesResult/DBInstances/DBInstance");
+		     m && cJSON_GetArraySize(arr) < AWS_MAX_ITEMS; m = tk_xml_next_same(m)) {
+			const char *id = tk_xml_text(m, "DBInstanceIdentifier"),
+				   *enc = tk_xml_text(m, "StorageEncrypted");
 			bool on = enc && strcmp(enc, "true") == 0;
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "id", id ? id : "?");
@@ -165,7 +166,8 @@ static void run_dynamodb(struct aws_run *r, cJSON *obs)
 				continue;
 			}
 			free(db);
-			sse = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(dt, "Table"), "SSEDescription");
+			sse = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(dt, "Table"),
+							       "SSEDescription");
 			status = jstr(sse, "Status");
 			type = jstr(sse, "SSEType");
 			/* No SSEDescription: encrypted with an AWS owned key (DynamoDB encrypts every table). */
@@ -208,8 +210,8 @@ static void run_s3(struct aws_run *r, cJSON *obs)
 		tk_buf_free(&resp);
 		return;
 	}
-	for (b = tk_xml_find(doc, "Buckets/Bucket"); b && cJSON_GetArraySize(arr) < AWS_MAX_ITEMS && !tk_run_cancelled(r->ctx);
-	     b = tk_xml_next_same(b)) {
+	for (b = tk_xml_find(doc, "Buckets/Bucket");
+	     b && cJSON_GetArraySize(arr) < AWS_MAX_ITEMS && !tk_run_cancelled(r->ctx); b = tk_xml_next_same(b)) {
 		const char *name = tk_xml_text(b, "Name");
 		char *enc, path[1200], msg[600], code[128];
 		struct tk_xml_node *ed = NULL;

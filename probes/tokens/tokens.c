@@ -213,7 +213,8 @@ static int configure_store(struct tok_store *s, const cJSON *e, const struct tk_
 		tk_path_key(pp, sizeof(pp), ep, "path");
 		return tk_cfg_err(err, cc, pp, "empty path");
 	}
-	if (!(s->label = strdup(lab)) || (path && (!(s->path = tk_cfg_resolve(cc, path)) || !(s->shown = strdup(path)))))
+	if (!(s->label = strdup(lab)) ||
+	    (path && (!(s->path = tk_cfg_resolve(cc, path)) || !(s->shown = strdup(path)))))
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	return TK_OK;
 }
@@ -718,7 +719,8 @@ static void run_files(const struct tok_cfg *c, const struct tok_store *s, struct
 		/* every bound that cut evidence short, named */
 		struct tk_buf why;
 		long long over = atomic_load(&j.oversize), unr = atomic_load(&j.unreadable);
-		bool cancelled = tk_run_cancelled(ctx) || (atomic_load(&j.next) < j.nfiles && !atomic_load(&j.budget_hit));
+		bool cancelled =
+		    tk_run_cancelled(ctx) || (atomic_load(&j.next) < j.nfiles && !atomic_load(&j.budget_hit));
 		tk_buf_init(&why, 2048);
 		if (over)
 			tk_buf_printf(&why, "; %lld file%s larger than max_file_bytes (%lld) read only up to the bound", over,
@@ -911,8 +913,8 @@ static int scan_table(const struct tok_cfg *c, const struct tok_store *s, sqlite
 		}
 		long long seen = 0;
 		while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-			long long exp = expcol && sqlite3_column_type(st, 2) == SQLITE_INTEGER ? sqlite3_column_int64(st, 2)
-											       : -1;
+			long long exp =
+			    expcol && sqlite3_column_type(st, 2) == SQLITE_INTEGER ? sqlite3_column_int64(st, 2) : -1;
 			if (++seen > s->max_rows) { /* one more than the bound: the column was cut short */
 				(*cols_cut)++;
 				src = SQLITE_DONE;
@@ -999,7 +1001,8 @@ int tk_sqlite_open_untrusted(const char *path, sqlite3 **out, struct tk_err *err
 	/* a WAL or a hot journal beside it: the file is being written (or was cut
 	 * mid-transaction); open normally so SQLite's locks and recovery apply
 	 * (a writer holding the lock makes the store incomplete: "locked") */
-	if ((snprintf(side, sizeof(side), "%s-wal", path) < (int)sizeof(side) && stat(side, &st) == 0 && st.st_size > 0) ||
+	if ((snprintf(side, sizeof(side), "%s-wal", path) < (int)sizeof(side) && stat(side, &st) == 0 &&
+	     st.st_size > 0) ||
 	    (snprintf(side, sizeof(side), "%s-journal", path) < (int)sizeof(side) && stat(side, &st) == 0 &&
 	     st.st_size > 0))
 		immutable = false;
@@ -1155,7 +1158,11 @@ static void run_sqlite(const struct tok_cfg *c, const struct tok_store *s, struc
 		if (cut.len) {
 			char msg[1024];
 			snprintf(msg, sizeof(msg), "%s: evidence cut short: %s", s->shown, cut.data + 2);
-			emit_cut_short(ctx, s->label, cancelled ? TK_ERR_TIMEOUT : errors ? TK_ERR_PARSE : TK_ERR_LIMIT, msg);
+			emit_cut_short(ctx, s->label,
+				       cancelled ? TK_ERR_TIMEOUT
+				       : errors  ? TK_ERR_PARSE
+						 : TK_ERR_LIMIT,
+				       msg);
 		}
 		tk_buf_free(&cut);
 	}

@@ -449,7 +449,8 @@ static long long line_expires_in(const char *s, size_t n)
 				size_t j = i + l;
 				long long v = 0;
 				int d = 0;
-				while (j < n && (s[j] == '"' || s[j] == '\'' || s[j] == ' ' || s[j] == ':' || s[j] == '='))
+				while (j < n &&
+				       (s[j] == '"' || s[j] == '\'' || s[j] == ' ' || s[j] == ':' || s[j] == '='))
 					j++;
 				while (j < n && isdigit((unsigned char)s[j]) && d < 12) {
 					v = v * 10 + (s[j++] - '0');
@@ -622,8 +623,8 @@ static void scan_line(const struct tk_tokrules *r, const struct textbuf *tb, con
 		} else {
 			vs = j;
 			ve = vs;
-			while (ve < n && s[ve] != ' ' && s[ve] != '\t' && s[ve] != ',' && s[ve] != ';' && s[ve] != '&' &&
-			       s[ve] != '}' && s[ve] != ']' && s[ve] != '#' && s[ve] != '\r')
+			while (ve < n && s[ve] != ' ' && s[ve] != '\t' && s[ve] != ',' && s[ve] != ';' &&
+			       s[ve] != '&' && s[ve] != '}' && s[ve] != ']' && s[ve] != '#' && s[ve] != '\r')
 				ve++;
 			/* "Authorization: Bearer xyz": take the second word too */
 			if (ve - vs == 6 && strncasecmp(s + vs, "Bearer", 6) == 0 && ve < n && s[ve] == ' ') {

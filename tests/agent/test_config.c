@@ -73,7 +73,8 @@ static void test_unknown_keys(void **state)
 		     "partner.json: probs: unknown key");
 	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\", \"nmae\": \"x\"}, \"probes\": {}}",
 		     "partner.json: partner.nmae: unknown key");
-	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": [\"https://a/\"], \"url\": 1}}}",
+	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": "
+		     "[\"https://a/\"], \"url\": 1}}}",
 		     "partner.json: probes.hsts.url: unknown key");
 	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"nosuch\": {}}}",
 		     "partner.json: probes.nosuch: unknown probe");
@@ -83,15 +84,18 @@ static void test_required_and_types(void **state)
 {
 	(void)state;
 	expect_error("{\"probes\": {}}", "partner.json: partner: required object is missing");
-	expect_error("{\"partner\": {\"name\": \"P\"}, \"probes\": {}}", "partner.json: partner.id: required string is missing");
+	expect_error("{\"partner\": {\"name\": \"P\"}, \"probes\": {}}",
+		     "partner.json: partner.id: required string is missing");
 	expect_error("{\"partner\": {\"id\": \"P Q\", \"name\": \"P\"}, \"probes\": {}}", "partner.json: partner.id:");
 	expect_error("{\"partner\": {\"id\": \"../x\", \"name\": \"P\"}, \"probes\": {}}", "partner.id");
 	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}}", "partner.json: probes: required object is missing");
 	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": []}", "probes: expected an object");
-	expect_error("{\"partner\": {\"id\": \"p\", \"name\": 5}, \"probes\": {}}", "partner.name: expected a string, got a number");
+	expect_error("{\"partner\": {\"id\": \"p\", \"name\": 5}, \"probes\": {}}",
+		     "partner.name: expected a string, got a number");
 	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"scan\": {\"probe_timeout_s\": 0}, \"probes\": {}}",
 		     "scan.probe_timeout_s: 0 out of range");
-	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": [\"https://a/\"], \"timeout_s\": 1.5}}}",
+	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": "
+		     "[\"https://a/\"], \"timeout_s\": 1.5}}}",
 		     "probes.hsts.timeout_s: expected an integer");
 }
 
@@ -100,15 +104,19 @@ static void test_probe_section_errors_name_path(void **state)
 	(void)state;
 	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": []}}}",
 		     "partner.json: probes.hsts.urls: must not be empty");
-	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": [\"https://a/\", 3]}}}",
-		     "partner.json: probes.hsts.urls[1]: expected a non-empty string");
-	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": [\"https://a/\", \"ftp://b/\"]}}}",
+	expect_error(
+	    "{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": [\"https://a/\", 3]}}}",
+	    "partner.json: probes.hsts.urls[1]: expected a non-empty string");
+	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": "
+		     "[\"https://a/\", \"ftp://b/\"]}}}",
 		     "partner.json: probes.hsts.urls[1]: \"ftp://b/\" is not an http(s) URL");
 	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": [\"http://a/\"]}}}",
 		     "probes.hsts.urls[0]: HSTS is only meaningful on https:// URLs");
-	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": [\"https://a/\"], \"http_port\": 70000}}}",
+	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": "
+		     "[\"https://a/\"], \"http_port\": 70000}}}",
 		     "partner.json: probes.hsts.http_port: 70000 out of range");
-	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": [\"https://a/\"], \"resolve\": {\"a\": 1}}}}",
+	expect_error("{\"partner\": {\"id\": \"p\", \"name\": \"P\"}, \"probes\": {\"hsts\": {\"urls\": "
+		     "[\"https://a/\"], \"resolve\": {\"a\": 1}}}}",
 		     "probes.hsts.resolve.a: expected an IP address");
 }
 

@@ -78,7 +78,8 @@ static void test_store_list_verify(void **state)
 	assert_int_equal(tk_history_list(h, "p/1 odd id", 0, 0, &rows, &err), TK_OK);
 	assert_int_equal(cJSON_GetArraySize(rows), 2);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 1), "run_id")->valuestring, "run-b");
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "items"), "fail")->valueint, 2);
+	assert_int_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "items"), "fail")->valueint, 2);
 	/* an odd partner id is stored under a hashed directory name, never as a path */
 	assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "file")->valuestring, "reports/x-"));
 	cJSON_Delete(rows);

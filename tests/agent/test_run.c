@@ -96,8 +96,10 @@ static void test_mixed_probes(void **state)
 	assert_int_equal(runs[1].status, TK_PROBE_ERROR);
 	assert_string_equal(kind(obs_for(&runs[1], "b1")), "thing");
 	assert_string_equal(kind(obs_for(&runs[1], "b2")), "error");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(obs_for(&runs[1], "b2"), "error")->valuestring, "protocol");
-	assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(obs_for(&runs[1], "b2"), "message")->valuestring, "nonsense"));
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(obs_for(&runs[1], "b2"), "error")->valuestring,
+			    "protocol");
+	assert_non_null(
+	    strstr(cJSON_GetObjectItemCaseSensitive(obs_for(&runs[1], "b2"), "message")->valuestring, "nonsense"));
 
 	assert_int_equal(runs[2].status, TK_PROBE_TIMEOUT);
 	assert_true(runs[2].abandoned);

@@ -1,4 +1,5 @@
-/* fuzz_tls_flight.c - the TLS/SSLv2 server-flight parser (records, ServerHello, Certificate, SKE) on arbitrary bytes. */
+/* fuzz_tls_flight.c - the TLS/SSLv2 server-flight parser (records, ServerHello, Certificate, SKE) on arbitrary bytes.
+ */
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -102,9 +102,12 @@ static void test_waivers_parse(void **state)
 {
 	struct tk_err err = {0};
 	cJSON *doc = NULL;
-	const char *ok = "{\"waivers\":[{\"rule\":\"R\",\"justification\":\"j\",\"approver\":\"a\",\"expires\":\"2030-01-01\"}]}";
-	const char *both = "{\"waivers\":[{\"rule\":\"R\",\"item\":3,\"justification\":\"j\",\"approver\":\"a\",\"expires\":\"2030-01-01\"}]}";
-	const char *unknown = "{\"waivers\":[{\"rule\":\"R\",\"justification\":\"j\",\"approver\":\"a\",\"expires\":\"2030-01-01\",\"x\":1}]}";
+	const char *ok =
+	    "{\"waivers\":[{\"rule\":\"R\",\"justification\":\"j\",\"approver\":\"a\",\"expires\":\"2030-01-01\"}]}";
+	const char *both = "{\"waivers\":[{\"rule\":\"R\",\"item\":3,\"justification\":\"j\",\"approver\":\"a\","
+			   "\"expires\":\"2030-01-01\"}]}";
+	const char *unknown = "{\"waivers\":[{\"rule\":\"R\",\"justification\":\"j\",\"approver\":\"a\",\"expires\":"
+			      "\"2030-01-01\",\"x\":1}]}";
 	(void)state;
 	assert_int_equal(tk_waivers_parse("w.json", ok, strlen(ok), &doc, &err), TK_OK);
 	cJSON_Delete(doc);

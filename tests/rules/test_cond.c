@@ -5,12 +5,12 @@
 
 #include "rules.h"
 
-static const char *obs_text =
-	"{\"probe\": \"tls\", \"target\": \"h:443\", \"kind\": \"endpoint\","
-	" \"protocols\": {\"tls1_0\": true, \"tls1_2\": true, \"tls1_3\": false},"
-	" \"max_age\": 300, \"name\": \"api.acme.test\", \"tags\": [\"a\", \"b\"],"
-	" \"suites\": [{\"name\": \"TLS_RSA_WITH_3DES_EDE_CBC_SHA\", \"bits\": 112}, {\"name\": \"TLS_AES_128_GCM_SHA256\", \"bits\": 128}],"
-	" \"empty\": [], \"nothing\": null}";
+static const char *obs_text = "{\"probe\": \"tls\", \"target\": \"h:443\", \"kind\": \"endpoint\","
+			      " \"protocols\": {\"tls1_0\": true, \"tls1_2\": true, \"tls1_3\": false},"
+			      " \"max_age\": 300, \"name\": \"api.acme.test\", \"tags\": [\"a\", \"b\"],"
+			      " \"suites\": [{\"name\": \"TLS_RSA_WITH_3DES_EDE_CBC_SHA\", \"bits\": 112}, {\"name\": "
+			      "\"TLS_AES_128_GCM_SHA256\", \"bits\": 128}],"
+			      " \"empty\": [], \"nothing\": null}";
 
 static bool eval(const char *cond_text)
 {
@@ -73,10 +73,13 @@ static void test_missing_fields(void **state)
 static void test_boolean_logic(void **state)
 {
 	(void)state;
-	assert_true(eval("{\"any\": [{\"path\": \"protocols.tls1_3\", \"eq\": true}, {\"path\": \"protocols.tls1_0\", \"eq\": true}]}"));
-	assert_false(eval("{\"all\": [{\"path\": \"protocols.tls1_3\", \"eq\": true}, {\"path\": \"protocols.tls1_0\", \"eq\": true}]}"));
+	assert_true(eval("{\"any\": [{\"path\": \"protocols.tls1_3\", \"eq\": true}, {\"path\": \"protocols.tls1_0\", "
+			 "\"eq\": true}]}"));
+	assert_false(eval("{\"all\": [{\"path\": \"protocols.tls1_3\", \"eq\": true}, {\"path\": \"protocols.tls1_0\", "
+			  "\"eq\": true}]}"));
 	assert_true(eval("{\"not\": {\"path\": \"protocols.tls1_3\", \"eq\": true}}"));
-	assert_true(eval("{\"all\": [{\"not\": {\"any\": [{\"path\": \"x\", \"eq\": 1}]}}, {\"path\": \"max_age\", \"eq\": 300}]}"));
+	assert_true(eval(
+	    "{\"all\": [{\"not\": {\"any\": [{\"path\": \"x\", \"eq\": 1}]}}, {\"path\": \"max_age\", \"eq\": 300}]}"));
 }
 
 static void test_quantifiers(void **state)
@@ -101,9 +104,11 @@ static void test_validation_errors(void **state)
 	invalid("{\"path\": \"a\", \"in\": 3}", "condition.in: expected an array");
 	invalid("{\"path\": \"a\", \"exists\": 1}", "expected true or false");
 	invalid("{\"any\": []}", "condition.any: expected a non-empty array");
-	invalid("{\"all\": [{\"path\": \"a\", \"eq\": 1}, {\"bogus\": 1}]}", "condition.all[1]: expected one of all, any, not, path");
+	invalid("{\"all\": [{\"path\": \"a\", \"eq\": 1}, {\"bogus\": 1}]}",
+		"condition.all[1]: expected one of all, any, not, path");
 	invalid("{\"not\": {\"path\": \"a\"}, \"path\": \"b\"}", "\"not\" must be the only key");
-	invalid("{\"path\": \"s\", \"some\": {\"path\": \"x\", \"gt\": {\"param\": \"zz\"}}}", "condition.some.gt: unknown parameter \"zz\"");
+	invalid("{\"path\": \"s\", \"some\": {\"path\": \"x\", \"gt\": {\"param\": \"zz\"}}}",
+		"condition.some.gt: unknown parameter \"zz\"");
 }
 
 static void test_deep_nesting_rejected(void **state)
@@ -129,7 +134,8 @@ static void test_deep_nesting_rejected(void **state)
 
 static void test_paths_collected(void **state)
 {
-	cJSON *c = tk_test_json("{\"any\": [{\"path\": \"a.b\", \"eq\": 1}, {\"not\": {\"path\": \"c\", \"eq\": 2}}, {\"path\": \"a.b\", \"ne\": 3}]}");
+	cJSON *c = tk_test_json("{\"any\": [{\"path\": \"a.b\", \"eq\": 1}, {\"not\": {\"path\": \"c\", \"eq\": 2}}, "
+				"{\"path\": \"a.b\", \"ne\": 3}]}");
 	cJSON *paths = cJSON_CreateArray();
 	(void)state;
 	tk_cond_paths(c, paths);

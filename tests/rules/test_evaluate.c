@@ -24,14 +24,16 @@ static const char *checklist_json =
 	"{\"no\": 5, \"chapter\": \"c\", \"goal\": \"g5\", \"party\": \"共通\"},"
 	"{\"no\": 6, \"chapter\": \"c\", \"goal\": \"g6\", \"party\": \"共通\"}]}";
 
-#define RULE(id, probe, kind, cond, items, extra)                                                               \
-	"{\"id\": \"" id "\", \"probe\": \"" probe "\", \"kind\": \"" kind "\", \"title\": {\"ja\": \"t\", \"en\": \"t\"}," \
-	" \"fail_when\": " cond ", \"severity\": \"high\", \"items\": {\"t1\": " items "},"                        \
+#define RULE(id, probe, kind, cond, items, extra)                                            \
+	"{\"id\": \"" id "\", \"probe\": \"" probe "\", \"kind\": \"" kind "\","                \
+	" \"title\": {\"ja\": \"t\", \"en\": \"t\"},"                                          \
+	" \"fail_when\": " cond ", \"severity\": \"high\", \"items\": {\"t1\": " items "},"     \
 	" \"remediation\": {\"ja\": \"直す\", \"en\": \"fix it\"}, \"basis\": \"seed\"" extra "}"
 
 static const char *rules_json =
 	"{\"rules\": ["
-	RULE("A", "p", "k", "{\"path\": \"v\", \"gt\": {\"param\": \"limit\"}}", "[1]", ", \"params\": {\"limit\": 10}") ","
+	RULE("A", "p", "k", "{\"path\": \"v\", \"gt\": {\"param\": \"limit\"}}", "[1]",
+	     ", \"params\": {\"limit\": 10}") ","
 	RULE("B", "p", "k", "{\"path\": \"v\", \"gt\": 1000}", "[1, 2]", "") ","
 	RULE("C", "q", "k", "{\"path\": \"v\", \"gt\": 1000}", "[3, 6]", "") ","
 	RULE("D", "p", "other", "{\"path\": \"v\", \"gt\": 1000}", "[4]", "") ","
@@ -169,12 +171,15 @@ static void test_item_statuses(void **state)
 	free(s);
 	/* 4: D's kind was never observed -> manual with a reason */
 	assert_string_equal(status(&w, "4"), "manual");
-	assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "4"), "reason")->valuestring, "not configured"));
+	assert_non_null(
+	    strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "4"), "reason")->valuestring, "not configured"));
 	/* 5: no rule maps to it -> manual */
 	assert_string_equal(status(&w, "5"), "manual");
-	assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason")->valuestring, "no rule covers"));
+	assert_non_null(
+	    strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason")->valuestring, "no rule covers"));
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason_code")->valuestring, "no_rule");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "4"), "reason_code")->valuestring, "not_configured");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "4"), "reason_code")->valuestring,
+			    "not_configured");
 	/* 6: C errored, W warned: an error and no failure -> incomplete */
 	assert_string_equal(status(&w, "6"), "incomplete");
 	unload(&w);
@@ -211,14 +216,19 @@ static void test_finding_fields(void **state)
 		assert_non_null(ra);
 		assert_string_equal(cJSON_GetObjectItemCaseSensitive(ra, "severity")->valuestring, "high");
 		assert_string_equal(
-			cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ra, "remediation"), "en")->valuestring,
-			"fix it");
+		    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ra, "remediation"), "en")
+			->valuestring,
+		    "fix it");
 		assert_string_equal(cJSON_GetObjectItemCaseSensitive(ra, "effect")->valuestring, "fail");
 		cJSON_Delete(cat);
 	}
 	/* evidence: the facts the rule judged */
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "evidence"), "v")->valueint, 50);
-	assert_int_equal(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "items"), "t1"), 0)->valueint, 1);
+	assert_int_equal(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "evidence"), "v")->valueint, 50);
+	assert_int_equal(
+	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "items"), "t1"), 0)
+		->valueint,
+	    1);
 	unload(&w);
 }
 
@@ -239,11 +249,15 @@ static void test_tailoring_changes_outcomes(void **state)
 	/* A's limit raised to 100: 50 passes now */
 	assert_string_equal(status(&w, "1"), "pass");
 	assert_string_equal(status(&w, "5"), "not_applicable");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "justification")->valuestring, "no mobile app");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "justification")->valuestring,
+			    "no mobile app");
 	/* C disabled: item 3 has no evaluated rule -> manual; item 6 only W's warning -> pass */
 	assert_string_equal(status(&w, "3"), "manual");
 	assert_string_equal(status(&w, "6"), "pass");
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "counts"), "warn")->valueint, 1);
+	assert_int_equal(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "counts"), "warn")
+		->valueint,
+	    1);
 	/* ... told apart from a clean pass */
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "with_warnings")));
 	assert_null(cJSON_GetObjectItemCaseSensitive(item(&w, "1"), "with_warnings"));
@@ -283,11 +297,13 @@ static void test_unobserved_fields(void **state)
 			assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "target")->valuestring, "t5");
 			assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "status")->valuestring, "error");
 			assert_string_equal(cJSON_GetObjectItemCaseSensitive(ev, "field")->valuestring, "x");
-			assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(ev, "message")->valuestring, "throttled"));
+			assert_non_null(
+			    strstr(cJSON_GetObjectItemCaseSensitive(ev, "message")->valuestring, "throttled"));
 		} else if (strcmp(rule, "A") == 0) {
 			na++;
 			assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "status")->valuestring, "error");
-			assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(ev, "message")->valuestring, "403 AccessDenied"));
+			assert_non_null(
+			    strstr(cJSON_GetObjectItemCaseSensitive(ev, "message")->valuestring, "403 AccessDenied"));
 		}
 	}
 	assert_int_equal(nu, 1);
@@ -353,18 +369,23 @@ static void test_rule_validation(void **state)
 	struct {
 		const char *rule, *msg;
 	} cases[] = {
-		{RULE("lower", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ""), "must use A-Z"},
-		{RULE("X", "nosuch", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ""), "probe: no probe named \"nosuch\""},
-		{RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[99]", ""), "items.t1: no item 99"},
-		{RULE("X", "p", "k", "{\"path\": \"v\", \"lt\": {\"param\": \"m\"}}", "[1]", ""), "unknown parameter \"m\""},
-		{RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"effect\": \"maybe\""), "effect"},
-		{RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"colour\": 1"), "colour: unknown key"},
-		{"{\"id\": \"X\", \"probe\": \"p\", \"kind\": \"k\", \"title\": {\"ja\": \"t\"}, \"fail_when\": {\"path\": \"v\", \"eq\": 1},"
-		 " \"severity\": \"high\", \"items\": {\"t1\": [1]}, \"remediation\": {\"ja\": \"r\", \"en\": \"r\"}, \"basis\": \"b\"}",
-		 "title.en"},
-		{"{\"id\": \"X\", \"probe\": \"p\", \"kind\": \"k\", \"title\": {\"ja\": \"t\", \"en\": \"t\"}, \"fail_when\": {\"path\": \"v\", \"eq\": 1},"
-		 " \"severity\": \"high\", \"items\": {}, \"remediation\": {\"ja\": \"r\", \"en\": \"r\"}, \"basis\": \"b\"}",
-		 "items.t1: missing (map the rule to every checklist that has no mapping of its own)"},
+	    {RULE("lower", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ""), "must use A-Z"},
+	    {RULE("X", "nosuch", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ""), "probe: no probe named \"nosuch\""},
+	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[99]", ""), "items.t1: no item 99"},
+	    {RULE("X", "p", "k", "{\"path\": \"v\", \"lt\": {\"param\": \"m\"}}", "[1]", ""),
+	     "unknown parameter \"m\""},
+	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"effect\": \"maybe\""), "effect"},
+	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"colour\": 1"), "colour: unknown key"},
+	    {"{\"id\": \"X\", \"probe\": \"p\", \"kind\": \"k\", \"title\": {\"ja\": \"t\"}, \"fail_when\": {\"path\": "
+	     "\"v\", \"eq\": 1},"
+	     " \"severity\": \"high\", \"items\": {\"t1\": [1]}, \"remediation\": {\"ja\": \"r\", \"en\": \"r\"}, "
+	     "\"basis\": \"b\"}",
+	     "title.en"},
+	    {"{\"id\": \"X\", \"probe\": \"p\", \"kind\": \"k\", \"title\": {\"ja\": \"t\", \"en\": \"t\"}, "
+	     "\"fail_when\": {\"path\": \"v\", \"eq\": 1},"
+	     " \"severity\": \"high\", \"items\": {}, \"remediation\": {\"ja\": \"r\", \"en\": \"r\"}, \"basis\": "
+	     "\"b\"}",
+	     "items.t1: missing (map the rule to every checklist that has no mapping of its own)"},
 	};
 	size_t i;
 	(void)state;
@@ -382,9 +403,13 @@ static void test_rule_validation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_item_statuses),    cmocka_unit_test(test_finding_fields),
-		cmocka_unit_test(test_tailoring_changes_outcomes), cmocka_unit_test(test_tailoring_errors),
-		cmocka_unit_test(test_rule_validation),  cmocka_unit_test(test_unobserved_fields), cmocka_unit_test(test_effect_incomplete),
+	    cmocka_unit_test(test_item_statuses),
+	    cmocka_unit_test(test_finding_fields),
+	    cmocka_unit_test(test_tailoring_changes_outcomes),
+	    cmocka_unit_test(test_tailoring_errors),
+	    cmocka_unit_test(test_rule_validation),
+	    cmocka_unit_test(test_unobserved_fields),
+	    cmocka_unit_test(test_effect_incomplete),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -60,7 +60,9 @@ static int teardown(void **state)
 static const char *status_of(const cJSON *items, int no)
 {
 	const cJSON *it;
-	cJSON_ArrayForEach(it, items) if (cJSON_GetObjectItemCaseSensitive(it, "no")->valueint == no) return cJSON_GetObjectItemCaseSensitive(it, "status")->valuestring;
+	cJSON_ArrayForEach(it, items) if (cJSON_GetObjectItemCaseSensitive(it, "no")->valueint ==
+					  no) return cJSON_GetObjectItemCaseSensitive(it, "status")
+	    ->valuestring;
 	fail_msg("no item %d", no);
 	return NULL;
 }
@@ -112,7 +114,8 @@ static void test_missing_evidence_is_incomplete(void **state)
 	cJSON_Delete(f);
 	cJSON_Delete(it);
 	/* evidence present: judged as usual */
-	run("[{\"probe\": \"p\", \"target\": \"a\", \"kind\": \"k\", \"v\": 1, \"cert\": {\"present\": true, \"expired\": true}}]",
+	run("[{\"probe\": \"p\", \"target\": \"a\", \"kind\": \"k\", \"v\": 1, \"cert\": {\"present\": true, "
+	    "\"expired\": true}}]",
 	    &f, &it);
 	assert_string_equal(status_of(it, 1), "fail");
 	cJSON_Delete(f);

@@ -45,18 +45,24 @@ static void test_grading(void **state)
 	unsetenv("TENKEN_DATA_DIR");
 	assert_int_equal(tk_dataset_open(&ds, &err), TK_OK);
 	obs = tk_test_json(
-		"[{\"probe\": \"tls\", \"kind\": \"endpoint\", \"target\": \"modern\", \"tls\": true,"
-		"  \"protocols\": {\"tls1_2\": false, \"tls1_3\": true},"
-		"  \"suites\": {\"tls1_3\": {\"accepted\": [{\"name\": \"TLS_AES_128_GCM_SHA256\", \"classes\": [\"aead\"]}]}},"
-		"  \"certificates\": [{\"key_type\": \"EC\", \"key_bits\": 256, \"weak_signature_hash\": false}]},"
-		" {\"probe\": \"tls\", \"kind\": \"endpoint\", \"target\": \"legacy\", \"tls\": true, \"min_dh_bits\": 1024,"
-		"  \"protocols\": {\"tls1_0\": true, \"tls1_2\": true},"
-		"  \"suites\": {\"tls1_0\": {\"accepted\": [{\"name\": \"TLS_RSA_WITH_AES_128_CBC_SHA\", \"classes\": [\"cbc\", \"no_fs\"]}]},"
-		"             \"tls1_2\": {\"accepted\": [{\"name\": \"TLS_RSA_WITH_3DES_EDE_CBC_SHA\", \"classes\": [\"3des\", \"cbc\", \"no_fs\"]},"
-		"                                         {\"name\": \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\", \"classes\": [\"aead\"]}]}},"
-		"  \"certificates\": [{\"key_type\": \"EC\", \"key_bits\": 256}, {\"key_type\": \"RSA\", \"key_bits\": 1024}]},"
-		" {\"probe\": \"tls\", \"kind\": \"endpoint\", \"target\": \"plain\", \"tls\": false},"
-		" {\"probe\": \"hsts\", \"kind\": \"hsts\", \"target\": \"x\"}]");
+	    "[{\"probe\": \"tls\", \"kind\": \"endpoint\", \"target\": \"modern\", \"tls\": true,"
+	    "  \"protocols\": {\"tls1_2\": false, \"tls1_3\": true},"
+	    "  \"suites\": {\"tls1_3\": {\"accepted\": [{\"name\": \"TLS_AES_128_GCM_SHA256\", \"classes\": "
+	    "[\"aead\"]}]}},"
+	    "  \"certificates\": [{\"key_type\": \"EC\", \"key_bits\": 256, \"weak_signature_hash\": false}]},"
+	    " {\"probe\": \"tls\", \"kind\": \"endpoint\", \"target\": \"legacy\", \"tls\": true, \"min_dh_bits\": "
+	    "1024,"
+	    "  \"protocols\": {\"tls1_0\": true, \"tls1_2\": true},"
+	    "  \"suites\": {\"tls1_0\": {\"accepted\": [{\"name\": \"TLS_RSA_WITH_AES_128_CBC_SHA\", \"classes\": "
+	    "[\"cbc\", \"no_fs\"]}]},"
+	    "             \"tls1_2\": {\"accepted\": [{\"name\": \"TLS_RSA_WITH_3DES_EDE_CBC_SHA\", \"classes\": "
+	    "[\"3des\", \"cbc\", \"no_fs\"]},"
+	    "                                         {\"name\": \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\", "
+	    "\"classes\": [\"aead\"]}]}},"
+	    "  \"certificates\": [{\"key_type\": \"EC\", \"key_bits\": 256}, {\"key_type\": \"RSA\", \"key_bits\": "
+	    "1024}]},"
+	    " {\"probe\": \"tls\", \"kind\": \"endpoint\", \"target\": \"plain\", \"tls\": false},"
+	    " {\"probe\": \"hsts\", \"kind\": \"hsts\", \"target\": \"x\"}]");
 	assert_int_equal(tk_tls_profiles_derive(&ds, obs, &err), TK_OK);
 	o = cJSON_GetArrayItem(obs, 0);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(profile(o, "mozilla-modern"), "conforms")));

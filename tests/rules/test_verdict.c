@@ -65,7 +65,8 @@ static void test_waived_does_not_fail(void **state)
 	assert_int_equal(tk_verdict_apply(r), TK_OK);
 	assert_string_equal(verdict(r), "pass");
 	assert_int_equal(tk_verdict_exit(r, true, false), 0);
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "gate"), "waived_items")->valueint, 1);
+	assert_int_equal(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "gate"), "waived_items")->valueint, 1);
 	assert_int_equal(count(r, "items", "pass"), 2);
 	assert_int_equal(count(r, "items", "pass_with_warnings"), 1);
 	/* applying twice replaces, never duplicates */

@@ -245,7 +245,8 @@ static void test_graph(void **state)
 	const char *m1 = "{\"@odata.nextLink\":\"https://graph.microsoft.com/v1.0/x?$skiptoken=1\",\"value\":["
 			 "{\"@odata.type\":\"#microsoft.graph.user\",\"id\":\"U1\",\"userPrincipalName\":\"a@x\"},"
 			 "{\"@odata.type\":\"#microsoft.graph.servicePrincipal\",\"id\":\"s\"}]}";
-	const char *m2 = "{\"value\":[{\"@odata.type\":\"#microsoft.graph.user\",\"id\":\"u2\",\"userPrincipalName\":\"b@x\"}]}";
+	const char *m2 =
+	    "{\"value\":[{\"@odata.type\":\"#microsoft.graph.user\",\"id\":\"u2\",\"userPrincipalName\":\"b@x\"}]}";
 	const char *d = "{\"value\":[{\"id\":\"u1\",\"isMfaRegistered\":false,\"isMfaCapable\":false,"
 			"\"methodsRegistered\":[]},{\"id\":\"u2\",\"isMfaRegistered\":true,\"methodsRegistered\":"
 			"[\"fido2\",\"softwareOneTimePasscode\"]}]}";

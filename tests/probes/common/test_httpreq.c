@@ -75,7 +75,8 @@ static void test_retried_statuses(void **state)
 		assert_int_equal(call(h, NULL, 2, 20000, &st, &resp, &err), TK_OK);
 		assert_int_equal(st, cases[i].status);
 		if ((int)tk_httpd_requests(h) != cases[i].requests)
-			fail_msg("HTTP %d: %u requests, expected %d", cases[i].status, tk_httpd_requests(h), cases[i].requests);
+			fail_msg("HTTP %d: %u requests, expected %d", cases[i].status, tk_httpd_requests(h),
+				 cases[i].requests);
 		tk_buf_free(&resp);
 		tk_httpd_stop(h);
 	}

@@ -91,9 +91,10 @@ static void test_ftp_no_anonymous_attempt_when_not_allowed(void **state)
 static void test_unlabelled_220_disambiguated(void **state)
 {
 	/* neither greeting says FTP or SMTP: FEAT fails, EHLO decides */
-	struct dialog smtp = {{"220 host ready\r\n", "502 unknown\r\n", "250-host\r\n250 STARTTLS\r\n", "221 bye\r\n", NULL},
-			      {0}};
-	struct dialog ftp = {{"220 host ready\r\n", "500 unknown\r\n", "500 unknown\r\n", "500 AUTH no\r\n", NULL}, {0}};
+	struct dialog smtp = {
+	    {"220 host ready\r\n", "502 unknown\r\n", "250-host\r\n250 STARTTLS\r\n", "221 bye\r\n", NULL}, {0}};
+	struct dialog ftp = {{"220 host ready\r\n", "500 unknown\r\n", "500 unknown\r\n", "500 AUTH no\r\n", NULL},
+			     {0}};
 	struct lg_fp f;
 	char sent[512];
 	(void)state;

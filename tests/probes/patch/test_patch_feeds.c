@@ -116,7 +116,8 @@ static void test_apk(void **state)
 
 static void test_osrelease(void **state)
 {
-	const char *t = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n";
+	const char *t =
+	    "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n";
 	struct tk_osrel o;
 	struct tk_err err = {0};
 	(void)state;
@@ -129,16 +130,20 @@ static void test_osrelease(void **state)
 }
 
 static const char tracker[] =
-	"{\"openssl\": {\"CVE-2024-5535\": {\"scope\": \"remote\", \"releases\": {"
-	"  \"bookworm\": {\"status\": \"resolved\", \"repositories\": {\"bookworm\": \"3.0.15-1~deb12u1\"},"
-	"               \"fixed_version\": \"3.0.14-1~deb12u2\", \"urgency\": \"low\"},"
-	"  \"bullseye\": {\"status\": \"resolved\", \"fixed_version\": \"1.1.1w-0+deb11u2\", \"urgency\": \"low\"}}}},"
-	" \"curl\": {\"CVE-2024-2398\": {\"releases\": {\"bookworm\": {\"status\": \"open\", \"urgency\": \"not yet assigned\"}}},"
-	"          \"CVE-2023-38545\": {\"releases\": {\"bookworm\": {\"status\": \"resolved\", \"fixed_version\": \"7.88.1-10+deb12u4\"}}}},"
-	" \"zlib\": {\"CVE-2023-45853\": {\"releases\": {\"bookworm\": {\"status\": \"resolved\", \"fixed_version\": \"0\"}}}},"
-	" \"tar\": {\"CVE-2005-2541\": {\"releases\": {\"bookworm\": {\"status\": \"open\", \"urgency\": \"unimportant\"}}}},"
-	" \"sudo\": {\"CVE-2023-7090\": {\"releases\": {}}},"
-	" \"nginx\": {\"CVE-2009-3896\": {\"releases\": {\"bookworm\": {\"status\": \"undetermined\"}}}}}";
+    "{\"openssl\": {\"CVE-2024-5535\": {\"scope\": \"remote\", \"releases\": {"
+    "  \"bookworm\": {\"status\": \"resolved\", \"repositories\": {\"bookworm\": \"3.0.15-1~deb12u1\"},"
+    "               \"fixed_version\": \"3.0.14-1~deb12u2\", \"urgency\": \"low\"},"
+    "  \"bullseye\": {\"status\": \"resolved\", \"fixed_version\": \"1.1.1w-0+deb11u2\", \"urgency\": \"low\"}}}},"
+    " \"curl\": {\"CVE-2024-2398\": {\"releases\": {\"bookworm\": {\"status\": \"open\", \"urgency\": \"not yet "
+    "assigned\"}}},"
+    "          \"CVE-2023-38545\": {\"releases\": {\"bookworm\": {\"status\": \"resolved\", \"fixed_version\": "
+    "\"7.88.1-10+deb12u4\"}}}},"
+    " \"zlib\": {\"CVE-2023-45853\": {\"releases\": {\"bookworm\": {\"status\": \"resolved\", \"fixed_version\": "
+    "\"0\"}}}},"
+    " \"tar\": {\"CVE-2005-2541\": {\"releases\": {\"bookworm\": {\"status\": \"open\", \"urgency\": "
+    "\"unimportant\"}}}},"
+    " \"sudo\": {\"CVE-2023-7090\": {\"releases\": {}}},"
+    " \"nginx\": {\"CVE-2009-3896\": {\"releases\": {\"bookworm\": {\"status\": \"undetermined\"}}}}}";
 
 static const struct tk_adv *find(const struct tk_vdb *db, const char *pkg, const char *cve)
 {
@@ -216,14 +221,20 @@ static void test_tracker_filter_and_malformed(void **state)
 	tk_vdb_init(&db);
 	assert_int_equal(tk_vdb_load_debian(&db, tracker, strlen(tracker), "t.json", &want, &st, &err), TK_OK);
 	assert_int_equal(st.kept, 2); /* only curl's two */
-	assert_int_equal(tk_vdb_load_debian(&db, bad, strlen(bad), "feeds/debian.json", &want, &st, &err), TK_ERR_PARSE);
+	assert_int_equal(tk_vdb_load_debian(&db, bad, strlen(bad), "feeds/debian.json", &want, &st, &err),
+			 TK_ERR_PARSE);
 	assert_string_equal(err.msg, "feeds/debian.json: malformed JSON: input ends early at byte offset 73 (truncated?)");
-	assert_int_equal(tk_vdb_load_debian(&db, "{\"a\": {\"CVE-1\": x}}", 19, "x.json", &want, &st, &err), TK_ERR_PARSE);
+	assert_int_equal(tk_vdb_load_debian(&db, "{\"a\": {\"CVE-1\": x}}", 19, "x.json", &want, &st, &err),
+			 TK_ERR_PARSE);
 	assert_string_equal(err.msg, "x.json: malformed JSON at byte offset 16 of 19: expected a value");
 	assert_int_equal(tk_vdb_load_debian(&db, "{\"a\": {}} x", 11, "x.json", &want, &st, &err), TK_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "offset 10 of 11: trailing data"));
-	assert_int_equal(tk_vdb_load_debian(&db, "{\"a\": {\"CVE-1\": {\"releases\": {\"bookworm\": {\"status\": \"open\" \"x\"}}}}}",
-				      strlen("{\"a\": {\"CVE-1\": {\"releases\": {\"bookworm\": {\"status\": \"open\" \"x\"}}}}}"), "x.json", &want, &st, &err), TK_ERR_PARSE);
+	assert_int_equal(
+	    tk_vdb_load_debian(
+		&db, "{\"a\": {\"CVE-1\": {\"releases\": {\"bookworm\": {\"status\": \"open\" \"x\"}}}}}",
+		strlen("{\"a\": {\"CVE-1\": {\"releases\": {\"bookworm\": {\"status\": \"open\" \"x\"}}}}}"), "x.json",
+		&want, &st, &err),
+	    TK_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "expected ',' or '}'"));
 	assert_int_equal(tk_vdb_load_debian(&db, "[1,2]", 5, "x.json", &want, &st, &err), TK_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "expected an object"));
@@ -233,13 +244,16 @@ static void test_tracker_filter_and_malformed(void **state)
 static void test_osv_ranges(void **state)
 {
 	const char *rec =
-		"[{\"id\": \"OSV-1\", \"aliases\": [\"GHSA-x\", \"CVE-2024-0001\"], \"published\": \"2024-03-01T00:00:00Z\","
-		"  \"severity\": [{\"type\": \"CVSS_V3\", \"score\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}],"
-		"  \"affected\": [{\"package\": {\"ecosystem\": \"Debian:12\", \"name\": \"foo\"},"
-		"    \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"fixed\": \"1.5-1\"}, {\"introduced\": \"1.0-1\"},"
-		"                 {\"introduced\": \"2.0-1\"}, {\"fixed\": \"2.3-1\"}, {\"introduced\": \"3.0-1\"}, {\"last_affected\": \"3.2-1\"}]}]}]},"
-		" {\"id\": \"OSV-2\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:12\", \"name\": \"bar\"},"
-		"    \"versions\": [\"1.0-1\", \"1.0-2\"]}]}]";
+	    "[{\"id\": \"OSV-1\", \"aliases\": [\"GHSA-x\", \"CVE-2024-0001\"], \"published\": "
+	    "\"2024-03-01T00:00:00Z\","
+	    "  \"severity\": [{\"type\": \"CVSS_V3\", \"score\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}],"
+	    "  \"affected\": [{\"package\": {\"ecosystem\": \"Debian:12\", \"name\": \"foo\"},"
+	    "    \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"fixed\": \"1.5-1\"}, {\"introduced\": "
+	    "\"1.0-1\"},"
+	    "                 {\"introduced\": \"2.0-1\"}, {\"fixed\": \"2.3-1\"}, {\"introduced\": \"3.0-1\"}, "
+	    "{\"last_affected\": \"3.2-1\"}]}]}]},"
+	    " {\"id\": \"OSV-2\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:12\", \"name\": \"bar\"},"
+	    "    \"versions\": [\"1.0-1\", \"1.0-2\"]}]}]";
 	struct tk_vdb_want want = {0};
 	struct tk_vdb db;
 	struct tk_vdb_stats st;
@@ -281,17 +295,25 @@ static void test_osv_ranges(void **state)
 static void test_nvd_scores(void **state)
 {
 	const char *page =
-		"{\"vulnerabilities\": ["
-		"{\"cve\": {\"id\": \"CVE-1\", \"metrics\": {"
-		"  \"cvssMetricV2\": [{\"source\": \"nvd@nist.gov\", \"type\": \"Primary\", \"cvssData\": {\"version\": \"2.0\", \"vectorString\": \"AV:N/AC:L/Au:N/C:P/I:N/A:N\", \"baseScore\": 5.0}}],"
-		"  \"cvssMetricV31\": [{\"source\": \"cna@example\", \"type\": \"Secondary\", \"cvssData\": {\"version\": \"3.1\", \"vectorString\": \"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:N/A:L\", \"baseScore\": 4.8}},"
-		"                      {\"source\": \"nvd@nist.gov\", \"type\": \"Primary\", \"cvssData\": {\"version\": \"3.1\", \"vectorString\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:H\", \"baseScore\": 9.1}}],"
-		"  \"cvssMetricV40\": [{\"source\": \"cna@example\", \"type\": \"Secondary\", \"cvssData\": {\"version\": \"4.0\", \"vectorString\": \"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:H/SC:N/SI:N/SA:N\", \"baseScore\": 8.8}}]},"
-		"  \"configurations\": [{\"nodes\": [{\"operator\": \"OR\", \"negate\": false, \"cpeMatch\": ["
-		"     {\"vulnerable\": true, \"criteria\": \"cpe:2.3:a:apache:http_server:*:*:*:*:*:*:*:*\", \"versionStartIncluding\": \"2.4.0\", \"versionEndExcluding\": \"2.4.51\"},"
-		"     {\"vulnerable\": false, \"criteria\": \"cpe:2.3:o:linux:linux_kernel:-:*:*:*:*:*:*:*\"}]}]}]}},"
-		"{\"cve\": {\"id\": \"CVE-2\", \"metrics\": {\"cvssMetricV30\": [{\"source\": \"nvd@nist.gov\", \"type\": \"Primary\", \"cvssData\": {\"vectorString\": \"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:C/C:L/I:L/A:N\", \"baseScore\": 7.2}}]}}},"
-		"{\"cve\": {\"id\": \"CVE-3\", \"metrics\": {}}}]}";
+	    "{\"vulnerabilities\": ["
+	    "{\"cve\": {\"id\": \"CVE-1\", \"metrics\": {"
+	    "  \"cvssMetricV2\": [{\"source\": \"nvd@nist.gov\", \"type\": \"Primary\", \"cvssData\": {\"version\": "
+	    "\"2.0\", \"vectorString\": \"AV:N/AC:L/Au:N/C:P/I:N/A:N\", \"baseScore\": 5.0}}],"
+	    "  \"cvssMetricV31\": [{\"source\": \"cna@example\", \"type\": \"Secondary\", \"cvssData\": {\"version\": "
+	    "\"3.1\", \"vectorString\": \"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:N/A:L\", \"baseScore\": 4.8}},"
+	    "                      {\"source\": \"nvd@nist.gov\", \"type\": \"Primary\", \"cvssData\": {\"version\": "
+	    "\"3.1\", \"vectorString\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:H\", \"baseScore\": 9.1}}],"
+	    "  \"cvssMetricV40\": [{\"source\": \"cna@example\", \"type\": \"Secondary\", \"cvssData\": {\"version\": "
+	    "\"4.0\", \"vectorString\": \"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:H/SC:N/SI:N/SA:N\", "
+	    "\"baseScore\": 8.8}}]},"
+	    "  \"configurations\": [{\"nodes\": [{\"operator\": \"OR\", \"negate\": false, \"cpeMatch\": ["
+	    "     {\"vulnerable\": true, \"criteria\": \"cpe:2.3:a:apache:http_server:*:*:*:*:*:*:*:*\", "
+	    "\"versionStartIncluding\": \"2.4.0\", \"versionEndExcluding\": \"2.4.51\"},"
+	    "     {\"vulnerable\": false, \"criteria\": \"cpe:2.3:o:linux:linux_kernel:-:*:*:*:*:*:*:*\"}]}]}]}},"
+	    "{\"cve\": {\"id\": \"CVE-2\", \"metrics\": {\"cvssMetricV30\": [{\"source\": \"nvd@nist.gov\", \"type\": "
+	    "\"Primary\", \"cvssData\": {\"vectorString\": \"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:C/C:L/I:L/A:N\", "
+	    "\"baseScore\": 7.2}}]}}},"
+	    "{\"cve\": {\"id\": \"CVE-3\", \"metrics\": {}}}]}";
 	static const char *const prods[] = {"apache:http_server"};
 	struct tk_vdb_want want = {0};
 	struct tk_vdb db;
@@ -345,19 +367,21 @@ static void test_nmap_cpes_and_uris(void **state)
 	assert_int_equal(n, 2); /* the OS CPE is skipped, the duplicate merged */
 	assert_string_equal(v[0], "cpe:/a:openbsd:openssh:8.2p1");
 	assert_string_equal(v[1], "cpe:/a:at%26t:web&x:1.0");
-	assert_int_equal(tk_cpe_parts(v[1], vendor, sizeof(vendor), product, sizeof(product), version, sizeof(version)), 0);
+	assert_int_equal(tk_cpe_parts(v[1], vendor, sizeof(vendor), product, sizeof(product), version, sizeof(version)),
+			 0);
 	assert_string_equal(vendor, "at&t");
 	assert_string_equal(product, "web&x");
 	assert_string_equal(version, "1.0");
 	tk_strv_free(v);
-	assert_int_equal(tk_cpe_parts("cpe:/a:apache:http_server", vendor, sizeof(vendor), product, sizeof(product), version,
-				      sizeof(version)), 0);
+	assert_int_equal(tk_cpe_parts("cpe:/a:apache:http_server", vendor, sizeof(vendor), product, sizeof(product),
+				      version, sizeof(version)),
+			 0);
 	assert_string_equal(version, "*");
 	assert_int_equal(tk_cpe_parts("cpe:2.3:a:apache:http_server:2.4.49:*:*:*:*:*:*:*", vendor, sizeof(vendor), product,
 				      sizeof(product), version, sizeof(version)), 0);
 	assert_string_equal(version, "2.4.49");
-	assert_int_equal(tk_cpe_parts("cpe:/a:", vendor, sizeof(vendor), product, sizeof(product), version, sizeof(version)),
-			 -1);
+	assert_int_equal(
+	    tk_cpe_parts("cpe:/a:", vendor, sizeof(vendor), product, sizeof(product), version, sizeof(version)), -1);
 	assert_int_not_equal(tk_nmap_cpes("<a><cpe>cpe:/a:x:y", 18, &v, &n, &err), TK_OK);
 	assert_non_null(strstr(err.msg, "without </cpe>"));
 }
@@ -406,14 +430,16 @@ static void test_upstream_tracker_empty_releases(void **state)
 		assert_string_equal(db.adv[k].file, "feeds/debian.json");
 	}
 	/* a non-empty array is still malformed */
-	assert_int_equal(tk_vdb_load_debian(&db, "{\"sope\": {\"CVE-1\": {\"releases\": [1]}}}", 38, "x.json", &want, &st, &err),
-			 TK_ERR_PARSE);
+	assert_int_equal(
+	    tk_vdb_load_debian(&db, "{\"sope\": {\"CVE-1\": {\"releases\": [1]}}}", 38, "x.json", &want, &st, &err),
+	    TK_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "releases: expected an object or []"));
 	tk_vdb_rollback(&db, (struct tk_vdb_mark){2, 0, 0});
 	/* truncated: the loader fails; a rollback to the mark removes what it had kept */
 	m = tk_vdb_mark(&db);
-	assert_int_equal(tk_vdb_load_debian(&db, t, strstr(t, "\"sope\"") - t + 40, "feeds/debian.json", &want, &st, &err),
-			 TK_ERR_PARSE);
+	assert_int_equal(
+	    tk_vdb_load_debian(&db, t, strstr(t, "\"sope\"") - t + 40, "feeds/debian.json", &want, &st, &err),
+	    TK_ERR_PARSE);
 	assert_non_null(strstr(err.msg, "truncated"));
 	assert_true(db.nadv > m.nadv); /* chromium came before the cut */
 	tk_vdb_rollback(&db, m);

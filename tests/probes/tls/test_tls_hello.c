@@ -256,7 +256,8 @@ static void test_parse_alert_and_junk(void **state)
 	assert_int_equal(tk_tls_parse_flight((const uint8_t *)"\x16\x03\x03\xff\xff", 5, f), TK_FLIGHT_BAD);
 	assert_non_null(strstr(f->why, "offset 3"));
 	/* a handshake message other than ServerHello first */
-	assert_int_equal(tk_tls_parse_flight((const uint8_t *)"\x16\x03\x03\x00\x04\x0e\x00\x00\x00", 9, f), TK_FLIGHT_BAD);
+	assert_int_equal(tk_tls_parse_flight((const uint8_t *)"\x16\x03\x03\x00\x04\x0e\x00\x00\x00", 9, f),
+			 TK_FLIGHT_BAD);
 	/* session id length beyond the message */
 	n = server_hello(b, 0x0303, 0x0303, 0xC02F, NULL, 0, true);
 	b[5 + 4 + 34] = 200;
@@ -271,7 +272,8 @@ static void test_parse_alert_and_junk(void **state)
 
 static void test_parse_ske_and_certs(void **state)
 {
-	/* ServerHello (DHE suite) + Certificate(1 cert of 3 bytes) + SKE (p of 2048 bits) + CertReq + Done, split in two records */
+	/* ServerHello (DHE suite) + Certificate(1 cert of 3 bytes) + SKE (p of 2048 bits) + CertReq + Done, split in
+	 * two records */
 	uint8_t b[2048], hs[1024];
 	size_t n = 0, h = 0, i;
 	struct tk_flight *f = malloc(sizeof(*f));

@@ -354,12 +354,14 @@ static void test_sqlite(void **state)
 	assert_int_equal(num(h, "lifetime_s"), 1800);
 	assert_string_equal(cJSON_GetObjectItem(hit_at(o, "encrypted_values", "vault.access_token_enc rowid=1"),
 						"envelope")->valuestring, "raw-aead");
-	assert_string_equal(cJSON_GetObjectItem(hit_at(o, "encrypted_values", "vault.kms rowid=2"), "envelope")->valuestring,
-			    "aws-kms");
-	assert_string_equal(cJSON_GetObjectItem(hit_at(o, "encrypted_values", "vault.esdk rowid=3"), "envelope")->valuestring,
-			    "aws-encryption-sdk");
-	assert_string_equal(cJSON_GetObjectItem(hit_at(o, "encrypted_values", "vault.tink rowid=4"), "envelope")->valuestring,
-			    "tink");
+	assert_string_equal(
+	    cJSON_GetObjectItem(hit_at(o, "encrypted_values", "vault.kms rowid=2"), "envelope")->valuestring,
+	    "aws-kms");
+	assert_string_equal(
+	    cJSON_GetObjectItem(hit_at(o, "encrypted_values", "vault.esdk rowid=3"), "envelope")->valuestring,
+	    "aws-encryption-sdk");
+	assert_string_equal(
+	    cJSON_GetObjectItem(hit_at(o, "encrypted_values", "vault.tink rowid=4"), "envelope")->valuestring, "tink");
 	hit_at(o, "plaintext_passwords", "users.password");
 	dump = cJSON_PrintUnformatted(obs);
 	assert_no_leak(dump);
