@@ -10,6 +10,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh || { echo "deps: installing Debian packages failed"; exit 1; }
 jobs=$(nproc)
+# Tests run side by side (each picks its own loopback addresses, ports and temp dirs, and
+# asserts on tenken's own accounting, never on timing); TENKEN_TEST_JOBS=1 runs them one by one.
+test_jobs=${TENKEN_TEST_JOBS:-$jobs}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 passed=0 failed=0
@@ -18,7 +21,7 @@ passed=0 failed=0
 suite() {
 	local dir=$1 line t f
 	shift
-	(cd "$dir" && env "$@" ctest --output-on-failure) 2>&1 | tee "$log"
+	(cd "$dir" && env "$@" ctest --output-on-failure -j"$test_jobs") 2>&1 | tee "$log"
 	line=$(grep -E '[0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
 	if [ -z "$line" ]; then
 		echo "test: ctest in $dir did not report a result"
