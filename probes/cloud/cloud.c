@@ -26,6 +26,7 @@
 #include "azure.h"
 #include "cloudjson.h"
 #include "credreport.h"
+#include "cloudaws.h"
 #include "google.h"
 #include "probe.h"
 
@@ -300,7 +301,7 @@ static void add_evidence_file(cJSON *o, const struct cloud_acct *a, const char *
  * rules that read it become errors, their items incomplete, with this reason).
  * The first reason for a field wins.
  */
-static void unobs(cJSON *o, const char *field, const char *why)
+void cloud_unobs(cJSON *o, const char *field, const char *why)
 {
 	cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "unobserved");
 	if (!u)
@@ -575,16 +576,16 @@ static int aws_root_alerts(struct cloud_acct *a, struct tk_runctx *ctx, cJSON *n
  * One JSON-protocol (target != NULL) or REST-JSON call; the answer parsed into
  * *out. Errors name the call, the HTTP status and the AWS error code.
  */
-static int aws_json(struct cloud_acct *a, struct tk_runctx *ctx, const char *region, const char *svc,
-		    const char *method, const char *path, const char *target, const char *op, const char *body,
-		    cJSON **out, struct tk_err *err)
+int cloud_aws_json(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *region, const char *svc,
+		   const char *method, const char *path, const char *target, const char *op, const char *body,
+		   cJSON **out, struct tk_err *err)
 {
 	struct tk_buf resp;
 	long st = 0;
 	int rc;
 	*out = NULL;
 	tk_buf_init(&resp, 8u << 20);
-	rc = tk_aws_request_in(a->aws, region, svc, method, path, target ? "application/x-amz-json-1.1" : NULL, target,
+	rc = tk_aws_request_in(aws, region, svc, method, path, target ? "application/x-amz-json-1.1" : NULL, target,
 			       body, body ? strlen(body) : 0, tk_run_remaining_ms(ctx, 60000), &st, &resp, err);
 	if (rc) {
 		tk_err_prefix(err, "%s %s (%s)", svc, op, region);
@@ -622,12 +623,12 @@ static void aws_cloudtrail(struct cloud_acct *a, struct tk_runctx *ctx, const ch
 	const cJSON *t;
 	bool delivering = false, validated = false;
 	int n = 0;
-	if (aws_json(a, ctx, region, "cloudtrail", "POST", "/",
+	if (cloud_aws_json(a->aws, ctx, region, "cloudtrail", "POST", "/",
 		     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails", "DescribeTrails",
 		     "{\"includeShadowTrails\": true}", &doc, &err)) {
 		cJSON_AddStringToObject(o, "cloudtrail_error", err.msg);
-		unobs(o, "multi_region_logging_trail", err.msg);
-		unobs(o, "log_file_validation", err.msg);
+		cloud_unobs(o, "multi_region_logging_trail", err.msg);
+		cloud_unobs(o, "log_file_validation", err.msg);
 		cJSON_Delete(names);
 		return;
 	}
@@ -647,7 +648,7 @@ static void aws_cloudtrail(struct cloud_acct *a, struct tk_runctx *ctx, const ch
 		cJSON_Delete(req);
 		snprintf(body, sizeof(body), "%s", b ? b : "{}");
 		free(b);
-		if (aws_json(a, ctx,
+		if (cloud_aws_json(a->aws, ctx,
 			     cJSON_IsString(hr) && strspn(hr->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
 							   strlen(hr->valuestring) && *hr->valuestring
 				     ? hr->valuestring
@@ -655,8 +656,8 @@ static void aws_cloudtrail(struct cloud_acct *a, struct tk_runctx *ctx, const ch
 			     "cloudtrail", "POST", "/", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.GetTrailStatus",
 			     "GetTrailStatus", body, &stt, &err)) {
 			cJSON_AddStringToObject(o, "cloudtrail_error", err.msg);
-			unobs(o, "multi_region_logging_trail", err.msg);
-			unobs(o, "log_file_validation", err.msg);
+			cloud_unobs(o, "multi_region_logging_trail", err.msg);
+			cloud_unobs(o, "log_file_validation", err.msg);
 			break;
 		}
 		{
@@ -693,9 +694,10 @@ static void aws_guardduty(struct cloud_acct *a, struct tk_runctx *ctx, const cha
 	const cJSON *id;
 	bool enabled = false;
 	cJSON_AddStringToObject(o, "guardduty_region", region);
-	if (aws_json(a, ctx, region, "guardduty", "GET", "/detector", NULL, "ListDetectors", NULL, &doc, &err)) {
+	if (cloud_aws_json(a->aws, ctx, region, "guardduty", "GET", "/detector", NULL, "ListDetectors", NULL, &doc,
+			   &err)) {
 		cJSON_AddStringToObject(o, "guardduty_error", err.msg);
-		unobs(o, "guardduty_enabled", err.msg);
+		cloud_unobs(o, "guardduty_enabled", err.msg);
 		return;
 	}
 	cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(doc, "detectorIds"))
@@ -706,9 +708,10 @@ static void aws_guardduty(struct cloud_acct *a, struct tk_runctx *ctx, const cha
 						       strlen(id->valuestring) || strlen(id->valuestring) > 200)
 			continue;
 		snprintf(path, sizeof(path), "/detector/%s", id->valuestring);
-		if (aws_json(a, ctx, region, "guardduty", "GET", path, NULL, "GetDetector", NULL, &d, &err)) {
+		if (cloud_aws_json(a->aws, ctx, region, "guardduty", "GET", path, NULL, "GetDetector", NULL, &d,
+				   &err)) {
 			cJSON_AddStringToObject(o, "guardduty_error", err.msg);
-			unobs(o, "guardduty_enabled", err.msg);
+			cloud_unobs(o, "guardduty_enabled", err.msg);
 			cJSON_Delete(doc);
 			return;
 		}
@@ -735,6 +738,8 @@ static void aws_posture(struct cloud_acct *a, struct tk_runctx *ctx)
 	aws_cloudtrail(a, ctx, region, o);
 	aws_guardduty(a, ctx, region, o);
 	tk_emit(ctx, o);
+	for (const cloud_aws_check_fn *f = cloud_aws_checks; *f && !tk_run_cancelled(ctx); f++)
+		(*f)(a->aws, ctx, a->target, region);
 }
 
 static void tri_json(cJSON *o, const char *key, enum tk_cr_val v)
@@ -789,7 +794,7 @@ static void aws_hygiene(const struct tk_credreport *r, cJSON *users)
 		free(pw);
 		free(ku);
 		free(ka);
-		unobs(users, "longest_unused_console_password_days", "out of memory");
+		cloud_unobs(users, "longest_unused_console_password_days", "out of memory");
 		return;
 	}
 	for (i = 0; r && i < r->n; i++) {
@@ -834,9 +839,9 @@ static void aws_hygiene(const struct tk_credreport *r, cJSON *users)
 		char why[200];
 		snprintf(why, sizeof(why),
 			 "%zu console password(s) or active access key(s) have no date in the credential report", unknown);
-		unobs(users, "longest_unused_console_password_days", why);
-		unobs(users, "longest_unused_active_access_key_days", why);
-		unobs(users, "oldest_active_access_key_days", why);
+		cloud_unobs(users, "longest_unused_console_password_days", why);
+		cloud_unobs(users, "longest_unused_active_access_key_days", why);
+		cloud_unobs(users, "oldest_active_access_key_days", why);
 	}
 	free(pw);
 	free(ku);
@@ -889,22 +894,22 @@ static void aws_report_facts(const struct tk_credreport *r, cJSON *root, cJSON *
 			char why[200];
 			snprintf(why, sizeof(why), "the credential report's <root_account> row has mfa_active \"%s\"",
 				 tk_cr_val_name(u->mfa_active));
-			unobs(root, "root_mfa_enabled", why);
+			cloud_unobs(root, "root_mfa_enabled", why);
 		}
 	} else if (r) {
 		cJSON_AddBoolToObject(root, "root_in_credential_report", 0);
-		unobs(root, "root_last_used_days", "the credential report has no <root_account> row");
+		cloud_unobs(root, "root_last_used_days", "the credential report has no <root_account> row");
 		if (s->mfa_enabled < 0)
-			unobs(root, "root_mfa_enabled", "the credential report has no <root_account> row");
+			cloud_unobs(root, "root_mfa_enabled", "the credential report has no <root_account> row");
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(root, "root_access_keys_active") && s->keys_present >= 0)
 		cJSON_AddBoolToObject(root, "root_access_keys_active", s->keys_present); /* present, activity unknown */
 	else if (!cJSON_GetObjectItemCaseSensitive(root, "root_access_keys_active"))
-		unobs(root, "root_access_keys_active",
+		cloud_unobs(root, "root_access_keys_active",
 		      "neither the credential report's <root_account> row nor GetAccountSummary says whether root has "
 		      "active access keys");
 	if (r && r->n > 0 && r->users[0].password_enabled == TK_CR_MISSING)
-		unobs(users, "console_users_without_mfa",
+		cloud_unobs(users, "console_users_without_mfa",
 		      "the credential report has no password_enabled column: console users cannot be told apart");
 	for (i = 0; r && i < r->n; i++) {
 		const struct tk_cr_user *u = &r->users[i];
@@ -948,7 +953,7 @@ static void aws_password_policy(struct tk_aws_account *a, struct tk_runctx *ctx,
 	}
 	if (rc) {
 		cJSON_AddStringToObject(users, "password_policy_error", err.msg);
-		unobs(users, "password_policy", err.msg);
+		cloud_unobs(users, "password_policy", err.msg);
 		return;
 	}
 	cJSON_AddBoolToObject(users, "password_policy", 1);
@@ -956,7 +961,7 @@ static void aws_password_policy(struct tk_aws_account *a, struct tk_runctx *ctx,
 	if (v && tk_parse_ll(v, 0, 1000, &n) == TK_OK)
 		cJSON_AddNumberToObject(users, "password_min_length", (double)n);
 	else
-		unobs(users, "password_min_length", "iam GetAccountPasswordPolicy: no MinimumPasswordLength");
+		cloud_unobs(users, "password_min_length", "iam GetAccountPasswordPolicy: no MinimumPasswordLength");
 	v = tk_xml_text(doc, "GetAccountPasswordPolicyResult/PasswordPolicy/PasswordReusePrevention");
 	cJSON_AddNumberToObject(users, "password_reuse_prevention",
 				v && tk_parse_ll(v, 0, 1000, &n) == TK_OK ? (double)n : 0); /* absent: no prevention */
@@ -980,9 +985,9 @@ static void add_report_age(cJSON *users, const char *generated, const char *why)
 		char *e = tk_escape_bytes(generated, strlen(generated), 64);
 		snprintf(msg, sizeof(msg), "the credential report's GeneratedTime \"%s\" is not a date", e ? e : "");
 		free(e);
-		unobs(users, "credential_report_age_hours", msg);
+		cloud_unobs(users, "credential_report_age_hours", msg);
 	} else {
-		unobs(users, "credential_report_age_hours", why);
+		cloud_unobs(users, "credential_report_age_hours", why);
 	}
 }
 
@@ -1026,7 +1031,7 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 		cJSON_AddStringToObject(root, "root_mfa_type", "none");
 	} else if (vrc) {
 		cJSON_AddStringToObject(root, "root_mfa_type", "unknown");
-		unobs(root, "root_mfa_type", verr.msg);
+		cloud_unobs(root, "root_mfa_type", verr.msg);
 	} else
 		cJSON_AddStringToObject(root, "root_mfa_type", is_virtual ? "virtual" : "hardware");
 	if (vrc)
@@ -1036,7 +1041,7 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 	cJSON_AddStringToObject(root, "root_login_alert_region", a->alert_region);
 	if (arc) {
 		cJSON_AddStringToObject(root, "root_login_alert_error", aerr.msg);
-		unobs(root, "root_login_alert", aerr.msg);
+		cloud_unobs(root, "root_login_alert", aerr.msg);
 	} else {
 		cJSON_AddBoolToObject(root, "root_login_alert", cJSON_GetArraySize(alert_names) > 0);
 		cJSON_AddItemToObject(root, "root_login_alert_rules", alert_names);
@@ -1049,8 +1054,8 @@ static void aws_run_api(struct cloud_acct *a, struct tk_runctx *ctx)
 		if (s.keys_present >= 0)
 			cJSON_AddBoolToObject(root, "root_access_keys_active", s.keys_present == 1);
 		else
-			unobs(root, "root_access_keys_active", rerr.msg);
-		unobs(root, "root_last_used_days", rerr.msg);
+			cloud_unobs(root, "root_access_keys_active", rerr.msg);
+		cloud_unobs(root, "root_last_used_days", rerr.msg);
 		emit_kind_error(ctx, a->target, "cloud_users", rrc, rerr.msg);
 		cJSON_Delete(users);
 		users = NULL;
@@ -1132,13 +1137,13 @@ static void aws_run_offline(struct cloud_acct *a, struct tk_runctx *ctx)
 	add_evidence_file(root, a, data, len);
 	/* the report does not say hardware or virtual: unknown is not "hardware" */
 	cJSON_AddStringToObject(root, "root_mfa_type", "unknown");
-	unobs(root, "root_mfa_type",
+	cloud_unobs(root, "root_mfa_type",
 	      "offline evidence: a credential report does not say whether root's MFA device is virtual or hardware "
 	      "(iam:ListVirtualMFADevices through the API does)");
 	cJSON_AddStringToObject(users, "provider", "aws");
 	add_evidence_file(users, a, data, len);
 	aws_report_facts(r, root, users, &s);
-	unobs(users, "password_policy",
+	cloud_unobs(users, "password_policy",
 	      "offline evidence: a credential report does not carry the account password policy "
 	      "(iam:GetAccountPasswordPolicy through the API does)");
 	add_report_age(users, generated,
@@ -1188,10 +1193,10 @@ static void admins_obs(struct tk_runctx *ctx, const struct cloud_acct *a, const 
 		snprintf(why, sizeof(why),
 			 "%zu administrator(s) have no MFA registration record (%s): whether they use MFA is unknown",
 			 nunknown, a->provider == P_AZURE ? "no userRegistrationDetails row" : "no isEnrolledIn2Sv");
-		unobs(o, "admins_without_mfa", why);
+		cloud_unobs(o, "admins_without_mfa", why);
 	}
 	if (a->provider == P_GOOGLE && nunenf == 0 && nunenf_unknown > 0)
-		unobs(o, "admins_2sv_not_enforced", "an administrator's isEnforcedIn2Sv is missing");
+		cloud_unobs(o, "admins_2sv_not_enforced", "an administrator's isEnforcedIn2Sv is missing");
 	cJSON_AddNumberToObject(o, "admins", (double)ad->n);
 	cJSON_AddNumberToObject(o, "admins_without_mfa", (double)nbad);
 	cJSON_AddItemToObject(o, "admins_without_mfa_names", bad);

@@ -1,0 +1,10 @@
+/*
+ * awschecks.c - the AWS posture checks the cloud probe runs, in order.
+ *
+ * One row per check; each check lives in its own file and is declared here.
+ */
+#include "cloudaws.h"
+
+const cloud_aws_check_fn cloud_aws_checks[] = {
+	NULL,
+};

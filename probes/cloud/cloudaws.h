@@ -1,0 +1,40 @@
+/*
+ * cloudaws.h - what the AWS posture checks share with the cloud probe.
+ *
+ * Owned by cloud.c (cloud_aws_json, cloud_unobs) and awschecks.c (the table).
+ * A posture check is one function in its own file (aws_<service>.c) that
+ * emits its own observation kind for the account's target; it adds one row
+ * to cloud_aws_checks[] and nothing else to cloud.c.
+ */
+#ifndef TK_CLOUDAWS_H
+#define TK_CLOUDAWS_H
+
+#include <cjson/cJSON.h>
+
+#include "aws.h"
+#include "probe.h"
+
+/*
+ * One JSON-protocol (target != NULL) or REST-JSON call in `region`; the answer
+ * parsed into *out (caller frees). Errors name the call, the HTTP status and
+ * the AWS error code: TK_ERR_NET (throttled, 5xx), TK_ERR_AUTH (denied),
+ * TK_ERR_PROTOCOL (anything else, or not a JSON object).
+ */
+int cloud_aws_json(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *region, const char *svc,
+		   const char *method, const char *path, const char *target, const char *op, const char *body,
+		   cJSON **out, struct tk_err *err);
+
+/*
+ * Mark `field` of observation `o` as tried and not observed, with the reason:
+ * the rules that read it become errors and their items incomplete.
+ */
+void cloud_unobs(cJSON *o, const char *field, const char *why);
+
+/* A posture check: observes one service of one AWS account in `region`. */
+typedef void (*cloud_aws_check_fn)(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target,
+				   const char *region);
+
+/* NULL-terminated; run in order after CloudTrail and GuardDuty. */
+extern const cloud_aws_check_fn cloud_aws_checks[];
+
+#endif
