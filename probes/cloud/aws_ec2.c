@@ -146,7 +146,8 @@ static int ec2_pages(struct ec2 *e, const char *action, const char *params, ec2_
 		struct tk_buf p;
 		const char *next;
 		tk_buf_init(&p, 16384);
-		if (tk_buf_printf(&p, "%s&MaxResults=1000%s%s", params, token ? "&NextToken=" : "", token ? token : "")) {
+		if (tk_buf_printf(&p, "%s&MaxResults=1000%s%s", params, token ? "&NextToken=" : "",
+				  token ? token : "")) {
 			tk_buf_free(&p);
 			rc = tk_seterr(err, TK_ERR_LIMIT, "ec2 %s: request too large", action);
 			break;
@@ -168,7 +169,8 @@ static int ec2_pages(struct ec2 *e, const char *action, const char *params, ec2_
 		next = tk_xml_text(doc, "nextToken");
 		if (next && *next) {
 			if (strlen(next) > 4096 || !(token = tk_uri_encode(next, false))) {
-				rc = tk_seterr(err, TK_ERR_PROTOCOL, "ec2 %s (%s): nextToken too long", action, e->region);
+				rc = tk_seterr(err, TK_ERR_PROTOCOL, "ec2 %s (%s): nextToken too long", action,
+					       e->region);
 				tk_xml_free(doc);
 				break;
 			}
@@ -207,8 +209,10 @@ static int sg_page(const struct tk_xml_node *doc, void *arg, struct tk_err *err)
 			int proto = proto_of(tk_xml_text(perm, "ipProtocol"));
 			long long lo, hi;
 			const struct tk_xml_node *r;
-			if (proto == -2 || port_range(tk_xml_text(perm, "fromPort"), tk_xml_text(perm, "toPort"), &lo, &hi))
-				return tk_seterr(err, TK_ERR_PROTOCOL, "%s: a rule with a malformed protocol or port", id);
+			if (proto == -2 ||
+			    port_range(tk_xml_text(perm, "fromPort"), tk_xml_text(perm, "toPort"), &lo, &hi))
+				return tk_seterr(err, TK_ERR_PROTOCOL, "%s: a rule with a malformed protocol or port",
+						 id);
 			if (proto == 0)
 				continue;
 			if (proto == -1) {
@@ -345,8 +349,10 @@ static int nacl_page(const struct tk_xml_node *doc, void *arg, struct tk_err *er
 			x->lo = 0;
 			x->hi = 65535;
 			if ((x->proto == 6 || x->proto == 17) &&
-			    port_range(tk_xml_text(en, "portRange/from"), tk_xml_text(en, "portRange/to"), &x->lo, &x->hi))
-				return tk_seterr(err, TK_ERR_PROTOCOL, "%s: rule %lld has a malformed port range", id, x->rule);
+			    port_range(tk_xml_text(en, "portRange/from"), tk_xml_text(en, "portRange/to"), &x->lo,
+				       &x->hi))
+				return tk_seterr(err, TK_ERR_PROTOCOL, "%s: rule %lld has a malformed port range", id,
+						 x->rule);
 			n++;
 		}
 		qsort(s->ents, n, sizeof(s->ents[0]), nacl_cmp);
