@@ -290,8 +290,8 @@ static int nacl_cmp(const void *a, const void *b)
 }
 
 struct nacl_scan {
-	struct ec2_list open;
-	long acls;
+	struct ec2_list open; /* entries */
+	long acls, ports;     /* ports: (port, protocol, family) openings */
 	struct nacl_entry *ents; /* EC2_MAX_NACL_ENTRIES */
 };
 
@@ -356,17 +356,28 @@ static int nacl_page(const struct tk_xml_node *doc, void *arg, struct tk_err *er
 			n++;
 		}
 		qsort(s->ents, n, sizeof(s->ents[0]), nacl_cmp);
-		for (size_t i = 0; i < EC2_NPORTS; i++) {
-			for (int u = 0; u <= (ec2_ports[i].udp ? 1 : 0); u++) {
-				for (int v6 = 0; v6 < 2; v6++) {
-					int d = nacl_decisive(s->ents, n, ec2_ports[i].port, u, v6);
-					char line[200];
-					if (d < 0 || !s->ents[d].allow)
+		/* one line per deciding allow entry: "acl-x rule 100 0.0.0.0/0: 22/tcp 3389/tcp ..." */
+		for (size_t d = 0; d < n; d++) {
+			char line[600];
+			size_t len;
+			long ports = 0;
+			if (!s->ents[d].allow || !cidr_world(s->ents[d].cidr))
+				continue;
+			len = (size_t)snprintf(line, sizeof(line), "%s rule %lld %s:", id, s->ents[d].rule,
+					       s->ents[d].cidr);
+			for (size_t i = 0; i < EC2_NPORTS; i++) {
+				for (int u = 0; u <= (ec2_ports[i].udp ? 1 : 0); u++) {
+					if (nacl_decisive(s->ents, n, ec2_ports[i].port, u, s->ents[d].v6) != (int)d)
 						continue;
-					snprintf(line, sizeof(line), "%s %d/%s %s rule %lld", id, ec2_ports[i].port,
-						 u ? "udp" : "tcp", s->ents[d].cidr, s->ents[d].rule);
-					list_add(&s->open, line);
+					ports++;
+					if (len < sizeof(line))
+						len += (size_t)snprintf(line + len, sizeof(line) - len, " %d/%s",
+									ec2_ports[i].port, u ? "udp" : "tcp");
 				}
+			}
+			if (ports) {
+				list_add(&s->open, line);
+				s->ports += ports;
 			}
 		}
 	}
@@ -375,7 +386,7 @@ static int nacl_page(const struct tk_xml_node *doc, void *arg, struct tk_err *er
 
 static void ec2_network_acls(struct ec2 *e, cJSON *o)
 {
-	struct nacl_scan s = {{cJSON_CreateArray(), 0}, 0, NULL};
+	struct nacl_scan s = {{cJSON_CreateArray(), 0}, 0, 0, NULL};
 	struct tk_err err = {0};
 	bool more = false;
 	s.ents = calloc(EC2_MAX_NACL_ENTRIES, sizeof(struct nacl_entry));
@@ -398,6 +409,7 @@ static void ec2_network_acls(struct ec2 *e, cJSON *o)
 			cloud_unobs(o, "nacl_world_open_count", err.msg);
 	}
 	list_emit(o, "nacl_world_open", &s.open);
+	cJSON_AddNumberToObject(o, "nacl_world_open_ports", (double)s.ports);
 }
 
 /* ---- EBS snapshots ---- */
