@@ -923,9 +923,9 @@ int tk_aws_request(struct tk_aws_account *a, const char *service, const char *me
 				 timeout_ms, http_status, resp, err);
 }
 
-static int query_with(struct tk_aws_account *a, const struct tk_aws_creds *cr, const char *service,
-		      const char *version, const char *action, const char *params, int timeout_ms,
-		      struct tk_xml_node **doc, struct tk_err *err)
+static int query_with(struct tk_aws_account *a, const struct tk_aws_creds *cr, const char *region,
+		      const char *service, const char *version, const char *action, const char *params,
+		      int timeout_ms, struct tk_xml_node **doc, struct tk_err *err)
 {
 	struct tk_buf body, resp;
 	long st = 0;
@@ -937,7 +937,8 @@ static int query_with(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		rc = tk_seterr(err, TK_ERR_LIMIT, "%s %s: request too large", service, action);
 		goto out;
 	}
-	if ((rc = do_request(a, cr, a->region, service, "POST", "/", "application/x-www-form-urlencoded; charset=utf-8", NULL,
+	if ((rc = do_request(a, cr, region ? region : a->region, service, "POST", "/",
+			     "application/x-www-form-urlencoded; charset=utf-8", NULL,
 			     body.data, body.len, timeout_ms, &st, &resp, err))) {
 		tk_err_prefix(err, "%s", action);
 		goto out;
@@ -972,15 +973,22 @@ out:
 	return rc;
 }
 
-int tk_aws_query(struct tk_aws_account *a, const char *service, const char *version, const char *action,
-		 const char *params, int timeout_ms, struct tk_xml_node **doc, struct tk_err *err)
+int tk_aws_query_in(struct tk_aws_account *a, const char *region, const char *service, const char *version,
+		    const char *action, const char *params, int timeout_ms, struct tk_xml_node **doc,
+		    struct tk_err *err)
 {
 	const struct tk_aws_creds *cr;
 	int rc;
 	*doc = NULL;
 	if ((rc = ensure_creds(a, timeout_ms, &cr, err)))
 		return rc;
-	return query_with(a, cr, service, version, action, params, timeout_ms, doc, err);
+	return query_with(a, cr, region, service, version, action, params, timeout_ms, doc, err);
+}
+
+int tk_aws_query(struct tk_aws_account *a, const char *service, const char *version, const char *action,
+		 const char *params, int timeout_ms, struct tk_xml_node **doc, struct tk_err *err)
+{
+	return tk_aws_query_in(a, NULL, service, version, action, params, timeout_ms, doc, err);
 }
 
 static int assume_role(struct tk_aws_account *a, int timeout_ms, struct tk_err *err)
@@ -1004,7 +1012,8 @@ static int assume_role(struct tk_aws_account *a, int timeout_ms, struct tk_err *
 		rc = tk_seterr(err, TK_ERR_LIMIT, "AssumeRole: parameters too long");
 		goto out;
 	}
-	if ((rc = query_with(a, &a->base, "sts", "2011-06-15", "AssumeRole", params.data, timeout_ms, &doc, err))) {
+	if ((rc = query_with(a, &a->base, NULL, "sts", "2011-06-15", "AssumeRole", params.data, timeout_ms, &doc,
+			     err))) {
 		tk_err_prefix(err, "assuming %s with %s", a->role_arn, a->source);
 		goto out;
 	}

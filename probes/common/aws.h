@@ -129,6 +129,11 @@ int tk_aws_request_in(struct tk_aws_account *a, const char *region, const char *
 int tk_aws_query(struct tk_aws_account *a, const char *service, const char *version, const char *action,
 		 const char *params, int timeout_ms, struct tk_xml_node **doc, struct tk_err *err);
 
+/* The same in another region than the account's (NULL: the account's), e.g. EC2 of one region. */
+int tk_aws_query_in(struct tk_aws_account *a, const char *region, const char *service, const char *version,
+		    const char *action, const char *params, int timeout_ms, struct tk_xml_node **doc,
+		    struct tk_err *err);
+
 /*
  * Describe an AWS error body (XML <Error><Code/><Message/>, or JSON
  * {"__type"/"code", "message"/"Message"}) in one line; *code gets the error

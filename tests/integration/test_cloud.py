@@ -137,6 +137,11 @@ def xml_ok(action, result, ns=IAM_NS):
             '  </ResponseMetadata>\n</%sResponse>\n' % (action, ns, action, result, action, action))
 
 
+EC2_CLEAN = {"DescribeSecurityGroups": "<securityGroupInfo/>", "DescribeNetworkAcls": "<networkAclSet/>",
+             "DescribeSnapshots": "<snapshotSet/>",
+             "GetEbsEncryptionByDefault": "<ebsEncryptionByDefault>true</ebsEncryptionByDefault>"}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -323,6 +328,10 @@ class Handler(BaseHTTPRequestHandler):
                    % (members, "true" if trunc else "false",
                       "\n    <Marker>page-%d-&amp;x=y</Marker>" % (idx + 1) if trunc else ""))
             return self.send(200, xml_ok("ListVirtualMFADevices", res))
+        if action in EC2_CLEAN:  # EC2 posture (aws_ec2.c) of a clean account; judged in test_cloud_ec2.py
+            return self.send(200, '<?xml version="1.0" encoding="UTF-8"?>\n<%sResponse xmlns="http://ec2.amazonaws'
+                             '.com/doc/2016-11-15/"><requestId>r-1</requestId>%s</%sResponse>'
+                             % (action, EC2_CLEAN[action], action))
         return self.send(400, xml_error("InvalidAction", "Could not find operation %s for version 2010-05-08"
                                         % action))
 

@@ -110,7 +110,8 @@ def main():
         read = ["iam:GetAccountSummary", "iam:GenerateCredentialReport", "iam:GetCredentialReport",
                 "iam:ListVirtualMFADevices"]
         posture = ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "guardduty:ListDetectors",
-                   "guardduty:GetDetector"]
+                   "guardduty:GetDetector", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls",
+                   "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute", "ec2:GetEbsEncryptionByDefault"]
         for role, allow in (("BankAudit", read + posture + ["events:ListRules", "iam:GetAccountPasswordPolicy"]),
                             ("BankAuditNoEvents", read)):
             iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
