@@ -6,5 +6,6 @@
 #include "cloudaws.h"
 
 const cloud_aws_check_fn cloud_aws_checks[] = {
+	cloud_aws_s3,
 	NULL,
 };

@@ -34,6 +34,9 @@ void cloud_unobs(cJSON *o, const char *field, const char *why);
 typedef void (*cloud_aws_check_fn)(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target,
 				   const char *region);
 
+/* S3 (aws_s3.c): account and bucket Block Public Access, public buckets, versioning, encryption, tags. */
+void cloud_aws_s3(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target, const char *region);
+
 /* NULL-terminated; run in order after CloudTrail and GuardDuty. */
 extern const cloud_aws_check_fn cloud_aws_checks[];
 
