@@ -37,6 +37,7 @@
 
 #define ALL_USERS "http://acs.amazonaws.com/groups/global/AllUsers"
 #define AUTH_USERS "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+#define SSE_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_-" /* "AES256", "aws:kms:dsse" */
 
 enum s3_ans { S3_OK, S3_ABSENT, S3_FAIL };
 
@@ -338,15 +339,16 @@ static void s3_bucket(struct tk_aws_account *aws, struct tk_runctx *ctx, const c
 	if (s3_get(aws, ctx, br, NULL, path, "GetBucketVersioning", NULL, &doc, why, sizeof(why)) != S3_OK) {
 		cJSON_AddStringToObject(rec, "versioning_error", why);
 		sum_unobs(&sum[SUM_UNVERSIONED], name, why);
-	} else if (strcmp(doc->name, "VersioningConfiguration") != 0) {
+	} else if (strcmp(doc->name, "VersioningConfiguration") != 0 &&
+		   strcmp(doc->name, "GetBucketVersioningResponse") != 0) { /* AWS's root; moto 5.2's */
 		snprintf(why, sizeof(why), "s3 GetBucketVersioning (%s): the answer is not a VersioningConfiguration", br);
 		cJSON_AddStringToObject(rec, "versioning_error", why);
 		sum_unobs(&sum[SUM_UNVERSIONED], name, why);
 	} else {
 		const char *s = tk_xml_text(doc, "Status");
 		bool on = s && strcmp(s, "Enabled") == 0;
-		cJSON_AddStringToObject(rec, "versioning", on ? "Enabled" : s && strcmp(s, "Suspended") == 0 ? "Suspended"
-												   : "Off");
+		const char *shown = on ? "Enabled" : s && strcmp(s, "Suspended") == 0 ? "Suspended" : "Off";
+		cJSON_AddStringToObject(rec, "versioning", shown);
 		if (!on)
 			sum_add(&sum[SUM_UNVERSIONED], name);
 	}
@@ -362,7 +364,7 @@ static void s3_bucket(struct tk_aws_account *aws, struct tk_runctx *ctx, const c
 	} else {
 		const char *alg = a == S3_OK ? tk_xml_text(doc, "Rule/ApplyServerSideEncryptionByDefault/SSEAlgorithm")
 					     : NULL;
-		if (alg && *alg && strlen(alg) < 40 && strspn(alg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_-") == strlen(alg)) {
+		if (alg && *alg && strlen(alg) < 40 && strspn(alg, SSE_CHARS) == strlen(alg)) {
 			cJSON_AddStringToObject(rec, "encryption", alg);
 		} else if (a == S3_OK) {
 			snprintf(why, sizeof(why), "s3 GetBucketEncryption (%s): no SSEAlgorithm in the answer", br);
@@ -435,7 +437,8 @@ void cloud_aws_s3(struct tk_aws_account *aws, struct tk_runctx *ctx, const char 
 			list_why = "out of memory";
 			break;
 		}
-		snprintf(path, sizeof(path), "/?max-buckets=1000%s%s", enc ? "&continuation-token=" : "", enc ? enc : "");
+		snprintf(path, sizeof(path), "/?max-buckets=1000%s%s", enc ? "&continuation-token=" : "",
+			 enc ? enc : "");
 		free(enc);
 		if (s3_get(aws, ctx, region, NULL, path, "ListBuckets", NULL, &doc, why, sizeof(why)) != S3_OK) {
 			list_why = why;
