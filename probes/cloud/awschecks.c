@@ -7,5 +7,6 @@
 
 const cloud_aws_check_fn cloud_aws_checks[] = {
 	cloud_aws_ec2,
+	cloud_aws_s3,
 	NULL,
 };

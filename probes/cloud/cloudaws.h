@@ -36,6 +36,8 @@ typedef void (*cloud_aws_check_fn)(struct tk_aws_account *aws, struct tk_runctx 
 
 /* aws_ec2.c: security groups and network ACLs open to the Internet, public EBS snapshots, EBS default encryption. */
 void cloud_aws_ec2(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target, const char *region);
+/* S3 (aws_s3.c): account and bucket Block Public Access, public buckets, versioning, encryption, tags. */
+void cloud_aws_s3(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target, const char *region);
 
 /* NULL-terminated; run in order after CloudTrail and GuardDuty. */
 extern const cloud_aws_check_fn cloud_aws_checks[];

@@ -24,7 +24,7 @@
 
 const char *const tk_aws_account_keys[] = {"endpoint", "endpoints", "region", "credentials_file", "profile",
 					   "role_arn", "external_id", "role_session_name", "request_timeout_s",
-					   "max_retries", "ca_file", "proxy", NULL};
+					   "max_retries", "ca_file", "proxy", "s3_classification_tag", NULL};
 
 struct tk_aws_account {
 	char *endpoint;        /* override for every service, or NULL */
@@ -34,6 +34,8 @@ struct tk_aws_account {
 	char *proxy;           /* "" = none */
 	char *source;          /* description of the credential source */
 	char *role_arn, *external_id, *session_name;
+	char *s3_tag;          /* the data-classification tag key read by the S3 posture check */
+	char account_id[16];   /* from STS GetCallerIdentity, "" until asked */
 	struct tk_aws_creds base;
 	struct tk_aws_creds session;
 	bool have_session;
@@ -411,6 +413,7 @@ void tk_aws_account_free(struct tk_aws_account *a)
 	free(a->role_arn);
 	free(a->external_id);
 	free(a->session_name);
+	free(a->s3_tag);
 	tk_aws_creds_clear(&a->base);
 	tk_aws_creds_clear(&a->session);
 	free(a);
@@ -438,7 +441,7 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 {
 	struct tk_aws_account *a = calloc(1, sizeof(*a));
 	const char *endpoint = NULL, *region = "us-east-1", *file = NULL, *profile = NULL, *role = NULL,
-		   *ext = NULL, *sess = "tenken-audit", *ca = NULL, *proxy = "";
+		   *ext = NULL, *sess = "tenken-audit", *ca = NULL, *proxy = "", *s3tag = "DataClassification";
 	const cJSON *eps, *e;
 	long long tmo = 20, retries = 4;
 	char p[600];
@@ -455,6 +458,7 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 	    (rc = tk_cfg_string(acct, "role_session_name", false, &sess, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "ca_file", false, &ca, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "s3_classification_tag", false, &s3tag, cc, path, err)) ||
 	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)) ||
 	    (rc = tk_cfg_int(acct, "max_retries", false, 0, 10, &retries, cc, path, err)))
 		goto fail;
@@ -482,6 +486,11 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 		rc = tk_cfg_err(err, cc, p, "\"%s\" is not an AWS region name", region);
 		goto fail;
 	}
+	tk_path_key(p, sizeof(p), path, "s3_classification_tag");
+	if (!*s3tag || strlen(s3tag) > 128 || strpbrk(s3tag, "\r\n\t")) {
+		rc = tk_cfg_err(err, cc, p, "expected an S3 tag key (1 to 128 characters, one line)");
+		goto fail;
+	}
 	tk_path_key(p, sizeof(p), path, "role_arn");
 	if (role && strncmp(role, "arn:", 4) != 0) {
 		rc = tk_cfg_err(err, cc, p, "expected a role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
@@ -507,7 +516,7 @@ int tk_aws_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const ch
 	if ((endpoint && !(a->endpoint = strip_slash(endpoint))) || !(a->region = strdup(region)) ||
 	    (role && !(a->role_arn = strdup(role))) || (ext && !(a->external_id = strdup(ext))) ||
 	    !(a->session_name = strdup(sess)) || (ca && !(a->ca_file = tk_cfg_resolve(cc, ca))) ||
-	    !(a->proxy = strdup(proxy))) {
+	    !(a->proxy = strdup(proxy)) || !(a->s3_tag = strdup(s3tag))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -577,8 +586,8 @@ void tk_aws_account_key_fingerprint(const struct tk_aws_account *a, char out[24]
 	tk_fingerprint(c->access_key_id, strlen(c->access_key_id), out);
 }
 
-static const char *endpoint_in(const struct tk_aws_account *a, const char *service, const char *region, char *buf,
-			       size_t size)
+static const char *endpoint_in(const struct tk_aws_account *a, const char *service, const char *region,
+			       const char *account_id, char *buf, size_t size)
 {
 	const cJSON *e = a->endpoints ? cJSON_GetObjectItemCaseSensitive(a->endpoints, service) : NULL;
 	bool cn = strncmp(region, "cn-", 3) == 0, gov = strncmp(region, "us-gov-", 7) == 0;
@@ -590,6 +599,8 @@ static const char *endpoint_in(const struct tk_aws_account *a, const char *servi
 		snprintf(buf, size, "%s", a->endpoint);
 	else if (strcmp(service, "iam") == 0 && !cn)
 		snprintf(buf, size, "https://iam.%s", gov ? "us-gov.amazonaws.com" : "amazonaws.com");
+	else if (strcmp(service, "s3-control") == 0 && account_id)
+		snprintf(buf, size, "https://%s.s3-control.%s.%s", account_id, region, sfx);
 	else
 		snprintf(buf, size, "https://%s.%s.%s", service, region, sfx);
 	l = strlen(buf);
@@ -600,7 +611,7 @@ static const char *endpoint_in(const struct tk_aws_account *a, const char *servi
 
 const char *tk_aws_account_endpoint(struct tk_aws_account *a, const char *service, char *buf, size_t size)
 {
-	return endpoint_in(a, service, a->region, buf, size);
+	return endpoint_in(a, service, a->region, NULL, buf, size);
 }
 
 static const char *signing_region(const char *region, const char *service)
@@ -825,20 +836,22 @@ static int host_of(const char *url, char *host, size_t size)
 
 static int assume_role(struct tk_aws_account *a, int timeout_ms, struct tk_err *err);
 
+/* account_id: S3 Control only (its host and x-amz-account-id header), else NULL. */
 static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, const char *region, const char *service,
-		      const char *method, const char *path_and_query, const char *content_type,
-		      const char *amz_target, const char *body, size_t body_len, int timeout_ms, long *http_status,
-		      struct tk_buf *resp, struct tk_err *err)
+		      const char *account_id, const char *method, const char *path_and_query,
+		      const char *content_type, const char *amz_target, const char *body, size_t body_len,
+		      int timeout_ms, long *http_status, struct tk_buf *resp, struct tk_err *err)
 {
-	char base[1024], url[4096], host[512], ctype[300], target[300], psha[65], s3sha[100], what[1100];
-	const char *sign_hdrs[4] = {NULL, NULL, NULL, NULL}, *extra[3] = {NULL, NULL, NULL}, *secrets[8];
+	char base[1024], url[4096], host[512], ctype[300], target[300], psha[65], s3sha[100], what[1100], acct[64];
+	const char *sign_hdrs[5] = {NULL, NULL, NULL, NULL, NULL}, *extra[4] = {NULL, NULL, NULL, NULL}, *secrets[8];
+	bool s3ctl = strcmp(service, "s3-control") == 0;
 	size_t nsh = 0, nx = 0;
 	struct sign_ctx sc;
 	struct tk_http_req r;
 	int rc;
 
 	*http_status = 0;
-	endpoint_in(a, service, region, base, sizeof(base));
+	endpoint_in(a, service, region, account_id, base, sizeof(base));
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path_and_query) >= sizeof(url))
 		return tk_seterr(err, TK_ERR_LIMIT, "%s: request URL too long", service);
 	if (host_of(url, host, sizeof(host)))
@@ -851,17 +864,21 @@ static int do_request(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		snprintf(target, sizeof(target), "X-Amz-Target: %s", amz_target);
 		sign_hdrs[nsh++] = extra[nx++] = target;
 	}
-	if (strcmp(service, "s3") == 0) {
+	if (strcmp(service, "s3") == 0 || s3ctl) {
 		sha256_hex(body ? body : "", body ? body_len : 0, psha);
 		snprintf(s3sha, sizeof(s3sha), "X-Amz-Content-SHA256: %s", psha);
 		sign_hdrs[nsh++] = extra[nx++] = s3sha;
+	}
+	if (s3ctl && account_id) {
+		snprintf(acct, sizeof(acct), "x-amz-account-id: %s", account_id);
+		sign_hdrs[nsh++] = extra[nx++] = acct;
 	}
 	memset(&sc, 0, sizeof(sc));
 	sc.a = a;
 	sc.cr = cr;
 	sc.host = host;
-	sc.sr = (struct tk_aws_sigv4_req){method, host, path_and_query, service, signing_region(region, service),
-					  sign_hdrs, body, body_len, 0};
+	sc.sr = (struct tk_aws_sigv4_req){method, host, path_and_query, s3ctl ? "s3" : service,
+					  signing_region(region, service), sign_hdrs, body, body_len, 0};
 	snprintf(what, sizeof(what), "%s %s", service, base);
 	scrub_list(a, secrets);
 	memset(&r, 0, sizeof(r));
@@ -910,7 +927,7 @@ int tk_aws_request_in(struct tk_aws_account *a, const char *region, const char *
 		return tk_seterr(err, TK_ERR_USAGE, "\"%s\" is not an AWS region name", region);
 	if ((rc = ensure_creds(a, timeout_ms, &cr, err)))
 		return rc;
-	return do_request(a, cr, region ? region : a->region, service, method, path_and_query, content_type,
+	return do_request(a, cr, region ? region : a->region, service, NULL, method, path_and_query, content_type,
 			  amz_target, body, body_len, timeout_ms, http_status, resp, err);
 }
 
@@ -937,7 +954,7 @@ static int query_with(struct tk_aws_account *a, const struct tk_aws_creds *cr, c
 		rc = tk_seterr(err, TK_ERR_LIMIT, "%s %s: request too large", service, action);
 		goto out;
 	}
-	if ((rc = do_request(a, cr, region ? region : a->region, service, "POST", "/",
+	if ((rc = do_request(a, cr, region ? region : a->region, service, NULL, "POST", "/",
 			     "application/x-www-form-urlencoded; charset=utf-8", NULL,
 			     body.data, body.len, timeout_ms, &st, &resp, err))) {
 		tk_err_prefix(err, "%s", action);
@@ -1081,4 +1098,47 @@ int tk_aws_cloud_account(const struct tk_cfgctx *cc, long long idx, const char *
 const char *tk_aws_account_region(const struct tk_aws_account *a)
 {
 	return a->region;
+}
+
+const char *tk_aws_account_s3_tag(const struct tk_aws_account *a)
+{
+	return a->s3_tag;
+}
+
+int tk_aws_account_id(struct tk_aws_account *a, int timeout_ms, char out[16], struct tk_err *err)
+{
+	struct tk_xml_node *doc = NULL;
+	const char *id;
+	int rc;
+	out[0] = '\0';
+	if (!a->account_id[0]) {
+		if ((rc = tk_aws_query(a, "sts", "2011-06-15", "GetCallerIdentity", "", timeout_ms, &doc, err)))
+			return rc;
+		id = tk_xml_text(doc, "GetCallerIdentityResult/Account");
+		if (!id || strlen(id) != 12 || strspn(id, "0123456789") != 12) {
+			tk_xml_free(doc);
+			return tk_seterr(err, TK_ERR_PROTOCOL, "sts GetCallerIdentity: no 12-digit Account in the answer");
+		}
+		memcpy(a->account_id, id, 13);
+		tk_xml_free(doc);
+	}
+	memcpy(out, a->account_id, 13);
+	return TK_OK;
+}
+
+int tk_aws_s3control_request(struct tk_aws_account *a, const char *region, const char *account_id,
+			     const char *method, const char *path_and_query, int timeout_ms, long *http_status,
+			     struct tk_buf *resp, struct tk_err *err)
+{
+	const struct tk_aws_creds *cr;
+	int rc;
+	*http_status = 0;
+	if (!account_id || strlen(account_id) != 12 || strspn(account_id, "0123456789") != 12)
+		return tk_seterr(err, TK_ERR_USAGE, "S3 Control: an account id is 12 digits");
+	if (region && (!*region || strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(region)))
+		return tk_seterr(err, TK_ERR_USAGE, "\"%s\" is not an AWS region name", region);
+	if ((rc = ensure_creds(a, timeout_ms, &cr, err)))
+		return rc;
+	return do_request(a, cr, region ? region : a->region, "s3-control", account_id, method, path_and_query, NULL,
+			  NULL, NULL, 0, timeout_ms, http_status, resp, err);
 }

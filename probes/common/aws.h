@@ -14,10 +14,12 @@
  *   "role_arn", "external_id", "role_session_name": STS AssumeRole
  *   "request_timeout_s" (default 20), "max_retries" (default 4), "ca_file",
  *   "proxy" (http://, https:// or socks5h:// URL; default none, the environment is ignored)
+ *   "s3_classification_tag": tag key the S3 posture check reads (default "DataClassification")
  * Without credentials_file the keys come from AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
  * Default endpoints: iam https://iam.amazonaws.com (signed for us-east-1),
- * sts https://sts.amazonaws.com, s3 https://s3.REGION.amazonaws.com, others
+ * sts https://sts.amazonaws.com, s3 https://s3.REGION.amazonaws.com,
+ * s3-control https://ACCOUNT.s3-control.REGION.amazonaws.com, others
  * https://SERVICE.REGION.amazonaws.com; ".amazonaws.com.cn" for cn-* regions.
  *
  * Secrets (secret key, session token, access key id) never appear in errors
@@ -117,6 +119,22 @@ int tk_aws_request(struct tk_aws_account *a, const char *service, const char *me
 int tk_aws_request_in(struct tk_aws_account *a, const char *region, const char *service, const char *method,
 		      const char *path_and_query, const char *content_type, const char *amz_target, const char *body,
 		      size_t body_len, int timeout_ms, long *http_status, struct tk_buf *resp, struct tk_err *err);
+
+/*
+ * An S3 Control call (REST-XML, signed as service "s3") for account
+ * `account_id` (12 digits) in `region` (NULL: the account's); sends
+ * x-amz-account-id. Default host ACCOUNT.s3-control.REGION.amazonaws.com;
+ * "endpoints": {"s3-control": URL} or "endpoint" replace it. Like tk_aws_request.
+ */
+int tk_aws_s3control_request(struct tk_aws_account *a, const char *region, const char *account_id,
+			     const char *method, const char *path_and_query, int timeout_ms, long *http_status,
+			     struct tk_buf *resp, struct tk_err *err);
+
+/* The account id of the credentials in use (STS GetCallerIdentity, asked once). */
+int tk_aws_account_id(struct tk_aws_account *a, int timeout_ms, char out[16], struct tk_err *err);
+
+/* The account's "s3_classification_tag" (default "DataClassification"): the tag key naming a bucket's data class. */
+const char *tk_aws_account_s3_tag(const struct tk_aws_account *a);
 
 /*
  * A Query-protocol call (IAM, STS): POST form "Action=...&Version=...&params"

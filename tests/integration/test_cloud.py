@@ -195,6 +195,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.directory()
         if self.path.startswith("/?") or self.path == "/":
             return self.aws(b"")
+        if gpath in ("/", "/v20180820/configuration/publicAccessBlock"):  # S3 (aws_s3.c), proxied too
+            return self.aws(b"")
         self.send(404, "not found", "text/plain")
 
     # ---- AWS ----
@@ -229,6 +231,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, xml_ok("AssumeRole", res, "https://sts.amazonaws.com/doc/2011-06-15/"))
         if sc.get("require_session") and ak != SESS_AK:
             return self.send(403, xml_error("AccessDenied", "base credentials may only call sts:AssumeRole"))
+        # S3 posture (aws_s3.c, tested in test_cloud_s3.py): an account with Block Public Access on, no buckets
+        if action == "GetCallerIdentity":
+            return self.send(200, xml_ok("GetCallerIdentity", "    <Arn>arn:aws:sts::123456789012:user/bank</Arn>\n"
+                                         "    <UserId>AIDAEXAMPLE</UserId>\n    <Account>123456789012</Account>",
+                                         "https://sts.amazonaws.com/doc/2011-06-15/"))
+        if self.command == "GET" and urllib.parse.urlsplit(self.path).path == "/v20180820/configuration/publicAccessBlock":
+            FAKE.log("GetPublicAccessBlock")
+            return self.send(200, "<PublicAccessBlockConfiguration>" + "".join(
+                "<%s>true</%s>" % (k, k) for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                                                   "RestrictPublicBuckets")) + "</PublicAccessBlockConfiguration>")
+        if self.command == "GET" and "max-buckets" in form:
+            FAKE.log("ListBuckets")
+            return self.send(200, "<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                             "<Owner><ID>1234</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>")
         if action == "AWSEvents.ListRules":
             region = self.headers["Authorization"].split("Credential=")[1].split("/")[2]
             FAKE.log("events@" + region)

@@ -208,6 +208,39 @@ static void test_malformed_ok_body(void **state)
 	stop(&s);
 }
 
+/* S3 Control (aws_s3.c): the account id checked, the call sent; the classification tag key configured. */
+static void test_s3control_and_tag(void **state)
+{
+	struct srv s;
+	struct tk_buf resp;
+	struct tk_err err = {0};
+	struct tk_aws_account *a = NULL;
+	long st = 0;
+	(void)state;
+	start(&s, 200, "<PublicAccessBlockConfiguration/>", 0);
+	tk_buf_init(&resp, 4096);
+	assert_string_equal(tk_aws_account_s3_tag(s.a), "DataClassification");
+	assert_int_equal(tk_aws_s3control_request(s.a, NULL, "12345", "GET", "/v20180820/configuration/publicAccessBlock",
+						  5000, &st, &resp, &err),
+			 TK_ERR_USAGE);
+	assert_int_equal(tk_httpd_requests(s.h), 0);
+	assert_int_equal(tk_aws_s3control_request(s.a, "eu-west-1", "123456789012", "GET",
+						  "/v20180820/configuration/publicAccessBlock", 5000, &st, &resp, &err),
+			 TK_OK);
+	assert_int_equal(st, 200);
+	assert_int_equal(tk_httpd_requests(s.h), 1);
+	assert_int_equal(parse_acct(s.dir, "{\"credentials_file\": \"c\", \"s3_classification_tag\": \"\"}", &a, &err),
+			 TK_ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "accounts[0].s3_classification_tag"));
+	assert_int_equal(parse_acct(s.dir, "{\"credentials_file\": \"c\", \"s3_classification_tag\": \"Class\"}", &a,
+				    &err),
+			 TK_OK);
+	assert_string_equal(tk_aws_account_s3_tag(a), "Class");
+	tk_aws_account_free(a);
+	tk_buf_free(&resp);
+	stop(&s);
+}
+
 static void test_unreachable(void **state)
 {
 	char *dir = tk_test_tmpdir(), *f;
@@ -242,7 +275,7 @@ int main(void)
 		cmocka_unit_test(test_profiles),	  cmocka_unit_test(test_endpoints),
 		cmocka_unit_test(test_json_request),	  cmocka_unit_test(test_throttling_retried),
 		cmocka_unit_test(test_not_retried_and_scrubbed), cmocka_unit_test(test_malformed_ok_body),
-		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_unreachable),	  cmocka_unit_test(test_s3control_and_tag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
