@@ -6,5 +6,7 @@
 #include "cloudaws.h"
 
 const cloud_aws_check_fn cloud_aws_checks[] = {
+	cloud_aws_rds,
+	cloud_aws_cognito,
 	NULL,
 };
