@@ -207,6 +207,10 @@ static int rds_snapshots(struct tk_aws_account *aws, struct tk_runctx *ctx, long
 						(*npub)++;
 						add_name(names, id);
 					}
+				} else if (rc == TK_ERR_NOTFOUND && strstr(err->msg, "DBSnapshotNotFound")) {
+					(*n)--; /* deleted since it was listed */
+					rc = TK_OK;
+					memset(err, 0, sizeof(*err));
 				}
 			}
 			if (!rc)

@@ -132,6 +132,21 @@ def setup_good(kw):
                                  MfaConfiguration="ON")
 
 
+def setup_many(kw):
+    """101 instances (two DescribeDBInstances pages of 100) and 61 user pools (two ListUserPools pages
+    of 60); the public instance and the MFA-OFF pool come last, on the second pages."""
+    import boto3
+    rds = boto3.client("rds", **kw)
+    for i in range(101):
+        rds.create_db_instance(DBInstanceIdentifier="db-%03d" % i, Engine="postgres", DBInstanceClass="db.t3.micro",
+                               AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="Secret-Pass-123",
+                               PubliclyAccessible=i == 100, StorageEncrypted=True, BackupRetentionPeriod=14)
+    cog = boto3.client("cognito-idp", **kw)
+    for i in range(61):
+        cog.create_user_pool(PoolName="pool-%02d" % i, MfaConfiguration="OFF" if i == 60 else "OPTIONAL",
+                             Policies={"PasswordPolicy": {"MinimumLength": 10}})
+
+
 def status(f, rule):
     return f.get(rule, {}).get("status")
 
@@ -171,6 +186,7 @@ def main():
         setup = dict(aws_access_key_id="AKIASETUP00000000001", aws_secret_access_key="setup", endpoint_url=ep)
         setup_bad(dict(setup, region_name="us-east-1"))
         setup_good(dict(setup, region_name="us-west-2"))
+        setup_many(dict(setup, region_name="ap-southeast-1"))
         iam = boto3.client("iam", region_name="us-east-1", **setup)
         iam.create_user(UserName="auditor")
         key = iam.create_access_key(UserName="auditor")["AccessKey"]
@@ -226,6 +242,19 @@ def main():
         it = items(rep)
         check(it[31]["status"] == "pass" and it[32]["status"] == "pass", "moto good: FISC 31 and 32 pass",
               (it[31], it[32]))
+
+        # 2b. Paging: the findings are on the second pages (Marker, NextToken).
+        r, rep = scan(tmp, "many", dict(acct, region="ap-southeast-1"), env, fresh)
+        f, db, up = findings(rep), obs(rep, "cloud_database"), obs(rep, "cloud_userpool")
+        check(db.get("db_instances") == 101 and db.get("db_instances_public_names") == ["db-100"]
+              and status(f, "CLOUD-RDS-PUBLIC") == "fail",
+              "moto paging: 101 instances over two Marker pages, the public one on page 2 fails",
+              {k: db.get(k) for k in ("db_instances", "db_instances_public_names", "unobserved")})
+        check(up.get("user_pools") == 61 and up.get("user_pools_described") == 61
+              and up.get("user_pools_mfa_off") == 1 and up.get("user_pools_mfa_optional") == 60
+              and status(f, "CLOUD-USERPOOL-MFA-OFF") == "fail",
+              "moto paging: 61 user pools over two NextToken pages, the MFA-OFF one found",
+              {k: up.get(k) for k in ("user_pools", "user_pools_described", "user_pools_mfa_off", "unobserved")})
 
         # 3. No user pools: not applicable (no finding), item 32 left to the partner, unless tailored.
         r, rep = scan(tmp, "none", dict(acct, region="eu-west-1"), env, fresh)
