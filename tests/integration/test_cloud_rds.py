@@ -22,11 +22,12 @@ except in the denied case):
         incomplete, exit 3. (backup's ListBackupPlans is a signed REST GET:
         moto 5.2 answers it SignatureDoesNotMatch before any policy is read, as
         it does GuardDuty's - see test_cloud_moto.py; an error either way.)
-Not representable in moto: throttling, 5xx and malformed answers. A small fake
+Not representable in moto: throttling, 5xx, malformed answers and a stalled endpoint. A small fake
 (below) answers only the rds, cognito-idp and backup endpoints (the account's
 "endpoints" override; IAM and the rest stay on moto); each canned answer is
 first fed to botocore's own response parser, which must read it as the same
-error (or fail to parse it), so the fake says what AWS would say.
+error (or find no data in it), so the fake says what AWS would say. Paging
+(ap-southeast-1): 101 instances and 61 pools, the bad ones on second pages.
 """
 import http.server
 import json
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -53,6 +55,7 @@ RDS_MALFORMED = (200, "text/xml", b'<DescribeDBInstancesResponse xmlns="http://r
 JSON_THROTTLED = (400, "application/x-amz-json-1.1",
                   b'{"__type":"TooManyRequestsException","message":"Too many requests"}')
 JSON_MALFORMED = (200, "application/x-amz-json-1.1", b'{"UserPools": [{"Id": "us-east-1_x"')
+STALL = ("stall", None, 4)
 REST_5XX = (503, "application/json", b'{"message":"Service Unavailable"}')
 
 
@@ -84,6 +87,9 @@ class Fake(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         svc = next((s for s in ("rds", "cognito-idp", "backup") if "/%s/aws4_request" % s in auth), None)
         status, ctype, body = self.answers.get(svc, (404, "text/plain", b"no such service here"))
+        if status == "stall":  # say nothing for longer than the account's request_timeout_s
+            time.sleep(body)
+            return
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -293,11 +299,13 @@ def main():
             check(got[0] == want[0] and (want[1] is None or got[1] == want[1]),  # ("parsed", []): no UserPools
                   "botocore reads the fake's %s %s answer as %s" % (svc, op, want), got)
         eps = {s: fep for s in ("rds", "cognito-idp", "backup")}
-        fa = dict(acct, endpoints=eps, max_retries=1, request_timeout_s=5)
+        fa = dict(acct, endpoints=eps, max_retries=1, request_timeout_s=2)
         for name, answers, why in (
                 ("throttled", {"rds": RDS_THROTTLED, "cognito-idp": JSON_THROTTLED, "backup": REST_5XX},
                  ("Throttling", "TooManyRequests", "503")),
                 ("malformed", {"rds": RDS_MALFORMED, "cognito-idp": JSON_MALFORMED, "backup": JSON_MALFORMED},
+                 ("DescribeDBInstances", "ListUserPools", "ListBackupPlans")),
+                ("stalled", {"rds": STALL, "cognito-idp": STALL, "backup": STALL},
                  ("DescribeDBInstances", "ListUserPools", "ListBackupPlans"))):
             Fake.answers = answers
             r, rep = scan(tmp, name, fa, env, fresh)
