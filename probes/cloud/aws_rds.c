@@ -6,7 +6,8 @@
  * account's region:
  *   db_instances; db_instances_public, db_instances_unencrypted,
  *   db_instances_backup_off (BackupRetentionPeriod 0) with *_names;
- *   min_backup_retention_days and db_backup_retention ("id: N days");
+ *   min_backup_retention_days and db_backup_retention ("id: N days"), read
+ *   replicas (db_read_replicas) left out of both backup fields;
  *   db_snapshots (manual), db_snapshots_public (restore shared with "all")
  *   with db_snapshots_public_names; backup_plans with backup_plan_names.
  * Calls: rds:DescribeDBInstances, rds:DescribeDBSnapshots,
@@ -55,7 +56,7 @@ static int next_marker(const char *mk, int pages, const char *op, char **out, st
 }
 
 struct rds_tally {
-	long n, pub, unenc, off;
+	long n, pub, unenc, off, replicas;
 	long pub_unknown, enc_unknown, ret_unknown;
 	long long min_ret; /* -1: none seen */
 	cJSON *pubn, *unencn, *offn, *ret;
@@ -82,6 +83,12 @@ static void tally_instance(struct rds_tally *t, const struct tk_xml_node *m)
 		add_name(t->unencn, id);
 	} else if (!se || strcmp(se, "true") != 0) {
 		t->enc_unknown++;
+	}
+	/* a read replica is restored from its source's backups: AWS keeps its retention 0 by default */
+	if (tk_xml_text(m, "ReadReplicaSourceDBInstanceIdentifier") ||
+	    tk_xml_text(m, "ReadReplicaSourceDBClusterIdentifier")) {
+		t->replicas++;
+		return;
 	}
 	if (!br || tk_parse_ll(br, 0, 100000, &ret)) {
 		t->ret_unknown++;
@@ -293,6 +300,7 @@ static void instances_obs(cJSON *o, struct rds_tally *t, int rc, const char *msg
 	cJSON_AddNumberToObject(o, "db_instances_backup_off", (double)t->off);
 	cJSON_AddItemToObject(o, "db_instances_backup_off_names", t->offn);
 	cJSON_AddItemToObject(o, "db_backup_retention", t->ret);
+	cJSON_AddNumberToObject(o, "db_read_replicas", (double)t->replicas);
 	t->pubn = t->unencn = t->offn = t->ret = NULL;
 	if (t->min_ret >= 0)
 		cJSON_AddNumberToObject(o, "min_backup_retention_days", (double)t->min_ret);

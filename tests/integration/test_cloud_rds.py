@@ -125,6 +125,9 @@ def setup_good(kw):
     rds.create_db_instance(DBInstanceIdentifier="good-db", Engine="postgres", DBInstanceClass="db.t3.micro",
                            AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="Secret-Pass-123",
                            PubliclyAccessible=False, StorageEncrypted=True, BackupRetentionPeriod=14)
+    # a read replica: restored from its source's backups, left out of the backup checks
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="good-db-replica", SourceDBInstanceIdentifier="good-db",
+                                        PubliclyAccessible=False)
     rds.create_db_snapshot(DBSnapshotIdentifier="good-snap", DBInstanceIdentifier="good-db")
     rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="good-snap", AttributeName="restore",
                                      ValuesToAdd=["111122223333"])
@@ -241,7 +244,8 @@ def main():
         r, rep = scan(tmp, "good", dict(acct, region="us-west-2"), env, fresh)
         f, db, up = findings(rep), obs(rep, "cloud_database"), obs(rep, "cloud_userpool")
         check(all(status(f, x) == "pass" for x in rds_rules + pool_rules + ["CLOUD-NO-BACKUP-PLAN"])
-              and db.get("backup_plan_names") == ["daily"] and up.get("user_pools_mfa_on") == 1
+              and db.get("backup_plan_names") == ["daily"] and db.get("db_read_replicas") == 1
+              and db.get("db_backup_retention") == ["good-db: 14 days"] and up.get("user_pools_mfa_on") == 1
               and up.get("min_password_length") == 12,
               "moto good: every RDS, backup and user-pool rule passes",
               ({x: status(f, x) for x in rds_rules + pool_rules}, db, up))
