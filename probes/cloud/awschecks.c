@@ -8,5 +8,7 @@
 const cloud_aws_check_fn cloud_aws_checks[] = {
 	cloud_aws_ec2,
 	cloud_aws_s3,
+	cloud_aws_rds,
+	cloud_aws_cognito,
 	NULL,
 };

@@ -38,6 +38,10 @@ typedef void (*cloud_aws_check_fn)(struct tk_aws_account *aws, struct tk_runctx 
 void cloud_aws_ec2(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target, const char *region);
 /* S3 (aws_s3.c): account and bucket Block Public Access, public buckets, versioning, encryption, tags. */
 void cloud_aws_s3(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target, const char *region);
+/* RDS instances and snapshots, AWS Backup plans: observation "cloud_database" (aws_rds.c). */
+void cloud_aws_rds(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target, const char *region);
+/* Cognito user pools (MFA, password length, risk-based auth): observation "cloud_userpool" (aws_cognito.c). */
+void cloud_aws_cognito(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target, const char *region);
 
 /* NULL-terminated; run in order after CloudTrail and GuardDuty. */
 extern const cloud_aws_check_fn cloud_aws_checks[];

@@ -189,6 +189,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, json.dumps({"detectorIds": ["12abc34d567e8fa901bc2d34e56789f0"]}),
                                  "application/json")
             return self.send(200, json.dumps({"status": FAKE.sc.get("guardduty", "ENABLED")}), "application/json")
+        if gpath == "/backup/plans/":  # AWS Backup (REST-JSON; tested against moto in test_cloud_rds.py)
+            return self.send(200, json.dumps({"BackupPlansList": [{"BackupPlanName": "daily"}]}), "application/json")
         if self.path.startswith("/v1.0/"):
             return self.graph()
         if self.path.startswith("/admin/directory/v1/users"):
@@ -323,6 +325,12 @@ class Handler(BaseHTTPRequestHandler):
                 "    <PasswordPolicy>\n      <MinimumPasswordLength>%d</MinimumPasswordLength>\n"
                 "      <PasswordReusePrevention>24</PasswordReusePrevention>\n    </PasswordPolicy>")
                 % sc.get("pw_min", 14)))
+        # RDS and Cognito answer "nothing here" (their checks are tested against moto in test_cloud_rds.py)
+        if action in ("DescribeDBInstances", "DescribeDBSnapshots"):
+            what = "DBInstances" if action == "DescribeDBInstances" else "DBSnapshots"
+            return self.send(200, xml_ok(action, "    <%s/>" % what, "http://rds.amazonaws.com/doc/2014-10-31/"))
+        if action == "AWSCognitoIdentityProviderService.ListUserPools":
+            return self.send(200, json.dumps({"UserPools": []}), "application/x-amz-json-1.1")
         if action == "ListVirtualMFADevices" and sc.get("vmfa_403"):
             return self.send(403, xml_error("AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/BankAudit/x"
                                             " is not authorized to perform: iam:ListVirtualMFADevices"))
