@@ -32,7 +32,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cloud_moto import TENKEN, findings, items, obs, scan  # noqa: E402
+from test_cloud_moto import POSTURE_READ, TENKEN, findings, items, obs, scan  # noqa: E402
 from tkharness import check, finish  # noqa: E402
 
 ACCOUNT = "123456789012"
@@ -42,10 +42,12 @@ READ = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "s3:GetBucketPu
 # moto 5.2's own action names for two of them (s3/responses.py ACTION_MAP): both PublicAccessBlock
 # reads are "s3:GetPublicAccessBlock", ?encryption falls to its DEFAULT "s3:ListBucket"
 MOTO_NAMES = ["s3:GetPublicAccessBlock", "s3:ListBucket"]
-# what the cloud probe reads before its posture checks (see test_cloud_moto.py)
-BASE = ["iam:GetAccountSummary", "iam:GenerateCredentialReport", "iam:GetCredentialReport",
-        "iam:ListVirtualMFADevices", "iam:GetAccountPasswordPolicy", "events:ListRules", "cloudtrail:DescribeTrails",
-        "cloudtrail:GetTrailStatus", "guardduty:ListDetectors", "guardduty:GetDetector"]
+# what the cloud probe reads besides S3 (the other checks judge items 26 and 30 too)
+BASE = [a for a in POSTURE_READ if not a.startswith("s3:")]
+# moto 5.2 rejects botocore's own SigV4 signature on AWS Backup's REST GET (SignatureDoesNotMatch,
+# also with boto3 itself) once authentication is on: item 31's backup-plan rule would be an error
+# for moto's reason, not the S3 check's, so these scans tailor it out (test_cloud_rds.py tests it).
+NO_BACKUP_RULE = {"disable_rules": ["CLOUD-NO-BACKUP-PLAN"]}
 RULES = ["CLOUD-S3-PUBLIC-BUCKET", "CLOUD-S3-ACCOUNT-BPA-OFF", "CLOUD-S3-UNVERSIONED", "CLOUD-S3-UNENCRYPTED",
          "CLOUD-S3-UNCLASSIFIED"]
 
@@ -225,7 +227,7 @@ def main():
               (ps, code))
 
         moto_auth(ep, True)
-        r, rep = scan(tmp, "bad", acct, env_of(keys["s3-auditor"]))
+        r, rep = scan(tmp, "bad", acct, env_of(keys["s3-auditor"]), NO_BACKUP_RULE)
         f, it, o = findings(rep), items(rep), obs(rep, "cloud_storage")
         check(rep is not None and o.get("buckets") == 3 and not o.get("unobserved"),
               "bad: cloud_storage observed for all 3 buckets, nothing unobserved", (r.stderr[-800:], o))
@@ -271,7 +273,7 @@ def main():
               front.control[-1:])
 
         # ---- denied by moto's IAM evaluation: no s3:GetBucketVersioning
-        r, rep = scan(tmp, "denied", acct, env_of(keys["s3-auditor-nover"]))
+        r, rep = scan(tmp, "denied", acct, env_of(keys["s3-auditor-nover"]), NO_BACKUP_RULE)
         f, it, o = findings(rep), items(rep), obs(rep, "cloud_storage")
         uv = f.get("CLOUD-S3-UNVERSIONED", {})
         check(uv.get("status") == "error" and "GetBucketVersioning" in json.dumps(uv.get("evidence", {}))
@@ -304,7 +306,7 @@ def main():
             s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "DataClass", "Value": "internal"}]})
         good = dict(acct, s3_classification_tag="DataClass")
         moto_auth(ep, True)
-        r, rep = scan(tmp, "good", good, env_of(keys["s3-auditor"]))
+        r, rep = scan(tmp, "good", good, env_of(keys["s3-auditor"]), NO_BACKUP_RULE)
         f, it, o = findings(rep), items(rep), obs(rep, "cloud_storage")
         check(all(f.get(x, {}).get("status") == "pass" for x in RULES) and o.get("account_bpa_all") is True
               and o.get("buckets") == 2,
@@ -314,8 +316,9 @@ def main():
         check(det.get("acme-good-eu", {}).get("region") == "eu-west-1"
               and det.get("acme-good-eu", {}).get("encryption") == "aws:kms",
               "good: the eu-west-1 bucket found by GetBucketLocation and read in its region", det)
-        check(all(it.get(n, {}).get("status") == "pass" and not it.get(n, {}).get("with_warnings")
-                  for n in (26, 29, 30, 31)),
+        # (items 26 and 30 may carry the EC2 check's warnings: moto's default network ACL allows all)
+        check(all(it.get(n, {}).get("status") == "pass" for n in (26, 29, 30, 31))
+              and not it.get(29, {}).get("with_warnings") and not it.get(31, {}).get("with_warnings"),
               "good: FISC items 26, 29, 30, 31 pass", {n: it.get(n, {}).get("status") for n in (26, 29, 30, 31)})
 
         # ---- faults moto cannot produce (the responder's), each body checked with botocore first
@@ -345,7 +348,7 @@ def main():
         front.faults[("/acme-good-a", "policyStatus")] = (200, b"", 8)  # silent past request_timeout_s
         faulty = dict(good, max_retries=1, request_timeout_s=2)
         t0 = time.time()
-        r, rep = scan(tmp, "faults", faulty, env_of(keys["s3-auditor"]))
+        r, rep = scan(tmp, "faults", faulty, env_of(keys["s3-auditor"]), NO_BACKUP_RULE)
         took = time.time() - t0
         f, it, o = findings(rep), items(rep), obs(rep, "cloud_storage")
         st = {x: f.get(x, {}).get("status") for x in RULES}
@@ -366,7 +369,7 @@ def main():
         # a malformed ListBuckets: every bucket summary unobserved
         lb = b"<?xml version=\"1.0\"?><ListAllMyBucketsResult><Buckets><Bucket><Name>x"
         front.faults = {("/", "max-buckets"): (200, lb, 0)}
-        r, rep = scan(tmp, "badlist", faulty, env_of(keys["s3-auditor"]))
+        r, rep = scan(tmp, "badlist", faulty, env_of(keys["s3-auditor"]), NO_BACKUP_RULE)
         f = findings(rep)
         st = {x: f.get(x, {}).get("status") for x in RULES}
         check(all(st[x] == "error" for x in RULES if x != "CLOUD-S3-ACCOUNT-BPA-OFF")
