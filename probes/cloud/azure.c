@@ -110,93 +110,53 @@ fail:
 	return rc;
 }
 
-/* {"error": {"code", "message"}} or {"error": "x", "error_description": "y"} */
-static void graph_error(long st, const struct tk_buf *b, char *out, size_t size)
+/* The API as the pager calls it, for `origin` with `token`. */
+static void az_api(const struct tk_azure_account *a, const char *name, const char *origin, const char *token,
+		   const char *const *secrets, int64_t deadline, bool (*cancelled)(void *), void *arg,
+		   struct tk_api *api)
 {
-	cJSON *j = b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
-	const cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL;
-	const char *code = NULL, *msg = NULL;
-	char *ec = NULL, *em = NULL;
-	if (cJSON_IsObject(e)) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code"), *m = cJSON_GetObjectItemCaseSensitive(e, "message");
-		code = cJSON_IsString(c) ? c->valuestring : NULL;
-		msg = cJSON_IsString(m) ? m->valuestring : NULL;
-	} else if (cJSON_IsString(e)) {
-		const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "error_description");
-		code = e->valuestring;
-		msg = cJSON_IsString(d) ? d->valuestring : NULL;
-	}
-	if (code)
-		ec = tk_escape_bytes(code, strlen(code), 100);
-	if (msg)
-		em = tk_escape_bytes(msg, strlen(msg), 300);
-	if (ec)
-		snprintf(out, size, "HTTP %ld %s: %s", st, ec, em ? em : "(no message)");
-	else
-		snprintf(out, size, "HTTP %ld with %s", st,
-			 b->len ? "a body that is not a Graph error" : "an empty body");
-	free(ec);
-	free(em);
-	cJSON_Delete(j);
+	memset(api, 0, sizeof(*api));
+	api->name = name;
+	api->origin = origin;
+	api->bearer = token;
+	api->secrets = secrets;
+	api->ca_file = a->ca_file;
+	api->proxy = a->proxy;
+	api->call_timeout_ms = a->timeout_ms;
+	api->deadline = deadline;
+	api->cancelled = cancelled;
+	api->cancel_arg = arg;
 }
 
-static int get_token(struct tk_azure_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
-		     char **token, struct tk_err *err)
+/* One client-credentials token for `scopestr` (Graph or ARM "/.default"): the one token request of Azure. */
+static int get_token(struct tk_azure_account *a, const char *scopestr, int64_t deadline, bool (*cancelled)(void *),
+		     void *arg, char **token, struct tk_err *err)
 {
-	struct tk_buf body, resp;
-	char url[2048], *cid = NULL, *sec = NULL, *scope = NULL, scopebuf[1100];
-	const char *secrets[3];
-	struct tk_http_req r;
-	long st = 0;
+	struct tk_buf body;
+	char url[2048], who[1400], *cid = NULL, *sec = NULL, *scope = NULL;
+	const char *secrets[3] = {a->secret, NULL, NULL};
+	struct tk_api api;
 	int rc;
 	*token = NULL;
 	tk_buf_init(&body, 16384);
-	tk_buf_init(&resp, 1 << 20);
 	snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", a->login, a->tenant);
-	snprintf(scopebuf, sizeof(scopebuf), "%s/.default", a->graph);
+	snprintf(who, sizeof(who), "Azure token for client %s in tenant %s (scope %s)", a->client_id, a->tenant,
+		 scopestr);
 	cid = tk_uri_encode(a->client_id, false);
 	sec = tk_uri_encode(a->secret, false);
-	scope = tk_uri_encode(scopebuf, false);
+	scope = tk_uri_encode(scopestr, false);
 	if (!cid || !sec || !scope ||
 	    tk_buf_printf(&body, "client_id=%s&client_secret=%s&scope=%s&grant_type=client_credentials", cid, sec,
 			  scope)) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.accept = "application/json";
-	r.url = url;
-	r.content_type = "application/x-www-form-urlencoded";
-	r.body = body.data;
-	r.body_len = body.len;
-	r.ca_file = a->ca_file;
-	r.proxy = a->proxy;
-	r.timeout_ms = timeout_ms < a->timeout_ms ? timeout_ms : a->timeout_ms;
-	r.max_retries = 3;
-	r.cancelled = cancelled;
-	r.cancel_arg = arg;
-	secrets[0] = a->secret;
 	secrets[1] = sec;
-	secrets[2] = NULL;
-	r.secrets = secrets;
-	if ((rc = tk_http_call(&r, &st, &resp, err))) {
-		tk_err_prefix(err, "Azure token endpoint %s", url);
-		goto out;
-	}
-	if (st != 200) {
-		char m[600];
-		graph_error(st, &resp, m, sizeof(m));
-		rc = tk_seterr(err, st == 400 || st == 401 || st == 403 ? TK_ERR_AUTH : TK_ERR_PROTOCOL,
-			       "Azure token for client %s in tenant %s: %s", a->client_id, a->tenant, m);
-		goto out;
-	}
-	rc = tk_oauth_access_token(&resp, "Azure token endpoint", token, err);
+	az_api(a, "Azure token", url, NULL, secrets, deadline, cancelled, arg, &api);
+	rc = tk_oauth_token_post(&api, url, body.data, body.len, who, token, err);
 out:
 	if (body.data)
 		OPENSSL_cleanse(body.data, body.len);
-	if (resp.data)
-		OPENSSL_cleanse(resp.data, resp.len);
 	if (sec) {
 		OPENSSL_cleanse(sec, strlen(sec));
 		free(sec);
@@ -204,104 +164,39 @@ out:
 	free(cid);
 	free(scope);
 	tk_buf_free(&body);
-	tk_buf_free(&resp);
 	return rc;
 }
 
-typedef int (*page_fn)(const char *p, size_t len, struct tk_admins *ad, char **next, struct tk_err *err);
-
-static int get_paged(struct tk_azure_account *a, const char *token, const char *first_url, page_fn fn,
-		     const char *what, int64_t deadline, bool (*cancelled)(void *), void *arg, struct tk_admins *out,
-		     struct tk_err *err)
+static int members_page(const char *p, size_t len, void *arg, char **next, struct tk_err *err)
 {
-	char *url = strdup(first_url), *next = NULL;
-	struct tk_buf resp;
-	int pages = 0, rc = TK_OK;
-	tk_buf_init(&resp, AZ_MAX_BODY);
-	while (url) {
-		struct tk_http_req r;
-		const char *secrets[2] = {a->secret, NULL};
-		long st = 0;
-		int left = (int)(deadline - tk_now_ms());
-		memset(&r, 0, sizeof(r));
-		r.method = "GET";
-		r.accept = "application/json";
-		r.url = url;
-		r.bearer = token;
-		r.secrets = secrets;
-		r.ca_file = a->ca_file;
-		r.proxy = a->proxy;
-		r.timeout_ms = left < a->timeout_ms ? left : a->timeout_ms;
-		r.max_retries = 4;
-		r.cancelled = cancelled;
-		r.cancel_arg = arg;
-		if (left <= 0) {
-			rc = tk_seterr(err, TK_ERR_TIMEOUT, "Graph %s: deadline reached after %d pages", what, pages);
-			break;
-		}
-		if ((rc = tk_http_call(&r, &st, &resp, err))) {
-			tk_err_prefix(err, "Graph %s", what);
-			break;
-		}
-		if (st != 200) {
-			char m[600];
-			graph_error(st, &resp, m, sizeof(m));
-			rc = tk_seterr(err,
-				       st == 401 || st == 403 ? TK_ERR_AUTH
-				       : st == 404            ? TK_ERR_NOTFOUND
-							      : TK_ERR_PROTOCOL,
-				       "Graph %s: %s", what, m);
-			break;
-		}
-		if ((rc = fn(resp.data ? resp.data : "", resp.len, out, &next, err))) {
-			tk_err_prefix(err, "Graph %s page %d", what, pages + 1);
-			break;
-		}
-		pages++;
-		free(url);
-		url = next;
-		next = NULL;
-		if (url && !tk_url_same_origin(url, a->graph)) {
-			rc = tk_seterr(err, TK_ERR_PROTOCOL,
-				       "Graph %s: @odata.nextLink leaves the Graph endpoint %s: not followed", what, a->graph);
-			break;
-		}
-		if (url && pages >= AZ_MAX_PAGES) {
-			rc = tk_seterr(err, TK_ERR_LIMIT, "Graph %s: more than %d pages", what, AZ_MAX_PAGES);
-			break;
-		}
-	}
-	free(url);
-	free(next);
-	tk_buf_free(&resp);
-	return rc;
+	return tk_graph_members_parse(p, len, arg, next, err);
 }
 
-static int members_page(const char *p, size_t len, struct tk_admins *ad, char **next, struct tk_err *err)
+static int details_page(const char *p, size_t len, void *arg, char **next, struct tk_err *err)
 {
-	return tk_graph_members_parse(p, len, ad, next, err);
-}
-
-static int details_page(const char *p, size_t len, struct tk_admins *ad, char **next, struct tk_err *err)
-{
-	return tk_graph_regdetails_parse(p, len, ad, next, err);
+	return tk_graph_regdetails_parse(p, len, arg, next, err);
 }
 
 int tk_azure_global_admins(struct tk_azure_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
 			   struct tk_admins *out, struct tk_err *err)
 {
 	int64_t deadline = tk_now_ms() + timeout_ms;
-	char *token = NULL, url[2048];
+	const char *secrets[2] = {a->secret, NULL};
+	char *token = NULL, url[2048], scope[1100];
+	struct tk_api api;
 	int rc;
-	if ((rc = get_token(a, timeout_ms, cancelled, arg, &token, err)))
+	snprintf(scope, sizeof(scope), "%s/.default", a->graph);
+	if ((rc = get_token(a, scope, deadline, cancelled, arg, &token, err)))
 		return rc;
 	snprintf(url, sizeof(url), "%s/v1.0/directoryRoles(roleTemplateId='%s')/members", a->graph,
 		 TK_AZURE_GLOBAL_ADMIN_TEMPLATE);
-	rc = get_paged(a, token, url, members_page, "Global Administrator members", deadline, cancelled, arg, out, err);
+	az_api(a, "Graph", a->graph, token, secrets, deadline, cancelled, arg, &api);
+	rc = tk_api_pages(&api, "Global Administrator members", "GET", url, NULL, TK_NEXT_LINK, AZ_MAX_PAGES,
+			  AZ_MAX_BODY, members_page, out, err);
 	if (!rc && out->n > 0) {
 		snprintf(url, sizeof(url), "%s/v1.0/reports/authenticationMethods/userRegistrationDetails", a->graph);
-		rc = get_paged(a, token, url, details_page, "userRegistrationDetails", deadline, cancelled, arg, out,
-			       err);
+		rc = tk_api_pages(&api, "userRegistrationDetails", "GET", url, NULL, TK_NEXT_LINK, AZ_MAX_PAGES,
+				  AZ_MAX_BODY, details_page, out, err);
 	}
 	OPENSSL_cleanse(token, strlen(token));
 	free(token);

@@ -188,7 +188,8 @@ static char *b64url(const unsigned char *p, size_t n)
 	return tk_b64_encode(p, n, TK_B64_URL);
 }
 
-int tk_google_jwt(const struct tk_google_account *a, time_t now, char **jwt, struct tk_err *err)
+int tk_google_jwt(const struct tk_google_account *a, const char *scope, const char *subject, time_t now, char **jwt,
+		  struct tk_err *err)
 {
 	static const char header[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
 	cJSON *claims = cJSON_CreateObject();
@@ -205,11 +206,12 @@ int tk_google_jwt(const struct tk_google_account *a, time_t now, char **jwt, str
 		goto out;
 	}
 	cJSON_AddStringToObject(claims, "iss", a->client_email);
-	cJSON_AddStringToObject(claims, "scope", TK_GOOGLE_SCOPE);
+	cJSON_AddStringToObject(claims, "scope", scope);
 	cJSON_AddStringToObject(claims, "aud", a->token_uri);
 	cJSON_AddNumberToObject(claims, "iat", (double)now);
 	cJSON_AddNumberToObject(claims, "exp", (double)(now + 3600));
-	cJSON_AddStringToObject(claims, "sub", a->subject);
+	if (subject)
+		cJSON_AddStringToObject(claims, "sub", subject);
 	if (!(cj = cJSON_PrintUnformatted(claims)) ||
 	    !(h64 = b64url((const unsigned char *)header, sizeof(header) - 1)) ||
 	    !(c64 = b64url((const unsigned char *)cj, strlen(cj))) || tk_buf_printf(&si, "%s.%s", h64, c64)) {
@@ -237,65 +239,46 @@ out:
 	return rc;
 }
 
-/* {"error": {"code": 403, "message", "status"}} or {"error": "x", "error_description": "y"} */
-static void google_error(long st, const struct tk_buf *b, char *out, size_t size)
+/* The API as the pager calls it, with `token`. */
+static void gg_api(const struct tk_google_account *a, const char *name, const char *origin, const char *token,
+		   int64_t deadline, bool (*cancelled)(void *), void *arg, struct tk_api *api)
 {
-	cJSON *j = b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
-	const cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL, *m = NULL, *c = NULL;
-	char *ec = NULL, *em = NULL;
-	if (cJSON_IsObject(e)) {
-		c = cJSON_GetObjectItemCaseSensitive(e, "status");
-		m = cJSON_GetObjectItemCaseSensitive(e, "message");
-	} else if (cJSON_IsString(e)) {
-		c = e;
-		m = cJSON_GetObjectItemCaseSensitive(j, "error_description");
-	}
-	if (cJSON_IsString(c))
-		ec = tk_escape_bytes(c->valuestring, strlen(c->valuestring), 100);
-	if (cJSON_IsString(m))
-		em = tk_escape_bytes(m->valuestring, strlen(m->valuestring), 300);
-	if (ec || em)
-		snprintf(out, size, "HTTP %ld %s: %s", st, ec ? ec : "error", em ? em : "(no message)");
-	else
-		snprintf(out, size, "HTTP %ld with %s", st,
-			 b->len ? "a body that is not a Google error" : "an empty body");
-	free(ec);
-	free(em);
-	cJSON_Delete(j);
+	memset(api, 0, sizeof(*api));
+	api->name = name;
+	api->origin = origin;
+	api->bearer = token;
+	api->ca_file = a->ca_file;
+	api->proxy = a->proxy;
+	api->call_timeout_ms = a->timeout_ms;
+	api->deadline = deadline;
+	api->cancelled = cancelled;
+	api->cancel_arg = arg;
 }
 
-static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
-		     char **token, struct tk_err *err)
+/*
+ * A token for `scope` through the JWT bearer grant, acting as `subject`
+ * (domain-wide delegation: the Directory) or as the service account itself
+ * (subject NULL: Cloud Resource Manager). The one token request of Google.
+ */
+static int get_token(struct tk_google_account *a, const char *scope, const char *subject, int64_t deadline,
+		     bool (*cancelled)(void *), void *arg, char **token, struct tk_err *err)
 {
-	struct tk_buf body, resp;
-	struct tk_http_req r;
-	char *jwt = NULL, *seg[2] = {NULL, NULL};
-	const char *secrets[5];
-	long st = 0;
+	struct tk_buf body;
+	struct tk_api api;
+	char *jwt = NULL, *seg[2] = {NULL, NULL}, who[1200];
+	const char *secrets[5] = {NULL};
 	int rc;
 	*token = NULL;
 	tk_buf_init(&body, 64 * 1024);
-	tk_buf_init(&resp, 1 << 20);
-	if ((rc = tk_google_jwt(a, time(NULL), &jwt, err)))
+	snprintf(who, sizeof(who), "Google token for %s%s%s", a->client_email, subject ? " acting as " : "",
+		 subject ? subject : "");
+	if ((rc = tk_google_jwt(a, scope, subject, time(NULL), &jwt, err)))
 		goto out;
 	if (tk_buf_printf(&body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer&assertion=%s",
 			  jwt)) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.accept = "application/json";
-	r.url = a->token_uri;
-	r.content_type = "application/x-www-form-urlencoded";
-	r.body = body.data;
-	r.body_len = body.len;
-	r.ca_file = a->ca_file;
-	r.proxy = a->proxy;
-	r.timeout_ms = timeout_ms < a->timeout_ms ? timeout_ms : a->timeout_ms;
-	r.max_retries = 3;
-	r.cancelled = cancelled;
-	r.cancel_arg = arg;
 	{
 		/* the signed assertion, and each of its three parts (an echo may cut it) */
 		const char *dot1 = strchr(jwt, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
@@ -308,23 +291,11 @@ static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancell
 		secrets[2] = seg[1] ? seg[1] : "";
 		secrets[3] = seg[0] ? seg[0] : "";
 		secrets[4] = NULL;
-		r.secrets = secrets;
 	}
-	if ((rc = tk_http_call(&r, &st, &resp, err))) {
-		tk_err_prefix(err, "Google token endpoint %s", a->token_uri);
-		goto out;
-	}
-	if (st != 200) {
-		char m[600];
-		google_error(st, &resp, m, sizeof(m));
-		rc = tk_seterr(err, st == 400 || st == 401 || st == 403 ? TK_ERR_AUTH : TK_ERR_PROTOCOL,
-			       "Google token for %s acting as %s: %s", a->client_email, a->subject, m);
-		goto out;
-	}
-	rc = tk_oauth_access_token(&resp, "Google token endpoint", token, err);
+	gg_api(a, "Google token", a->token_uri, NULL, deadline, cancelled, arg, &api);
+	api.secrets = secrets;
+	rc = tk_oauth_token_post(&api, a->token_uri, body.data, body.len, who, token, err);
 out:
-	if (resp.data)
-		OPENSSL_cleanse(resp.data, resp.len);
 	if (body.data)
 		OPENSSL_cleanse(body.data, body.len);
 	free(seg[0]);
@@ -334,83 +305,29 @@ out:
 		free(jwt);
 	}
 	tk_buf_free(&body);
-	tk_buf_free(&resp);
 	return rc;
+}
+
+static int users_page(const char *p, size_t len, void *arg, char **next, struct tk_err *err)
+{
+	return tk_directory_users_parse(p, len, arg, next, err);
 }
 
 int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
 			   struct tk_admins *out, struct tk_err *err)
 {
 	int64_t deadline = tk_now_ms() + timeout_ms;
-	char *token = NULL, *page = NULL;
-	struct tk_buf resp;
-	int pages = 0, rc;
-	tk_buf_init(&resp, GG_MAX_BODY);
-	if ((rc = get_token(a, timeout_ms, cancelled, arg, &token, err)))
-		goto out;
-	for (;;) {
-		struct tk_http_req r;
-		char url[6000], *next = NULL;
-		long st = 0;
-		int left = (int)(deadline - tk_now_ms());
-		if (left <= 0) {
-			rc = tk_seterr(err, TK_ERR_TIMEOUT, "Directory users: deadline reached after %d pages", pages);
-			break;
-		}
-		snprintf(url, sizeof(url),
-			 "%s/admin/directory/v1/users?customer=%s&query=isAdmin%%3Dtrue&maxResults=500%s%s", a->directory,
-			 a->customer, page ? "&pageToken=" : "", page ? page : "");
-		memset(&r, 0, sizeof(r));
-		r.method = "GET";
-		r.accept = "application/json";
-		r.url = url;
-		r.bearer = token;
-		r.ca_file = a->ca_file;
-		r.proxy = a->proxy;
-		r.timeout_ms = left < a->timeout_ms ? left : a->timeout_ms;
-		r.max_retries = 4;
-		r.cancelled = cancelled;
-		r.cancel_arg = arg;
-		if ((rc = tk_http_call(&r, &st, &resp, err))) {
-			tk_err_prefix(err, "Directory users %s", a->directory);
-			break;
-		}
-		if (st != 200) {
-			char m[600];
-			google_error(st, &resp, m, sizeof(m));
-			rc = tk_seterr(err,
-				       st == 401 || st == 403 ? TK_ERR_AUTH
-				       : st == 404            ? TK_ERR_NOTFOUND
-							      : TK_ERR_PROTOCOL,
-				       "Directory users: %s", m);
-			break;
-		}
-		if ((rc = tk_directory_users_parse(resp.data ? resp.data : "", resp.len, out, &next, err))) {
-			tk_err_prefix(err, "Directory users page %d", pages + 1);
-			break;
-		}
-		pages++;
-		free(page);
-		page = NULL;
-		if (!next)
-			break;
-		page = tk_uri_encode(next, false);
-		free(next);
-		if (!page) {
-			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-			break;
-		}
-		if (pages >= GG_MAX_PAGES) {
-			rc = tk_seterr(err, TK_ERR_LIMIT, "Directory users: more than %d pages", GG_MAX_PAGES);
-			break;
-		}
-	}
-out:
-	if (token) {
-		OPENSSL_cleanse(token, strlen(token));
-		free(token);
-	}
-	free(page);
-	tk_buf_free(&resp);
+	char *token = NULL, url[2048];
+	struct tk_api api;
+	int rc;
+	if ((rc = get_token(a, TK_GOOGLE_SCOPE, a->subject, deadline, cancelled, arg, &token, err)))
+		return rc;
+	snprintf(url, sizeof(url), "%s/admin/directory/v1/users?customer=%s&query=isAdmin%%3Dtrue&maxResults=500",
+		 a->directory, a->customer);
+	gg_api(a, "Directory", a->directory, token, deadline, cancelled, arg, &api);
+	rc = tk_api_pages(&api, "users", "GET", url, NULL, TK_NEXT_TOKEN, GG_MAX_PAGES, GG_MAX_BODY, users_page, out,
+			  err);
+	OPENSSL_cleanse(token, strlen(token));
+	free(token);
 	return rc;
 }

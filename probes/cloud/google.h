@@ -28,8 +28,9 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 void tk_google_account_free(struct tk_google_account *a);
 /* The domain of the subject (the part after '@'): names the target. */
 const char *tk_google_account_domain(const struct tk_google_account *a);
-/* Build the signed JWT assertion for time `now` (malloc'd into *jwt). */
-int tk_google_jwt(const struct tk_google_account *a, time_t now, char **jwt, struct tk_err *err);
+/* Build the signed JWT assertion for `scope`, acting as `subject` (NULL: none), at time `now` (malloc'd into *jwt). */
+int tk_google_jwt(const struct tk_google_account *a, const char *scope, const char *subject, time_t now, char **jwt,
+		  struct tk_err *err);
 int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
 			   struct tk_admins *out, struct tk_err *err);
 
