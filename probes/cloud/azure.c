@@ -5,19 +5,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "tk.h" /* tk_uri_encode */
+#include "cloudaws.h" /* cloud_unobs */
+#include "tk.h"       /* tk_uri_encode */
 
 #define AZ_MAX_BODY (16u << 20)
 #define AZ_MAX_PAGES 2000
+#define AZ_MAX_SUBSCRIPTIONS 100
+#define AZ_MAX_ITEMS 10000
+#define AZ_MAX_NAMES 100
+#define AZ_DIAG_API "2021-05-01-preview"
+#define AZ_PRICING_API "2024-01-01"
 
 const char *const tk_azure_account_keys[] = {"tenant", "client_id", "secret_env", "graph_endpoint",
-					     "login_endpoint", "ca_file", "proxy", "request_timeout_s", NULL};
+					     "login_endpoint", "ca_file", "proxy", "request_timeout_s",
+					     "subscriptions", "arm_endpoint", NULL};
 
 struct tk_azure_account {
 	char *tenant, *client_id, *secret_env, *secret;
 	char *graph, *login, *ca_file;
 	char *proxy;
+	char *arm;            /* Azure Resource Manager endpoint (no trailing slash) */
+	char **subs;          /* subscription ids (posture), NULL-terminated or NULL */
+	size_t nsubs;
 	int timeout_ms;
 };
 
@@ -36,6 +47,8 @@ void tk_azure_account_free(struct tk_azure_account *a)
 	free(a->login);
 	free(a->ca_file);
 	free(a->proxy);
+	free(a->arm);
+	tk_strv_free(a->subs);
 	free(a);
 }
 
@@ -53,12 +66,29 @@ static char *no_slash(const char *u)
 	return s;
 }
 
+/* 8-4-4-4-12 hexadecimal digits */
+static bool is_guid(const char *s)
+{
+	static const int groups[] = {8, 4, 4, 4, 12};
+	for (size_t g = 0; g < 5; g++) {
+		for (int i = 0; i < groups[g]; i++, s++)
+			if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+				return false;
+		if (*s != (g == 4 ? '\0' : '-'))
+			return false;
+		if (g < 4)
+			s++;
+	}
+	return true;
+}
+
 int tk_azure_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const char *path,
 			   struct tk_azure_account **out, struct tk_err *err)
 {
 	struct tk_azure_account *a = calloc(1, sizeof(*a));
 	const char *tenant = NULL, *cid = NULL, *senv = NULL, *graph = "https://graph.microsoft.com",
-		   *login = "https://login.microsoftonline.com", *ca = NULL, *sv, *proxy = "";
+		   *login = "https://login.microsoftonline.com", *ca = NULL, *sv, *proxy = "",
+		   *arm = "https://management.azure.com";
 	long long tmo = 30;
 	char p[700];
 	int rc;
@@ -72,8 +102,31 @@ int tk_azure_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const 
 	    (rc = tk_cfg_string(acct, "login_endpoint", false, &login, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "ca_file", false, &ca, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
-	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)))
+	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "arm_endpoint", false, &arm, cc, path, err)) ||
+	    (rc = tk_cfg_strings(acct, "subscriptions", false, &a->subs, &a->nsubs, cc, path, err)))
 		goto fail;
+	tk_path_key(p, sizeof(p), path, "subscriptions");
+	if (a->nsubs > AZ_MAX_SUBSCRIPTIONS) {
+		rc = tk_cfg_err(err, cc, p, "at most %d subscriptions", AZ_MAX_SUBSCRIPTIONS);
+		goto fail;
+	}
+	for (size_t i = 0; i < a->nsubs; i++) {
+		if (!is_guid(a->subs[i])) {
+			char q[760];
+			tk_path_idx(q, sizeof(q), p, i);
+			rc = tk_cfg_err(err, cc, q, "expected a subscription id (a GUID such as "
+						   "00000000-0000-0000-0000-000000000000)");
+			goto fail;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (strcasecmp(a->subs[k], a->subs[i]) == 0) {
+				char q[760];
+				tk_path_idx(q, sizeof(q), p, i);
+				rc = tk_cfg_err(err, cc, q, "subscription %s is listed twice", a->subs[i]);
+				goto fail;
+			}
+	}
 	tk_path_key(p, sizeof(p), path, "tenant");
 	if (!*tenant || strspn(tenant, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
 				strlen(tenant)) {
@@ -90,6 +143,11 @@ int tk_azure_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const 
 		rc = tk_cfg_err(err, cc, p, "expected an http:// or https:// URL");
 		goto fail;
 	}
+	if (strncmp(arm, "http://", 7) && strncmp(arm, "https://", 8)) {
+		tk_path_key(p, sizeof(p), path, "arm_endpoint");
+		rc = tk_cfg_err(err, cc, p, "expected an http:// or https:// URL");
+		goto fail;
+	}
 	tk_path_key(p, sizeof(p), path, "secret_env");
 	if (!(sv = getenv(senv)) || !*sv) {
 		rc = tk_cfg_err(err, cc, p, "the environment variable %s (the client secret) is not set", senv);
@@ -99,7 +157,7 @@ int tk_azure_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const 
 	if (!(a->tenant = strdup(tenant)) || !(a->client_id = strdup(cid)) || !(a->secret_env = strdup(senv)) ||
 	    !(a->secret = strdup(sv)) || !(a->graph = no_slash(graph)) || !(a->login = no_slash(login)) ||
 	    (ca && !(a->ca_file = tk_cfg_resolve(cc, ca))) ||
-	    !(a->proxy = strdup(proxy))) {
+	    !(a->proxy = strdup(proxy)) || !(a->arm = no_slash(arm))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -201,4 +259,227 @@ int tk_azure_global_admins(struct tk_azure_account *a, int timeout_ms, bool (*ca
 	OPENSSL_cleanse(token, strlen(token));
 	free(token);
 	return rc;
+}
+
+/* ---- posture (ARM): Activity Log export and Defender for Cloud plans ---- */
+
+bool tk_azure_has_posture(const struct tk_azure_account *a)
+{
+	return a->nsubs > 0;
+}
+
+/* An ARM list page {"value": [...], "nextLink"}: each element appended (duplicated) to the array arg. */
+static int arm_list_page(const char *p, size_t len, void *arg, char **next, struct tk_err *err)
+{
+	cJSON *all = arg, *j = cJSON_ParseWithLength(p, len);
+	const cJSON *v = j ? cJSON_GetObjectItemCaseSensitive(j, "value") : NULL, *e, *nl;
+	int rc = TK_OK;
+	*next = NULL;
+	if (!cJSON_IsObject(j) || !cJSON_IsArray(v)) {
+		rc = tk_seterr(err, TK_ERR_PARSE, "expected a JSON object with a \"value\" array");
+		goto out;
+	}
+	cJSON_ArrayForEach(e, v)
+	{
+		if (!cJSON_IsObject(e)) {
+			rc = tk_seterr(err, TK_ERR_PARSE, "\"value\" holds something that is not an object");
+			goto out;
+		}
+		if (cJSON_GetArraySize(all) >= AZ_MAX_ITEMS) {
+			rc = tk_seterr(err, TK_ERR_LIMIT, "more than %d items", AZ_MAX_ITEMS);
+			goto out;
+		}
+		cJSON_AddItemToArray(all, cJSON_Duplicate(e, true));
+	}
+	nl = cJSON_GetObjectItemCaseSensitive(j, "nextLink");
+	if (cJSON_IsString(nl) && *nl->valuestring && !(*next = strdup(nl->valuestring)))
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+out:
+	cJSON_Delete(j);
+	return rc;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
+}
+
+/* "a: b" (or "a" when b is NULL), escaped, appended to arr while it is short. */
+static void add_name(cJSON *arr, const char *a, const char *b)
+{
+	char line[700];
+	char *ea = tk_escape_bytes(a, strlen(a), 200), *eb = b ? tk_escape_bytes(b, strlen(b), 400) : NULL;
+	snprintf(line, sizeof(line), "%s%s%s", ea ? ea : "", eb ? ": " : "", eb ? eb : "");
+	if (cJSON_GetArraySize(arr) < AZ_MAX_NAMES)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+	free(ea);
+	free(eb);
+}
+
+/*
+ * A subscription diagnostic setting exports the Activity Log when it has a
+ * destination (storage account, Log Analytics workspace, event hub, partner)
+ * and the Administrative and Security categories are enabled (or the
+ * "allLogs" category group). *desc gets "name -> destinations; categories".
+ */
+static bool diag_exports(const cJSON *ds, char *desc, size_t size)
+{
+	const cJSON *pr = cJSON_GetObjectItemCaseSensitive(ds, "properties"), *l;
+	bool adm = false, sec = false, dest;
+	char cats[200] = "";
+	size_t cl = 0;
+	const char *st = jstr(pr, "storageAccountId"), *ws = jstr(pr, "workspaceId"),
+		   *eh = jstr(pr, "eventHubAuthorizationRuleId"), *mp = jstr(pr, "marketplacePartnerId");
+	dest = st || ws || eh || mp;
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(pr, "logs"))
+	{
+		const char *c = jstr(l, "category"), *g = jstr(l, "categoryGroup");
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l, "enabled")) || (!c && !g))
+			continue;
+		if (g && strcmp(g, "allLogs") == 0)
+			adm = sec = true;
+		if (c && strcmp(c, "Administrative") == 0)
+			adm = true;
+		if (c && strcmp(c, "Security") == 0)
+			sec = true;
+		if (cl < sizeof(cats) - 1)
+			cl += (size_t)snprintf(cats + cl, sizeof(cats) - cl, "%s%s", cl ? "," : "", c ? c : g);
+	}
+	snprintf(desc, size, "%s%s%s%s%s; %s", jstr(ds, "name") ? jstr(ds, "name") : "(unnamed)",
+		 st ? " -> storage" : "", ws ? " -> workspace" : "", eh ? " -> event hub" : "", mp ? " -> partner" : "",
+		 cl ? cats : "no category enabled");
+	return dest && adm && sec;
+}
+
+static void az_activity_log(struct tk_api *api, const struct tk_azure_account *a, cJSON *o)
+{
+	cJSON *settings = cJSON_CreateArray(), *missing = cJSON_CreateArray(), *errors = cJSON_CreateArray();
+	size_t bad = 0, unknown = 0;
+	char first_err[sizeof(((struct tk_err *)0)->msg)] = "";
+	for (size_t i = 0; i < a->nsubs; i++) {
+		struct tk_err err = {0};
+		char url[2600], what[200];
+		cJSON *all = cJSON_CreateArray();
+		const cJSON *ds;
+		bool ok = false;
+		snprintf(url, sizeof(url), "%s/subscriptions/%s/providers/Microsoft.Insights/diagnosticSettings?api-version="
+			 AZ_DIAG_API, a->arm, a->subs[i]);
+		snprintf(what, sizeof(what), "diagnosticSettings of subscription %s", a->subs[i]);
+		if (tk_api_pages(api, what, "GET", url, NULL, TK_NEXT_LINK, 50, AZ_MAX_BODY, arm_list_page, all, &err)) {
+			unknown++;
+			if (!*first_err)
+				snprintf(first_err, sizeof(first_err), "%s", err.msg);
+			if (cJSON_GetArraySize(errors) < AZ_MAX_NAMES)
+				cJSON_AddItemToArray(errors, cJSON_CreateString(err.msg));
+			cJSON_Delete(all);
+			continue;
+		}
+		cJSON_ArrayForEach(ds, all)
+		{
+			char desc[500];
+			bool ex = diag_exports(ds, desc, sizeof(desc));
+			ok |= ex;
+			add_name(settings, a->subs[i], desc);
+		}
+		if (!ok) {
+			bad++;
+			add_name(missing, a->subs[i], NULL);
+		}
+		cJSON_Delete(all);
+	}
+	cJSON_AddItemToObject(o, "activity_log_settings", settings);
+	cJSON_AddItemToObject(o, "subscriptions_without_activity_log_export", missing);
+	if (cJSON_GetArraySize(errors))
+		cJSON_AddItemToObject(o, "activity_log_errors", errors);
+	else
+		cJSON_Delete(errors);
+	if (bad) /* a subscription known not to export fails whatever the others say */
+		cJSON_AddBoolToObject(o, "activity_log_exported", false);
+	else if (unknown)
+		cloud_unobs(o, "activity_log_exported", first_err);
+	else
+		cJSON_AddBoolToObject(o, "activity_log_exported", true);
+}
+
+static void az_defender(struct tk_api *api, const struct tk_azure_account *a, cJSON *o)
+{
+	cJSON *plans = cJSON_CreateArray(), *free_names = cJSON_CreateArray(), *errors = cJSON_CreateArray();
+	char first_err[sizeof(((struct tk_err *)0)->msg)] = "";
+	for (size_t i = 0; i < a->nsubs; i++) {
+		struct tk_err err = {0};
+		char url[2600], what[200];
+		cJSON *all = cJSON_CreateArray();
+		const cJSON *pr;
+		snprintf(url, sizeof(url), "%s/subscriptions/%s/providers/Microsoft.Security/pricings?api-version="
+			 AZ_PRICING_API, a->arm, a->subs[i]);
+		snprintf(what, sizeof(what), "Defender pricings of subscription %s", a->subs[i]);
+		if (tk_api_pages(api, what, "GET", url, NULL, TK_NEXT_LINK, 50, AZ_MAX_BODY, arm_list_page, all, &err)) {
+			if (!*first_err)
+				snprintf(first_err, sizeof(first_err), "%s", err.msg);
+			if (cJSON_GetArraySize(errors) < AZ_MAX_NAMES)
+				cJSON_AddItemToArray(errors, cJSON_CreateString(err.msg));
+			cJSON_Delete(all);
+			continue;
+		}
+		cJSON_ArrayForEach(pr, all)
+		{
+			const cJSON *props = cJSON_GetObjectItemCaseSensitive(pr, "properties");
+			const char *name = jstr(pr, "name"), *tier = jstr(props, "pricingTier"), *sp = jstr(props, "subPlan");
+			cJSON *e;
+			if (!name || !tier) {
+				snprintf(first_err, sizeof(first_err),
+					 "ARM %s: a pricing without name or properties.pricingTier", what);
+				cJSON_AddItemToArray(errors, cJSON_CreateString(first_err));
+				break;
+			}
+			if (cJSON_GetArraySize(plans) >= AZ_MAX_ITEMS)
+				break;
+			e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "subscription", a->subs[i]);
+			cJSON_AddStringToObject(e, "plan", name);
+			cJSON_AddStringToObject(e, "tier", tier);
+			if (sp)
+				cJSON_AddStringToObject(e, "sub_plan", sp);
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(props, "deprecated")))
+				cJSON_AddBoolToObject(e, "deprecated", true);
+			cJSON_AddItemToArray(plans, e);
+			if (strcmp(tier, "Standard") != 0)
+				add_name(free_names, a->subs[i], name);
+		}
+		cJSON_Delete(all);
+	}
+	cJSON_AddItemToObject(o, "defender_free_plans", free_names);
+	if (cJSON_GetArraySize(errors)) {
+		cJSON_AddItemToObject(o, "defender_errors", errors);
+		cloud_unobs(o, "defender_plans", first_err);
+		cJSON_Delete(plans);
+	} else {
+		cJSON_Delete(errors);
+		cJSON_AddItemToObject(o, "defender_plans", plans);
+	}
+}
+
+void tk_azure_posture(struct tk_azure_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg, cJSON *o)
+{
+	int64_t deadline = tk_now_ms() + timeout_ms;
+	const char *secrets[2] = {a->secret, NULL};
+	char *token = NULL, scope[1100];
+	struct tk_err err = {0};
+	struct tk_api api;
+	cJSON *subs = cJSON_AddArrayToObject(o, "subscriptions");
+	for (size_t i = 0; i < a->nsubs; i++)
+		cJSON_AddItemToArray(subs, cJSON_CreateString(a->subs[i]));
+	snprintf(scope, sizeof(scope), "%s/.default", a->arm);
+	if (get_token(a, scope, deadline, cancelled, arg, &token, &err)) {
+		cJSON_AddStringToObject(o, "posture_error", err.msg);
+		cloud_unobs(o, "activity_log_exported", err.msg);
+		cloud_unobs(o, "defender_plans", err.msg);
+		return;
+	}
+	az_api(a, "ARM", a->arm, token, secrets, deadline, cancelled, arg, &api);
+	az_activity_log(&api, a, o);
+	az_defender(&api, a, o);
+	OPENSSL_cleanse(token, strlen(token));
+	free(token);
 }

@@ -9,20 +9,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tk.h" /* tk_uri_encode */
+#include "cloudaws.h" /* cloud_unobs */
+#include "tk.h"       /* tk_uri_encode */
 
 #define GG_MAX_KEYFILE (64 * 1024)
 #define GG_MAX_BODY (16u << 20)
 #define GG_MAX_PAGES 2000
+#define GG_MAX_PROJECTS 100
+#define GG_MAX_NAMES 100
 
 const char *const tk_google_account_keys[] = {"service_account_file", "subject", "customer", "directory_endpoint",
-					      "token_endpoint", "ca_file", "proxy", "request_timeout_s", NULL};
+					      "token_endpoint", "ca_file", "proxy", "request_timeout_s",
+					      "projects", "resource_manager_endpoint", NULL};
 
 struct tk_google_account {
 	char *client_email, *subject, *customer;
 	EVP_PKEY *key;
 	char *directory, *token_uri, *ca_file;
 	char *proxy;
+	char *crm;            /* Cloud Resource Manager endpoint (no trailing slash) */
+	char **projects;      /* project ids (posture), NULL-terminated or NULL */
+	size_t nprojects;
 	int timeout_ms;
 };
 
@@ -38,6 +45,8 @@ void tk_google_account_free(struct tk_google_account *a)
 	free(a->token_uri);
 	free(a->ca_file);
 	free(a->proxy);
+	free(a->crm);
+	tk_strv_free(a->projects);
 	free(a);
 }
 
@@ -120,12 +129,24 @@ out:
 	return TK_OK;
 }
 
+/* A project id: 6 to 30 of [a-z0-9-], a letter first, no hyphen last (domain-scoped "example.com:id" too). */
+static bool is_project_id(const char *s)
+{
+	const char *colon = strrchr(s, ':'), *id = colon ? colon + 1 : s;
+	size_t n = strlen(id);
+	if (colon && (colon == s || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") != (size_t)(colon - s)))
+		return false;
+	return n >= 6 && n <= 30 && id[0] >= 'a' && id[0] <= 'z' && id[n - 1] != '-' &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
 int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const char *path,
 			    struct tk_google_account **out, struct tk_err *err)
 {
 	struct tk_google_account *a = calloc(1, sizeof(*a));
 	const char *file = NULL, *subject = NULL, *customer = "my_customer", *dir = "https://admin.googleapis.com",
-		   *tok = NULL, *ca = NULL, *file_tok = NULL, *proxy = "";
+		   *tok = NULL, *ca = NULL, *file_tok = NULL, *proxy = "",
+		   *crm = "https://cloudresourcemanager.googleapis.com";
 	long long tmo = 30;
 	cJSON *doc = NULL;
 	char p[700], *full = NULL;
@@ -140,8 +161,34 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 	    (rc = tk_cfg_string(acct, "token_endpoint", false, &tok, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "ca_file", false, &ca, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
-	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)))
+	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "resource_manager_endpoint", false, &crm, cc, path, err)) ||
+	    (rc = tk_cfg_strings(acct, "projects", false, &a->projects, &a->nprojects, cc, path, err)))
 		goto fail;
+	tk_path_key(p, sizeof(p), path, "projects");
+	if (a->nprojects > GG_MAX_PROJECTS) {
+		rc = tk_cfg_err(err, cc, p, "at most %d projects", GG_MAX_PROJECTS);
+		goto fail;
+	}
+	for (size_t i = 0; i < a->nprojects; i++) {
+		char q[760];
+		tk_path_idx(q, sizeof(q), p, i);
+		if (!is_project_id(a->projects[i])) {
+			rc = tk_cfg_err(err, cc, q, "expected a project id (6 to 30 lowercase letters, digits and "
+						   "hyphens, starting with a letter)");
+			goto fail;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(a->projects[k], a->projects[i]) == 0) {
+				rc = tk_cfg_err(err, cc, q, "project %s is listed twice", a->projects[i]);
+				goto fail;
+			}
+	}
+	if (!is_url(crm)) {
+		tk_path_key(p, sizeof(p), path, "resource_manager_endpoint");
+		rc = tk_cfg_err(err, cc, p, "expected an http:// or https:// URL");
+		goto fail;
+	}
 	tk_path_key(p, sizeof(p), path, "subject");
 	if (!strchr(subject, '@')) {
 		rc = tk_cfg_err(err, cc, p, "expected the e-mail address of an administrator");
@@ -168,7 +215,7 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 	if (!(a->subject = strdup(subject)) || !(a->customer = tk_uri_encode(customer, false)) ||
 	    !(a->directory = no_slash(dir)) || !(a->token_uri = strdup(tok)) ||
 	    (ca && !(a->ca_file = tk_cfg_resolve(cc, ca))) ||
-	    !(a->proxy = strdup(proxy))) {
+	    !(a->proxy = strdup(proxy)) || !(a->crm = no_slash(crm))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -330,4 +377,149 @@ int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*c
 	OPENSSL_cleanse(token, strlen(token));
 	free(token);
 	return rc;
+}
+
+/* ---- posture (Cloud Resource Manager): Data Access audit logs ---- */
+
+bool tk_google_has_posture(const struct tk_google_account *a)
+{
+	return a->nprojects > 0;
+}
+
+/* A getIamPolicy answer (a Policy object): kept in *arg. */
+static int policy_page(const char *p, size_t len, void *arg, char **next, struct tk_err *err)
+{
+	cJSON **out = arg, *j = cJSON_ParseWithLength(p, len);
+	const cJSON *ac = j ? cJSON_GetObjectItemCaseSensitive(j, "auditConfigs") : NULL;
+	*next = NULL;
+	if (!cJSON_IsObject(j) || (ac && !cJSON_IsArray(ac))) {
+		cJSON_Delete(j);
+		return tk_seterr(err, TK_ERR_PARSE, "expected a Policy object (auditConfigs an array)");
+	}
+	*out = j;
+	return TK_OK;
+}
+
+static void add_line(cJSON *arr, const char *text)
+{
+	char *e = tk_escape_bytes(text, strlen(text), 500);
+	if (e && cJSON_GetArraySize(arr) < GG_MAX_NAMES)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(e));
+	free(e);
+}
+
+/*
+ * The project's own auditConfigs: which of ADMIN_READ, DATA_READ, DATA_WRITE
+ * the allServices entry enables (bit 1, 2, 4), and its exempted members.
+ * Malformed entries: TK_ERR_PARSE.
+ */
+static int audit_types(const char *project, const cJSON *pol, unsigned *bits, cJSON *exempt, size_t *nexempt,
+		       struct tk_err *err)
+{
+	static const char *const types[] = {"ADMIN_READ", "DATA_READ", "DATA_WRITE"};
+	const cJSON *ac, *lc, *m;
+	*bits = 0;
+	cJSON_ArrayForEach(ac, cJSON_GetObjectItemCaseSensitive(pol, "auditConfigs"))
+	{
+		const cJSON *svc = cJSON_GetObjectItemCaseSensitive(ac, "service"),
+			    *lcs = cJSON_GetObjectItemCaseSensitive(ac, "auditLogConfigs");
+		if (!cJSON_IsString(svc) || (lcs && !cJSON_IsArray(lcs)))
+			return tk_seterr(err, TK_ERR_PARSE, "auditConfigs: an entry without service or with "
+							    "auditLogConfigs that is not an array");
+		if (strcmp(svc->valuestring, "allServices") != 0)
+			continue;
+		cJSON_ArrayForEach(lc, lcs)
+		{
+			const cJSON *lt = cJSON_GetObjectItemCaseSensitive(lc, "logType");
+			if (!cJSON_IsString(lt))
+				return tk_seterr(err, TK_ERR_PARSE, "auditLogConfigs: an entry without logType");
+			for (unsigned t = 0; t < 3; t++)
+				if (strcmp(lt->valuestring, types[t]) == 0)
+					*bits |= 1u << t;
+			cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(lc, "exemptedMembers"))
+			{
+				char line[700];
+				if (!cJSON_IsString(m))
+					continue;
+				(*nexempt)++;
+				snprintf(line, sizeof(line), "%s %s: %.400s", project, lt->valuestring, m->valuestring);
+				add_line(exempt, line);
+			}
+		}
+	}
+	return TK_OK;
+}
+
+void tk_google_posture(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg, cJSON *o)
+{
+	static const char *const types[] = {"ADMIN_READ", "DATA_READ", "DATA_WRITE"};
+	int64_t deadline = tk_now_ms() + timeout_ms;
+	char *token = NULL, first_err[sizeof(((struct tk_err *)0)->msg)] = "";
+	struct tk_err err = {0};
+	struct tk_api api;
+	cJSON *projects = cJSON_AddArrayToObject(o, "projects");
+	cJSON *missing = cJSON_CreateArray(), *exempt = cJSON_CreateArray(), *errors = cJSON_CreateArray();
+	size_t bad = 0, unknown = 0, nexempt = 0;
+	for (size_t i = 0; i < a->nprojects; i++)
+		cJSON_AddItemToArray(projects, cJSON_CreateString(a->projects[i]));
+	cJSON_AddStringToObject(o, "security_command_center",
+				"not read: Security Command Center findings need organization-level access");
+	if (get_token(a, TK_GOOGLE_POSTURE_SCOPE, NULL, deadline, cancelled, arg, &token, &err)) {
+		cJSON_AddStringToObject(o, "posture_error", err.msg);
+		cloud_unobs(o, "data_access_audit_logs", err.msg);
+		cloud_unobs(o, "audit_exempted_members", err.msg);
+		goto out;
+	}
+	gg_api(a, "Resource Manager", a->crm, token, deadline, cancelled, arg, &api);
+	for (size_t i = 0; i < a->nprojects; i++) {
+		char url[2600], what[200];
+		cJSON *pol = NULL;
+		unsigned bits = 0;
+		snprintf(url, sizeof(url), "%s/v1/projects/%s:getIamPolicy", a->crm, a->projects[i]);
+		snprintf(what, sizeof(what), "getIamPolicy of project %s", a->projects[i]);
+		if (tk_api_pages(&api, what, "POST", url, "{\"options\":{\"requestedPolicyVersion\":3}}", TK_NEXT_LINK, 1,
+				 GG_MAX_BODY, policy_page, &pol, &err) ||
+		    audit_types(a->projects[i], pol, &bits, exempt, &nexempt, &err)) {
+			if (pol)
+				tk_err_prefix(&err, "Resource Manager %s", what);
+			unknown++;
+			if (!*first_err)
+				snprintf(first_err, sizeof(first_err), "%s", err.msg);
+			add_line(errors, err.msg);
+			cJSON_Delete(pol);
+			continue;
+		}
+		if (bits != 7) {
+			char line[300];
+			size_t l = (size_t)snprintf(line, sizeof(line), "%s: not enabled for allServices:", a->projects[i]);
+			for (unsigned t = 0; t < 3; t++)
+				if (!(bits & (1u << t)) && l < sizeof(line))
+					l += (size_t)snprintf(line + l, sizeof(line) - l, " %s", types[t]);
+			bad++;
+			add_line(missing, line);
+		}
+		cJSON_Delete(pol);
+	}
+	if (token) {
+		OPENSSL_cleanse(token, strlen(token));
+		free(token);
+		token = NULL;
+	}
+	if (bad) /* a project known not to log fails whatever the others say */
+		cJSON_AddBoolToObject(o, "data_access_audit_logs", false);
+	else if (unknown)
+		cloud_unobs(o, "data_access_audit_logs", first_err);
+	else
+		cJSON_AddBoolToObject(o, "data_access_audit_logs", true);
+	if (unknown)
+		cloud_unobs(o, "audit_exempted_members", first_err);
+	else
+		cJSON_AddNumberToObject(o, "audit_exempted_members", (double)nexempt);
+out:
+	cJSON_AddItemToObject(o, "projects_without_data_access_audit_logs", missing);
+	cJSON_AddItemToObject(o, "audit_exempted_members_names", exempt);
+	if (cJSON_GetArraySize(errors))
+		cJSON_AddItemToObject(o, "audit_errors", errors);
+	else
+		cJSON_Delete(errors);
 }

@@ -387,7 +387,8 @@ int tk_api_pages(const struct tk_api *api, const char *what, const char *method,
 		long st = 0;
 		int left = (int)(api->deadline - tk_now_ms());
 		if (left <= 0) {
-			rc = tk_seterr(err, TK_ERR_TIMEOUT, "%s %s page %d: deadline reached", api->name, what, pages + 1);
+			rc = tk_seterr(err, TK_ERR_TIMEOUT, "%s %s page %d: deadline reached", api->name, what,
+				       pages + 1);
 			break;
 		}
 		memset(&r, 0, sizeof(r));
