@@ -414,7 +414,8 @@ static void az_defender(struct tk_api *api, const struct tk_azure_account *a, cJ
 		snprintf(url, sizeof(url), "%s/subscriptions/%s/providers/Microsoft.Security/pricings?api-version="
 			 AZ_PRICING_API, a->arm, a->subs[i]);
 		snprintf(what, sizeof(what), "Defender pricings of subscription %s", a->subs[i]);
-		if (tk_api_pages(api, what, "GET", url, NULL, TK_NEXT_LINK, 50, AZ_MAX_BODY, arm_list_page, all, &err)) {
+		if (tk_api_pages(api, what, "GET", url, NULL, TK_NEXT_LINK, 50, AZ_MAX_BODY, arm_list_page, all,
+				 &err)) {
 			if (!*first_err)
 				snprintf(first_err, sizeof(first_err), "%s", err.msg);
 			if (cJSON_GetArraySize(errors) < AZ_MAX_NAMES)
@@ -425,7 +426,8 @@ static void az_defender(struct tk_api *api, const struct tk_azure_account *a, cJ
 		cJSON_ArrayForEach(pr, all)
 		{
 			const cJSON *props = cJSON_GetObjectItemCaseSensitive(pr, "properties");
-			const char *name = jstr(pr, "name"), *tier = jstr(props, "pricingTier"), *sp = jstr(props, "subPlan");
+			const char *name = jstr(pr, "name"), *tier = jstr(props, "pricingTier"),
+				   *sp = jstr(props, "subPlan");
 			cJSON *e;
 			if (!name || !tier) {
 				snprintf(first_err, sizeof(first_err),

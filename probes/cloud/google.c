@@ -491,7 +491,8 @@ void tk_google_posture(struct tk_google_account *a, int timeout_ms, bool (*cance
 		}
 		if (bits != 7) {
 			char line[300];
-			size_t l = (size_t)snprintf(line, sizeof(line), "%s: not enabled for allServices:", a->projects[i]);
+			size_t l = (size_t)snprintf(line, sizeof(line), "%s: not enabled for allServices:",
+						    a->projects[i]);
 			for (unsigned t = 0; t < 3; t++)
 				if (!(bits & (1u << t)) && l < sizeof(line))
 					l += (size_t)snprintf(line + l, sizeof(line) - l, " %s", types[t]);
