@@ -366,7 +366,8 @@ static void az_activity_log(struct tk_api *api, const struct tk_azure_account *a
 		snprintf(url, sizeof(url), "%s/subscriptions/%s/providers/Microsoft.Insights/diagnosticSettings?api-version="
 			 AZ_DIAG_API, a->arm, a->subs[i]);
 		snprintf(what, sizeof(what), "diagnosticSettings of subscription %s", a->subs[i]);
-		if (tk_api_pages(api, what, "GET", url, NULL, TK_NEXT_LINK, 50, AZ_MAX_BODY, arm_list_page, all, &err)) {
+		if (tk_api_pages(api, what, "GET", url, NULL, TK_NEXT_LINK, 50, AZ_MAX_BODY, arm_list_page, all,
+				 &err)) {
 			unknown++;
 			if (!*first_err)
 				snprintf(first_err, sizeof(first_err), "%s", err.msg);
