@@ -173,17 +173,8 @@ static void az_api(const struct tk_azure_account *a, const char *name, const cha
 		   const char *const *secrets, int64_t deadline, bool (*cancelled)(void *), void *arg,
 		   struct tk_api *api)
 {
-	memset(api, 0, sizeof(*api));
-	api->name = name;
-	api->origin = origin;
-	api->bearer = token;
+	tk_api_init(api, name, origin, token, a->ca_file, a->proxy, a->timeout_ms, deadline, cancelled, arg);
 	api->secrets = secrets;
-	api->ca_file = a->ca_file;
-	api->proxy = a->proxy;
-	api->call_timeout_ms = a->timeout_ms;
-	api->deadline = deadline;
-	api->cancelled = cancelled;
-	api->cancel_arg = arg;
 }
 
 /* One client-credentials token for `scopestr` (Graph or ARM "/.default"): the one token request of Azure. */
@@ -352,28 +343,51 @@ static bool diag_exports(const cJSON *ds, char *desc, size_t size)
 	return dest && adm && sec;
 }
 
+/* What the calls of one posture check could not read: the first reason, and all of them (bounded). */
+struct az_errs {
+	char first[sizeof(((struct tk_err *)0)->msg)];
+	cJSON *all;
+};
+
+static void errs_add(struct az_errs *e, const char *msg)
+{
+	if (!*e->first)
+		snprintf(e->first, sizeof(e->first), "%s", msg);
+	if (cJSON_GetArraySize(e->all) < AZ_MAX_NAMES)
+		cJSON_AddItemToArray(e->all, cJSON_CreateString(msg));
+}
+
+/* Every element of GET ARM/subscriptions/SUB/providers/PROVIDER?api-version=VERSION (all pages), or NULL
+ * with the reason in e. */
+static cJSON *arm_list(struct tk_api *api, const struct tk_azure_account *a, const char *sub, const char *provider,
+		       const char *version, const char *label, struct az_errs *e)
+{
+	struct tk_err err = {0};
+	char url[2600], what[200];
+	cJSON *all = cJSON_CreateArray();
+	snprintf(url, sizeof(url), "%s/subscriptions/%s/providers/%s?api-version=%s", a->arm, sub, provider, version);
+	snprintf(what, sizeof(what), "%s of subscription %s", label, sub);
+	if (!all ||
+	    tk_api_pages(api, what, "GET", url, NULL, TK_NEXT_LINK, 50, AZ_MAX_BODY, arm_list_page, all, &err)) {
+		errs_add(e, all ? err.msg : "out of memory");
+		cJSON_Delete(all);
+		return NULL;
+	}
+	return all;
+}
+
 static void az_activity_log(struct tk_api *api, const struct tk_azure_account *a, cJSON *o)
 {
-	cJSON *settings = cJSON_CreateArray(), *missing = cJSON_CreateArray(), *errors = cJSON_CreateArray();
+	cJSON *settings = cJSON_CreateArray(), *missing = cJSON_CreateArray();
+	struct az_errs e = {.first = "", .all = cJSON_CreateArray()};
 	size_t bad = 0, unknown = 0;
-	char first_err[sizeof(((struct tk_err *)0)->msg)] = "";
 	for (size_t i = 0; i < a->nsubs; i++) {
-		struct tk_err err = {0};
-		char url[2600], what[200];
-		cJSON *all = cJSON_CreateArray();
+		cJSON *all = arm_list(api, a, a->subs[i], "Microsoft.Insights/diagnosticSettings", AZ_DIAG_API,
+				      "diagnosticSettings", &e);
 		const cJSON *ds;
 		bool ok = false;
-		snprintf(url, sizeof(url), "%s/subscriptions/%s/providers/Microsoft.Insights/diagnosticSettings?api-version="
-			 AZ_DIAG_API, a->arm, a->subs[i]);
-		snprintf(what, sizeof(what), "diagnosticSettings of subscription %s", a->subs[i]);
-		if (tk_api_pages(api, what, "GET", url, NULL, TK_NEXT_LINK, 50, AZ_MAX_BODY, arm_list_page, all,
-				 &err)) {
+		if (!all) {
 			unknown++;
-			if (!*first_err)
-				snprintf(first_err, sizeof(first_err), "%s", err.msg);
-			if (cJSON_GetArraySize(errors) < AZ_MAX_NAMES)
-				cJSON_AddItemToArray(errors, cJSON_CreateString(err.msg));
-			cJSON_Delete(all);
 			continue;
 		}
 		cJSON_ArrayForEach(ds, all)
@@ -391,74 +405,64 @@ static void az_activity_log(struct tk_api *api, const struct tk_azure_account *a
 	}
 	cJSON_AddItemToObject(o, "activity_log_settings", settings);
 	cJSON_AddItemToObject(o, "subscriptions_without_activity_log_export", missing);
-	if (cJSON_GetArraySize(errors))
-		cJSON_AddItemToObject(o, "activity_log_errors", errors);
+	if (cJSON_GetArraySize(e.all))
+		cJSON_AddItemToObject(o, "activity_log_errors", e.all);
 	else
-		cJSON_Delete(errors);
+		cJSON_Delete(e.all);
 	if (bad) /* a subscription known not to export fails whatever the others say */
 		cJSON_AddBoolToObject(o, "activity_log_exported", false);
 	else if (unknown)
-		cloud_unobs(o, "activity_log_exported", first_err);
+		cloud_unobs(o, "activity_log_exported", e.first);
 	else
 		cJSON_AddBoolToObject(o, "activity_log_exported", true);
 }
 
 static void az_defender(struct tk_api *api, const struct tk_azure_account *a, cJSON *o)
 {
-	cJSON *plans = cJSON_CreateArray(), *free_names = cJSON_CreateArray(), *errors = cJSON_CreateArray();
-	char first_err[sizeof(((struct tk_err *)0)->msg)] = "";
+	cJSON *plans = cJSON_CreateArray(), *free_names = cJSON_CreateArray();
+	struct az_errs e = {.first = "", .all = cJSON_CreateArray()};
 	for (size_t i = 0; i < a->nsubs; i++) {
-		struct tk_err err = {0};
-		char url[2600], what[200];
-		cJSON *all = cJSON_CreateArray();
+		cJSON *all = arm_list(api, a, a->subs[i], "Microsoft.Security/pricings", AZ_PRICING_API,
+				      "Defender pricings", &e);
 		const cJSON *pr;
-		snprintf(url, sizeof(url), "%s/subscriptions/%s/providers/Microsoft.Security/pricings?api-version="
-			 AZ_PRICING_API, a->arm, a->subs[i]);
-		snprintf(what, sizeof(what), "Defender pricings of subscription %s", a->subs[i]);
-		if (tk_api_pages(api, what, "GET", url, NULL, TK_NEXT_LINK, 50, AZ_MAX_BODY, arm_list_page, all,
-				 &err)) {
-			if (!*first_err)
-				snprintf(first_err, sizeof(first_err), "%s", err.msg);
-			if (cJSON_GetArraySize(errors) < AZ_MAX_NAMES)
-				cJSON_AddItemToArray(errors, cJSON_CreateString(err.msg));
-			cJSON_Delete(all);
+		if (!all)
 			continue;
-		}
 		cJSON_ArrayForEach(pr, all)
 		{
 			const cJSON *props = cJSON_GetObjectItemCaseSensitive(pr, "properties");
 			const char *name = jstr(pr, "name"), *tier = jstr(props, "pricingTier"),
 				   *sp = jstr(props, "subPlan");
-			cJSON *e;
+			cJSON *p;
 			if (!name || !tier) {
-				snprintf(first_err, sizeof(first_err),
-					 "ARM %s: a pricing without name or properties.pricingTier", what);
-				cJSON_AddItemToArray(errors, cJSON_CreateString(first_err));
+				char m[300];
+				snprintf(m, sizeof(m), "ARM Defender pricings of subscription %s: a pricing without name "
+						       "or properties.pricingTier", a->subs[i]);
+				errs_add(&e, m);
 				break;
 			}
 			if (cJSON_GetArraySize(plans) >= AZ_MAX_ITEMS)
 				break;
-			e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "subscription", a->subs[i]);
-			cJSON_AddStringToObject(e, "plan", name);
-			cJSON_AddStringToObject(e, "tier", tier);
+			p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "subscription", a->subs[i]);
+			cJSON_AddStringToObject(p, "plan", name);
+			cJSON_AddStringToObject(p, "tier", tier);
 			if (sp)
-				cJSON_AddStringToObject(e, "sub_plan", sp);
+				cJSON_AddStringToObject(p, "sub_plan", sp);
 			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(props, "deprecated")))
-				cJSON_AddBoolToObject(e, "deprecated", true);
-			cJSON_AddItemToArray(plans, e);
+				cJSON_AddBoolToObject(p, "deprecated", true);
+			cJSON_AddItemToArray(plans, p);
 			if (strcmp(tier, "Standard") != 0)
 				add_name(free_names, a->subs[i], name);
 		}
 		cJSON_Delete(all);
 	}
 	cJSON_AddItemToObject(o, "defender_free_plans", free_names);
-	if (cJSON_GetArraySize(errors)) {
-		cJSON_AddItemToObject(o, "defender_errors", errors);
-		cloud_unobs(o, "defender_plans", first_err);
+	if (*e.first) {
+		cJSON_AddItemToObject(o, "defender_errors", e.all);
+		cloud_unobs(o, "defender_plans", e.first);
 		cJSON_Delete(plans);
 	} else {
-		cJSON_Delete(errors);
+		cJSON_Delete(e.all);
 		cJSON_AddItemToObject(o, "defender_plans", plans);
 	}
 }

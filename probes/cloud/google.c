@@ -290,16 +290,7 @@ out:
 static void gg_api(const struct tk_google_account *a, const char *name, const char *origin, const char *token,
 		   int64_t deadline, bool (*cancelled)(void *), void *arg, struct tk_api *api)
 {
-	memset(api, 0, sizeof(*api));
-	api->name = name;
-	api->origin = origin;
-	api->bearer = token;
-	api->ca_file = a->ca_file;
-	api->proxy = a->proxy;
-	api->call_timeout_ms = a->timeout_ms;
-	api->deadline = deadline;
-	api->cancelled = cancelled;
-	api->cancel_arg = arg;
+	tk_api_init(api, name, origin, token, a->ca_file, a->proxy, a->timeout_ms, deadline, cancelled, arg);
 }
 
 /*

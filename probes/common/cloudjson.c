@@ -359,6 +359,46 @@ void tk_api_error_describe(long status, const struct tk_buf *b, char *out, size_
 	cJSON_Delete(j);
 }
 
+void tk_api_init(struct tk_api *api, const char *name, const char *origin, const char *bearer, const char *ca_file,
+		 const char *proxy, int call_timeout_ms, int64_t deadline, bool (*cancelled)(void *), void *cancel_arg)
+{
+	memset(api, 0, sizeof(*api));
+	api->name = name;
+	api->origin = origin;
+	api->bearer = bearer;
+	api->ca_file = ca_file;
+	api->proxy = proxy;
+	api->call_timeout_ms = call_timeout_ms;
+	api->deadline = deadline;
+	api->cancelled = cancelled;
+	api->cancel_arg = cancel_arg;
+}
+
+/* A request of api's settings with `left` ms to go (bearer, body, retries: the caller's). */
+static void api_req(const struct tk_api *api, const char *method, const char *url, int left, struct tk_http_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->method = method;
+	r->url = url;
+	r->accept = "application/json";
+	r->ca_file = api->ca_file;
+	r->proxy = api->proxy;
+	r->timeout_ms = left < api->call_timeout_ms ? left : api->call_timeout_ms;
+	r->cancelled = api->cancelled;
+	r->cancel_arg = api->cancel_arg;
+	r->secrets = api->secrets;
+}
+
+/* The error class of a non-200 answer (a token endpoint answers a bad grant with 400). */
+static int status_rc(long st, bool token)
+{
+	if (st == 401 || st == 403 || (token && st == 400))
+		return TK_ERR_AUTH;
+	if (st == 404 && !token)
+		return TK_ERR_NOTFOUND;
+	return st == 429 || (st >= 500 && st <= 599) ? TK_ERR_NET : TK_ERR_PROTOCOL;
+}
+
 /* The URL of the page after `first` named by a page token: first&pageToken=ENC (malloc'd). */
 static char *token_url(const char *first, const char *token)
 {
@@ -391,21 +431,12 @@ int tk_api_pages(const struct tk_api *api, const char *what, const char *method,
 				       pages + 1);
 			break;
 		}
-		memset(&r, 0, sizeof(r));
-		r.method = method;
-		r.accept = "application/json";
-		r.url = cur;
+		api_req(api, method, cur, left, &r);
 		r.bearer = api->bearer;
-		r.secrets = api->secrets;
 		r.body = body;
 		r.body_len = body ? strlen(body) : 0;
 		r.content_type = body ? "application/json" : NULL;
-		r.ca_file = api->ca_file;
-		r.proxy = api->proxy;
-		r.timeout_ms = left < api->call_timeout_ms ? left : api->call_timeout_ms;
 		r.max_retries = 4;
-		r.cancelled = api->cancelled;
-		r.cancel_arg = api->cancel_arg;
 		if ((rc = tk_http_call(&r, &st, &resp, err))) {
 			tk_err_prefix(err, "%s %s page %d", api->name, what, pages + 1);
 			break;
@@ -413,11 +444,7 @@ int tk_api_pages(const struct tk_api *api, const char *what, const char *method,
 		if (st != 200) {
 			char m[600];
 			tk_api_error_describe(st, &resp, m, sizeof(m));
-			rc = tk_seterr(err,
-				       st == 401 || st == 403 ? TK_ERR_AUTH
-				       : st == 404 ? TK_ERR_NOTFOUND
-				       : st == 429 || (st >= 500 && st <= 599) ? TK_ERR_NET : TK_ERR_PROTOCOL,
-				       "%s %s page %d: %s", api->name, what, pages + 1, m);
+			rc = tk_seterr(err, status_rc(st, false), "%s %s page %d: %s", api->name, what, pages + 1, m);
 			break;
 		}
 		if ((rc = fn(resp.data ? resp.data : "", resp.len, arg, &next, err))) {
@@ -473,29 +500,17 @@ int tk_oauth_token_post(const struct tk_api *api, const char *url, const char *f
 	if (left <= 0)
 		return tk_seterr(err, TK_ERR_TIMEOUT, "%s: deadline reached before the token request", who);
 	tk_buf_init(&resp, 1 << 20);
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.accept = "application/json";
-	r.url = url;
+	api_req(api, "POST", url, left, &r);
 	r.content_type = "application/x-www-form-urlencoded";
 	r.body = form;
 	r.body_len = form_len;
-	r.ca_file = api->ca_file;
-	r.proxy = api->proxy;
-	r.timeout_ms = left < api->call_timeout_ms ? left : api->call_timeout_ms;
 	r.max_retries = 3;
-	r.cancelled = api->cancelled;
-	r.cancel_arg = api->cancel_arg;
-	r.secrets = api->secrets;
 	if ((rc = tk_http_call(&r, &st, &resp, err))) {
 		tk_err_prefix(err, "%s: token endpoint %s", who, url);
 	} else if (st != 200) {
 		char m[600];
 		tk_api_error_describe(st, &resp, m, sizeof(m));
-		rc = tk_seterr(err,
-			       st == 400 || st == 401 || st == 403 ? TK_ERR_AUTH
-			       : st == 429 || (st >= 500 && st <= 599) ? TK_ERR_NET : TK_ERR_PROTOCOL,
-			       "%s: %s", who, m);
+		rc = tk_seterr(err, status_rc(st, true), "%s: %s", who, m);
 	} else {
 		rc = tk_oauth_access_token(&resp, who, token, err);
 	}

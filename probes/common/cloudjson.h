@@ -75,6 +75,10 @@ struct tk_api {
 	void *cancel_arg;
 };
 
+/* Fill *api (every field; secrets NULL: set it after when the calls carry more credentials). */
+void tk_api_init(struct tk_api *api, const char *name, const char *origin, const char *bearer, const char *ca_file,
+		 const char *proxy, int call_timeout_ms, int64_t deadline, bool (*cancelled)(void *), void *cancel_arg);
+
 /* How a page names the next one: a full URL (Graph/ARM "@odata.nextLink", "nextLink") or a token
  * (Google "nextPageToken", sent back as &pageToken=). */
 enum tk_page_next { TK_NEXT_LINK, TK_NEXT_TOKEN };
