@@ -296,6 +296,14 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
 }
 
+/* o.key = v, escaped and bounded (names from the partner's answer). */
+static void add_escaped(cJSON *o, const char *key, const char *v)
+{
+	char *e = tk_escape_bytes(v, strlen(v), 200);
+	cJSON_AddStringToObject(o, key, e ? e : "");
+	free(e);
+}
+
 /* "a: b" (or "a" when b is NULL), escaped, appended to arr while it is short. */
 static void add_name(cJSON *arr, const char *a, const char *b)
 {
@@ -444,10 +452,10 @@ static void az_defender(struct tk_api *api, const struct tk_azure_account *a, cJ
 				break;
 			p = cJSON_CreateObject();
 			cJSON_AddStringToObject(p, "subscription", a->subs[i]);
-			cJSON_AddStringToObject(p, "plan", name);
-			cJSON_AddStringToObject(p, "tier", tier);
+			add_escaped(p, "plan", name);
+			add_escaped(p, "tier", tier);
 			if (sp)
-				cJSON_AddStringToObject(p, "sub_plan", sp);
+				add_escaped(p, "sub_plan", sp);
 			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(props, "deprecated")))
 				cJSON_AddBoolToObject(p, "deprecated", true);
 			cJSON_AddItemToArray(plans, p);
