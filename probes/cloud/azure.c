@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cloudaws.h" /* cloud_unobs */
 #include "tk.h"       /* tk_uri_encode */
@@ -104,29 +103,10 @@ int tk_azure_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const 
 	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
 	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "arm_endpoint", false, &arm, cc, path, err)) ||
-	    (rc = tk_cfg_strings(acct, "subscriptions", false, &a->subs, &a->nsubs, cc, path, err)))
+	    (rc = tk_cfg_id_list(acct, "subscriptions", AZ_MAX_SUBSCRIPTIONS, is_guid, true,
+				 "a subscription id (a GUID such as 00000000-0000-0000-0000-000000000000)", &a->subs,
+				 &a->nsubs, cc, path, err)))
 		goto fail;
-	tk_path_key(p, sizeof(p), path, "subscriptions");
-	if (a->nsubs > AZ_MAX_SUBSCRIPTIONS) {
-		rc = tk_cfg_err(err, cc, p, "at most %d subscriptions", AZ_MAX_SUBSCRIPTIONS);
-		goto fail;
-	}
-	for (size_t i = 0; i < a->nsubs; i++) {
-		if (!is_guid(a->subs[i])) {
-			char q[760];
-			tk_path_idx(q, sizeof(q), p, i);
-			rc = tk_cfg_err(err, cc, q, "expected a subscription id (a GUID such as "
-						   "00000000-0000-0000-0000-000000000000)");
-			goto fail;
-		}
-		for (size_t k = 0; k < i; k++)
-			if (strcasecmp(a->subs[k], a->subs[i]) == 0) {
-				char q[760];
-				tk_path_idx(q, sizeof(q), p, i);
-				rc = tk_cfg_err(err, cc, q, "subscription %s is listed twice", a->subs[i]);
-				goto fail;
-			}
-	}
 	tk_path_key(p, sizeof(p), path, "tenant");
 	if (!*tenant || strspn(tenant, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
 				strlen(tenant)) {

@@ -163,27 +163,10 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
 	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "resource_manager_endpoint", false, &crm, cc, path, err)) ||
-	    (rc = tk_cfg_strings(acct, "projects", false, &a->projects, &a->nprojects, cc, path, err)))
+	    (rc = tk_cfg_id_list(acct, "projects", GG_MAX_PROJECTS, is_project_id, false,
+				 "a project id (6 to 30 lowercase letters, digits and hyphens, starting with a letter)",
+				 &a->projects, &a->nprojects, cc, path, err)))
 		goto fail;
-	tk_path_key(p, sizeof(p), path, "projects");
-	if (a->nprojects > GG_MAX_PROJECTS) {
-		rc = tk_cfg_err(err, cc, p, "at most %d projects", GG_MAX_PROJECTS);
-		goto fail;
-	}
-	for (size_t i = 0; i < a->nprojects; i++) {
-		char q[760];
-		tk_path_idx(q, sizeof(q), p, i);
-		if (!is_project_id(a->projects[i])) {
-			rc = tk_cfg_err(err, cc, q, "expected a project id (6 to 30 lowercase letters, digits and "
-						   "hyphens, starting with a letter)");
-			goto fail;
-		}
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(a->projects[k], a->projects[i]) == 0) {
-				rc = tk_cfg_err(err, cc, q, "project %s is listed twice", a->projects[i]);
-				goto fail;
-			}
-	}
 	if (!is_url(crm)) {
 		tk_path_key(p, sizeof(p), path, "resource_manager_endpoint");
 		rc = tk_cfg_err(err, cc, p, "expected an http:// or https:// URL");

@@ -519,3 +519,32 @@ int tk_oauth_token_post(const struct tk_api *api, const char *url, const char *f
 	tk_buf_free(&resp);
 	return rc;
 }
+
+int tk_cfg_id_list(const cJSON *acct, const char *key, size_t max, bool (*valid)(const char *), bool fold,
+		   const char *expected, char ***out, size_t *n, const struct tk_cfgctx *cc, const char *path,
+		   struct tk_err *err)
+{
+	char p[700], q[760];
+	int rc;
+	*out = NULL;
+	*n = 0;
+	if ((rc = tk_cfg_strings(acct, key, false, out, n, cc, path, err)))
+		return rc;
+	tk_path_key(p, sizeof(p), path, key);
+	if (*n > max)
+		rc = tk_cfg_err(err, cc, p, "at most %zu entries", max);
+	for (size_t i = 0; !rc && i < *n; i++) {
+		tk_path_idx(q, sizeof(q), p, i);
+		if (!valid((*out)[i]))
+			rc = tk_cfg_err(err, cc, q, "expected %s", expected);
+		for (size_t k = 0; !rc && k < i; k++)
+			if ((fold ? strcasecmp((*out)[k], (*out)[i]) : strcmp((*out)[k], (*out)[i])) == 0)
+				rc = tk_cfg_err(err, cc, q, "%s is listed twice", (*out)[i]);
+	}
+	if (rc) {
+		tk_strv_free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}

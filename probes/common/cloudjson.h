@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "httpreq.h"
+#include "probe.h" /* tk_cfgctx */
 #include "tk.h"
 
 #define TK_ADMINS_MAX 100000
@@ -56,6 +57,17 @@ int tk_directory_users_parse(const char *p, size_t len, struct tk_admins *out, c
 			     struct tk_err *err);
 /* A partner's Directory export: one users page, an array of pages, or an array of users. */
 int tk_directory_export_parse(const char *p, size_t len, struct tk_admins *out, struct tk_err *err);
+
+/*
+ * The optional list of ids at acct.key (Azure "subscriptions", Google
+ * "projects"): at most max, each accepted by valid() (else the error names
+ * the element's path and says `expected`), none twice (compared ignoring
+ * case when fold). *out NULL-terminated (tk_strv_free), *n its length;
+ * absent: *out NULL, *n 0.
+ */
+int tk_cfg_id_list(const cJSON *acct, const char *key, size_t max, bool (*valid)(const char *), bool fold,
+		   const char *expected, char ***out, size_t *n, const struct tk_cfgctx *cc, const char *path,
+		   struct tk_err *err);
 
 /* HTTP for the bearer-token APIs: httpreq.h (the one request helper). */
 
