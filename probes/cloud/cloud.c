@@ -14,6 +14,8 @@
  *   cloud_root   (AWS) root MFA on/off and hardware/virtual, root access keys, root last use
  *   cloud_users  (AWS) IAM users with a console password and no MFA
  *   cloud_admins (Azure Global Administrators, Google super administrators) without MFA / 2SV
+ *   cloud_posture (AWS) CloudTrail, GuardDuty; cloud_posture_azure (Activity Log export, Defender
+ *   plans: "subscriptions"), cloud_posture_google (Data Access audit logs: "projects")
  * Offline evidence carries "evidence_source": "partner_supplied" and the file's SHA-256.
  */
 #include <stdio.h>
@@ -1248,6 +1250,28 @@ out:
 	free(data);
 }
 
+/*
+ * Azure / Google posture (issue 17) of an API account that lists
+ * subscriptions / projects: its own kind per provider (cloud_posture_azure,
+ * cloud_posture_google) so that the AWS cloud_posture rules never judge
+ * fields another provider does not have.
+ */
+static void posture_run(struct cloud_acct *a, struct tk_runctx *ctx)
+{
+	cJSON *o;
+	if (a->export_file || (a->provider == P_AZURE && !tk_azure_has_posture(a->az)) ||
+	    (a->provider == P_GOOGLE && !tk_google_has_posture(a->gg)) || tk_run_cancelled(ctx))
+		return;
+	o = tk_obs_new(ctx, a->provider == P_AZURE ? "cloud_posture_azure" : "cloud_posture_google", a->target);
+	cJSON_AddStringToObject(o, "provider", provider_name(a->provider));
+	cJSON_AddStringToObject(o, "evidence_source", "api");
+	if (a->provider == P_AZURE)
+		tk_azure_posture(a->az, tk_run_remaining_ms(ctx, 0), ctx_cancelled, ctx, o);
+	else
+		tk_google_posture(a->gg, tk_run_remaining_ms(ctx, 0), ctx_cancelled, ctx, o);
+	tk_emit(ctx, o);
+}
+
 static int cloud_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 {
 	struct cloud_cfg *c = state;
@@ -1263,8 +1287,10 @@ static int cloud_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			aws_run_offline(a, ctx);
 		else if (a->provider == P_AWS)
 			aws_run_api(a, ctx);
-		else
+		else {
 			admins_run(a, ctx);
+			posture_run(a, ctx);
+		}
 	}
 	return TK_OK;
 }

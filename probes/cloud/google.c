@@ -9,20 +9,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tk.h" /* tk_uri_encode */
+#include "cloudaws.h" /* cloud_unobs */
+#include "tk.h"       /* tk_uri_encode */
 
 #define GG_MAX_KEYFILE (64 * 1024)
 #define GG_MAX_BODY (16u << 20)
 #define GG_MAX_PAGES 2000
+#define GG_MAX_PROJECTS 100
+#define GG_MAX_NAMES 100
 
 const char *const tk_google_account_keys[] = {"service_account_file", "subject", "customer", "directory_endpoint",
-					      "token_endpoint", "ca_file", "proxy", "request_timeout_s", NULL};
+					      "token_endpoint", "ca_file", "proxy", "request_timeout_s",
+					      "projects", "resource_manager_endpoint", NULL};
 
 struct tk_google_account {
 	char *client_email, *subject, *customer;
 	EVP_PKEY *key;
 	char *directory, *token_uri, *ca_file;
 	char *proxy;
+	char *crm;            /* Cloud Resource Manager endpoint (no trailing slash) */
+	char **projects;      /* project ids (posture), NULL-terminated or NULL */
+	size_t nprojects;
 	int timeout_ms;
 };
 
@@ -38,6 +45,8 @@ void tk_google_account_free(struct tk_google_account *a)
 	free(a->token_uri);
 	free(a->ca_file);
 	free(a->proxy);
+	free(a->crm);
+	tk_strv_free(a->projects);
 	free(a);
 }
 
@@ -120,12 +129,24 @@ out:
 	return TK_OK;
 }
 
+/* A project id: 6 to 30 of [a-z0-9-], a letter first, no hyphen last (domain-scoped "example.com:id" too). */
+static bool is_project_id(const char *s)
+{
+	const char *colon = strrchr(s, ':'), *id = colon ? colon + 1 : s;
+	size_t n = strlen(id);
+	if (colon && (colon == s || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") != (size_t)(colon - s)))
+		return false;
+	return n >= 6 && n <= 30 && id[0] >= 'a' && id[0] <= 'z' && id[n - 1] != '-' &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
 int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const char *path,
 			    struct tk_google_account **out, struct tk_err *err)
 {
 	struct tk_google_account *a = calloc(1, sizeof(*a));
 	const char *file = NULL, *subject = NULL, *customer = "my_customer", *dir = "https://admin.googleapis.com",
-		   *tok = NULL, *ca = NULL, *file_tok = NULL, *proxy = "";
+		   *tok = NULL, *ca = NULL, *file_tok = NULL, *proxy = "",
+		   *crm = "https://cloudresourcemanager.googleapis.com";
 	long long tmo = 30;
 	cJSON *doc = NULL;
 	char p[700], *full = NULL;
@@ -140,8 +161,17 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 	    (rc = tk_cfg_string(acct, "token_endpoint", false, &tok, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "ca_file", false, &ca, cc, path, err)) ||
 	    (rc = tk_cfg_string(acct, "proxy", false, &proxy, cc, path, err)) ||
-	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)))
+	    (rc = tk_cfg_int(acct, "request_timeout_s", false, 1, 600, &tmo, cc, path, err)) ||
+	    (rc = tk_cfg_string(acct, "resource_manager_endpoint", false, &crm, cc, path, err)) ||
+	    (rc = tk_cfg_id_list(acct, "projects", GG_MAX_PROJECTS, is_project_id, false,
+				 "a project id (6 to 30 lowercase letters, digits and hyphens, starting with a letter)",
+				 &a->projects, &a->nprojects, cc, path, err)))
 		goto fail;
+	if (!is_url(crm)) {
+		tk_path_key(p, sizeof(p), path, "resource_manager_endpoint");
+		rc = tk_cfg_err(err, cc, p, "expected an http:// or https:// URL");
+		goto fail;
+	}
 	tk_path_key(p, sizeof(p), path, "subject");
 	if (!strchr(subject, '@')) {
 		rc = tk_cfg_err(err, cc, p, "expected the e-mail address of an administrator");
@@ -168,7 +198,7 @@ int tk_google_account_parse(const cJSON *acct, const struct tk_cfgctx *cc, const
 	if (!(a->subject = strdup(subject)) || !(a->customer = tk_uri_encode(customer, false)) ||
 	    !(a->directory = no_slash(dir)) || !(a->token_uri = strdup(tok)) ||
 	    (ca && !(a->ca_file = tk_cfg_resolve(cc, ca))) ||
-	    !(a->proxy = strdup(proxy))) {
+	    !(a->proxy = strdup(proxy)) || !(a->crm = no_slash(crm))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -188,7 +218,8 @@ static char *b64url(const unsigned char *p, size_t n)
 	return tk_b64_encode(p, n, TK_B64_URL);
 }
 
-int tk_google_jwt(const struct tk_google_account *a, time_t now, char **jwt, struct tk_err *err)
+int tk_google_jwt(const struct tk_google_account *a, const char *scope, const char *subject, time_t now, char **jwt,
+		  struct tk_err *err)
 {
 	static const char header[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
 	cJSON *claims = cJSON_CreateObject();
@@ -205,11 +236,12 @@ int tk_google_jwt(const struct tk_google_account *a, time_t now, char **jwt, str
 		goto out;
 	}
 	cJSON_AddStringToObject(claims, "iss", a->client_email);
-	cJSON_AddStringToObject(claims, "scope", TK_GOOGLE_SCOPE);
+	cJSON_AddStringToObject(claims, "scope", scope);
 	cJSON_AddStringToObject(claims, "aud", a->token_uri);
 	cJSON_AddNumberToObject(claims, "iat", (double)now);
 	cJSON_AddNumberToObject(claims, "exp", (double)(now + 3600));
-	cJSON_AddStringToObject(claims, "sub", a->subject);
+	if (subject)
+		cJSON_AddStringToObject(claims, "sub", subject);
 	if (!(cj = cJSON_PrintUnformatted(claims)) ||
 	    !(h64 = b64url((const unsigned char *)header, sizeof(header) - 1)) ||
 	    !(c64 = b64url((const unsigned char *)cj, strlen(cj))) || tk_buf_printf(&si, "%s.%s", h64, c64)) {
@@ -237,65 +269,37 @@ out:
 	return rc;
 }
 
-/* {"error": {"code": 403, "message", "status"}} or {"error": "x", "error_description": "y"} */
-static void google_error(long st, const struct tk_buf *b, char *out, size_t size)
+/* The API as the pager calls it, with `token`. */
+static void gg_api(const struct tk_google_account *a, const char *name, const char *origin, const char *token,
+		   int64_t deadline, bool (*cancelled)(void *), void *arg, struct tk_api *api)
 {
-	cJSON *j = b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
-	const cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL, *m = NULL, *c = NULL;
-	char *ec = NULL, *em = NULL;
-	if (cJSON_IsObject(e)) {
-		c = cJSON_GetObjectItemCaseSensitive(e, "status");
-		m = cJSON_GetObjectItemCaseSensitive(e, "message");
-	} else if (cJSON_IsString(e)) {
-		c = e;
-		m = cJSON_GetObjectItemCaseSensitive(j, "error_description");
-	}
-	if (cJSON_IsString(c))
-		ec = tk_escape_bytes(c->valuestring, strlen(c->valuestring), 100);
-	if (cJSON_IsString(m))
-		em = tk_escape_bytes(m->valuestring, strlen(m->valuestring), 300);
-	if (ec || em)
-		snprintf(out, size, "HTTP %ld %s: %s", st, ec ? ec : "error", em ? em : "(no message)");
-	else
-		snprintf(out, size, "HTTP %ld with %s", st,
-			 b->len ? "a body that is not a Google error" : "an empty body");
-	free(ec);
-	free(em);
-	cJSON_Delete(j);
+	tk_api_init(api, name, origin, token, a->ca_file, a->proxy, a->timeout_ms, deadline, cancelled, arg);
 }
 
-static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
-		     char **token, struct tk_err *err)
+/*
+ * A token for `scope` through the JWT bearer grant, acting as `subject`
+ * (domain-wide delegation: the Directory) or as the service account itself
+ * (subject NULL: Cloud Resource Manager). The one token request of Google.
+ */
+static int get_token(struct tk_google_account *a, const char *scope, const char *subject, int64_t deadline,
+		     bool (*cancelled)(void *), void *arg, char **token, struct tk_err *err)
 {
-	struct tk_buf body, resp;
-	struct tk_http_req r;
-	char *jwt = NULL, *seg[2] = {NULL, NULL};
-	const char *secrets[5];
-	long st = 0;
+	struct tk_buf body;
+	struct tk_api api;
+	char *jwt = NULL, *seg[2] = {NULL, NULL}, who[1200];
+	const char *secrets[5] = {NULL};
 	int rc;
 	*token = NULL;
 	tk_buf_init(&body, 64 * 1024);
-	tk_buf_init(&resp, 1 << 20);
-	if ((rc = tk_google_jwt(a, time(NULL), &jwt, err)))
+	snprintf(who, sizeof(who), "Google token for %s%s%s", a->client_email, subject ? " acting as " : "",
+		 subject ? subject : "");
+	if ((rc = tk_google_jwt(a, scope, subject, time(NULL), &jwt, err)))
 		goto out;
 	if (tk_buf_printf(&body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer&assertion=%s",
 			  jwt)) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.accept = "application/json";
-	r.url = a->token_uri;
-	r.content_type = "application/x-www-form-urlencoded";
-	r.body = body.data;
-	r.body_len = body.len;
-	r.ca_file = a->ca_file;
-	r.proxy = a->proxy;
-	r.timeout_ms = timeout_ms < a->timeout_ms ? timeout_ms : a->timeout_ms;
-	r.max_retries = 3;
-	r.cancelled = cancelled;
-	r.cancel_arg = arg;
 	{
 		/* the signed assertion, and each of its three parts (an echo may cut it) */
 		const char *dot1 = strchr(jwt, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
@@ -308,23 +312,11 @@ static int get_token(struct tk_google_account *a, int timeout_ms, bool (*cancell
 		secrets[2] = seg[1] ? seg[1] : "";
 		secrets[3] = seg[0] ? seg[0] : "";
 		secrets[4] = NULL;
-		r.secrets = secrets;
 	}
-	if ((rc = tk_http_call(&r, &st, &resp, err))) {
-		tk_err_prefix(err, "Google token endpoint %s", a->token_uri);
-		goto out;
-	}
-	if (st != 200) {
-		char m[600];
-		google_error(st, &resp, m, sizeof(m));
-		rc = tk_seterr(err, st == 400 || st == 401 || st == 403 ? TK_ERR_AUTH : TK_ERR_PROTOCOL,
-			       "Google token for %s acting as %s: %s", a->client_email, a->subject, m);
-		goto out;
-	}
-	rc = tk_oauth_access_token(&resp, "Google token endpoint", token, err);
+	gg_api(a, "Google token", a->token_uri, NULL, deadline, cancelled, arg, &api);
+	api.secrets = secrets;
+	rc = tk_oauth_token_post(&api, a->token_uri, body.data, body.len, who, token, err);
 out:
-	if (resp.data)
-		OPENSSL_cleanse(resp.data, resp.len);
 	if (body.data)
 		OPENSSL_cleanse(body.data, body.len);
 	free(seg[0]);
@@ -334,83 +326,175 @@ out:
 		free(jwt);
 	}
 	tk_buf_free(&body);
-	tk_buf_free(&resp);
 	return rc;
+}
+
+static int users_page(const char *p, size_t len, void *arg, char **next, struct tk_err *err)
+{
+	return tk_directory_users_parse(p, len, arg, next, err);
 }
 
 int tk_google_super_admins(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg,
 			   struct tk_admins *out, struct tk_err *err)
 {
 	int64_t deadline = tk_now_ms() + timeout_ms;
-	char *token = NULL, *page = NULL;
-	struct tk_buf resp;
-	int pages = 0, rc;
-	tk_buf_init(&resp, GG_MAX_BODY);
-	if ((rc = get_token(a, timeout_ms, cancelled, arg, &token, err)))
-		goto out;
-	for (;;) {
-		struct tk_http_req r;
-		char url[6000], *next = NULL;
-		long st = 0;
-		int left = (int)(deadline - tk_now_ms());
-		if (left <= 0) {
-			rc = tk_seterr(err, TK_ERR_TIMEOUT, "Directory users: deadline reached after %d pages", pages);
-			break;
-		}
-		snprintf(url, sizeof(url),
-			 "%s/admin/directory/v1/users?customer=%s&query=isAdmin%%3Dtrue&maxResults=500%s%s", a->directory,
-			 a->customer, page ? "&pageToken=" : "", page ? page : "");
-		memset(&r, 0, sizeof(r));
-		r.method = "GET";
-		r.accept = "application/json";
-		r.url = url;
-		r.bearer = token;
-		r.ca_file = a->ca_file;
-		r.proxy = a->proxy;
-		r.timeout_ms = left < a->timeout_ms ? left : a->timeout_ms;
-		r.max_retries = 4;
-		r.cancelled = cancelled;
-		r.cancel_arg = arg;
-		if ((rc = tk_http_call(&r, &st, &resp, err))) {
-			tk_err_prefix(err, "Directory users %s", a->directory);
-			break;
-		}
-		if (st != 200) {
-			char m[600];
-			google_error(st, &resp, m, sizeof(m));
-			rc = tk_seterr(err,
-				       st == 401 || st == 403 ? TK_ERR_AUTH
-				       : st == 404            ? TK_ERR_NOTFOUND
-							      : TK_ERR_PROTOCOL,
-				       "Directory users: %s", m);
-			break;
-		}
-		if ((rc = tk_directory_users_parse(resp.data ? resp.data : "", resp.len, out, &next, err))) {
-			tk_err_prefix(err, "Directory users page %d", pages + 1);
-			break;
-		}
-		pages++;
-		free(page);
-		page = NULL;
-		if (!next)
-			break;
-		page = tk_uri_encode(next, false);
-		free(next);
-		if (!page) {
-			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-			break;
-		}
-		if (pages >= GG_MAX_PAGES) {
-			rc = tk_seterr(err, TK_ERR_LIMIT, "Directory users: more than %d pages", GG_MAX_PAGES);
-			break;
+	char *token = NULL, url[2048];
+	struct tk_api api;
+	int rc;
+	if ((rc = get_token(a, TK_GOOGLE_SCOPE, a->subject, deadline, cancelled, arg, &token, err)))
+		return rc;
+	snprintf(url, sizeof(url), "%s/admin/directory/v1/users?customer=%s&query=isAdmin%%3Dtrue&maxResults=500",
+		 a->directory, a->customer);
+	gg_api(a, "Directory", a->directory, token, deadline, cancelled, arg, &api);
+	rc = tk_api_pages(&api, "users", "GET", url, NULL, TK_NEXT_TOKEN, GG_MAX_PAGES, GG_MAX_BODY, users_page, out,
+			  err);
+	OPENSSL_cleanse(token, strlen(token));
+	free(token);
+	return rc;
+}
+
+/* ---- posture (Cloud Resource Manager): Data Access audit logs ---- */
+
+bool tk_google_has_posture(const struct tk_google_account *a)
+{
+	return a->nprojects > 0;
+}
+
+/* A getIamPolicy answer (a Policy object): kept in *arg. */
+static int policy_page(const char *p, size_t len, void *arg, char **next, struct tk_err *err)
+{
+	cJSON **out = arg, *j = cJSON_ParseWithLength(p, len);
+	const cJSON *ac = j ? cJSON_GetObjectItemCaseSensitive(j, "auditConfigs") : NULL;
+	*next = NULL;
+	if (!cJSON_IsObject(j) || (ac && !cJSON_IsArray(ac))) {
+		cJSON_Delete(j);
+		return tk_seterr(err, TK_ERR_PARSE, "expected a Policy object (auditConfigs an array)");
+	}
+	*out = j;
+	return TK_OK;
+}
+
+static void add_line(cJSON *arr, const char *text)
+{
+	char *e = tk_escape_bytes(text, strlen(text), 500);
+	if (e && cJSON_GetArraySize(arr) < GG_MAX_NAMES)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(e));
+	free(e);
+}
+
+/*
+ * The project's own auditConfigs: which of ADMIN_READ, DATA_READ, DATA_WRITE
+ * the allServices entry enables (bit 1, 2, 4), and its exempted members.
+ * Malformed entries: TK_ERR_PARSE.
+ */
+static int audit_types(const char *project, const cJSON *pol, unsigned *bits, cJSON *exempt, size_t *nexempt,
+		       struct tk_err *err)
+{
+	static const char *const types[] = {"ADMIN_READ", "DATA_READ", "DATA_WRITE"};
+	const cJSON *ac, *lc, *m;
+	*bits = 0;
+	cJSON_ArrayForEach(ac, cJSON_GetObjectItemCaseSensitive(pol, "auditConfigs"))
+	{
+		const cJSON *svc = cJSON_GetObjectItemCaseSensitive(ac, "service"),
+			    *lcs = cJSON_GetObjectItemCaseSensitive(ac, "auditLogConfigs");
+		if (!cJSON_IsString(svc) || (lcs && !cJSON_IsArray(lcs)))
+			return tk_seterr(err, TK_ERR_PARSE, "auditConfigs: an entry without service or with "
+							    "auditLogConfigs that is not an array");
+		if (strcmp(svc->valuestring, "allServices") != 0)
+			continue;
+		cJSON_ArrayForEach(lc, lcs)
+		{
+			const cJSON *lt = cJSON_GetObjectItemCaseSensitive(lc, "logType");
+			if (!cJSON_IsString(lt))
+				return tk_seterr(err, TK_ERR_PARSE, "auditLogConfigs: an entry without logType");
+			for (unsigned t = 0; t < 3; t++)
+				if (strcmp(lt->valuestring, types[t]) == 0)
+					*bits |= 1u << t;
+			cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(lc, "exemptedMembers"))
+			{
+				char line[700];
+				if (!cJSON_IsString(m))
+					continue;
+				(*nexempt)++;
+				snprintf(line, sizeof(line), "%s %s: %.400s", project, lt->valuestring, m->valuestring);
+				add_line(exempt, line);
+			}
 		}
 	}
-out:
+	return TK_OK;
+}
+
+void tk_google_posture(struct tk_google_account *a, int timeout_ms, bool (*cancelled)(void *), void *arg, cJSON *o)
+{
+	static const char *const types[] = {"ADMIN_READ", "DATA_READ", "DATA_WRITE"};
+	int64_t deadline = tk_now_ms() + timeout_ms;
+	char *token = NULL, first_err[sizeof(((struct tk_err *)0)->msg)] = "";
+	struct tk_err err = {0};
+	struct tk_api api;
+	cJSON *projects = cJSON_AddArrayToObject(o, "projects");
+	cJSON *missing = cJSON_CreateArray(), *exempt = cJSON_CreateArray(), *errors = cJSON_CreateArray();
+	size_t bad = 0, unknown = 0, nexempt = 0;
+	for (size_t i = 0; i < a->nprojects; i++)
+		cJSON_AddItemToArray(projects, cJSON_CreateString(a->projects[i]));
+	cJSON_AddStringToObject(o, "security_command_center",
+				"not read: Security Command Center findings need organization-level access");
+	if (get_token(a, TK_GOOGLE_POSTURE_SCOPE, NULL, deadline, cancelled, arg, &token, &err)) {
+		cJSON_AddStringToObject(o, "posture_error", err.msg);
+		cloud_unobs(o, "data_access_audit_logs", err.msg);
+		cloud_unobs(o, "audit_exempted_members", err.msg);
+		goto out;
+	}
+	gg_api(a, "Resource Manager", a->crm, token, deadline, cancelled, arg, &api);
+	for (size_t i = 0; i < a->nprojects; i++) {
+		char url[2600], what[200];
+		cJSON *pol = NULL;
+		unsigned bits = 0;
+		snprintf(url, sizeof(url), "%s/v1/projects/%s:getIamPolicy", a->crm, a->projects[i]);
+		snprintf(what, sizeof(what), "getIamPolicy of project %s", a->projects[i]);
+		if (tk_api_pages(&api, what, "POST", url, "{\"options\":{\"requestedPolicyVersion\":3}}", TK_NEXT_LINK, 1,
+				 GG_MAX_BODY, policy_page, &pol, &err) ||
+		    audit_types(a->projects[i], pol, &bits, exempt, &nexempt, &err)) {
+			if (pol)
+				tk_err_prefix(&err, "Resource Manager %s", what);
+			unknown++;
+			if (!*first_err)
+				snprintf(first_err, sizeof(first_err), "%s", err.msg);
+			add_line(errors, err.msg);
+			cJSON_Delete(pol);
+			continue;
+		}
+		if (bits != 7) {
+			char line[300];
+			size_t l = (size_t)snprintf(line, sizeof(line), "%s: not enabled for allServices:",
+						    a->projects[i]);
+			for (unsigned t = 0; t < 3; t++)
+				if (!(bits & (1u << t)) && l < sizeof(line))
+					l += (size_t)snprintf(line + l, sizeof(line) - l, " %s", types[t]);
+			bad++;
+			add_line(missing, line);
+		}
+		cJSON_Delete(pol);
+	}
 	if (token) {
 		OPENSSL_cleanse(token, strlen(token));
 		free(token);
+		token = NULL;
 	}
-	free(page);
-	tk_buf_free(&resp);
-	return rc;
+	if (bad) /* a project known not to log fails whatever the others say */
+		cJSON_AddBoolToObject(o, "data_access_audit_logs", false);
+	else if (unknown)
+		cloud_unobs(o, "data_access_audit_logs", first_err);
+	else
+		cJSON_AddBoolToObject(o, "data_access_audit_logs", true);
+	if (unknown)
+		cloud_unobs(o, "audit_exempted_members", first_err);
+	else
+		cJSON_AddNumberToObject(o, "audit_exempted_members", (double)nexempt);
+out:
+	cJSON_AddItemToObject(o, "projects_without_data_access_audit_logs", missing);
+	cJSON_AddItemToObject(o, "audit_exempted_members_names", exempt);
+	if (cJSON_GetArraySize(errors))
+		cJSON_AddItemToObject(o, "audit_errors", errors);
+	else
+		cJSON_Delete(errors);
 }

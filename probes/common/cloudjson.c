@@ -330,3 +330,221 @@ int tk_oauth_access_token(const struct tk_buf *resp, const char *who, char **tok
 	cJSON_Delete(j);
 	return rc;
 }
+
+void tk_api_error_describe(long status, const struct tk_buf *b, char *out, size_t size)
+{
+	cJSON *j = b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
+	const cJSON *e = j ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL, *c = NULL, *m = NULL;
+	char *ec = NULL, *em = NULL;
+	if (cJSON_IsObject(e)) {
+		c = cJSON_GetObjectItemCaseSensitive(e, "status"); /* Google: "PERMISSION_DENIED" (code is a number) */
+		if (!cJSON_IsString(c))
+			c = cJSON_GetObjectItemCaseSensitive(e, "code"); /* Graph, ARM: "AuthorizationFailed" */
+		m = cJSON_GetObjectItemCaseSensitive(e, "message");
+	} else if (cJSON_IsString(e)) {
+		c = e;
+		m = cJSON_GetObjectItemCaseSensitive(j, "error_description");
+	}
+	if (cJSON_IsString(c))
+		ec = tk_escape_bytes(c->valuestring, strlen(c->valuestring), 100);
+	if (cJSON_IsString(m))
+		em = tk_escape_bytes(m->valuestring, strlen(m->valuestring), 300);
+	if (ec || em)
+		snprintf(out, size, "HTTP %ld %s: %s", status, ec ? ec : "error", em ? em : "(no message)");
+	else
+		snprintf(out, size, "HTTP %ld with %s", status,
+			 b->len ? "a body that is not an API error" : "an empty body");
+	free(ec);
+	free(em);
+	cJSON_Delete(j);
+}
+
+void tk_api_init(struct tk_api *api, const char *name, const char *origin, const char *bearer, const char *ca_file,
+		 const char *proxy, int call_timeout_ms, int64_t deadline, bool (*cancelled)(void *), void *cancel_arg)
+{
+	memset(api, 0, sizeof(*api));
+	api->name = name;
+	api->origin = origin;
+	api->bearer = bearer;
+	api->ca_file = ca_file;
+	api->proxy = proxy;
+	api->call_timeout_ms = call_timeout_ms;
+	api->deadline = deadline;
+	api->cancelled = cancelled;
+	api->cancel_arg = cancel_arg;
+}
+
+/* A request of api's settings with `left` ms to go (bearer, body, retries: the caller's). */
+static void api_req(const struct tk_api *api, const char *method, const char *url, int left, struct tk_http_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->method = method;
+	r->url = url;
+	r->accept = "application/json";
+	r->ca_file = api->ca_file;
+	r->proxy = api->proxy;
+	r->timeout_ms = left < api->call_timeout_ms ? left : api->call_timeout_ms;
+	r->cancelled = api->cancelled;
+	r->cancel_arg = api->cancel_arg;
+	r->secrets = api->secrets;
+}
+
+/* The error class of a non-200 answer (a token endpoint answers a bad grant with 400). */
+static int status_rc(long st, bool token)
+{
+	if (st == 401 || st == 403 || (token && st == 400))
+		return TK_ERR_AUTH;
+	if (st == 404 && !token)
+		return TK_ERR_NOTFOUND;
+	return st == 429 || (st >= 500 && st <= 599) ? TK_ERR_NET : TK_ERR_PROTOCOL;
+}
+
+/* The URL of the page after `first` named by a page token: first&pageToken=ENC (malloc'd). */
+static char *token_url(const char *first, const char *token)
+{
+	char *enc = tk_uri_encode(token, false), *u = NULL;
+	size_t n;
+	if (!enc)
+		return NULL;
+	n = strlen(first) + strlen(enc) + 16;
+	if ((u = malloc(n)))
+		snprintf(u, n, "%s%cpageToken=%s", first, strchr(first, '?') ? '&' : '?', enc);
+	free(enc);
+	return u;
+}
+
+int tk_api_pages(const struct tk_api *api, const char *what, const char *method, const char *url, const char *body,
+		 enum tk_page_next style, int max_pages, size_t max_body, tk_page_fn fn, void *arg, struct tk_err *err)
+{
+	char *cur = strdup(url), *next = NULL;
+	struct tk_buf resp;
+	int pages = 0, rc = TK_OK;
+	tk_buf_init(&resp, max_body);
+	if (!cur)
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	while (cur) {
+		struct tk_http_req r;
+		long st = 0;
+		int left = (int)(api->deadline - tk_now_ms());
+		if (left <= 0) {
+			rc = tk_seterr(err, TK_ERR_TIMEOUT, "%s %s page %d: deadline reached", api->name, what,
+				       pages + 1);
+			break;
+		}
+		api_req(api, method, cur, left, &r);
+		r.bearer = api->bearer;
+		r.body = body;
+		r.body_len = body ? strlen(body) : 0;
+		r.content_type = body ? "application/json" : NULL;
+		r.max_retries = 4;
+		if ((rc = tk_http_call(&r, &st, &resp, err))) {
+			tk_err_prefix(err, "%s %s page %d", api->name, what, pages + 1);
+			break;
+		}
+		if (st != 200) {
+			char m[600];
+			tk_api_error_describe(st, &resp, m, sizeof(m));
+			rc = tk_seterr(err, status_rc(st, false), "%s %s page %d: %s", api->name, what, pages + 1, m);
+			break;
+		}
+		if ((rc = fn(resp.data ? resp.data : "", resp.len, arg, &next, err))) {
+			tk_err_prefix(err, "%s %s page %d", api->name, what, pages + 1);
+			break;
+		}
+		pages++;
+		if (!next) {
+			free(cur);
+			cur = NULL;
+			break;
+		}
+		if (pages >= max_pages) {
+			rc = tk_seterr(err, TK_ERR_LIMIT, "%s %s: more than %d pages", api->name, what, max_pages);
+			break;
+		}
+		if (style == TK_NEXT_LINK) {
+			if (!tk_url_same_origin(next, api->origin)) {
+				rc = tk_seterr(err, TK_ERR_PROTOCOL,
+					       "%s %s page %d: the next link leaves the endpoint %s: not followed", api->name,
+					       what, pages, api->origin);
+				break;
+			}
+			free(cur);
+			cur = next;
+		} else {
+			char *u = token_url(url, next);
+			free(next);
+			if (!u) {
+				next = NULL;
+				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+				break;
+			}
+			free(cur);
+			cur = u;
+		}
+		next = NULL;
+	}
+	free(cur);
+	free(next);
+	tk_buf_free(&resp);
+	return rc;
+}
+
+int tk_oauth_token_post(const struct tk_api *api, const char *url, const char *form, size_t form_len, const char *who,
+			char **token, struct tk_err *err)
+{
+	struct tk_http_req r;
+	struct tk_buf resp;
+	long st = 0;
+	int rc, left = (int)(api->deadline - tk_now_ms());
+	*token = NULL;
+	if (left <= 0)
+		return tk_seterr(err, TK_ERR_TIMEOUT, "%s: deadline reached before the token request", who);
+	tk_buf_init(&resp, 1 << 20);
+	api_req(api, "POST", url, left, &r);
+	r.content_type = "application/x-www-form-urlencoded";
+	r.body = form;
+	r.body_len = form_len;
+	r.max_retries = 3;
+	if ((rc = tk_http_call(&r, &st, &resp, err))) {
+		tk_err_prefix(err, "%s: token endpoint %s", who, url);
+	} else if (st != 200) {
+		char m[600];
+		tk_api_error_describe(st, &resp, m, sizeof(m));
+		rc = tk_seterr(err, status_rc(st, true), "%s: %s", who, m);
+	} else {
+		rc = tk_oauth_access_token(&resp, who, token, err);
+	}
+	if (resp.data)
+		OPENSSL_cleanse(resp.data, resp.len);
+	tk_buf_free(&resp);
+	return rc;
+}
+
+int tk_cfg_id_list(const cJSON *acct, const char *key, size_t max, bool (*valid)(const char *), bool fold,
+		   const char *expected, char ***out, size_t *n, const struct tk_cfgctx *cc, const char *path,
+		   struct tk_err *err)
+{
+	char p[700], q[760];
+	int rc;
+	*out = NULL;
+	*n = 0;
+	if ((rc = tk_cfg_strings(acct, key, false, out, n, cc, path, err)))
+		return rc;
+	tk_path_key(p, sizeof(p), path, key);
+	if (*n > max)
+		rc = tk_cfg_err(err, cc, p, "at most %zu entries", max);
+	for (size_t i = 0; !rc && i < *n; i++) {
+		tk_path_idx(q, sizeof(q), p, i);
+		if (!valid((*out)[i]))
+			rc = tk_cfg_err(err, cc, q, "expected %s", expected);
+		for (size_t k = 0; !rc && k < i; k++)
+			if ((fold ? strcasecmp((*out)[k], (*out)[i]) : strcmp((*out)[k], (*out)[i])) == 0)
+				rc = tk_cfg_err(err, cc, q, "%s is listed twice", (*out)[i]);
+	}
+	if (rc) {
+		tk_strv_free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}

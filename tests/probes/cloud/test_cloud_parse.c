@@ -320,6 +320,33 @@ static void test_uri_encode(void **state)
 	free(s);
 }
 
+/* One describer for Graph, ARM, Google and OAuth error bodies (cloudjson.h). */
+static void test_api_error_describe(void **state)
+{
+	static const struct {
+		const char *body, *want;
+	} cases[] = {
+		{"{\"error\": {\"code\": \"AuthorizationFailed\", \"message\": \"no read\"}}",
+		 "HTTP 403 AuthorizationFailed: no read"},
+		{"{\"error\": {\"code\": 403, \"message\": \"denied\", \"status\": \"PERMISSION_DENIED\"}}",
+		 "HTTP 403 PERMISSION_DENIED: denied"},
+		{"{\"error\": \"invalid_client\", \"error_description\": \"AADSTS7000215\"}",
+		 "HTTP 403 invalid_client: AADSTS7000215"},
+		{"<html>", "HTTP 403 with a body that is not an API error"},
+		{"", "HTTP 403 with an empty body"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tk_buf b;
+		char out[200];
+		tk_buf_init(&b, 1024);
+		assert_int_equal(tk_buf_puts(&b, cases[i].body), 0);
+		tk_api_error_describe(403, &b, out, sizeof(out));
+		assert_string_equal(out, cases[i].want);
+		tk_buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_credreport_errors),  cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_graph),		   cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_same_origin),	   cmocka_unit_test(test_uri_encode),
+		cmocka_unit_test(test_api_error_describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
