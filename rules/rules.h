@@ -25,6 +25,10 @@ bool tk_cond_eval(const cJSON *cond, const cJSON *obs, const cJSON *params);
 void tk_cond_paths(const cJSON *cond, cJSON *paths);
 /* Look up a dotted path ("a.b.0.c") in obj; NULL when absent. */
 const cJSON *tk_json_path(const cJSON *obj, const char *path);
+/* A string field of o, or "" (never NULL). */
+const char *tk_json_str(const cJSON *o, const char *key);
+/* Set obj[key] = val, replacing an existing member (TK_ERR_NOMEM when val is NULL or on failure). */
+int tk_json_set(cJSON *obj, const char *key, cJSON *val);
 
 /* ---- checklists ---- */
 struct tk_checklist {
@@ -46,6 +50,12 @@ const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no);
 bool tk_item_no_equal(const cJSON *a, const cJSON *b);
 /* Render an item number (42 or "B-1") into buf. */
 void tk_item_no_str(const cJSON *no, char *buf, size_t size);
+/* Does item number n (a JSON number or string) equal the rendered number no ("42", "B-1")? */
+bool tk_item_no_is(const cJSON *n, const char *no);
+/* Does a report finding f map to item no of checklist id `checklist` (f.items[checklist])? */
+bool tk_finding_maps(const cJSON *f, const char *checklist, const char *no);
+/* The checklist id of a report document (report.checklist.id), or "". */
+const char *tk_report_checklist_id(const cJSON *report);
 
 /* ---- rules ---- */
 /* INCOMPLETE: the condition means the evidence cannot be relied on (e.g. stale):
