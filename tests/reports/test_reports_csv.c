@@ -9,19 +9,6 @@
 #include "report.h"
 #include "rutil.h"
 
-static cJSON *parse_ok(const char *s)
-{
-	cJSON *rows = NULL;
-	struct tk_err err = {0};
-	assert_int_equal(tk_csv_parse("t.csv", s, strlen(s), &rows, &err), TK_OK);
-	return rows;
-}
-
-static const char *cell(const cJSON *rows, int r, int c)
-{
-	return cJSON_GetArrayItem(cJSON_GetArrayItem(rows, r), c)->valuestring;
-}
-
 static void test_roundtrip(void **state)
 {
 	const char *texts[] = {"plain", "comma, inside", "quote \" inside", "line\nbreak", "\"\"", "", "日本語、カンマ,",
@@ -37,10 +24,10 @@ static void test_roundtrip(void **state)
 		assert_int_equal(tk_r_csv(&b, texts[i]), TK_OK);
 	}
 	tk_buf_puts(&b, "\r\n");
-	rows = parse_ok(b.data);
+	rows = tk_test_csv(b.data);
 	assert_int_equal(cJSON_GetArraySize(rows), 1);
 	for (i = 0; texts[i]; i++)
-		assert_string_equal(cell(rows, 0, (int)i), texts[i]);
+		assert_string_equal(tk_test_cell(rows, 0, (int)i), texts[i]);
 	cJSON_Delete(rows);
 	tk_buf_free(&b);
 }

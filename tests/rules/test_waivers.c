@@ -12,34 +12,21 @@
 #include "rules.h"
 #include "waivers.h"
 
-static cJSON *parse_ok(const char *s)
-{
-	cJSON *rows = NULL;
-	struct tk_err err = {0};
-	assert_int_equal(tk_csv_parse("t.csv", s, strlen(s), &rows, &err), TK_OK);
-	return rows;
-}
-
-static const char *cell(const cJSON *rows, int r, int c)
-{
-	return cJSON_GetArrayItem(cJSON_GetArrayItem(rows, r), c)->valuestring;
-}
-
 static void test_parse_basic(void **state)
 {
-	cJSON *rows = parse_ok("\xEF\xBB\xBF" "a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,\"multi\r\nline\",\r\n");
+	cJSON *rows = tk_test_csv("\xEF\xBB\xBF" "a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,\"multi\r\nline\",\r\n");
 	(void)state;
 	assert_int_equal(cJSON_GetArraySize(rows), 3);
-	assert_string_equal(cell(rows, 0, 0), "a");
-	assert_string_equal(cell(rows, 1, 1), "x, y");
-	assert_string_equal(cell(rows, 1, 2), "say \"hi\"");
-	assert_string_equal(cell(rows, 2, 1), "multi\r\nline");
+	assert_string_equal(tk_test_cell(rows, 0, 0), "a");
+	assert_string_equal(tk_test_cell(rows, 1, 1), "x, y");
+	assert_string_equal(tk_test_cell(rows, 1, 2), "say \"hi\"");
+	assert_string_equal(tk_test_cell(rows, 2, 1), "multi\r\nline");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetArrayItem(rows, 2)), 3);
-	assert_string_equal(cell(rows, 2, 2), "");
+	assert_string_equal(tk_test_cell(rows, 2, 2), "");
 	cJSON_Delete(rows);
-	rows = parse_ok("only\nlf\n\nno-final-newline");
+	rows = tk_test_csv("only\nlf\n\nno-final-newline");
 	assert_int_equal(cJSON_GetArraySize(rows), 3);
-	assert_string_equal(cell(rows, 2, 0), "no-final-newline");
+	assert_string_equal(tk_test_cell(rows, 2, 0), "no-final-newline");
 	cJSON_Delete(rows);
 }
 
