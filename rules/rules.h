@@ -58,9 +58,9 @@ bool tk_finding_maps(const cJSON *f, const char *checklist, const char *no);
 const char *tk_report_checklist_id(const cJSON *report);
 
 /* ---- rules ---- */
-/* INCOMPLETE: the condition means the evidence cannot be relied on (e.g. stale):
- * an "error" finding, so the rule's items are incomplete unless something fails. */
-enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN, TK_EFFECT_INCOMPLETE };
+/* What fail_when holding means. "Not observed / not to be relied on" is not an
+ * effect: it is the rule's incomplete_when condition (README "Rule conditions"). */
+enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN };
 
 struct tk_rule {
 	const char *id;         /* borrowed from json */
@@ -71,7 +71,8 @@ struct tk_rule {
 	bool enabled;
 	const cJSON *json;      /* the rule as loaded (borrowed from the set's docs) */
 	const cJSON *when;      /* optional: which observations the rule applies to */
-	const cJSON *fail_when;
+	const cJSON *fail_when;      /* may be NULL when incomplete_when is given */
+	const cJSON *incomplete_when; /* optional: the evidence cannot be judged -> "error" finding */
 	cJSON *params;          /* effective parameters (defaults + tailoring), owned */
 	cJSON *items;           /* checklist id -> array of item numbers (+ tailored), owned */
 	char file[256];
@@ -100,6 +101,14 @@ struct tk_rule *tk_ruleset_find(struct tk_ruleset *rs, const char *id);
  * need the partner's answer. Caller owns the result (NULL: out of memory).
  */
 cJSON *tk_ruleset_coverage(const struct tk_ruleset *rs, const struct tk_checklist *cl);
+/*
+ * The load error for the dropped spelling "effect": "incomplete" (rule files and tailoring):
+ * the two "not observed" mechanisms are one, incomplete_when. Converting a rule:
+ * rename "fail_when" to "incomplete_when" and delete "effect".
+ */
+#define TK_OLD_EFFECT_INCOMPLETE                                                                                   \
+	"\"incomplete\" is no longer an effect: it was folded into \"incomplete_when\" (rename \"fail_when\" to "      \
+	"\"incomplete_when\" and delete \"effect\"; README \"Rule conditions\")"
 /* Validate one rule object (exposed for tests and fuzzing). */
 int tk_rule_validate(const cJSON *rule, const char *where, const char *const *probes,
 		     const struct tk_dataset *ds, struct tk_err *err);
