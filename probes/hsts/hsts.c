@@ -377,10 +377,7 @@ fail:
 static int hsts_targets(const void *state, cJSON *list)
 {
 	const struct hsts_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->nurls; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->urls[i]));
-	return TK_OK;
+	return tk_targets_add(list, c->urls, c->nurls, sizeof(char *), 0);
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *userp)

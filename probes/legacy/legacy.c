@@ -410,10 +410,7 @@ fail:
 static int lg_targets(const void *state, cJSON *list)
 {
 	const struct lg_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->nhosts; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->hosts[i].label));
-	return TK_OK;
+	return TK_TARGETS(list, c->hosts, c->nhosts, struct lg_host, label);
 }
 
 /* ---- observations ---- */

@@ -157,10 +157,7 @@ out:
 static int ssh_targets(const void *state, cJSON *list)
 {
 	const struct ssh_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->neps; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->eps[i].label));
-	return TK_OK;
+	return TK_TARGETS(list, c->eps, c->neps, struct ssh_ep, label);
 }
 
 /* ---- the server's identification and KEXINIT ---- */

@@ -235,10 +235,7 @@ fail:
 static int tls_targets(const void *state, cJSON *list)
 {
 	const struct tls_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->neps; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->eps[i].label));
-	return TK_OK;
+	return TK_TARGETS(list, c->eps, c->neps, struct tls_ep, label);
 }
 
 /* ---- connections ---- */

@@ -213,10 +213,9 @@ static int configure_store(struct tok_store *s, const cJSON *e, const struct tk_
 		tk_path_key(pp, sizeof(pp), ep, "path");
 		return tk_cfg_err(err, cc, pp, "empty path");
 	}
-	if (!(s->label = strdup(lab)) ||
-	    (path && (!(s->path = tk_cfg_resolve(cc, path)) || !(s->shown = strdup(path)))))
+	if (!(s->label = strdup(lab)))
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-	return TK_OK;
+	return path ? tk_cfg_resolve_shown(cc, path, &s->path, &s->shown, err) : TK_OK;
 }
 
 static int tok_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
@@ -278,10 +277,7 @@ fail:
 static int tok_targets(const void *state, cJSON *list)
 {
 	const struct tok_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->nstores; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->stores[i].label));
-	return TK_OK;
+	return TK_TARGETS(list, c->stores, c->nstores, struct tok_store, label);
 }
 
 /* ---- results of one store ---- */

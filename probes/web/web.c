@@ -113,10 +113,7 @@ out:
 static int web_targets(const void *state, cJSON *list)
 {
 	const struct web_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->nurls; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->urls[i]));
-	return TK_OK;
+	return tk_targets_add(list, c->urls, c->nurls, sizeof(char *), 0);
 }
 
 /* ---- one request ---- */
