@@ -76,6 +76,20 @@ int tk_cfg_resolve_shown(const struct tk_cfgctx *cc, const char *rel, char **pat
  */
 int tk_targets_add(cJSON *list, const void *base, size_t n, size_t size, size_t member);
 #define TK_TARGETS(list, arr, n, type, field) tk_targets_add((list), (arr), (n), sizeof(type), offsetof(type, field))
+/* Define a probe's whole targets callback `fn`: the `field` of each of the state's (cfgtype) n elements of arr. */
+#define TK_PROBE_TARGETS(fn, cfgtype, arr, n, type, field)                                                      \
+	static int fn(const void *state, cJSON *list)                                                          \
+	{                                                                                                      \
+		const cfgtype *c = state;                                                                      \
+		return TK_TARGETS(list, c->arr, c->n, type, field);                                            \
+	}
+/* The same for a state whose targets are an array of strings (arr, n). */
+#define TK_PROBE_TARGET_STRINGS(fn, cfgtype, arr, n)                                                           \
+	static int fn(const void *state, cJSON *list)                                                          \
+	{                                                                                                      \
+		const cfgtype *c = state;                                                                      \
+		return tk_targets_add(list, c->arr, c->n, sizeof(char *), 0);                                  \
+	}
 /* "parent.key" / "parent[i]" into a malloc-free fixed buffer of the caller. */
 void tk_path_key(char *out, size_t size, const char *parent, const char *key);
 void tk_path_idx(char *out, size_t size, const char *parent, size_t idx);

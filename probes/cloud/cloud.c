@@ -258,12 +258,6 @@ fail:
 	return rc;
 }
 
-static int cloud_targets(const void *state, cJSON *list)
-{
-	const struct cloud_cfg *c = state;
-	return TK_TARGETS(list, c->a, c->n, struct cloud_acct, target);
-}
-
 /* ---- helpers ---- */
 
 static bool ctx_cancelled(void *arg)
@@ -1263,6 +1257,8 @@ static int cloud_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	return TK_OK;
 }
+
+TK_PROBE_TARGETS(cloud_targets, struct cloud_cfg, a, n, struct cloud_acct, target)
 
 const struct tk_probe tk_probe_cloud = {
 	.name = "cloud",

@@ -299,12 +299,6 @@ fail:
 	return rc;
 }
 
-static int patch_targets(const void *state, cJSON *list)
-{
-	const struct patch_cfg *c = state;
-	return TK_TARGETS(list, c->inv, c->ninv, struct inv_cfg, host);
-}
-
 /* ---- per-host state during a run ---- */
 
 struct unit {               /* one (package name, installed version) to match */
@@ -1573,6 +1567,8 @@ out:
 	cJSON_Delete(fs.summary);
 	return rc;
 }
+
+TK_PROBE_TARGETS(patch_targets, struct patch_cfg, inv, ninv, struct inv_cfg, host)
 
 const struct tk_probe tk_probe_patch = {
 	.name = "patch",

@@ -154,12 +154,6 @@ out:
 	return rc;
 }
 
-static int ssh_targets(const void *state, cJSON *list)
-{
-	const struct ssh_cfg *c = state;
-	return TK_TARGETS(list, c->eps, c->neps, struct ssh_ep, label);
-}
-
 /* ---- the server's identification and KEXINIT ---- */
 
 struct ssh_seen {
@@ -561,6 +555,8 @@ static int ssh_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	return TK_OK;
 }
+
+TK_PROBE_TARGETS(ssh_targets, struct ssh_cfg, eps, neps, struct ssh_ep, label)
 
 const struct tk_probe tk_probe_ssh = {
     .name = "ssh",

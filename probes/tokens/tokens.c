@@ -274,12 +274,6 @@ fail:
 	return rc;
 }
 
-static int tok_targets(const void *state, cJSON *list)
-{
-	const struct tok_cfg *c = state;
-	return TK_TARGETS(list, c->stores, c->nstores, struct tok_store, label);
-}
-
 /* ---- results of one store ---- */
 
 struct tok_res {
@@ -1284,6 +1278,8 @@ static int tok_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	return TK_OK;
 }
+
+TK_PROBE_TARGETS(tok_targets, struct tok_cfg, stores, nstores, struct tok_store, label)
 
 const struct tk_probe tk_probe_tokens = {
 	.name = "tokens",
