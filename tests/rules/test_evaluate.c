@@ -45,25 +45,9 @@ static const char *observations_json =
 	"[{\"probe\": \"p\", \"target\": \"t1\", \"kind\": \"k\", \"v\": 50},"
 	" {\"probe\": \"q\", \"target\": \"t2\", \"kind\": \"error\", \"error\": \"timeout\", \"message\": \"no answer\"}]";
 
-static struct tk_fixture fx; /* the data directory, made once for all tests */
-
-static int setup(void **state)
-{
-	(void)state;
-	tk_fixture_setup(&fx, checklist_json, rules_json, probes);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tk_fixture_teardown(&fx);
-	return 0;
-}
-
 static int load(struct tk_fixture *w, const char *tailoring, struct tk_err *err)
 {
-	*w = fx;
+	*w = tk_fx;
 	return tk_fixture_load(w, "t1", tailoring, err);
 }
 
@@ -325,5 +309,6 @@ int main(void)
 	    cmocka_unit_test(test_rule_validation),
 	    cmocka_unit_test(test_unobserved_fields),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	tk_fx_spec = (struct tk_fixture_spec){checklist_json, rules_json, probes};
+	return cmocka_run_group_tests(tests, tk_fixture_group_setup, tk_fixture_group_teardown);
 }

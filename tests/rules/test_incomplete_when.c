@@ -39,34 +39,18 @@ static const char *rules_json =
 	" \"severity\": \"medium\", \"items\": {\"t1\": [3]}," TAIL
 	"]}";
 
-static struct tk_fixture fx;
-
-static int setup(void **state)
-{
-	(void)state;
-	tk_fixture_setup(&fx, checklist_json, rules_json, probes);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tk_fixture_teardown(&fx);
-	return 0;
-}
-
 static void run(const char *tailoring, const char *obs_json)
 {
 	struct tk_err err = {0};
-	if (tk_fixture_load(&fx, "t1", tailoring, &err) != TK_OK)
+	if (tk_fixture_load(&tk_fx, "t1", tailoring, &err) != TK_OK)
 		fail_msg("%s", err.msg);
-	tk_fixture_eval(&fx, obs_json);
+	tk_fixture_eval(&tk_fx, obs_json);
 }
 
 static const cJSON *finding(const char *rule)
 {
 	const cJSON *f;
-	cJSON_ArrayForEach(f, fx.findings) if (strcmp(tk_json_str(f, "rule"), rule) == 0) return f;
+	cJSON_ArrayForEach(f, tk_fx.findings) if (strcmp(tk_json_str(f, "rule"), rule) == 0) return f;
 	fail_msg("no finding of %s", rule);
 	return NULL;
 }
@@ -80,21 +64,21 @@ static void test_missing_evidence_is_incomplete(void **state)
 	c = finding("C");
 	assert_string_equal(tk_json_str(c, "status"), "error");
 	assert_string_equal(tk_json_path(c, "evidence.message")->valuestring, "handshake failed: no shared cipher");
-	assert_string_equal(tk_fixture_status(&fx, "1"), "incomplete");
-	assert_string_equal(tk_fixture_status(&fx, "2"), "incomplete");
-	tk_fixture_unload(&fx);
+	assert_string_equal(tk_fixture_status(&tk_fx, "1"), "incomplete");
+	assert_string_equal(tk_fixture_status(&tk_fx, "2"), "incomplete");
+	tk_fixture_unload(&tk_fx);
 	/* a failure of another rule still fails the item it maps to */
 	run(NULL, "[{\"probe\": \"p\", \"target\": \"a\", \"kind\": \"k\", \"v\": 500, \"cert\": {}}]");
-	assert_string_equal(tk_fixture_status(&fx, "1"), "incomplete");
-	assert_string_equal(tk_fixture_status(&fx, "2"), "fail");
+	assert_string_equal(tk_fixture_status(&tk_fx, "1"), "incomplete");
+	assert_string_equal(tk_fixture_status(&tk_fx, "2"), "fail");
 	assert_string_equal(tk_json_path(finding("C"), "evidence.message")->valuestring,
 			    "the evidence this rule needs was not observed");
-	tk_fixture_unload(&fx);
+	tk_fixture_unload(&tk_fx);
 	/* evidence present: judged as usual */
 	run(NULL, "[{\"probe\": \"p\", \"target\": \"a\", \"kind\": \"k\", \"v\": 1, \"cert\": {\"present\": true, "
 		  "\"expired\": true}}]");
-	assert_string_equal(tk_fixture_status(&fx, "1"), "fail");
-	tk_fixture_unload(&fx);
+	assert_string_equal(tk_fixture_status(&tk_fx, "1"), "fail");
+	tk_fixture_unload(&tk_fx);
 }
 
 /* Evidence present but not to be relied on (what effect "incomplete" was for). */
@@ -107,25 +91,25 @@ static void test_stale_evidence_is_incomplete(void **state)
 	assert_string_equal(tk_json_str(s, "status"), "error");
 	assert_string_equal(tk_json_path(s, "evidence.message")->valuestring, "The report is stale");
 	assert_int_equal(tk_json_path(s, "evidence.age")->valueint, 30); /* the facts it read */
-	assert_string_equal(tk_fixture_status(&fx, "3"), "incomplete");
-	tk_fixture_unload(&fx);
+	assert_string_equal(tk_fixture_status(&tk_fx, "3"), "incomplete");
+	tk_fixture_unload(&tk_fx);
 	/* fresh: no fail_when, so it passes */
 	run(NULL, "[{\"probe\": \"p\", \"target\": \"acct\", \"kind\": \"s\", \"age\": 2}]");
 	assert_string_equal(tk_json_str(finding("S"), "status"), "pass");
-	assert_string_equal(tk_fixture_status(&fx, "3"), "pass");
-	tk_fixture_unload(&fx);
+	assert_string_equal(tk_fixture_status(&tk_fx, "3"), "pass");
+	tk_fixture_unload(&tk_fx);
 	/* the bank's threshold (tailoring params) moves the line */
 	run("{\"rules\": {\"S\": {\"params\": {\"max_age\": 48}}}}",
 	    "[{\"probe\": \"p\", \"target\": \"acct\", \"kind\": \"s\", \"age\": 30}]");
-	assert_string_equal(tk_fixture_status(&fx, "3"), "pass");
-	tk_fixture_unload(&fx);
+	assert_string_equal(tk_fixture_status(&tk_fx, "3"), "pass");
+	tk_fixture_unload(&tk_fx);
 	/* an age the probe could not observe is an error naming the field, never a pass */
 	run(NULL, "[{\"probe\": \"p\", \"target\": \"acct\", \"kind\": \"s\", \"unobserved\": {\"age\": \"bare CSV\"}}]");
 	s = finding("S");
 	assert_string_equal(tk_json_str(s, "status"), "error");
 	assert_string_equal(tk_json_path(s, "evidence.field")->valuestring, "age");
-	assert_string_equal(tk_fixture_status(&fx, "3"), "incomplete");
-	tk_fixture_unload(&fx);
+	assert_string_equal(tk_fixture_status(&tk_fx, "3"), "incomplete");
+	tk_fixture_unload(&tk_fx);
 }
 
 /* A rule file still using the dropped spelling does not load; the error names file, rule and field. */
@@ -148,7 +132,7 @@ static void test_old_spelling_is_a_load_error(void **state)
 	assert_null(rs);
 	tk_dataset_close(&ds);
 	tk_fixture_teardown(&old);
-	setenv("TENKEN_DATA_DIR", fx.dir, 1);
+	setenv("TENKEN_DATA_DIR", tk_fx.dir, 1);
 }
 
 int main(void)
@@ -158,5 +142,6 @@ int main(void)
 		cmocka_unit_test(test_stale_evidence_is_incomplete),
 		cmocka_unit_test(test_old_spelling_is_a_load_error),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	tk_fx_spec = (struct tk_fixture_spec){checklist_json, rules_json, probes};
+	return cmocka_run_group_tests(tests, tk_fixture_group_setup, tk_fixture_group_teardown);
 }

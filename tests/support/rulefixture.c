@@ -28,6 +28,23 @@ void tk_fixture_setup(struct tk_fixture *fx, const char *checklist_json, const c
 	setenv("TENKEN_DATA_DIR", fx->dir, 1);
 }
 
+struct tk_fixture_spec tk_fx_spec;
+struct tk_fixture tk_fx;
+
+int tk_fixture_group_setup(void **state)
+{
+	(void)state;
+	tk_fixture_setup(&tk_fx, tk_fx_spec.checklist_json, tk_fx_spec.rules_json, tk_fx_spec.probes);
+	return 0;
+}
+
+int tk_fixture_group_teardown(void **state)
+{
+	(void)state;
+	tk_fixture_teardown(&tk_fx);
+	return 0;
+}
+
 void tk_fixture_teardown(struct tk_fixture *fx)
 {
 	unsetenv("TENKEN_DATA_DIR");

@@ -30,6 +30,19 @@ int tk_fixture_load(struct tk_fixture *fx, const char *checklist_id, const char 
 void tk_fixture_eval(struct tk_fixture *fx, const char *observations_json);
 /* Free what load and eval made (the directory stays until teardown). */
 void tk_fixture_unload(struct tk_fixture *fx);
+/*
+ * One data set for a whole test program: set tk_fx_spec in main, then
+ * cmocka_run_group_tests(tests, tk_fixture_group_setup, tk_fixture_group_teardown);
+ * the tests load and evaluate through tk_fx (or a copy of it).
+ */
+struct tk_fixture_spec {
+	const char *checklist_json, *rules_json;
+	const char *const *probes;
+};
+extern struct tk_fixture_spec tk_fx_spec;
+extern struct tk_fixture tk_fx;
+int tk_fixture_group_setup(void **state);
+int tk_fixture_group_teardown(void **state);
 /* The status of item no ("1", "B-1") in fx->items; fails the test when there is none. */
 const char *tk_fixture_status(const struct tk_fixture *fx, const char *no);
 const cJSON *tk_fixture_item(const struct tk_fixture *fx, const char *no);
