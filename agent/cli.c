@@ -656,9 +656,7 @@ int tk_cmd_rules(int argc, char **argv)
 				}
 			}
 			printf("%-28s %-8s %-8s %-6s %s%s\n", r->id, r->probe, r->severity,
-			       r->effect == TK_EFFECT_WARN	   ? "warn"
-			       : r->effect == TK_EFFECT_INCOMPLETE ? "incomplete"
-								   : "fail",
+			       r->effect == TK_EFFECT_WARN ? "warn" : "fail",
 			       items.buf, r->enabled ? "" : "  (disabled)");
 		}
 	}

@@ -214,6 +214,34 @@ char *tk_cfg_resolve(const struct tk_cfgctx *cc, const char *rel)
 	return tk_path_join(cc ? cc->base_dir : NULL, rel);
 }
 
+int tk_cfg_resolve_shown(const struct tk_cfgctx *cc, const char *rel, char **path, char **shown,
+			 struct tk_err *err)
+{
+	*path = tk_cfg_resolve(cc, rel);
+	*shown = strdup(rel);
+	if (*path && *shown)
+		return TK_OK;
+	free(*path);
+	free(*shown);
+	*path = *shown = NULL;
+	return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+}
+
+int tk_targets_add(cJSON *list, const void *base, size_t n, size_t size, size_t member)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		const char *s;
+		cJSON *v;
+		memcpy(&s, (const char *)base + i * size + member, sizeof(s));
+		if (!(v = cJSON_CreateString(s ? s : "")) || !cJSON_AddItemToArray(list, v)) {
+			cJSON_Delete(v);
+			return TK_ERR_NOMEM;
+		}
+	}
+	return TK_OK;
+}
+
 static tk_data_read_fn data_reader;
 
 void tk_cfg_set_data_reader(tk_data_read_fn fn)

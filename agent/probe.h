@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "tk.h"
 
 /*
@@ -64,6 +65,31 @@ int tk_cfg_strings(const cJSON *obj, const char *key, bool required_nonempty, ch
 		   size_t *n, const struct tk_cfgctx *cc, const char *path, struct tk_err *err);
 /* Resolve a relative path against cc->base_dir; malloc'd. */
 char *tk_cfg_resolve(const struct tk_cfgctx *cc, const char *rel);
+/* A configured file as the probes keep it: *path resolved against cc->base_dir (to open) and *shown
+ * as written (targets, evidence, messages); both malloc'd. TK_ERR_NOMEM when out of memory. */
+int tk_cfg_resolve_shown(const struct tk_cfgctx *cc, const char *rel, char **path, char **shown,
+			 struct tk_err *err);
+/*
+ * The body of a probe's targets callback: append to list the string at byte offset `member` of each
+ * of the n elements (`size` bytes each) starting at base. TK_TARGETS(list, arr, n, type, field) for an
+ * array of structs; tk_targets_add(list, strs, n, sizeof(char *), 0) for an array of strings.
+ */
+int tk_targets_add(cJSON *list, const void *base, size_t n, size_t size, size_t member);
+#define TK_TARGETS(list, arr, n, type, field) tk_targets_add((list), (arr), (n), sizeof(type), offsetof(type, field))
+/* Define a probe's whole targets callback `fn`: the `field` of each of the state's (cfgtype) n elements of arr. */
+#define TK_PROBE_TARGETS(fn, cfgtype, arr, n, type, field)                                                      \
+	static int fn(const void *state, cJSON *list)                                                          \
+	{                                                                                                      \
+		const cfgtype *c = state;                                                                      \
+		return TK_TARGETS(list, c->arr, c->n, type, field);                                            \
+	}
+/* The same for a state whose targets are an array of strings (arr, n). */
+#define TK_PROBE_TARGET_STRINGS(fn, cfgtype, arr, n)                                                           \
+	static int fn(const void *state, cJSON *list)                                                          \
+	{                                                                                                      \
+		const cfgtype *c = state;                                                                      \
+		return tk_targets_add(list, c->arr, c->n, sizeof(char *), 0);                                  \
+	}
 /* "parent.key" / "parent[i]" into a malloc-free fixed buffer of the caller. */
 void tk_path_key(char *out, size_t size, const char *parent, const char *key);
 void tk_path_idx(char *out, size_t size, const char *parent, size_t idx);

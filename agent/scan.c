@@ -13,14 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attestation.h"
 #include "budget.h"
 #include "config.h"
-#include "csvparse.h"
 #include "history.h"
 #include "notify.h"
 #include "privs.h"
 #include "report.h"
 #include "tsa.h"
+#include "waivers.h"
 
 static void on_signal(int sig)
 {
@@ -99,7 +100,7 @@ static int precheck_inputs(const struct tk_scan_opts *o, struct tk_err *err)
 	cJSON *doc = NULL;
 	int rc = TK_OK;
 	if (o->waivers) {
-		if ((rc = tk_read_file(o->waivers, (size_t)4 << 20, &text, &len, err)) ||
+		if ((rc = tk_read_file(o->waivers, TK_WAIVERS_MAX_BYTES, &text, &len, err)) ||
 		    (rc = tk_waivers_parse(o->waivers, text, len, &doc, err)))
 			goto out;
 		cJSON_Delete(doc);
@@ -108,8 +109,8 @@ static int precheck_inputs(const struct tk_scan_opts *o, struct tk_err *err)
 		text = NULL;
 	}
 	if (o->attestation) {
-		if ((rc = tk_read_file(o->attestation, (size_t)8 << 20, &text, &len, err)) ||
-		    (rc = tk_csv_parse(o->attestation, text, len, &doc, err)))
+		if ((rc = tk_read_file(o->attestation, TK_ATTEST_MAX_BYTES, &text, &len, err)) ||
+		    (rc = tk_attestation_parse(o->attestation, text, len, &doc, err)))
 			goto out;
 	}
 out:
@@ -367,11 +368,11 @@ int tk_scan_run(const struct tk_scan_opts *o, struct tk_scan_result *res)
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
-	if (o->waivers && (rc = tk_report_apply_waivers(report, o->waivers, in.finished, &err))) {
+	if (o->waivers && (rc = tk_waivers_apply(report, o->waivers, in.finished, &err))) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}
-	if (o->attestation && (rc = tk_report_apply_attestation(report, o->attestation, &err))) {
+	if (o->attestation && (rc = tk_attestation_apply(report, o->attestation, &err))) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
 		goto out;
 	}

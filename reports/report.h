@@ -59,12 +59,6 @@ int tk_formats_validate(const char *formats, struct tk_err *err);
 int tk_render_formats(const cJSON *report, const char *formats, const char *dir,
 		      const struct tk_render_opts *opts, struct tk_err *err);
 
-/* Post-processing (waivers.c): apply the bank's waivers file at time now,
- * import the partner's filled-in checklist CSV; the caller then recounts the
- * summary and the gate verdict with tk_verdict_apply (rules/verdict.c; a
- * waived item never fails the gate). */
-int tk_waivers_parse(const char *file, const char *text, size_t len, cJSON **out, struct tk_err *err);
-int tk_report_apply_waivers(cJSON *report, const char *file, time_t now, struct tk_err *err);
-int tk_report_apply_attestation(cJSON *report, const char *file, struct tk_err *err);
+/* Waivers and attestation are applied in rules/ (waivers.h, attestation.h); renderers only show them. */
 
 #endif

@@ -10,8 +10,7 @@
 
 const char *tk_r_str(const cJSON *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : "";
+	return tk_json_str(o, key);
 }
 
 int tk_r_int(const cJSON *o, const char *key, int dflt)
@@ -103,7 +102,7 @@ int tk_r_csv(struct tk_buf *b, const char *s)
 	/* A cell starting with = + - @ (or TAB, CR) is a formula to Excel and
 	 * LibreOffice (CSV injection, OWASP): prefixed with ' so it stays text.
 	 * Every cell of every CSV tenken writes goes through here; the attestation
-	 * reader (waivers.c) drops the prefix again. */
+	 * reader (rules/attestation.c) drops the prefix again. */
 	formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
 	if (!formula && !strpbrk(s, ",\"\r\n"))
 		return tk_buf_puts(b, s);
@@ -115,38 +114,14 @@ int tk_r_csv(struct tk_buf *b, const char *s)
 	return rc;
 }
 
-/* Does the checklist item number n (a JSON number or string) equal no? */
-static bool no_is(const cJSON *n, const char *no)
-{
-	if (cJSON_IsNumber(n)) {
-		long long v = 0;
-		const char *p = no;
-		if (!*p)
-			return false;
-		for (; *p; p++) {
-			if (*p < '0' || *p > '9' || v > 100000000)
-				return false;
-			v = v * 10 + (*p - '0');
-		}
-		return (double)v == n->valuedouble;
-	}
-	return cJSON_IsString(n) && strcmp(n->valuestring, no) == 0;
-}
-
 bool tk_r_finding_maps(const cJSON *f, const char *cl, const char *no)
 {
-	const cJSON *n;
-	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), cl))
-	{
-		if (no_is(n, no))
-			return true;
-	}
-	return false;
+	return tk_finding_maps(f, cl, no);
 }
 
 const char *tk_r_checklist_id(const cJSON *report)
 {
-	return tk_r_str(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id");
+	return tk_report_checklist_id(report);
 }
 
 const cJSON *tk_r_rule_of(const cJSON *report, const cJSON *f)
@@ -296,7 +271,7 @@ int tk_r_index_build(const cJSON *report, struct tk_r_index *ix)
 		{
 			for (j = 0; j < ix->nitems; j++) {
 				size_t *grown;
-				if (!no_is(n, ix->item_no[j]))
+				if (!tk_item_no_is(n, ix->item_no[j]))
 					continue;
 				grown = realloc(ix->by_item[j], (ix->nby_item[j] + 1) * sizeof(size_t));
 				if (!grown)

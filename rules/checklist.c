@@ -45,6 +45,39 @@ bool tk_item_no_equal(const cJSON *a, const cJSON *b)
 	return false;
 }
 
+bool tk_item_no_is(const cJSON *n, const char *no)
+{
+	if (cJSON_IsNumber(n)) {
+		long long v = 0;
+		const char *p = no;
+		if (!*p)
+			return false;
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9' || v > 100000000)
+				return false;
+			v = v * 10 + (*p - '0');
+		}
+		return (double)v == n->valuedouble;
+	}
+	return cJSON_IsString(n) && strcmp(n->valuestring, no) == 0;
+}
+
+bool tk_finding_maps(const cJSON *f, const char *checklist, const char *no)
+{
+	const cJSON *n;
+	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "items"), checklist))
+	{
+		if (tk_item_no_is(n, no))
+			return true;
+	}
+	return false;
+}
+
+const char *tk_report_checklist_id(const cJSON *report)
+{
+	return tk_json_str(cJSON_GetObjectItemCaseSensitive(report, "checklist"), "id");
+}
+
 const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no)
 {
 	const cJSON *it;

@@ -19,6 +19,21 @@
 static const char *const cmp_ops[] = {"eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "prefix",
 				       "exists", "some", "every", NULL};
 
+const char *tk_json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) && v->valuestring ? v->valuestring : "";
+}
+
+int tk_json_set(cJSON *obj, const char *key, cJSON *val)
+{
+	if (!val)
+		return TK_ERR_NOMEM;
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		return cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val) ? TK_OK : TK_ERR_NOMEM;
+	return cJSON_AddItemToObject(obj, key, val) ? TK_OK : TK_ERR_NOMEM;
+}
+
 const cJSON *tk_json_path(const cJSON *obj, const char *path)
 {
 	char seg[256];

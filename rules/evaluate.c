@@ -9,9 +9,7 @@
  *   pass            at least one mapped rule was evaluated and none failed
  *   manual          no mapped rule was evaluated: the partner must answer
  * A rule with effect "warn" produces "warn" findings, which count as
- * evaluated but never fail an item; effect "incomplete" produces "error"
- * findings (with the evidence), for conditions under which the evidence cannot
- * be relied on (stale, partial).
+ * evaluated but never fail an item.
  *
  * Unobserved fields: an observation may carry "unobserved": {"FIELD": "why"}
  * naming fields the probe tried and failed to observe (a denied or throttled
@@ -20,10 +18,14 @@
  * finding naming the field and the reason, so its items are incomplete,
  * never pass and never "not configured". (`when` first: a rule that does
  * not apply for an observed reason is skipped as before.)
- * A rule's optional "incomplete_when" (a condition, after "when") marks an
- * observation that lacks the evidence the rule needs: the finding is "error"
- * (the items go incomplete), with the text at "incomplete_reason" (a path)
- * as its message. Unknown is never pass.
+ * A rule's optional "incomplete_when" (a condition, after "when", before
+ * "fail_when") is the one rule-data mechanism for "not observed": evidence
+ * missing (a certificate that could not be read) or present but not to be
+ * relied on (a stale credential report). When it holds the finding is
+ * "error" (the items go incomplete) with the facts it read, and as its
+ * message the text at "incomplete_reason" (a path) or else the rule's title.
+ * A rule may have incomplete_when alone (no fail_when): it then passes
+ * whenever the evidence can be relied on. Unknown is never pass.
  */
 #include "rules.h"
 
@@ -37,7 +39,7 @@ static const char *str_field(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* The facts the rule judged (its when / fail_when paths) as they were
+/* The facts the rule judged (its when / incomplete_when / fail_when paths) as they were
  * observed. The rule's further evidence paths (package, versions, ...) are
  * not copied: the finding names its observation (findings[].observation,
  * an index into observations[]) and the catalogue lists the paths. */
@@ -47,7 +49,10 @@ static cJSON *evidence_of(const struct tk_rule *r, const cJSON *obs)
 	const cJSON *p;
 	if (r->when)
 		tk_cond_paths(r->when, paths);
-	tk_cond_paths(r->fail_when, paths);
+	if (r->incomplete_when)
+		tk_cond_paths(r->incomplete_when, paths);
+	if (r->fail_when)
+		tk_cond_paths(r->fail_when, paths);
 	cJSON_ArrayForEach(p, paths)
 	{
 		const cJSON *v = tk_json_path(obs, p->valuestring);
@@ -96,9 +101,7 @@ cJSON *tk_rules_catalogue(const struct tk_ruleset *rs)
 				cJSON_AddItemToObject(e, copy[k], cJSON_Duplicate(v, true));
 		}
 		cJSON_AddStringToObject(e, "severity", r->severity);
-		cJSON_AddStringToObject(e, "effect", r->effect == TK_EFFECT_WARN	   ? "warn"
-						     : r->effect == TK_EFFECT_INCOMPLETE ? "incomplete"
-											 : "fail");
+		cJSON_AddStringToObject(e, "effect", r->effect == TK_EFFECT_WARN ? "warn" : "fail");
 		cJSON_AddStringToObject(e, "probe", r->probe);
 		cJSON_AddStringToObject(e, "kind", r->kind);
 		cJSON_AddStringToObject(e, "file", r->file);
@@ -125,12 +128,14 @@ static bool has_error(const cJSON *findings, const char *rule, const char *targe
 static bool incomplete_when_holds(const struct tk_rule *r, const cJSON *o, const char *target, const char *checklist,
 				  int oi, cJSON *findings)
 {
-	const cJSON *iw = cJSON_GetObjectItemCaseSensitive(r->json, "incomplete_when");
 	const cJSON *rp = cJSON_GetObjectItemCaseSensitive(r->json, "incomplete_reason"), *why;
 	cJSON *f, *ev;
-	if (!iw || !tk_cond_eval(iw, o, r->params))
+	if (!r->incomplete_when || !tk_cond_eval(r->incomplete_when, o, r->params))
 		return false;
+	/* the observation's own reason (incomplete_reason, a path), else the rule's title says what is wrong */
 	why = cJSON_IsString(rp) ? tk_json_path(o, rp->valuestring) : NULL;
+	if (!cJSON_IsString(why) && !rp)
+		why = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->json, "title"), "en");
 	f = new_finding(r, "error", target, checklist, oi);
 	ev = evidence_of(r, o);
 	cJSON_AddStringToObject(ev, "error", "incomplete");
@@ -214,7 +219,8 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 				const char *field = NULL, *why = unobserved_in(r->when, o, &field);
 				if (!why && r->when && !tk_cond_eval(r->when, o, r->params))
 					continue;
-				if (why || (why = unobserved_in(r->fail_when, o, &field))) {
+				if (why || (why = unobserved_in(r->incomplete_when, o, &field)) ||
+				    (why = unobserved_in(r->fail_when, o, &field))) {
 					cJSON_AddItemToArray(
 					    findings, unobserved_finding(r, target, field, why, in->checklist->id, oi));
 					continue;
@@ -222,12 +228,9 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 			}
 			if (incomplete_when_holds(r, o, target, in->checklist->id, oi, findings))
 				continue;
-			if (tk_cond_eval(r->fail_when, o, r->params))
-				f = new_finding(r,
-						r->effect == TK_EFFECT_WARN	    ? "warn"
-						: r->effect == TK_EFFECT_INCOMPLETE ? "error"
-										    : "fail",
-						target, in->checklist->id, oi);
+			if (r->fail_when && tk_cond_eval(r->fail_when, o, r->params))
+				f = new_finding(r, r->effect == TK_EFFECT_WARN ? "warn" : "fail", target,
+						in->checklist->id, oi);
 			else
 				f = new_finding(r, "pass", target, in->checklist->id, oi);
 			cJSON_AddItemToObject(f, "evidence", evidence_of(r, o));

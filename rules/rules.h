@@ -25,6 +25,10 @@ bool tk_cond_eval(const cJSON *cond, const cJSON *obs, const cJSON *params);
 void tk_cond_paths(const cJSON *cond, cJSON *paths);
 /* Look up a dotted path ("a.b.0.c") in obj; NULL when absent. */
 const cJSON *tk_json_path(const cJSON *obj, const char *path);
+/* A string field of o, or "" (never NULL). */
+const char *tk_json_str(const cJSON *o, const char *key);
+/* Set obj[key] = val, replacing an existing member (TK_ERR_NOMEM when val is NULL or on failure). */
+int tk_json_set(cJSON *obj, const char *key, cJSON *val);
 
 /* ---- checklists ---- */
 struct tk_checklist {
@@ -46,11 +50,17 @@ const cJSON *tk_checklist_item(const struct tk_checklist *cl, const cJSON *no);
 bool tk_item_no_equal(const cJSON *a, const cJSON *b);
 /* Render an item number (42 or "B-1") into buf. */
 void tk_item_no_str(const cJSON *no, char *buf, size_t size);
+/* Does item number n (a JSON number or string) equal the rendered number no ("42", "B-1")? */
+bool tk_item_no_is(const cJSON *n, const char *no);
+/* Does a report finding f map to item no of checklist id `checklist` (f.items[checklist])? */
+bool tk_finding_maps(const cJSON *f, const char *checklist, const char *no);
+/* The checklist id of a report document (report.checklist.id), or "". */
+const char *tk_report_checklist_id(const cJSON *report);
 
 /* ---- rules ---- */
-/* INCOMPLETE: the condition means the evidence cannot be relied on (e.g. stale):
- * an "error" finding, so the rule's items are incomplete unless something fails. */
-enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN, TK_EFFECT_INCOMPLETE };
+/* What fail_when holding means. "Not observed / not to be relied on" is not an
+ * effect: it is the rule's incomplete_when condition (README "Rule conditions"). */
+enum tk_effect { TK_EFFECT_FAIL, TK_EFFECT_WARN };
 
 struct tk_rule {
 	const char *id;         /* borrowed from json */
@@ -61,7 +71,8 @@ struct tk_rule {
 	bool enabled;
 	const cJSON *json;      /* the rule as loaded (borrowed from the set's docs) */
 	const cJSON *when;      /* optional: which observations the rule applies to */
-	const cJSON *fail_when;
+	const cJSON *fail_when;      /* may be NULL when incomplete_when is given */
+	const cJSON *incomplete_when; /* optional: the evidence cannot be judged -> "error" finding */
 	cJSON *params;          /* effective parameters (defaults + tailoring), owned */
 	cJSON *items;           /* checklist id -> array of item numbers (+ tailored), owned */
 	char file[256];
@@ -90,6 +101,14 @@ struct tk_rule *tk_ruleset_find(struct tk_ruleset *rs, const char *id);
  * need the partner's answer. Caller owns the result (NULL: out of memory).
  */
 cJSON *tk_ruleset_coverage(const struct tk_ruleset *rs, const struct tk_checklist *cl);
+/*
+ * The load error for the dropped spelling "effect": "incomplete" (rule files and tailoring):
+ * the two "not observed" mechanisms are one, incomplete_when. Converting a rule:
+ * rename "fail_when" to "incomplete_when" and delete "effect".
+ */
+#define TK_OLD_EFFECT_INCOMPLETE                                                                                   \
+	"\"incomplete\" is no longer an effect: it was folded into \"incomplete_when\" (rename \"fail_when\" to "      \
+	"\"incomplete_when\" and delete \"effect\"; README \"Rule conditions\")"
 /* Validate one rule object (exposed for tests and fuzzing). */
 int tk_rule_validate(const cJSON *rule, const char *where, const char *const *probes,
 		     const struct tk_dataset *ds, struct tk_err *err);

@@ -82,9 +82,10 @@ int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *p
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: severity: expected info, low, medium, high or critical",
 				 where);
 	v = cJSON_GetObjectItemCaseSensitive(rule, "effect");
-	if (v && (!cJSON_IsString(v) || (strcmp(v->valuestring, "fail") && strcmp(v->valuestring, "warn") &&
-					 strcmp(v->valuestring, "incomplete"))))
-		return tk_seterr(err, TK_ERR_CONFIG, "%s: effect: expected \"fail\", \"warn\" or \"incomplete\"", where);
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "incomplete") == 0)
+		return tk_seterr(err, TK_ERR_CONFIG, "%s: effect: %s", where, TK_OLD_EFFECT_INCOMPLETE);
+	if (v && (!cJSON_IsString(v) || (strcmp(v->valuestring, "fail") && strcmp(v->valuestring, "warn"))))
+		return tk_seterr(err, TK_ERR_CONFIG, "%s: effect: expected \"fail\" or \"warn\"", where);
 	v = cJSON_GetObjectItemCaseSensitive(rule, "basis");
 	if (!cJSON_IsString(v) || !*v->valuestring)
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: basis: expected the seed passage that justifies the rule",
@@ -111,9 +112,9 @@ int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *p
 	{
 		char w[600];
 		snprintf(w, sizeof(w), "%s: fail_when", where);
-		if (!v)
-			return tk_seterr(err, TK_ERR_CONFIG, "%s: missing", w);
-		if ((rc = tk_cond_validate(v, params, w, err)))
+		if (!v && !cJSON_GetObjectItemCaseSensitive(rule, "incomplete_when"))
+			return tk_seterr(err, TK_ERR_CONFIG, "%s: missing (a rule needs fail_when, incomplete_when or both)", w);
+		if (v && (rc = tk_cond_validate(v, params, w, err)))
 			return rc;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(rule, "evidence"))) {
@@ -291,12 +292,11 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 			rule->kind = cJSON_GetObjectItemCaseSensitive(r, "kind")->valuestring;
 			rule->severity = cJSON_GetObjectItemCaseSensitive(r, "severity")->valuestring;
 			eff = cJSON_GetObjectItemCaseSensitive(r, "effect");
-			rule->effect = eff && strcmp(eff->valuestring, "warn") == 0	   ? TK_EFFECT_WARN
-				       : eff && strcmp(eff->valuestring, "incomplete") == 0 ? TK_EFFECT_INCOMPLETE
-											    : TK_EFFECT_FAIL;
+			rule->effect = eff && strcmp(eff->valuestring, "warn") == 0 ? TK_EFFECT_WARN : TK_EFFECT_FAIL;
 			rule->enabled = true;
 			rule->when = cJSON_GetObjectItemCaseSensitive(r, "when");
 			rule->fail_when = cJSON_GetObjectItemCaseSensitive(r, "fail_when");
+			rule->incomplete_when = cJSON_GetObjectItemCaseSensitive(r, "incomplete_when");
 			params = cJSON_GetObjectItemCaseSensitive(r, "params");
 			rule->params = params ? cJSON_Duplicate(params, true) : cJSON_CreateObject();
 			rule->items = cJSON_GetObjectItemCaseSensitive(r, "items")

@@ -242,9 +242,10 @@ int tk_tailoring_apply(const struct tk_tailoring *t, struct tk_ruleset *rs, stru
 			else if (cJSON_IsString(s) && strcmp(s->valuestring, "warn") == 0)
 				r->effect = TK_EFFECT_WARN;
 			else if (cJSON_IsString(s) && strcmp(s->valuestring, "incomplete") == 0)
-				r->effect = TK_EFFECT_INCOMPLETE;
+				return tk_seterr(err, TK_ERR_CONFIG, "%s: rules.%s.effect: %s", t->file, v->string,
+						 TK_OLD_EFFECT_INCOMPLETE);
 			else
-				return tk_seterr(err, TK_ERR_CONFIG, "%s: rules.%s.effect: expected \"fail\", \"warn\" or \"incomplete\"",
+				return tk_seterr(err, TK_ERR_CONFIG, "%s: rules.%s.effect: expected \"fail\" or \"warn\"",
 						 t->file, v->string);
 		}
 	}

@@ -1,7 +1,7 @@
 /*
  * verdict.c - the gate verdict and the counts of a report, computed in one
  * place. The report builder (reports/report.c), the post-processing of
- * waivers and attestation (rules/waivers.c) and the CLI's exit code
+ * waivers and attestation (rules/waivers.c, rules/attestation.c) and the CLI's exit code
  * (agent/cli.c) all use these functions; nothing else decides a verdict.
  *
  *   fail        at least one item fails (a waived item does not)
@@ -16,12 +16,6 @@ static const char *const item_statuses[TK_VERDICT_NSTATUS] = {"pass", "fail", "i
 								"not_applicable", "waived"};
 static const char *const finding_statuses[4] = {"pass", "fail", "warn", "error"};
 
-static const char *str_of(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 void tk_verdict_compute(const cJSON *report, struct tk_verdict *v)
 {
 	const cJSON *it;
@@ -30,7 +24,7 @@ void tk_verdict_compute(const cJSON *report, struct tk_verdict *v)
 	v->complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete"));
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "items"))
 	{
-		const char *st = str_of(it, "status");
+		const char *st = tk_json_str(it, "status");
 		v->total++;
 		for (i = 0; i < TK_VERDICT_NSTATUS; i++)
 			if (strcmp(st, item_statuses[i]) == 0)
@@ -42,7 +36,7 @@ void tk_verdict_compute(const cJSON *report, struct tk_verdict *v)
 	}
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(report, "findings"))
 	{
-		const char *st = str_of(it, "status");
+		const char *st = tk_json_str(it, "status");
 		for (i = 0; i < 4; i++)
 			if (strcmp(st, finding_statuses[i]) == 0)
 				v->findings[i]++;
@@ -59,15 +53,6 @@ void tk_verdict_compute(const cJSON *report, struct tk_verdict *v)
 	}
 }
 
-static int replace(cJSON *obj, const char *key, cJSON *val)
-{
-	if (!val)
-		return TK_ERR_NOMEM;
-	if (cJSON_GetObjectItemCaseSensitive(obj, key))
-		return cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val) ? TK_OK : TK_ERR_NOMEM;
-	return cJSON_AddItemToObject(obj, key, val) ? TK_OK : TK_ERR_NOMEM;
-}
-
 int tk_verdict_apply(cJSON *report)
 {
 	struct tk_verdict v;
@@ -76,7 +61,7 @@ int tk_verdict_apply(cJSON *report)
 	int rc;
 
 	tk_verdict_compute(report, &v);
-	if (!sum && (rc = replace(report, "summary", sum = cJSON_CreateObject())))
+	if (!sum && (rc = tk_json_set(report, "summary", sum = cJSON_CreateObject())))
 		return rc;
 	o = cJSON_CreateObject();
 	if (!o)
@@ -87,14 +72,14 @@ int tk_verdict_apply(cJSON *report)
 	cJSON_AddNumberToObject(o, "pass_with_warnings", v.pass_with_warnings);
 	if (cJSON_GetObjectItemCaseSensitive(report, "attestation"))
 		cJSON_AddNumberToObject(o, "self_declared", v.self_declared);
-	if ((rc = replace(sum, "items", o)))
+	if ((rc = tk_json_set(sum, "items", o)))
 		return rc;
 	o = cJSON_CreateObject();
 	if (!o)
 		return TK_ERR_NOMEM;
 	for (i = 0; i < 4; i++)
 		cJSON_AddNumberToObject(o, finding_statuses[i], v.findings[i]);
-	if ((rc = replace(sum, "findings", o)))
+	if ((rc = tk_json_set(sum, "findings", o)))
 		return rc;
 	g = cJSON_CreateObject();
 	if (!g)
@@ -103,7 +88,7 @@ int tk_verdict_apply(cJSON *report)
 	cJSON_AddNumberToObject(g, "exit_code", (int)v.gate);
 	if (v.items[5] > 0)
 		cJSON_AddNumberToObject(g, "waived_items", v.items[5]);
-	return replace(report, "gate", g);
+	return tk_json_set(report, "gate", g);
 }
 
 int tk_verdict_exit(const cJSON *report, bool gate_mode, bool allow_incomplete)

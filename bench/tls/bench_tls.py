@@ -17,12 +17,13 @@
 usage: bench/tls/bench_tls.py [--tenken build/tenken] [--only agree,speed,scale]
                               [--runs 5] [--endpoints 200] [--no-testssl]
 Needs: openssl, sslscan, nmap, testssl (Debian packages). Prints a summary;
-writes nothing outside a temporary directory.
+writes nothing outside a temporary directory. Servers, certificates and the peer
+scanners' readers are the integration test's (tests/integration/tlspeers.py), so
+the bench and test_tls_peers start and read them the same way.
 """
 import argparse
 import json
 import os
-import re
 import resource
 import shutil
 import socket
@@ -32,58 +33,24 @@ import sys
 import tempfile
 import threading
 import time
-import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 os.environ.setdefault("TENKEN_SOURCE_DIR", SRC)
 
-VKEY = {"SSLv2": "ssl2", "SSLv3": "ssl3", "TLSv1.0": "tls1_0", "TLSv1.1": "tls1_1", "TLSv1.2": "tls1_2",
-        "TLSv1.3": "tls1_3"}
+import tlspeers as tp  # noqa: E402  (after sys.path and TENKEN_SOURCE_DIR are set)
 
-
-def load_table():
-    """IANA name -> code point, from the generated suite table."""
-    t = {}
-    for line in open(os.path.join(SRC, "probes", "tls", "tls_suites_table.inc"), encoding="utf-8"):
-        m = re.match(r'\{0x([0-9A-F]{4}), "([^"]+)"', line)
-        if m:
-            t[m.group(2)] = int(m.group(1), 16)
-    return t
-
-
-TABLE = load_table()
-NAME = {v: k for k, v in TABLE.items()}
-
-
-def free_port(addr="127.0.0.1"):
-    s = socket.socket()
-    s.bind((addr, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_listen(addr, port):
-    for _ in range(200):
-        try:
-            with socket.create_connection((addr, port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.03)
-    return False
+_PKI = {}
 
 
 def pki(d, ec=False):
-    def q(*a):
-        subprocess.run(list(a), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if ec else ["-newkey", "rsa:2048"]
+    """A leaf for 127.0.0.1 from the test's PKI (root + intermediate), one PKI per directory."""
+    if d not in _PKI:
+        _PKI[d] = tp.PKI(os.path.join(d, "pki"))
     name = "ec" if ec else "rsa"
-    q("openssl", "req", "-x509", *key, "-nodes", "-keyout", os.path.join(d, name + ".key"),
-      "-out", os.path.join(d, name + ".pem"), "-days", "30", "-subj", "/CN=bench.test",
-      "-addext", "subjectAltName=DNS:bench.test,IP:127.0.0.1")
-    return os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
+    pem = _PKI[d].p(name + ".pem")
+    return (pem, _PKI[d].p(name + ".key")) if os.path.exists(pem) else _PKI[d].issue(name, name, days=60)
 
 
 CONFIGS = {
@@ -92,28 +59,6 @@ CONFIGS = {
     "legacy": ["-cipher", "ALL:@SECLEVEL=0"],
     "server-pref": ["-tls1_2", "-serverpref", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256"],
 }
-
-
-class Servers:
-    def __init__(self):
-        self.procs = []
-
-    def start(self, cert, key, args, addr="127.0.0.1"):
-        port = free_port(addr)
-        self.procs.append(subprocess.Popen(
-            ["openssl", "s_server", "-accept", "%s:%d" % (addr, port), "-cert", cert, "-key", key, "-quiet",
-             "-naccept", "1000000"] + args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL))
-        if not wait_listen(addr, port):
-            raise RuntimeError("s_server did not start on %s:%d" % (addr, port))
-        return port
-
-    def stop(self):
-        for p in self.procs:
-            p.kill()
-        for p in self.procs:
-            p.wait()
-        self.procs = []
 
 
 class Relay:
@@ -194,104 +139,33 @@ def run_tenken(tenken, d, port, tag, ca=None, endpoints=None, timeout=600, rate=
 
 
 def tenken_set(rep):
+    """Union of the accepted sets of the report's TLS endpoint observations."""
     s = set()
     for o in rep["observations"]:
-        if o.get("probe") != "tls" or o.get("kind") != "endpoint":
-            continue
-        for v, e in o.get("suites", {}).items():
-            for c in e.get("accepted", []):
-                if isinstance(c, dict):
-                    s.add((v, int(c["code"], 16)))
-        for v, ok in o.get("protocols", {}).items():
-            if ok:
-                s.add((v, None))
+        if o.get("probe") == "tls" and o.get("kind") == "endpoint":
+            s |= tp.tenken_set(o)
     return s
 
 
 def run_sslscan(d, port, tag):
-    x = os.path.join(d, "sslscan-%s.xml" % tag)
-    subprocess.run(["sslscan", "--no-colour", "--xml=" + x, "127.0.0.1:%d" % port], timeout=600,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    s = set()
-    try:
-        root = ET.parse(x).getroot()
-    except (ET.ParseError, OSError):
-        return s
-    for p in root.iter("protocol"):
-        if p.get("enabled") == "1":
-            k = {"ssl2": "ssl2", "ssl3": "ssl3", "tls1.0": "tls1_0", "tls1.1": "tls1_1", "tls1.2": "tls1_2",
-                 "tls1.3": "tls1_3"}.get(p.get("type") + p.get("version"))
-            if k:
-                s.add((k, None))
-    for c in root.iter("cipher"):
-        v = VKEY.get(c.get("sslversion"))
-        if v and c.get("id"):
-            s.add((v, int(c.get("id"), 16)))
-    return s
+    return tp.sslscan_set(d, "127.0.0.1", port, tag)
 
 
 def run_nmap(d, port, tag):
-    x = os.path.join(d, "nmap-%s.xml" % tag)
-    subprocess.run(["nmap", "-Pn", "-n", "-p", str(port), "--script", "ssl-enum-ciphers", "-oX", x, "127.0.0.1"],
-                   timeout=600, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    s = set()
-    try:
-        root = ET.parse(x).getroot()
-    except (ET.ParseError, OSError):
-        return s
-    for t in root.iter("table"):
-        v = VKEY.get(t.get("key"))
-        if not v:
-            continue
-        s.add((v, None))
-        for e in t.iter("elem"):
-            if e.get("key") == "name" and e.text:
-                # nmap names the TLS 1.3 suites by their draft names (TLS_AKE_WITH_AES_128_GCM_SHA256)
-                n = e.text.replace("TLS_AKE_WITH_", "TLS_")
-                if n in TABLE:
-                    s.add((v, TABLE[n]))
-                else:
-                    print("  note: nmap suite name not in the table: %s" % e.text)
-    return s
+    return tp.nmap_set(d, "127.0.0.1", port, tag)
 
 
 def run_testssl(d, port, tag):
-    j = os.path.join(d, "testssl-%s.json" % tag)
-    if os.path.exists(j):
-        os.unlink(j)
-    subprocess.run(["testssl", "--jsonfile", j, "--warnings", "off", "--color", "0", "-p", "-E",
-                    "127.0.0.1:%d" % port], timeout=1200, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    s = set()
-    try:
-        data = json.load(open(j))
-    except (OSError, ValueError):
-        return s
-    pk = {"SSLv2": "ssl2", "SSLv3": "ssl3", "TLS1": "tls1_0", "TLS1_1": "tls1_1", "TLS1_2": "tls1_2", "TLS1_3": "tls1_3"}
-    ck = {"ssl2": "ssl2", "ssl3": "ssl3", "tls1": "tls1_0", "tls1_1": "tls1_1", "tls1_2": "tls1_2", "tls1_3": "tls1_3"}
-    for e in data:
-        i, f = e.get("id", ""), e.get("finding", "")
-        if i in pk and f.startswith("offered"):
-            s.add((pk[i], None))
-        m = re.match(r"cipher-(\w+?)_x([0-9a-f]+)$", i)
-        if m and m.group(1) in ck:
-            code = int(m.group(2), 16)
-            if code <= 0xFFFF:
-                s.add((ck[m.group(1)], code))
-    return s
-
-
-def fmt(pairs):
-    return ", ".join("%s %s" % (v, NAME.get(c, "0x%04X" % c) if c is not None else "(protocol)")
-                     for v, c in sorted(pairs, key=lambda x: (x[0], x[1] or 0)))
+    return tp.testssl_set(d, "127.0.0.1", port, tag)
 
 
 def agree(args, d, tools):
     rsa = pki(d)
-    srv = Servers()
+    srv = tp.Daemons(d)
     results = {}
     try:
         for name, sargs in CONFIGS.items():
-            port = srv.start(*rsa, sargs)
+            port = srv.s_server(*rsa, sargs)
             sets = {"tenken": tenken_set(run_tenken(args.tenken, d, port, "agree-" + name))}
             for t, fn in tools.items():
                 sets[t] = fn(d, port, "agree-" + name)
@@ -323,9 +197,9 @@ def report(name, sets):
         miss, extra = ref - s, s - ref
         print("  %-8s %s" % (t, "AGREES" if not miss and not extra else "DIFFERS"))
         if miss:
-            print("           only tenken: " + fmt(miss))
+            print("           only tenken: " + tp.fmt(miss))
         if extra:
-            print("           only %s: %s" % (t, fmt(extra)))
+            print("           only %s: %s" % (t, tp.fmt(extra)))
     sys.stdout.flush()
 
 
@@ -340,9 +214,9 @@ def timed(cmd_fn, runs):
 
 def speed(args, d, tools):
     rsa = pki(d)
-    srv = Servers()
+    srv = tp.Daemons(d)
     try:
-        port = srv.start(*rsa, CONFIGS["legacy"] + ["-www"])
+        port = srv.s_server(*rsa, CONFIGS["legacy"] + ["-www"])
         rep = run_tenken(args.tenken, d, port, "speed-probe")
         o = [x for x in rep["observations"] if x.get("kind") == "endpoint"][0]
         pairs = o["accepted_suites"]
@@ -384,13 +258,13 @@ def speed(args, d, tools):
 
 def scale(args, d):
     ec = pki(d, ec=True)
-    srv = Servers()
+    srv = tp.Daemons(d)
     n = args.endpoints
     eps = []
     try:
         for i in range(1, n + 1):
             addr = "127.0.0.%d" % i
-            port = srv.start(*ec, ["-cipher", "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES", "-no_tls1_1", "-no_tls1"], addr=addr)
+            port = srv.s_server(*ec, ["-cipher", "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES", "-no_tls1_1", "-no_tls1"], addr=addr)
             eps.append("%s:%d" % (addr, port))
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.monotonic()
@@ -408,16 +282,13 @@ def scale(args, d):
 
 def speed3(args, d):
     """Three implementations, default budget, side by side with sslscan and nmap."""
-    import tlspeers as tp
     if not tp.in_netns():
         argv = [sys.executable, os.path.abspath(__file__)] + sys.argv[1:]
         rc = tp.reexec_in_netns(argv)
         if rc is None:
             print("speed3: needs a network namespace (unshare -n)")
         return
-    pki = tp.PKI(d)
-    rsa = pki.issue("rsa", "rsa", days=60)
-    ec = pki.issue("ec", "ec", days=60)
+    rsa, ec = pki(d), pki(d, ec=True)
     dm = tp.Daemons(d)
     try:
         servers = {

@@ -156,15 +156,12 @@ fail:
 static int cap_targets(const void *state, cJSON *list)
 {
 	const struct cap_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->nfiles; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->files[i]));
-	if (c->iface) {
-		char t[128];
-		snprintf(t, sizeof(t), "interface:%s", c->iface);
-		cJSON_AddItemToArray(list, cJSON_CreateString(t));
-	}
-	return TK_OK;
+	char t[128];
+	int rc = tk_targets_add(list, c->files, c->nfiles, sizeof(char *), 0);
+	if (rc || !c->iface)
+		return rc;
+	snprintf(t, sizeof(t), "interface:%s", c->iface);
+	return cJSON_AddItemToArray(list, cJSON_CreateString(t)) ? TK_OK : TK_ERR_NOMEM;
 }
 
 /* ---- flows ---- */

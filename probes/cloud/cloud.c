@@ -197,10 +197,8 @@ static int cloud_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 		if ((rc = tk_cfg_string(acct, export_key, false, &exp, cc, ap, err)))
 			goto fail;
 		if (exp) {
-			if (!(a->export_file = tk_cfg_resolve(cc, exp)) || !(a->export_shown = strdup(exp))) {
-				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+			if ((rc = tk_cfg_resolve_shown(cc, exp, &a->export_file, &a->export_shown, err)))
 				goto fail;
-			}
 			if (access(a->export_file, R_OK) != 0) {
 				char pp[700];
 				tk_path_key(pp, sizeof(pp), ap, export_key);
@@ -260,15 +258,6 @@ static int cloud_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 fail:
 	cloud_free(c);
 	return rc;
-}
-
-static int cloud_targets(const void *state, cJSON *list)
-{
-	const struct cloud_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->n; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->a[i].target));
-	return TK_OK;
 }
 
 /* ---- helpers ---- */
@@ -1294,6 +1283,8 @@ static int cloud_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	return TK_OK;
 }
+
+TK_PROBE_TARGETS(cloud_targets, struct cloud_cfg, a, n, struct cloud_acct, target)
 
 const struct tk_probe tk_probe_cloud = {
 	.name = "cloud",

@@ -374,15 +374,6 @@ fail:
 	return rc;
 }
 
-static int hsts_targets(const void *state, cJSON *list)
-{
-	const struct hsts_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->nurls; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->urls[i]));
-	return TK_OK;
-}
-
 static size_t on_header(char *data, size_t size, size_t n, void *userp)
 {
 	struct hsts_xfer *x = userp;
@@ -781,6 +772,8 @@ out:
 	free(res);
 	return rc;
 }
+
+TK_PROBE_TARGET_STRINGS(hsts_targets, struct hsts_cfg, urls, nurls)
 
 const struct tk_probe tk_probe_hsts = {
 	.name = "hsts",

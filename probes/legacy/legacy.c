@@ -407,15 +407,6 @@ fail:
 	return rc;
 }
 
-static int lg_targets(const void *state, cJSON *list)
-{
-	const struct lg_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->nhosts; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->hosts[i].label));
-	return TK_OK;
-}
-
 /* ---- observations ---- */
 
 static const char *telnet_opt_name(unsigned o)
@@ -1203,6 +1194,8 @@ static int lg_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	return TK_OK;
 }
+
+TK_PROBE_TARGETS(lg_targets, struct lg_cfg, hosts, nhosts, struct lg_host, label)
 
 const struct tk_probe tk_probe_legacy = {
     .name = "legacy",

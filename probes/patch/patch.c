@@ -279,11 +279,12 @@ static int patch_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 			rc = tk_cfg_err(err, cc, r, "unknown feed format \"%.50s\" (debian-tracker, nvd, osv)", fmt);
 			goto fail;
 		}
-		if (!(c->feeds[i].format = strdup(fmt)) || !(c->feeds[i].path = tk_cfg_resolve(cc, path)) ||
-		    !(c->feeds[i].shown = strdup(path))) {
+		if (!(c->feeds[i].format = strdup(fmt))) {
 			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 			goto fail;
 		}
+		if ((rc = tk_cfg_resolve_shown(cc, path, &c->feeds[i].path, &c->feeds[i].shown, err)))
+			goto fail;
 		i++;
 	}
 	if ((rc = load_eol(c, eol, cc, err))) {
@@ -296,15 +297,6 @@ static int patch_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **
 fail:
 	patch_free(c);
 	return rc;
-}
-
-static int patch_targets(const void *state, cJSON *list)
-{
-	const struct patch_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->ninv; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->inv[i].host));
-	return TK_OK;
 }
 
 /* ---- per-host state during a run ---- */
@@ -1575,6 +1567,8 @@ out:
 	cJSON_Delete(fs.summary);
 	return rc;
 }
+
+TK_PROBE_TARGETS(patch_targets, struct patch_cfg, inv, ninv, struct inv_cfg, host)
 
 const struct tk_probe tk_probe_patch = {
 	.name = "patch",

@@ -154,15 +154,6 @@ out:
 	return rc;
 }
 
-static int ssh_targets(const void *state, cJSON *list)
-{
-	const struct ssh_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->neps; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->eps[i].label));
-	return TK_OK;
-}
-
 /* ---- the server's identification and KEXINIT ---- */
 
 struct ssh_seen {
@@ -564,6 +555,8 @@ static int ssh_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	return TK_OK;
 }
+
+TK_PROBE_TARGETS(ssh_targets, struct ssh_cfg, eps, neps, struct ssh_ep, label)
 
 const struct tk_probe tk_probe_ssh = {
     .name = "ssh",

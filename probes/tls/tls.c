@@ -232,15 +232,6 @@ fail:
 	return rc;
 }
 
-static int tls_targets(const void *state, cJSON *list)
-{
-	const struct tls_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->neps; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->eps[i].label));
-	return TK_OK;
-}
-
 /* ---- connections ---- */
 
 struct pool;
@@ -1459,6 +1450,8 @@ static int tls_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	X509_STORE_free(p.store);
 	return TK_OK;
 }
+
+TK_PROBE_TARGETS(tls_targets, struct tls_cfg, eps, neps, struct tls_ep, label)
 
 const struct tk_probe tk_probe_tls = {
 	.name = "tls",

@@ -213,10 +213,9 @@ static int configure_store(struct tok_store *s, const cJSON *e, const struct tk_
 		tk_path_key(pp, sizeof(pp), ep, "path");
 		return tk_cfg_err(err, cc, pp, "empty path");
 	}
-	if (!(s->label = strdup(lab)) ||
-	    (path && (!(s->path = tk_cfg_resolve(cc, path)) || !(s->shown = strdup(path)))))
+	if (!(s->label = strdup(lab)))
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-	return TK_OK;
+	return path ? tk_cfg_resolve_shown(cc, path, &s->path, &s->shown, err) : TK_OK;
 }
 
 static int tok_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
@@ -273,15 +272,6 @@ static int tok_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **st
 fail:
 	tok_free(c);
 	return rc;
-}
-
-static int tok_targets(const void *state, cJSON *list)
-{
-	const struct tok_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->nstores; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->stores[i].label));
-	return TK_OK;
 }
 
 /* ---- results of one store ---- */
@@ -1288,6 +1278,8 @@ static int tok_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 	}
 	return TK_OK;
 }
+
+TK_PROBE_TARGETS(tok_targets, struct tok_cfg, stores, nstores, struct tok_store, label)
 
 const struct tk_probe tk_probe_tokens = {
 	.name = "tokens",

@@ -110,15 +110,6 @@ out:
 	return rc;
 }
 
-static int web_targets(const void *state, cJSON *list)
-{
-	const struct web_cfg *c = state;
-	size_t i;
-	for (i = 0; i < c->nurls; i++)
-		cJSON_AddItemToArray(list, cJSON_CreateString(c->urls[i]));
-	return TK_OK;
-}
-
 /* ---- one request ---- */
 
 static size_t on_header(char *data, size_t size, size_t n, void *userp)
@@ -538,6 +529,8 @@ static int web_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		scan_url(c, ctx, c->urls[i]);
 	return TK_OK;
 }
+
+TK_PROBE_TARGET_STRINGS(web_targets, struct web_cfg, urls, nurls)
 
 const struct tk_probe tk_probe_web = {
     .name = "web",

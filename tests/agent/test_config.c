@@ -132,6 +132,32 @@ static void test_relative_paths_resolve_against_config_dir(void **state)
 	free(p);
 }
 
+/* The helpers every probe's configure and targets callbacks share (agent/json.c). */
+static void test_resolve_shown_and_targets(void **state)
+{
+	struct tk_cfgctx cc = {.file = "x.json", .base_dir = "/etc/tenken/partners"};
+	struct item {
+		int n;
+		char *label;
+	} items[] = {{1, "a:1"}, {2, "b:2"}};
+	char *strs[] = {"https://x/", "https://y/"};
+	char *path = NULL, *shown = NULL;
+	struct tk_err err = {0};
+	cJSON *list = cJSON_CreateArray();
+	(void)state;
+	assert_int_equal(tk_cfg_resolve_shown(&cc, "feeds/osv.json", &path, &shown, &err), TK_OK);
+	assert_string_equal(path, "/etc/tenken/partners/feeds/osv.json");
+	assert_string_equal(shown, "feeds/osv.json");
+	free(path);
+	free(shown);
+	assert_int_equal(TK_TARGETS(list, items, 2, struct item, label), TK_OK);
+	assert_int_equal(tk_targets_add(list, strs, 2, sizeof(char *), 0), TK_OK);
+	assert_int_equal(cJSON_GetArraySize(list), 4);
+	assert_string_equal(cJSON_GetArrayItem(list, 1)->valuestring, "b:2");
+	assert_string_equal(cJSON_GetArrayItem(list, 3)->valuestring, "https://y/");
+	cJSON_Delete(list);
+}
+
 static void test_load_missing_file(void **state)
 {
 	struct tk_config *cfg = NULL;
@@ -152,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_probe_section_errors_name_path),
 		cmocka_unit_test(test_relative_paths_resolve_against_config_dir),
 		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_resolve_shown_and_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

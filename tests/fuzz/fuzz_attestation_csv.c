@@ -1,8 +1,10 @@
-/* fuzz_attestation_csv.c - the attestation CSV parser on arbitrary bytes;
- * every parsed row must be an array of strings within the bounds. */
+/* fuzz_attestation_csv.c - the attestation CSV parser (rules/csvparse.c) and its
+ * header check (rules/attestation.c) on arbitrary bytes; every parsed row must be an
+ * array of strings within the bounds, and an accepted attestation has 7+ cells a row. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attestation.h"
 #include "csvparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,6 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 			cJSON_ArrayForEach(c, r) if (!cJSON_IsString(c)) __builtin_trap();
 		}
+	}
+	cJSON_Delete(rows);
+	rows = NULL;
+	if (tk_attestation_parse("fuzz.csv", (const char *)data, size, &rows, &err) == TK_OK) {
+		cJSON_ArrayForEach(r, rows) if (cJSON_GetArraySize(r) < 7) __builtin_trap();
+	} else if (rows) {
+		__builtin_trap();
 	}
 	cJSON_Delete(rows);
 	return 0;

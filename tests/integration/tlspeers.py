@@ -15,6 +15,8 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 
+from tkharness import free_port  # the harness's one free_port, used here and as tlspeers.free_port
+
 SRC = os.environ.get("TENKEN_SOURCE_DIR") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VKEY = {"SSLv2": "ssl2", "SSLv3": "ssl3", "TLSv1.0": "tls1_0", "TLSv1.1": "tls1_1", "TLSv1.2": "tls1_2",
         "TLSv1.3": "tls1_3"}
@@ -51,14 +53,6 @@ def reexec_in_netns(argv):
     env = dict(os.environ, TK_NETNS="1")
     return subprocess.run(["unshare"] + flags + ["sh", "-c", 'ip link set lo up && exec "$@"', "sh"] + argv,
                           env=env).returncode
-
-
-def free_port(addr="127.0.0.1"):
-    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
-    s.bind((addr, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_listen(addr, port, timeout=15.0):

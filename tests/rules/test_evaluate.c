@@ -8,11 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "rulefixture.h"
 #include "rules.h"
 
-static char *dir;
 static const char *const probes[] = {"p", "q", NULL};
 
 static const char *checklist_json =
@@ -46,111 +45,25 @@ static const char *observations_json =
 	"[{\"probe\": \"p\", \"target\": \"t1\", \"kind\": \"k\", \"v\": 50},"
 	" {\"probe\": \"q\", \"target\": \"t2\", \"kind\": \"error\", \"error\": \"timeout\", \"message\": \"no answer\"}]";
 
-static int setup(void **state)
+static int load(struct tk_fixture *w, const char *tailoring, struct tk_err *err)
 {
-	char p[1024];
-	(void)state;
-	dir = tk_test_tmpdir();
-	snprintf(p, sizeof(p), "%s/checklists", dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/rules", dir);
-	mkdir(p, 0755);
-	free(tk_test_write(dir, "checklists/t1.json", checklist_json));
-	free(tk_test_write(dir, "rules/r.json", rules_json));
-	setenv("TENKEN_DATA_DIR", dir, 1);
-	return 0;
+	*w = tk_fx;
+	return tk_fixture_load(w, "t1", tailoring, err);
 }
 
-static int teardown(void **state)
+static void evaluate(struct tk_fixture *w)
 {
-	(void)state;
-	unsetenv("TENKEN_DATA_DIR");
-	tk_test_rmtree(dir);
-	free(dir);
-	return 0;
+	tk_fixture_eval(w, observations_json);
 }
 
-struct world {
-	struct tk_dataset ds;
-	struct tk_checklist *cl;
-	struct tk_ruleset *rs;
-	struct tk_tailoring *t;
-	cJSON *findings, *items;
-};
-
-static int load(struct world *w, const char *tailoring, struct tk_err *err)
+static char *findings_of(const struct tk_fixture *w, const char *no)
 {
-	int rc;
-	memset(w, 0, sizeof(*w));
-	assert_int_equal(tk_dataset_open(&w->ds, err), TK_OK);
-	assert_int_equal(tk_checklist_load(&w->ds, "t1", &w->cl, err), TK_OK);
-	if (tk_ruleset_load(&w->ds, probes, &w->rs, err) != TK_OK)
-		fail_msg("%s", err->msg);
-	if (tailoring) {
-		if ((rc = tk_tailoring_parse("tailor.json", tailoring, strlen(tailoring), &w->t, err)))
-			return rc;
-		if ((rc = tk_tailoring_apply(w->t, w->rs, w->cl, err)))
-			return rc;
-	}
-	return TK_OK;
-}
-
-static void evaluate_obs(struct world *w, const char *observations)
-{
-	struct tk_eval_input in = {0};
-	struct tk_err err = {0};
-	cJSON *obs = tk_test_json(observations);
-	in.rules = w->rs;
-	in.checklist = w->cl;
-	in.tailoring = w->t;
-	in.observations = obs;
-	in.lang = "en";
-	assert_int_equal(tk_evaluate(&in, &w->findings, &w->items, &err), TK_OK);
-	cJSON_Delete(obs);
-}
-
-static void evaluate(struct world *w)
-{
-	evaluate_obs(w, observations_json);
-}
-
-static void unload(struct world *w)
-{
-	cJSON_Delete(w->findings);
-	cJSON_Delete(w->items);
-	tk_tailoring_free(w->t);
-	tk_ruleset_free(w->rs);
-	tk_checklist_free(w->cl);
-	tk_dataset_close(&w->ds);
-}
-
-static const cJSON *item(const struct world *w, const char *no)
-{
-	const cJSON *it;
-	char buf[32];
-	cJSON_ArrayForEach(it, w->items)
-	{
-		tk_item_no_str(cJSON_GetObjectItemCaseSensitive(it, "no"), buf, sizeof(buf));
-		if (strcmp(buf, no) == 0)
-			return it;
-	}
-	fail_msg("no item %s", no);
-	return NULL;
-}
-
-static const char *status(const struct world *w, const char *no)
-{
-	return cJSON_GetObjectItemCaseSensitive(item(w, no), "status")->valuestring;
-}
-
-static char *findings_of(const struct world *w, const char *no)
-{
-	return cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(item(w, no), "findings"));
+	return cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(tk_fixture_item(w, no), "findings"));
 }
 
 static void test_item_statuses(void **state)
 {
-	struct world w;
+	struct tk_fixture w;
 	struct tk_err err = {0};
 	char *s;
 	(void)state;
@@ -158,36 +71,36 @@ static void test_item_statuses(void **state)
 	evaluate(&w);
 	assert_int_equal(cJSON_GetArraySize(w.items), 6);
 	/* 1: A fails (50 > 10), B passes -> fail, behind it only A */
-	assert_string_equal(status(&w, "1"), "fail");
+	assert_string_equal(tk_fixture_status(&w, "1"), "fail");
 	s = findings_of(&w, "1");
 	assert_string_equal(s, "[\"A\"]");
 	free(s);
 	/* 2: only B, which passes */
-	assert_string_equal(status(&w, "2"), "pass");
+	assert_string_equal(tk_fixture_status(&w, "2"), "pass");
 	/* 3: C's probe q errored on its target -> incomplete */
-	assert_string_equal(status(&w, "3"), "incomplete");
+	assert_string_equal(tk_fixture_status(&w, "3"), "incomplete");
 	s = findings_of(&w, "3");
 	assert_string_equal(s, "[\"C\"]");
 	free(s);
 	/* 4: D's kind was never observed -> manual with a reason */
-	assert_string_equal(status(&w, "4"), "manual");
+	assert_string_equal(tk_fixture_status(&w, "4"), "manual");
 	assert_non_null(
-	    strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "4"), "reason")->valuestring, "not configured"));
+	    strstr(tk_json_str(tk_fixture_item(&w, "4"), "reason"), "not configured"));
 	/* 5: no rule maps to it -> manual */
-	assert_string_equal(status(&w, "5"), "manual");
+	assert_string_equal(tk_fixture_status(&w, "5"), "manual");
 	assert_non_null(
-	    strstr(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason")->valuestring, "no rule covers"));
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "reason_code")->valuestring, "no_rule");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "4"), "reason_code")->valuestring,
+	    strstr(tk_json_str(tk_fixture_item(&w, "5"), "reason"), "no rule covers"));
+	assert_string_equal(tk_json_str(tk_fixture_item(&w, "5"), "reason_code"), "no_rule");
+	assert_string_equal(tk_json_str(tk_fixture_item(&w, "4"), "reason_code"),
 			    "not_configured");
 	/* 6: C errored, W warned: an error and no failure -> incomplete */
-	assert_string_equal(status(&w, "6"), "incomplete");
-	unload(&w);
+	assert_string_equal(tk_fixture_status(&w, "6"), "incomplete");
+	tk_fixture_unload(&w);
 }
 
 static void test_finding_fields(void **state)
 {
-	struct world w;
+	struct tk_fixture w;
 	struct tk_err err = {0};
 	const cJSON *f, *a = NULL;
 	int n = 0;
@@ -229,12 +142,12 @@ static void test_finding_fields(void **state)
 	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "items"), "t1"), 0)
 		->valueint,
 	    1);
-	unload(&w);
+	tk_fixture_unload(&w);
 }
 
 static void test_tailoring_changes_outcomes(void **state)
 {
-	struct world w;
+	struct tk_fixture w;
 	struct tk_err err = {0};
 	(void)state;
 	assert_int_equal(load(&w,
@@ -247,47 +160,44 @@ static void test_tailoring_changes_outcomes(void **state)
 			 TK_OK);
 	evaluate(&w);
 	/* A's limit raised to 100: 50 passes now */
-	assert_string_equal(status(&w, "1"), "pass");
-	assert_string_equal(status(&w, "5"), "not_applicable");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(item(&w, "5"), "justification")->valuestring,
+	assert_string_equal(tk_fixture_status(&w, "1"), "pass");
+	assert_string_equal(tk_fixture_status(&w, "5"), "not_applicable");
+	assert_string_equal(tk_json_str(tk_fixture_item(&w, "5"), "justification"),
 			    "no mobile app");
 	/* C disabled: item 3 has no evaluated rule -> manual; item 6 only W's warning -> pass */
-	assert_string_equal(status(&w, "3"), "manual");
-	assert_string_equal(status(&w, "6"), "pass");
-	assert_int_equal(
-	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "counts"), "warn")
-		->valueint,
-	    1);
+	assert_string_equal(tk_fixture_status(&w, "3"), "manual");
+	assert_string_equal(tk_fixture_status(&w, "6"), "pass");
+	assert_int_equal(tk_json_path(tk_fixture_item(&w, "6"), "counts.warn")->valueint, 1);
 	/* ... told apart from a clean pass */
-	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item(&w, "6"), "with_warnings")));
-	assert_null(cJSON_GetObjectItemCaseSensitive(item(&w, "1"), "with_warnings"));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tk_fixture_item(&w, "6"), "with_warnings")));
+	assert_null(cJSON_GetObjectItemCaseSensitive(tk_fixture_item(&w, "1"), "with_warnings"));
 	/* the bank's own item, mapped to E (which fails) */
 	assert_int_equal(cJSON_GetArraySize(w.items), 7);
-	assert_string_equal(status(&w, "B-1"), "fail");
-	unload(&w);
+	assert_string_equal(tk_fixture_status(&w, "B-1"), "fail");
+	tk_fixture_unload(&w);
 }
 
 /* A field the probe tried and failed to observe: the rules that read it are
  * errors (items incomplete, with the reason), never pass and never manual. */
 static void test_unobserved_fields(void **state)
 {
-	struct world w;
+	struct tk_fixture w;
 	struct tk_err err = {0};
 	const cJSON *f;
 	int nu = 0, na = 0;
 	(void)state;
 	assert_int_equal(load(&w, NULL, &err), TK_OK);
-	evaluate_obs(&w, "[{\"probe\": \"p\", \"target\": \"t3\", \"kind\": \"k\", \"v\": 5,"
+	tk_fixture_eval(&w, "[{\"probe\": \"p\", \"target\": \"t3\", \"kind\": \"k\", \"v\": 5,"
 			 "  \"unobserved\": {\"v\": \"iam ListThings: HTTP 403 AccessDenied\"}},"
 			 " {\"probe\": \"p\", \"target\": \"t4\", \"kind\": \"u\", \"on\": false,"
 			 "  \"unobserved\": {\"x\": \"denied\"}},"
 			 " {\"probe\": \"p\", \"target\": \"t5\", \"kind\": \"u\", \"on\": true,"
 			 "  \"unobserved\": {\"x\": \"events ListRules: throttled after 4 retries\"}}]");
 	/* v was 5 (A would pass: 5 <= 10) but is flagged unobserved: A and B are errors */
-	assert_string_equal(status(&w, "1"), "incomplete");
-	assert_string_equal(status(&w, "2"), "incomplete");
+	assert_string_equal(tk_fixture_status(&w, "1"), "incomplete");
+	assert_string_equal(tk_fixture_status(&w, "2"), "incomplete");
 	/* U: t4 does not apply (on is observed false), t5 is an error -> item 4 incomplete, not manual */
-	assert_string_equal(status(&w, "4"), "incomplete");
+	assert_string_equal(tk_fixture_status(&w, "4"), "incomplete");
 	cJSON_ArrayForEach(f, w.findings)
 	{
 		const char *rule = cJSON_GetObjectItemCaseSensitive(f, "rule")->valuestring;
@@ -308,43 +218,25 @@ static void test_unobserved_fields(void **state)
 	}
 	assert_int_equal(nu, 1);
 	assert_int_equal(na, 1);
-	unload(&w);
+	tk_fixture_unload(&w);
 
 	/* an unobserved field no rule reads changes nothing */
 	assert_int_equal(load(&w, NULL, &err), TK_OK);
-	evaluate_obs(&w, "[{\"probe\": \"p\", \"target\": \"t3\", \"kind\": \"k\", \"v\": 5,"
+	tk_fixture_eval(&w, "[{\"probe\": \"p\", \"target\": \"t3\", \"kind\": \"k\", \"v\": 5,"
 			 "  \"unobserved\": {\"zzz\": \"denied\"}}]");
-	assert_string_equal(status(&w, "1"), "pass");
-	assert_string_equal(status(&w, "4"), "manual");
-	unload(&w);
-}
-
-/* effect "incomplete": the condition rejects the evidence (e.g. stale) -> error, item incomplete */
-static void test_effect_incomplete(void **state)
-{
-	struct world w;
-	struct tk_err err = {0};
-	(void)state;
-	assert_int_equal(load(&w, "{\"rules\": {\"A\": {\"effect\": \"incomplete\"}}}", &err), TK_OK);
-	evaluate(&w);
-	assert_string_equal(status(&w, "1"), "incomplete"); /* A (50 > 10) is now an error, B passes */
-	assert_string_equal(status(&w, "2"), "pass");
-	unload(&w);
-	assert_int_equal(load(&w, "{\"rules\": {\"A\": {\"effect\": \"incomplete\", \"params\": {\"limit\": 100}}}}", &err),
-			 TK_OK);
-	evaluate(&w);
-	assert_string_equal(status(&w, "1"), "pass"); /* condition false: judged, passes */
-	unload(&w);
+	assert_string_equal(tk_fixture_status(&w, "1"), "pass");
+	assert_string_equal(tk_fixture_status(&w, "4"), "manual");
+	tk_fixture_unload(&w);
 }
 
 static void tailoring_error(const char *text, const char *msg)
 {
-	struct world w;
+	struct tk_fixture w;
 	struct tk_err err = {0};
 	assert_int_equal(load(&w, text, &err), TK_ERR_CONFIG);
 	if (!strstr(err.msg, msg))
 		fail_msg("expected \"%s\" in \"%s\"", msg, err.msg);
-	unload(&w);
+	tk_fixture_unload(&w);
 }
 
 static void test_tailoring_errors(void **state)
@@ -359,6 +251,9 @@ static void test_tailoring_errors(void **state)
 	tailoring_error("{\"map\": [{\"rule\": \"A\", \"checklist\": \"t1\", \"items\": [42]}]}", "map[0].items: no item 42");
 	tailoring_error("{\"add_items\": [{\"checklist\": \"t1\", \"no\": \"1\", \"chapter\": \"c\", \"goal\": \"g\"}]}", "add_items[0].party");
 	tailoring_error("{\"disabled\": []}", "tailor.json.disabled: unknown key");
+	/* the dropped spelling: one mechanism (incomplete_when), and the error says how to convert */
+	tailoring_error("{\"rules\": {\"A\": {\"effect\": \"incomplete\"}}}",
+			"tailor.json: rules.A.effect: \"incomplete\" is no longer an effect: it was folded into \"incomplete_when\"");
 	tailoring_error("{\"map\": {}", "tailor.json: malformed JSON");
 }
 
@@ -374,7 +269,11 @@ static void test_rule_validation(void **state)
 	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[99]", ""), "items.t1: no item 99"},
 	    {RULE("X", "p", "k", "{\"path\": \"v\", \"lt\": {\"param\": \"m\"}}", "[1]", ""),
 	     "unknown parameter \"m\""},
-	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"effect\": \"maybe\""), "effect"},
+	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"effect\": \"maybe\""),
+	     "(rule X): effect: expected \"fail\" or \"warn\""},
+	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"effect\": \"incomplete\""),
+	     "(rule X): effect: \"incomplete\" is no longer an effect: it was folded into \"incomplete_when\" (rename "
+	     "\"fail_when\" to \"incomplete_when\" and delete \"effect\""},
 	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"colour\": 1"), "colour: unknown key"},
 	    {"{\"id\": \"X\", \"probe\": \"p\", \"kind\": \"k\", \"title\": {\"ja\": \"t\"}, \"fail_when\": {\"path\": "
 	     "\"v\", \"eq\": 1},"
@@ -409,7 +308,7 @@ int main(void)
 	    cmocka_unit_test(test_tailoring_errors),
 	    cmocka_unit_test(test_rule_validation),
 	    cmocka_unit_test(test_unobserved_fields),
-	    cmocka_unit_test(test_effect_incomplete),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	tk_fx_spec = (struct tk_fixture_spec){checklist_json, rules_json, probes};
+	return cmocka_run_group_tests(tests, tk_fixture_group_setup, tk_fixture_group_teardown);
 }

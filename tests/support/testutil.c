@@ -1,6 +1,7 @@
 /* testutil.c - helpers shared by the cmocka tests. */
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
+#include "csvparse.h"
 #include "data.h"
 #include "probe.h"
 
@@ -54,6 +55,20 @@ cJSON *tk_test_json(const char *text)
 	if (!j)
 		fail_msg("test JSON does not parse: %s", text);
 	return j;
+}
+
+cJSON *tk_test_csv(const char *text)
+{
+	cJSON *rows = NULL;
+	struct tk_err err = {0};
+	if (tk_csv_parse("t.csv", text, strlen(text), &rows, &err) != TK_OK)
+		fail_msg("test CSV does not parse: %s", err.msg);
+	return rows;
+}
+
+const char *tk_test_cell(const cJSON *rows, int r, int c)
+{
+	return cJSON_GetArrayItem(cJSON_GetArrayItem(rows, r), c)->valuestring;
 }
 
 int tk_test_run(char *const argv[], const char *out_file)

@@ -16,6 +16,9 @@ void tk_test_rmtree(const char *dir);
 char *tk_test_write(const char *dir, const char *name, const char *text);
 /* Parse JSON or fail the test. */
 cJSON *tk_test_json(const char *text);
+/* Parse CSV text (rules/csvparse.c) or fail the test; cell r,c of the rows. */
+cJSON *tk_test_csv(const char *text);
+const char *tk_test_cell(const cJSON *rows, int r, int c);
 /* Run a shell-free command (argv) and return its exit status; stdout to out_file if not NULL. */
 int tk_test_run(char *const argv[], const char *out_file);
 
