@@ -37,7 +37,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "curlbudget.h"
+#include "httpreq.h"
 #include "probe.h"
 #include "securitytxt.h"
 
@@ -60,7 +60,6 @@ struct web_resp {
 	struct tk_buf headers; /* the last response's header block */
 	struct tk_buf body; /* its first WEB_BODY_MAX bytes */
 	bool body_cut;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 static void web_free(void *state)
@@ -131,92 +130,48 @@ static int web_targets(const void *state, cJSON *list)
 	return TK_OK;
 }
 
-/* ---- one request ---- */
+/* ---- one request (httpreq.h: no retries, the fixed budget per URL is a promise) ---- */
 
-static size_t on_header(char *data, size_t size, size_t n, void *userp)
+static bool run_cancelled(void *ctx)
 {
-	struct web_resp *r = userp;
-	size_t len = size * n;
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
-		tk_buf_reset(&r->headers); /* keep only the last response's headers */
-	if (r->headers.len + len <= r->headers.max)
-		tk_buf_append(&r->headers, data, len);
-	return len;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
-{
-	struct web_resp *r = userp;
-	size_t len = size * n, room = r->body.max - r->body.len;
-	if (len > room) {
-		r->body_cut = true;
-		if (room)
-			tk_buf_append(&r->body, data, room);
-		return 0; /* enough read: the transfer stops (CURLE_WRITE_ERROR, expected) */
-	}
-	tk_buf_append(&r->body, data, len);
-	return len;
+	return tk_run_cancelled(ctx);
 }
 
 /* method GET/HEAD/OPTIONS on url; r filled. TK_OK when any HTTP response came back. */
 static int request(const struct web_cfg *c, struct tk_runctx *ctx, const char *method, const char *url,
 		   const char *origin, struct web_resp *r, struct tk_err *err)
 {
-	CURL *e = curl_easy_init();
-	struct curl_slist *hdrs = NULL;
-	struct tk_curlbudget b;
-	char oh[300];
-	int tmo = tk_run_remaining_ms(ctx, c->timeout_ms);
-	CURLcode cc;
+	struct tk_http_req q;
+	struct tk_http_info info;
+	const char *hdrs[2] = {NULL, NULL};
+	char oh[300], what[1100];
+	int tmo = tk_run_remaining_ms(ctx, c->timeout_ms), rc;
 	memset(r, 0, sizeof(*r));
 	tk_buf_init(&r->headers, WEB_HEADERS_MAX);
 	tk_buf_init(&r->body, WEB_BODY_MAX);
-	if (!e)
-		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-	if (tmo <= 0) {
-		curl_easy_cleanup(e);
+	if (tmo <= 0)
 		return tk_seterr(err, TK_ERR_TIMEOUT, "no time left for %s %s", method, url);
-	}
 	if (origin) {
 		snprintf(oh, sizeof(oh), "Origin: %s", origin);
-		hdrs = curl_slist_append(hdrs, oh);
+		hdrs[0] = oh;
 	}
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)tmo);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)tmo);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	if (c->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-	if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-	else if (strcmp(method, "OPTIONS") == 0)
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "OPTIONS");
-	tk_curlbudget_attach(e, &b, tk_now_ms() + tmo, false);
-	cc = curl_easy_perform(e);
-	tk_curlbudget_release_all(&b);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(e);
-	curl_slist_free_all(hdrs);
-	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && r->body_cut)) {
-		int code = cc == CURLE_OPERATION_TIMEDOUT                                          ? TK_ERR_TIMEOUT
-			   : cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ? TK_ERR_TLS
-												   : TK_ERR_NET;
-		return tk_seterr(err, code, "%s %s: %s", method, url,
-				 r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
-	}
-	if (r->status < 100)
-		return tk_seterr(err, TK_ERR_PROTOCOL, "%s %s: no HTTP response", method, url);
-	return TK_OK;
+	snprintf(what, sizeof(what), "%s %s", method, url);
+	memset(&q, 0, sizeof(q));
+	q.method = method;
+	q.url = url;
+	q.what = what;
+	q.headers = hdrs;
+	q.ca_file = c->ca_file;
+	q.timeout_ms = tmo;
+	q.max_retries = 0;
+	q.cancelled = run_cancelled;
+	q.cancel_arg = ctx;
+	q.resp_headers = &r->headers;
+	q.body_cut_ok = true;
+	rc = tk_http_call_ex(&q, &info, &r->body, err);
+	r->status = info.status;
+	r->body_cut = info.body_cut;
+	return rc;
 }
 
 static void resp_free(struct web_resp *r)
