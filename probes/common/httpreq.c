@@ -305,7 +305,8 @@ int tk_http_call_ex(const struct tk_http_req *r, struct tk_http_info *info, stru
 			rc = answered ? TK_OK
 				      : tk_seterr(err, TK_ERR_PROTOCOL, "%s%sno HTTP response", r->what ? r->what : "",
 						  r->what ? ": " : "");
-			retry = answered && (retry_status(st) || (r->retry_answer && r->retry_answer(st, resp, r->retry_arg)));
+			retry = answered &&
+				(retry_status(st) || (r->retry_answer && r->retry_answer(st, resp, r->retry_arg)));
 		}
 		if (!retry || attempt >= r->max_retries)
 			break;
