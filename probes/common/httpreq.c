@@ -19,7 +19,7 @@ struct hstate {
 	const struct tk_http_req *r;
 	struct tk_buf *resp;
 	long retry_after;
-	bool cut;
+	bool cut, headers_cut;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
@@ -45,6 +45,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 			tk_buf_reset(hb); /* keep only the last response's headers (after 1xx, redirects) */
 		if (hb->len + len <= hb->max)
 			tk_buf_append(hb, data, len);
+		else
+			h->headers_cut = true;
 	}
 	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
 		long long v = 0;
@@ -190,6 +192,8 @@ static void setup(CURL *e, const struct tk_http_req *r, struct curl_slist *hl, s
 		curl_easy_setopt(e, CURLOPT_SSLCERT, r->client_cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, r->client_key);
 	}
+	if (r->resolve)
+		curl_easy_setopt(e, CURLOPT_RESOLVE, r->resolve);
 	if (r->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -255,7 +259,7 @@ int tk_http_call_ex(const struct tk_http_req *r, struct tk_http_info *info, stru
 	}
 	for (attempt = 0;; attempt++) {
 		struct curl_slist *hl = NULL;
-		struct hstate hs = {r, resp, 0, false};
+		struct hstate hs = {r, resp, 0, false, false};
 		char ebuf[CURL_ERROR_SIZE] = "";
 		int64_t left = deadline - tk_now_ms(), per;
 		CURLcode cres;
@@ -290,6 +294,7 @@ int tk_http_call_ex(const struct tk_http_req *r, struct tk_http_info *info, stru
 		info->attempts = attempt + 1;
 		info->curl_code = (int)cres;
 		info->body_cut = hs.cut;
+		info->headers_cut = hs.headers_cut;
 		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &info->os_errno);
 		curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
 		info->content_length = (long long)clen;
@@ -328,5 +333,172 @@ int tk_http_call_ex(const struct tk_http_req *r, struct tk_http_info *info, stru
 		free(auth);
 	}
 	curl_easy_cleanup(e);
+	return rc;
+}
+
+/* ---- the multi variant ---- */
+
+struct mslot {
+	struct tk_http_job *job;
+	CURL *e;
+	struct curl_slist *hl;
+	struct hstate hs;
+	struct tk_curlbudget sb;
+	char ebuf[CURL_ERROR_SIZE];
+	int64_t deadline, not_before;
+	int attempt;
+	bool running, done;
+};
+
+static int mslot_start(CURLM *m, struct mslot *s)
+{
+	const struct tk_http_req *r = s->job->req;
+	int64_t left = s->deadline - tk_now_ms();
+	s->hs = (struct hstate){r, s->job->resp, 0, false, false};
+	s->ebuf[0] = '\0';
+	tk_buf_reset(s->job->resp);
+	if (r->resp_headers)
+		tk_buf_reset(r->resp_headers);
+	s->hl = add_headers(r, NULL, NULL);
+	setup(s->e, r, s->hl, &s->hs, s->ebuf,
+	      r->attempt_timeout_ms > 0 && r->attempt_timeout_ms < left ? r->attempt_timeout_ms : left);
+	curl_easy_setopt(s->e, CURLOPT_PRIVATE, s);
+	tk_curlbudget_attach(s->e, &s->sb, 0, true);
+	if (curl_multi_add_handle(m, s->e) != CURLM_OK)
+		return TK_ERR_NOMEM;
+	s->running = true;
+	return TK_OK;
+}
+
+/* The attempt of s ended with c: done, deferred, or a retry scheduled. */
+static void mslot_end(CURLM *m, struct mslot *s, CURLcode c)
+{
+	struct tk_http_job *j = s->job;
+	const struct tk_http_req *r = j->req;
+	curl_off_t clen = -1;
+	long st = 0;
+	bool retry, answered = false;
+	curl_multi_remove_handle(m, s->e);
+	curl_slist_free_all(s->hl);
+	s->hl = NULL;
+	s->running = false;
+	if (s->sb.deferred) { /* no budget slot at connect time: not an attempt, again in a moment */
+		tk_curlbudget_release_all(&s->sb);
+		s->not_before = tk_now_ms() + 20;
+		return;
+	}
+	tk_curlbudget_release_all(&s->sb);
+	j->info.attempts = ++s->attempt;
+	j->info.curl_code = (int)c;
+	j->info.body_cut = s->hs.cut;
+	j->info.headers_cut = s->hs.headers_cut;
+	curl_easy_getinfo(s->e, CURLINFO_OS_ERRNO, &j->info.os_errno);
+	curl_easy_getinfo(s->e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
+	j->info.content_length = (long long)clen;
+	if (c != CURLE_OK && !(c == CURLE_WRITE_ERROR && s->hs.cut)) {
+		j->info.status = 0;
+		j->rc = transport_error(r, c, s->ebuf, j->resp, &j->err);
+		retry = retry_transport(c);
+	} else {
+		curl_easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &st);
+		j->info.status = st;
+		answered = st >= 100;
+		j->rc = answered ? TK_OK
+				 : tk_seterr(&j->err, TK_ERR_PROTOCOL, "%s%sno HTTP response", r->what ? r->what : "",
+					     r->what ? ": " : "");
+		retry = answered &&
+			(retry_status(st) || (r->retry_answer && r->retry_answer(st, j->resp, r->retry_arg)));
+	}
+	if (retry && s->attempt <= r->max_retries) {
+		int wait = tk_http_backoff_ms(s->attempt - 1, s->hs.retry_after, (unsigned)(tk_now_ms() & 0xFF));
+		if (tk_now_ms() + wait < s->deadline) {
+			s->not_before = tk_now_ms() + wait;
+			return;
+		}
+	}
+	s->done = true;
+	scrub(r, j->rc, j->info.status, j->resp, &j->err);
+}
+
+int tk_http_multi(struct tk_http_job *jobs, size_t n, bool (*cancelled)(void *), void *cancel_arg)
+{
+	CURLM *m = curl_multi_init();
+	struct mslot *sl = calloc(n ? n : 1, sizeof(*sl));
+	size_t i, left = n;
+	int rc = TK_OK, running = 0;
+	int64_t t0 = tk_now_ms();
+	if (!m || !sl) {
+		rc = TK_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		memset(&jobs[i].info, 0, sizeof(jobs[i].info));
+		jobs[i].info.content_length = -1;
+		jobs[i].rc = TK_OK;
+		jobs[i].err.msg[0] = '\0';
+		sl[i].job = &jobs[i];
+		sl[i].deadline = t0 + jobs[i].req->timeout_ms;
+		if (!(sl[i].e = curl_easy_init())) {
+			rc = TK_ERR_NOMEM;
+			goto out;
+		}
+	}
+	while (left > 0) {
+		CURLMsg *msg;
+		int q;
+		int64_t now = tk_now_ms();
+		if (cancelled && cancelled(cancel_arg))
+			break;
+		for (i = 0; i < n; i++) {
+			struct mslot *s = &sl[i];
+			if (s->done || s->running || now < s->not_before)
+				continue;
+			if (now >= s->deadline) { /* the last answer stands; none: a timeout */
+				if (s->attempt == 0 || s->sb.deferred)
+					s->job->rc = tk_seterr(&s->job->err, TK_ERR_TIMEOUT, "%s%sno answer within %d ms",
+							       s->job->req->what ? s->job->req->what : "",
+							       s->job->req->what ? ": " : "", s->job->req->timeout_ms);
+				s->done = true;
+				left--;
+				continue;
+			}
+			if ((rc = mslot_start(m, s)))
+				goto out;
+		}
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &q))) {
+			struct mslot *s = NULL;
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			mslot_end(m, s, msg->data.result);
+			if (s->done)
+				left--;
+		}
+		if (left > 0)
+			curl_multi_poll(m, NULL, 0, running ? 100 : 10, NULL);
+	}
+out:
+	for (i = 0; sl && i < n; i++) {
+		if (!sl[i].done && sl[i].job) {
+			if (rc == TK_OK)
+				sl[i].job->rc = tk_seterr(&sl[i].job->err, TK_ERR_CANCELLED, "%s%scancelled",
+							  jobs[i].req->what ? jobs[i].req->what : "",
+							  jobs[i].req->what ? ": " : "");
+			else
+				sl[i].job->rc = TK_ERR_NOMEM;
+		}
+		if (sl[i].e) {
+			if (sl[i].running)
+				curl_multi_remove_handle(m, sl[i].e);
+			curl_easy_cleanup(sl[i].e);
+		}
+		curl_slist_free_all(sl[i].hl);
+	}
+	if (m)
+		curl_multi_cleanup(m);
+	for (i = 0; sl && i < n; i++)
+		tk_curlbudget_release_all(&sl[i].sb);
+	free(sl);
 	return rc;
 }

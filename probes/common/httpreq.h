@@ -69,6 +69,7 @@ struct tk_http_req {
 	bool insecure;             /* no certificate verification (grading only: say so in the evidence) */
 	const char *client_cert, *client_key; /* PEM files for mTLS, or NULL */
 	const char *user_agent;    /* NULL: "tenken/VERSION (compliance scan)" */
+	const struct curl_slist *resolve; /* CURLOPT_RESOLVE "host:port:addr" entries, or NULL */
 };
 
 /* What tk_http_call_ex saw of the last attempt. */
@@ -79,6 +80,7 @@ struct tk_http_info {
 	long os_errno;     /* CURLINFO_OS_ERRNO (ECONNREFUSED tells "closed" from "error") */
 	long long content_length; /* the announced length, -1 unknown */
 	int attempts;
+	bool headers_cut;  /* resp_headers was too small for the header block */
 };
 
 /*
@@ -90,6 +92,24 @@ struct tk_http_info {
 int tk_http_call(const struct tk_http_req *r, long *status, struct tk_buf *resp, struct tk_err *err);
 /* The same, telling more of the last attempt (info may be NULL). Also TK_ERR_PROTOCOL (not HTTP). */
 int tk_http_call_ex(const struct tk_http_req *r, struct tk_http_info *info, struct tk_buf *resp, struct tk_err *err);
+
+/* One request of tk_http_multi: req and resp borrowed, the rest filled in. */
+struct tk_http_job {
+	const struct tk_http_req *req; /* bearer, prepare and cancelled are not used here */
+	struct tk_buf *resp;
+	struct tk_http_info info;
+	int rc; /* as tk_http_call_ex */
+	struct tk_err err;
+};
+
+/*
+ * Run n jobs side by side on the libcurl multi interface, each under the same
+ * policy as tk_http_call_ex (its timeout from when the run starts). The
+ * per-host budget is non-blocking: a connect that finds no slot free waits
+ * its turn (not an attempt). cancelled (may be NULL) ends the run: unfinished
+ * jobs get TK_ERR_CANCELLED. Returns TK_OK, or TK_ERR_NOMEM (jobs unfinished).
+ */
+int tk_http_multi(struct tk_http_job *jobs, size_t n, bool (*cancelled)(void *), void *cancel_arg);
 
 /* The back-off before retry `attempt` (0-based) given a Retry-After of retry_after_s (0: none); tested. */
 int tk_http_backoff_ms(int attempt, long retry_after_s, unsigned jitter_byte);
