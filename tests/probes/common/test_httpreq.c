@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "httpreq.h"
 #include "localsrv.h"
 
@@ -233,7 +234,7 @@ static void respond(void *arg, int fd)
 	}
 }
 
-static struct tk_httpd *responder(struct responder *rs, enum act first, enum act rest)
+static struct tk_httpd *responder_at(const char *addr, struct responder *rs, enum act first, enum act rest)
 {
 	struct tk_httpd_config hc;
 	struct tk_httpd *h = NULL;
@@ -242,16 +243,30 @@ static struct tk_httpd *responder(struct responder *rs, enum act first, enum act
 	rs->rest = rest;
 	atomic_init(&rs->conns, 0);
 	memset(&hc, 0, sizeof(hc));
-	hc.addr = "127.0.0.1";
+	hc.addr = addr;
 	hc.serve = respond;
 	hc.serve_arg = rs;
 	assert_int_equal(tk_httpd_start(&hc, &h, &err), TK_OK);
 	return h;
 }
 
+static struct tk_httpd *responder(struct responder *rs, enum act first, enum act rest)
+{
+	return responder_at("127.0.0.1", rs, first, rest);
+}
+
+static void req_at(struct tk_http_req *r, char *url, size_t size, const char *addr, struct tk_httpd *h, int retries,
+		   int timeout_ms);
+
 static void req_for(struct tk_http_req *r, char *url, size_t size, struct tk_httpd *h, int retries, int timeout_ms)
 {
-	snprintf(url, size, "http://127.0.0.1:%d/x", tk_httpd_port(h));
+	req_at(r, url, size, "127.0.0.1", h, retries, timeout_ms);
+}
+
+static void req_at(struct tk_http_req *r, char *url, size_t size, const char *addr, struct tk_httpd *h, int retries,
+		   int timeout_ms)
+{
+	snprintf(url, size, "http://%s:%d/x", addr, tk_httpd_port(h));
 	memset(r, 0, sizeof(*r));
 	r->method = "GET";
 	r->url = url;
@@ -361,6 +376,63 @@ static void test_body_cap_and_headers(void **state)
 	tk_httpd_stop(h);
 }
 
+static void test_multi(void **state)
+{
+	struct responder r503, rgarb, rslow, rok;
+	struct tk_httpd *h[4];
+	struct tk_http_req q[5];
+	struct tk_http_job jobs[5];
+	struct tk_buf resp[5];
+	char url[5][64], a[4][32];
+	unsigned base = (unsigned)(tk_now_ms() % 200) + 20;
+	int64_t t0;
+	int maxc;
+	double rate;
+	size_t i;
+	(void)state;
+	/* a host each (the budget is per host address), a random 127.x for this test run */
+	for (i = 0; i < 4; i++)
+		snprintf(a[i], sizeof(a[i]), "127.%u.%u.%u", base, (unsigned)(getpid() % 250), (unsigned)(i + 2));
+	h[0] = responder_at(a[0], &r503, ACT_503, ACT_OK);
+	h[1] = responder_at(a[1], &rgarb, ACT_GARBAGE, ACT_GARBAGE);
+	h[2] = responder_at(a[2], &rslow, ACT_SLOW, ACT_SLOW);
+	h[3] = responder_at(a[3], &rok, ACT_SLOW, ACT_SLOW);
+	req_at(&q[0], url[0], sizeof(url[0]), a[0], h[0], 2, 20000);
+	req_at(&q[1], url[1], sizeof(url[1]), a[1], h[1], 2, 20000);
+	req_at(&q[2], url[2], sizeof(url[2]), a[2], h[2], 2, 1500);
+	/* two jobs to one host with one connection allowed: the second waits its turn, no attempt lost */
+	req_at(&q[3], url[3], sizeof(url[3]), a[3], h[3], 0, 20000);
+	req_at(&q[4], url[4], sizeof(url[4]), a[3], h[3], 0, 20000);
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < 5; i++) {
+		tk_buf_init(&resp[i], 4096);
+		jobs[i].req = &q[i];
+		jobs[i].resp = &resp[i];
+	}
+	tk_budget_get(&maxc, &rate);
+	tk_budget_set(1, 0);
+	t0 = tk_now_ms();
+	assert_int_equal(tk_http_multi(jobs, 5, NULL, NULL), TK_OK);
+	tk_budget_set(maxc, rate);
+	assert_int_equal(jobs[0].rc, TK_OK); /* 503, then 200: retried by the same policy */
+	assert_int_equal(jobs[0].info.status, 200);
+	assert_int_equal(jobs[0].info.attempts, 2);
+	assert_int_equal(jobs[1].rc, TK_ERR_PROTOCOL); /* garbage: not retried */
+	assert_int_equal(atomic_load(&rgarb.conns), 1);
+	assert_int_equal(jobs[2].rc, TK_ERR_TIMEOUT); /* slow: bounded, not retried */
+	assert_int_equal(atomic_load(&rslow.conns), 1);
+	assert_int_equal(jobs[3].rc, TK_OK);
+	assert_int_equal(jobs[4].rc, TK_OK);
+	assert_int_equal(jobs[3].info.attempts + jobs[4].info.attempts, 2);
+	/* the slow host's two jobs ran one after the other (3 s each), the rest beside them */
+	assert_true(tk_now_ms() - t0 >= 6000);
+	assert_true(tk_now_ms() - t0 < 8500);
+	for (i = 0; i < 5; i++)
+		tk_buf_free(&resp[i]);
+	for (i = 0; i < 4; i++)
+		tk_httpd_stop(h[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,7 +440,7 @@ int main(void)
 		cmocka_unit_test(test_retry_after_and_bound), cmocka_unit_test(test_transport_error),
 		cmocka_unit_test(test_error_body_scrubbed),
 		cmocka_unit_test(test_policy_on_misbehaviour), cmocka_unit_test(test_slow_is_bounded),
-		cmocka_unit_test(test_body_cap_and_headers),
+		cmocka_unit_test(test_body_cap_and_headers), cmocka_unit_test(test_multi),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
