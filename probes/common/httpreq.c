@@ -454,10 +454,10 @@ int tk_http_multi(struct tk_http_job *jobs, size_t n, bool (*cancelled)(void *),
 			if (s->done || s->running || now < s->not_before)
 				continue;
 			if (now >= s->deadline) { /* the last answer stands; none: a timeout */
+				const char *w = s->job->req->what;
 				if (s->attempt == 0 || s->sb.deferred)
 					s->job->rc = tk_seterr(&s->job->err, TK_ERR_TIMEOUT, "%s%sno answer within %d ms",
-							       s->job->req->what ? s->job->req->what : "",
-							       s->job->req->what ? ": " : "", s->job->req->timeout_ms);
+							       w ? w : "", w ? ": " : "", s->job->req->timeout_ms);
 				s->done = true;
 				left--;
 				continue;
