@@ -420,6 +420,13 @@ static void mslot_end(CURLM *m, struct mslot *s, CURLcode c)
 	scrub(r, j->rc, j->info.status, j->resp, &j->err);
 }
 
+static void mslot_timeout(struct mslot *s)
+{
+	const char *w = s->job->req->what;
+	s->job->rc = tk_seterr(&s->job->err, TK_ERR_TIMEOUT, "%s%sno answer within %d ms", w ? w : "", w ? ": " : "",
+			       s->job->req->timeout_ms);
+}
+
 int tk_http_multi(struct tk_http_job *jobs, size_t n, bool (*cancelled)(void *), void *cancel_arg)
 {
 	CURLM *m = curl_multi_init();
@@ -454,10 +461,8 @@ int tk_http_multi(struct tk_http_job *jobs, size_t n, bool (*cancelled)(void *),
 			if (s->done || s->running || now < s->not_before)
 				continue;
 			if (now >= s->deadline) { /* the last answer stands; none: a timeout */
-				const char *w = s->job->req->what;
 				if (s->attempt == 0 || s->sb.deferred)
-					s->job->rc = tk_seterr(&s->job->err, TK_ERR_TIMEOUT, "%s%sno answer within %d ms",
-							       w ? w : "", w ? ": " : "", s->job->req->timeout_ms);
+					mslot_timeout(s);
 				s->done = true;
 				left--;
 				continue;
