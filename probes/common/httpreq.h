@@ -1,8 +1,8 @@
 /*
- * httpreq.h - the one libcurl request helper (easy interface) of tenken: the
- * cloud clients (AWS SigV4 in aws.c, the bearer-token APIs of Azure and
- * Google), the web probe (web.c) and `tenken feed update` (through
- * probes/patch/feedcheck.c). One retry policy:
+ * httpreq.h - the one libcurl request helper of tenken: the cloud clients
+ * (AWS SigV4 in aws.c, the bearer-token APIs of Azure and Google), the web
+ * probe (web.c), `tenken feed update` (through probes/patch/feedcheck.c),
+ * and, side by side (tk_http_multi), the hsts probe. One retry policy:
  *
  *   retried   transport failures (refused, reset, nothing received, a
  *             truncated body...), HTTP 429, 500, 502, 503, 504, and answers
@@ -18,8 +18,9 @@
  *             error stands); each attempt is cut at attempt_timeout_ms;
  *             cancellation checked between attempts and during waits.
  *
- * How many retries is the caller's: the cloud clients 2-4; the web probe 0
- * (its fixed request budget per URL is a promise to the partner); feed update 2.
+ * How many retries is the caller's: the cloud clients 2-4; the web and hsts
+ * probes 0 (a fixed number of requests per URL is a promise to the partner);
+ * feed update 2.
  * No redirects unless follow_redirects (then https only, at most 5), http/https
  * only, the per-host politeness budget (agent/curlbudget.h), bounded bodies. A
  * non-2xx answer's body and any error text are scrubbed of `secrets`, the
