@@ -1,6 +1,7 @@
 /*
  * cmd_feed.c - `tenken feed update`: download one vulnerability feed for the
- * patch probe with libcurl.
+ * patch probe, through the patch probe's tk_patch_feed_fetch (the one request
+ * helper, probes/common/httpreq.h, and its retry policy).
  *
  *   tenken feed update --format debian-tracker \
  *       --url https://security-tracker.debian.org/tracker/data/json --out feeds/debian.json
@@ -13,7 +14,6 @@
  * fsync, rename); on any failure the previous feed stays in place.
  */
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +33,6 @@ struct feed_opts {
 	bool quiet;
 };
 
-struct hdrs {
-	char etag[512];
-	char last_modified[128];
-};
-
 static void feed_usage(FILE *f)
 {
 	fputs("usage: tenken feed update --format FORMAT --url URL --out FILE\n"
@@ -55,40 +50,6 @@ static void feed_usage(FILE *f)
 	      f);
 }
 
-static size_t on_header(char *data, size_t size, size_t n, void *userp)
-{
-	struct hdrs *h = userp;
-	size_t len = size * n;
-	char line[700];
-	size_t l = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
-	memcpy(line, data, l);
-	line[l] = '\0';
-	while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == '\n'))
-		line[--l] = '\0';
-	if (strncmp(line, "HTTP/", 5) == 0) {
-		h->etag[0] = h->last_modified[0] = '\0';
-	} else if (strncasecmp(line, "ETag:", 5) == 0) {
-		const char *v = line + 5;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		snprintf(h->etag, sizeof(h->etag), "%.511s", v);
-	} else if (strncasecmp(line, "Last-Modified:", 14) == 0) {
-		const char *v = line + 14;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		snprintf(h->last_modified, sizeof(h->last_modified), "%.127s", v);
-	}
-	return len;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
-{
-	struct tk_buf *b = userp;
-	if (tk_buf_append(b, data, size * n) != TK_OK)
-		return 0; /* over --max-mb: abort */
-	return size * n;
-}
-
 static bool printable(const char *s)
 {
 	for (; *s; s++)
@@ -99,23 +60,22 @@ static bool printable(const char *s)
 
 static int feed_update(const struct feed_opts *o)
 {
-	char *meta_path = NULL, *meta_text = NULL, errbuf[CURL_ERROR_SIZE] = "";
+	char *meta_path = NULL, *meta_text = NULL;
 	cJSON *meta = NULL, *nm = NULL;
-	struct curl_slist *hl = NULL;
 	struct tk_buf body;
-	struct hdrs h;
+	struct tk_feed_fetch f;
+	struct tk_feed_fetched got;
 	struct tk_err err = {0};
 	size_t records = 0;
 	struct stat sb;
-	CURL *c = NULL;
-	CURLcode cc;
-	long status = 0;
-	curl_off_t clen = -1;
 	size_t mlen = 0;
-	int ex = TK_EXIT_INCOMPLETE;
-	char hdr[700], fp[24];
+	int ex = TK_EXIT_INCOMPLETE, rc;
+	char fp[24];
 
-	memset(&h, 0, sizeof(h));
+	memset(&f, 0, sizeof(f));
+	f.url = o->url;
+	f.ca_file = o->ca_file;
+	f.timeout_s = o->timeout_s;
 	tk_buf_init(&body, (size_t)o->max_mb << 20);
 	if (!(meta_path = malloc(strlen(o->out) + 11))) {
 		ex = TK_EXIT_ERROR;
@@ -130,70 +90,37 @@ static int feed_update(const struct feed_opts *o)
 		const char *lm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "last_modified"));
 		const char *fm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "format"));
 		if (u && strcmp(u, o->url) == 0 && fm && strcmp(fm, o->format) == 0) {
-			if (et && *et && printable(et) && strlen(et) < 512) {
-				snprintf(hdr, sizeof(hdr), "If-None-Match: %s", et);
-				hl = curl_slist_append(hl, hdr);
-			}
-			if (lm && *lm && printable(lm) && strlen(lm) < 128) {
-				snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", lm);
-				hl = curl_slist_append(hl, hdr);
-			}
+			if (et && *et && printable(et) && strlen(et) < 512)
+				f.if_none_match = et;
+			if (lm && *lm && printable(lm) && strlen(lm) < 128)
+				f.if_modified_since = lm;
 		}
 	}
-	if (!(c = curl_easy_init())) {
-		ex = TK_EXIT_ERROR;
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, o->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_s);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout_s < 30 ? o->timeout_s : 30L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/deflate if the server offers it */
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (feed update)");
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
-	if (hl)
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	if (o->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
-	if (cc == CURLE_WRITE_ERROR) { /* on_body refuses only what would pass the bound */
+	rc = tk_patch_feed_fetch(&f, &body, &got, &err);
+	if (rc == TK_ERR_LIMIT && got.status == 0) { /* the body bound refused more */
 		fprintf(stderr, "tenken: feed update: %s: larger than --max-mb %lld; kept the previous %s\n", o->url,
 			o->max_mb, o->out);
 		goto out;
 	}
-	if (cc == CURLE_PARTIAL_FILE) {
-		fprintf(stderr, "tenken: feed update: %s: truncated download (%zu of %lld bytes: %s); kept the previous %s\n",
-			o->url, body.len, (long long)clen, errbuf, o->out);
+	if (rc == TK_ERR_NOMEM) {
+		ex = TK_EXIT_ERROR;
 		goto out;
 	}
-	if (cc != CURLE_OK) {
-		fprintf(stderr, "tenken: feed update: %s: %s; kept the previous %s\n", o->url,
-			errbuf[0] ? errbuf : curl_easy_strerror(cc), o->out);
+	if (rc) { /* err names the URL; a truncated transfer says "truncated download" */
+		fprintf(stderr, "tenken: feed update: %s; kept the previous %s\n", err.msg, o->out);
 		goto out;
 	}
-	if (status == 304) {
+	if (got.status == 304) {
 		if (!o->quiet)
 			printf("tenken: feed update: %s not modified (HTTP 304); %s unchanged\n", o->url, o->out);
 		ex = TK_EXIT_OK;
 		goto out;
 	}
-	if (status != 200) {
-		fprintf(stderr, "tenken: feed update: %s: HTTP %ld; kept the previous %s\n", o->url, status, o->out);
+	if (got.status != 200) {
+		fprintf(stderr, "tenken: feed update: %s: HTTP %ld; kept the previous %s\n", o->url, got.status, o->out);
 		goto out;
 	}
-	/* curl has checked Content-Length and chunked framing (CURLE_PARTIAL_FILE above) */
+	/* curl has checked Content-Length and chunked framing (a truncated download is an error above) */
 	if (tk_patch_feed_check(o->format, o->url, body.data ? body.data : "", body.len, &records, &err)) {
 		fprintf(stderr, "tenken: feed update: downloaded %s feed is invalid: %s; kept the previous %s\n",
 			o->format, err.msg, o->out);
@@ -214,8 +141,8 @@ static int feed_update(const struct feed_opts *o)
 		nm = cJSON_CreateObject();
 		cJSON_AddStringToObject(nm, "url", o->url);
 		cJSON_AddStringToObject(nm, "format", o->format);
-		cJSON_AddStringToObject(nm, "etag", h.etag);
-		cJSON_AddStringToObject(nm, "last_modified", h.last_modified);
+		cJSON_AddStringToObject(nm, "etag", got.etag);
+		cJSON_AddStringToObject(nm, "last_modified", got.last_modified);
 		cJSON_AddStringToObject(nm, "sha256", hex);
 		cJSON_AddNumberToObject(nm, "bytes", (double)body.len);
 		cJSON_AddNumberToObject(nm, "records", (double)records);
@@ -235,9 +162,6 @@ static int feed_update(const struct feed_opts *o)
 	}
 	ex = TK_EXIT_OK;
 out:
-	if (c)
-		curl_easy_cleanup(c);
-	curl_slist_free_all(hl);
 	tk_buf_free(&body);
 	cJSON_Delete(meta);
 	cJSON_Delete(nm);

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "curlbudget.h"
+#include "httpreq.h"
 #include "probe.h"
 #include "url.h"
 
@@ -181,17 +181,13 @@ struct hsts_cfg {
 	long timeout_ms;
 };
 
+/* One transfer: the HTTPS fetch of a URL, or the plain-HTTP redirect check (httpreq.h, tk_http_multi). */
 struct hsts_xfer {
-	struct tk_curlbudget sb; /* politeness budget, non-blocking: deferred when full */
-	int64_t not_before;      /* when a deferred transfer may start again */
 	const char *url;       /* borrowed */
-	bool https;            /* the HTTPS fetch, or the plain-HTTP redirect check */
-	size_t idx;            /* index into urls */
-	CURL *easy;
-	bool insecure_retry;   /* second try without verification */
-	struct tk_buf headers; /* raw header block of the last response */
-	bool headers_done;
-	char errbuf[CURL_ERROR_SIZE];
+	bool insecure;         /* second try without verification */
+	struct tk_http_req req;
+	struct tk_buf headers; /* the header block of the last response */
+	struct tk_buf body;    /* max 0: the transfer stops at the first body byte */
 };
 
 static void hsts_free(void *state)
@@ -374,67 +370,24 @@ fail:
 	return rc;
 }
 
-static size_t on_header(char *data, size_t size, size_t n, void *userp)
+/* The request of x (max_retries 0: one observation per URL, as before the shared helper). */
+static void setup_req(const struct hsts_cfg *c, struct hsts_xfer *x, const struct tk_runctx *ctx)
 {
-	struct hsts_xfer *x = userp;
-	size_t len = size * n;
-	/* A new response (after 1xx) starts with a status line: keep only the last. */
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
-		tk_buf_reset(&x->headers);
-	if (tk_buf_append(&x->headers, data, len) != TK_OK)
-		return 0; /* header block too large: abort the transfer */
-	if (len <= 2 && (data[0] == '\r' || data[0] == '\n'))
-		x->headers_done = true;
-	return len;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
-{
-	(void)data;
-	(void)size;
-	(void)n;
-	(void)userp;
-	return 0; /* the headers are all we need: stop at the first body byte */
-}
-
-static int setup_easy(struct hsts_cfg *c, struct hsts_xfer *x, const char *url, const struct tk_runctx *ctx)
-{
-	CURL *e = curl_easy_init();
 	long tmo = tk_run_remaining_ms(ctx, (int)c->timeout_ms);
-	if (!e)
-		return TK_ERR_NOMEM;
-	x->easy = e;
 	tk_buf_reset(&x->headers);
-	x->headers_done = false;
-	x->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, tmo > 0 ? tmo : 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, tmo > 0 ? tmo : 1L);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)1 << 20);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	tk_curlbudget_attach(e, &x->sb, 0, true);
-	if (c->resolve)
-		curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
-	if (c->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-	if (c->client_cert) {
-		curl_easy_setopt(e, CURLOPT_SSLCERT, c->client_cert);
-		curl_easy_setopt(e, CURLOPT_SSLKEY, c->client_key);
-	}
-	if (x->insecure_retry) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	return TK_OK;
+	tk_buf_reset(&x->body);
+	memset(&x->req, 0, sizeof(x->req));
+	x->req.method = "GET";
+	x->req.url = x->url;
+	x->req.timeout_ms = tmo > 0 ? (int)tmo : 1;
+	x->req.max_retries = 0;
+	x->req.ca_file = c->ca_file;
+	x->req.client_cert = c->client_cert;
+	x->req.client_key = c->client_key;
+	x->req.resolve = c->resolve;
+	x->req.insecure = x->insecure;
+	x->req.resp_headers = &x->headers;
+	x->req.body_cut_ok = true;
 }
 
 /* Find the value of the first header named `name` in a raw block; counts all. */
@@ -492,34 +445,26 @@ static int curl_class(CURLcode cr)
 	}
 }
 
-static bool transfer_ok(CURLcode res, const struct hsts_xfer *x)
-{
-	return res == CURLE_OK || (res == CURLE_WRITE_ERROR && x->headers_done);
-}
-
 /*
  * Did the TLS layer end the transfer because of the client certificate?
  * TLS 1.3: alert certificate_required (116); TLS 1.2 servers send
  * handshake_failure or bad_certificate after their CertificateRequest.
  */
-static bool client_cert_demanded(const struct hsts_xfer *x)
+static bool client_cert_demanded(const char *msg)
 {
-	return strstr(x->errbuf, "certificate required") || strstr(x->errbuf, "alert bad certificate") ||
-	       strstr(x->errbuf, "CERTIFICATE_REQUIRED");
+	return strstr(msg, "certificate required") || strstr(msg, "alert bad certificate") ||
+	       strstr(msg, "CERTIFICATE_REQUIRED");
 }
 
-static void record_https(cJSON *o, struct hsts_xfer *x, CURLcode res)
+static void record_https(cJSON *o, const struct hsts_xfer *x, const struct tk_http_job *j)
 {
-	long code = 0;
 	const char *v;
 	size_t vlen = 0;
 	int count = 0;
 	struct tk_hsts h;
 	char *esc;
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-	cJSON_AddNumberToObject(o, "status_code", (double)code);
-	cJSON_AddBoolToObject(o, "tls_verified", !x->insecure_retry);
-	(void)res;
+	cJSON_AddNumberToObject(o, "status_code", (double)j->info.status);
+	cJSON_AddBoolToObject(o, "tls_verified", !x->insecure);
 	v = find_header(&x->headers, "Strict-Transport-Security", &vlen, &count);
 	cJSON_AddNumberToObject(o, "sts_headers", count);
 	if (!v) {
@@ -542,25 +487,22 @@ static void record_https(cJSON *o, struct hsts_xfer *x, CURLcode res)
 		cJSON_AddBoolToObject(o, "preload", h.preload);
 	}
 	/* RFC 6797 8.1: a UA ignores STS received over a connection with TLS errors. */
-	cJSON_AddBoolToObject(o, "effective", h.valid && !x->insecure_retry && h.max_age > 0);
+	cJSON_AddBoolToObject(o, "effective", h.valid && !x->insecure && h.max_age > 0);
 }
 
-static void record_http(cJSON *o, struct hsts_xfer *x, CURLcode res)
+static void record_http(cJSON *o, const struct hsts_xfer *x, const struct tk_http_job *j)
 {
 	cJSON *r = cJSON_AddObjectToObject(o, "http");
-	long code = 0;
+	long code = j->info.status;
 	const char *lv;
 	char *loc = NULL;
 	int count = 0;
 	size_t vlen, llen = 0;
 	cJSON_AddStringToObject(r, "url", x->url);
-	if (!transfer_ok(res, x)) {
-		long oserr = 0;
-		bool refused;
-		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
-		refused = res == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED;
+	if (j->rc != TK_OK) {
+		bool refused = j->info.curl_code == CURLE_COULDNT_CONNECT && j->info.os_errno == ECONNREFUSED;
 		cJSON_AddBoolToObject(r, "reachable", 0);
-		cJSON_AddStringToObject(r, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+		cJSON_AddStringToObject(r, "error", j->err.msg);
 		/*
 		 * Refused: nothing listens on plain HTTP, so there is nothing to redirect
 		 * ("closed", not "redirects"). Anything else (timeout, reset, garbage) leaves
@@ -570,7 +512,6 @@ static void record_http(cJSON *o, struct hsts_xfer *x, CURLcode res)
 		cJSON_AddBoolToObject(o, "http_closed", refused);
 		return;
 	}
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	cJSON_AddBoolToObject(r, "reachable", 1);
 	cJSON_AddStringToObject(r, "state", "open");
 	cJSON_AddBoolToObject(o, "http_closed", 0);
@@ -588,41 +529,35 @@ static void record_http(cJSON *o, struct hsts_xfer *x, CURLcode res)
 	free(loc);
 }
 
-/*
- * The HTTPS transfer of x finished with cr: on a verification failure record
- * why and start it again unverified (true: restarted), else record the
- * header or the error (naming a demanded client certificate).
- */
-static bool https_done(struct hsts_cfg *c, const struct tk_runctx *ctx, CURLM *multi, struct hsts_xfer *x,
-		       struct url_result *r, CURLcode cr)
+/* Does the HTTPS transfer's failure call for a second, unverified try (to read the header anyway)? */
+static bool verify_failed(const struct tk_http_job *j)
 {
-	if (!transfer_ok(cr, x) && !x->insecure_retry &&
-	    (cr == CURLE_PEER_FAILED_VERIFICATION || cr == CURLE_SSL_CACERT_BADFILE)) {
-		/* Record why, then read the header anyway, unverified. */
-		cJSON_AddStringToObject(r->obs, "tls_error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
-		curl_multi_remove_handle(multi, x->easy);
-		curl_easy_cleanup(x->easy);
-		x->easy = NULL;
-		x->insecure_retry = true;
-		if (setup_easy(c, x, x->url, ctx) == TK_OK && curl_multi_add_handle(multi, x->easy) == CURLM_OK)
-			return true;
-	}
-	if (!transfer_ok(cr, x)) {
-		if (client_cert_demanded(x))
+	return j->rc != TK_OK &&
+	       (j->info.curl_code == CURLE_PEER_FAILED_VERIFICATION || j->info.curl_code == CURLE_SSL_CACERT_BADFILE);
+}
+
+/* Record the HTTPS transfer's header, or its error (naming a demanded client certificate). */
+static void https_result(const struct hsts_cfg *c, const struct hsts_xfer *x, const struct tk_http_job *j,
+			 struct url_result *r)
+{
+	if (j->rc == TK_OK && j->info.headers_cut) {
+		cJSON_AddStringToObject(r->obs, "error", "the response headers exceed the limit (100 KiB per line, 64 KiB in all)");
+		cJSON_AddNumberToObject(r->obs, "curl_code", CURLE_WRITE_ERROR);
+	} else if (j->rc != TK_OK) {
+		if (client_cert_demanded(j->err.msg))
 			cJSON_AddStringToObject(r->obs, "error", c->client_cert
 				? "the server refused the configured client certificate (client_cert)"
 				: "the server requires a client certificate (mTLS): configure client_cert and client_key");
-		else if (curl_class(cr) == TK_ERR_LIMIT)
+		else if (curl_class((CURLcode)j->info.curl_code) == TK_ERR_LIMIT)
 			cJSON_AddStringToObject(r->obs, "error",
 						"the response headers exceed the limit (100 KiB per line, 64 KiB in all)");
 		else
-			cJSON_AddStringToObject(r->obs, "error", x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
-		cJSON_AddNumberToObject(r->obs, "curl_code", cr);
+			cJSON_AddStringToObject(r->obs, "error", j->err.msg);
+		cJSON_AddNumberToObject(r->obs, "curl_code", j->info.curl_code);
 	} else {
-		record_https(r->obs, x, cr);
+		record_https(r->obs, x, j);
 	}
 	r->https_done = true;
-	return false;
 }
 
 /* Emit each URL's observation, or an error saying what is missing. */
@@ -652,22 +587,37 @@ static void emit_results(struct hsts_cfg *c, struct tk_runctx *ctx, struct url_r
 	}
 }
 
+static bool run_cancelled(void *ctx)
+{
+	return tk_run_cancelled(ctx);
+}
+
+/*
+ * Every URL's HTTPS fetch and plain-HTTP check side by side (tk_http_multi), then, for
+ * HTTPS fetches that failed verification, a second pass unverified to grade the header.
+ */
 static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 {
 	struct hsts_cfg *c = state;
-	CURLM *multi = curl_multi_init();
 	struct hsts_xfer *xs = NULL;
+	struct tk_http_job *jobs = NULL;
 	struct url_result *res = NULL;
 	char **http_urls = NULL;
-	size_t nx = c->nurls * 2, i, waiting = 0;
-	int running = 0, rc = TK_OK;
+	size_t nx = c->nurls * 2, i, nj = 0, *map = NULL;
+	int rc = TK_OK;
 
 	xs = calloc(nx, sizeof(*xs));
+	jobs = calloc(nx, sizeof(*jobs));
+	map = calloc(nx, sizeof(*map));
 	res = calloc(c->nurls, sizeof(*res));
 	http_urls = calloc(c->nurls + 1, sizeof(char *));
-	if (!multi || !xs || !res || !http_urls) {
+	if (!xs || !jobs || !map || !res || !http_urls) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto out;
+	}
+	for (i = 0; i < nx; i++) {
+		tk_buf_init(&xs[i].headers, HSTS_MAX_HEADER_BYTES);
+		tk_buf_init(&xs[i].body, 0);
 	}
 	for (i = 0; i < c->nurls; i++) {
 		struct hsts_xfer *hx = &xs[2 * i], *px = &xs[2 * i + 1];
@@ -676,15 +626,8 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 		long port;
 		res[i].obs = tk_obs_new(ctx, "hsts", c->urls[i]);
 		cJSON_AddStringToObject(res[i].obs, "url", c->urls[i]);
-		tk_buf_init(&hx->headers, HSTS_MAX_HEADER_BYTES);
-		tk_buf_init(&px->headers, HSTS_MAX_HEADER_BYTES);
 		hx->url = c->urls[i];
-		hx->https = true;
-		hx->idx = px->idx = i;
-		if (setup_easy(c, hx, hx->url, ctx) || curl_multi_add_handle(multi, hx->easy)) {
-			rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-			goto out;
-		}
+		setup_req(c, hx, ctx);
 		res[i].http_done = !c->check_http;
 		if (c->check_http && url_parts(c->urls[i], &https, host, sizeof(host), &port) == TK_OK) {
 			size_t l = strlen(host) + 32;
@@ -695,80 +638,67 @@ static int hsts_run(void *state, struct tk_runctx *ctx, struct tk_err *err)
 			snprintf(http_urls[i], l, strchr(host, ':') ? "http://[%s]:%ld/" : "http://%s:%ld/", host,
 				 c->http_port);
 			px->url = http_urls[i];
-			if (setup_easy(c, px, px->url, ctx) || curl_multi_add_handle(multi, px->easy)) {
+			setup_req(c, px, ctx);
+		}
+	}
+	for (i = 0; i < nx; i++)
+		if (xs[i].url) {
+			jobs[nj].req = &xs[i].req;
+			jobs[nj].resp = &xs[i].body;
+			map[nj++] = i;
+		}
+	if (tk_http_multi(jobs, nj, run_cancelled, ctx) != TK_OK) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* results; verification failures are recorded and queued for the unverified pass */
+	{
+		size_t again = 0;
+		for (i = 0; i < nj; i++) {
+			struct hsts_xfer *x = &xs[map[i]];
+			struct url_result *r = &res[map[i] / 2];
+			if (jobs[i].rc == TK_ERR_CANCELLED)
+				continue;
+			if (map[i] % 2) {
+				record_http(r->obs, x, &jobs[i]);
+				r->http_done = true;
+			} else if (verify_failed(&jobs[i])) {
+				cJSON_AddStringToObject(r->obs, "tls_error", jobs[i].err.msg);
+				x->insecure = true;
+				setup_req(c, x, ctx);
+				jobs[again].req = &x->req;
+				jobs[again].resp = &x->body;
+				map[again++] = map[i];
+			} else {
+				https_result(c, x, &jobs[i], r);
+			}
+		}
+		if (again && !tk_run_cancelled(ctx)) {
+			if (tk_http_multi(jobs, again, run_cancelled, ctx) != TK_OK) {
 				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 				goto out;
 			}
+			for (i = 0; i < again; i++)
+				if (jobs[i].rc != TK_ERR_CANCELLED)
+					https_result(c, &xs[map[i]], &jobs[i], &res[map[i] / 2]);
 		}
 	}
-	for (;;) {
-		CURLMsg *m;
-		int q;
-		bool added = false;
-		/* Restart deferred transfers whose pause is over. */
-		for (i = 0; waiting > 0 && i < nx; i++) {
-			struct hsts_xfer *x = &xs[i];
-			if (x->easy || !x->url || !x->sb.deferred || tk_now_ms() < x->not_before)
-				continue;
-			if (setup_easy(c, x, x->url, ctx) == TK_OK &&
-			    curl_multi_add_handle(multi, x->easy) == CURLM_OK) {
-				waiting--;
-				added = true;
-			}
-		}
-		curl_multi_perform(multi, &running);
-		while ((m = curl_multi_info_read(multi, &q))) {
-			struct hsts_xfer *x = NULL;
-			struct url_result *r;
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			r = &res[x->idx];
-			if (x->sb.deferred) {
-				/* Budget full at connect time: try again in a moment. */
-				curl_multi_remove_handle(multi, x->easy);
-				curl_easy_cleanup(x->easy);
-				x->easy = NULL;
-				x->not_before = tk_now_ms() + 20;
-				waiting++;
-				continue;
-			}
-			if (x->https) {
-				if (https_done(c, ctx, multi, x, r, m->data.result))
-					added = true;
-			} else {
-				record_http(r->obs, x, m->data.result);
-				r->http_done = true;
-			}
-		}
-		if (running == 0 && !added && waiting == 0)
-			break;
-		if (tk_run_cancelled(ctx)) {
-			rc = tk_seterr(err, TK_ERR_TIMEOUT, "deadline reached with %d transfers in flight", running);
-			break;
-		}
-		if (!added)
-			curl_multi_poll(multi, NULL, 0, waiting ? 10 : 100, NULL);
-	}
+	if (tk_run_cancelled(ctx))
+		rc = tk_seterr(err, TK_ERR_TIMEOUT, "deadline reached with transfers in flight");
 	emit_results(c, ctx, res);
 out:
 	for (i = 0; xs && i < nx; i++) {
-		if (xs[i].easy) {
-			curl_multi_remove_handle(multi, xs[i].easy);
-			curl_easy_cleanup(xs[i].easy);
-		}
 		tk_buf_free(&xs[i].headers);
+		tk_buf_free(&xs[i].body);
 	}
-	if (multi) /* before xs goes: closing sockets reaches each transfer's budget */
-		curl_multi_cleanup(multi);
-	for (i = 0; xs && i < nx; i++)
-		tk_curlbudget_release_all(&xs[i].sb);
 	for (i = 0; res && i < c->nurls; i++)
 		cJSON_Delete(res[i].obs);
 	for (i = 0; http_urls && i < c->nurls; i++)
 		free(http_urls[i]);
 	free(http_urls);
 	free(xs);
+	free(jobs);
+	free(map);
 	free(res);
 	return rc;
 }

@@ -4,7 +4,7 @@
  * requests per configured URL, each through the per-host politeness budget.
  *
  * Config: {"urls": ["https://api.acme.test/login"], "ca_file": "ca.pem",
- *          "timeout_s": 10, "exposure_paths": true}
+ *          "timeout_s": 10, "exposure_paths": true, "security_txt": true}
  *
  * Per URL (WEB_REQUESTS_MAX requests at most):
  *   1. GET the URL: security headers (CSP frame-ancestors / X-Frame-Options,
@@ -15,6 +15,13 @@
  *   4. GET a path that cannot exist: does the error page name versions or
  *      carry a stack trace?
  *   5. GET the origin's "/": a directory listing?
+ *   5a. GET https://HOST[:PORT]/.well-known/security.txt, and /security.txt
+ *      when that is 404/410 (RFC 9116; always HTTPS: an http:// URL's host
+ *      on port 443): parsed by securitytxt.c into "security_txt" facts.
+ *      404/410 on both: observed absent. A timeout, TLS error, 5xx, redirect
+ *      (not followed) or other transport failure: "security_txt.valid" is
+ *      unobserved, so its rule is incomplete, never pass. Off with
+ *      "security_txt": false (no facts: items 9 / card 8 go back to manual).
  *   6. GET well-known administration and debug paths (/.git/HEAD, /.env,
  *      /server-status, /server-info, /nginx_status, /actuator, /actuator/env,
  *      /phpinfo.php): each recognised by its content, never by status alone.
@@ -28,9 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-#include "curlbudget.h"
+#include "httpreq.h"
 #include "probe.h"
+#include "securitytxt.h"
 
 #define WEB_BODY_MAX (256 * 1024)
 #define WEB_HEADERS_MAX (64 * 1024)
@@ -43,6 +52,7 @@ struct web_cfg {
 	char *ca_file;
 	int timeout_ms;
 	bool exposure_paths;
+	bool security_txt;
 };
 
 struct web_resp {
@@ -50,7 +60,6 @@ struct web_resp {
 	struct tk_buf headers; /* the last response's header block */
 	struct tk_buf body; /* its first WEB_BODY_MAX bytes */
 	bool body_cut;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 static void web_free(void *state)
@@ -65,7 +74,7 @@ static void web_free(void *state)
 
 static int web_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **state, struct tk_err *err)
 {
-	static const char *const keys[] = {"urls", "ca_file", "timeout_s", "exposure_paths", NULL};
+	static const char *const keys[] = {"urls", "ca_file", "timeout_s", "exposure_paths", "security_txt", NULL};
 	struct web_cfg *c = calloc(1, sizeof(*c));
 	const char *ca = NULL;
 	long long tmo = 10;
@@ -75,11 +84,13 @@ static int web_configure(const cJSON *sec, const struct tk_cfgctx *cc, void **st
 	if (!c)
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	c->exposure_paths = true;
+	c->security_txt = true;
 	if ((rc = tk_cfg_check_keys(sec, keys, cc, cc->path, err)) ||
 	    (rc = tk_cfg_strings(sec, "urls", true, &c->urls, &c->nurls, cc, cc->path, err)) ||
 	    (rc = tk_cfg_string(sec, "ca_file", false, &ca, cc, cc->path, err)) ||
 	    (rc = tk_cfg_int(sec, "timeout_s", false, 1, 120, &tmo, cc, cc->path, err)) ||
-	    (rc = tk_cfg_bool(sec, "exposure_paths", false, &c->exposure_paths, cc, cc->path, err)))
+	    (rc = tk_cfg_bool(sec, "exposure_paths", false, &c->exposure_paths, cc, cc->path, err)) ||
+	    (rc = tk_cfg_bool(sec, "security_txt", false, &c->security_txt, cc, cc->path, err)))
 		goto out;
 	for (i = 0; i < c->nurls; i++) {
 		char p[600];
@@ -110,92 +121,48 @@ out:
 	return rc;
 }
 
-/* ---- one request ---- */
+/* ---- one request (httpreq.h: no retries, the fixed budget per URL is a promise) ---- */
 
-static size_t on_header(char *data, size_t size, size_t n, void *userp)
+static bool run_cancelled(void *ctx)
 {
-	struct web_resp *r = userp;
-	size_t len = size * n;
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
-		tk_buf_reset(&r->headers); /* keep only the last response's headers */
-	if (r->headers.len + len <= r->headers.max)
-		tk_buf_append(&r->headers, data, len);
-	return len;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
-{
-	struct web_resp *r = userp;
-	size_t len = size * n, room = r->body.max - r->body.len;
-	if (len > room) {
-		r->body_cut = true;
-		if (room)
-			tk_buf_append(&r->body, data, room);
-		return 0; /* enough read: the transfer stops (CURLE_WRITE_ERROR, expected) */
-	}
-	tk_buf_append(&r->body, data, len);
-	return len;
+	return tk_run_cancelled(ctx);
 }
 
 /* method GET/HEAD/OPTIONS on url; r filled. TK_OK when any HTTP response came back. */
 static int request(const struct web_cfg *c, struct tk_runctx *ctx, const char *method, const char *url,
 		   const char *origin, struct web_resp *r, struct tk_err *err)
 {
-	CURL *e = curl_easy_init();
-	struct curl_slist *hdrs = NULL;
-	struct tk_curlbudget b;
-	char oh[300];
-	int tmo = tk_run_remaining_ms(ctx, c->timeout_ms);
-	CURLcode cc;
+	struct tk_http_req q;
+	struct tk_http_info info;
+	const char *hdrs[2] = {NULL, NULL};
+	char oh[300], what[1100];
+	int tmo = tk_run_remaining_ms(ctx, c->timeout_ms), rc;
 	memset(r, 0, sizeof(*r));
 	tk_buf_init(&r->headers, WEB_HEADERS_MAX);
 	tk_buf_init(&r->body, WEB_BODY_MAX);
-	if (!e)
-		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-	if (tmo <= 0) {
-		curl_easy_cleanup(e);
+	if (tmo <= 0)
 		return tk_seterr(err, TK_ERR_TIMEOUT, "no time left for %s %s", method, url);
-	}
 	if (origin) {
 		snprintf(oh, sizeof(oh), "Origin: %s", origin);
-		hdrs = curl_slist_append(hdrs, oh);
+		hdrs[0] = oh;
 	}
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION " (compliance scan)");
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)tmo);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)tmo);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	if (c->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-	if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-	else if (strcmp(method, "OPTIONS") == 0)
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "OPTIONS");
-	tk_curlbudget_attach(e, &b, tk_now_ms() + tmo, false);
-	cc = curl_easy_perform(e);
-	tk_curlbudget_release_all(&b);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_cleanup(e);
-	curl_slist_free_all(hdrs);
-	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && r->body_cut)) {
-		int code = cc == CURLE_OPERATION_TIMEDOUT                                          ? TK_ERR_TIMEOUT
-			   : cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ? TK_ERR_TLS
-												   : TK_ERR_NET;
-		return tk_seterr(err, code, "%s %s: %s", method, url,
-				 r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
-	}
-	if (r->status < 100)
-		return tk_seterr(err, TK_ERR_PROTOCOL, "%s %s: no HTTP response", method, url);
-	return TK_OK;
+	snprintf(what, sizeof(what), "%s %s", method, url);
+	memset(&q, 0, sizeof(q));
+	q.method = method;
+	q.url = url;
+	q.what = what;
+	q.headers = hdrs;
+	q.ca_file = c->ca_file;
+	q.timeout_ms = tmo;
+	q.max_retries = 0;
+	q.cancelled = run_cancelled;
+	q.cancel_arg = ctx;
+	q.resp_headers = &r->headers;
+	q.body_cut_ok = true;
+	rc = tk_http_call_ex(&q, &info, &r->body, err);
+	r->status = info.status;
+	r->body_cut = info.body_cut;
+	return rc;
 }
 
 static void resp_free(struct web_resp *r)
@@ -394,6 +361,128 @@ static bool origin_of(const char *url, char *out, size_t size)
 	return true;
 }
 
+/* https://HOST[:PORT]PATH for url (an http:// URL's host on the default port) into out; false on failure. */
+static bool https_url(const char *url, const char *path, char *out, size_t size)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *s = NULL;
+	bool ok = false;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    (strcmp(scheme, "https") == 0 || curl_url_set(u, CURLUPART_PORT, NULL, 0) == CURLUE_OK) &&
+	    curl_url_set(u, CURLUPART_SCHEME, "https", 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PATH, path, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
+		ok = (size_t)snprintf(out, size, "%s", s) < size;
+	curl_free(s);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static void sectxt_facts(cJSON *st, const struct web_resp *r, time_t now)
+{
+	struct tk_sectxt p;
+	cJSON *errs;
+	char ct[256] = "";
+	unsigned i;
+	bool text_plain;
+	tk_sectxt_parse(r->body.data, r->body_cut ? TK_SECTXT_MAX + 1 : r->body.len, now, &p);
+	text_plain = header(r, "Content-Type", ct, sizeof(ct)) && strncasecmp(ct, "text/plain", 10) == 0 &&
+		     (ct[10] == '\0' || ct[10] == ';' || ct[10] == ' ');
+	cJSON_AddBoolToObject(st, "content_type_text_plain", text_plain);
+	cJSON_AddBoolToObject(st, "pgp_signed", p.pgp_signed);
+	cJSON_AddNumberToObject(st, "contact_count", p.contact_count);
+	cJSON_AddNumberToObject(st, "expires_count", p.expires_count);
+	if (p.expires_ok) {
+		char t[32];
+		tk_rfc3339((time_t)p.expires, t);
+		cJSON_AddStringToObject(st, "expires", t);
+	} else {
+		cJSON_AddNullToObject(st, "expires");
+	}
+	cJSON_AddBoolToObject(st, "expired", p.expired);
+	errs = cJSON_AddArrayToObject(st, "errors");
+	if (!text_plain) {
+		/* RFC 9116 3: text/plain. A soft-404 HTML page answered with 200 is not a security.txt */
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "line", 0);
+		cJSON_AddStringToObject(x, "message", "Content-Type is not text/plain");
+		cJSON_AddItemToArray(errs, x);
+	}
+	for (i = 0; i < p.nerrors; i++) {
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "line", p.errors[i].line);
+		cJSON_AddStringToObject(x, "message", p.errors[i].msg);
+		cJSON_AddItemToArray(errs, x);
+	}
+	if (p.errors_more)
+		cJSON_AddNumberToObject(st, "errors_more", p.errors_more);
+	cJSON_AddBoolToObject(st, "valid", p.valid && text_plain);
+}
+
+/*
+ * 5a: security.txt (RFC 9116) into o's "security_txt"; up to 2 requests, counted in *requests.
+ * A fetch that does not tell present from absent marks "security_txt.valid" unobserved.
+ */
+static void security_txt(const struct web_cfg *c, struct tk_runctx *ctx, const char *url, cJSON *o, int *requests)
+{
+	static const char *const paths[] = {"/.well-known/security.txt", "/security.txt"};
+	cJSON *st = cJSON_AddObjectToObject(o, "security_txt");
+	char u[1024], why[1400] = "";
+	size_t i;
+	cJSON_AddBoolToObject(st, "checked", true);
+	for (i = 0; i < TK_ARRAY_LEN(paths); i++) {
+		struct web_resp r;
+		struct tk_err e = {0};
+		int rc;
+		if (!https_url(url, paths[i], u, sizeof(u))) {
+			snprintf(why, sizeof(why), "no https URL for security.txt from %s", url);
+			break;
+		}
+		if (*requests >= WEB_REQUESTS_MAX) {
+			snprintf(why, sizeof(why), "request budget (%d) spent before %s", WEB_REQUESTS_MAX, u);
+			break;
+		}
+		rc = request(c, ctx, "GET", u, NULL, &r, &e);
+		(*requests)++;
+		if (rc) {
+			snprintf(why, sizeof(why), "%s: %s", tk_rc_name(rc), e.msg);
+		} else if (r.status >= 200 && r.status <= 299) {
+			cJSON_AddStringToObject(st, "url", u);
+			cJSON_AddNumberToObject(st, "status", r.status);
+			cJSON_AddBoolToObject(st, "present", true);
+			sectxt_facts(st, &r, time(NULL));
+		} else if (r.status == 404 || r.status == 410) {
+			resp_free(&r);
+			continue; /* absent here: the fallback path, then observed absent */
+		} else {
+			bool redirect = r.status >= 300 && r.status <= 399;
+			snprintf(why, sizeof(why), "GET %s: HTTP %ld (%s)", u, r.status,
+				 redirect ? "redirect not followed" : "neither a file nor absent");
+		}
+		resp_free(&r);
+		break;
+	}
+	if (why[0]) {
+		cJSON *un = cJSON_GetObjectItemCaseSensitive(o, "unobserved");
+		if (!un)
+			un = cJSON_AddObjectToObject(o, "unobserved");
+		cJSON_AddStringToObject(st, "fetch_error", why);
+		cJSON_AddStringToObject(un, "security_txt.valid", why);
+	} else if (i == TK_ARRAY_LEN(paths)) {
+		cJSON_AddBoolToObject(st, "present", false);
+		cJSON_AddNumberToObject(st, "status", 404); /* or 410, on both paths */
+		cJSON_AddNumberToObject(st, "contact_count", 0);
+		cJSON_AddBoolToObject(st, "expired", false);
+		cJSON_AddBoolToObject(st, "valid", false);
+	}
+}
+
 static void kind_error(struct tk_runctx *ctx, const char *target, const char *kind, int rc, const char *msg)
 {
 	cJSON *o = tk_obs_new(ctx, "error", target);
@@ -448,6 +537,8 @@ static void scan_url(const struct web_cfg *c, struct tk_runctx *ctx, const char 
 		tk_emit_error(ctx, url, rc, "%s", e.msg);
 		return;
 	}
+	if (c->security_txt)
+		security_txt(c, ctx, url, o, &requests);
 	tk_emit(ctx, o);
 
 	/* 2, 3: CORS and TRACE */
