@@ -13,8 +13,11 @@
 
 /* tenken.report/2: rule texts once in "rules" (findings refer by id), a
  * finding's evidence holds the facts its rule judged and "observation"
- * indexes observations[]. Readers accept /1 too (texts on each finding). */
-#define TK_REPORT_SCHEMA "tenken.report/2"
+ * indexes observations[]. tenken.report/3: an observation may group like
+ * facts in "entries" (keyed by "entry_key"; the patch probe: one observation
+ * per source package, one entry per CVE), and a finding on an entry names it
+ * with "entry". Readers accept /1 (texts on each finding) and /2 too. */
+#define TK_REPORT_SCHEMA "tenken.report/3"
 #define TK_REPORT_SCHEMA_V1 "tenken.report/1"
 
 struct tk_report_input {
