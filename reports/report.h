@@ -45,6 +45,7 @@ struct tk_render_opts {
 	const char *lang;            /* "ja" (default) | "en" */
 	const cJSON *history;        /* past scans of this partner for trends; may be NULL */
 	const cJSON *previous;       /* the previous report, for baselines; may be NULL */
+	const struct tk_buf *json;   /* report.json as the json renderer made it (written as is); may be NULL */
 };
 
 struct tk_renderer {
