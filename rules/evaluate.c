@@ -382,11 +382,17 @@ static void add_unique(cJSON *arr, const char *s)
 	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
 }
 
-static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, const cJSON *findings)
+/* A finding's fields item_result reads, looked up once (not once per checklist item). */
+struct fview {
+	const char *status, *rule;
+	const cJSON *mine;   /* items.<checklist> */
+};
+
+static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, const struct fview *fv, size_t nf)
 {
 	static const char *const copy[] = {"no", "chapter", "goal", "party", "chapter_en", "goal_en", "party_en",
 					   "related", "bank_item", NULL};
-	const cJSON *no = cJSON_GetObjectItemCaseSensitive(item, "no"), *f;
+	const cJSON *no = cJSON_GetObjectItemCaseSensitive(item, "no"), *n;
 	cJSON *res = cJSON_CreateObject(), *failed = cJSON_CreateArray(), *errored = cJSON_CreateArray();
 	cJSON *passed = cJSON_CreateArray(), *mapped = cJSON_CreateArray();
 	const char *na = tk_tailoring_not_applicable(in->tailoring, in->checklist->id, no);
@@ -404,10 +410,11 @@ static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, con
 		if (r->enabled && maps_to(r->items, in->checklist->id, no))
 			add_unique(mapped, r->id);
 	}
-	cJSON_ArrayForEach(f, findings)
-	{
-		const char *st = str_field(f, "status"), *rid = str_field(f, "rule");
-		if (!maps_to(cJSON_GetObjectItemCaseSensitive(f, "items"), in->checklist->id, no))
+	for (k = 0; k < nf; k++) {
+		const char *st = fv[k].status, *rid = fv[k].rule;
+		bool maps = false;
+		cJSON_ArrayForEach(n, fv[k].mine) if (tk_item_no_equal(n, no)) maps = true;
+		if (!maps)
 			continue;
 		if (strcmp(st, "fail") == 0) {
 			nfail++;
@@ -471,6 +478,8 @@ int tk_evaluate(const struct tk_eval_input *in, cJSON **findings_out, cJSON **it
 {
 	cJSON *findings = cJSON_CreateArray(), *items = cJSON_CreateArray();
 	const cJSON *it;
+	struct fview *fv;
+	size_t nf = 0;
 	*findings_out = *items_out = NULL;
 	if (!findings || !items) {
 		cJSON_Delete(findings);
@@ -482,8 +491,22 @@ int tk_evaluate(const struct tk_eval_input *in, cJSON **findings_out, cJSON **it
 		cJSON_Delete(items);
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	}
+	if (!(fv = calloc((size_t)cJSON_GetArraySize(findings) + 1, sizeof(*fv)))) {
+		cJSON_Delete(findings);
+		cJSON_Delete(items);
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	}
+	cJSON_ArrayForEach(it, findings)
+	{
+		fv[nf].status = str_field(it, "status");
+		fv[nf].rule = str_field(it, "rule");
+		fv[nf].mine = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "items"),
+							      in->checklist->id);
+		nf++;
+	}
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "items"))
-		cJSON_AddItemToArray(items, item_result(in, it, findings));
+		cJSON_AddItemToArray(items, item_result(in, it, fv, nf));
+	free(fv);
 	*findings_out = findings;
 	*items_out = items;
 	return TK_OK;
