@@ -36,7 +36,8 @@ struct tk_report_input {
 	const char *mode;                  /* "scan" | "gate" */
 };
 
-/* Build the whole report: observations, findings, items, summary, gate. */
+/* Build the whole report: observations, findings, items, summary, gate. The
+ * runs' observations move into the report (each run keeps an empty array). */
 int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err *err);
 
 /* Gate exit codes: enum tk_exit, defined next to the CLI (agent/exitcode.h). */
