@@ -1039,14 +1039,14 @@ static void merge_binaries(cJSON *into, const cJSON *from)
  * the same value (feed, feed file, installed version, binaries, score
  * source, ...) is moved to the observation and stated once. Takes entries.
  */
-static void emit_package(const struct host *h, const char *group, cJSON *entries, struct tk_runctx *ctx)
+static int emit_package(const struct host *h, const char *group, cJSON *entries, struct tk_runctx *ctx)
 {
 	char target[700];
 	cJSON *o, *first = entries->child, *f, *next, *e;
 	snprintf(target, sizeof(target), "%s/%s", h->cfg->host, group);
 	if (!(o = tk_obs_new(ctx, "patch_vuln", target))) {
 		cJSON_Delete(entries);
-		return;
+		return TK_ERR_NOMEM;
 	}
 	cJSON_AddStringToObject(o, "host", h->cfg->host);
 	cJSON_AddStringToObject(o, "package", group);
@@ -1066,19 +1066,22 @@ static void emit_package(const struct host *h, const char *group, cJSON *entries
 	}
 	cJSON_AddItemToObject(o, "entries", entries);
 	tk_emit(ctx, o);
+	return TK_OK;
 }
 
 /*
  * One CVE per source package per host: verdicts are sorted by (source, CVE,
  * worst first); the worst one is the finding, the binary packages of the
  * others in a vulnerable state are added to its evidence. The CVEs of a
- * source package are one observation (emit_package). Emits and frees.
+ * source package are one observation (emit_package). Emits and frees; out
+ * of memory drops no CVE silently: the probe run fails (TK_ERR_NOMEM).
  */
-static void merge_and_emit(const struct host *h, struct pendv *pv, struct counts *cn, struct tk_runctx *ctx)
+static int merge_and_emit(const struct host *h, struct pendv *pv, struct counts *cn, struct tk_runctx *ctx)
 {
 	size_t k = 0, j;
 	cJSON *entries = NULL;
 	const char *group = NULL;
+	int rc = TK_OK;
 	if (pv->n)
 		qsort(pv->v, pv->n, sizeof(*pv->v), pend_cmp);
 	while (k < pv->n) {
@@ -1102,11 +1105,13 @@ static void merge_and_emit(const struct host *h, struct pendv *pv, struct counts
 		}
 		if (rep->obs) {
 			if (entries && strcmp(group, rep->u->group) != 0) {
-				emit_package(h, group, entries, ctx);
+				if (emit_package(h, group, entries, ctx))
+					rc = TK_ERR_NOMEM;
 				entries = NULL;
 			}
 			if (!entries && !(entries = cJSON_CreateArray())) {
 				cJSON_Delete(rep->obs);
+				rc = TK_ERR_NOMEM;
 			} else {
 				group = rep->u->group;
 				cJSON_AddItemToArray(entries, rep->obs);
@@ -1115,9 +1120,10 @@ static void merge_and_emit(const struct host *h, struct pendv *pv, struct counts
 		rep->obs = NULL;
 		k = j;
 	}
-	if (entries)
-		emit_package(h, group, entries, ctx);
+	if (entries && emit_package(h, group, entries, ctx))
+		rc = TK_ERR_NOMEM;
 	pv->n = 0;
+	return rc;
 }
 
 /* End-of-life table lookups. */
@@ -1544,7 +1550,8 @@ static int judge_host(const struct patch_cfg *c, const struct host *h, const str
 				continue; /* reported above; never judged as "older than every fix" */
 			rc = match_unit(c, h, &h->units[k], db, &pv);
 		}
-		merge_and_emit(h, &pv, &cn, ctx);
+		if (merge_and_emit(h, &pv, &cn, ctx) && !rc)
+			rc = TK_ERR_NOMEM;
 		for (k = 0; k < pv.n; k++)
 			cJSON_Delete(pv.v[k].obs);
 		free(pv.v);
