@@ -32,6 +32,8 @@
  * observation's (facts common to every entry are stated once on the
  * observation); its target is the observation's target + "/" + the entry's
  * FIELD, and its findings carry "entry": its index besides "observation".
+ * An entry's field replaces the observation's whole (objects such as
+ * "unobserved" are not merged: a writer puts such a field on one level only).
  */
 #include "rules.h"
 
