@@ -170,9 +170,10 @@ static int render_and_store(cJSON *report, const struct tk_scan_opts *o, struct 
 	ro.lang = o->lang;
 	ro.history = trend;
 	ro.previous = prev;
-	if ((rc = tk_render_formats(report, o->formats, o->out_dir, &ro, err)))
-		goto out;
 	if ((rc = tk_renderer_find("json")->render(report, &ro, &json, err)))
+		goto out;
+	ro.json = &json;
+	if ((rc = tk_render_formats(report, o->formats, o->out_dir, &ro, err)))
 		goto out;
 	if ((rc = tk_history_commit(h, partner, &link, json.data, json.len, report, &stored, err)))
 		goto out;

@@ -71,7 +71,13 @@ int tk_render_formats(const cJSON *report, const char *formats, const char *dir,
 		r = tk_renderer_find(name);
 		tk_buf_init(&b, (size_t)1 << 30);
 		t0 = tk_now_ms();
-		rc = r->render(report, opts, &b, err);
+		/* the caller rendered report.json already (for the history): the same bytes, not printed twice */
+		if (opts && opts->json && opts->json->data && strcmp(r->name, "json") == 0) {
+			rc = tk_buf_append(&b, opts->json->data, opts->json->len);
+			if (rc)
+				tk_seterr(err, rc, "out of memory");
+		} else
+			rc = r->render(report, opts, &b, err);
 		tk_log(TK_LOG_INFO, "rendered %s in %lld ms (%zu bytes)", r->file_name, (long long)(tk_now_ms() - t0),
 		       b.len);
 		if (rc == TK_OK) {

@@ -39,13 +39,17 @@ int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err
 	obs = cJSON_CreateArray();
 	/* Complete means every probe finished and observed every target: an error
 	 * observation (a target that could not be observed) makes the scan incomplete. */
+	/* The observations move into the report (not copied: a patch scan's are tens of MB as cJSON);
+	 * the runs keep empty arrays. */
 	for (i = 0; i < in->nruns; i++) {
-		cJSON_ArrayForEach(it, in->runs[i].observations)
-		{
-			const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, "kind");
+		cJSON *from = in->runs[i].observations, *next;
+		cJSON *mv;
+		for (mv = from ? from->child : NULL; mv; mv = next) {
+			const cJSON *k = cJSON_GetObjectItemCaseSensitive(mv, "kind");
+			next = mv->next;
 			if (cJSON_IsString(k) && strcmp(k->valuestring, "error") == 0)
 				complete = false;
-			cJSON_AddItemToArray(obs, cJSON_Duplicate(it, true));
+			cJSON_AddItemToArray(obs, cJSON_DetachItemViaPointer(from, mv));
 		}
 		if (in->runs[i].status != TK_PROBE_OK)
 			complete = false;

@@ -13,8 +13,11 @@
 
 /* tenken.report/2: rule texts once in "rules" (findings refer by id), a
  * finding's evidence holds the facts its rule judged and "observation"
- * indexes observations[]. Readers accept /1 too (texts on each finding). */
-#define TK_REPORT_SCHEMA "tenken.report/2"
+ * indexes observations[]. tenken.report/3: an observation may group like
+ * facts in "entries" (keyed by "entry_key"; the patch probe: one observation
+ * per source package, one entry per CVE), and a finding on an entry names it
+ * with "entry". Readers accept /1 (texts on each finding) and /2 too. */
+#define TK_REPORT_SCHEMA "tenken.report/3"
 #define TK_REPORT_SCHEMA_V1 "tenken.report/1"
 
 struct tk_report_input {
@@ -33,7 +36,8 @@ struct tk_report_input {
 	const char *mode;                  /* "scan" | "gate" */
 };
 
-/* Build the whole report: observations, findings, items, summary, gate. */
+/* Build the whole report: observations, findings, items, summary, gate. The
+ * runs' observations move into the report (each run keeps an empty array). */
 int tk_report_build(const struct tk_report_input *in, cJSON **out, struct tk_err *err);
 
 /* Gate exit codes: enum tk_exit, defined next to the CLI (agent/exitcode.h). */
@@ -42,6 +46,7 @@ struct tk_render_opts {
 	const char *lang;            /* "ja" (default) | "en" */
 	const cJSON *history;        /* past scans of this partner for trends; may be NULL */
 	const cJSON *previous;       /* the previous report, for baselines; may be NULL */
+	const struct tk_buf *json;   /* report.json as the json renderer made it (written as is); may be NULL */
 };
 
 struct tk_renderer {

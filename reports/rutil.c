@@ -158,8 +158,9 @@ const char *tk_r_f_str(const cJSON *report, const cJSON *f, const char *key)
 cJSON *tk_r_evidence(const cJSON *report, const cJSON *f, const cJSON *const *obs, size_t nobs)
 {
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence"),
-		    *oi = cJSON_GetObjectItemCaseSensitive(f, "observation");
-	const cJSON *o = NULL, *p;
+		    *oi = cJSON_GetObjectItemCaseSensitive(f, "observation"),
+		    *ej = cJSON_GetObjectItemCaseSensitive(f, "entry");
+	const cJSON *o = NULL, *e = NULL, *p;
 	cJSON *out = ev ? cJSON_Duplicate(ev, true) : cJSON_CreateObject();
 	bool err = strcmp(tk_r_str(f, "status"), "error") == 0;
 	if (!out || !cJSON_IsNumber(oi) || oi->valuedouble < 0)
@@ -170,12 +171,17 @@ cJSON *tk_r_evidence(const cJSON *report, const cJSON *f, const cJSON *const *ob
 		o = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(report, "observations"), oi->valueint);
 	if (!o || err)
 		return out;
+	/* report/3: the finding judged entry f.entry of its observation; its fields, else the observation's */
+	if (cJSON_IsNumber(ej) && ej->valuedouble >= 0)
+		e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "entries"), ej->valueint);
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(tk_r_rule_of(report, f), "evidence"))
 	{
 		const cJSON *v;
 		if (!cJSON_IsString(p) || cJSON_GetObjectItemCaseSensitive(out, p->valuestring))
 			continue;
-		v = tk_json_path(o, p->valuestring);
+		v = e ? tk_json_path(e, p->valuestring) : NULL;
+		if (!v)
+			v = tk_json_path(o, p->valuestring);
 		cJSON_AddItemToObject(out, p->valuestring, v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
 	}
 	return out;

@@ -43,7 +43,8 @@ const char *tk_r_f_str(const cJSON *report, const cJSON *f, const char *key);
 /*
  * The finding's evidence as a reviewer reads it (new object, caller frees):
  * the facts its rule judged (f.evidence) followed by the rule's evidence
- * paths read from observations[f.observation] (report/2). For report/1 a
+ * paths read from observations[f.observation] (report/2), from its entry
+ * entries[f.entry] first when the finding names one (report/3). For report/1 a
  * copy of f.evidence. obs/nobs: the report's observations by index (from
  * tk_r_index) or NULL to walk the array.
  */

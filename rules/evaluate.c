@@ -26,6 +26,16 @@
  * message the text at "incomplete_reason" (a path) or else the rule's title.
  * A rule may have incomplete_when alone (no fail_when): it then passes
  * whenever the evidence can be relied on. Unknown is never pass.
+ *
+ * Entries (tenken.report/3): an observation may group many like facts as
+ * "entries": [{...}, ...] with "entry_key": "FIELD" (the patch probe: one
+ * observation per source package, one entry per CVE). Each entry is judged
+ * as an observation of its own whose fields are the entry's, else the
+ * observation's (facts common to every entry are stated once on the
+ * observation); its target is the observation's target + "/" + the entry's
+ * FIELD, and its findings carry "entry": its index besides "observation".
+ * An entry's field replaces the observation's whole (objects such as
+ * "unobserved" are not merged: a writer puts such a field on one level only).
  */
 #include "rules.h"
 
@@ -67,7 +77,7 @@ static cJSON *evidence_of(const struct tk_rule *r, const cJSON *obs)
  * report's rules catalogue (tk_rules_catalogue), once. items keeps only the
  * report's checklist. */
 static cJSON *new_finding(const struct tk_rule *r, const char *status, const char *target, const char *checklist,
-			  int obs_index)
+			  int obs_index, int entry)
 {
 	cJSON *f = cJSON_CreateObject(), *items = cJSON_CreateObject();
 	const cJSON *mine = cJSON_GetObjectItemCaseSensitive(r->items, checklist);
@@ -78,6 +88,8 @@ static cJSON *new_finding(const struct tk_rule *r, const char *status, const cha
 	cJSON_AddItemToObject(f, "items", items);
 	if (obs_index >= 0)
 		cJSON_AddNumberToObject(f, "observation", obs_index);
+	if (entry >= 0)
+		cJSON_AddNumberToObject(f, "entry", entry);
 	return f;
 }
 
@@ -126,7 +138,7 @@ static bool has_error(const cJSON *findings, const char *rule, const char *targe
 
 /* incomplete_when holds: an "error" finding with the observation's reason; true when added. */
 static bool incomplete_when_holds(const struct tk_rule *r, const cJSON *o, const char *target, const char *checklist,
-				  int oi, cJSON *findings)
+				  int oi, int ej, cJSON *findings)
 {
 	const cJSON *rp = cJSON_GetObjectItemCaseSensitive(r->json, "incomplete_reason"), *why;
 	cJSON *f, *ev;
@@ -136,7 +148,7 @@ static bool incomplete_when_holds(const struct tk_rule *r, const cJSON *o, const
 	why = cJSON_IsString(rp) ? tk_json_path(o, rp->valuestring) : NULL;
 	if (!cJSON_IsString(why) && !rp)
 		why = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r->json, "title"), "en");
-	f = new_finding(r, "error", target, checklist, oi);
+	f = new_finding(r, "error", target, checklist, oi, ej);
 	ev = evidence_of(r, o);
 	cJSON_AddStringToObject(ev, "error", "incomplete");
 	cJSON_AddStringToObject(ev, "message", cJSON_IsString(why) ? why->valuestring
@@ -170,9 +182,9 @@ static const char *unobserved_in(const cJSON *cond, const cJSON *obs, const char
 }
 
 static cJSON *unobserved_finding(const struct tk_rule *r, const char *target, const char *field, const char *why,
-				 const char *checklist, int oi)
+				 const char *checklist, int oi, int ej)
 {
-	cJSON *f = new_finding(r, "error", target, checklist, oi);
+	cJSON *f = new_finding(r, "error", target, checklist, oi, ej);
 	cJSON *ev = cJSON_AddObjectToObject(f, "evidence");
 	char msg[1200];
 	snprintf(msg, sizeof(msg), "%s not observed: %s", field, why);
@@ -182,20 +194,136 @@ static cJSON *unobserved_finding(const struct tk_rule *r, const char *target, co
 	return f;
 }
 
-static int judge(const struct tk_eval_input *in, cJSON *findings)
+/* What the rules judge: an observation, or one entry of it seen through a view. */
+struct unit {
+	const cJSON *o;      /* the observation, or the entry's view (fields of the entry, else the observation's) */
+	const char *probe, *kind, *target;
+	int oi, ej;          /* observation index, entry index (-1: none) */
+	cJSON *view;         /* owned: references only */
+	char *vtarget;       /* owned: target of an entry */
+};
+
+static void units_free(struct unit *u, size_t n)
 {
 	size_t i;
+	for (i = 0; i < n; i++) {
+		cJSON_Delete(u[i].view);
+		free(u[i].vtarget);
+	}
+	free(u);
+}
+
+/* A view of entry e of o: references to e's fields, then to o's fields e lacks (never "entries"). */
+static cJSON *entry_view(const cJSON *o, const cJSON *e)
+{
+	cJSON *v = cJSON_CreateObject();
+	const cJSON *k;
+	if (!v)
+		return NULL;
+	cJSON_ArrayForEach(k, e)
+	{
+		if (k->string && !cJSON_AddItemReferenceToObject(v, k->string, (cJSON *)k))
+			goto fail;
+	}
+	cJSON_ArrayForEach(k, o)
+	{
+		if (!k->string || strcmp(k->string, "entries") == 0 || strcmp(k->string, "entry_key") == 0 ||
+		    cJSON_GetObjectItemCaseSensitive(e, k->string))
+			continue;
+		if (!cJSON_AddItemReferenceToObject(v, k->string, (cJSON *)k))
+			goto fail;
+	}
+	return v;
+fail:
+	cJSON_Delete(v);
+	return NULL;
+}
+
+static int build_units(const cJSON *observations, struct unit **out, size_t *nout)
+{
+	struct unit *u = NULL;
+	size_t n = 0, cap = 0;
+	const cJSON *o;
+	int oi = -1;
+	*out = NULL;
+	*nout = 0;
+	cJSON_ArrayForEach(o, observations)
+	{
+		const cJSON *entries = cJSON_GetObjectItemCaseSensitive(o, "entries"), *e;
+		const char *key = str_field(o, "entry_key");
+		int ej = -1;
+		bool grouped = cJSON_IsArray(entries) && key && strcmp(str_field(o, "kind") ? str_field(o, "kind") : "",
+									 "error") != 0;
+		oi++;
+		if (!grouped) {
+			entries = NULL;
+			e = NULL;
+		} else {
+			e = entries->child;
+			if (!e)
+				continue; /* nothing grouped: nothing to judge */
+		}
+		do {
+			struct unit *x;
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 256;
+				struct unit *nu = realloc(u, nc * sizeof(*nu));
+				if (!nu)
+					goto nomem;
+				u = nu;
+				cap = nc;
+			}
+			x = &u[n];
+			memset(x, 0, sizeof(*x));
+			x->oi = oi;
+			x->ej = -1;
+			n++;
+			if (!grouped) {
+				x->o = o;
+				x->target = str_field(o, "target");
+			} else {
+				const char *t = str_field(o, "target"), *k;
+				size_t len;
+				ej++;
+				x->ej = ej;
+				if (!(x->view = entry_view(o, e)))
+					goto nomem;
+				x->o = x->view;
+				k = str_field(e, key);
+				len = strlen(t ? t : "") + strlen(k ? k : "") + 2;
+				if (!(x->vtarget = malloc(len)))
+					goto nomem;
+				snprintf(x->vtarget, len, "%s/%s", t ? t : "", k ? k : "");
+				x->target = x->vtarget;
+			}
+			x->probe = str_field(x->o, "probe");
+			x->kind = str_field(x->o, "kind");
+		} while (grouped && (e = e->next));
+	}
+	*out = u;
+	*nout = n;
+	return TK_OK;
+nomem:
+	units_free(u, n);
+	return TK_ERR_NOMEM;
+}
+
+static int judge(const struct tk_eval_input *in, cJSON *findings)
+{
+	struct unit *units;
+	size_t nunits, i, ui;
+	int rc = build_units(in->observations, &units, &nunits);
+	if (rc)
+		return rc;
 	for (i = 0; i < in->rules->n; i++) {
 		const struct tk_rule *r = &in->rules->rules[i];
-		const cJSON *o;
-		int oi = -1;
 		if (!r->enabled)
 			continue;
-		cJSON_ArrayForEach(o, in->observations)
-		{
-			oi++;
-			const char *probe = str_field(o, "probe"), *kind = str_field(o, "kind");
-			const char *target = str_field(o, "target");
+		for (ui = 0; ui < nunits; ui++) {
+			const struct unit *un = &units[ui];
+			const cJSON *o = un->o;
+			const char *probe = un->probe, *kind = un->kind, *target = un->target;
+			int oi = un->oi, ej = un->ej;
 			cJSON *f;
 			if (!probe || !kind || strcmp(probe, r->probe) != 0)
 				continue;
@@ -204,7 +332,7 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 				if ((fk && strcmp(fk, r->kind) != 0) ||
 				    has_error(findings, r->id, target ? target : ""))
 					continue;
-				f = new_finding(r, "error", target, in->checklist->id, oi);
+				f = new_finding(r, "error", target, in->checklist->id, oi, ej);
 				cJSON *ev = cJSON_AddObjectToObject(f, "evidence");
 				cJSON_AddStringToObject(ev, "error",
 							str_field(o, "error") ? str_field(o, "error") : "");
@@ -222,21 +350,22 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 				if (why || (why = unobserved_in(r->incomplete_when, o, &field)) ||
 				    (why = unobserved_in(r->fail_when, o, &field))) {
 					cJSON_AddItemToArray(
-					    findings, unobserved_finding(r, target, field, why, in->checklist->id, oi));
+					    findings, unobserved_finding(r, target, field, why, in->checklist->id, oi, ej));
 					continue;
 				}
 			}
-			if (incomplete_when_holds(r, o, target, in->checklist->id, oi, findings))
+			if (incomplete_when_holds(r, o, target, in->checklist->id, oi, ej, findings))
 				continue;
 			if (r->fail_when && tk_cond_eval(r->fail_when, o, r->params))
 				f = new_finding(r, r->effect == TK_EFFECT_WARN ? "warn" : "fail", target,
-						in->checklist->id, oi);
+						in->checklist->id, oi, ej);
 			else
-				f = new_finding(r, "pass", target, in->checklist->id, oi);
+				f = new_finding(r, "pass", target, in->checklist->id, oi, ej);
 			cJSON_AddItemToObject(f, "evidence", evidence_of(r, o));
 			cJSON_AddItemToArray(findings, f);
 		}
 	}
+	units_free(units, nunits);
 	return TK_OK;
 }
 
@@ -258,11 +387,17 @@ static void add_unique(cJSON *arr, const char *s)
 	cJSON_AddItemToArray(arr, cJSON_CreateString(s));
 }
 
-static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, const cJSON *findings)
+/* A finding's fields item_result reads, looked up once (not once per checklist item). */
+struct fview {
+	const char *status, *rule;
+	const cJSON *mine;   /* items.<checklist> */
+};
+
+static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, const struct fview *fv, size_t nf)
 {
 	static const char *const copy[] = {"no", "chapter", "goal", "party", "chapter_en", "goal_en", "party_en",
 					   "related", "bank_item", NULL};
-	const cJSON *no = cJSON_GetObjectItemCaseSensitive(item, "no"), *f;
+	const cJSON *no = cJSON_GetObjectItemCaseSensitive(item, "no"), *n;
 	cJSON *res = cJSON_CreateObject(), *failed = cJSON_CreateArray(), *errored = cJSON_CreateArray();
 	cJSON *passed = cJSON_CreateArray(), *mapped = cJSON_CreateArray();
 	const char *na = tk_tailoring_not_applicable(in->tailoring, in->checklist->id, no);
@@ -280,10 +415,11 @@ static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, con
 		if (r->enabled && maps_to(r->items, in->checklist->id, no))
 			add_unique(mapped, r->id);
 	}
-	cJSON_ArrayForEach(f, findings)
-	{
-		const char *st = str_field(f, "status"), *rid = str_field(f, "rule");
-		if (!maps_to(cJSON_GetObjectItemCaseSensitive(f, "items"), in->checklist->id, no))
+	for (k = 0; k < nf; k++) {
+		const char *st = fv[k].status, *rid = fv[k].rule;
+		bool maps = false;
+		cJSON_ArrayForEach(n, fv[k].mine) if (tk_item_no_equal(n, no)) maps = true;
+		if (!maps)
 			continue;
 		if (strcmp(st, "fail") == 0) {
 			nfail++;
@@ -347,15 +483,35 @@ int tk_evaluate(const struct tk_eval_input *in, cJSON **findings_out, cJSON **it
 {
 	cJSON *findings = cJSON_CreateArray(), *items = cJSON_CreateArray();
 	const cJSON *it;
+	struct fview *fv;
+	size_t nf = 0;
 	*findings_out = *items_out = NULL;
 	if (!findings || !items) {
 		cJSON_Delete(findings);
 		cJSON_Delete(items);
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	}
-	judge(in, findings);
+	if (judge(in, findings)) {
+		cJSON_Delete(findings);
+		cJSON_Delete(items);
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	}
+	if (!(fv = calloc((size_t)cJSON_GetArraySize(findings) + 1, sizeof(*fv)))) {
+		cJSON_Delete(findings);
+		cJSON_Delete(items);
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	}
+	cJSON_ArrayForEach(it, findings)
+	{
+		fv[nf].status = str_field(it, "status");
+		fv[nf].rule = str_field(it, "rule");
+		fv[nf].mine = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "items"),
+							      in->checklist->id);
+		nf++;
+	}
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "items"))
-		cJSON_AddItemToArray(items, item_result(in, it, findings));
+		cJSON_AddItemToArray(items, item_result(in, it, fv, nf));
+	free(fv);
 	*findings_out = findings;
 	*items_out = items;
 	return TK_OK;

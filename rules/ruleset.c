@@ -41,12 +41,65 @@ static int check_i18n(const cJSON *rule, const char *key, bool required, const c
 	return TK_OK;
 }
 
+/* The data set's checklists, loaded once for all the rules of a load (each
+ * load parses and hashes the checklist: 80 rules x 2 checklists cost 8 % of a
+ * 2,000-package scan's instructions before). */
+struct cl_cache {
+	char **ids;
+	struct tk_checklist **cl;
+};
+
+static void cl_cache_free(struct cl_cache *c)
+{
+	size_t i;
+	for (i = 0; c->ids && c->ids[i]; i++)
+		tk_checklist_free(c->cl[i]);
+	free(c->cl);
+	tk_strv_free(c->ids);
+	c->ids = NULL;
+	c->cl = NULL;
+}
+
+static int cl_cache_open(struct cl_cache *c, const struct tk_dataset *ds, struct tk_err *err)
+{
+	size_t i, n = 0;
+	int rc;
+	if (c->ids)
+		return TK_OK;
+	if (!(c->ids = tk_checklist_ids(ds)))
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	while (c->ids[n])
+		n++;
+	if (!(c->cl = calloc(n + 1, sizeof(*c->cl)))) {
+		cl_cache_free(c);
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		if ((rc = tk_checklist_load(ds, c->ids[i], &c->cl[i], err))) {
+			cl_cache_free(c);
+			return rc;
+		}
+	return TK_OK;
+}
+
+static int rule_validate(const cJSON *rule, const char *where0, const char *const *probes,
+			 const struct tk_dataset *ds, struct cl_cache *cache, struct tk_err *err);
+
 int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *probes,
 		     const struct tk_dataset *ds, struct tk_err *err)
 {
+	struct cl_cache cache = {NULL, NULL};
+	int rc = rule_validate(rule, where0, probes, ds, &cache, err);
+	cl_cache_free(&cache);
+	return rc;
+}
+
+static int rule_validate(const cJSON *rule, const char *where0, const char *const *probes,
+			 const struct tk_dataset *ds, struct cl_cache *cache, struct tk_err *err)
+{
 	const cJSON *v, *e, *params;
 	char where[512];
-	char **ids = NULL;
+	char **ids;
 	int rc = TK_OK;
 	size_t i;
 
@@ -132,54 +185,39 @@ int tk_rule_validate(const cJSON *rule, const char *where0, const char *const *p
 	if (v && !cJSON_IsObject(v))
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: items: expected {checklist id: [item numbers]}", where);
 	if (ds) {
-		if (!(ids = tk_checklist_ids(ds)))
-			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		if ((rc = cl_cache_open(cache, ds, err)))
+			return rc;
+		ids = cache->ids;
 		for (i = 0; ids[i]; i++) {
-			struct tk_checklist *cl = NULL;
+			const struct tk_checklist *cl = cache->cl[i];
 			const cJSON *arr = cJSON_GetObjectItemCaseSensitive(v, ids[i]);
-			if ((rc = tk_checklist_load(ds, ids[i], &cl, err)))
-				goto out;
 			if (tk_checklist_has_mapping(cl)) {
-				tk_checklist_free(cl);
-				if (arr) {
-					rc = tk_seterr(err, TK_ERR_CONFIG,
-						       "%s: items.%s: checklists/%s.json carries its own mapping; map the "
-						       "rule there, not here",
-						       where, ids[i], ids[i]);
-					goto out;
-				}
+				if (arr)
+					return tk_seterr(err, TK_ERR_CONFIG,
+							 "%s: items.%s: checklists/%s.json carries its own mapping; map "
+							 "the rule there, not here",
+							 where, ids[i], ids[i]);
 				continue;
 			}
-			if (!cJSON_IsArray(arr)) {
-				tk_checklist_free(cl);
-				rc = tk_seterr(err, TK_ERR_CONFIG,
-					       "%s: items.%s: missing (map the rule to every checklist that has no "
-					       "mapping of its own)",
-					       where, ids[i]);
-				goto out;
-			}
+			if (!cJSON_IsArray(arr))
+				return tk_seterr(err, TK_ERR_CONFIG,
+						 "%s: items.%s: missing (map the rule to every checklist that has no "
+						 "mapping of its own)",
+						 where, ids[i]);
 			cJSON_ArrayForEach(e, arr)
 			{
 				if (!cJSON_IsNumber(e) || !tk_checklist_item(cl, e)) {
 					char no[64];
 					tk_item_no_str(e, no, sizeof(no));
-					rc = tk_seterr(err, TK_ERR_CONFIG, "%s: items.%s: no item %s in that checklist",
-						       where, ids[i], no);
-					tk_checklist_free(cl);
-					goto out;
+					return tk_seterr(err, TK_ERR_CONFIG, "%s: items.%s: no item %s in that checklist",
+							 where, ids[i], no);
 				}
 			}
-			tk_checklist_free(cl);
 		}
 		if (v)
-			cJSON_ArrayForEach(e, v) if (!in_list(e->string, (const char *const *)ids))
-		{
-			rc = tk_seterr(err, TK_ERR_CONFIG, "%s: items.%s: unknown checklist", where, e->string);
-			goto out;
-		}
+			cJSON_ArrayForEach(e, v) if (!in_list(e->string, (const char *const *)ids)) return tk_seterr(
+			    err, TK_ERR_CONFIG, "%s: items.%s: unknown checklist", where, e->string);
 	}
-out:
-	tk_strv_free(ids);
 	return rc;
 }
 
@@ -234,6 +272,7 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 		    struct tk_err *err)
 {
 	static const char prefix[] = "rules/";
+	struct cl_cache cache = {NULL, NULL};
 	struct tk_ruleset *rs = calloc(1, sizeof(*rs));
 	size_t i, cap = 0;
 	int rc = TK_OK;
@@ -268,7 +307,7 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 			struct tk_rule *rule;
 			const cJSON *params, *eff;
 			snprintf(where, sizeof(where), "%s: rules[%d]", f->name, idx++);
-			if ((rc = tk_rule_validate(r, where, probes, ds, err)))
+			if ((rc = rule_validate(r, where, probes, ds, &cache, err)))
 				goto out;
 			if (tk_ruleset_find(rs, cJSON_GetObjectItemCaseSensitive(r, "id")->valuestring)) {
 				rc = tk_seterr(err, TK_ERR_CONFIG, "%s: id: duplicate rule id \"%s\"", where,
@@ -316,6 +355,7 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 	*out = rs;
 	rs = NULL;
 out:
+	cl_cache_free(&cache);
 	tk_ruleset_free(rs);
 	return rc;
 }

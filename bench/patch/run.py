@@ -228,8 +228,14 @@ def main():
             hist_bytes.append(stored_bytes(state, rep))
             walls.append(wall)
             probe_ms.append(rep["probes"][0]["duration_ms"])
-            vuln = {(o["package"], o["cve"], o["fix_available"]) for o in rep["observations"]
-                    if o.get("kind") == "patch_vuln"}
+            vuln = set()
+            for o in rep["observations"]:
+                if o.get("kind") != "patch_vuln":
+                    continue
+                # report/3: one observation per source package, one entry per CVE (its fields, else the package's)
+                for e in o.get("entries") or [o]:
+                    v = dict(o, **e) if e is not o else o
+                    vuln.add((v["package"], v["cve"], v["fix_available"]))
             shutil.rmtree(out)
         rss = peak_rss_kb([tenken, "scan", "-c", os.path.join(d, "partner-%s.json" % name), "-o",
                            os.path.join(d, "out-rss"), "-q", "--state", state])
@@ -238,9 +244,12 @@ def main():
               "%d vulnerable (package, CVE): %d fixable, %d without fix"
               % (name, statistics.median(walls), min(walls), statistics.median(probe_ms), rss / 1024, len(vuln),
                  sum(1 for v in vuln if v[2]), sum(1 for v in vuln if not v[2])))
-        print("  report.json %.2f MiB (%d findings), stored in the history %.2f MiB per scan; scan CPU median %.3f s"
-              % (statistics.median(report_bytes) / 1048576, len(rep["findings"]),
-                 statistics.median(hist_bytes) / 1048576, statistics.median(CPU)))
+        print("  report.json %d bytes (%.2f MiB; %d findings), stored in the history %d bytes per scan; "
+              "scan end to end (probe, rules, report, history): CPU user+sys median %.3f s (min %.3f), "
+              "wall median %.3f s; load average %s"
+              % (statistics.median(report_bytes), statistics.median(report_bytes) / 1048576, len(rep["findings"]),
+                 statistics.median(hist_bytes), statistics.median(CPU), min(CPU), statistics.median(walls),
+                 " ".join("%.1f" % x for x in os.getloadavg())))
     if shutil.which("debsecan"):
         walls = []
         out = None

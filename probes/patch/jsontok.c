@@ -3,6 +3,7 @@
  */
 #include "jsontok.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,30 @@ int tk_jt_hex4(struct tk_jt *t, unsigned *out)
  * NUL) when out is non-NULL; *too_long set when it did not fit (the string
  * is still consumed).
  */
+/*
+ * The end of a run of plain string characters from i: the first '"', '\\'
+ * or control character (< 0x20), or len. Eight bytes at a time (SWAR): a
+ * word holds a stop byte when one of its bytes is zero after xor with '"' or
+ * '\\', or is below 0x20; the byte loop then finds which. Strings are most
+ * of a feed's bytes: this was a fifth of a 2,000-package scan's instructions.
+ */
+static size_t plain_run(const char *p, size_t i, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	while (i + 8 <= len) {
+		uint64_t w, q, b;
+		memcpy(&w, p + i, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & highs)
+			break;
+		i += 8;
+	}
+	while (i < len && (unsigned char)p[i] >= 0x20 && p[i] != '"' && p[i] != '\\')
+		i++;
+	return i;
+}
+
 int tk_jt_string(struct tk_jt *t, char *out, size_t cap, bool *too_long)
 {
 	size_t o = 0;
@@ -68,10 +93,8 @@ int tk_jt_string(struct tk_jt *t, char *out, size_t cap, bool *too_long)
 		unsigned char c;
 		unsigned cp;
 		char enc[4];
-		size_t n = 0, k, run = t->i;
+		size_t n = 0, k, run = plain_run(t->p, t->i, t->len);
 		/* fast path: a run of plain characters, copied at once */
-		while (run < t->len && (unsigned char)t->p[run] >= 0x20 && t->p[run] != '"' && t->p[run] != '\\')
-			run++;
 		if (run > t->i) {
 			if (out) {
 				size_t m = run - t->i;

@@ -782,6 +782,9 @@ static bool add_scores(cJSON *o, const struct tk_vdb *db, const char *cve)
 		cJSON_AddStringToObject(o, "severity", tk_cvss_severity(b->score));
 		cJSON_AddStringToObject(o, "jvn_level", tk_cvss_jvn_level(b->score));
 	}
+	/* one score without a published value is all in the fields above: not repeated */
+	if (n == 1 && db->sc[first].published < 0 && db->sc[first].version != 40)
+		return true;
 	arr = cJSON_AddArrayToObject(o, "scores");
 	for (k = 0; k < n && k < PATCH_MAX_SCORES_SHOWN; k++) {
 		const struct tk_score *s = &db->sc[first + k];
@@ -900,21 +903,21 @@ static void add_fix_date(cJSON *o, const struct patch_cfg *c, const struct host 
 	}
 }
 
-/* The patch_vuln observation for the advisory that decides (db->adv[best]). */
+/*
+ * The facts of one (source package, CVE) for the advisory that decides
+ * (db->adv[best]): an entry of the package's patch_vuln observation
+ * (merge_and_emit groups the entries and states their common facts once).
+ */
 static cJSON *vuln_obs(const struct patch_cfg *c, const struct host *h, const struct unit *u, const struct tk_vdb *db,
-		       size_t k, size_t end, size_t best, enum tk_match bm, const char *bfix, struct tk_runctx *ctx)
+		       size_t k, size_t end, size_t best, enum tk_match bm, const char *bfix)
 {
 	const struct tk_adv *a = &db->adv[best];
-	char target[700];
 	cJSON *o;
-	snprintf(target, sizeof(target), "%s/%s/%s", h->cfg->host, u->group, a->cve);
-	if (!(o = tk_obs_new(ctx, "patch_vuln", target)))
+	if (!(o = cJSON_CreateObject()))
 		return NULL;
-	cJSON_AddStringToObject(o, "host", h->cfg->host);
-	cJSON_AddStringToObject(o, "package", u->group);
+	cJSON_AddStringToObject(o, "cve", a->cve);
 	cJSON_AddItemToObject(o, "binaries", cJSON_Duplicate(u->binaries, true));
 	cJSON_AddStringToObject(o, "installed", u->version);
-	cJSON_AddStringToObject(o, "cve", a->cve);
 	cJSON_AddStringToObject(o, "state", match_state(bm));
 	cJSON_AddBoolToObject(o, "fix_available", bm == TK_M_VULN_FIXABLE);
 	if (bfix)
@@ -954,7 +957,7 @@ static int pend_add(struct pendv *pv, const struct unit *u, const char *cve, enu
 
 /* Judge one unit against its advisories: one verdict per CVE (the first-listed feed decides). */
 static int match_unit(const struct patch_cfg *c, const struct host *h, const struct unit *u, const struct tk_vdb *db,
-		      struct tk_runctx *ctx, struct pendv *pv)
+		      struct pendv *pv)
 {
 	size_t first, n, k, j;
 	tk_vdb_find_pkg(db, u->name, &first, &n);
@@ -987,7 +990,7 @@ static int match_unit(const struct patch_cfg *c, const struct host *h, const str
 		}
 		if (best != SIZE_MAX) {
 			if (is_vuln(bm)) {
-				if (!(o = vuln_obs(c, h, u, db, k, end, best, bm, bfix, ctx))) {
+				if (!(o = vuln_obs(c, h, u, db, k, end, best, bm, bfix))) {
 					cJSON_Delete(others);
 					return TK_ERR_NOMEM;
 				}
@@ -1023,13 +1026,54 @@ static void merge_binaries(cJSON *into, const cJSON *from)
 }
 
 /*
+ * Emit a package's patch_vuln observation: target HOST/SOURCE, "entries" one
+ * per CVE (keyed by "cve", see rules/evaluate.c). A fact every entry has with
+ * the same value (feed, feed file, installed version, binaries, score
+ * source, ...) is moved to the observation and stated once. Takes entries.
+ */
+static int emit_package(const struct host *h, const char *group, cJSON *entries, struct tk_runctx *ctx)
+{
+	char target[700];
+	cJSON *o, *first = entries->child, *f, *next, *e;
+	snprintf(target, sizeof(target), "%s/%s", h->cfg->host, group);
+	if (!(o = tk_obs_new(ctx, "patch_vuln", target))) {
+		cJSON_Delete(entries);
+		return TK_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(o, "host", h->cfg->host);
+	cJSON_AddStringToObject(o, "package", group);
+	cJSON_AddStringToObject(o, "entry_key", "cve");
+	for (f = first ? first->child : NULL; f; f = next) {
+		bool common = true;
+		next = f->next;
+		if (strcmp(f->string, "cve") == 0)
+			continue;
+		for (e = first->next; e && common; e = e->next)
+			common = cJSON_Compare(f, cJSON_GetObjectItemCaseSensitive(e, f->string), true);
+		if (!common)
+			continue;
+		for (e = first->next; e; e = e->next)
+			cJSON_DeleteItemFromObjectCaseSensitive(e, f->string);
+		cJSON_AddItemToObject(o, f->string, cJSON_DetachItemViaPointer(first, f));
+	}
+	cJSON_AddItemToObject(o, "entries", entries);
+	tk_emit(ctx, o);
+	return TK_OK;
+}
+
+/*
  * One CVE per source package per host: verdicts are sorted by (source, CVE,
  * worst first); the worst one is the finding, the binary packages of the
- * others in a vulnerable state are added to its evidence. Emits and frees.
+ * others in a vulnerable state are added to its evidence. The CVEs of a
+ * source package are one observation (emit_package). Emits and frees; out
+ * of memory drops no CVE silently: the probe run fails (TK_ERR_NOMEM).
  */
-static void merge_and_emit(struct pendv *pv, struct counts *cn, struct tk_runctx *ctx)
+static int merge_and_emit(const struct host *h, struct pendv *pv, struct counts *cn, struct tk_runctx *ctx)
 {
 	size_t k = 0, j;
+	cJSON *entries = NULL;
+	const char *group = NULL;
+	int rc = TK_OK;
 	if (pv->n)
 		qsort(pv->v, pv->n, sizeof(*pv->v), pend_cmp);
 	while (k < pv->n) {
@@ -1051,12 +1095,27 @@ static void merge_and_emit(struct pendv *pv, struct counts *cn, struct tk_runctx
 		case TK_M_FIXED: cn->fixed++; break;
 		default: cn->not_affected++; break;
 		}
-		if (rep->obs)
-			tk_emit(ctx, rep->obs);
+		if (rep->obs) {
+			if (entries && strcmp(group, rep->u->group) != 0) {
+				if (emit_package(h, group, entries, ctx))
+					rc = TK_ERR_NOMEM;
+				entries = NULL;
+			}
+			if (!entries && !(entries = cJSON_CreateArray())) {
+				cJSON_Delete(rep->obs);
+				rc = TK_ERR_NOMEM;
+			} else {
+				group = rep->u->group;
+				cJSON_AddItemToArray(entries, rep->obs);
+			}
+		}
 		rep->obs = NULL;
 		k = j;
 	}
+	if (entries && emit_package(h, group, entries, ctx))
+		rc = TK_ERR_NOMEM;
 	pv->n = 0;
+	return rc;
 }
 
 /* End-of-life table lookups. */
@@ -1481,9 +1540,10 @@ static int judge_host(const struct patch_cfg *c, const struct host *h, const str
 		for (k = 0; k < h->nunits && rc == TK_OK; k++) {
 			if (bad && unit_version_bad(h, h->units[k].version))
 				continue; /* reported above; never judged as "older than every fix" */
-			rc = match_unit(c, h, &h->units[k], db, ctx, &pv);
+			rc = match_unit(c, h, &h->units[k], db, &pv);
 		}
-		merge_and_emit(&pv, &cn, ctx);
+		if (merge_and_emit(h, &pv, &cn, ctx) && !rc)
+			rc = TK_ERR_NOMEM;
 		for (k = 0; k < pv.n; k++)
 			cJSON_Delete(pv.v[k].obs);
 		free(pv.v);

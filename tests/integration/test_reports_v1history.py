@@ -102,7 +102,7 @@ def main():
         R.check(raw == outjson, "gunzip of the stored report is --out's report.json byte for byte")
         R.check(env["report_sha256"] == sha(raw) and env["previous_sha256"] == sha(old2),
                 "the signature covers the uncompressed bytes and links to the old report's SHA-256")
-        R.check(json.loads(raw)["schema"] == "tenken.report/2", "the new report is tenken.report/2")
+        R.check(json.loads(raw)["schema"] == "tenken.report/3", "the new report is tenken.report/3")
         R.check(os.path.getsize(gz) * 3 < len(raw), "compressed to under a third (%d -> %d bytes)" % (len(raw), os.path.getsize(gz)))
         p = run_tenken("verify", "acme-v1", "--state", state)
         R.check(p.returncode == 0 and "3 reports" in p.stdout, "the mixed chain (2 old + 1 compressed) verifies (%s%s)"

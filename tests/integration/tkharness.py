@@ -180,7 +180,8 @@ def json_path(obj, path):
 def expand_finding(rep, f):
     """A finding of tenken.report/2 read as a reviewer does: the rule's texts from the report's
     rules catalogue (title in ja, remediation, basis, severity, probe) and the evidence with the
-    rule's evidence paths read from the finding's observation. A /1 finding is returned as is."""
+    rule's evidence paths read from the finding's observation (report/3: from its entry
+    observations[i].entries[f.entry] first, else the observation). A /1 finding is returned as is."""
     rule = rep.get("rules", {}).get(f.get("rule"))
     if rule is None:
         return f
@@ -195,8 +196,11 @@ def expand_finding(rep, f):
     oi = f.get("observation")
     if isinstance(oi, int) and oi < len(rep.get("observations", [])) and rep["observations"][oi].get("kind") != "error":
         o = rep["observations"][oi]
+        ej = f.get("entry")
+        e = o["entries"][ej] if isinstance(ej, int) and ej < len(o.get("entries") or []) else None
         for p in rule.get("evidence", []):
             if p not in ev:
-                ev[p] = json_path(o, p)
+                v = json_path(e, p) if e is not None else None
+                ev[p] = v if v is not None else json_path(o, p)
     x["evidence"] = ev
     return x

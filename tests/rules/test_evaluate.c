@@ -229,6 +229,47 @@ static void test_unobserved_fields(void **state)
 	tk_fixture_unload(&w);
 }
 
+/* report/3 entries: each entry judged on its own fields, else the observation's; target and entry index */
+static void test_entries(void **state)
+{
+	struct tk_fixture w;
+	struct tk_err err = {0};
+	const cJSON *f;
+	int na = 0;
+	(void)state;
+	assert_int_equal(load(&w, NULL, &err), TK_OK);
+	tk_fixture_eval(&w, "[{\"probe\": \"p\", \"target\": \"h/pkg\", \"kind\": \"k\", \"entry_key\": \"id\","
+			 "  \"v\": 50, \"entries\": [{\"id\": \"e1\", \"v\": 5}, {\"id\": \"e2\"}]},"
+			 " {\"probe\": \"p\", \"target\": \"h/none\", \"kind\": \"k\", \"entry_key\": \"id\","
+			 "  \"v\": 50, \"entries\": []}]");
+	cJSON_ArrayForEach(f, w.findings)
+	{
+		const char *target = cJSON_GetObjectItemCaseSensitive(f, "target")->valuestring;
+		const char *st = cJSON_GetObjectItemCaseSensitive(f, "status")->valuestring;
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "evidence");
+		assert_null(strstr(target, "h/none")); /* no entries: nothing judged */
+		assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "observation")->valueint, 0);
+		if (strcmp(cJSON_GetObjectItemCaseSensitive(f, "rule")->valuestring, "A") != 0)
+			continue;
+		na++;
+		if (strcmp(target, "h/pkg/e1") == 0) {
+			/* the entry's own v (5 <= 10) */
+			assert_string_equal(st, "pass");
+			assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "entry")->valueint, 0);
+			assert_int_equal(cJSON_GetObjectItemCaseSensitive(ev, "v")->valueint, 5);
+		} else {
+			/* e2 has no v: the observation's (50 > 10) */
+			assert_string_equal(target, "h/pkg/e2");
+			assert_string_equal(st, "fail");
+			assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "entry")->valueint, 1);
+			assert_int_equal(cJSON_GetObjectItemCaseSensitive(ev, "v")->valueint, 50);
+		}
+	}
+	assert_int_equal(na, 2);
+	assert_string_equal(tk_fixture_status(&w, "1"), "fail");
+	tk_fixture_unload(&w);
+}
+
 static void tailoring_error(const char *text, const char *msg)
 {
 	struct tk_fixture w;
@@ -308,6 +349,7 @@ int main(void)
 	    cmocka_unit_test(test_tailoring_errors),
 	    cmocka_unit_test(test_rule_validation),
 	    cmocka_unit_test(test_unobserved_fields),
+	    cmocka_unit_test(test_entries),
 	};
 	tk_fx_spec = (struct tk_fixture_spec){checklist_json, rules_json, probes};
 	return cmocka_run_group_tests(tests, tk_fixture_group_setup, tk_fixture_group_teardown);

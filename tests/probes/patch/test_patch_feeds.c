@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pkginv.h"
+#include "jsontok.h"
 #include "vulnfeed.h"
 
 static const char dpkg_status[] =
@@ -533,9 +534,56 @@ static void test_upstream_nvd_per_cve(void **state)
 	free(t);
 }
 
+/* Strings: the 8-byte scan (jsontok.c plain_run) stops at '"', '\\' and control characters at every
+ * offset of a word, and at the end of the buffer. */
+static void test_jsontok_strings(void **state)
+{
+	size_t at, n;
+	(void)state;
+	for (n = 1; n <= 19; n++) {
+		for (at = 0; at <= n; at++) {
+			char in[64], out[64], want[64];
+			struct tk_err err = {0};
+			struct tk_jt t = {in, 0, 0, "s.json", &err};
+			size_t k, len = 0;
+			bool tl;
+			/* n plain bytes (with a UTF-8 pair), an escaped quote inserted at offset at */
+			in[len++] = '"';
+			for (k = 0; k < n; k++) {
+				if (k == at) {
+					in[len++] = '\\';
+					in[len++] = '"';
+				}
+				in[len++] = k == 3 ? (char)0xC3 : k == 4 ? (char)0xA9 : (char)('a' + k);
+			}
+			in[len++] = '"';
+			t.len = len;
+			assert_int_equal(tk_jt_string(&t, out, sizeof(out), &tl), TK_OK);
+			memcpy(want, in + 1, len - 2);
+			want[len - 2] = '\0';
+			if (at < n)
+				memmove(want + at, want + at + 1, strlen(want + at + 1) + 1); /* the backslash goes */
+			assert_string_equal(out, want);
+			assert_int_equal(t.i, len);
+			/* a control character at that offset is refused there; a buffer ending early is unterminated */
+			if (at < n) {
+				in[1 + at] = '\n';
+				t.i = 0;
+				assert_int_equal(tk_jt_string(&t, out, sizeof(out), &tl), TK_ERR_PARSE);
+				assert_non_null(strstr(err.msg, "control character"));
+				assert_int_equal(t.i, 1 + at);
+			}
+			t.i = 0;
+			t.len = 1 + at;
+			assert_int_equal(tk_jt_string(&t, NULL, 0, NULL), TK_ERR_PARSE);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jsontok_strings),
 		cmocka_unit_test(test_dpkg_status),	   cmocka_unit_test(test_dpkg_errors),
 		cmocka_unit_test(test_rpmqa),		   cmocka_unit_test(test_apk),
 		cmocka_unit_test(test_osrelease),	   cmocka_unit_test(test_tracker_verdicts),
