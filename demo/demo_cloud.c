@@ -1,10 +1,14 @@
 /*
- * demo_cloud.c - the demo partner's cloud account: an in-process fake AWS IAM
- * Query endpoint on 127.0.0.1 that answers GetAccountSummary,
- * GenerateCredentialReport, GetCredentialReport and ListVirtualMFADevices
- * with the real XML. Its root user has no MFA, an active access key and a
- * recent console login; one IAM console user lacks MFA. The demo writes a
- * throwaway credentials file (mode 600) with made-up keys.
+ * demo_cloud.c - the demo partner's cloud account: an in-process fake AWS
+ * endpoint on 127.0.0.1 that answers, in the real wire formats, the IAM
+ * calls (GetAccountSummary, GenerateCredentialReport, GetCredentialReport,
+ * ListVirtualMFADevices) and the posture checks' calls (STS, EventBridge,
+ * CloudTrail, GuardDuty, EC2, S3 and S3 Control, RDS, AWS Backup, Cognito).
+ * Its root user has no MFA, an active access key and a recent console login;
+ * one IAM console user lacks MFA. Its posture is otherwise clean: a logging
+ * multi-region trail, GuardDuty on, no open security groups, Block Public
+ * Access on, no buckets, databases or user pools, one backup plan. The demo
+ * writes a throwaway credentials file (mode 600) with made-up keys.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +80,38 @@ static void respond(struct cloud_demo *d, int fd, const char *action)
 			      "    <VirtualMFADevices/>\n    <IsTruncated>false</IsTruncated>\n"
 			      "  </ListVirtualMFADevicesResult>\n%s</ListVirtualMFADevicesResponse>\n",
 			      meta);
+	} else if (strcmp(action, "GetAccountPasswordPolicy") == 0) {
+		tk_buf_printf(&b,
+			      "<GetAccountPasswordPolicyResponse xmlns=\"" IAM_NS "\">\n"
+			      "  <GetAccountPasswordPolicyResult>\n    <PasswordPolicy>\n"
+			      "      <MinimumPasswordLength>14</MinimumPasswordLength>\n"
+			      "      <PasswordReusePrevention>24</PasswordReusePrevention>\n    </PasswordPolicy>\n"
+			      "  </GetAccountPasswordPolicyResult>\n%s</GetAccountPasswordPolicyResponse>\n",
+			      meta);
+	} else if (strcmp(action, "GetCallerIdentity") == 0) {
+		tk_buf_printf(&b,
+			      "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n"
+			      "  <GetCallerIdentityResult>\n    <Arn>arn:aws:iam::111122223333:user/bank-audit</Arn>\n"
+			      "    <UserId>AIDADEMODEMODEMO0000</UserId>\n    <Account>111122223333</Account>\n"
+			      "  </GetCallerIdentityResult>\n%s</GetCallerIdentityResponse>\n",
+			      meta);
+	} else if (strcmp(action, "DescribeSecurityGroups") == 0 || strcmp(action, "DescribeNetworkAcls") == 0 ||
+		   strcmp(action, "DescribeSnapshots") == 0 || strcmp(action, "GetEbsEncryptionByDefault") == 0) {
+		const char *inner = strcmp(action, "DescribeSecurityGroups") == 0 ? "<securityGroupInfo/>"
+				    : strcmp(action, "DescribeNetworkAcls") == 0  ? "<networkAclSet/>"
+				    : strcmp(action, "DescribeSnapshots") == 0	  ? "<snapshotSet/>"
+				    : "<ebsEncryptionByDefault>true</ebsEncryptionByDefault>";
+		tk_buf_printf(&b,
+			      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%sResponse "
+			      "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>7a62c49f</requestId>%s"
+			      "</%sResponse>\n",
+			      action, inner, action);
+	} else if (strcmp(action, "DescribeDBInstances") == 0 || strcmp(action, "DescribeDBSnapshots") == 0) {
+		const char *what = strcmp(action, "DescribeDBInstances") == 0 ? "DBInstances" : "DBSnapshots";
+		tk_buf_printf(&b,
+			      "<%sResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\n  <%sResult>\n"
+			      "    <%s/>\n  </%sResult>\n%s</%sResponse>\n",
+			      action, action, what, action, meta, action);
 	} else {
 		tk_buf_printf(&b,
 			      "<ErrorResponse xmlns=\"" IAM_NS "\">\n  <Error>\n    <Type>Sender</Type>\n"
@@ -96,6 +132,74 @@ static char *find_ci(char *h, const char *n)
 		if (strncasecmp(h, n, nl) == 0)
 			return h;
 	return NULL;
+}
+
+/* A 200 answer with `body` of content type `ctype`. */
+static void reply_body(int fd, const char *ctype, const char *body)
+{
+	char head[256];
+	int hl = snprintf(head, sizeof(head),
+			  "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+			  ctype, strlen(body));
+	(void)!write(fd, head, (size_t)hl);
+	(void)!write(fd, body, strlen(body));
+}
+
+/*
+ * The JSON-protocol calls (by X-Amz-Target) and the REST ones (by method and
+ * path) of the posture checks; 0 when the request is a Query API call.
+ */
+static int respond_json_rest(int fd, const char *req, const char *eoh)
+{
+	static const struct {
+		const char *target, *body;
+	} json[] = {
+	    {"AWSEvents.ListRules", "{\"Rules\": []}"}, /* no rule watches root */
+	    {"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails",
+	     "{\"trailList\": [{\"Name\": \"org-trail\", \"TrailARN\": "
+	     "\"arn:aws:cloudtrail:ap-northeast-1:111122223333:trail/org-trail\", \"HomeRegion\": \"ap-northeast-1\", "
+	     "\"IsMultiRegionTrail\": true, \"LogFileValidationEnabled\": true}]}"},
+	    {"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.GetTrailStatus", "{\"IsLogging\": true}"},
+	    {"AWSCognitoIdentityProviderService.ListUserPools", "{\"UserPools\": []}"},
+	};
+	static const struct {
+		const char *prefix, *ctype, *body;
+	} rest[] = {
+	    {"GET /detector/", "application/json", "{\"status\": \"ENABLED\"}"},
+	    {"GET /detector", "application/json", "{\"detectorIds\": [\"12abc34d567e8fa901bc2d34e56789f0\"]}"},
+	    {"GET /backup/plans/", "application/json",
+	     "{\"BackupPlansList\": [{\"BackupPlanName\": \"daily\", \"BackupPlanId\": \"demo-plan\"}]}"},
+	    {"GET /v20180820/configuration/publicAccessBlock", "application/xml",
+	     "<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true"
+	     "</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>true"
+	     "</RestrictPublicBuckets></PublicAccessBlockConfiguration>"},
+	};
+	const char *t = find_ci((char *)req, "\r\nX-Amz-Target:");
+	size_t i;
+	if (t && t < eoh) {
+		t += 16;
+		while (*t == ' ')
+			t++;
+		for (i = 0; i < sizeof(json) / sizeof(json[0]); i++)
+			if (strncmp(t, json[i].target, strlen(json[i].target)) == 0) {
+				reply_body(fd, "application/x-amz-json-1.1", json[i].body);
+				return 1;
+			}
+		return 0;
+	}
+	for (i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
+		if (strncmp(req, rest[i].prefix, strlen(rest[i].prefix)) == 0) {
+			reply_body(fd, rest[i].ctype, rest[i].body);
+			return 1;
+		}
+	/* S3 ListBuckets: GET / (no Action= query) */
+	if ((strncmp(req, "GET / ", 6) == 0 || strncmp(req, "GET /?", 6) == 0) && !strstr(req, "Action=")) {
+		reply_body(fd, "application/xml",
+			   "<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>demo"
+			   "</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>");
+		return 1;
+	}
+	return 0;
 }
 
 static void serve(struct cloud_demo *d, int fd)
@@ -123,18 +227,8 @@ static void serve(struct cloud_demo *d, int fd)
 	}
 	if (!eoh)
 		return;
-	/* JSON protocol (EventBridge ListRules): no rule watches root */
-	if (find_ci(req, "\r\nX-Amz-Target: AWSEvents.ListRules")) {
-		static const char rules[] = "{\"Rules\": []}";
-		char head[200];
-		int hl = snprintf(head, sizeof(head),
-				  "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %zu\r\n"
-				  "Connection: close\r\n\r\n",
-				  sizeof(rules) - 1);
-		(void)!write(fd, head, (size_t)hl);
-		(void)!write(fd, rules, sizeof(rules) - 1);
+	if (respond_json_rest(fd, req, eoh))
 		return;
-	}
 	/* Action=... in the form body (POST) or the query string (GET) */
 	p = strstr(eoh + 4, "Action=");
 	if (!p) {
