@@ -349,8 +349,8 @@ static int judge(const struct tk_eval_input *in, cJSON *findings)
 					continue;
 				if (why || (why = unobserved_in(r->incomplete_when, o, &field)) ||
 				    (why = unobserved_in(r->fail_when, o, &field))) {
-					cJSON_AddItemToArray(
-					    findings, unobserved_finding(r, target, field, why, in->checklist->id, oi, ej));
+					cJSON_AddItemToArray(findings, unobserved_finding(r, target, field, why,
+											  in->checklist->id, oi, ej));
 					continue;
 				}
 			}
