@@ -370,6 +370,29 @@ static int open_signer(struct tk_history *h, bool create, struct tk_err *err)
 	return TK_OK;
 }
 
+/* Under the write lock: a rotation committed by another process since this
+ * history was opened puts a new key in force; pick it up before signing. */
+static int refresh_keys(struct tk_history *h, struct tk_err *err)
+{
+	char path[PATH_MAX];
+	int i;
+	snprintf(path, sizeof(path), "%s/key/rotations/%06d.txt", h->dir, h->nrot + 1);
+	if (h->nrot >= MAX_ROT || access(path, F_OK) != 0)
+		return TK_OK;
+	for (i = 0; i < MAX_ROT; i++) {
+		cJSON_Delete(h->rots[i].heads);
+		h->rots[i].heads = NULL;
+	}
+	h->nrot = 0;
+	h->keylog_problems.len = 0;
+	tk_signer_close(h->signer);
+	h->signer = NULL;
+	tk_log(TK_LOG_INFO, "history: the signing key was rotated by another process; using the new key");
+	if (load_keylog(h, err) != TK_OK || open_signer(h, true, err) != TK_OK)
+		return err->rc ? err->rc : TK_ERR_VERIFY;
+	return TK_OK;
+}
+
 /* The signer, opened on first use by a history opened for reading (export's MANIFEST). */
 static int need_signer(struct tk_history *h, struct tk_err *err)
 {
@@ -704,6 +727,8 @@ int tk_history_begin(struct tk_history *h, const char *partner, struct tk_histor
 	if ((rc = db_exec(h, "BEGIN IMMEDIATE", err)))
 		return rc;
 	h->in_tx = true;
+	if ((rc = refresh_keys(h, err)))
+		goto fail;
 	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, run_id, file FROM scans WHERE partner=? ORDER BY seq DESC LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
@@ -1215,7 +1240,7 @@ int tk_history_load(struct tk_history *h, const char *partner, long long seq, cJ
 
 struct vrow {
 	long long seq;
-	char sha[65], file[PATH_MAX], run_id[64];
+	char sha[65], file[PATH_MAX], run_id[64], finished[40];
 	char actual[65];   /* hash of the file as found, "" when missing */
 	bool present;
 	char unreadable[256];  /* present but cannot be read (e.g. a damaged .gz) */
@@ -1303,6 +1328,18 @@ out:
 	return n;
 }
 
+/* Name where the key changed: rotations from+1..to fall just before scan v. */
+static void key_change_notes(const struct tk_history *h, const char *partner, int from, int to, const struct vrow *v,
+			     FILE *out)
+{
+	int r;
+	for (r = from + 1; out && r <= to; r++)
+		fprintf(out, "note key changed at scan #%lld (%s): %s → %s (rotation %d at %s, key/rotations/%s)\n", v->seq,
+			v->finished[0] ? v->finished : v->run_id, h->keys[r - 1].fp, h->keys[r].fp, r, h->rots[r - 1].at,
+			h->rots[r - 1].file);
+	(void)partner;
+}
+
 static bool is_seq_name(const char *name, long long *seq)
 {
 	char digits[32];
@@ -1326,7 +1363,7 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 
 	if (nreports)
 		*nreports = 0;
-	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, file, run_id FROM scans WHERE partner=? ORDER BY seq", -1, &st,
+	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, file, run_id, finished_at FROM scans WHERE partner=? ORDER BY seq", -1, &st,
 			       NULL) != SQLITE_OK)
 		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
 	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
@@ -1350,6 +1387,8 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		else
 			snprintf(v->file, sizeof(v->file), "%s/(unsafe path in index)", h->dir);
 		tk_strlcpy(v->run_id, (const char *)sqlite3_column_text(st, 3), sizeof(v->run_id));
+		if (sqlite3_column_text(st, 4))
+			tk_strlcpy(v->finished, (const char *)sqlite3_column_text(st, 4), sizeof(v->finished));
 	}
 	sqlite3_finalize(st);
 	if (nrows == 0) {
@@ -1367,6 +1406,14 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		}
 		free(seqs);
 		return tk_seterr(err, TK_ERR_NOTFOUND, "partner %s: no stored scans in %s", partner, h->dir);
+	}
+	/* the key log itself: each rotation signed by the key before it */
+	if (h->keylog_problems.len) {
+		const char *p;
+		if (out)
+			fputs(h->keylog_problems.data, out);
+		for (p = h->keylog_problems.data; (p = strchr(p, '\n')); p++)
+			problems++;
 	}
 	/* hash every file as found */
 	for (i = 0; i < nrows; i++) {
@@ -1389,6 +1436,8 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		const char *expect_prev = i > 0 ? rows[i - 1].sha : "";
 		int before = problems;
 		snprintf(label, sizeof(label), "scan #%lld (%s)", v->seq, v->run_id);
+		key_change_notes(h, partner, i > 0 ? key_for(h, partner, rows[i - 1].seq) : 0, key_for(h, partner, v->seq),
+				 v, out);
 		if (i > 0 && v->seq != rows[i - 1].seq + 1)
 			problem(out, &problems, "scan #%lld..#%lld: removed: missing from the index and the chain",
 				rows[i - 1].seq + 1, v->seq - 1);
@@ -1426,6 +1475,14 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		}
 		if (out && problems == before)
 			fprintf(out, "ok   %s %.16s…\n", label, v->actual);
+	}
+	if (out) {
+		int rr, kl = key_for(h, partner, rows[nrows - 1].seq);
+		for (rr = kl + 1; rr <= h->nrot; rr++)
+			fprintf(out,
+				"note key rotated after scan #%lld (rotation %d at %s): %s → %s; no scan of %s signed with it "
+				"yet\n",
+				rows[nrows - 1].seq, rr, h->rots[rr - 1].at, h->keys[rr - 1].fp, h->keys[rr].fp, partner);
 	}
 	/* unindexed files: the next seq is an interrupted write; anything else was cut from the index */
 	partner_dir(h, partner, dir, sizeof(dir));
@@ -1932,4 +1989,193 @@ out:
 	if (rc)
 		tk_history_abort(h);
 	return rc;
+}
+
+/* ---- key rotation (desk; see history.h) ---- */
+
+int tk_history_rotate(struct tk_history *h, const char *config_path, FILE *out, struct tk_err *err)
+{
+	struct tk_signer *ns = NULL;
+	struct tk_buf rec;
+	sqlite3_stmt *st = NULL;
+	char dir[PATH_MAX], path[PATH_MAX + 32], cfg[PATH_MAX], tmp[PATH_MAX + 8], now[32], *ob = NULL, *nb = NULL,
+	    *sb = NULL, *pem = NULL, *ctext = NULL;
+	unsigned char sig[TK_SIG_MAX];
+	size_t sl = 0, clen = 0;
+	const struct tk_pubkey *nk;
+	bool old_default_file;
+	int rc, n = h->nrot + 1, r;
+	struct rotation *ro;
+
+	tk_buf_init(&rec, (size_t)16 << 20);
+	if (n > MAX_ROT)
+		return tk_seterr(err, TK_ERR_LIMIT, "the key log holds %d rotations already", MAX_ROT);
+	if ((rc = need_signer(h, err)))
+		return rc;
+	snprintf(cfg, sizeof(cfg), "%s/signing.json", h->dir);
+	old_default_file = access(cfg, F_OK) != 0;
+	if ((rc = tk_read_file(config_path, 1 << 16, &ctext, &clen, err)) ||
+	    (rc = tk_signer_open_config(config_path, h->dir, &ns, err)))
+		goto out;
+	nk = tk_signer_pub(ns);
+	if (key_index(h, nk) >= 0) {
+		rc = tk_seterr(err, TK_ERR_USAGE, "%s: key %s was already used by this history: rotate to a new key",
+			       config_path, nk->fp);
+		goto out;
+	}
+	if ((rc = db_exec(h, "BEGIN IMMEDIATE", err)))
+		goto out;
+	h->in_tx = true;
+	tk_rfc3339(time(NULL), now);
+	ob = b64(h->cur.raw, h->cur.len);
+	nb = b64(nk->raw, nk->len);
+	tk_buf_printf(&rec, "%s\nseq %d\nrotated_at %s\nprevious %s\nold_alg %s\nold_key %s\nold_fingerprint %s\n",
+		      ROT_SCHEMA, n, now, n > 1 ? h->rots[n - 2].sha : "-", h->cur.alg, ob ? ob : "", h->cur.fp);
+	tk_buf_printf(&rec, "new_alg %s\nnew_key %s\nnew_fingerprint %s\n", nk->alg, nb ? nb : "", nk->fp);
+	/* every partner's newest scan: later scans must carry the new key */
+	if (sqlite3_prepare_v2(h->db, "SELECT partner, MAX(seq) FROM scans GROUP BY partner ORDER BY partner", -1, &st,
+			       NULL) != SQLITE_OK) {
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+		goto out;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		if (!p || strpbrk(p, "\t\n")) {
+			rc = tk_seterr(err, TK_ERR_VERIFY, "index: a partner id with a tab or newline");
+			goto out;
+		}
+		tk_buf_printf(&rec, "head %lld\t%s\n", (long long)sqlite3_column_int64(st, 1), p);
+	}
+	if (!ob || !nb || !rec.data || rec.len >= rec.max - 1) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "rotation record: out of memory or too large");
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s/key/rotations", h->dir);
+	if ((rc = tk_mkdirs(dir, 0700, err)))
+		goto out;
+	/* the signatures first (a record without them is no rotation), the record last */
+	{
+		static const char *const ext[] = {"sig", "newsig", "pem"};
+		for (r = 0; r < 3; r++) {
+			snprintf(path, sizeof(path), "%s/%06d.%s", dir, n, ext[r]);
+			unlink(path); /* left by an interrupted rotation: its record was never written */
+		}
+	}
+	if ((rc = tk_signer_sign(h->signer, rec.data, rec.len, sig, &sl, err)) || !(sb = b64(sig, sl)))
+		goto signfail;
+	snprintf(path, sizeof(path), "%s/%06d.sig", dir, n);
+	{
+		char line[256];
+		snprintf(line, sizeof(line), "%s\n", sb);
+		if ((rc = tk_write_file_new(path, line, strlen(line), 0600, err)))
+			goto out;
+		free(sb);
+		sb = NULL;
+		if ((rc = tk_signer_sign(ns, rec.data, rec.len, sig, &sl, err)) || !(sb = b64(sig, sl)))
+			goto signfail;
+		snprintf(line, sizeof(line), "%s\n", sb);
+		snprintf(path, sizeof(path), "%s/%06d.newsig", dir, n);
+		if ((rc = tk_write_file_new(path, line, strlen(line), 0600, err)))
+			goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%06d.pem", dir, n);
+	if ((rc = tk_pubkey_pem(nk, &pem, err)) || (rc = tk_write_file_new(path, pem, strlen(pem), 0600, err)))
+		goto out;
+	snprintf(path, sizeof(path), "%s/%06d.txt", dir, n);
+	if ((rc = tk_write_file_new(path, rec.data, rec.len, 0600, err)))
+		goto out;
+	/* the new key in force: signing.json replaced atomically */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", cfg);
+	unlink(tmp);
+	if ((rc = tk_write_file_new(tmp, ctext, clen, 0600, err)))
+		goto out;
+	if (rename(tmp, cfg) != 0) {
+		rc = tk_seterr(err, TK_ERR_IO, "%s: %s (the rotation is recorded; install %s as %s to finish it)", cfg,
+			       strerror(errno), config_path, cfg);
+		goto out;
+	}
+	ro = &h->rots[n - 1];
+	memset(ro, 0, sizeof(*ro));
+	ro->n = n;
+	ro->heads = cJSON_CreateObject();
+	tk_strlcpy(ro->at, now, sizeof(ro->at));
+	{
+		unsigned char d[32];
+		tk_sha256(rec.data, rec.len, d);
+		tk_hex(d, 32, ro->sha);
+	}
+	snprintf(ro->file, sizeof(ro->file), "%06d.txt", n);
+	h->keys[n] = *nk;
+	h->nrot = n;
+	if (out)
+		fprintf(out, "rotated: %s → %s (rotation %d at %s, %s)\n", h->cur.fp, nk->fp, n, now, path);
+	h->cur = *nk;
+	tk_signer_close(h->signer);
+	h->signer = ns;
+	ns = NULL;
+	cache_pub(h);
+	if ((rc = db_exec(h, "COMMIT", err)))
+		goto out;
+	h->in_tx = false;
+	if (old_default_file) {
+		/* a key file left behind would let whoever reads the disk sign a competing rotation */
+		snprintf(path, sizeof(path), "%s/key/ed25519.pem", h->dir);
+		if (unlink(path) == 0 && out)
+			fprintf(out, "removed the old key file %s (backups of it must be destroyed too)\n", path);
+	}
+	goto out;
+signfail:
+	if (!rc)
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	tk_err_prefix(err, "rotation not recorded");
+out:
+	if (rc)
+		tk_history_abort(h);
+	/* a new rotation's heads are re-read from the file on the next open */
+	if (!rc && h->rots[n - 1].heads) {
+		cJSON_Delete(h->rots[n - 1].heads);
+		h->rots[n - 1].heads = NULL;
+		h->nrot = 0;
+		h->keylog_problems.len = 0;
+		load_keylog(h, err);
+	}
+	sqlite3_finalize(st);
+	tk_signer_close(ns);
+	tk_buf_free(&rec);
+	free(ob);
+	free(nb);
+	free(sb);
+	free(pem);
+	free(ctext);
+	return rc;
+}
+
+int tk_history_keys(struct tk_history *h, cJSON **out, struct tk_err *err)
+{
+	int i;
+	*out = cJSON_CreateArray();
+	for (i = 0; *out && i <= h->nrot; i++) {
+		cJSON *k = cJSON_CreateObject();
+		char *pem = NULL;
+		int rc = tk_pubkey_pem(&h->keys[i], &pem, err);
+		if (rc) {
+			cJSON_Delete(k);
+			cJSON_Delete(*out);
+			*out = NULL;
+			return rc;
+		}
+		cJSON_AddNumberToObject(k, "index", i);
+		cJSON_AddStringToObject(k, "alg", h->keys[i].alg);
+		cJSON_AddStringToObject(k, "fingerprint", h->keys[i].fp);
+		cJSON_AddStringToObject(k, "pem", pem);
+		free(pem);
+		if (i > 0) {
+			char p[PATH_MAX + 32];
+			snprintf(p, sizeof(p), "%s/key/rotations/%06d", h->dir, i);
+			cJSON_AddStringToObject(k, "record", p);
+			cJSON_AddStringToObject(k, "rotated_at", h->rots[i - 1].at);
+		}
+		cJSON_AddItemToArray(*out, k);
+	}
+	return *out ? TK_OK : tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 }
