@@ -223,7 +223,7 @@ static const char verify_sh[] =
     "\"$(fpr keys/key-$lastki.pub.pem)\" \"$(fpr \"$key\")\"\n"
     "  lastki=$ki\n"
     "  [ \"$(field public_key \"$s\")\" = \"$(raw_b64 \"$key\")\" ] || bad \"scan #$seq: signed with a key that is not "
-    "$key, the key in force for it (unannounced key)\"\n"
+    "$key, the key in force for it\"\n"
     "  printf 'tenken.sig/1\\n%s\\n%s\\n%s\\n%s\\n' \"$partner\" \"$seq\" \"$(field report_sha256 \"$s\")\" \"$(field "
     "previous_sha256 \"$s\")\" > \"$tmp/msg\"\n"
     "  if edver \"$key\" \"$tmp/msg\" \"$(field signature \"$s\")\"; then :; else bad \"scan #$seq: signature "

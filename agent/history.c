@@ -367,6 +367,9 @@ static int open_signer(struct tk_history *h, bool create, struct tk_err *err)
 	}
 	if (h->nrot == 0)
 		h->keys[0] = h->cur;
+	if (create && h->keylog_problems.len)
+		tk_log(TK_LOG_WARN, "history: the key log is broken (tenken verify names it); signing with the key in force %s",
+		       h->cur.fp);
 	return TK_OK;
 }
 
