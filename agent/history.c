@@ -346,7 +346,9 @@ static int open_signer(struct tk_history *h, bool create, struct tk_err *err)
 	bool has_cfg;
 	snprintf(cfg, sizeof(cfg), "%s/signing.json", h->dir);
 	has_cfg = access(cfg, F_OK) == 0;
-	if (create || (!has_cfg && h->nrot == 0) || (has_cfg && h->nrot == 0 && !read_cached_pub(h))) {
+	/* a token is opened when first used to sign (tk_history_signer_ready): reading, or
+	 * rebuilding the index, needs neither the token nor its PIN */
+	if ((!has_cfg && (create || h->nrot == 0)) || (has_cfg && h->nrot == 0 && !read_cached_pub(h))) {
 		int rc = tk_signer_open_state(h->dir, create, &h->signer, err);
 		if (rc)
 			return rc;
@@ -396,7 +398,7 @@ static int refresh_keys(struct tk_history *h, struct tk_err *err)
 	return TK_OK;
 }
 
-/* The signer, opened on first use by a history opened for reading (export's MANIFEST). */
+/* The signer, opened on first use; it must hold the key in force. */
 static int need_signer(struct tk_history *h, struct tk_err *err)
 {
 	int rc;
@@ -404,10 +406,21 @@ static int need_signer(struct tk_history *h, struct tk_err *err)
 		return TK_OK;
 	if ((rc = tk_signer_open_state(h->dir, false, &h->signer, err)))
 		return rc;
-	if (!same_key(tk_signer_pub(h->signer), &h->cur))
-		return tk_seterr(err, TK_ERR_VERIFY, "the signing key (%s, %s) is not the key in force (%s)",
-				 tk_signer_where(h->signer), tk_signer_pub(h->signer)->fp, h->cur.fp);
-	return TK_OK;
+	if (!same_key(tk_signer_pub(h->signer), &h->cur)) {
+		rc = tk_seterr(err, TK_ERR_VERIFY,
+			       "the signing key (%s, %s) is not the key in force (%s%s): nothing is signed with it "
+			       "(change keys with tenken key rotate)",
+			       tk_signer_where(h->signer), tk_signer_pub(h->signer)->fp, h->cur.fp,
+			       h->nrot ? ", put in force by the last rotation" : "");
+		tk_signer_close(h->signer);
+		h->signer = NULL;
+	}
+	return rc;
+}
+
+int tk_history_signer_ready(struct tk_history *h, struct tk_err *err)
+{
+	return need_signer(h, err);
 }
 
 /* ---- open / close ---- */
@@ -589,7 +602,8 @@ static void read_signed(struct tk_history *h, const char *dir, long long seq, st
 		size_t sl;
 		f->has_sig = true;
 		/* any key of the key log: verify checks which one had to sign this position */
-		if (env && strcmp(jstr(env, "schema"), SIG_SCHEMA) == 0 && cJSON_IsNumber(sq) && env_sig(env, &k, sig, &sl) &&
+		if (env && strcmp(jstr(env, "schema"), SIG_SCHEMA) == 0 && cJSON_IsNumber(sq) &&
+		    env_sig(env, &k, sig, &sl) &&
 		    key_index(h, &k) >= 0) {
 			struct tk_buf msg;
 			tk_buf_init(&msg, 1 << 16);
@@ -1285,7 +1299,8 @@ static int check_sig(struct tk_history *h, const char *sigpath, const char *labe
 	}
 	env = cJSON_ParseWithLength(text, len);
 	seqj = cJSON_GetObjectItemCaseSensitive(env, "seq");
-	if (!env || strcmp(jstr(env, "schema"), SIG_SCHEMA) != 0 || !cJSON_IsNumber(seqj) || !env_sig(env, &k, sig, &sl)) {
+	if (!env || strcmp(jstr(env, "schema"), SIG_SCHEMA) != 0 || !cJSON_IsNumber(seqj) ||
+	    !env_sig(env, &k, sig, &sl)) {
 		problem(out, &n, "%s: signature file %s is malformed", label, sigpath);
 		goto out;
 	}
@@ -1338,7 +1353,8 @@ static void key_change_notes(const struct tk_history *h, const char *partner, in
 	int r;
 	for (r = from + 1; out && r <= to; r++)
 		fprintf(out, "note key changed at scan #%lld (%s): %s → %s (rotation %d at %s, key/rotations/%s)\n", v->seq,
-			v->finished[0] ? v->finished : v->run_id, h->keys[r - 1].fp, h->keys[r].fp, r, h->rots[r - 1].at,
+			v->finished[0] ? v->finished : v->run_id, h->keys[r - 1].fp, h->keys[r].fp, r,
+			h->rots[r - 1].at,
 			h->rots[r - 1].file);
 	(void)partner;
 }
@@ -1439,8 +1455,8 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		const char *expect_prev = i > 0 ? rows[i - 1].sha : "";
 		int before = problems;
 		snprintf(label, sizeof(label), "scan #%lld (%s)", v->seq, v->run_id);
-		key_change_notes(h, partner, i > 0 ? key_for(h, partner, rows[i - 1].seq) : 0, key_for(h, partner, v->seq),
-				 v, out);
+		key_change_notes(h, partner, i > 0 ? key_for(h, partner, rows[i - 1].seq) : 0,
+				 key_for(h, partner, v->seq), v, out);
 		if (i > 0 && v->seq != rows[i - 1].seq + 1)
 			problem(out, &problems, "scan #%lld..#%lld: removed: missing from the index and the chain",
 				rows[i - 1].seq + 1, v->seq - 1);
@@ -1485,7 +1501,8 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 			fprintf(out,
 				"note key rotated after scan #%lld (rotation %d at %s): %s → %s; no scan of %s signed with it "
 				"yet\n",
-				rows[nrows - 1].seq, rr, h->rots[rr - 1].at, h->keys[rr - 1].fp, h->keys[rr].fp, partner);
+				rows[nrows - 1].seq, rr, h->rots[rr - 1].at, h->keys[rr - 1].fp, h->keys[rr].fp,
+				partner);
 	}
 	/* unindexed files: the next seq is an interrupted write; anything else was cut from the index */
 	partner_dir(h, partner, dir, sizeof(dir));

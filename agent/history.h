@@ -135,5 +135,8 @@ int tk_history_rotate(struct tk_history *h, const char *config_path, FILE *out, 
 /* Every key of the key log, oldest first: [{index, alg, fingerprint, pem,
  * record ("<state>/key/rotations/NNNNNN": + .txt/.sig/.newsig), rotated_at}]. */
 int tk_history_keys(struct tk_history *h, cJSON **out, struct tk_err *err);
+/* Open the signer now (a token: module, slot, PIN, key) so that a scan fails
+ * before it starts rather than when it stores; checks it holds the key in force. */
+int tk_history_signer_ready(struct tk_history *h, struct tk_err *err);
 
 #endif

@@ -268,6 +268,13 @@ static bool ec_point_raw(const unsigned char *p, size_t n, size_t want, const un
 	return false;
 }
 
+/* CKA_EC_PARAMS of an Ed25519 key: the OID 1.3.101.112 or the PrintableString "edwards25519" */
+static bool ed25519_params(const unsigned char *p, size_t n)
+{
+	return (n == sizeof(oid_ed25519) && !memcmp(p, oid_ed25519, n)) ||
+	       (n == sizeof(name_ed25519) && !memcmp(p, name_ed25519, n));
+}
+
 static int find_one(struct tk_signer *s, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *obj, CK_ULONG *found,
 		    struct tk_err *err)
 {
@@ -424,9 +431,7 @@ static int open_token(struct tk_signer *s, const char *uri, const char *module, 
 	if (kt == CKK_EC && tmpl[0].ulValueLen == sizeof(oid_p256) && !memcmp(params, oid_p256, sizeof(oid_p256)) &&
 	    ec_point_raw(point, tmpl[1].ulValueLen, 65, &raw))
 		rc = tk_pubkey_set(&s->pub, ALG_P256, raw, 65, err);
-	else if (kt == CKK_EC_EDWARDS &&
-		 ((tmpl[0].ulValueLen == sizeof(oid_ed25519) && !memcmp(params, oid_ed25519, sizeof(oid_ed25519))) ||
-		  (tmpl[0].ulValueLen == sizeof(name_ed25519) && !memcmp(params, name_ed25519, sizeof(name_ed25519)))) &&
+	else if (kt == CKK_EC_EDWARDS && ed25519_params(params, tmpl[0].ulValueLen) &&
 		 ec_point_raw(point, tmpl[1].ulValueLen, 32, &raw))
 		rc = tk_pubkey_set(&s->pub, ALG_ED, raw, 32, err);
 	else
@@ -575,7 +580,7 @@ static int token_sign(struct tk_signer *s, const void *msg, size_t len, unsigned
 	if ((rv = s->mod->C_Sign(s->sess, ed ? (CK_BYTE *)msg : dg, ed ? len : sizeof(dg), rs, &n)) != CKR_OK)
 		return p11err(err, s->where, "C_Sign", rv);
 	if (n != 64)
-		return tk_seterr(err, TK_ERR_VERIFY, "%s: C_Sign returned %lu bytes, not 64", s->where, (unsigned long)n);
+		return tk_seterr(err, TK_ERR_VERIFY, "%s: C_Sign gave %lu bytes, not 64", s->where, (unsigned long)n);
 	if (ed) {
 		memcpy(sig, rs, 64);
 		*siglen = 64;
