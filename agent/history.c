@@ -195,6 +195,12 @@ static int load_keylog(struct tk_history *h, struct tk_err *err)
 	char dir[PATH_MAX], path[PATH_MAX + 32], prev[65] = "-";
 	int i;
 	snprintf(dir, sizeof(dir), "%s/key/rotations", h->dir);
+	for (i = 0; i < MAX_ROT; i++) { /* a reload starts over */
+		cJSON_Delete(h->rots[i].heads);
+		h->rots[i].heads = NULL;
+	}
+	h->nrot = 0;
+	h->keylog_problems.len = 0;
 	for (i = 1; i <= MAX_ROT; i++) {
 		struct rotation *r = &h->rots[i - 1];
 		struct tk_pubkey oldk, newk;
