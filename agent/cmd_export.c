@@ -7,10 +7,11 @@
  *   VERIFY.md              what is here and how to check it (the script inside)
  *   verify.sh              POSIX sh + openssl: runs every check, exit 0/1
  *   MANIFEST               "sha256  path" of every other file; MANIFEST.sig its
- *                          Ed25519 signature by the agent key (a removed or
+ *                          signature by the key in force (a removed or
  *                          added file breaks it)
  *   chain.tsv              seq, report sha256, previous sha256, run id, finished_at
- *   keys/agent.pub.pem     the agent's public key; keys/fingerprint
+ *   keys/agent.pub.pem     the key in force; keys/fingerprint; keys/key-N.pub.pem and
+ *                          keys/rotations/ the key log (docs/desk.md "Key rotation")
  *   reports/<seq>.json     the stored reports byte for byte, + .json.sig, + .json.tsr
  *   tsa/tsa-ca.pem         the TSA's CA (when a TSA is configured)
  *   hashes.tsv             per report: checklist id, checklist sha256, rules sha256
@@ -280,7 +281,7 @@ static const char verify_sh[] =
 static const char verify_md_fmt[] =
 	"# tenken auditor bundle: partner %s\n\n"
 	"Exported %s from the history of the scanning host: %d stored scan report(s)\n"
-	"(#%lld..#%lld), each byte for byte as stored, with its Ed25519 signature\n"
+	"(#%lld..#%lld), each byte for byte as stored, with its signature\n"
 	"envelope (`.sig`) and, when a TSA was configured, its RFC 3161 timestamp token\n"
 	"(`.tsr`).\n\n"
 	"## Check it (openssl CLI only, no tenken)\n\n"
