@@ -318,6 +318,41 @@ def test_rotation(p, q, tok, tmp):
             r.stderr[-200:])
 
 
+def test_rotation_during_scan(p, tok, tmp):
+    """A scan that opened the history before a rotation stores after it: it must
+    pick up the new key under the write lock (never sign with the old key past
+    the recorded head)."""
+    import socket
+    import time
+    state = os.path.join(tmp, "st-race")
+    scan(p, state, os.path.join(tmp, "c0"), tok.env)
+    write_pin(state)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts, never answers: the scan waits out its request timeout
+    cfg = json.load(open(p.config))
+    cfg["probes"]["hsts"].update(urls=["https://api.good.test:%d/" % silent.getsockname()[1]], request_timeout_s=4)
+    slow = os.path.join(tmp, "slow.json")
+    json.dump(cfg, open(slow, "w"))
+    shutil.copy(os.path.join(os.path.dirname(p.config), "ca.pem"), os.path.join(tmp, "ca.pem"))
+    e = dict(os.environ, **tok.env)
+    proc = subprocess.Popen([rl.BIN, "scan", "--config", slow, "--out", os.path.join(tmp, "c1"), "--state", state,
+                             "--format", "json", "--quiet"], env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(1.0)
+    r = rl.run(["key", "rotate", "--to", signing_config(os.path.join(tmp, "race.json")), "--state", state],
+               env=tok.env)
+    out, err = proc.communicate(timeout=120)
+    silent.close()
+    R.check(r.returncode == 0 and proc.returncode in (0, 1, 3), "rotation while a scan runs: both finish (%d, %d) %s" %
+            (r.returncode, proc.returncode, (r.stderr + err)[-300:]))
+    env = envelope(state, p.id, 2)
+    v = rl.run(["verify", p.id, "--state", state])
+    R.check(env["alg"] == "ECDSA-P256-SHA256" and v.returncode == 0 and "note key changed at scan #2" in v.stdout,
+            "the scan stored after the rotation carries the new key, and verify passes: " + v.stdout[-300:] +
+            v.stderr[-200:])
+
+
 def main():
     for tool in ("softhsm2-util", "pkcs11-tool"):
         if not shutil.which(tool):
@@ -332,6 +367,8 @@ def main():
                 test_token_from_start(p, tok, tmp)
             if not only or "rotation" in only:
                 test_rotation(p, q, tok, tmp)
+            if not only or "race" in only:
+                test_rotation_during_scan(p, tok, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     R.finish()
