@@ -7,10 +7,11 @@
  *   VERIFY.md              what is here and how to check it (the script inside)
  *   verify.sh              POSIX sh + openssl: runs every check, exit 0/1
  *   MANIFEST               "sha256  path" of every other file; MANIFEST.sig its
- *                          Ed25519 signature by the agent key (a removed or
+ *                          signature by the key in force (a removed or
  *                          added file breaks it)
  *   chain.tsv              seq, report sha256, previous sha256, run id, finished_at
- *   keys/agent.pub.pem     the agent's public key; keys/fingerprint
+ *   keys/agent.pub.pem     the key in force; keys/fingerprint; keys/key-N.pub.pem and
+ *                          keys/rotations/ the key log (docs/desk.md "Key rotation")
  *   reports/<seq>.json     the stored reports byte for byte, + .json.sig, + .json.tsr
  *   tsa/tsa-ca.pem         the TSA's CA (when a TSA is configured)
  *   hashes.tsv             per report: checklist id, checklist sha256, rules sha256
@@ -142,11 +143,48 @@ static const char verify_sh[] =
     "field() { sed -n "
     "\"s/^[[:space:]]*\\\"$1\\\":[[:space:]]*\\\"\\{0,1\\}\\([^\\\",]*\\)\\\"\\{0,1\\},\\{0,1\\}[[:space:]]*\\$/\\1/"
     "p\" \"$2\" | head -n 1; }\n"
-    "edver() { # edver PUBKEY_PEM MESSAGE_FILE SIGNATURE_B64\n"
-    "  printf '%s' \"$3\" | openssl base64 -d -A > \"$tmp/sig\" 2>/dev/null &&\n"
-    "  openssl pkeyutl -verify -pubin -inkey \"$1\" -rawin -in \"$2\" -sigfile \"$tmp/sig\" >/dev/null 2>&1\n"
+    "# raw public key = the SubjectPublicKeyInfo's last bytes: Ed25519 (44-byte DER) 32, P-256 (91-byte DER) 65\n"
+    "rawlen() { n=$(openssl pkey -pubin -in \"$1\" -outform DER 2>/dev/null | wc -c); n=$((n));\n"
+    "  case $n in 44) echo 32;; 91) echo 65;; *) echo 0;; esac; }\n"
+    "raw_b64() { openssl pkey -pubin -in \"$1\" -outform DER 2>/dev/null | tail -c \"$(rawlen \"$1\")\" | openssl base64 -A; }\n"
+    "fpr() { printf 'SHA256:%s' \"$(openssl pkey -pubin -in \"$1\" -outform DER 2>/dev/null | tail -c \"$(rawlen \"$1\")\" |\n"
+    "  openssl dgst -sha256 -r | cut -d' ' -f1)\"; }\n"
+    "edver() { # edver PUBKEY_PEM MESSAGE_FILE SIGNATURE_B64: Ed25519, or ECDSA P-256 over SHA-256 (DER signature)\n"
+    "  printf '%s' \"$3\" | openssl base64 -d -A > \"$tmp/sig\" 2>/dev/null || return 1\n"
+    "  case $(rawlen \"$1\") in\n"
+    "  32) openssl pkeyutl -verify -pubin -inkey \"$1\" -rawin -in \"$2\" -sigfile \"$tmp/sig\" >/dev/null 2>&1 ;;\n"
+    "  65) openssl dgst -sha256 -verify \"$1\" -signature \"$tmp/sig\" \"$2\" >/dev/null 2>&1 ;;\n"
+    "  *) return 1 ;;\n"
+    "  esac\n"
     "}\n"
-    "raw_b64() { openssl pkey -pubin -in \"$1\" -outform DER 2>/dev/null | tail -c 32 | openssl base64 -A; }\n"
+    "partner=$(cat partner)\n"
+    "TAB=$(printf '\\t')\n"
+    "\n"
+    "# 0. the key log: keys/key-0.pub.pem is the first key; each keys/rotations/N.txt is signed by the\n"
+    "#    key before it (N.sig) and the key it installs (N.newsig) and names each partner's last scan\n"
+    "#    under the old key (head SEQ<TAB>PARTNER): later scans must carry the new key\n"
+    "nk=0; prevrec=-; : > \"$tmp/bounds\"\n"
+    "rf() { sed -n \"s/^$1 //p\" \"$2\" | head -n 1; }\n"
+    "for t in keys/rotations/*.txt; do\n"
+    "  [ -f \"$t\" ] || continue\n"
+    "  i=$((nk + 1)); b=${t%.txt}; old=keys/key-$nk.pub.pem; new=keys/key-$i.pub.pem\n"
+    "  [ \"$(rf seq \"$t\")\" = \"$i\" ] || bad \"key rotation $t: says it is rotation $(rf seq \"$t\"), expected $i\"\n"
+    "  [ \"$(rf previous \"$t\")\" = \"$prevrec\" ] || bad \"key rotation $i: link to the previous rotation broken\"\n"
+    "  [ \"$(rf old_key \"$t\")\" = \"$(raw_b64 \"$old\")\" ] || bad \"key rotation $i: its old key is not $old\"\n"
+    "  [ \"$(rf new_key \"$t\")\" = \"$(raw_b64 \"$new\")\" ] || bad \"key rotation $i: its new key is not $new\"\n"
+    "  [ \"$(rf new_fingerprint \"$t\")\" = \"$(fpr \"$new\")\" ] || bad \"key rotation $i: new fingerprint mismatch\"\n"
+    "  edver \"$old\" \"$t\" \"$(cat \"$b.sig\" 2>/dev/null)\" || bad \"key rotation $i: not signed by the old key $old\"\n"
+    "  edver \"$new\" \"$t\" \"$(cat \"$b.newsig\" 2>/dev/null)\" || bad \"key rotation $i: not signed by the new key $new\"\n"
+    "  h=$(grep '^head ' \"$t\" | cut -d' ' -f2- | while IFS=\"$TAB\" read -r hs hp; do\n"
+    "    [ \"$hp\" = \"$partner\" ] && echo \"$hs\"; done | head -n 1)\n"
+    "  [ -n \"$h\" ] || h=0\n"
+    "  echo \"$i $h\" >> \"$tmp/bounds\"\n"
+    "  ok \"key rotation $i at $(rf rotated_at \"$t\"): $(fpr \"$old\") -> $(fpr \"$new\"), after scan #$h of $partner\"\n"
+    "  prevrec=$(sha \"$t\"); nk=$i\n"
+    "done\n"
+    "[ -f keys/key-0.pub.pem ] || bad \"keys/key-0.pub.pem missing\"\n"
+    "[ \"$(raw_b64 keys/agent.pub.pem)\" = \"$(raw_b64 keys/key-$nk.pub.pem)\" ] ||\n"
+    "  bad \"keys/agent.pub.pem is not the key the key log put in force (keys/key-$nk.pub.pem)\"\n"
     "\n"
     "# 1. the manifest: signed by the agent key, every file listed and intact, nothing extra\n"
     "key=keys/agent.pub.pem\n"
@@ -163,10 +201,8 @@ static const char verify_sh[] =
     "done > \"$tmp/extra\"\n"
     "if [ -s \"$tmp/extra\" ]; then cat \"$tmp/extra\"; fails=$((fails + $(wc -l < \"$tmp/extra\"))); fi\n"
     "\n"
-    "# 2. each report: hash, Ed25519 signature over the chain link, link to the previous, token\n"
-    "keyraw=$(raw_b64 \"$key\")\n"
-    "partner=$(cat partner)\n"
-    "prev_seq=''; prev_sha=''\n"
+    "# 2. each report: hash, signature by the key in force for it over the chain link, link, token\n"
+    "prev_seq=''; prev_sha=''; lastki=0\n"
     "tsa=''; [ -f tsa/tsa-ca.pem ] && tsa=tsa/tsa-ca.pem\n"
     "n=0\n"
     "while IFS='\t' read -r seq rsha psha run fin; do\n"
@@ -182,11 +218,16 @@ static const char verify_sh[] =
     "  [ \"$(field partner \"$s\")\" = \"$partner\" ] || bad \"scan #$seq: the signature is for another partner\"\n"
     "  [ \"$(field report_sha256 \"$s\")\" = \"$got\" ] || bad \"scan #$seq: the signature covers another report "
     "(swapped or modified)\"\n"
-    "  [ \"$(field public_key \"$s\")\" = \"$keyraw\" ] || bad \"scan #$seq: signed with a key that is not "
-    "keys/agent.pub.pem\"\n"
+    "  ki=0; while read -r bi bs; do [ \"$seq\" -gt \"$bs\" ] && ki=$bi; done < \"$tmp/bounds\"\n"
+    "  key=keys/key-$ki.pub.pem\n"
+    "  [ \"$ki\" = \"$lastki\" ] || printf 'note key changed at scan #%s (%s): %s -> %s\\n' \"$seq\" \"$fin\" "
+    "\"$(fpr keys/key-$lastki.pub.pem)\" \"$(fpr \"$key\")\"\n"
+    "  lastki=$ki\n"
+    "  [ \"$(field public_key \"$s\")\" = \"$(raw_b64 \"$key\")\" ] || bad \"scan #$seq: signed with a key that is not "
+    "$key, the key in force for it\"\n"
     "  printf 'tenken.sig/1\\n%s\\n%s\\n%s\\n%s\\n' \"$partner\" \"$seq\" \"$(field report_sha256 \"$s\")\" \"$(field "
     "previous_sha256 \"$s\")\" > \"$tmp/msg\"\n"
-    "  if edver \"$key\" \"$tmp/msg\" \"$(field signature \"$s\")\"; then :; else bad \"scan #$seq: Ed25519 signature "
+    "  if edver \"$key\" \"$tmp/msg\" \"$(field signature \"$s\")\"; then :; else bad \"scan #$seq: signature "
     "invalid\"; fi\n"
     "  [ \"$(field previous_sha256 \"$s\")\" = \"$psha\" ] || bad \"scan #$seq: signed link to the previous report "
     "differs from the chain\"\n"
@@ -240,7 +281,7 @@ static const char verify_sh[] =
 static const char verify_md_fmt[] =
 	"# tenken auditor bundle: partner %s\n\n"
 	"Exported %s from the history of the scanning host: %d stored scan report(s)\n"
-	"(#%lld..#%lld), each byte for byte as stored, with its Ed25519 signature\n"
+	"(#%lld..#%lld), each byte for byte as stored, with its signature\n"
 	"envelope (`.sig`) and, when a TSA was configured, its RFC 3161 timestamp token\n"
 	"(`.tsr`).\n\n"
 	"## Check it (openssl CLI only, no tenken)\n\n"
@@ -249,12 +290,20 @@ static const char verify_md_fmt[] =
 	"with the agent key fingerprint the bank recorded independently (`tenken key show`),\n"
 	"and `head` with the heads the bank anchored (`tenken history --heads`): the bundle\n"
 	"cannot prove that newer scans did not exist.\n\n"
+	"When the signing key was rotated, `keys/key-0.pub.pem` is the first key and\n"
+	"`keys/rotations/` the key log: compare every fingerprint it names with the ones the\n"
+	"bank recorded when it rotated (`tenken key show` lists them).\n\n"
 	"## What verify.sh checks\n\n"
-	"1. `MANIFEST.sig`: Ed25519 over `tenken.manifest/1\\n` + `MANIFEST` by `keys/agent.pub.pem`\n"
-	"   (`openssl pkeyutl -verify -pubin -rawin`); every file's SHA-256 against `MANIFEST`\n"
+	"0. The key log: each `keys/rotations/N.txt` signed by the key before it (`N.sig`) and by\n"
+	"   the key it installs (`N.newsig`), linked to the previous record's SHA-256, naming each\n"
+	"   partner's last scan under the old key (`head SEQ<TAB>PARTNER`); scans after it must carry\n"
+	"   the new key. Ed25519 keys: `openssl pkeyutl -verify -rawin`; ECDSA P-256 keys (a PKCS#11\n"
+	"   token): `openssl dgst -sha256 -verify` (DER signature).\n"
+	"1. `MANIFEST.sig`: over `tenken.manifest/1\\n` + `MANIFEST` by `keys/agent.pub.pem` (the key in\n"
+	"   force); every file's SHA-256 against `MANIFEST`\n"
 	"   (`openssl dgst -sha256`); no file missing, none added.\n"
 	"2. Each report in `chain.tsv`: its SHA-256; its `.sig` envelope names this partner,\n"
-	"   this seq, this hash and the agent's key; the Ed25519 signature over\n"
+	"   this seq, this hash and the key in force for that scan; the signature over\n"
 	"   `tenken.sig/1\\n<partner>\\n<seq>\\n<report_sha256>\\n<previous_sha256>\\n`;\n"
 	"   the link to the previous report's hash; consecutive sequence numbers;\n"
 	"   the timestamp token (`openssl ts -verify -in N.json.tsr -data N.json -CAfile tsa/tsa-ca.pem`).\n"
@@ -430,6 +479,26 @@ static int export_partner(struct tk_history *h, const char *partner, const char 
 		tar_add_str(&t, "chain.tsv", chain.data, 0644, err);
 		tar_add_str(&t, "hashes.tsv", hashes.data, 0644, err);
 		tar_add_str(&t, "keys/agent.pub.pem", pem, 0644, err);
+		/* the key log: every key, each rotation record with its two signatures */
+		{
+			cJSON *keys = NULL, *k;
+			if ((rc = tk_history_keys(h, &keys, err)))
+				goto done;
+			cJSON_ArrayForEach(k, keys)
+			{
+				int ki = (int)cJSON_GetObjectItemCaseSensitive(k, "index")->valuedouble;
+				char kname[64], src[PATH_MAX + 16];
+				static const char *const ext[] = {"txt", "sig", "newsig"};
+				snprintf(kname, sizeof(kname), "keys/key-%d.pub.pem", ki);
+				tar_add_str(&t, kname, jstr(k, "pem"), 0644, err);
+				for (int e = 0; ki > 0 && e < 3; e++) {
+					snprintf(kname, sizeof(kname), "keys/rotations/%06d.%s", ki, ext[e]);
+					snprintf(src, sizeof(src), "%s.%s", jstr(k, "record"), ext[e]);
+					tar_add_file(&t, kname, src, false, err);
+				}
+			}
+			cJSON_Delete(keys);
+		}
 		tar_add_str(&t, "keys/fingerprint", fpl, 0644, err);
 		tar_add_str(&t, "head", head, 0644, err);
 		snprintf(fpl, sizeof(fpl), "%s\n", partner);

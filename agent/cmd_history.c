@@ -152,28 +152,69 @@ static bool take_opt(int *argc, char **argv, const char *name, bool want_value, 
 
 int tk_cmd_key(int argc, char **argv)
 {
-	static const char usage[] = "usage: tenken key show [--state DIR]\n\n"
-				    "Prints the agent's Ed25519 public key (PEM) and its fingerprint, the key\n"
-				    "every stored report is signed with. Created on first use (0600).\n";
+	static const char usage[] =
+		"usage: tenken key show [--state DIR]\n"
+		"       tenken key rotate --to CONFIG [--state DIR]\n\n"
+		"show: prints the public key every new report is signed with (PEM), its\n"
+		"fingerprint and the key log (each earlier key and when it was rotated away).\n"
+		"Without <state>/signing.json the key is an Ed25519 file, created on first\n"
+		"use (0600); signing.json may name a key in a PKCS#11 token instead.\n\n"
+		"rotate: CONFIG is a signing.json naming the new key, e.g.\n"
+		"  {\"signing_key\": \"pkcs11:token=tenken;object=history;type=private\",\n"
+		"   \"module\": \"/usr/lib/softhsm/libsofthsm2.so\", \"pin_file\": \"secret/pin\"}\n"
+		"(paths relative to the state directory). Appends a record to the key log\n"
+		"signed by the old and the new key, naming every partner's newest scan; later\n"
+		"scans are signed by the new key and verify names where the key changed.\n"
+		"Installs CONFIG as <state>/signing.json; a default key file is removed.\n";
 	struct hopts o;
 	struct tk_history *h = NULL;
 	struct tk_err err = {0};
 	char *pem = NULL, fp[80];
-	int rc = parse(argc, argv, usage, 1, 1, &o);
+	const char *to = NULL;
+	int bad = 0;
+	bool has_to = take_opt(&argc, argv, "to", true, &to, &bad);
+	cJSON *keys = NULL, *k;
+	int rc;
+	if (bad) {
+		fputs("tenken: --to needs a CONFIG file\n", stderr);
+		return TK_EXIT_USAGE;
+	}
+	rc = parse(argc, argv, usage, 1, 1, &o);
 	if (rc >= 0)
 		return rc;
-	if (strcmp(o.args[0], "show") != 0) {
+	if (strcmp(o.args[0], "rotate") == 0) {
+		if (!has_to) {
+			fputs("tenken: key rotate needs --to CONFIG\n", stderr);
+			return TK_EXIT_USAGE;
+		}
+		if ((rc = open_history(&o, true, &h)))
+			return rc;
+		rc = tk_history_rotate(h, to, stdout, &err);
+		tk_history_close(h);
+		if (rc) {
+			fprintf(stderr, "tenken: key rotate: %s\n", err.msg);
+			return rc == TK_ERR_USAGE || rc == TK_ERR_CONFIG ? TK_EXIT_USAGE : TK_EXIT_ERROR;
+		}
+		return TK_EXIT_OK;
+	}
+	if (strcmp(o.args[0], "show") != 0 || has_to) {
 		fputs(usage, stderr);
 		return TK_EXIT_USAGE;
 	}
 	if ((rc = open_history(&o, true, &h)))
 		return rc;
-	if (tk_history_pubkey(h, &pem, fp, &err)) {
+	if (tk_history_pubkey(h, &pem, fp, &err) || tk_history_keys(h, &keys, &err)) {
 		fprintf(stderr, "tenken: %s\n", err.msg);
+		free(pem);
 		tk_history_close(h);
 		return TK_EXIT_ERROR;
 	}
 	printf("%sfingerprint: %s\n", pem, fp);
+	if (cJSON_GetArraySize(keys) > 1)
+		cJSON_ArrayForEach(k, keys) printf("key %d: %s %s%s%s\n", jint(k, "index"), jstr(k, "fingerprint"),
+						   jstr(k, "alg"), *jstr(k, "rotated_at") ? ", in force since " : "",
+						   jstr(k, "rotated_at"));
+	cJSON_Delete(keys);
 	free(pem);
 	tk_history_close(h);
 	return TK_EXIT_OK;

@@ -24,6 +24,7 @@
  * unchanged. The envelope is <file>.sig beside either form.
  */
 #include "history.h"
+#include "signer.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -42,13 +43,25 @@
 
 #define SIG_SCHEMA "tenken.sig/1"
 #define MAX_REPORT_BYTES ((size_t)256 << 20)
+#define ROT_SCHEMA "tenken.keyrot/1"
+#define MAX_ROT 64
+
+/* One record of the key log key/rotations/NNNNNN.txt (see docs/desk.md). */
+struct rotation {
+	long long n;
+	char at[40], sha[65], file[32];
+	cJSON *heads; /* {partner: the last seq signed with the old key} */
+};
 
 struct tk_history {
 	char *dir;
 	sqlite3 *db;
-	EVP_PKEY *key;
-	unsigned char pub[32];
-	char fp[80];
+	struct tk_signer *signer;  /* opened for storing (create) or on first signature */
+	struct tk_pubkey cur;      /* the key in force: the one new reports are signed with */
+	struct tk_pubkey keys[MAX_ROT + 1]; /* key 0 (the first), then each rotation's new key */
+	struct rotation rots[MAX_ROT];
+	int nrot;
+	struct tk_buf keylog_problems; /* FAIL lines about key/rotations, for verify */
 	bool in_tx;
 	int setup_lock;  /* fd holding the set-up flock while opening, else -1 */
 };
@@ -58,8 +71,7 @@ static int desk_items_insert(struct tk_history *h, const char *partner, long lon
 			     struct tk_err *err);
 static int index_insert(struct tk_history *h, const char *partner, long long seq, const char *sha, const char *prev,
 			const char *rel, const cJSON *report, struct tk_err *err);
-static bool ed_verify(const unsigned char pub[32], const void *msg, size_t len, const unsigned char sig[64]);
-static bool unb64(const char *s, unsigned char *out, size_t want);
+static bool env_sig(const cJSON *env, struct tk_pubkey *k, unsigned char sig[TK_SIG_MAX], size_t *siglen);
 static void sig_message(struct tk_buf *b, const char *partner, long long seq, const char *sha, const char *prev);
 static const char *jstr(const cJSON *o, const char *k);
 
@@ -100,107 +112,321 @@ static void test_pause(const char *var)
 	}
 }
 
-static void pub_fingerprint(const unsigned char pub[32], char fp[80])
+int tk_history_pubkey(struct tk_history *h, char **pem, char fp[80], struct tk_err *err)
 {
-	unsigned char h[32];
-	char hex[65];
-	tk_sha256(pub, 32, h);
-	tk_hex(h, 32, hex);
-	snprintf(fp, 80, "SHA256:%s", hex);
+	memcpy(fp, h->cur.fp, 80);
+	return tk_pubkey_pem(&h->cur, pem, err);
 }
 
-static int load_key(struct tk_history *h, const char *path, struct tk_err *err)
+/* ---- the key log: rotations (desk; see docs/desk.md "Signing key") ---- */
+
+static char *b64(const unsigned char *p, size_t n);
+
+static bool same_key(const struct tk_pubkey *a, const struct tk_pubkey *b)
 {
-	FILE *f = NULL;
-	size_t n = 32;
-	int fd, rc;
-	if ((rc = tk_open_regular(path, O_NOFOLLOW, &fd, NULL, err)))
-		return rc;
-	if (!(f = fdopen(fd, "r"))) {
-		close(fd);
-		return tk_seterr(err, TK_ERR_NOMEM, "%s: %s", path, strerror(errno));
+	return a->len == b->len && a->len > 0 && strcmp(a->alg, b->alg) == 0 && memcmp(a->raw, b->raw, a->len) == 0;
+}
+
+/* The index of k among the known keys (0 = the first), or -1. */
+static int key_index(const struct tk_history *h, const struct tk_pubkey *k)
+{
+	int i;
+	for (i = 0; i <= h->nrot; i++)
+		if (same_key(&h->keys[i], k))
+			return i;
+	return -1;
+}
+
+/* The key that must have signed scan seq of partner: key i after rotation i
+ * when seq is beyond the partner's head recorded in rotation i. */
+static int key_for(const struct tk_history *h, const char *partner, long long seq)
+{
+	int i, k = 0;
+	for (i = 0; i < h->nrot; i++) {
+		const cJSON *hd = partner ? cJSON_GetObjectItemCaseSensitive(h->rots[i].heads, partner) : NULL;
+		if (seq > (cJSON_IsNumber(hd) ? (long long)hd->valuedouble : 0))
+			k = i + 1;
 	}
-	h->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (!h->key || EVP_PKEY_id(h->key) != EVP_PKEY_ED25519)
-		return tk_seterr(err, TK_ERR_VERIFY, "%s: not an Ed25519 private key", path);
-	if (EVP_PKEY_get_raw_public_key(h->key, h->pub, &n) != 1 || n != 32)
-		return tk_seterr(err, TK_ERR_VERIFY, "%s: cannot read the public key", path);
-	pub_fingerprint(h->pub, h->fp);
+	return k;
+}
+
+static void keylog_fail(struct tk_history *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void keylog_fail(struct tk_history *h, const char *fmt, ...)
+{
+	char line[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	tk_buf_printf(&h->keylog_problems, "FAIL key log: %s\n", line);
+}
+
+/* "alg b64" fields of a record into a key. */
+static bool rec_key(const char *alg, const char *kb64, struct tk_pubkey *k)
+{
+	unsigned char raw[TK_PUB_MAX];
+	size_t got = 0;
+	return alg && kb64 && tk_b64_decode(kb64, strlen(kb64), TK_B64_STD, raw, sizeof(raw), &got) &&
+	       tk_pubkey_set(k, alg, raw, got, NULL) == TK_OK;
+}
+
+/* A detached base64 signature file beside a record, checked with k. */
+static bool rec_sig_ok(const char *path, const struct tk_pubkey *k, const char *text, size_t len)
+{
+	char *sb = NULL;
+	size_t sl = 0, got = 0;
+	unsigned char sig[TK_SIG_MAX];
+	bool ok;
+	if (tk_read_file(path, 4096, &sb, &sl, NULL) != TK_OK)
+		return false;
+	while (sl > 0 && (sb[sl - 1] == '\n' || sb[sl - 1] == '\r'))
+		sb[--sl] = '\0';
+	ok = tk_b64_decode(sb, sl, TK_B64_STD, sig, sizeof(sig), &got) && tk_pubkey_verify(k, text, len, sig, got);
+	free(sb);
+	return ok;
+}
+
+/* Parse and check key/rotations/000001.txt, 000002.txt, ... Each must be
+ * signed by the key in force before it (.sig) and by the key it installs
+ * (.newsig), and link to the previous record's SHA-256. The first record that
+ * fails stops the log there: keys it would install are not trusted. */
+static int load_keylog(struct tk_history *h, struct tk_err *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], prev[65] = "-";
+	int i;
+	snprintf(dir, sizeof(dir), "%s/key/rotations", h->dir);
+	for (i = 0; i < MAX_ROT; i++) { /* a reload starts over */
+		cJSON_Delete(h->rots[i].heads);
+		h->rots[i].heads = NULL;
+	}
+	h->nrot = 0;
+	h->keylog_problems.len = 0;
+	for (i = 1; i <= MAX_ROT; i++) {
+		struct rotation *r = &h->rots[i - 1];
+		struct tk_pubkey oldk, newk;
+		const char *f[10] = {0};
+		static const char *names[] = {"seq",	"rotated_at", "previous",	 "old_alg",	 "old_key",
+					      "old_fingerprint", "new_alg", "new_key", "new_fingerprint", NULL};
+		char *text = NULL, *line, *save = NULL, *copy = NULL;
+		size_t len = 0;
+		unsigned char d[32];
+		long long n = 0;
+		int k;
+		snprintf(path, sizeof(path), "%s/%06d.txt", dir, i);
+		if (access(path, F_OK) != 0)
+			break;
+		if (tk_read_file(path, (size_t)16 << 20, &text, &len, err) != TK_OK) {
+			keylog_fail(h, "%s: %s", path, err->msg);
+			break;
+		}
+		memset(r, 0, sizeof(*r));
+		r->heads = cJSON_CreateObject();
+		snprintf(r->file, sizeof(r->file), "%06d.txt", i);
+		tk_sha256(text, len, d);
+		tk_hex(d, 32, r->sha);
+		if (!(copy = strdup(text)) || !r->heads) {
+			free(text);
+			free(copy);
+			return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+		}
+		line = strtok_r(copy, "\n", &save);
+		if (!line || strcmp(line, ROT_SCHEMA) != 0) {
+			keylog_fail(h, "%s: not a %s record", path, ROT_SCHEMA);
+			goto stop;
+		}
+		while ((line = strtok_r(NULL, "\n", &save))) {
+			char *sp = strchr(line, ' ');
+			if (!sp)
+				continue;
+			*sp = '\0';
+			if (strcmp(line, "head") == 0) {
+				char *tab = strchr(sp + 1, '\t');
+				long long hs;
+				if (tab && (*tab = '\0', tk_parse_ll(sp + 1, 0, LLONG_MAX, &hs) == TK_OK))
+					cJSON_AddNumberToObject(r->heads, tab + 1, (double)hs);
+				continue;
+			}
+			for (k = 0; names[k]; k++)
+				if (strcmp(line, names[k]) == 0)
+					f[k] = sp + 1;
+		}
+		for (k = 0; names[k]; k++)
+			if (!f[k]) {
+				keylog_fail(h, "%s: field %s missing", path, names[k]);
+				goto stop;
+			}
+		if (tk_parse_ll(f[0], 1, MAX_ROT, &n) != TK_OK || n != i) {
+			keylog_fail(h, "%s: says it is rotation %s, expected %d (records renumbered or removed)", path, f[0],
+				    i);
+			goto stop;
+		}
+		if (!rec_key(f[3], f[4], &oldk) || !rec_key(f[6], f[7], &newk) || strcmp(oldk.fp, f[5]) != 0 ||
+		    strcmp(newk.fp, f[8]) != 0) {
+			keylog_fail(h, "%s: a key or its fingerprint is malformed", path);
+			goto stop;
+		}
+		if (strcmp(f[2], prev) != 0) {
+			keylog_fail(h, "%s: links to previous record %.16s…, the previous record is %.16s…", path, f[2],
+				    prev);
+			goto stop;
+		}
+		if (i > 1 && !same_key(&oldk, &h->keys[i - 1])) {
+			keylog_fail(h, "%s: the old key %s is not the key rotation %d installed (%s)", path, oldk.fp, i - 1,
+				    h->keys[i - 1].fp);
+			goto stop;
+		}
+		snprintf(path, sizeof(path), "%s/%06d.sig", dir, i);
+		if (!rec_sig_ok(path, &oldk, text, len)) {
+			keylog_fail(h, "rotation %d: signature by the old key %s missing or invalid (%s)", i, oldk.fp, path);
+			goto stop;
+		}
+		snprintf(path, sizeof(path), "%s/%06d.newsig", dir, i);
+		if (!rec_sig_ok(path, &newk, text, len)) {
+			keylog_fail(h, "rotation %d: signature by the new key %s missing or invalid (%s)", i, newk.fp, path);
+			goto stop;
+		}
+		r->n = n;
+		tk_strlcpy(r->at, f[1], sizeof(r->at));
+		if (i == 1)
+			h->keys[0] = oldk;
+		h->keys[i] = newk;
+		h->nrot = i;
+		tk_strlcpy(prev, r->sha, sizeof(prev));
+		free(copy);
+		free(text);
+		continue;
+stop:
+		cJSON_Delete(r->heads);
+		r->heads = NULL;
+		free(copy);
+		free(text);
+		break;
+	}
 	return TK_OK;
 }
 
-/* Create the key pair on first use: written to a 0600 temp file, then
- * link()ed into place so two first runs cannot both win. */
-static int ensure_key(struct tk_history *h, bool create, struct tk_err *err)
+/* The public key of a token signer, cached as "alg b64" in key/signing.pub so
+ * that reading the history needs neither the token nor its PIN. */
+static void cache_pub(struct tk_history *h)
 {
-	char kdir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
-	EVP_PKEY *k = NULL;
-	EVP_PKEY_CTX *c = NULL;
-	FILE *f = NULL;
-	int fd = -1, rc = TK_OK;
-
-	if (snprintf(kdir, sizeof(kdir), "%s/key", h->dir) >= (int)sizeof(kdir) - 32 ||
-	    snprintf(path, sizeof(path), "%s/ed25519.pem", kdir) >= (int)sizeof(path))
-		return tk_seterr(err, TK_ERR_LIMIT, "%s: state directory path too long", h->dir);
-	if (access(path, F_OK) == 0)
-		return load_key(h, path, err);
-	if (!create)
-		return tk_seterr(err, TK_ERR_NOTFOUND, "%s: no agent key (no scan has been stored here yet)", path);
-	if (mkdir(kdir, 0700) != 0 && errno != EEXIST)
-		return tk_seterr(err, TK_ERR_IO, "%s: mkdir: %s", kdir, strerror(errno));
-	if (snprintf(tmp, sizeof(tmp), "%s/.ed25519.pem.XXXXXX", kdir) >= (int)sizeof(tmp))
-		return tk_seterr(err, TK_ERR_LIMIT, "%s: path too long", kdir);
-	if ((fd = mkstemp(tmp)) < 0)
-		return tk_seterr(err, TK_ERR_IO, "%s: %s", tmp, strerror(errno));
-	if (fchmod(fd, 0600) != 0 || !(c = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL)) ||
-	    EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_keygen(c, &k) != 1) {
-		rc = tk_seterr(err, TK_ERR_INTERNAL, "cannot generate the Ed25519 key");
-		goto out;
+	char path[PATH_MAX], tmp[PATH_MAX + 8], *kb = b64(h->cur.raw, h->cur.len);
+	struct tk_buf b;
+	tk_buf_init(&b, 4096);
+	snprintf(path, sizeof(path), "%s/key/signing.pub", h->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (kb && tk_buf_printf(&b, "%s %s\n", h->cur.alg, kb) == TK_OK) {
+		char kdir[PATH_MAX];
+		snprintf(kdir, sizeof(kdir), "%s/key", h->dir);
+		if (mkdir(kdir, 0700) == 0 || errno == EEXIST) {
+			unlink(tmp);
+			if (tk_write_file_new(tmp, b.data, b.len, 0600, NULL) == TK_OK && rename(tmp, path) != 0)
+				unlink(tmp);
+		}
 	}
-	if (!(f = fdopen(fd, "w"))) {
-		rc = tk_seterr(err, TK_ERR_IO, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) != 1 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		rc = tk_seterr(err, TK_ERR_IO, "%s: cannot write the key", tmp);
-		goto out;
-	}
-	if (link(tmp, path) != 0 && errno != EEXIST) {
-		rc = tk_seterr(err, TK_ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	EVP_PKEY_free(k);
-	EVP_PKEY_CTX_free(c);
-	return rc ? rc : load_key(h, path, err);
+	free(kb);
+	tk_buf_free(&b);
 }
 
-int tk_history_pubkey(struct tk_history *h, char **pem, char fp[80], struct tk_err *err)
+static bool read_cached_pub(struct tk_history *h)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p = NULL;
-	long n;
-	*pem = NULL;
-	if (!b || PEM_write_bio_PUBKEY(b, h->key) != 1) {
-		BIO_free(b);
-		return tk_seterr(err, TK_ERR_INTERNAL, "cannot encode the public key");
+	char path[PATH_MAX], *text = NULL, *sp;
+	size_t len;
+	bool ok = false;
+	snprintf(path, sizeof(path), "%s/key/signing.pub", h->dir);
+	if (tk_read_file(path, 4096, &text, &len, NULL) != TK_OK)
+		return false;
+	while (len > 0 && (text[len - 1] == '\n'))
+		text[--len] = '\0';
+	if ((sp = strchr(text, ' '))) {
+		*sp = '\0';
+		ok = rec_key(text, sp + 1, &h->cur);
 	}
-	n = BIO_get_mem_data(b, &p);
-	*pem = malloc((size_t)n + 1);
-	if (*pem) {
-		memcpy(*pem, p, (size_t)n);
-		(*pem)[n] = '\0';
+	free(text);
+	return ok;
+}
+
+/* Which key is in force and, for storing, the signer itself. */
+static int open_signer(struct tk_history *h, bool create, struct tk_err *err)
+{
+	char cfg[PATH_MAX];
+	bool has_cfg;
+	snprintf(cfg, sizeof(cfg), "%s/signing.json", h->dir);
+	has_cfg = access(cfg, F_OK) == 0;
+	/* a token is opened when first used to sign (tk_history_signer_ready): reading, or
+	 * rebuilding the index, needs neither the token nor its PIN */
+	if ((!has_cfg && (create || h->nrot == 0)) || (has_cfg && h->nrot == 0 && !read_cached_pub(h))) {
+		int rc = tk_signer_open_state(h->dir, create, &h->signer, err);
+		if (rc)
+			return rc;
+		h->cur = *tk_signer_pub(h->signer);
+		if (has_cfg)
+			cache_pub(h);
+	} else if (h->nrot > 0)
+		h->cur = h->keys[h->nrot];
+	if (h->nrot > 0 && !same_key(&h->cur, &h->keys[h->nrot])) {
+		if (create)
+			return tk_seterr(err, TK_ERR_VERIFY,
+					 "the signing key (%s, %s) is not the key that the last rotation "
+					 "(key/rotations/%06d.txt) put in force (%s): nothing is signed with it",
+					 h->signer ? tk_signer_where(h->signer) : "signing.json", h->cur.fp, h->nrot,
+					 h->keys[h->nrot].fp);
+		keylog_fail(h, "the configured signing key %s is not the key the last rotation put in force (%s)",
+			    h->cur.fp, h->keys[h->nrot].fp);
 	}
-	BIO_free(b);
-	memcpy(fp, h->fp, 80);
-	return *pem ? TK_OK : tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	if (h->nrot == 0)
+		h->keys[0] = h->cur;
+	if (create && h->keylog_problems.len)
+		tk_log(TK_LOG_WARN, "history: the key log is broken (tenken verify names it); signing with the key in force %s",
+		       h->cur.fp);
+	return TK_OK;
+}
+
+/* Under the write lock: a rotation committed by another process since this
+ * history was opened puts a new key in force; pick it up before signing. */
+static int refresh_keys(struct tk_history *h, struct tk_err *err)
+{
+	char path[PATH_MAX];
+	int i;
+	snprintf(path, sizeof(path), "%s/key/rotations/%06d.txt", h->dir, h->nrot + 1);
+	if (h->nrot >= MAX_ROT || access(path, F_OK) != 0)
+		return TK_OK;
+	for (i = 0; i < MAX_ROT; i++) {
+		cJSON_Delete(h->rots[i].heads);
+		h->rots[i].heads = NULL;
+	}
+	h->nrot = 0;
+	h->keylog_problems.len = 0;
+	tk_signer_close(h->signer);
+	h->signer = NULL;
+	tk_log(TK_LOG_INFO, "history: the signing key was rotated by another process; using the new key");
+	if (load_keylog(h, err) != TK_OK || open_signer(h, true, err) != TK_OK)
+		return err->rc ? err->rc : TK_ERR_VERIFY;
+	return TK_OK;
+}
+
+/* The signer, opened on first use; it must hold the key in force. */
+static int need_signer(struct tk_history *h, struct tk_err *err)
+{
+	int rc;
+	if (h->signer)
+		return TK_OK;
+	if ((rc = tk_signer_open_state(h->dir, false, &h->signer, err)))
+		return rc;
+	if (!same_key(tk_signer_pub(h->signer), &h->cur)) {
+		rc = tk_seterr(err, TK_ERR_VERIFY,
+			       "the signing key (%s, %s) is not the key in force (%s%s): nothing is signed with it "
+			       "(change keys with tenken key rotate)",
+			       tk_signer_where(h->signer), tk_signer_pub(h->signer)->fp, h->cur.fp,
+			       h->nrot ? ", put in force by the last rotation" : "");
+		tk_signer_close(h->signer);
+		h->signer = NULL;
+	}
+	return rc;
+}
+
+int tk_history_signer_ready(struct tk_history *h, struct tk_err *err)
+{
+	return need_signer(h, err);
 }
 
 /* ---- open / close ---- */
@@ -282,7 +508,8 @@ int tk_history_open(const char *state_dir, bool create, struct tk_history **out,
 			  " items TEXT NOT NULL, extra TEXT, PRIMARY KEY(partner, seq)) WITHOUT ROWID;",
 			  err)))
 		goto fail;
-	if ((rc = ensure_key(h, create, err)))
+	tk_buf_init(&h->keylog_problems, 1 << 20);
+	if ((rc = load_keylog(h, err)) || (rc = open_signer(h, create, err)))
 		goto fail;
 	if (h->setup_lock >= 0) {
 		close(h->setup_lock); /* releases the lock */
@@ -304,7 +531,10 @@ void tk_history_close(struct tk_history *h)
 	sqlite3_close(h->db);
 	if (h->setup_lock >= 0)
 		close(h->setup_lock);
-	EVP_PKEY_free(h->key);
+	tk_signer_close(h->signer);
+	for (int i = 0; i < MAX_ROT; i++)
+		cJSON_Delete(h->rots[i].heads);
+	tk_buf_free(&h->keylog_problems);
 	free(h->dir);
 	free(h);
 }
@@ -333,7 +563,7 @@ static void partner_dir(const struct tk_history *h, const char *partner, char *o
 /* A stored report as its files say: read, hashed, its signature checked. */
 struct signed_file {
 	long long seq;
-	bool has_report, has_sig, sig_ok;     /* sig_ok: signed by this agent's key, envelope well-formed */
+	bool has_report, has_sig, sig_ok;     /* sig_ok: signed by a key of the key log, envelope well-formed */
 	char actual[65];                      /* SHA-256 of the report file */
 	char signed_sha[65], prev[65], run_id[64], partner[512];
 	long long signed_seq;
@@ -373,17 +603,20 @@ static void read_signed(struct tk_history *h, const char *dir, long long seq, st
 	if (tk_read_file(sigpath, 1 << 16, &text, &len, &e) == TK_OK) {
 		cJSON *env = cJSON_ParseWithLength(text, len);
 		const cJSON *sq = cJSON_GetObjectItemCaseSensitive(env, "seq");
-		unsigned char pub[32], sig[64];
+		struct tk_pubkey k;
+		unsigned char sig[TK_SIG_MAX];
+		size_t sl;
 		f->has_sig = true;
+		/* any key of the key log: verify checks which one had to sign this position */
 		if (env && strcmp(jstr(env, "schema"), SIG_SCHEMA) == 0 && cJSON_IsNumber(sq) &&
-		    unb64(jstr(env, "public_key"), pub, 32) && unb64(jstr(env, "signature"), sig, 64) &&
-		    memcmp(pub, h->pub, 32) == 0) {
+		    env_sig(env, &k, sig, &sl) &&
+		    key_index(h, &k) >= 0) {
 			struct tk_buf msg;
 			tk_buf_init(&msg, 1 << 16);
 			f->signed_seq = (long long)sq->valuedouble;
 			sig_message(&msg, jstr(env, "partner"), f->signed_seq, jstr(env, "report_sha256"),
 				    jstr(env, "previous_sha256"));
-			f->sig_ok = msg.data && ed_verify(h->pub, msg.data, msg.len, sig);
+			f->sig_ok = msg.data && tk_pubkey_verify(&k, msg.data, msg.len, sig, sl);
 			tk_buf_free(&msg);
 			tk_strlcpy(f->signed_sha, jstr(env, "report_sha256"), sizeof(f->signed_sha));
 			tk_strlcpy(f->prev, jstr(env, "previous_sha256"), sizeof(f->prev));
@@ -517,6 +750,8 @@ int tk_history_begin(struct tk_history *h, const char *partner, struct tk_histor
 	if ((rc = db_exec(h, "BEGIN IMMEDIATE", err)))
 		return rc;
 	h->in_tx = true;
+	if ((rc = refresh_keys(h, err)))
+		goto fail;
 	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, run_id, file FROM scans WHERE partner=? ORDER BY seq DESC LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
@@ -668,32 +903,13 @@ static char *b64(const unsigned char *p, size_t n)
 	return tk_b64_encode(p, n, TK_B64_STD);
 }
 
-/* Decode base64 of exactly want bytes. */
-static bool unb64(const char *s, unsigned char *out, size_t want)
+/* A signature envelope's key and signature (any supported algorithm). */
+static bool env_sig(const cJSON *env, struct tk_pubkey *k, unsigned char sig[TK_SIG_MAX], size_t *siglen)
 {
-	size_t got = 0;
-	return s && tk_b64_decode(s, strlen(s), TK_B64_STD, out, want, &got) && got == want;
-}
-
-static int ed_sign(EVP_PKEY *k, const void *msg, size_t len, unsigned char sig[64])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	size_t n = 64;
-	int ok = c && EVP_DigestSignInit(c, NULL, NULL, NULL, k) == 1 &&
-		 EVP_DigestSign(c, sig, &n, msg, len) == 1 && n == 64;
-	EVP_MD_CTX_free(c);
-	return ok ? TK_OK : TK_ERR_INTERNAL;
-}
-
-static bool ed_verify(const unsigned char pub[32], const void *msg, size_t len, const unsigned char sig[64])
-{
-	EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	bool ok = k && c && EVP_DigestVerifyInit(c, NULL, NULL, NULL, k) == 1 &&
-		  EVP_DigestVerify(c, sig, 64, msg, len) == 1;
-	EVP_MD_CTX_free(c);
-	EVP_PKEY_free(k);
-	return ok;
+	const char *sb = jstr(env, "signature");
+	*siglen = 0;
+	return rec_key(jstr(env, "alg"), jstr(env, "public_key"), k) &&
+	       tk_b64_decode(sb, strlen(sb), TK_B64_STD, sig, TK_SIG_MAX, siglen) && *siglen > 0;
 }
 
 static int count_of(const cJSON *report, const char *status)
@@ -785,7 +1001,7 @@ static int index_insert(struct tk_history *h, const char *partner, long long seq
 	sqlite3_bind_text(st, 16, sha, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 17, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 18, rel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 19, h->fp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 19, h->cur.fp, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
 		goto out;
@@ -799,7 +1015,8 @@ int tk_history_commit(struct tk_history *h, const char *partner, const struct tk
 		      const char *bytes, size_t len, const cJSON *report, char **stored_path, struct tk_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX], sigpath[PATH_MAX + 8], rel[PATH_MAX], sha[65];
-	unsigned char d[32], sig[64];
+	unsigned char d[32], sig[TK_SIG_MAX];
+	size_t siglen = 0;
 	struct tk_buf msg;
 	unsigned char *gz = NULL;
 	size_t gzlen = 0;
@@ -831,21 +1048,21 @@ int tk_history_commit(struct tk_history *h, const char *partner, const struct tk
 		goto out;
 
 	sig_message(&msg, partner, link->seq, sha, link->prev_sha256);
-	if ((rc = ed_sign(h->key, msg.data, msg.len, sig))) {
-		tk_seterr(err, rc, "cannot sign the report");
+	if ((rc = need_signer(h, err)) || (rc = tk_signer_sign(h->signer, msg.data, msg.len, sig, &siglen, err))) {
+		tk_err_prefix(err, "cannot sign the report (nothing was stored)");
 		goto out;
 	}
-	sb64 = b64(sig, 64);
-	pb64 = b64(h->pub, 32);
+	sb64 = b64(sig, siglen);
+	pb64 = b64(h->cur.raw, h->cur.len);
 	env = cJSON_CreateObject();
 	cJSON_AddStringToObject(env, "schema", SIG_SCHEMA);
-	cJSON_AddStringToObject(env, "alg", "Ed25519");
+	cJSON_AddStringToObject(env, "alg", h->cur.alg);
 	cJSON_AddStringToObject(env, "partner", partner);
 	cJSON_AddNumberToObject(env, "seq", (double)link->seq);
 	cJSON_AddStringToObject(env, "run_id", jstr(report, "run_id"));
 	cJSON_AddStringToObject(env, "report_sha256", sha);
 	cJSON_AddStringToObject(env, "previous_sha256", link->prev_sha256);
-	cJSON_AddStringToObject(env, "key_fingerprint", h->fp);
+	cJSON_AddStringToObject(env, "key_fingerprint", h->cur.fp);
 	cJSON_AddStringToObject(env, "public_key", pb64 ? pb64 : "");
 	cJSON_AddStringToObject(env, "signature", sb64 ? sb64 : "");
 	if (!sb64 || !pb64 || !(s = cJSON_Print(env))) {
@@ -1046,7 +1263,7 @@ int tk_history_load(struct tk_history *h, const char *partner, long long seq, cJ
 
 struct vrow {
 	long long seq;
-	char sha[65], file[PATH_MAX], run_id[64];
+	char sha[65], file[PATH_MAX], run_id[64], finished[40];
 	char actual[65];   /* hash of the file as found, "" when missing */
 	bool present;
 	char unreadable[256];  /* present but cannot be read (e.g. a damaged .gz) */
@@ -1074,8 +1291,10 @@ static int check_sig(struct tk_history *h, const char *sigpath, const char *labe
 	size_t len;
 	cJSON *env = NULL;
 	struct tk_buf msg;
-	unsigned char pub[32], sig[64];
-	int n = 0;
+	struct tk_pubkey k;
+	unsigned char sig[TK_SIG_MAX];
+	size_t sl = 0;
+	int n = 0, ki, want;
 	struct tk_err e = {0};
 	const cJSON *seqj;
 
@@ -1087,23 +1306,31 @@ static int check_sig(struct tk_history *h, const char *sigpath, const char *labe
 	env = cJSON_ParseWithLength(text, len);
 	seqj = cJSON_GetObjectItemCaseSensitive(env, "seq");
 	if (!env || strcmp(jstr(env, "schema"), SIG_SCHEMA) != 0 || !cJSON_IsNumber(seqj) ||
-	    !unb64(jstr(env, "public_key"), pub, 32) || !unb64(jstr(env, "signature"), sig, 64)) {
+	    !env_sig(env, &k, sig, &sl)) {
 		problem(out, &n, "%s: signature file %s is malformed", label, sigpath);
 		goto out;
 	}
 	sig_message(&msg, jstr(env, "partner"), (long long)seqj->valuedouble, jstr(env, "report_sha256"),
 		    jstr(env, "previous_sha256"));
-	if (memcmp(pub, h->pub, 32) != 0) {
-		char fp[80];
-		pub_fingerprint(pub, fp);
-		if (ed_verify(pub, msg.data, msg.len, sig))
-			problem(out, &n, "%s: re-signed with another key: signed by %s, this agent's key is %s", label, fp,
-				h->fp);
+	/* the key that had to sign this position: the key log decides (any of its keys when unknown) */
+	ki = key_index(h, &k);
+	want = partner && seq > 0 ? key_for(h, partner, seq) : ki;
+	if (ki < 0) {
+		if (tk_pubkey_verify(&k, msg.data, msg.len, sig, sl))
+			problem(out, &n,
+				"%s: re-signed with another key: signed by %s, a key no rotation of this agent announced "
+				"(the key in force is %s)",
+				label, k.fp, h->keys[want < 0 ? h->nrot : want].fp);
 		else
-			problem(out, &n, "%s: signature invalid and made with a foreign key %s", label, fp);
+			problem(out, &n, "%s: signature invalid and made with a foreign key %s", label, k.fp);
 		goto out;
 	}
-	if (!ed_verify(h->pub, msg.data, msg.len, sig)) {
+	if (ki != want) {
+		problem(out, &n, "%s: signed by %s (key %d), but key %d (%s) was in force for this scan", label, k.fp, ki,
+			want, h->keys[want].fp);
+		goto out;
+	}
+	if (!tk_pubkey_verify(&k, msg.data, msg.len, sig, sl)) {
 		problem(out, &n, "%s: signature invalid (the signature envelope was modified)", label);
 		goto out;
 	}
@@ -1123,6 +1350,19 @@ out:
 	free(text);
 	tk_buf_free(&msg);
 	return n;
+}
+
+/* Name where the key changed: rotations from+1..to fall just before scan v. */
+static void key_change_notes(const struct tk_history *h, const char *partner, int from, int to, const struct vrow *v,
+			     FILE *out)
+{
+	int r;
+	for (r = from + 1; out && r <= to; r++)
+		fprintf(out, "note key changed at scan #%lld (%s): %s → %s (rotation %d at %s, key/rotations/%s)\n", v->seq,
+			v->finished[0] ? v->finished : v->run_id, h->keys[r - 1].fp, h->keys[r].fp, r,
+			h->rots[r - 1].at,
+			h->rots[r - 1].file);
+	(void)partner;
 }
 
 static bool is_seq_name(const char *name, long long *seq)
@@ -1148,7 +1388,7 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 
 	if (nreports)
 		*nreports = 0;
-	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, file, run_id FROM scans WHERE partner=? ORDER BY seq", -1, &st,
+	if (sqlite3_prepare_v2(h->db, "SELECT seq, sha256, file, run_id, finished_at FROM scans WHERE partner=? ORDER BY seq", -1, &st,
 			       NULL) != SQLITE_OK)
 		return tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
 	sqlite3_bind_text(st, 1, partner, -1, SQLITE_STATIC);
@@ -1172,6 +1412,8 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		else
 			snprintf(v->file, sizeof(v->file), "%s/(unsafe path in index)", h->dir);
 		tk_strlcpy(v->run_id, (const char *)sqlite3_column_text(st, 3), sizeof(v->run_id));
+		if (sqlite3_column_text(st, 4))
+			tk_strlcpy(v->finished, (const char *)sqlite3_column_text(st, 4), sizeof(v->finished));
 	}
 	sqlite3_finalize(st);
 	if (nrows == 0) {
@@ -1189,6 +1431,14 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		}
 		free(seqs);
 		return tk_seterr(err, TK_ERR_NOTFOUND, "partner %s: no stored scans in %s", partner, h->dir);
+	}
+	/* the key log itself: each rotation signed by the key before it */
+	if (h->keylog_problems.len) {
+		const char *p;
+		if (out)
+			fputs(h->keylog_problems.data, out);
+		for (p = h->keylog_problems.data; (p = strchr(p, '\n')); p++)
+			problems++;
 	}
 	/* hash every file as found */
 	for (i = 0; i < nrows; i++) {
@@ -1211,6 +1461,8 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		const char *expect_prev = i > 0 ? rows[i - 1].sha : "";
 		int before = problems;
 		snprintf(label, sizeof(label), "scan #%lld (%s)", v->seq, v->run_id);
+		key_change_notes(h, partner, i > 0 ? key_for(h, partner, rows[i - 1].seq) : 0,
+				 key_for(h, partner, v->seq), v, out);
 		if (i > 0 && v->seq != rows[i - 1].seq + 1)
 			problem(out, &problems, "scan #%lld..#%lld: removed: missing from the index and the chain",
 				rows[i - 1].seq + 1, v->seq - 1);
@@ -1248,6 +1500,15 @@ int tk_history_verify(struct tk_history *h, const char *partner, FILE *out, int 
 		}
 		if (out && problems == before)
 			fprintf(out, "ok   %s %.16s…\n", label, v->actual);
+	}
+	if (out) {
+		int rr, kl = key_for(h, partner, rows[nrows - 1].seq);
+		for (rr = kl + 1; rr <= h->nrot; rr++)
+			fprintf(out,
+				"note key rotated after scan #%lld (rotation %d at %s): %s → %s; no scan of %s signed with it "
+				"yet\n",
+				rows[nrows - 1].seq, rr, h->rots[rr - 1].at, h->keys[rr - 1].fp, h->keys[rr].fp,
+				partner);
 	}
 	/* unindexed files: the next seq is an interrupted write; anything else was cut from the index */
 	partner_dir(h, partner, dir, sizeof(dir));
@@ -1378,7 +1639,7 @@ int tk_history_heads(struct tk_history *h, cJSON **out, struct tk_err *err)
 	tk_rfc3339(time(NULL), now);
 	cJSON_AddStringToObject(doc, "schema", "tenken.heads/1");
 	cJSON_AddStringToObject(doc, "exported_at", now);
-	cJSON_AddStringToObject(doc, "key_fingerprint", h->fp);
+	cJSON_AddStringToObject(doc, "key_fingerprint", h->cur.fp);
 	arr = cJSON_AddArrayToObject(doc, "partners");
 	/* the newest row of each partner: a (partner, seq) primary-key lookup each */
 	if (sqlite3_prepare_v2(h->db,
@@ -1457,12 +1718,14 @@ const char *tk_history_dir(const struct tk_history *h)
 
 int tk_history_sign(struct tk_history *h, const void *msg, size_t len, char **out, size_t *outlen, struct tk_err *err)
 {
-	unsigned char sig[64];
+	unsigned char sig[TK_SIG_MAX];
+	size_t sl = 0;
+	int rc;
 	*out = NULL;
 	*outlen = 0;
-	if (ed_sign(h->key, msg, len, sig))
-		return tk_seterr(err, TK_ERR_INTERNAL, "cannot sign");
-	if (!(*out = b64(sig, 64)))
+	if ((rc = need_signer(h, err)) || (rc = tk_signer_sign(h->signer, msg, len, sig, &sl, err)))
+		return rc;
+	if (!(*out = b64(sig, sl)))
 		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 	*outlen = strlen(*out);
 	return TK_OK;
@@ -1713,7 +1976,7 @@ int tk_history_reindex(struct tk_history *h, FILE *out, int *nindexed, int *nski
 			else if (!f.has_sig)
 				why = "no signature (never signed: an interrupted write)";
 			else if (!f.sig_ok)
-				why = "the signature does not verify with this agent's key";
+				why = "the signature does not verify with a key of this agent's key log";
 			else if (f.signed_seq != seqs[i] || strcmp(pdir, dir) != 0)
 				why = "signed for another position (partner or sequence number)";
 			if (why) {
@@ -1752,4 +2015,193 @@ out:
 	if (rc)
 		tk_history_abort(h);
 	return rc;
+}
+
+/* ---- key rotation (desk; see history.h) ---- */
+
+int tk_history_rotate(struct tk_history *h, const char *config_path, FILE *out, struct tk_err *err)
+{
+	struct tk_signer *ns = NULL;
+	struct tk_buf rec;
+	sqlite3_stmt *st = NULL;
+	char dir[PATH_MAX], path[PATH_MAX + 32], cfg[PATH_MAX], tmp[PATH_MAX + 8], now[32], *ob = NULL, *nb = NULL,
+	    *sb = NULL, *pem = NULL, *ctext = NULL;
+	unsigned char sig[TK_SIG_MAX];
+	size_t sl = 0, clen = 0;
+	const struct tk_pubkey *nk;
+	bool old_default_file;
+	int rc, n = h->nrot + 1, r;
+	struct rotation *ro;
+
+	tk_buf_init(&rec, (size_t)16 << 20);
+	if (n > MAX_ROT)
+		return tk_seterr(err, TK_ERR_LIMIT, "the key log holds %d rotations already", MAX_ROT);
+	if ((rc = need_signer(h, err)))
+		return rc;
+	snprintf(cfg, sizeof(cfg), "%s/signing.json", h->dir);
+	old_default_file = access(cfg, F_OK) != 0;
+	if ((rc = tk_read_file(config_path, 1 << 16, &ctext, &clen, err)) ||
+	    (rc = tk_signer_open_config(config_path, h->dir, &ns, err)))
+		goto out;
+	nk = tk_signer_pub(ns);
+	if (key_index(h, nk) >= 0) {
+		rc = tk_seterr(err, TK_ERR_USAGE, "%s: key %s was already used by this history: rotate to a new key",
+			       config_path, nk->fp);
+		goto out;
+	}
+	if ((rc = db_exec(h, "BEGIN IMMEDIATE", err)))
+		goto out;
+	h->in_tx = true;
+	tk_rfc3339(time(NULL), now);
+	ob = b64(h->cur.raw, h->cur.len);
+	nb = b64(nk->raw, nk->len);
+	tk_buf_printf(&rec, "%s\nseq %d\nrotated_at %s\nprevious %s\nold_alg %s\nold_key %s\nold_fingerprint %s\n",
+		      ROT_SCHEMA, n, now, n > 1 ? h->rots[n - 2].sha : "-", h->cur.alg, ob ? ob : "", h->cur.fp);
+	tk_buf_printf(&rec, "new_alg %s\nnew_key %s\nnew_fingerprint %s\n", nk->alg, nb ? nb : "", nk->fp);
+	/* every partner's newest scan: later scans must carry the new key */
+	if (sqlite3_prepare_v2(h->db, "SELECT partner, MAX(seq) FROM scans GROUP BY partner ORDER BY partner", -1, &st,
+			       NULL) != SQLITE_OK) {
+		rc = tk_seterr(err, TK_ERR_IO, "index: %s", sqlite3_errmsg(h->db));
+		goto out;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		if (!p || strpbrk(p, "\t\n")) {
+			rc = tk_seterr(err, TK_ERR_VERIFY, "index: a partner id with a tab or newline");
+			goto out;
+		}
+		tk_buf_printf(&rec, "head %lld\t%s\n", (long long)sqlite3_column_int64(st, 1), p);
+	}
+	if (!ob || !nb || !rec.data || rec.len >= rec.max - 1) {
+		rc = tk_seterr(err, TK_ERR_NOMEM, "rotation record: out of memory or too large");
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s/key/rotations", h->dir);
+	if ((rc = tk_mkdirs(dir, 0700, err)))
+		goto out;
+	/* the signatures first (a record without them is no rotation), the record last */
+	{
+		static const char *const ext[] = {"sig", "newsig", "pem"};
+		for (r = 0; r < 3; r++) {
+			snprintf(path, sizeof(path), "%s/%06d.%s", dir, n, ext[r]);
+			unlink(path); /* left by an interrupted rotation: its record was never written */
+		}
+	}
+	if ((rc = tk_signer_sign(h->signer, rec.data, rec.len, sig, &sl, err)) || !(sb = b64(sig, sl)))
+		goto signfail;
+	snprintf(path, sizeof(path), "%s/%06d.sig", dir, n);
+	{
+		char line[256];
+		snprintf(line, sizeof(line), "%s\n", sb);
+		if ((rc = tk_write_file_new(path, line, strlen(line), 0600, err)))
+			goto out;
+		free(sb);
+		sb = NULL;
+		if ((rc = tk_signer_sign(ns, rec.data, rec.len, sig, &sl, err)) || !(sb = b64(sig, sl)))
+			goto signfail;
+		snprintf(line, sizeof(line), "%s\n", sb);
+		snprintf(path, sizeof(path), "%s/%06d.newsig", dir, n);
+		if ((rc = tk_write_file_new(path, line, strlen(line), 0600, err)))
+			goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%06d.pem", dir, n);
+	if ((rc = tk_pubkey_pem(nk, &pem, err)) || (rc = tk_write_file_new(path, pem, strlen(pem), 0600, err)))
+		goto out;
+	snprintf(path, sizeof(path), "%s/%06d.txt", dir, n);
+	if ((rc = tk_write_file_new(path, rec.data, rec.len, 0600, err)))
+		goto out;
+	/* the new key in force: signing.json replaced atomically */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", cfg);
+	unlink(tmp);
+	if ((rc = tk_write_file_new(tmp, ctext, clen, 0600, err)))
+		goto out;
+	if (rename(tmp, cfg) != 0) {
+		rc = tk_seterr(err, TK_ERR_IO, "%s: %s (the rotation is recorded; install %s as %s to finish it)", cfg,
+			       strerror(errno), config_path, cfg);
+		goto out;
+	}
+	ro = &h->rots[n - 1];
+	memset(ro, 0, sizeof(*ro));
+	ro->n = n;
+	ro->heads = cJSON_CreateObject();
+	tk_strlcpy(ro->at, now, sizeof(ro->at));
+	{
+		unsigned char d[32];
+		tk_sha256(rec.data, rec.len, d);
+		tk_hex(d, 32, ro->sha);
+	}
+	snprintf(ro->file, sizeof(ro->file), "%06d.txt", n);
+	h->keys[n] = *nk;
+	h->nrot = n;
+	if (out)
+		fprintf(out, "rotated: %s → %s (rotation %d at %s, %s)\n", h->cur.fp, nk->fp, n, now, path);
+	h->cur = *nk;
+	tk_signer_close(h->signer);
+	h->signer = ns;
+	ns = NULL;
+	cache_pub(h);
+	if ((rc = db_exec(h, "COMMIT", err)))
+		goto out;
+	h->in_tx = false;
+	if (old_default_file) {
+		/* a key file left behind would let whoever reads the disk sign a competing rotation */
+		snprintf(path, sizeof(path), "%s/key/ed25519.pem", h->dir);
+		if (unlink(path) == 0 && out)
+			fprintf(out, "removed the old key file %s (backups of it must be destroyed too)\n", path);
+	}
+	goto out;
+signfail:
+	if (!rc)
+		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	tk_err_prefix(err, "rotation not recorded");
+out:
+	if (rc)
+		tk_history_abort(h);
+	/* a new rotation's heads are re-read from the file on the next open */
+	if (!rc && h->rots[n - 1].heads) {
+		cJSON_Delete(h->rots[n - 1].heads);
+		h->rots[n - 1].heads = NULL;
+		h->nrot = 0;
+		h->keylog_problems.len = 0;
+		load_keylog(h, err);
+	}
+	sqlite3_finalize(st);
+	tk_signer_close(ns);
+	tk_buf_free(&rec);
+	free(ob);
+	free(nb);
+	free(sb);
+	free(pem);
+	free(ctext);
+	return rc;
+}
+
+int tk_history_keys(struct tk_history *h, cJSON **out, struct tk_err *err)
+{
+	int i;
+	*out = cJSON_CreateArray();
+	for (i = 0; *out && i <= h->nrot; i++) {
+		cJSON *k = cJSON_CreateObject();
+		char *pem = NULL;
+		int rc = tk_pubkey_pem(&h->keys[i], &pem, err);
+		if (rc) {
+			cJSON_Delete(k);
+			cJSON_Delete(*out);
+			*out = NULL;
+			return rc;
+		}
+		cJSON_AddNumberToObject(k, "index", i);
+		cJSON_AddStringToObject(k, "alg", h->keys[i].alg);
+		cJSON_AddStringToObject(k, "fingerprint", h->keys[i].fp);
+		cJSON_AddStringToObject(k, "pem", pem);
+		free(pem);
+		if (i > 0) {
+			char p[PATH_MAX + 32];
+			snprintf(p, sizeof(p), "%s/key/rotations/%06d", h->dir, i);
+			cJSON_AddStringToObject(k, "record", p);
+			cJSON_AddStringToObject(k, "rotated_at", h->rots[i - 1].at);
+		}
+		cJSON_AddItemToArray(*out, k);
+	}
+	return *out ? TK_OK : tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 }

@@ -5,7 +5,9 @@
  *
  * Layout under the state directory (tk_history_state_dir):
  *   index.sqlite                     the index (one row per stored scan)
- *   key/ed25519.pem                  the agent's private key (0600)
+ *   key/ed25519.pem                  the agent's private key (0600), unless
+ *   signing.json                     names a key file or a PKCS#11 token key (signer.h)
+ *   key/rotations/NNNNNN.txt         the key log: each rotation, signed by old and new key
  *   reports/<partner>/<seq>.json     the report exactly as written
  *   reports/<partner>/<seq>.json.sig its signature envelope (JSON)
  *
@@ -121,5 +123,20 @@ struct sqlite3 *tk_history_db(struct tk_history *h);
  * with this agent's key is indexed (by its signed hash, so that a modified file
  * remains a finding for verify); the others are named on out and skipped. */
 int tk_history_reindex(struct tk_history *h, FILE *out, int *nindexed, int *nskipped, struct tk_err *err);
+
+/* ---- signing key rotation (desk; docs/desk.md "Signing key: file or PKCS#11 token") ----
+ * Appends key/rotations/NNNNNN.txt naming the key that config_path (a
+ * signing.json) opens, every partner's newest seq, signed by the key in force
+ * (.sig) and by the new key (.newsig); then installs config_path as
+ * <state>/signing.json. Scans after each partner's recorded head must carry
+ * the new key; verify names where the key changed. A default key file
+ * (key/ed25519.pem) rotated away from is removed. */
+int tk_history_rotate(struct tk_history *h, const char *config_path, FILE *out, struct tk_err *err);
+/* Every key of the key log, oldest first: [{index, alg, fingerprint, pem,
+ * record ("<state>/key/rotations/NNNNNN": + .txt/.sig/.newsig), rotated_at}]. */
+int tk_history_keys(struct tk_history *h, cJSON **out, struct tk_err *err);
+/* Open the signer now (a token: module, slot, PIN, key) so that a scan fails
+ * before it starts rather than when it stores; checks it holds the key in force. */
+int tk_history_signer_ready(struct tk_history *h, struct tk_err *err);
 
 #endif

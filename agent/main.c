@@ -32,7 +32,7 @@ static void usage(FILE *f)
 	      "  portfolio  every partner at a glance: HTML + JSON from the history\n"
 	      "  export     an auditor bundle of a partner's evidence (verify.sh: openssl only)\n"
 	      "  notify     alerts: stale scans, verify failures, pending deliveries\n"
-	      "  key        show the agent's signing key (key show)\n"
+	      "  key        the agent's signing key (key show, key rotate)\n"
 	      "  feed       feed update: download a vulnerability feed for the patch probe\n"
 	      "  version    print the version\n"
 	      "\n"

@@ -314,7 +314,7 @@ int tk_scan_run(const struct tk_scan_opts *o, struct tk_scan_result *res)
 		goto out;
 	}
 	if ((rc = tk_history_state_dir(o->state_dir, &state_dir, &err)) ||
-	    (rc = tk_history_open(state_dir, true, &hist, &err))) {
+	    (rc = tk_history_open(state_dir, true, &hist, &err)) || (rc = tk_history_signer_ready(hist, &err))) {
 		fprintf(stderr, "tenken: history: %s\n", err.msg);
 		exit_code = rc == TK_ERR_USAGE ? TK_EXIT_USAGE : TK_EXIT_ERROR;
 		goto out;

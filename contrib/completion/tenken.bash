@@ -42,7 +42,7 @@ _tenken()
     fi
     case $cmd in
         checklist) [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W "list show" -- "$cur")) ;;
-        key)       [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W "show" -- "$cur")) ;;
+        key)       [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W "show rotate" -- "$cur")) ;;
         feed)      [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W "update" -- "$cur")) ;;
         verify)    COMPREPLY=($(compgen -f -- "$cur")) ;;
     esac
