@@ -549,7 +549,8 @@ static int print_coverage(const struct tk_loaded *l, bool json)
 			tk_buf_printf(&probes, "%s%s", probes.len ? "," : "", p->valuestring);
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(row, "rules"))
 			tk_buf_printf(&rules, "%s%s", rules.len ? " " : "", r->valuestring);
-		printf("%-6s %-24s %s\n", no, probes.len ? probes.data : "-",
+		printf("%-6s %-24s %s%s\n", no, probes.len ? probes.data : "-",
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "in_part")) ? "(in part) " : "",
 		       rules.len ? rules.data : "(the partner's answer)");
 		tk_buf_free(&probes);
 		tk_buf_free(&rules);
@@ -557,6 +558,17 @@ static int print_coverage(const struct tk_loaded *l, bool json)
 	printf("\n%s: %d of %d items judged with evidence\n", l->checklist->id,
 	       cJSON_GetObjectItemCaseSensitive(cov, "judged")->valueint,
 	       cJSON_GetObjectItemCaseSensitive(cov, "total")->valueint);
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cov, "judged_in_part")) > 0) {
+		const cJSON *n;
+		printf("  of them in part (evidence shown; the partner answers for the rest):");
+		cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(cov, "judged_in_part"))
+		{
+			char no[32];
+			tk_item_no_str(n, no, sizeof(no));
+			printf(" %s", no);
+		}
+		putchar('\n');
+	}
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(cov, "items_by_probe"))
 	{
 		const cJSON *n;

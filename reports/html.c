@@ -759,7 +759,9 @@ static int sec_manual(struct html *h)
 		TRY(put(h, "</td><td>"));
 		TRY(esc(h, h->en && *tk_r_str(it, "goal_en") ? tk_r_str(it, "goal_en") : tk_r_str(it, "goal")));
 		TRY(put(h, "</td><td>"));
-		TRY(esc(h, strcmp(code, "not_configured") == 0 || (!*code && strstr(tk_r_str(it, "reason"), "not configured"))
+		TRY(esc(h, strcmp(code, "partial_evidence") == 0
+				   ? L(h, "一部のみ自動点検（証跡あり）", "checked in part (evidence attached)")
+			   : strcmp(code, "not_configured") == 0 || (!*code && strstr(tk_r_str(it, "reason"), "not configured"))
 				   ? L(h, "該当するプローブが未設定", "the probes that check it were not configured")
 				   : L(h, "自動点検の対象外", "no automated check covers it")));
 		TRY(put(h, "</td><td>"));

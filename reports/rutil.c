@@ -337,6 +337,10 @@ static const char *reason_text(const cJSON *item, bool en)
 	if (strcmp(code, "not_configured") == 0)
 		return en ? "no mapped rule was evaluated (its probes were not configured): the partner's answer is needed"
 			  : "対応するルールのプローブが設定されていないため判定していません。API接続先の回答が必要です。";
+	if (strcmp(code, "partial_evidence") == 0)
+		return en ? "the evidence answers part of this item (see its findings): the partner's answer is needed "
+			    "for the rest"
+			  : "自動点検の証跡はこの項目の一部のみを裏付けます（検出事項を参照）。残りはAPI接続先の回答が必要です。";
 	return tk_r_str(item, "reason");
 }
 

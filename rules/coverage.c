@@ -1,4 +1,8 @@
-/* coverage.c - which checklist items the rule set can judge with evidence, and from which probes. */
+/*
+ * coverage.c - which checklist items the rule set can judge with evidence, and
+ * from which probes. An item whose every rule has "covers": "part" is judged
+ * in part: its evidence is shown, and the partner still answers for the rest.
+ */
 #include "rules.h"
 
 #include <string.h>
@@ -15,9 +19,10 @@ cJSON *tk_ruleset_coverage(const struct tk_ruleset *rs, const struct tk_checklis
 	cJSON *out = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(out, "items");
 	cJSON *by_probe = cJSON_AddObjectToObject(out, "items_by_probe");
 	const cJSON *it;
-	int judged = 0, total = 0;
+	int judged = 0, total = 0, whole;
+	cJSON *in_part = cJSON_AddArrayToObject(out, "judged_in_part");
 	size_t i;
-	if (!out || !items || !by_probe) {
+	if (!out || !items || !by_probe || !in_part) {
 		cJSON_Delete(out);
 		return NULL;
 	}
@@ -35,6 +40,7 @@ cJSON *tk_ruleset_coverage(const struct tk_ruleset *rs, const struct tk_checklis
 		rules = cJSON_AddArrayToObject(row, "rules");
 		probes = cJSON_AddArrayToObject(row, "probes");
 		tk_item_no_str(no, nos, sizeof(nos));
+		whole = 0;
 		for (i = 0; rs && i < rs->n; i++) {
 			const struct tk_rule *r = &rs->rules[i];
 			const cJSON *n;
@@ -49,12 +55,17 @@ cJSON *tk_ruleset_coverage(const struct tk_ruleset *rs, const struct tk_checklis
 				if (!list)
 					list = cJSON_AddArrayToObject(by_probe, r->probe);
 				add_unique_string(list, nos);
+				whole += !r->covers_part;
 				break;
 			}
 		}
 		total++;
-		if (cJSON_GetArraySize(rules) > 0)
+		if (cJSON_GetArraySize(rules) > 0) {
 			judged++;
+			cJSON_AddBoolToObject(row, "in_part", whole == 0);
+			if (whole == 0)
+				cJSON_AddItemToArray(in_part, cJSON_Duplicate(no, true));
+		}
 	}
 	cJSON_AddNumberToObject(out, "judged", judged);
 	cJSON_AddNumberToObject(out, "total", total);

@@ -6,10 +6,15 @@
  *   not_applicable  tailored out (with its justification)
  *   fail            any evaluated rule mapped to the item failed
  *   incomplete      no failure, but a mapped rule's probe errored
- *   pass            at least one mapped rule was evaluated and none failed
- *   manual          no mapped rule was evaluated: the partner must answer
+ *   pass            at least one mapped rule that covers the whole item was
+ *                   evaluated and none failed
+ *   manual          no mapped rule was evaluated: the partner must answer;
+ *                   or only rules with "covers": "part" passed or warned
+ *                   (reason_code "partial_evidence": their findings are shown,
+ *                   and the partner must still answer for the rest)
  * A rule with effect "warn" produces "warn" findings, which count as
- * evaluated but never fail an item.
+ * evaluated but never fail an item. A "covers": "part" rule that fails
+ * fails its items like any other.
  *
  * Unobserved fields: an observation may carry "unobserved": {"FIELD": "why"}
  * naming fields the probe tried and failed to observe (a denied or throttled
@@ -391,6 +396,7 @@ static void add_unique(cJSON *arr, const char *s)
 struct fview {
 	const char *status, *rule;
 	const cJSON *mine;   /* items.<checklist> */
+	bool part;           /* its rule covers part of its items ("covers": "part") */
 };
 
 static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, const struct fview *fv, size_t nf)
@@ -403,7 +409,7 @@ static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, con
 	const char *na = tk_tailoring_not_applicable(in->tailoring, in->checklist->id, no);
 	const char *status;
 	size_t k, i;
-	int nfail = 0, npass = 0, nerr = 0, nwarn = 0;
+	int nfail = 0, npass = 0, nerr = 0, nwarn = 0, nwhole = 0;
 
 	for (k = 0; copy[k]; k++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, copy[k]);
@@ -431,6 +437,7 @@ static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, con
 			if (strcmp(st, "warn") == 0)
 				nwarn++;
 			npass++;
+			nwhole += !fv[k].part;
 			add_unique(passed, rid);
 		}
 	}
@@ -446,6 +453,14 @@ static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, con
 		status = "incomplete";
 		cJSON_AddItemToObject(res, "findings", errored);
 		errored = NULL;
+	} else if (npass && !nwhole) {
+		/* only rules that answer part of the item passed or warned: evidence shown, not a pass */
+		status = "manual";
+		cJSON_AddItemToObject(res, "findings", passed);
+		passed = NULL;
+		cJSON_AddStringToObject(res, "reason_code", "partial_evidence");
+		cJSON_AddStringToObject(res, "reason", "the evidence answers part of this item (see its findings): "
+						       "the partner's answer is needed for the rest");
 	} else if (npass) {
 		status = "pass";
 		cJSON_AddItemToObject(res, "findings", passed);
@@ -463,7 +478,7 @@ static cJSON *item_result(const struct tk_eval_input *in, const cJSON *item, con
 	}
 	cJSON_AddStringToObject(res, "status", status);
 	/* a pass whose only problems are warnings is told apart (status stays "pass") */
-	if (strcmp(status, "pass") == 0 && nwarn > 0)
+	if ((strcmp(status, "pass") == 0 || (strcmp(status, "manual") == 0 && npass)) && nwarn > 0)
 		cJSON_AddTrueToObject(res, "with_warnings");
 	{
 		cJSON *c = cJSON_AddObjectToObject(res, "counts");
@@ -484,6 +499,7 @@ int tk_evaluate(const struct tk_eval_input *in, cJSON **findings_out, cJSON **it
 	cJSON *findings = cJSON_CreateArray(), *items = cJSON_CreateArray();
 	const cJSON *it;
 	struct fview *fv;
+	const struct tk_rule *last = NULL;
 	size_t nf = 0;
 	*findings_out = *items_out = NULL;
 	if (!findings || !items) {
@@ -507,6 +523,10 @@ int tk_evaluate(const struct tk_eval_input *in, cJSON **findings_out, cJSON **it
 		fv[nf].rule = str_field(it, "rule");
 		fv[nf].mine = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "items"),
 							      in->checklist->id);
+		/* findings of one rule come together: look the rule up when it changes */
+		if (fv[nf].rule && (!last || strcmp(last->id, fv[nf].rule) != 0))
+			last = tk_ruleset_find(in->rules, fv[nf].rule);
+		fv[nf].part = last && last->covers_part;
 		nf++;
 	}
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(in->checklist->doc, "items"))

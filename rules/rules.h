@@ -69,6 +69,7 @@ struct tk_rule {
 	const char *severity;
 	enum tk_effect effect;
 	bool enabled;
+	bool covers_part;       /* "covers": "part": its evidence answers part of its items, never all */
 	const cJSON *json;      /* the rule as loaded (borrowed from the set's docs) */
 	const cJSON *when;      /* optional: which observations the rule applies to */
 	const cJSON *fail_when;      /* may be NULL when incomplete_when is given */
@@ -93,7 +94,7 @@ struct tk_ruleset {
 int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, struct tk_ruleset **out,
 		    struct tk_err *err);
 void tk_ruleset_free(struct tk_ruleset *rs);
-struct tk_rule *tk_ruleset_find(struct tk_ruleset *rs, const char *id);
+struct tk_rule *tk_ruleset_find(const struct tk_ruleset *rs, const char *id);
 /*
  * Coverage of one checklist by the enabled rules: {"checklist", "judged", "total",
  * "items": [{"no", "goal", "rules": [ids], "probes": [names]}], "items_by_probe": {probe:

@@ -8,7 +8,7 @@
 
 static const char *const rule_keys[] = {"id", "probe", "kind", "title", "description", "when", "fail_when",
 					"params", "severity", "effect", "items", "remediation", "basis",
-					"evidence", "incomplete_when", "incomplete_reason", NULL};
+					"evidence", "incomplete_when", "incomplete_reason", "covers", NULL};
 static const char *const severities[] = {"info", "low", "medium", "high", "critical", NULL};
 
 static bool in_list(const char *s, const char *const *list)
@@ -139,6 +139,12 @@ static int rule_validate(const cJSON *rule, const char *where0, const char *cons
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: effect: %s", where, TK_OLD_EFFECT_INCOMPLETE);
 	if (v && (!cJSON_IsString(v) || (strcmp(v->valuestring, "fail") && strcmp(v->valuestring, "warn"))))
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: effect: expected \"fail\" or \"warn\"", where);
+	v = cJSON_GetObjectItemCaseSensitive(rule, "covers");
+	if (v && (!cJSON_IsString(v) || (strcmp(v->valuestring, "whole") && strcmp(v->valuestring, "part"))))
+		return tk_seterr(err, TK_ERR_CONFIG,
+				 "%s: covers: expected \"whole\" (the default) or \"part\" (the evidence answers part "
+				 "of the items; the partner's answer is still needed)",
+				 where);
 	v = cJSON_GetObjectItemCaseSensitive(rule, "basis");
 	if (!cJSON_IsString(v) || !*v->valuestring)
 		return tk_seterr(err, TK_ERR_CONFIG, "%s: basis: expected the seed passage that justifies the rule",
@@ -221,7 +227,7 @@ static int rule_validate(const cJSON *rule, const char *where0, const char *cons
 	return rc;
 }
 
-struct tk_rule *tk_ruleset_find(struct tk_ruleset *rs, const char *id)
+struct tk_rule *tk_ruleset_find(const struct tk_ruleset *rs, const char *id)
 {
 	size_t i;
 	for (i = 0; rs && i < rs->n; i++)
@@ -333,6 +339,8 @@ int tk_ruleset_load(const struct tk_dataset *ds, const char *const *probes, stru
 			eff = cJSON_GetObjectItemCaseSensitive(r, "effect");
 			rule->effect = eff && strcmp(eff->valuestring, "warn") == 0 ? TK_EFFECT_WARN : TK_EFFECT_FAIL;
 			rule->enabled = true;
+			eff = cJSON_GetObjectItemCaseSensitive(r, "covers");
+			rule->covers_part = cJSON_IsString(eff) && strcmp(eff->valuestring, "part") == 0;
 			rule->when = cJSON_GetObjectItemCaseSensitive(r, "when");
 			rule->fail_when = cJSON_GetObjectItemCaseSensitive(r, "fail_when");
 			rule->incomplete_when = cJSON_GetObjectItemCaseSensitive(r, "incomplete_when");

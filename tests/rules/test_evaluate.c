@@ -21,7 +21,8 @@ static const char *checklist_json =
 	"{\"no\": 3, \"chapter\": \"c\", \"goal\": \"g3\", \"party\": \"API接続先\"},"
 	"{\"no\": 4, \"chapter\": \"c\", \"goal\": \"g4\", \"party\": \"API接続先\"},"
 	"{\"no\": 5, \"chapter\": \"c\", \"goal\": \"g5\", \"party\": \"共通\"},"
-	"{\"no\": 6, \"chapter\": \"c\", \"goal\": \"g6\", \"party\": \"共通\"}]}";
+	"{\"no\": 6, \"chapter\": \"c\", \"goal\": \"g6\", \"party\": \"共通\"},"
+	"{\"no\": 7, \"chapter\": \"c\", \"goal\": \"g7\", \"party\": \"共通\"}]}";
 
 #define RULE(id, probe, kind, cond, items, extra)                                            \
 	"{\"id\": \"" id "\", \"probe\": \"" probe "\", \"kind\": \"" kind "\","                \
@@ -38,7 +39,9 @@ static const char *rules_json =
 	RULE("D", "p", "other", "{\"path\": \"v\", \"gt\": 1000}", "[4]", "") ","
 	RULE("W", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[6]", ", \"effect\": \"warn\"") ","
 	RULE("E", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[]", "") ","
-	RULE("U", "p", "u", "{\"path\": \"x\", \"eq\": \"bad\"}", "[4]", ", \"when\": {\"path\": \"on\", \"eq\": true}")
+	RULE("U", "p", "u", "{\"path\": \"x\", \"eq\": \"bad\"}", "[4]", ", \"when\": {\"path\": \"on\", \"eq\": true}") ","
+	RULE("P", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[7]", ", \"effect\": \"warn\", \"covers\": \"part\"") ","
+	RULE("Q", "p", "k", "{\"path\": \"v\", \"gt\": 1000}", "[2, 7]", ", \"covers\": \"part\"")
 	"]}";
 
 static const char *observations_json =
@@ -69,7 +72,7 @@ static void test_item_statuses(void **state)
 	(void)state;
 	assert_int_equal(load(&w, NULL, &err), TK_OK);
 	evaluate(&w);
-	assert_int_equal(cJSON_GetArraySize(w.items), 6);
+	assert_int_equal(cJSON_GetArraySize(w.items), 7);
 	/* 1: A fails (50 > 10), B passes -> fail, behind it only A */
 	assert_string_equal(tk_fixture_status(&w, "1"), "fail");
 	s = findings_of(&w, "1");
@@ -113,8 +116,8 @@ static void test_finding_fields(void **state)
 		if (strcmp(cJSON_GetObjectItemCaseSensitive(f, "rule")->valuestring, "A") == 0)
 			a = f;
 	}
-	/* A, B, W, E judge the one p/k observation; C gets an error finding */
-	assert_int_equal(n, 5);
+	/* A, B, W, E, P, Q judge the one p/k observation; C gets an error finding */
+	assert_int_equal(n, 7);
 	assert_non_null(a);
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "status")->valuestring, "fail");
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "target")->valuestring, "t1");
@@ -172,7 +175,7 @@ static void test_tailoring_changes_outcomes(void **state)
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tk_fixture_item(&w, "6"), "with_warnings")));
 	assert_null(cJSON_GetObjectItemCaseSensitive(tk_fixture_item(&w, "1"), "with_warnings"));
 	/* the bank's own item, mapped to E (which fails) */
-	assert_int_equal(cJSON_GetArraySize(w.items), 7);
+	assert_int_equal(cJSON_GetArraySize(w.items), 8);
 	assert_string_equal(tk_fixture_status(&w, "B-1"), "fail");
 	tk_fixture_unload(&w);
 }
@@ -226,6 +229,34 @@ static void test_unobserved_fields(void **state)
 			 "  \"unobserved\": {\"zzz\": \"denied\"}}]");
 	assert_string_equal(tk_fixture_status(&w, "1"), "pass");
 	assert_string_equal(tk_fixture_status(&w, "4"), "manual");
+	tk_fixture_unload(&w);
+}
+
+/* "covers": "part": evidence shown, never a pass on its own; a failure still fails */
+static void test_covers_part(void **state)
+{
+	struct tk_fixture w;
+	struct tk_err err = {0};
+	const cJSON *it;
+	char *s;
+	(void)state;
+	assert_int_equal(load(&w, NULL, &err), TK_OK);
+	evaluate(&w);
+	/* 2: B (whole) passes beside Q (part) -> pass */
+	assert_string_equal(tk_fixture_status(&w, "2"), "pass");
+	/* 7: only part rules: P warns, Q passes -> manual, evidence attached, warnings told */
+	it = tk_fixture_item(&w, "7");
+	assert_string_equal(tk_fixture_status(&w, "7"), "manual");
+	assert_string_equal(tk_json_str(it, "reason_code"), "partial_evidence");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "with_warnings")));
+	s = findings_of(&w, "7");
+	assert_string_equal(s, "[\"P\",\"Q\"]");
+	free(s);
+	tk_fixture_unload(&w);
+	/* a part rule that fails fails the item */
+	assert_int_equal(load(&w, "{\"rules\": {\"P\": {\"effect\": \"fail\"}}}", &err), TK_OK);
+	evaluate(&w);
+	assert_string_equal(tk_fixture_status(&w, "7"), "fail");
 	tk_fixture_unload(&w);
 }
 
@@ -316,6 +347,8 @@ static void test_rule_validation(void **state)
 	     "(rule X): effect: \"incomplete\" is no longer an effect: it was folded into \"incomplete_when\" (rename "
 	     "\"fail_when\" to \"incomplete_when\" and delete \"effect\""},
 	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"colour\": 1"), "colour: unknown key"},
+	    {RULE("X", "p", "k", "{\"path\": \"v\", \"eq\": 1}", "[1]", ", \"covers\": \"most\""),
+	     "(rule X): covers: expected \"whole\" (the default) or \"part\""},
 	    {"{\"id\": \"X\", \"probe\": \"p\", \"kind\": \"k\", \"title\": {\"ja\": \"t\"}, \"fail_when\": {\"path\": "
 	     "\"v\", \"eq\": 1},"
 	     " \"severity\": \"high\", \"items\": {\"t1\": [1]}, \"remediation\": {\"ja\": \"r\", \"en\": \"r\"}, "
@@ -350,6 +383,7 @@ int main(void)
 	    cmocka_unit_test(test_rule_validation),
 	    cmocka_unit_test(test_unobserved_fields),
 	    cmocka_unit_test(test_entries),
+	    cmocka_unit_test(test_covers_part),
 	};
 	tk_fx_spec = (struct tk_fixture_spec){checklist_json, rules_json, probes};
 	return cmocka_run_group_tests(tests, tk_fixture_group_setup, tk_fixture_group_teardown);
