@@ -39,7 +39,8 @@ static const char *rules_json =
 	RULE("D", "p", "other", "{\"path\": \"v\", \"gt\": 1000}", "[4]", "") ","
 	RULE("W", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[6]", ", \"effect\": \"warn\"") ","
 	RULE("E", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[]", "") ","
-	RULE("U", "p", "u", "{\"path\": \"x\", \"eq\": \"bad\"}", "[4]", ", \"when\": {\"path\": \"on\", \"eq\": true}") ","
+	RULE("U", "p", "u", "{\"path\": \"x\", \"eq\": \"bad\"}", "[4]",
+	     ", \"when\": {\"path\": \"on\", \"eq\": true}") ","
 	RULE("P", "p", "k", "{\"path\": \"v\", \"gt\": 0}", "[7]", ", \"effect\": \"warn\", \"covers\": \"part\"") ","
 	RULE("Q", "p", "k", "{\"path\": \"v\", \"gt\": 1000}", "[2, 7]", ", \"covers\": \"part\"")
 	"]}";
