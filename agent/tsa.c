@@ -247,6 +247,8 @@ static int request_token(const struct tsa_conf *c, const unsigned char digest[32
 	if ((rc = tk_http_call_ex(&hr, &info, &b, err))) {
 		if (rc == TK_ERR_LIMIT)
 			tk_seterr(err, rc, "TSA %s: response larger than 64 KiB", c->url);
+		else if (rc == TK_ERR_TIMEOUT)
+			tk_seterr(err, rc, "TSA %s: Timeout: no token within timeout_s (%ld s)", c->url, c->timeout_s);
 		if (rc != TK_ERR_TIMEOUT && rc != TK_ERR_NOMEM) /* TLS, not HTTP, too large: unreachable, as before */
 			rc = err->rc = TK_ERR_NET;
 		goto out;
