@@ -322,9 +322,10 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
  * One alert to the webhook through the one request helper (httpreq.h): up to
  * ATTEMPTS_PER_RUN attempts of at most attempt_ms each, all inside total_ms,
  * retried on transport failures, 429 and 5xx with its back-off. *tries gets
- * the attempts made (at least 1). The URL is a secret: errors name its fingerprint, never
- * its path or query. TK_ERR_PROTOCOL: the receiver answered with a non-2xx
- * status; TK_ERR_NET: no answer (refused, timed out, TLS, not HTTP).
+ * the attempts made (at least 1). The URL is a secret: errors name its
+ * fingerprint, never its path or query (both are also scrubbed from any
+ * error text). TK_ERR_PROTOCOL: the receiver answered with a non-2xx status;
+ * TK_ERR_NET: no answer (refused, timed out, TLS, not HTTP).
  */
 static int send_webhook(const cJSON *w, const char *base, const char *text, long attempt_ms, long total_ms, int *tries,
 			struct tk_err *err)
