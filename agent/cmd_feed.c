@@ -1,7 +1,7 @@
 /*
  * cmd_feed.c - `tenken feed update`: download one vulnerability feed for the
  * patch probe, through the patch probe's tk_patch_feed_fetch (the one request
- * helper, probes/common/httpreq.h, and its retry policy).
+ * helper, agent/httpreq.h, and its retry policy).
  *
  *   tenken feed update --format debian-tracker \
  *       --url https://security-tracker.debian.org/tracker/data/json --out feeds/debian.json

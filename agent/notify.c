@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "httpreq.h"
+
 #define SECRET_MAX 4096
 #define ATTEMPTS_PER_RUN 3
 
@@ -316,23 +318,28 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
 	return n;
 }
 
-static size_t on_discard(char *p, size_t s, size_t n, void *ud)
+/*
+ * One alert to the webhook through the one request helper (httpreq.h): up to
+ * ATTEMPTS_PER_RUN attempts of at most attempt_ms each, all inside total_ms,
+ * retried on transport failures, 429 and 5xx with its back-off. *tries gets
+ * the attempts made (at least 1). The URL is a secret: errors name its
+ * fingerprint, never its path or query (both are also scrubbed from any
+ * error text). TK_ERR_PROTOCOL: the receiver answered with a non-2xx status;
+ * TK_ERR_NET: no answer (refused, timed out, TLS, not HTTP).
+ */
+static int send_webhook(const cJSON *w, const char *base, const char *text, long attempt_ms, long total_ms, int *tries,
+			struct tk_err *err)
 {
-	(void)p;
-	(void)ud;
-	return s * n;
-}
-
-static int send_webhook(const cJSON *w, const char *base, const char *text, long timeout_ms, struct tk_err *err)
-{
-	char path[PATH_MAX], url[SECRET_MAX], fp[24];
+	char path[PATH_MAX], url[SECRET_MAX], fp[24], what[40];
+	const char *secrets[3] = {url, NULL, NULL}, *p;
 	cJSON *body = NULL;
 	char *json = NULL;
-	CURL *cu = NULL;
-	struct curl_slist *hdr = NULL;
-	long code = 0;
-	CURLcode cc;
+	struct tk_buf resp;
+	struct tk_http_req hr;
+	struct tk_http_info info;
 	int rc;
+	*tries = 1; /* a delivery that fails before sending (a bad URL file) still counts as one */
+	tk_buf_init(&resp, 4096);
 	resolve(base, jstr(w, "url_file"), path, sizeof(path));
 	if ((rc = read_secret(path, url, sizeof(url), err)))
 		return rc;
@@ -341,33 +348,36 @@ static int send_webhook(const cJSON *w, const char *base, const char *text, long
 		rc = tk_seterr(err, TK_ERR_CONFIG, "webhook %s: the URL in %s is not http(s)", fp, path);
 		goto out;
 	}
+	if ((p = strchr(strstr(url, "://") + 3, '/')) && strlen(p) >= 4)
+		secrets[1] = p; /* the path and query carry the token: scrubbed from any error text too */
+	snprintf(what, sizeof(what), "webhook %s", fp);
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "text", text);
-	if (!(json = cJSON_PrintUnformatted(body)) || !(cu = curl_easy_init())) {
+	if (!(json = cJSON_PrintUnformatted(body))) {
 		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
-	curl_easy_setopt(cu, CURLOPT_URL, url);
-	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(cu, CURLOPT_POSTFIELDS, json);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000L);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_discard);
-	curl_easy_setopt(cu, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION);
-	if ((cc = curl_easy_perform(cu)) != CURLE_OK) {
-		rc = tk_seterr(err, TK_ERR_NET, "webhook %s: %s", fp, curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
-	if (code < 200 || code > 299)
-		rc = tk_seterr(err, TK_ERR_PROTOCOL, "webhook %s: HTTP status %ld", fp, code);
+	memset(&hr, 0, sizeof(hr));
+	hr.method = "POST";
+	hr.url = url;
+	hr.what = what;
+	hr.content_type = "application/json";
+	hr.body = json;
+	hr.body_len = strlen(json);
+	hr.timeout_ms = (int)total_ms;
+	hr.attempt_timeout_ms = (int)attempt_ms;
+	hr.max_retries = ATTEMPTS_PER_RUN - 1;
+	hr.secrets = secrets;
+	hr.body_cut_ok = true; /* the receiver's answer is not read past 4 KiB */
+	hr.env_proxy = true;   /* as before: the *_proxy environment (never for localhost) */
+	rc = tk_http_call_ex(&hr, &info, &resp, err);
+	*tries = info.attempts > 0 ? info.attempts : 1;
+	if (rc == TK_OK && (info.status < 200 || info.status > 299))
+		rc = tk_seterr(err, TK_ERR_PROTOCOL, "webhook %s: HTTP status %ld", fp, info.status);
+	else if (rc != TK_OK && rc != TK_ERR_NOMEM)
+		rc = err->rc = TK_ERR_NET; /* no answer of any kind: the channel is down for this run (deliver) */
 out:
-	curl_slist_free_all(hdr);
-	if (cu)
-		curl_easy_cleanup(cu);
+	tk_buf_free(&resp);
 	cJSON_free(json);
 	cJSON_Delete(body);
 	explicit_bzero(url, sizeof(url));
@@ -544,10 +554,12 @@ static int deliver(sqlite3 *db, const cJSON *cfg, const char *base, FILE *out)
 			if (tmo > left)
 				tmo = (long)left;
 			memset(&err, 0, sizeof(err));
+			if (ch == 0) { /* the request helper retries and backs off itself, inside the deadline */
+				rc = send_webhook(sec, base, v[i].text, tmo, (long)left, &tries, &err);
+				break;
+			}
 			tries++;
-			rc = ch == 0 ? send_webhook(sec, base, v[i].text, tmo, &err)
-			     : ch == 1 ? send_syslog(sec, v[i].text, &err)
-					 : send_email(sec, base, v[i].text, tmo, &err);
+			rc = ch == 1 ? send_syslog(sec, v[i].text, &err) : send_email(sec, base, v[i].text, tmo, &err);
 			if (rc == TK_OK || rc == TK_ERR_CONFIG)
 				break;
 			/* backoff 0.5 s, 1 s, ... inside the deadline */

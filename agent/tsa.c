@@ -5,11 +5,11 @@
  * certReq true (the token carries the TSA certificate). The response is
  * verified before it is stored (status granted, signature by a certificate
  * chaining to ca_file with extendedKeyUsage timeStamping, imprint, nonce).
- * libcurl POSTs it with a hard timeout and a 64 KiB response bound.
+ * POSTed through the one request helper (httpreq.h): one retry on a
+ * transport failure, 429 or 5xx, all of it inside timeout_s; 64 KiB bound.
  */
 #include "tsa.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
@@ -22,8 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "httpreq.h"
+
 #define TSA_MAX_RESPONSE (64 * 1024)
 #define TSA_MAX_RETRIES 50 /* pending tokens retried per stored scan */
+#define TSA_HTTP_RETRIES 1 /* per request, inside timeout_s (httpreq.h) */
 
 struct tsa_conf {
 	char url[1024];
@@ -197,29 +200,6 @@ out:
 	return rc;
 }
 
-struct body {
-	unsigned char *p;
-	size_t n;
-	bool over;
-};
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct body *b = ud;
-	size_t n = size * nmemb;
-	unsigned char *np;
-	if (b->n + n > TSA_MAX_RESPONSE) {
-		b->over = true;
-		return 0;
-	}
-	if (!(np = realloc(b->p, b->n + n)))
-		return 0;
-	b->p = np;
-	memcpy(b->p + b->n, ptr, n);
-	b->n += n;
-	return n;
-}
-
 /* Ask the TSA for a token over digest; on success the DER response is in *der. */
 static int request_token(const struct tsa_conf *c, const unsigned char digest[32], unsigned char **der, size_t *dlen,
 			 struct tk_err *err)
@@ -232,15 +212,15 @@ static int request_token(const struct tsa_conf *c, const unsigned char digest[32
 	unsigned char *qder = NULL, rnd[8];
 	const unsigned char *pp;
 	int qlen, rc = TK_OK;
-	CURL *cu = NULL;
-	struct curl_slist *hdr = NULL;
-	struct body b = {0};
-	long code = 0;
-	CURLcode cc;
+	struct tk_buf b;
+	struct tk_http_info info;
+	struct tk_http_req hr;
+	char what[1100];
 	BIGNUM *bn = NULL;
 
 	*der = NULL;
 	*dlen = 0;
+	tk_buf_init(&b, TSA_MAX_RESPONSE);
 	if (!req || !mi || !alg || RAND_bytes(rnd, sizeof(rnd)) != 1 || !(bn = BN_bin2bn(rnd, sizeof(rnd), NULL)) ||
 	    !(nonce = BN_to_ASN1_INTEGER(bn, NULL)) ||
 	    X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) != 1 ||
@@ -251,36 +231,35 @@ static int request_token(const struct tsa_conf *c, const unsigned char digest[32
 		rc = tk_seterr(err, TK_ERR_INTERNAL, "cannot build the timestamp request");
 		goto out;
 	}
-	if (!(cu = curl_easy_init())) {
-		rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	/* the one request helper (httpreq.h): one retry on a transport failure, 429 or 5xx, never past timeout_s */
+	snprintf(what, sizeof(what), "TSA %s", c->url);
+	memset(&hr, 0, sizeof(hr));
+	hr.method = "POST";
+	hr.url = c->url;
+	hr.what = what;
+	hr.content_type = "application/timestamp-query";
+	hr.accept = "application/timestamp-reply";
+	hr.body = (const char *)qder;
+	hr.body_len = (size_t)qlen;
+	hr.timeout_ms = (int)(c->timeout_s * 1000);
+	hr.max_retries = TSA_HTTP_RETRIES;
+	hr.env_proxy = true; /* as before: the *_proxy environment (never for localhost) */
+	if ((rc = tk_http_call_ex(&hr, &info, &b, err))) {
+		if (rc == TK_ERR_LIMIT)
+			tk_seterr(err, rc, "TSA %s: response larger than 64 KiB", c->url);
+		else if (rc == TK_ERR_TIMEOUT)
+			tk_seterr(err, rc, "TSA %s: Timeout: no token within timeout_s (%ld s)", c->url, c->timeout_s);
+		if (rc != TK_ERR_TIMEOUT && rc != TK_ERR_NOMEM) /* TLS, not HTTP, too large: unreachable, as before */
+			rc = err->rc = TK_ERR_NET;
 		goto out;
 	}
-	hdr = curl_slist_append(hdr, "Content-Type: application/timestamp-query");
-	hdr = curl_slist_append(hdr, "Accept: application/timestamp-reply");
-	curl_easy_setopt(cu, CURLOPT_URL, c->url);
-	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(cu, CURLOPT_POSTFIELDS, qder);
-	curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)qlen);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, c->timeout_s);
-	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, c->timeout_s < 5 ? c->timeout_s : 5L);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(cu, CURLOPT_USERAGENT, "tenken/" TENKEN_VERSION);
-	if ((cc = curl_easy_perform(cu)) != CURLE_OK) {
-		rc = tk_seterr(err, cc == CURLE_OPERATION_TIMEDOUT ? TK_ERR_TIMEOUT : TK_ERR_NET, "TSA %s: %s%s",
-			       c->url, b.over ? "response larger than 64 KiB" : curl_easy_strerror(cc), "");
+	if (info.status != 200) {
+		rc = tk_seterr(err, TK_ERR_PROTOCOL, "TSA %s: HTTP status %ld", c->url, info.status);
 		goto out;
 	}
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
-	if (code != 200) {
-		rc = tk_seterr(err, TK_ERR_PROTOCOL, "TSA %s: HTTP status %ld", c->url, code);
-		goto out;
-	}
-	pp = b.p;
-	if (!b.p || !(resp = d2i_TS_RESP(NULL, &pp, (long)b.n)) || pp != b.p + b.n) {
-		rc = tk_seterr(err, TK_ERR_PARSE, "TSA %s: the response is not a DER TimeStampResp (%zu bytes)", c->url, b.n);
+	pp = (const unsigned char *)b.data;
+	if (!b.data || !(resp = d2i_TS_RESP(NULL, &pp, (long)b.len)) || pp != (const unsigned char *)b.data + b.len) {
+		rc = tk_seterr(err, TK_ERR_PARSE, "TSA %s: the response is not a DER TimeStampResp (%zu bytes)", c->url, b.len);
 		goto out;
 	}
 	if (ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp))) > 1) {
@@ -292,14 +271,11 @@ static int request_token(const struct tsa_conf *c, const unsigned char digest[32
 		tk_err_prefix(err, "TSA %s: token rejected", c->url);
 		goto out;
 	}
-	*der = b.p;
-	*dlen = b.n;
-	b.p = NULL;
+	*der = (unsigned char *)b.data;
+	*dlen = b.len;
+	b.data = NULL;
 out:
-	free(b.p);
-	curl_slist_free_all(hdr);
-	if (cu)
-		curl_easy_cleanup(cu);
+	tk_buf_free(&b);
 	OPENSSL_free(qder);
 	TS_RESP_free(resp);
 	TS_REQ_free(req);

@@ -7,7 +7,7 @@
  * tsa.json: {"url": "http://...", "ca_file": "tsa-ca.pem", "timeout_s": 10}
  *   url       the TSA (http or https; POST application/timestamp-query)
  *   ca_file   the CA that issued the TSA's certificate (relative: to the state dir)
- *   timeout_s per request (1..60, default 10)
+ *   timeout_s per request, its one retry included (1..60, default 10)
  *
  * Storing never waits on the TSA past timeout_s and never fails the scan: a
  * token that could not be obtained is recorded in the index table

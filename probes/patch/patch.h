@@ -39,7 +39,7 @@ struct tk_feed_fetched {
 
 /*
  * Download a feed into body (its max bounds it) through the one request helper
- * (probes/common/httpreq.h and its retry policy: 2 retries on transport
+ * (agent/httpreq.h and its retry policy: 2 retries on transport
  * failures and 429/5xx, within timeout_s; https redirects followed, at most
  * 5; the *_proxy environment). TK_OK with got->status when an answer came
  * (any status); TK_ERR_LIMIT over the bound, TK_ERR_NET with "truncated

@@ -259,6 +259,11 @@ ess_cert_id_alg = sha256
                     self.send_response(500)
                     self.end_headers()
                     return
+                if tsa.mode == "503once":  # one 503, then answers (a retry within the request gets the token)
+                    tsa.mode = "ok"
+                    self.send_response(503)
+                    self.end_headers()
+                    return
                 if tsa.mode == "garbage":
                     out = b"\x30\x03\x02\x01\x00" + b"x" * 10
                 else:
@@ -344,8 +349,11 @@ def test_tsa(p, tmp):
         try:
             tsa2.configure(state)
             tsa2.mode = "500"
+            h0 = tsa2.hits
             r = scan(p, state, os.path.join(tmp, "t3"))
             R.check(r.returncode in (0, 1) and "HTTP status 500" in r.stderr, "TSA returns 500: recorded, scan unaffected")
+            R.check(tsa2.hits - h0 == 4, "each token request is retried once on a 500 (scans #3 and pending #2: "
+                    "%d requests, 4 expected)" % (tsa2.hits - h0))
             tsa2.mode = "slow"
             tsa2.configure(state, timeout_s=2)
             import time
@@ -362,10 +370,11 @@ def test_tsa(p, tmp):
             R.check(v.returncode == 1 and "scan #3: timestamp token missing" in v.stdout and
                     "scan #5: timestamp token missing" in v.stdout, "verify names both scans without tokens")
             # back up: the next scan stamps itself and the pending ones
-            tsa2.mode = "ok"
+            tsa2.mode = "503once"
             r = scan(p, state, os.path.join(tmp, "t5"))
             have = [os.path.exists(stored(state, p.id, i) + ".tsr") for i in range(1, 7)]
-            R.check(all(have[1:]), "TSA back: the next run stores its own token and retries the pending ones (%s)" % have)
+            R.check(all(have[1:]), "TSA back (its first answer a 503, retried): the next run stores its own token and "
+                    "retries the pending ones (%s)" % have)
         finally:
             tsa2.stop()
         # tokens from the first TSA no longer chain to the configured CA: named, not ignored
@@ -517,8 +526,8 @@ class Receiver:
                 if rec.mode == "slow":
                     import time as _t
                     _t.sleep(30)
-                if rec.mode == "500":
-                    self.send_response(500)
+                if rec.mode in ("500", "404"):
+                    self.send_response(int(rec.mode))
                     self.end_headers()
                     return
                 rec.bodies.append((self.path, self.headers.get("Content-Type"), body))
@@ -653,6 +662,13 @@ def test_notify(p, tmp):
         db = sqlite3.connect(os.path.join(state, "index.sqlite"))
         pend = db.execute("SELECT count(*), max(attempts) FROM desk_alerts WHERE state='pending' AND channel='webhook'").fetchone()
         R.check(pend[0] == 2 and pend[1] == 3, "2 webhook alerts pending after 3 attempts each (%s)" % (pend,))
+        # a 4xx is not retried in the run (the same POST would fail the same way): one more attempt each, pending
+        rec.mode = "404"
+        r, _ = nscan("s4b")
+        pend = db.execute("SELECT count(*), min(attempts), max(attempts) FROM desk_alerts"
+                          " WHERE state='pending' AND channel='webhook'").fetchone()
+        R.check(r.returncode in (0, 1) and "HTTP status 404" in r.stderr and pend == (2, 4, 4),
+                "webhook 404: one attempt per alert in this run, still pending (%s)" % (pend,))
         rec.mode = "slow"
         r, took = nscan("s5")
         R.check(r.returncode in (0, 1) and took < 60, "a receiver that stalls: the scan is bounded (%.1f s)" % took)

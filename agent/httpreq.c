@@ -322,8 +322,10 @@ int tk_http_call_ex(const struct tk_http_req *r, struct tk_http_info *info, stru
 			if (answered)
 				tk_log(TK_LOG_INFO, "%s: HTTP %ld (throttled or unavailable), retry %d of %d",
 				       r->what ? r->what : "request", st, attempt + 1, r->max_retries);
-			else
+			else {
+				scrub(r, rc, 0, resp, err); /* the text is logged now: no secret in it */
 				tk_log(TK_LOG_DEBUG, "%s; retrying", err ? err->msg : "transport error");
+			}
 			pause_ms(r, wait);
 		}
 	}

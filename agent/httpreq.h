@@ -2,7 +2,9 @@
  * httpreq.h - the one libcurl request helper of tenken: the cloud clients
  * (AWS SigV4 in aws.c, the bearer-token APIs of Azure and Google), the web
  * probe (web.c), `tenken feed update` (through probes/patch/feedcheck.c),
- * and, side by side (tk_http_multi), the hsts probe. One retry policy:
+ * the core's RFC 3161 timestamp requests (tsa.c) and webhook alerts
+ * (notify.c), and, side by side (tk_http_multi), the hsts probe. One retry
+ * policy:
  *
  *   retried   transport failures (refused, reset, nothing received, a
  *             truncated body...), HTTP 429, 500, 502, 503, 504, and answers
@@ -20,7 +22,8 @@
  *
  * How many retries is the caller's: the cloud clients 2-4; the web and hsts
  * probes 0 (a fixed number of requests per URL is a promise to the partner);
- * feed update 2.
+ * feed update 2; the TSA 1 (inside timeout_s); a webhook alert 2 (inside the
+ * notify run's deadline_s).
  * No redirects unless follow_redirects (then https only, at most 5), http/https
  * only, the per-host politeness budget (agent/curlbudget.h), bounded bodies. A
  * non-2xx answer's body and any error text are scrubbed of `secrets`, the
