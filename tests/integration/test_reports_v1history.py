@@ -36,6 +36,8 @@ def run_tenken(*args):
 def copy_state(work):
     state = os.path.join(work, "state")
     shutil.copytree(FIXTURE, state, ignore=shutil.ignore_patterns("README.md"))
+    # the fixture's key is named for what it is (a throwaway test key); tenken looks for key/ed25519.pem
+    os.rename(os.path.join(state, "key", "THROWAWAY-TEST-KEY-ed25519.pem"), os.path.join(state, "key", "ed25519.pem"))
     for root, dirs, files in os.walk(state):
         os.chmod(root, 0o700)
         for f in files:
