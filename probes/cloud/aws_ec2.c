@@ -444,20 +444,15 @@ static int snap_page(const struct tk_xml_node *doc, void *arg, struct tk_err *er
 	return TK_OK;
 }
 
-/* The account id of the credentials in use (sts GetCallerIdentity needs no permission), or NULL. */
+/*
+ * The account id of the credentials in use (sts GetCallerIdentity, asked once per account and
+ * shared with the S3 check: tk_aws_account_id), or NULL when it could not be read.
+ */
 static char *caller_account(struct ec2 *e)
 {
-	struct tk_xml_node *doc = NULL;
 	struct tk_err err = {0};
-	const char *acc;
-	char *r = NULL;
-	if (tk_aws_query(e->aws, "sts", "2011-06-15", "GetCallerIdentity", "", tk_run_remaining_ms(e->ctx, 60000), &doc,
-			 &err) == TK_OK &&
-	    (acc = tk_xml_text(doc, "GetCallerIdentityResult/Account")) && strlen(acc) == 12 &&
-	    strspn(acc, "0123456789") == 12)
-		r = strdup(acc);
-	tk_xml_free(doc);
-	return r;
+	char id[16];
+	return tk_aws_account_id(e->aws, tk_run_remaining_ms(e->ctx, 60000), id, &err) == TK_OK ? strdup(id) : NULL;
 }
 
 static void ec2_snapshots(struct ec2 *e, cJSON *o)
