@@ -102,15 +102,9 @@ static int list_pools(struct tk_aws_account *aws, struct tk_runctx *ctx, const c
 			(*n)++;
 		}
 		nt = cJSON_GetObjectItemCaseSensitive(doc, "NextToken");
-		if (!rc && cJSON_IsString(nt) && *nt->valuestring) {
-			if (strlen(nt->valuestring) > COG_MAX_TOKEN)
-				rc = tk_seterr(err, TK_ERR_PROTOCOL, "cognito-idp ListUserPools: NextToken too long");
-			else if (pages >= COG_MAX_PAGES)
-				rc = tk_seterr(err, TK_ERR_LIMIT, "cognito-idp ListUserPools: more than %d pages",
-					       COG_MAX_PAGES);
-			else if (!(next = strdup(nt->valuestring)))
-				rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-		}
+		if (!rc)
+			rc = cloud_next_page(cJSON_IsString(nt) ? nt->valuestring : NULL, COG_MAX_TOKEN, pages,
+					     COG_MAX_PAGES, false, "cognito-idp ListUserPools", &next, err);
 		cJSON_Delete(doc);
 		if (rc || !next)
 			break;

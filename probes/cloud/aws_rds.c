@@ -41,20 +41,6 @@ static void add_name(cJSON *arr, const char *s)
 }
 
 /* The page's Marker encoded for the next request into *out (NULL: last page). */
-static int next_marker(const char *mk, int pages, const char *op, char **out, struct tk_err *err)
-{
-	*out = NULL;
-	if (!mk || !*mk)
-		return TK_OK;
-	if (strlen(mk) > RDS_MAX_TOKEN)
-		return tk_seterr(err, TK_ERR_PROTOCOL, "rds %s: a Marker longer than %d bytes", op, RDS_MAX_TOKEN);
-	if (pages >= RDS_MAX_PAGES)
-		return tk_seterr(err, TK_ERR_LIMIT, "rds %s: more than %d pages", op, RDS_MAX_PAGES);
-	if (!(*out = tk_uri_encode(mk, false)))
-		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-	return TK_OK;
-}
-
 struct rds_tally {
 	long n, pub, unenc, off, replicas;
 	long pub_unknown, enc_unknown, ret_unknown;
@@ -129,7 +115,8 @@ static int rds_instances(struct tk_aws_account *aws, struct tk_runctx *ctx, stru
 		} else {
 			for (m = tk_xml_find(res, "DBInstances/DBInstance"); m; m = tk_xml_next_same(m))
 				tally_instance(t, m);
-			rc = next_marker(tk_xml_text(res, "Marker"), pages, "DescribeDBInstances", &marker, err);
+			rc = cloud_next_page(tk_xml_text(res, "Marker"), RDS_MAX_TOKEN, pages, RDS_MAX_PAGES, true,
+					     "rds DescribeDBInstances", &marker, err);
 		}
 		tk_xml_free(doc);
 		if (rc || !marker)
@@ -221,8 +208,8 @@ static int rds_snapshots(struct tk_aws_account *aws, struct tk_runctx *ctx, long
 				}
 			}
 			if (!rc)
-				rc = next_marker(tk_xml_text(res, "Marker"), pages, "DescribeDBSnapshots", &marker,
-						 err);
+				rc = cloud_next_page(tk_xml_text(res, "Marker"), RDS_MAX_TOKEN, pages, RDS_MAX_PAGES,
+						     true, "rds DescribeDBSnapshots", &marker, err);
 		}
 		tk_xml_free(doc);
 		if (rc || !marker)
@@ -263,15 +250,8 @@ static int backup_plans(struct tk_aws_account *aws, struct tk_runctx *ctx, const
 				add_name(names, cJSON_IsString(nm) ? nm->valuestring : "(no BackupPlanName)");
 			}
 			nt = cJSON_GetObjectItemCaseSensitive(doc, "NextToken");
-			if (cJSON_IsString(nt) && *nt->valuestring) {
-				if (strlen(nt->valuestring) > RDS_MAX_TOKEN)
-					rc = tk_seterr(err, TK_ERR_PROTOCOL, "backup ListBackupPlans: NextToken too long");
-				else if (pages >= RDS_MAX_PAGES)
-					rc = tk_seterr(err, TK_ERR_LIMIT, "backup ListBackupPlans: more than %d pages",
-						       RDS_MAX_PAGES);
-				else if (!(token = tk_uri_encode(nt->valuestring, false)))
-					rc = tk_seterr(err, TK_ERR_NOMEM, "out of memory");
-			}
+			rc = cloud_next_page(cJSON_IsString(nt) ? nt->valuestring : NULL, RDS_MAX_TOKEN, pages,
+					     RDS_MAX_PAGES, true, "backup ListBackupPlans", &token, err);
 		}
 		cJSON_Delete(doc);
 		if (rc || !token)

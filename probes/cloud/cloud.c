@@ -597,6 +597,21 @@ int cloud_aws_json(struct tk_aws_account *aws, struct tk_runctx *ctx, const char
 	return rc;
 }
 
+int cloud_next_page(const char *tok, size_t max_len, int pages, int max_pages, bool encode, const char *call,
+		    char **out, struct tk_err *err)
+{
+	*out = NULL;
+	if (!tok || !*tok)
+		return TK_OK;
+	if (strlen(tok) > max_len)
+		return tk_seterr(err, TK_ERR_PROTOCOL, "%s: a next-page token longer than %zu bytes", call, max_len);
+	if (pages >= max_pages)
+		return tk_seterr(err, TK_ERR_LIMIT, "%s: more than %d pages", call, max_pages);
+	if (!(*out = encode ? tk_uri_encode(tok, false) : strdup(tok)))
+		return tk_seterr(err, TK_ERR_NOMEM, "out of memory");
+	return TK_OK;
+}
+
 static bool jtrue(const cJSON *o, const char *k)
 {
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));

@@ -30,6 +30,14 @@ int cloud_aws_json(struct tk_aws_account *aws, struct tk_runctx *ctx, const char
  */
 void cloud_unobs(cJSON *o, const char *field, const char *why);
 
+/*
+ * The next page's token from an answer's `tok` (NULL or "" on the last page): *out gets a copy,
+ * percent-encoded when `encode` (for a query string), or NULL. A token longer than max_len bytes,
+ * or a next page beyond max_pages, is an error naming `call`.
+ */
+int cloud_next_page(const char *tok, size_t max_len, int pages, int max_pages, bool encode, const char *call,
+		    char **out, struct tk_err *err);
+
 /* A posture check: observes one service of one AWS account in `region`. */
 typedef void (*cloud_aws_check_fn)(struct tk_aws_account *aws, struct tk_runctx *ctx, const char *target,
 				   const char *region);
