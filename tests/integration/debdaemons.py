@@ -154,13 +154,17 @@ def mariadb(workdir, addr, skip_grants):
     port = free_port(addr)
     d = os.path.join(workdir, "maria-%d" % port)
     os.mkdir(d)
+    # a private tmpdir: two bootstraps at once (another suite on the machine) otherwise collide on
+    # /tmp/#sql-temptable-* ("Unknown table 'mysql.tmp_proxies_priv'")
+    tmp = os.path.join(d, "tmp")
+    os.mkdir(tmp)
     chown_tree(d, "mysql")
     r = subprocess.run(["mariadb-install-db", "--no-defaults", "--user=mysql", "--datadir=" + os.path.join(d, "data"),
-                        "--auth-root-authentication-method=socket", "--skip-test-db"],
+                        "--tmpdir=" + tmp, "--auth-root-authentication-method=socket", "--skip-test-db"],
                        capture_output=True, text=True, cwd=d)
     if r.returncode != 0:
         raise RuntimeError("mariadb-install-db failed: " + (r.stdout + r.stderr)[-800:])
-    argv = ["mariadbd", "--no-defaults", "--user=mysql", "--datadir=" + os.path.join(d, "data"),
+    argv = ["mariadbd", "--no-defaults", "--user=mysql", "--datadir=" + os.path.join(d, "data"), "--tmpdir=" + tmp,
             "--socket=" + os.path.join(d, "sock"), "--pid-file=" + os.path.join(d, "pid"),
             "--bind-address=" + addr, "--port=" + str(port), "--skip-name-resolve", "--innodb-buffer-pool-size=8M",
             "--skip-log-bin", "--log-error=" + os.path.join(d, "err.log")]
